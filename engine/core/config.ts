@@ -1,0 +1,40 @@
+// Every collection in the engine has a named maximum; a full one rejects with a CAPACITY_* code.
+
+export interface EngineLimits {
+  readonly assetsMax: number;
+  readonly marketsMax: number;
+  readonly usersMax: number;
+  readonly openOrdersPerUserMax: number;
+  /** All resting limit orders across every book (bounds memory). */
+  readonly openOrdersMax: number;
+  readonly stopOrdersPerUserMax: number;
+  readonly stopOrdersMax: number;
+  /** Client order ids remembered per user within the window. */
+  readonly clientOrderIdsPerUserMax: number;
+  /** How long (command time) a client order id is remembered. */
+  readonly clientOrderIdWindowMs: number;
+  readonly depositIdsMax: number;
+  readonly depositIdWindowMs: number;
+  readonly pendingWithdrawalsMax: number;
+}
+
+export const DEFAULT_LIMITS: EngineLimits = {
+  assetsMax: 1024,
+  marketsMax: 1024,
+  usersMax: 10_000_000,
+  openOrdersPerUserMax: 1000,
+  openOrdersMax: 4_000_000,
+  stopOrdersPerUserMax: 100,
+  stopOrdersMax: 1_000_000,
+  clientOrderIdsPerUserMax: 10_000,
+  clientOrderIdWindowMs: 24 * 3600 * 1000,
+  depositIdsMax: 1_000_000,
+  depositIdWindowMs: 30 * 24 * 3600 * 1000,
+  pendingWithdrawalsMax: 100_000,
+};
+
+export function checkLimits(limits: EngineLimits): void {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`engine limit ${name} must be a positive safe integer, got ${value}`);
+  }
+}

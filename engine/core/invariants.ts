@@ -1,0 +1,88 @@
+// Whole-state checks, O(state): run by tests after every command, and by the daemon after recovery.
+// Each returns a list of violations (empty when the state is sound) rather than throwing, so a test can
+// print them all with the seed that produced them.
+
+import type { Engine } from './engine.js';
+import type { BookSide } from './book-side.js';
+import type { Market, Order } from './order.js';
+import { requiredHold } from './matching.js';
+
+export function checkInvariants(e: Engine): string[] {
+  const problems: string[] = [];
+  checkConservation(e, problems);
+  const holds = new Map<string, bigint>();
+  for (const m of e.markets) if (m !== undefined) checkMarket(e, m, holds, problems);
+  checkHolds(e, holds, problems);
+  return problems;
+}
+
+/** Per asset, every account's funds plus fees equal deposits minus completed withdrawals; none negative. */
+function checkConservation(e: Engine, problems: string[]): void {
+  for (let asset = 0; asset < e.assets.length; asset++) {
+    if (e.assets[asset] === undefined) continue;
+    let sum = e.feeBalances[asset];
+    for (const a of e.accounts.values()) {
+      const parts = [a.available[asset], a.held[asset], a.pending[asset]];
+      if (parts.some((x) => x < 0n)) problems.push(`user ${a.userId} asset ${asset} has a negative balance ${parts.join('/')}`);
+      sum += parts[0] + parts[1] + parts[2];
+    }
+    const expected = e.depositedTotal[asset] - e.withdrawnTotal[asset];
+    if (sum !== expected) problems.push(`asset ${asset}: balances+fees ${sum} != deposited-withdrawn ${expected}`);
+  }
+  const pending = new Map<string, bigint>();
+  for (const w of e.withdrawals.values()) pending.set(`${w.userId}/${w.assetId}`, (pending.get(`${w.userId}/${w.assetId}`) ?? 0n) + w.amount);
+  for (const a of e.accounts.values()) {
+    a.pending.forEach((p, asset) => {
+      if (p !== (pending.get(`${a.userId}/${asset}`) ?? 0n)) problems.push(`user ${a.userId} asset ${asset}: pending ${p} != pending withdrawals`);
+    });
+  }
+}
+
+function checkMarket(e: Engine, m: Market, holds: Map<string, bigint>, problems: string[]): void {
+  const bid = m.book.bids.best();
+  const ask = m.book.asks.best();
+  if (bid !== null && ask !== null && bid.priceTicks >= ask.priceTicks) problems.push(`market ${m.marketId} is crossed: bid ${bid.priceTicks} >= ask ${ask.priceTicks}`);
+  const visit = (side: BookSide, isStop: boolean): void => {
+    let prev: number | null = null;
+    side.forEachLevel((level) => {
+      if (prev !== null && !side.isBetter(prev, level.priceTicks)) problems.push(`market ${m.marketId}: levels out of order at ${level.priceTicks}`);
+      prev = level.priceTicks;
+      let lots = 0;
+      let count = 0;
+      for (let o: Order | null = level.head; o !== null; o = o.next) {
+        lots += o.remainingLots;
+        count++;
+        checkOrder(e, m, o, isStop, problems);
+        const key = `${o.userId}/${o.holdAssetId}`;
+        holds.set(key, (holds.get(key) ?? 0n) + o.held);
+      }
+      if (lots !== level.totalLots || count !== level.count || count === 0) problems.push(`market ${m.marketId} level ${level.priceTicks}: totals ${level.totalLots}/${level.count} != ${lots}/${count}`);
+    });
+  };
+  visit(m.book.bids, false);
+  visit(m.book.asks, false);
+  visit(m.book.buyStops, true);
+  visit(m.book.sellStops, true);
+}
+
+function checkOrder(e: Engine, m: Market, o: Order, isStop: boolean, problems: string[]): void {
+  if (e.orders.get(o.orderId) !== o) problems.push(`order ${o.orderId} on a book is not registered`);
+  if (o.isStopPending !== isStop) problems.push(`order ${o.orderId}: stop flag ${o.isStopPending} on the wrong book`);
+  if (o.remainingLots <= 0 || o.remainingLots + o.filledLots !== o.qtyLots) problems.push(`order ${o.orderId}: quantities ${o.qtyLots}=${o.filledLots}+${o.remainingLots} do not add up`);
+  // Budget orders (stop-market buys by quote) hold their budget, which is all they can spend.
+  if (o.quoteBudget === 0n && o.orderType !== 'stopMarket' && o.held < requiredHold(m, o)) problems.push(`order ${o.orderId} is underfunded: held ${o.held} < ${requiredHold(m, o)}`);
+}
+
+/** Every unit a user holds is held by exactly one open order. */
+function checkHolds(e: Engine, holds: Map<string, bigint>, problems: string[]): void {
+  let registeredOnBooks = 0;
+  for (const o of e.orders.values()) if (o.level !== null) registeredOnBooks++;
+  if (registeredOnBooks !== e.orders.size) problems.push(`${e.orders.size - registeredOnBooks} registered orders are on no book`);
+  if (e.orders.size !== e.openOrdersTotal) problems.push(`openOrdersTotal ${e.openOrdersTotal} != ${e.orders.size}`);
+  for (const a of e.accounts.values()) {
+    a.held.forEach((h, asset) => {
+      const expected = holds.get(`${a.userId}/${asset}`) ?? 0n;
+      if (h !== expected) problems.push(`user ${a.userId} asset ${asset}: held ${h} != sum of order holds ${expected}`);
+    });
+  }
+}

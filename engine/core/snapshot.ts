@@ -1,0 +1,138 @@
+// Snapshots: the whole state as canonical bytes (JSON, keys in fixed order, collections sorted or in
+// priority order), so equal states give equal bytes and equal hashes, however they were reached.
+
+import { createHash } from 'node:crypto';
+import type { EngineLimits } from './config.js';
+import { Engine } from './engine.js';
+import type { ClientOrderRecord } from './engine.js';
+import type { BookSide } from './book-side.js';
+import { Order } from './order.js';
+import type { Account, Market } from './order.js';
+import { createMarket } from './admin.js';
+import { addStop, register } from './matching.js';
+import { assert } from './units.js';
+
+export const SNAPSHOT_FORMAT = 1;
+
+type OrderRow = [number, number, string, string, string, boolean, string, number, number, number, number, number, string, number, string, string | null, number];
+
+function orderRow(o: Order): OrderRow {
+  return [o.orderId, o.userId, o.side, o.orderType, o.timeInForce, o.postOnly, o.stp, o.priceTicks, o.stopPriceTicks, o.qtyLots, o.remainingLots, o.filledLots, o.quoteBudget.toString(), o.holdAssetId, o.held.toString(), o.clientOrderId, o.createdMs];
+}
+
+function sideRows(side: BookSide): OrderRow[] {
+  const rows: OrderRow[] = [];
+  side.forEachLevel((level) => {
+    for (let o = level.head; o !== null; o = o.next) rows.push(orderRow(o));
+  });
+  return rows;
+}
+
+const big = (xs: bigint[]): string[] => xs.map((x) => x.toString());
+
+export function snapshotObject(e: Engine): unknown {
+  const markets = e.markets.filter((m): m is Market => m !== undefined).map((m) => ({
+    marketId: m.marketId, symbol: m.symbol, baseAssetId: m.baseAssetId, quoteAssetId: m.quoteAssetId,
+    tickSize: m.tickSize.toString(), lotSize: m.lotSize.toString(), minNotional: m.minNotional.toString(),
+    makerFeeBps: m.makerFeeBps, takerFeeBps: m.takerFeeBps, lastPriceTicks: m.lastPriceTicks,
+    bids: sideRows(m.book.bids), asks: sideRows(m.book.asks), buyStops: sideRows(m.book.buyStops), sellStops: sideRows(m.book.sellStops),
+  }));
+  const accounts = [...e.accounts.values()].sort((a, b) => a.userId - b.userId).map((a) => [a.userId, big(a.available), big(a.held), big(a.pending)]);
+  const clientIds = [...e.clientOrderIds.entries()].sort((a, b) => a[0] - b[0]).map(([userId, w]) => [userId, w.entries()]).filter(([, entries]) => (entries as unknown[]).length > 0);
+  const withdrawals = [...e.withdrawals.values()].sort((a, b) => (a.withdrawalId < b.withdrawalId ? -1 : 1)).map((w) => ({ ...w, amount: w.amount.toString() }));
+  return {
+    format: SNAPSHOT_FORMAT,
+    limits: e.limits,
+    counters: { nextOrderId: e.nextOrderId, nextTradeId: e.nextTradeId, eventSeq: e.eventSeq, commandsApplied: e.commandsApplied, lastTimeMs: e.lastTimeMs },
+    assets: e.assets.filter((a) => a !== undefined),
+    markets,
+    accounts,
+    feeBalances: big(e.feeBalances),
+    depositedTotal: big(e.depositedTotal),
+    withdrawnTotal: big(e.withdrawnTotal),
+    clientOrderIds: clientIds,
+    depositIds: e.depositIds.entries().map(([id, t]) => [id, t]),
+    withdrawals,
+  };
+}
+
+export function snapshot(e: Engine): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(snapshotObject(e)));
+}
+
+export function stateHash(e: Engine): string {
+  return createHash('sha256').update(snapshot(e)).digest('hex');
+}
+
+interface SnapshotData {
+  format: number;
+  limits: EngineLimits;
+  counters: { nextOrderId: number; nextTradeId: number; eventSeq: number; commandsApplied: number; lastTimeMs: number };
+  assets: Array<{ assetId: number; symbol: string; decimals: number }>;
+  markets: Array<Record<string, unknown> & { bids: OrderRow[]; asks: OrderRow[]; buyStops: OrderRow[]; sellStops: OrderRow[] }>;
+  accounts: Array<[number, string[], string[], string[]]>;
+  feeBalances: string[];
+  depositedTotal: string[];
+  withdrawnTotal: string[];
+  clientOrderIds: Array<[number, Array<[string, number, ClientOrderRecord]>]>;
+  depositIds: Array<[string, number]>;
+  withdrawals: Array<{ withdrawalId: string; userId: number; assetId: number; amount: string; destination: string; requestedMs: number }>;
+}
+
+/** Rebuilds an engine from snapshot bytes; throws on anything malformed (the caller falls back to an older one). */
+export function restore(bytes: Uint8Array): Engine {
+  const data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as SnapshotData;
+  assert(data.format === SNAPSHOT_FORMAT, `snapshot format ${data.format} is supported`);
+  const e = new Engine(data.limits);
+  Object.assign(e, data.counters);
+  for (const a of data.assets) {
+    e.assets[a.assetId] = { assetId: a.assetId, symbol: a.symbol, decimals: a.decimals };
+    e.assetIdBySymbol.set(a.symbol, a.assetId);
+  }
+  data.feeBalances.forEach((x, i) => (e.feeBalances[i] = BigInt(x)));
+  data.depositedTotal.forEach((x, i) => (e.depositedTotal[i] = BigInt(x)));
+  data.withdrawnTotal.forEach((x, i) => (e.withdrawnTotal[i] = BigInt(x)));
+  for (const [userId, available, held, pending] of data.accounts) {
+    const account = e.accountFor(userId) as Account;
+    available.forEach((x, i) => (account.available[i] = BigInt(x)));
+    held.forEach((x, i) => (account.held[i] = BigInt(x)));
+    pending.forEach((x, i) => (account.pending[i] = BigInt(x)));
+  }
+  for (const m of data.markets) restoreMarket(e, m);
+  for (const [userId, entries] of data.clientOrderIds) {
+    const w = e.clientWindow(userId);
+    for (const [id, t, record] of entries) w.add(id, record, t);
+  }
+  for (const [id, t] of data.depositIds) e.depositIds.add(id, true, t);
+  for (const w of data.withdrawals) e.withdrawals.set(w.withdrawalId, { ...w, amount: BigInt(w.amount) });
+  return e;
+}
+
+function restoreMarket(e: Engine, row: SnapshotData['markets'][number]): void {
+  const m = createMarket(e, {
+    marketId: row.marketId as number, symbol: row.symbol as string, baseAssetId: row.baseAssetId as number, quoteAssetId: row.quoteAssetId as number,
+    tickSize: BigInt(row.tickSize as string), lotSize: BigInt(row.lotSize as string), minNotional: BigInt(row.minNotional as string),
+    makerFeeBps: row.makerFeeBps as number, takerFeeBps: row.takerFeeBps as number,
+  });
+  m.lastPriceTicks = row.lastPriceTicks as number;
+  e.markets[m.marketId] = m;
+  e.marketIdBySymbol.set(m.symbol, m.marketId);
+  for (const r of row.bids) m.book.bids.append(registered(e, m, r), r[7]);
+  for (const r of row.asks) m.book.asks.append(registered(e, m, r), r[7]);
+  for (const r of [...row.buyStops, ...row.sellStops]) {
+    const o = registered(e, m, r);
+    const account = e.accounts.get(o.userId) as Account;
+    account.stopOrders++;
+    e.stopOrdersTotal++;
+    addStop(m, o);
+  }
+}
+
+function registered(e: Engine, m: Market, r: OrderRow): Order {
+  const o = new Order(r[0], r[1], m.marketId, r[2] as Order['side'], r[3] as Order['orderType'], r[4] as Order['timeInForce'], r[5], r[6] as Order['stp'], r[7], r[8], r[9], r[10], BigInt(r[12]), r[13], BigInt(r[14]), r[15], r[16]);
+  o.filledLots = r[11];
+  const account = e.accounts.get(o.userId);
+  assert(account !== undefined, `order ${o.orderId} has an account`);
+  register(e, account, o);
+  return o;
+}
