@@ -57,8 +57,10 @@ export class Engine {
   out: EngineEvent[] = [];
   cmdId = '';
   nowMs = 0;
+  // Reused across commands: entries at and past touchedCount are stale (a counter is cheaper than resetting lengths).
   private touchedAccounts: Account[] = [];
   private touchedAssets: number[] = [];
+  private touchedCount = 0;
 
   constructor(limits: EngineLimits = DEFAULT_LIMITS) {
     checkLimits(limits);
@@ -67,10 +69,21 @@ export class Engine {
   }
 
   apply(cmd: Command): EngineEvent[] {
-    this.begin(cmd);
+    this.begin(cmd?.id, cmd?.timeMs);
     const envelopeError = checkEnvelope(cmd);
     if (envelopeError !== null) this.result('rejected', envelopeError, null);
     else this.dispatch(cmd);
+    return this.end();
+  }
+
+  /**
+   * A command that never became a Command (the wire codec could not decode it, or the daemon refuses it, e.g.
+   * COMMAND_DUPLICATE_ID): only its rejecting commandResult, numbered and timed like any command's, so the event
+   * stream stays gap-free and a replay of the same records gives the same events.
+   */
+  applyInvalid(cmdId: string, timeMs: number, code: RejectCode): EngineEvent[] {
+    this.begin(cmdId, timeMs);
+    this.reject(code);
     return this.end();
   }
 
@@ -94,22 +107,20 @@ export class Engine {
     }
   }
 
-  private begin(cmd: Command): void {
+  private begin(id: unknown, t: unknown): void {
     this.out = [];
-    this.cmdId = typeof cmd?.id === 'string' ? cmd.id : '';
-    const t = cmd?.timeMs;
-    if (Number.isSafeInteger(t) && t > this.lastTimeMs) this.lastTimeMs = t;
+    this.cmdId = typeof id === 'string' ? id : '';
+    if (typeof t === 'number' && Number.isSafeInteger(t) && t > this.lastTimeMs) this.lastTimeMs = t;
     this.nowMs = this.lastTimeMs;
     this.commandsApplied++;
   }
 
   private end(): EngineEvent[] {
     // Balance events come last before the result, one per touched (user, asset), with the final figures.
-    const n = this.touchedAccounts.length;
+    const n = this.touchedCount;
     const result = this.out.pop() as CommandResult;
     for (let i = 0; i < n; i++) this.emitBalance(this.touchedAccounts[i], this.touchedAssets[i]);
-    this.touchedAccounts.length = 0;
-    this.touchedAssets.length = 0;
+    this.touchedCount = 0;
     this.out.push(result);
     (result as { seq: number }).seq = ++this.eventSeq;
     return this.out;
@@ -133,8 +144,9 @@ export class Engine {
   touch(account: Account, assetId: number): void {
     if (account.touchedAt[assetId] === this.commandsApplied) return;
     account.touchedAt[assetId] = this.commandsApplied;
-    this.touchedAccounts.push(account);
-    this.touchedAssets.push(assetId);
+    this.touchedAccounts[this.touchedCount] = account;
+    this.touchedAssets[this.touchedCount] = assetId;
+    this.touchedCount++;
   }
 
   private emitBalance(a: Account, assetId: number): void {

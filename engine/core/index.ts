@@ -8,3 +8,4 @@ export type { ClientOrderRecord } from './engine.js';
 export { UINT256_MAX } from './units.js';
 export { snapshot, restore, stateHash, SNAPSHOT_FORMAT } from './snapshot.js';
 export { checkInvariants } from './invariants.js';
+export { formatUnits, parseUnits } from './decimal.js';

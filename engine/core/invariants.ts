@@ -67,8 +67,11 @@ function checkMarket(e: Engine, m: Market, holds: Map<string, bigint>, problems:
 
 function checkOrder(e: Engine, m: Market, o: Order, isStop: boolean, problems: string[]): void {
   if (e.orders.get(o.orderId) !== o) problems.push(`order ${o.orderId} on a book is not registered`);
+  if (!o.registered) problems.push(`order ${o.orderId} on a book has its registered flag clear`);
   if (o.isStopPending !== isStop) problems.push(`order ${o.orderId}: stop flag ${o.isStopPending} on the wrong book`);
-  if (o.remainingLots <= 0 || o.remainingLots + o.filledLots !== o.qtyLots) problems.push(`order ${o.orderId}: quantities ${o.qtyLots}=${o.filledLots}+${o.remainingLots} do not add up`);
+  // A stop-market buy by budget has no quantity until it triggers.
+  const waitsForQuantity = isStop && o.quoteBudget > 0n && o.remainingLots === 0;
+  if ((o.remainingLots <= 0 && !waitsForQuantity) || o.remainingLots + o.filledLots !== o.qtyLots) problems.push(`order ${o.orderId}: quantities ${o.qtyLots}=${o.filledLots}+${o.remainingLots} do not add up`);
   // Budget orders (stop-market buys by quote) hold their budget, which is all they can spend.
   if (o.quoteBudget === 0n && o.orderType !== 'stopMarket' && o.held < requiredHold(m, o)) problems.push(`order ${o.orderId} is underfunded: held ${o.held} < ${requiredHold(m, o)}`);
 }

@@ -29,6 +29,7 @@ export function requiredHold(m: Market, order: Order): bigint {
 
 export function register(e: Engine, account: Account, order: Order): void {
   e.orders.set(order.orderId, order);
+  order.registered = true;
   account.link(order);
   account.openOrders++;
   e.openOrdersTotal++;
@@ -37,13 +38,15 @@ export function register(e: Engine, account: Account, order: Order): void {
 function unregister(e: Engine, order: Order): void {
   const account = e.accounts.get(order.userId) as Account;
   e.orders.delete(order.orderId);
+  order.registered = false;
   account.unlink(order);
   account.openOrders--;
   e.openOrdersTotal--;
 }
 
-export function isRegistered(e: Engine, order: Order): boolean {
-  return e.orders.get(order.orderId) === order;
+/** Same as `e.orders.get(order.orderId) === order`, without a lookup in a map of every open order. */
+export function isRegistered(_e: Engine, order: Order): boolean {
+  return order.registered;
 }
 
 /** Moves what an order still holds back to available. */
@@ -107,7 +110,11 @@ export function addStop(m: Market, order: Order): void {
  * The taker is registered already if it may rest (GTC limit, triggered stop, re-queued amend).
  */
 export function execute(e: Engine, m: Market, taker: Order): void {
-  if (taker.quoteBudget > 0n) capBudgetLots(m, taker);
+  if (taker.quoteBudget > 0n) {
+    capBudgetLots(m, taker);
+    // Not one lot is affordable at the best ask (or there is none): nothing to match, the budget goes back.
+    if (taker.remainingLots === 0) return closeOrder(e, m, taker, 'orderExpired', m.book.asks.best() === null ? 'noLiquidity' : 'funds');
+  }
   const stopReason = match(e, m, taker);
   if (taker.remainingLots === 0) return; // fill() closed it
   if (stopReason === null && taker.orderType !== 'market' && taker.orderType !== 'stopMarket' && taker.timeInForce === 'GTC') {
@@ -149,12 +156,13 @@ function match(e: Engine, m: Market, taker: Order): CloseReason | null {
       if (maker.userId === taker.userId && taker.stp !== 'none') {
         if (preventSelfTrade(e, m, taker, maker)) return 'stp';
       } else {
-        let lots = taker.remainingLots < maker.remainingLots ? taker.remainingLots : maker.remainingLots;
-        if (budgetCapped) {
-          lots = affordableLots(m, taker.held, level.priceTicks, lots);
-          if (lots === 0) return 'funds';
-        }
+        const wanted = taker.remainingLots < maker.remainingLots ? taker.remainingLots : maker.remainingLots;
+        const lots = budgetCapped ? affordableLots(m, taker.held, level.priceTicks, wanted) : wanted;
+        if (lots === 0) return 'funds';
         fill(e, m, taker, maker, lots, level.priceTicks);
+        // The budget ran out part-way through this maker: the orders queued behind it are never reached (so
+        // they must not be self-trade-checked either).
+        if (lots < wanted) return 'funds';
       }
       maker = nextMaker;
     }
@@ -164,16 +172,18 @@ function match(e: Engine, m: Market, taker: Order): CloseReason | null {
 
 /** Largest lots <= wanted whose notional plus taker fee fits in `budget`. */
 function affordableLots(m: Market, budget: bigint, priceTicks: number, wanted: number): number {
-  const cost = (lots: number): bigint => {
-    const n = notional(m, priceTicks, lots);
-    return n + feeOf(n, m.takerFeeBpsBig);
-  };
-  if (cost(wanted) <= budget) return wanted;
+  if (takerCost(m, priceTicks, wanted) <= budget) return wanted;
   const unit = BigInt(priceTicks) * m.quotePerTickLot;
   // floor(budget / (unit * (1 + fee))) is affordable; floor rounding of the fee may allow one lot more.
   let lots = Number((budget * BPS_DENOMINATOR) / (unit * (BPS_DENOMINATOR + m.takerFeeBpsBig)));
-  if (lots < wanted && cost(lots + 1) <= budget) lots++;
+  if (lots < wanted && takerCost(m, priceTicks, lots + 1) <= budget) lots++;
   return lots;
+}
+
+/** Notional plus taker fee. A module function rather than a closure: it runs on every fill of a market buy. */
+function takerCost(m: Market, priceTicks: number, lots: number): bigint {
+  const n = notional(m, priceTicks, lots);
+  return n + feeOf(n, m.takerFeeBpsBig);
 }
 
 /** Applies the taker's STP mode to a self-match; returns true when the taker must stop. */

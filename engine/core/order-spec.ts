@@ -99,8 +99,9 @@ function parseMarket(cmd: PlaceOrder, m: Market, spec: OrderSpec): OrderSpec | R
     if (budget <= 0n) return 'ORDER_QUOTE_QTY_NOT_POSITIVE';
     if (budget > UINT256_MAX) return 'ORDER_QUOTE_QTY_OVERFLOW';
     spec.quoteBudget = budget;
-    // Lots are bounded by the budget during matching; this only caps the loop.
-    spec.qtyLots = Number.MAX_SAFE_INTEGER;
+    // No quantity until it matches: execute() gives it the lots the budget buys at the best ask. A placeholder
+    // (e.g. MAX_SAFE_INTEGER) would be summed into a stop level's totalLots and lose integer precision there.
+    spec.qtyLots = 0;
     return spec;
   }
   if (cmd.orderType === 'stopMarket' && cmd.side === 'buy') return 'ORDER_STOP_MARKET_BUY_NEEDS_QUOTE_QTY';

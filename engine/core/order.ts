@@ -19,6 +19,8 @@ export class Order {
   filledLots = 0;
   /** True while the order waits in the stop book for its trigger. */
   isStopPending = false;
+  /** True while the order is in the engine's open-order index: set by register(), cleared by unregister(). */
+  registered = false;
 
   constructor(
     readonly orderId: number,

@@ -56,12 +56,7 @@ function placeNew(e: Engine, cmd: PlaceOrder, clientOrderId: string | null): Cli
   const acct = account as Account;
 
   const order = newOrder(e, cmd, m, spec, clientOrderId);
-  if (order.side === 'buy' && (cmd.orderType === 'limit' || cmd.orderType === 'stopLimit') && spec.timeInForce === 'FOK' && !fokFillable(m, order)) {
-    return rejectOrder(e, cmd, 'ORDER_FOK_NOT_FILLABLE');
-  }
-  if (order.side === 'sell' && cmd.orderType === 'limit' && spec.timeInForce === 'FOK' && !fokFillable(m, order)) {
-    return rejectOrder(e, cmd, 'ORDER_FOK_NOT_FILLABLE');
-  }
+  if (spec.timeInForce === 'FOK' && cmd.orderType === 'limit' && !fokFillable(m, order)) return rejectOrder(e, cmd, 'ORDER_FOK_NOT_FILLABLE');
   if (acct.available[order.holdAssetId] < order.held) return rejectOrder(e, cmd, 'RISK_INSUFFICIENT_FUNDS');
 
   e.nextOrderId++;

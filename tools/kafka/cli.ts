@@ -1,22 +1,32 @@
 /**
  * Command line for the local Kafka broker (see tools/kafka/broker.ts, docs/kafka-broker.md).
  *
- *   tsx tools/kafka/cli.ts fetch     # download the broker jars into the cache unless already complete
+ *   tsx tools/kafka/cli.ts fetch [--no-cds]
+ *       # download the broker jars into the cache unless already complete, then (unless --no-cds) run
+ *       # one throw-away broker to dump the AppCDS class archive that speeds up every later start
  *   tsx tools/kafka/cli.ts start [--port N] [--controller-port N] [--data-dir DIR]
  *       # prints {"brokers":"127.0.0.1:N","pid":…} as one JSON line on stdout, runs until SIGINT/SIGTERM
  *
  * Progress and errors go to stderr so stdout stays machine-readable.
  */
 import { parseArgs } from 'node:util';
-import { ensureKafkaJars, startKafkaBroker, type KafkaBroker } from './broker.js';
+import { ensureKafkaCdsArchive, ensureKafkaJars, startKafkaBroker, type KafkaBroker } from './broker.js';
 
-const USAGE = `usage: tsx tools/kafka/cli.ts fetch
+const USAGE = `usage: tsx tools/kafka/cli.ts fetch [--no-cds]
        tsx tools/kafka/cli.ts start [--port N] [--controller-port N] [--data-dir DIR]`;
 
-async function fetchCommand(): Promise<void> {
+async function fetchCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'no-cds': { type: 'boolean', default: false } }, strict: true });
   const startedAtMs = Date.now();
   const jarsDir = await ensureKafkaJars({ onDownloadStart: (message) => console.error(message) });
-  console.log(JSON.stringify({ jarsDir, elapsedMs: Date.now() - startedAtMs }));
+  const jarsMs = Date.now() - startedAtMs;
+  if (values['no-cds']) {
+    console.log(JSON.stringify({ jarsDir, jarsMs }));
+    return;
+  }
+  // One throw-away broker run dumps the class archive that makes every later start ~3x faster.
+  const cds = await ensureKafkaCdsArchive();
+  console.log(JSON.stringify({ jarsDir, jarsMs, cdsArchive: cds.archive, cdsCreated: cds.created, elapsedMs: Date.now() - startedAtMs }));
 }
 
 function parsePort(value: string | undefined, flag: string): number | undefined {
@@ -79,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'fetch':
-      await fetchCommand();
+      await fetchCommand(rest);
       return 0;
     case 'start':
       return startCommand(rest);

@@ -1,0 +1,11 @@
+import { getHeapSpaceStatistics } from 'node:v8';
+import { runResting } from './engine-memory.js';
+import { collectGarbage } from './measure.js';
+const r = runResting(42, 1_000_000);
+const show = (tag: string) => { const m = process.memoryUsage(); console.log(tag, 'rss', (m.rss/1048576).toFixed(0), 'heapTotal', (m.heapTotal/1048576).toFixed(0), 'heapUsed', (m.heapUsed/1048576).toFixed(0), 'external', (m.external/1048576).toFixed(0), 'arrayBuffers', (m.arrayBuffers/1048576).toFixed(0));
+  for (const s of getHeapSpaceStatistics()) console.log('  ', s.space_name, (s.space_size/1048576).toFixed(1), (s.space_used_size/1048576).toFixed(1), (s.physical_space_size/1048576).toFixed(1)); };
+show('after');
+await new Promise((res) => setTimeout(res, 3000));
+collectGarbage();
+show('after 3s idle + gc');
+console.log(r.rssMb);

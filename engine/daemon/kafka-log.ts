@@ -1,0 +1,196 @@
+// The command log on Kafka. Commands: one topic, one partition per engine instance (order is the sequence).
+// Events: one topic, written in a Kafka transaction together with the consumer group's offset for the
+// commands, so a batch's events and its input position commit atomically (read_committed consumers never see
+// a batch that did not commit). The transactional id fences a previous instance of the same engine.
+
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
+import type { CommandLog, CommandRecord, CommandWriter, EventRecord } from './log.js';
+
+export interface KafkaLogOptions {
+  readonly brokers: string[];
+  readonly clientId: string;
+  readonly commandsTopic: string;
+  readonly eventsTopic: string;
+  /** Consumer group whose committed offset is the engine's input position. */
+  readonly groupId: string;
+  readonly transactionalId: string;
+  /** Split a commit's events into produce requests of at most this many bytes (broker message.max.bytes). */
+  readonly produceBytesMax?: number;
+}
+
+const PARTITION = 0;
+
+export function kafkaClient(brokers: string[], clientId: string): Kafka {
+  return new Kafka({ brokers, clientId, logLevel: logLevel.ERROR, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
+}
+
+/**
+ * Creates the topics with one partition each when missing. The commands topic stamps records with the broker's
+ * append time: it becomes the command's timeMs, so producers cannot set the engine's clock and a replay sees the
+ * same time.
+ */
+export async function ensureTopics(admin: Admin, opts: { commandsTopic: string; eventsTopic: string; replicationFactor?: number }): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const wanted = [
+    { topic: opts.commandsTopic, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
+    { topic: opts.eventsTopic, configEntries: [] },
+  ];
+  const missing = wanted.filter((t) => !existing.has(t.topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ ...t, numPartitions: 1, replicationFactor: opts.replicationFactor ?? 1 })) });
+}
+
+export class KafkaCommandLog implements CommandLog {
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private readonly producer: Producer;
+  private consumer: Consumer | null = null;
+  private stopped = false;
+  private stopWaiter: (() => void) | null = null;
+  /** The batch being applied and committed; stop() lets it finish so a clean stop loses no work. */
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: KafkaLogOptions) {
+    this.kafka = kafkaClient(opts.brokers, opts.clientId);
+    this.admin = this.kafka.admin();
+    // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the commit markers are
+    // written (a few ms); kafkajs's default 300 ms backoff would cap the daemon at a few commits a second.
+    this.producer = this.kafka.producer({
+      transactionalId: opts.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 30, initialRetryTime: 5, maxRetryTime: 1000, factor: 0.2, multiplier: 1.5 },
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+    await ensureTopics(this.admin, this.opts);
+    await this.producer.connect();
+  }
+
+  async committedOffset(): Promise<number> {
+    const [topic] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.commandsTopic] });
+    const partition = topic?.partitions.find((p) => p.partition === PARTITION);
+    // Kafka stores the next offset to read; -1 means nothing committed.
+    const next = partition === undefined ? -1 : Number(partition.offset);
+    return next < 0 ? -1 : next - 1;
+  }
+
+  /**
+   * Reads with a consumer of its own, in a fresh group each time, positioned by seek: the engine's input
+   * position is the offset committed in `groupId` (a group with no members, written only by transactions), so
+   * a restart never waits for a dead member's session to expire and a rebalance never moves the position.
+   */
+  async consume(fromOffset: number, batchMax: number, onBatch: (records: CommandRecord[]) => Promise<void>): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: `${this.opts.groupId}.reader.${randomUUID()}`, maxWaitTimeInMs: 50, sessionTimeout: 30_000 });
+    this.consumer = consumer;
+    let nextOffset = fromOffset;
+    // After any (re)join the position is ours to set: everything before nextOffset was delivered.
+    consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic: this.opts.commandsTopic, partition: PARTITION, offset: String(nextOffset) }));
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.opts.commandsTopic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      this.stopWaiter = resolve;
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+            const records = batch.messages.map(toRecord).filter((r) => r.offset >= nextOffset);
+            for (let i = 0; i < records.length; i += batchMax) {
+              if (!isRunning() || isStale() || this.stopped) return;
+              const chunk = records.slice(i, i + batchMax);
+              this.inFlight = onBatch(chunk);
+              await this.inFlight;
+              nextOffset = chunk[chunk.length - 1].offset + 1;
+              // Moves kafkajs's fetch position only (autoCommit is off): the input position is committed by commit().
+              resolveOffset(String(nextOffset - 1));
+              await heartbeat();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  }
+
+  async commit(events: EventRecord[], lastOffset: number): Promise<void> {
+    const transaction = await this.producer.transaction();
+    try {
+      for (const chunk of chunkEvents(events, this.opts.produceBytesMax ?? 900_000)) {
+        await transaction.send({ topic: this.opts.eventsTopic, messages: chunk.map((e) => ({ key: e.key, value: e.value, partition: PARTITION })) });
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: this.opts.groupId,
+        topics: [{ topic: this.opts.commandsTopic, partitions: [{ partition: PARTITION, offset: String(lastOffset + 1) }] }],
+      });
+      await transaction.commit();
+    } catch (err) {
+      await transaction.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.inFlight.catch(() => undefined);
+    this.stopWaiter?.();
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+}
+
+function toRecord(m: KafkaMessage): CommandRecord {
+  return { offset: Number(m.offset), value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) };
+}
+
+/**
+ * kafkajs groups a send's messages by partition with an array copy per message (quadratic in the send's size:
+ * 10,000 messages cost ~250 ms), so sends are kept to a few hundred messages, and under the broker's size limit.
+ */
+export const SEND_MESSAGES_MAX = 256;
+
+function* chunkEvents(events: EventRecord[], bytesMax: number): Generator<EventRecord[]> {
+  let chunk: EventRecord[] = [];
+  let bytes = 0;
+  for (const e of events) {
+    const size = e.value.length + e.key.length + 64;
+    if (chunk.length > 0 && (bytes + size > bytesMax || chunk.length >= SEND_MESSAGES_MAX)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(e);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** Producers' side on Kafka: an idempotent producer, so a retried send does not duplicate a command. */
+export class KafkaCommandWriter implements CommandWriter {
+  private readonly producer: Producer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async append(values: Uint8Array[]): Promise<number[]> {
+    const [meta] = await this.producer.send({ topic: this.topic, acks: -1, messages: values.map((v) => ({ value: Buffer.from(v.buffer, v.byteOffset, v.byteLength) })) });
+    const base = Number(meta.baseOffset ?? meta.offset);
+    return values.map((_, i) => base + i);
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}

@@ -1,0 +1,159 @@
+// The engine daemon on a real Kafka broker: SIGKILL at seeded points of a 100,000-command stream, and a broker
+// restart in the middle of a stream. The committed events (read_committed) and the final state must equal one
+// uninterrupted run, with none lost and none doubled. A failure prints the seed; RECOVERY_SEED=<seed> replays it.
+
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import type { Test } from 'tap';
+import type { Kafka } from 'kafkajs';
+import { restore, stateHash } from '../../engine/core/index.js';
+import { ensureTopics, kafkaClient } from '../../engine/daemon/kafka-log.js';
+import { SnapshotStore } from '../../engine/daemon/snapshot-store.js';
+import { startKafkaBroker } from '../../tools/kafka/broker.js';
+import type { KafkaBroker } from '../../tools/kafka/broker.js';
+import { checkSequence, killPoints, referenceRun, seededCommands, sleep, startDaemon, waitFor } from './recovery-support.js';
+import type { StoredCommand } from './recovery-support.js';
+
+const SEED = Number(process.env.RECOVERY_SEED ?? 20261124);
+const COMMANDS = Number(process.env.RECOVERY_COMMANDS ?? 100_000);
+const KILLS = Number(process.env.RECOVERY_KILLS ?? 12);
+
+interface Topics {
+  readonly commandsTopic: string;
+  readonly eventsTopic: string;
+  readonly engineId: string;
+}
+
+async function produceAll(kafka: Kafka, topic: string, values: Uint8Array[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let i = 0; i < values.length; i += 2000) {
+    await producer.send({ topic, acks: -1, messages: values.slice(i, i + 2000).map((v) => ({ value: Buffer.from(v) })) });
+  }
+  await producer.disconnect();
+}
+
+/** Reads a topic from the start (read_committed) until `count` records arrived. */
+async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: number): Promise<StoredCommand[]> {
+  const consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
+  const records: StoredCommand[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) records.push({ value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) });
+        if (records.length >= count) done();
+      },
+    });
+    await Promise.race([finished, sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${records.length} of ${count} records of ${topic} in ${timeoutMs} ms`)))]);
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+async function committedOffset(kafka: Kafka, topics: Topics): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [topic] = await admin.fetchOffsets({ groupId: `${topics.engineId}.engine`, topics: [topics.commandsTopic] });
+    const next = Number(topic?.partitions[0]?.offset ?? -1);
+    return next < 0 ? -1 : next - 1;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface Scenario {
+  readonly broker: KafkaBroker;
+  readonly kafka: Kafka;
+  readonly topics: Topics;
+  readonly dataDir: string;
+  readonly stored: StoredCommand[];
+  readonly env: Record<string, string>;
+}
+
+async function prepare(t: Test, broker: KafkaBroker, count: number): Promise<Scenario> {
+  const engineId = `engine-${randomUUID().slice(0, 8)}`;
+  const topics = { commandsTopic: `${engineId}.commands`, eventsTopic: `${engineId}.events`, engineId };
+  const kafka = kafkaClient([broker.brokers], 'recovery-test');
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topics);
+  await admin.disconnect();
+  const values = seededCommands(SEED, count);
+  await produceAll(kafka, topics.commandsTopic, values);
+  const stored = await readTopic(kafka, topics.commandsTopic, values.length, 120_000);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'engine-kafka-recovery-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const env = {
+    KAFKA_BROKERS: broker.brokers, DATA_DIR: dataDir, ENGINE_ID: engineId,
+    KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic,
+    ENGINE_SNAPSHOT_EVERY: '7000', ENGINE_BATCH_MAX: '500',
+  };
+  return { broker, kafka, topics, dataDir, stored, env };
+}
+
+/** Runs a daemon to the end of the stream, stops it cleanly, and checks its output against the reference. */
+async function finishAndVerify(t: Test, s: Scenario): Promise<void> {
+  const reference = referenceRun(s.stored);
+  const last = s.stored.length - 1;
+  const daemon = startDaemon(s.env);
+  await waitFor(async () => (await committedOffset(s.kafka, s.topics).catch(() => -1)) >= last, 240_000, () => `final run: ${daemon.output()}`);
+  daemon.child.kill('SIGTERM');
+  t.equal((await daemon.exited).code, 0, `a clean stop exits 0 ${daemon.output()}`);
+
+  const events = (await readTopic(s.kafka, s.topics.eventsTopic, reference.events.length, 120_000)).map((r) => new TextDecoder().decode(r.value));
+  await sleep(500);
+  t.equal(events.length, reference.events.length, `as many committed events as one uninterrupted run (seed ${SEED})`);
+  t.equal(checkSequence(events), null, 'event sequence numbers are 1..n: none lost, none doubled');
+  const firstDiff = events.findIndex((e, i) => e !== reference.events[i]);
+  t.equal(firstDiff, -1, `events equal the uninterrupted run's ${firstDiff >= 0 ? `(first difference at ${firstDiff}: ${events[firstDiff]} vs ${reference.events[firstDiff]})` : ''}`);
+  const newest = await new SnapshotStore({ dir: path.join(s.dataDir, 'snapshots', s.topics.engineId) }).loadNewest();
+  t.equal(newest?.offset, last, 'a clean stop leaves a snapshot of the last command');
+  t.equal(stateHash(restore(newest!.bytes)), reference.stateHash, 'the final state hash equals the uninterrupted run');
+}
+
+t.test('engine daemon on Kafka', async (t) => {
+  const brokerDir = await mkdtemp(path.join(os.tmpdir(), 'engine-kafka-broker-'));
+  t.teardown(() => rm(brokerDir, { recursive: true, force: true }));
+  // The data dir outlives a stop so the broker can be restarted on it.
+  const broker = await startKafkaBroker({ dataDir: brokerDir, removeDataDirOnStop: false, extraConfig: { 'message.max.bytes': '8388608' } });
+  t.teardown(() => broker.stop());
+
+  t.test(`${COMMANDS} commands, SIGKILL at ${KILLS} points, seed ${SEED}`, async (t) => {
+    const s = await prepare(t, broker, COMMANDS);
+    for (const point of killPoints(SEED, KILLS)) {
+      const daemon = startDaemon(s.env);
+      const target = Math.floor(point * s.stored.length);
+      await waitFor(async () => (await committedOffset(s.kafka, s.topics).catch(() => -1)) >= target || daemon.child.exitCode !== null, 120_000, () => `progress to ${target}: ${daemon.output()}`);
+      await sleep(Math.floor(point * 1000) % 37);
+      daemon.child.kill('SIGKILL');
+      const exit = await daemon.exited;
+      t.equal(exit.signal, 'SIGKILL', `killed at offset ~${target} (seed ${SEED}) ${exit.signal === 'SIGKILL' ? '' : daemon.output()}`);
+    }
+    await finishAndVerify(t, s);
+  });
+
+  t.test('a broker restart in the middle of a stream loses nothing', async (t) => {
+    const s = await prepare(t, broker, 30_000);
+    const daemon = startDaemon(s.env);
+    await waitFor(async () => (await committedOffset(s.kafka, s.topics).catch(() => -1)) >= 8_000, 120_000, () => daemon.output());
+    await broker.stop();
+    await sleep(2_000);
+    const restarted = await startKafkaBroker({ dataDir: brokerDir, removeDataDirOnStop: false, port: broker.port, controllerPort: broker.controllerPort, extraConfig: { 'message.max.bytes': '8388608' } });
+    t.teardown(() => restarted.stop());
+    // The same daemon process must reconnect and carry on to the end of the stream.
+    await waitFor(async () => (await committedOffset(s.kafka, s.topics).catch(() => -1)) >= s.stored.length - 1, 240_000, () => `after the broker restart: ${daemon.output()}`);
+    t.equal(daemon.child.exitCode, null, 'the daemon never exited');
+    daemon.child.kill('SIGTERM');
+    await daemon.exited;
+    await finishAndVerify(t, s);
+  });
+});

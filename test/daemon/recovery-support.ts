@@ -1,0 +1,95 @@
+// Shared by the daemon recovery tests: a seeded command stream, the reference run (one uninterrupted engine
+// in this process), and control of real daemon processes (spawn, SIGKILL, SIGTERM).
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine, stateHash } from '../../engine/core/index.js';
+import { decodeCommand, encodeCommand, encodeEvent } from '../../engine/wire/codec.js';
+import type { CommandInput } from '../../engine/wire/codec.js';
+import { STREAMS, generateStream } from '../../bench/stream.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface StoredCommand {
+  readonly value: Uint8Array;
+  readonly timestampMs: number;
+}
+
+/** A seeded stream: setup (assets, market, deposits) then limit/market/cancel orders, plus a few malformed records. */
+export function seededCommands(seed: number, count: number): Uint8Array[] {
+  const stream = generateStream({ ...STREAMS.shallow, users: 50, seed, commands: count });
+  const encoder = new TextEncoder();
+  const values = [...stream.setup, ...stream.commands].map(({ timeMs: _t, ...cmd }) => encoder.encode(encodeCommand(cmd as CommandInput)));
+  // Malformed records in the middle: they must get rejection events, never stop the stream.
+  const bad = ['{not json', '{"v":1,"type":"teleport","id":"bad-type"}', '{"v":2,"type":"cancelAll","id":"bad-version","userId":1}', '{"v":1,"type":"deposit","id":"bad-amount","userId":1,"assetId":1,"amount":"12abc","depositId":"x"}'];
+  bad.forEach((text, i) => values.splice(Math.floor(((i + 1) * values.length) / (bad.length + 1)), 0, encoder.encode(text)));
+  return values;
+}
+
+export interface ReferenceRun {
+  readonly events: string[];
+  readonly stateHash: string;
+}
+
+/** What one uninterrupted engine makes of the stored commands: the expected output of any number of crashes. */
+export function referenceRun(commands: readonly StoredCommand[]): ReferenceRun {
+  const engine = new Engine();
+  const events: string[] = [];
+  for (const c of commands) {
+    const decoded = decodeCommand(c.value, c.timestampMs);
+    const out = decoded.ok ? engine.apply(decoded.command) : engine.applyInvalid(decoded.id, c.timestampMs, decoded.code);
+    for (const ev of out) events.push(encodeEvent(ev));
+  }
+  return { events, stateHash: stateHash(engine) };
+}
+
+export interface DaemonProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+}
+
+export function startDaemon(env: Record<string, string>): DaemonProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'engine/daemon/main.ts')], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, exited, output: () => output };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns true; throws with `describe()` after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await sleep(50);
+  }
+}
+
+/** Seeded kill points: fractions of the stream, spread out, in increasing order. */
+export function killPoints(seed: number, count: number): number[] {
+  let state = seed >>> 0 || 1;
+  const next = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return Array.from({ length: count }, (_, i) => (i + next()) / (count + 1)).sort((a, b) => a - b);
+}
+
+/** Asserts events are numbered 1..n with no gap or repeat; returns the problem or null. */
+export function checkSequence(events: readonly string[]): string | null {
+  for (let i = 0; i < events.length; i++) {
+    const seq = (JSON.parse(events[i]) as { seq: number }).seq;
+    if (seq !== i + 1) return `event ${i} has seq ${seq}, expected ${i + 1}`;
+  }
+  return null;
+}

@@ -1,0 +1,249 @@
+// Builds the AsyncAPI 3.0 document of the engine's Kafka interface from the wire schemas (engine/wire/schemas.ts)
+// and the rejection codes (engine/core/codes.ts), so the document cannot drift from the code: a test regenerates
+// it and compares with the committed docs/asyncapi.yaml. Pure: generate.ts does the file I/O.
+
+import { REJECT_CODES, REJECT_DESCRIPTIONS } from '../../engine/core/codes.js';
+import type { RejectCode } from '../../engine/core/codes.js';
+import { COMMAND_BYTES_MAX, encodeCommand, encodeEvent } from '../../engine/wire/codec.js';
+import { COMMAND_EXAMPLES, EVENT_EXAMPLES } from '../../engine/wire/examples.js';
+import type { EngineEvent } from '../../engine/core/events.js';
+import type { CommandInput } from '../../engine/wire/codec.js';
+import { COMMAND_SCHEMAS, EVENT_SCHEMAS, WIRE_VERSION } from '../../engine/wire/schemas.js';
+import { toYaml } from './yaml.js';
+
+export const DEFAULT_COMMANDS_TOPIC = 'exchange.commands.v1';
+export const DEFAULT_EVENTS_TOPIC = 'exchange.events.v1';
+
+export interface AsyncApiOptions {
+  readonly commandsTopic?: string;
+  readonly eventsTopic?: string;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** Codes the daemon gives to records it cannot decode; the rest come from the engine. */
+const DECODE_CODES: readonly RejectCode[] = ['COMMAND_MALFORMED', 'COMMAND_UNSUPPORTED_VERSION', 'COMMAND_UNKNOWN_TYPE'];
+
+/** Message ids: command and event types could share a name one day; the suffix keeps the ids apart. */
+export const commandMessageId = (type: string): string => `${type}Command`;
+export const eventMessageId = (type: string): string => `${type}Event`;
+
+export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
+  const commandsTopic = options.commandsTopic ?? DEFAULT_COMMANDS_TOPIC;
+  const eventsTopic = options.eventsTopic ?? DEFAULT_EVENTS_TOPIC;
+  const commandTypes = Object.keys(COMMAND_SCHEMAS) as (keyof typeof COMMAND_SCHEMAS)[];
+  const eventTypes = Object.keys(EVENT_SCHEMAS) as (keyof typeof EVENT_SCHEMAS)[];
+
+  const schemas: JsonObject = {};
+  const messages: JsonObject = {};
+  for (const type of commandTypes) {
+    const schema = COMMAND_SCHEMAS[type];
+    schemas[schema.title] = toJson(schema);
+    messages[commandMessageId(type)] = message(type, schema.title, schema.description, commandKey(), encodeCommand(COMMAND_EXAMPLES[type] as CommandInput));
+  }
+  for (const type of eventTypes) {
+    const schema = EVENT_SCHEMAS[type];
+    schemas[schema.title] = toJson(schema);
+    const description = type === 'commandResult' ? `${schema.description}\n\n${rejectionCodesTable()}` : schema.description;
+    messages[eventMessageId(type)] = message(type, schema.title, description, eventKey(), encodeEvent(EVENT_EXAMPLES[type] as EngineEvent));
+  }
+
+  const channelMessages = (ids: string[]): JsonObject => Object.fromEntries(ids.map((id) => [id, { $ref: `#/components/messages/${id}` }]));
+  const operationMessages = (channel: string, ids: string[]): Json[] => ids.map((id) => ({ $ref: `#/channels/${channel}/messages/${id}` }));
+  const commandIds = commandTypes.map(commandMessageId);
+  const eventIds = eventTypes.map(eventMessageId);
+
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'Exchange engine: commands and events',
+      version: `${WIRE_VERSION}.0.0`,
+      description: overview(commandsTopic, eventsTopic),
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      kafka: {
+        host: '{bootstrap}',
+        protocol: 'kafka',
+        description: 'The Kafka cluster holding both topics. The address is a placeholder: each deployment gives its own bootstrap servers.',
+        variables: { bootstrap: { default: 'localhost:9092', description: 'host:port of a bootstrap broker.' } },
+      },
+    },
+    channels: {
+      commands: {
+        address: commandsTopic,
+        title: 'Engine commands',
+        description:
+          `Commands for one engine instance, in execution order. Topic name configurable; default \`${DEFAULT_COMMANDS_TOPIC}\`.\n\n` +
+          'One partition: its order is the order in which the engine applies the commands, so every producer sees the same sequence. ' +
+          'The topic must use `message.timestamp.type=LogAppendTime`: the record timestamp becomes the command\'s time, and with ' +
+          'LogAppendTime it is the broker\'s, not the producer\'s. Retention must cover the commands since the engine\'s newest ' +
+          'snapshot: recovery replays them.',
+        servers: [{ $ref: '#/servers/kafka' }],
+        messages: channelMessages(commandIds),
+        bindings: {
+          kafka: {
+            partitions: 1,
+            topicConfiguration: { 'cleanup.policy': ['delete'], 'message.timestamp.type': 'LogAppendTime' },
+            bindingVersion: '0.5.0',
+          },
+        },
+      },
+      events: {
+        address: eventsTopic,
+        title: 'Engine events',
+        description:
+          `Everything the engine did, in order. Topic name configurable; default \`${DEFAULT_EVENTS_TOPIC}\`.\n\n` +
+          'One partition. Written only by the engine daemon, in Kafka transactions: consume with `isolation.level=read_committed`, ' +
+          'or a consumer may see events of a batch that was aborted and later written again. Never compacted: every event matters.',
+        servers: [{ $ref: '#/servers/kafka' }],
+        messages: channelMessages(eventIds),
+        bindings: { kafka: { partitions: 1, topicConfiguration: { 'cleanup.policy': ['delete'] }, bindingVersion: '0.5.0' } },
+      },
+    },
+    operations: {
+      sendCommand: {
+        action: 'send',
+        channel: { $ref: '#/channels/commands' },
+        title: 'Send a command to the engine',
+        summary: 'Append a command; its answer arrives on the events topic under the same id.',
+        description:
+          'What the daemon does with each record, in partition order: it stamps the record timestamp as the command\'s time, ' +
+          'decodes the value against the schema its `type` names, and applies the command to the engine, which emits the ' +
+          'command\'s events (the last one its `commandResult`). A record it cannot decode is answered with a rejected ' +
+          '`commandResult` and the stream goes on. The events of a batch of commands are committed in one Kafka transaction ' +
+          'together with the daemon\'s consumer offset, so after a crash no command is applied twice and no event is written twice.',
+        messages: operationMessages('commands', commandIds),
+      },
+      receiveEvents: {
+        action: 'receive',
+        channel: { $ref: '#/channels/events' },
+        title: 'Receive the engine\'s events',
+        summary: 'Read the engine\'s events in `seq` order.',
+        description:
+          'Events arrive in `seq` order, 1, 2, 3, ... with no gap: a consumer that sees a gap or a repeat has lost or re-read ' +
+          'events (and should rewind or skip by `seq`). A command\'s events are contiguous and end with its `commandResult`; ' +
+          'balanceChanged events, one per (user, asset) the command touched, come just before it with the final figures.',
+        messages: operationMessages('events', eventIds),
+      },
+    },
+    components: { schemas, messages },
+  };
+}
+
+/** The document as YAML, as committed in docs/asyncapi.yaml. */
+export function renderAsyncApi(options: AsyncApiOptions = {}): string {
+  return '# Generated by tools/asyncapi/generate.ts from engine/wire/schemas.ts: do not edit by hand.\n' + toYaml(buildAsyncApi(options));
+}
+
+function message(type: string, schemaTitle: string, description: string, key: JsonObject, exampleJson: string): JsonObject {
+  const summary = description.split('\n')[0];
+  return {
+    name: type,
+    title: titleOf(type),
+    summary,
+    ...(description === summary ? {} : { description }),
+    contentType: 'application/json',
+    payload: { $ref: `#/components/schemas/${schemaTitle}` },
+    bindings: { kafka: { key, bindingVersion: '0.5.0' } },
+    examples: [{ name: `${type}Example`, payload: JSON.parse(exampleJson) as Json }],
+  };
+}
+
+function commandKey(): JsonObject {
+  return { type: 'string', description: 'Ignored by the daemon (one partition); producers may leave it empty or set it to the command id.' };
+}
+
+function eventKey(): JsonObject {
+  return { type: 'string', description: 'The `cmdId` of the event: all events of one command share the key.' };
+}
+
+/** placeOrder -> "Place order". */
+function titleOf(type: string): string {
+  const words = type.replace(/([A-Z])/g, ' $1').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The schema as plain JSON (TypeBox keeps its bookkeeping in non-enumerable keys, which JSON drops). */
+function toJson(schema: unknown): JsonObject {
+  return JSON.parse(JSON.stringify(schema)) as JsonObject;
+}
+
+function rejectionCodesTable(): string {
+  const rows = (Object.keys(REJECT_CODES) as RejectCode[]).map((code) => `| ${code} | ${REJECT_CODES[code]} | ${REJECT_DESCRIPTIONS[code]} |`);
+  return ['Rejection codes (stable: never renumbered, renamed or reused):', '', '| Code | Number | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+function overview(commandsTopic: string, eventsTopic: string): string {
+  return [
+    'The public interface of the exchange\'s matching engine. Services integrate by appending commands to the commands topic ' +
+      `(\`${commandsTopic}\`) and reading the engine's events from the events topic (\`${eventsTopic}\`). The operations below ` +
+      'are written from such a service\'s side: it sends commands and receives events; the engine daemon consumes the one and ' +
+      'produces the other.',
+    '',
+    '## Format',
+    '',
+    `- Each record value is one UTF-8 JSON object, a command or an event, named by \`type\` and versioned by \`v\` (this document: version ${WIRE_VERSION}). ` +
+      'Every type has its own JSON schema under components.schemas; the gateway and the engine\'s codec use the same schemas ' +
+      '(engine/wire/schemas.ts, from which this document is generated). Fields not in the schema are refused.',
+    '- Amounts, prices, balances and fees are decimal strings of integer base units (e.g. "1500000" is 1.5 USDC with 6 decimals): ' +
+      'never JSON numbers and never fractions, since values go up to 2^256-1. Canonical form: no leading zeros, no plus sign. ' +
+      'On commands they may carry a minus sign, so that a negative value reaches the engine and is refused with its specific code.',
+    '- Command prices are quote base units per whole base token. On order events, prices travel in ticks and quantities in lots ' +
+      'of the market (exact integers): price = priceTicks x tickSize and quantity = qtyLots x lotSize.',
+    '- The schemas check shape (JSON types, enums, bounded lengths); the engine checks meaning and answers with a specific code ' +
+      '(an unknown market, a price off the tick, a negative amount, a symbol with lower-case letters).',
+    '',
+    '## Time',
+    '',
+    'Commands have no time field. The daemon stamps each command with the timestamp of its Kafka record, which the commands ' +
+      'topic sets at append time (`message.timestamp.type=LogAppendTime`): producers cannot choose their own time, and a replay ' +
+      'of the topic gives the same times and so the same events. Engine time never runs backwards: a timestamp earlier than the ' +
+      'previous command\'s counts as the previous command\'s. Events carry the time as `timeMs`.',
+    '',
+    '## Ordering',
+    '',
+    'One engine instance consumes exactly one partition of the commands topic (each topic has one partition per engine instance). ' +
+      'The partition order is the execution order; the engine is deterministic, so the same commands in the same order always give ' +
+      'the same events. Events are numbered by `seq`, 1, 2, 3, ... without gaps across the whole stream.',
+    '',
+    '## Answers and deduplication',
+    '',
+    '- Every command, valid or not, gets exactly one `commandResult`, the last of its events. All its events carry the command ' +
+      '`id` as `cmdId` (and as the record key); a producer waits for the `commandResult` with its id.',
+    '- Command ids must be unique. A producer unsure whether its command was appended (a timeout) sends it again with the same ' +
+      'id: the engine applies an id once, and answers a repeat with `COMMAND_DUPLICATE_ID` without changing anything, so the ' +
+      'first command\'s events stand.',
+    '- placeOrder is also idempotent by `clientOrderId` per user: a repeat places nothing and returns the first result, with ' +
+      '`duplicateOf` naming the first command.',
+    '- The daemon commits each batch\'s events in one Kafka transaction with its consumer offset: across crashes and restarts ' +
+      'every command is applied once and every event is written once.',
+    '',
+    '## Records that are not valid commands',
+    '',
+    'They never stop the stream. Each gets a `commandResult` with status `rejected`:',
+    '',
+    ...DECODE_CODES.map((code) => `- \`${code}\`: ${decodeCodeText(code)}`),
+    '',
+    'Its `cmdId` is the record\'s `id` when that is a usable id (a string of 1-128 printable ASCII characters), whatever else is ' +
+      'wrong, so the producer gets its answer; otherwise it is the empty string (the rejection cannot be matched to a producer).',
+    '',
+    'The full list of rejection codes is in the description of the commandResult message.',
+  ].join('\n');
+}
+
+function decodeCodeText(code: RejectCode): string {
+  switch (code) {
+    case 'COMMAND_MALFORMED':
+      return `not UTF-8 JSON, not an object, larger than ${COMMAND_BYTES_MAX} bytes, no usable id, or not matching the schema of its type ` +
+        '(a missing or unknown field - `timeMs` included -, a wrong JSON type, an amount that is not a canonical decimal string).';
+    case 'COMMAND_UNSUPPORTED_VERSION':
+      return `\`v\` is not ${WIRE_VERSION} (checked before the type: the version defines which types exist).`;
+    case 'COMMAND_UNKNOWN_TYPE':
+      return '`type` names no command of this version.';
+    default:
+      return REJECT_DESCRIPTIONS[code];
+  }
+}
