@@ -19,7 +19,7 @@
 import { cpus, loadavg } from 'node:os';
 import { Engine } from '../engine/core/index.js';
 import type { Command } from '../engine/core/index.js';
-import { applyAll, generateStream, MARKET_ID, STREAMS } from './stream.js';
+import { applyAll, generateStream, KIND_NAMES, MARKET_ID, STREAMS } from './stream.js';
 import type { Stream, StreamSpec } from './stream.js';
 import { applyPeer, newPeer, peerCalls, peerDepth, peerRestingOrders } from './peer.js';
 import type { PeerCall } from './peer.js';
@@ -42,6 +42,8 @@ interface LatencyResult extends PassResult {
   p99: number;
   p999: number;
   max: number;
+  /** Nanoseconds per command, in stream order. */
+  samplesNs: Float64Array;
 }
 
 function cpuSecondsSince(c0: NodeJS.CpuUsage): number {
@@ -80,7 +82,7 @@ function engineLatencyPass(e: Engine, cmds: readonly Command[]): LatencyResult {
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const [p50, p99, p999, max] = percentilesUs(lat, [0.5, 0.99, 0.999, 1]);
-  return { seconds, cpuSeconds: cpuSecondsSince(c0), consumed, p50, p99, p999, max };
+  return { seconds, cpuSeconds: cpuSecondsSince(c0), consumed, p50, p99, p999, max, samplesNs: lat };
 }
 
 type Peer = ReturnType<typeof newPeer>;
@@ -110,7 +112,19 @@ function peerLatencyPass(ob: Peer, calls: readonly PeerCall[]): LatencyResult {
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const [p50, p99, p999, max] = percentilesUs(lat, [0.5, 0.99, 0.999, 1]);
-  return { seconds, cpuSeconds: cpuSecondsSince(c0), consumed, p50, p99, p999, max };
+  return { seconds, cpuSeconds: cpuSecondsSince(c0), consumed, p50, p99, p999, max, samplesNs: lat };
+}
+
+/** p50/p99 per kind of command: says which commands make the tail. */
+function latencyByKind(samplesNs: Float64Array, kinds: Uint8Array): Record<string, { count: number; p50: number; p99: number }> {
+  const out: Record<string, { count: number; p50: number; p99: number }> = {};
+  KIND_NAMES.forEach((name, kind) => {
+    const picked = samplesNs.filter((_, i) => kinds[i] === kind);
+    if (picked.length === 0) return;
+    const [p50, p99] = percentilesUs(picked, [0.5, 0.99]);
+    out[name] = { count: picked.length, p50: round(p50, 3), p99: round(p99, 3) };
+  });
+  return out;
 }
 
 type Depth = { bids: Array<[number, number]>; asks: Array<[number, number]> };
@@ -192,6 +206,7 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
   const eLat = freshEngine(stream);
   const lat = engineLatencyPass(eLat, cmds);
   log(`  p50 ${lat.p50.toFixed(2)} µs, p99 ${lat.p99.toFixed(2)} µs, p99.9 ${lat.p999.toFixed(2)} µs, max ${lat.max.toFixed(0)} µs (timer pair ${timerNs.toFixed(0)} ns)`);
+  const latencyUsByKind = latencyByKind(lat.samplesNs, stream.kinds);
   const deterministic = eLat.openOrdersTotal === restingOrdersFinal && sameDepth(engineDepth(eLat), depth) && restingOrdersFinal === stats.restingOrdersFinal;
   settle();
   const enginePeakRssMb = peakRssBytes() / MB;
@@ -207,6 +222,7 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
     latencyUsP99: round(lat.p99, 3),
     latencyUsP999: round(lat.p999, 3),
     latencyUsMax: round(lat.max, 1),
+    latencyUsByKind,
     latencyMethod: 'separate pass, process.hrtime.bigint() around every command (timer overhead included)',
     timerOverheadNs: Math.round(timerNs),
     latencyPassCommandsPerSec: Math.round(cmds.length / lat.seconds),

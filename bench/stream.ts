@@ -43,6 +43,8 @@ export interface Stream {
   readonly setup: Command[];
   readonly commands: Command[];
   readonly peerOps: PeerOp[];
+  /** Per command, its kind (KIND_*), for latency by kind. */
+  readonly kinds: Uint8Array;
   readonly stats: {
     limits: number;
     cancels: number;
@@ -56,6 +58,12 @@ export interface Stream {
     levelsFinal: number;
   };
 }
+
+export const KIND_LIMIT_RESTED = 0; // rested without trading
+export const KIND_LIMIT_TRADED = 1; // traded on arrival (and may have rested the rest)
+export const KIND_CANCEL = 2;
+export const KIND_MARKET = 3;
+export const KIND_NAMES = ['limitRested', 'limitTraded', 'cancel', 'market'] as const;
 
 const START_MS = 1_700_000_000_000;
 const DEPOSIT = 10n ** 15n;
@@ -138,6 +146,7 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
   const live = new LiveOrders();
   const commands: Command[] = [];
   const peerOps: PeerOp[] = [];
+  const kinds = new Uint8Array(spec.commands);
   const stats = { limits: 0, cancels: 0, markets: 0, marketableLimits: 0, cancelsReplaced: 0, restingOrdersMax: 0, restingOrdersFinal: 0, levelsFinal: 0 };
 
   for (let i = 0; i < spec.commands; i++) {
@@ -162,12 +171,14 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
       cmd = { v: 1, id, timeMs, type: 'cancelOrder', userId: victim.userId, orderId: victim.orderId };
       peerOps.push({ kind: 'cancel', id: String(victim.orderId) });
       stats.cancels++;
+      kinds[i] = KIND_CANCEL;
     } else {
       const side = rng.float() < 0.5 ? 'buy' : 'sell';
       const lots = rng.int(1, spec.marketLotsMax);
       cmd = { v: 1, id, timeMs, type: 'placeOrder', userId, marketId: MARKET_ID, side, orderType: 'market', quantity: BigInt(lots), stp: 'none' };
       peerOps.push({ kind: 'market', side, size: lots });
       stats.markets++;
+      kinds[i] = KIND_MARKET;
     }
     const events = e.apply(cmd);
     const result = events[events.length - 1];
@@ -177,7 +188,9 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
     if (cmd.type === 'placeOrder' && cmd.orderType === 'limit') {
       const orderId = result.orderId as number;
       peerOps.push({ kind: 'limit', id: String(orderId), side: cmd.side, size: Number(cmd.quantity), price: Number(cmd.price) });
-      if (events.some((ev) => ev.type === 'trade')) stats.marketableLimits++;
+      const traded = events.some((ev) => ev.type === 'trade');
+      if (traded) stats.marketableLimits++;
+      kinds[i] = traded ? KIND_LIMIT_TRADED : KIND_LIMIT_RESTED;
     }
     trackLive(live, events);
     commands.push(cmd);
@@ -187,7 +200,7 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
   stats.restingOrdersFinal = e.openOrdersTotal;
   const book = (e.markets[MARKET_ID] as NonNullable<Engine['markets'][number]>).book;
   stats.levelsFinal = book.bids.levelCount + book.asks.levelCount;
-  return { spec, setup, commands, peerOps, stats };
+  return { spec, setup, commands, peerOps, kinds, stats };
 }
 
 function trackLive(live: LiveOrders, events: EngineEvent[]): void {

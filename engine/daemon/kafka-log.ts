@@ -85,6 +85,7 @@ export class KafkaCommandLog implements CommandLog {
    * a restart never waits for a dead member's session to expire and a rebalance never moves the position.
    */
   async consume(fromOffset: number, batchMax: number, onBatch: (records: CommandRecord[]) => Promise<void>): Promise<void> {
+    if (this.stopped) return;
     const consumer = this.kafka.consumer({ groupId: `${this.opts.groupId}.reader.${randomUUID()}`, maxWaitTimeInMs: 50, sessionTimeout: 30_000 });
     this.consumer = consumer;
     let nextOffset = fromOffset;
@@ -92,6 +93,7 @@ export class KafkaCommandLog implements CommandLog {
     consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic: this.opts.commandsTopic, partition: PARTITION, offset: String(nextOffset) }));
     await consumer.connect();
     await consumer.subscribe({ topic: this.opts.commandsTopic, fromBeginning: true });
+    if (this.stopped) return;
     await new Promise<void>((resolve, reject) => {
       this.stopWaiter = resolve;
       consumer

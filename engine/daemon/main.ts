@@ -40,19 +40,24 @@ export async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { service: 'engine', engineId: config.engineId } });
+  // Signals are taken from the first moment: a stop asked for during start-up happens once the daemon exists.
+  let daemon: EngineDaemon | null = null;
+  let stopSignal: string | null = null;
+  const stop = (signal: string): void => {
+    logger.info({ signal }, 'stopping');
+    stopSignal = signal;
+    daemon?.stop().catch((err) => logger.error({ err }, 'stop failed'));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   const log = await openLog(config, logger);
   const snapshots = new SnapshotStore({
     dir: path.join(config.dataDir, 'snapshots', config.engineId),
     keep: config.snapshotKeep,
     onSkip: (file, reason) => logger.warn({ file, reason }, 'skipped a snapshot that does not verify'),
   });
-  const daemon = new EngineDaemon({ log, snapshots, logger, batchMax: config.batchMax, snapshotEveryCommands: config.snapshotEveryCommands });
-  const stop = (signal: string): void => {
-    logger.info({ signal }, 'stopping');
-    daemon.stop().catch((err) => logger.error({ err }, 'stop failed'));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  daemon = new EngineDaemon({ log, snapshots, logger, batchMax: config.batchMax, snapshotEveryCommands: config.snapshotEveryCommands });
+  if (stopSignal !== null) stop(stopSignal);
   try {
     await daemon.run();
   } finally {

@@ -40,8 +40,10 @@ t.test(`file log: ${COMMANDS} commands, SIGKILL at ${KILLS} points, seed ${SEED}
     t.equal(exit.signal, 'SIGKILL', `killed at ${(point * 100).toFixed(1)}% (seed ${SEED}) ${exit.signal === 'SIGKILL' ? '' : daemon.output()}`);
   }
 
-  const daemon = startDaemon(env);
+  const daemon = startDaemon({ ...env, LOG_LEVEL: 'info' });
   await waitFor(async () => (await eventsSize()) >= totalBytes && (await readCommittedEvents(logDir)).length >= reference.events.length, 180_000, () => `final run: ${daemon.output()}`);
+  // A SIGTERM before the process has installed its handlers would just kill it: wait until it is consuming.
+  await waitFor(async () => daemon.ready(), 60_000, () => `final run start: ${daemon.output()}`);
   daemon.child.kill('SIGTERM');
   t.equal((await daemon.exited).code, 0, 'a clean stop exits 0');
 

@@ -104,8 +104,10 @@ async function prepare(t: Test, broker: KafkaBroker, count: number): Promise<Sce
 async function finishAndVerify(t: Test, s: Scenario): Promise<void> {
   const reference = referenceRun(s.stored);
   const last = s.stored.length - 1;
-  const daemon = startDaemon(s.env);
+  const daemon = startDaemon({ ...s.env, LOG_LEVEL: 'info' });
   await waitFor(async () => (await committedOffset(s.kafka, s.topics).catch(() => -1)) >= last, 240_000, () => `final run: ${daemon.output()}`);
+  // A SIGTERM before the process has installed its handlers would just kill it: wait until it is consuming.
+  await waitFor(async () => daemon.ready(), 60_000, () => `final run start: ${daemon.output()}`);
   daemon.child.kill('SIGTERM');
   t.equal((await daemon.exited).code, 0, `a clean stop exits 0 ${daemon.output()}`);
 

@@ -49,6 +49,8 @@ export interface DaemonProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
+  /** True once the daemon logged that it is consuming (needs LOG_LEVEL=info): its signal handlers are in place. */
+  ready(): boolean;
 }
 
 export function startDaemon(env: Record<string, string>): DaemonProcess {
@@ -58,13 +60,15 @@ export function startDaemon(env: Record<string, string>): DaemonProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let ready = false;
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-20_000);
+    if (output.includes('engine daemon consuming')) ready = true;
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, exited, output: () => output };
+  return { child, exited, output: () => output, ready: () => ready };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
