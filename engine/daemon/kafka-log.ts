@@ -137,12 +137,26 @@ export class KafkaCommandLog implements CommandLog {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.inFlight.catch(() => undefined);
+    // The batch in hand commits first; if the broker does not answer in time, the restart replays it.
+    await bounded(this.inFlight, IN_FLIGHT_TIMEOUT_MS);
     this.stopWaiter?.();
-    await this.consumer?.disconnect().catch(() => undefined);
-    await this.producer.disconnect().catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    // kafkajs can wait a long time on connections left over from a broker restart: a stop must end.
+    await bounded(this.consumer?.disconnect(), DISCONNECT_TIMEOUT_MS);
+    await bounded(this.producer.disconnect(), DISCONNECT_TIMEOUT_MS);
+    await bounded(this.admin.disconnect(), DISCONNECT_TIMEOUT_MS);
   }
+}
+
+const DISCONNECT_TIMEOUT_MS = 10_000;
+const IN_FLIGHT_TIMEOUT_MS = 30_000;
+
+/** Waits for `work` at most `timeoutMs`; errors and time-outs are swallowed (used only on the way out). */
+async function bounded(work: Promise<void> | undefined, timeoutMs: number): Promise<void> {
+  if (work === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([work.catch(() => undefined), timeout]);
+  clearTimeout(timer);
 }
 
 function toRecord(m: KafkaMessage): CommandRecord {

@@ -66,7 +66,10 @@ export async function main(): Promise<void> {
   logger.info({ appliedOffset: daemon.appliedOffset, eventSeq: daemon.engine.eventSeq }, 'stopped');
 }
 
-main().catch((err) => {
-  console.error('engine: fatal', err);
-  process.exit(1);
-});
+main()
+  // Client libraries may keep timers or sockets after a clean stop; the work is flushed, so end the process.
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error('engine: fatal', err);
+    process.exit(1);
+  });
