@@ -91,8 +91,13 @@ export class KafkaCommandLog implements CommandLog {
     let nextOffset = fromOffset;
     // After any (re)join the position is ours to set: everything before nextOffset was delivered.
     consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic: this.opts.commandsTopic, partition: PARTITION, offset: String(nextOffset) }));
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.opts.commandsTopic, fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.opts.commandsTopic, fromBeginning: true });
+    } catch (err) {
+      if (this.stopped) return; // stop() closed the connection under us
+      throw err;
+    }
     if (this.stopped) return;
     await new Promise<void>((resolve, reject) => {
       this.stopWaiter = resolve;
@@ -114,7 +119,8 @@ export class KafkaCommandLog implements CommandLog {
             }
           },
         })
-        .catch(reject);
+        // A stop while the consumer is still joining closes its connection: that is the end, not a failure.
+        .catch((err) => (this.stopped ? resolve() : reject(err)));
     });
   }
 
