@@ -44,11 +44,6 @@ function unregister(e: Engine, order: Order): void {
   e.openOrdersTotal--;
 }
 
-/** Same as `e.orders.get(order.orderId) === order`, without a lookup in a map of every open order. */
-export function isRegistered(_e: Engine, order: Order): boolean {
-  return order.registered;
-}
-
 /** Moves what an order still holds back to available. */
 function releaseHold(e: Engine, order: Order): bigint {
   const released = order.held;
@@ -76,7 +71,7 @@ export function closeOrder(e: Engine, m: Market, order: Order, type: 'orderCance
     else bookSideOf(m, order).remove(order);
   }
   if (order.isStopPending) markTriggered(e, order);
-  if (isRegistered(e, order)) unregister(e, order);
+  if (order.registered) unregister(e, order);
   const released = releaseHold(e, order);
   e.out.push({
     v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type,
@@ -92,7 +87,7 @@ function markTriggered(e: Engine, order: Order): void {
 }
 
 export function restOrder(e: Engine, m: Market, order: Order): void {
-  assert(isRegistered(e, order), 'a resting order is registered');
+  assert(order.registered, 'a resting order is registered');
   bookSideOf(m, order).append(order, order.priceTicks);
   e.out.push({
     v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'orderRested',
@@ -118,7 +113,7 @@ export function execute(e: Engine, m: Market, taker: Order): void {
   const stopReason = match(e, m, taker);
   if (taker.remainingLots === 0) return; // fill() closed it
   if (stopReason === null && taker.orderType !== 'market' && taker.orderType !== 'stopMarket' && taker.timeInForce === 'GTC') {
-    if (!isRegistered(e, taker)) register(e, e.accounts.get(taker.userId) as Account, taker);
+    if (!taker.registered) register(e, e.accounts.get(taker.userId) as Account, taker);
     restOrder(e, m, taker);
     return;
   }
@@ -294,7 +289,7 @@ function fillEvent(e: Engine, order: Order, tradeId: number, lots: number): void
   const done = order.remainingLots === 0;
   let released = 0n;
   if (done) {
-    if (isRegistered(e, order)) unregister(e, order);
+    if (order.registered) unregister(e, order);
     released = releaseHold(e, order);
   }
   e.out.push({

@@ -42,6 +42,15 @@ export async function ensureTopics(admin: Admin, opts: { commandsTopic: string; 
   await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ ...t, numPartitions: 1, replicationFactor: opts.replicationFactor ?? 1 })) });
 }
 
+/** The last command offset committed for `groupId` on `topic` (one partition), or -1 when none is. */
+export async function fetchCommittedOffset(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const partition = offsets?.partitions.find((p) => p.partition === PARTITION);
+  // Kafka stores the next offset to read; -1 means nothing committed.
+  const next = partition === undefined ? -1 : Number(partition.offset);
+  return next < 0 ? -1 : next - 1;
+}
+
 export class KafkaCommandLog implements CommandLog {
   private readonly kafka: Kafka;
   private readonly admin: Admin;
@@ -71,12 +80,8 @@ export class KafkaCommandLog implements CommandLog {
     await this.producer.connect();
   }
 
-  async committedOffset(): Promise<number> {
-    const [topic] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.commandsTopic] });
-    const partition = topic?.partitions.find((p) => p.partition === PARTITION);
-    // Kafka stores the next offset to read; -1 means nothing committed.
-    const next = partition === undefined ? -1 : Number(partition.offset);
-    return next < 0 ? -1 : next - 1;
+  committedOffset(): Promise<number> {
+    return fetchCommittedOffset(this.admin, this.opts.groupId, this.opts.commandsTopic);
   }
 
   /**

@@ -5,7 +5,10 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Engine, stateHash } from '../../engine/core/index.js';
+import type { Test } from 'tap';
+import { Engine, restore, stateHash } from '../../engine/core/index.js';
+import { SnapshotStore } from '../../engine/daemon/snapshot-store.js';
+import { Prng } from '../support/prng.js';
 import { decodeCommand, encodeCommand, encodeEvent } from '../../engine/wire/codec.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { STREAMS, generateStream } from '../../bench/stream.js';
@@ -82,18 +85,35 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
   }
 }
 
-/** Seeded kill points: fractions of the stream, spread out, in increasing order. */
+/** Seeded kill points: one random fraction of the stream in each of `count` equal slices, in increasing order. */
 export function killPoints(seed: number, count: number): number[] {
-  let state = seed >>> 0 || 1;
-  const next = (): number => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  return Array.from({ length: count }, (_, i) => (i + next()) / (count + 1)).sort((a, b) => a - b);
+  const rng = new Prng(seed);
+  return Array.from({ length: count }, (_, i) => (i + rng.float()) / (count + 1));
 }
 
-/** Asserts events are numbered 1..n with no gap or repeat; returns the problem or null. */
-export function checkSequence(events: readonly string[]): string | null {
+/** Events must be numbered 1..n with no gap or repeat; returns the problem or null. */
+function checkSequence(events: readonly string[]): string | null {
   for (let i = 0; i < events.length; i++) {
     const seq = (JSON.parse(events[i]) as { seq: number }).seq;
     if (seq !== i + 1) return `event ${i} has seq ${seq}, expected ${i + 1}`;
   }
   return null;
+}
+
+/**
+ * What every recovery test asserts at the end: the committed events equal one uninterrupted run's, byte for
+ * byte and numbered 1..n, and the snapshot a clean stop left covers the last command with the same state hash.
+ */
+export async function verifyAgainstReference(
+  t: Test,
+  run: { events: readonly string[]; reference: ReferenceRun; snapshotsDir: string; lastOffset: number; seed: number },
+): Promise<void> {
+  const { events, reference } = run;
+  t.equal(events.length, reference.events.length, `as many events as one uninterrupted run (seed ${run.seed})`);
+  t.equal(checkSequence(events), null, 'event sequence numbers are 1..n: none lost, none doubled');
+  const firstDiff = events.findIndex((e, i) => e !== reference.events[i]);
+  t.equal(firstDiff, -1, `events equal the uninterrupted run's, byte for byte ${firstDiff >= 0 ? `(first difference at ${firstDiff}: ${events[firstDiff]} vs ${reference.events[firstDiff]})` : ''}`);
+  const newest = await new SnapshotStore({ dir: run.snapshotsDir }).loadNewest();
+  t.equal(newest?.offset, run.lastOffset, 'a clean stop leaves a snapshot of the last command');
+  t.equal(newest === null ? null : stateHash(restore(newest.bytes)), reference.stateHash, 'the final state hash equals the uninterrupted run');
 }
