@@ -19,10 +19,8 @@
 //                     sends of at most SEND_MESSAGES_MAX messages. The daemon's loop with no engine: the limit
 //                     of this machine.
 //   passthroughNoTxn  the same consumer and sends through an idempotent producer, no transactions (reference).
-//   engineOutput      KafkaCommandLog writing the daemon's own events (computed before the run): the daemon
-//                     minus the engine, i.e. what the output's record count costs by itself.
-//   engineOutputPacked  the same events, one record per command (a JSON array of its events): what packing
-//                     the output would give.
+//   engineOutput      KafkaCommandLog writing the daemon's own event records (computed before the run): the
+//                     daemon minus the engine, i.e. what the output's size costs by itself.
 //   daemon            engine/daemon/main.ts, env as in the recovery test.
 // A first passthrough warms the broker up and is not reported. Passthrough and daemon then alternate --rounds
 // times and the best run of each is reported (other processes only ever slow a run down); every run is listed.
@@ -51,7 +49,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { Engine } from '../engine/core/index.js';
 import { KafkaCommandLog, KafkaCommandWriter, SEND_MESSAGES_MAX, ensureTopics, kafkaClient } from '../engine/daemon/kafka-log.js';
 import type { CommandRecord, EventRecord } from '../engine/daemon/log.js';
-import { decodeCommand, encodeEvent } from '../engine/wire/codec.js';
+import { decodeCommand, decodeEventRecord, encodeEventRecords } from '../engine/wire/codec.js';
 import { kafkaVersion, startKafkaBroker } from '../tools/kafka/broker.js';
 import type { KafkaBroker } from '../tools/kafka/broker.js';
 import { seededCommands } from '../test/daemon/recovery-support.js';
@@ -67,8 +65,7 @@ const WARMUP_RATE_MAX = 5_000;
 /** A rate is sustained when produced and completed rates reach this share of it. */
 const SUSTAINED_SHARE = 0.97;
 const POLL_MS = 100;
-/** How every commandResult event starts (encodeEvent writes fields in schema order). */
-const COMMIT_PREFIX = Buffer.from('{"v":1,"type":"commandResult"');
+/** Only the last record of a command holds its commandResult. */
 const COMMAND_RESULT_TYPE = Buffer.from('"type":"commandResult"');
 /** The fixed clock of precomputed events (engineOutput): same digit count as a real append time. */
 const PRECOMPUTE_TIME_MS = 1_760_000_000_000;
@@ -243,42 +240,33 @@ async function readFrom(kafka: Kafka, topic: string, fromOffset: number, isWante
 // ---------------------------------------------------------------------------------------------------------------
 // Child: the passthroughs
 
-type PassthroughMode = 'txn' | 'notxn' | 'events' | 'events-packed';
+type PassthroughMode = 'txn' | 'notxn' | 'events';
 
-/**
- * The daemon's events for each command of the stream, computed by an engine here (engineOutput's payload). Kept as
- * one flat string per command (its events joined by newlines, which encoded JSON never holds) and split per batch
- * like the daemon makes them: 670,000 event records held for the whole run (a 1.3 GB heap) made the child's young
- * collections take 10.9 s instead of 4.6 s per 100,000 commands, a cost the daemon does not have.
- */
+/** The daemon's event records for each command of the stream, computed by an engine here (engineOutput's payload). */
 interface PrecomputedEvents {
   readonly keys: string[];
-  readonly joined: string[];
-  readonly count: number;
+  readonly records: string[][];
+  readonly eventCount: number;
 }
 
 function precomputeEvents(values: Uint8Array[]): PrecomputedEvents {
   const engine = new Engine();
   const keys: string[] = [];
-  const joined: string[] = [];
-  let count = 0;
+  const records: string[][] = [];
+  let eventCount = 0;
   values.forEach((value, i) => {
     const decoded = decodeCommand(value, PRECOMPUTE_TIME_MS + i);
     const events = decoded.ok ? engine.apply(decoded.command) : engine.applyInvalid(decoded.id, PRECOMPUTE_TIME_MS + i, decoded.code);
-    keys.push(events[0]?.cmdId ?? '');
-    joined.push(events.map(encodeEvent).join('\n'));
-    count += events.length;
+    keys.push(events[0].cmdId);
+    records.push(encodeEventRecords(events));
+    eventCount += events.length;
   });
-  return { keys, joined, count };
+  return { keys, records, eventCount };
 }
 
-/** A command's event records, made fresh as the daemon makes them; `packed`: one record, a JSON array of them. */
-function eventsOf(p: PrecomputedEvents, offset: number, packed: boolean): EventRecord[] {
+function eventsOf(p: PrecomputedEvents, offset: number): EventRecord[] {
   const key = p.keys[offset];
-  const joined = p.joined[offset];
-  if (joined === '') return [];
-  if (packed) return [{ key, value: `[${joined.replaceAll('\n', ',')}]` }];
-  return joined.split('\n').map((value) => ({ key, value }));
+  return p.records[offset].map((value) => ({ key, value }));
 }
 
 interface ChildReport {
@@ -298,9 +286,8 @@ async function runPassthroughChild(args: Map<string, string>): Promise<void> {
   const groupId = args.get('group') as string;
   const count = intArg(args, 'count', 0);
   const batchMax = intArg(args, 'batch-max', 1000);
-  const events = mode === 'events' || mode === 'events-packed' ? precomputeEvents(seededCommands(intArg(args, 'seed', 0), intArg(args, 'stream-commands', 0))) : null;
+  const events = mode === 'events' ? precomputeEvents(seededCommands(intArg(args, 'seed', 0), intArg(args, 'stream-commands', 0))) : null;
   if (events !== null && events.keys.length !== count) throw new Error(`precomputed ${events.keys.length} commands' events, the topic holds ${count}`);
-  const packed = mode === 'events-packed';
   collectGarbage();
 
   let firstBatch = 0;
@@ -334,7 +321,7 @@ async function runPassthroughChild(args: Map<string, string>): Promise<void> {
   await commandLog.connect();
   await commandLog.consume(0, batchMax, async (records) => {
     // kafkajs takes a Buffer value as well as a string one: the passthrough's bytes go out as they came in.
-    const out: EventRecord[] = events === null ? records.map((r) => ({ key: '', value: r.value as unknown as string })) : records.flatMap((r) => eventsOf(events, r.offset, packed));
+    const out: EventRecord[] = events === null ? records.map((r) => ({ key: '', value: r.value as unknown as string })) : records.flatMap((r) => eventsOf(events, r.offset));
     await commandLog.commit(out, records[records.length - 1].offset);
     if (done(records)) {
       report();
@@ -571,16 +558,13 @@ class ResultTracker {
   }
 }
 
-/** A commandResult record; or, from a daemon that packs a command's events into one record, a JSON array of them. */
 function isCommandResult(v: Buffer): boolean {
-  if (v.length > 0 && v[0] === 0x5b) return v.includes(COMMAND_RESULT_TYPE);
-  return v.length >= COMMIT_PREFIX.length && v.compare(COMMIT_PREFIX, 0, COMMIT_PREFIX.length, 0, COMMIT_PREFIX.length) === 0;
+  return v.includes(COMMAND_RESULT_TYPE);
 }
 
-/** The (last) event of a record: a single event, or the last one of a packed array. */
 function lastEvent(v: Buffer): { seq: number; timeMs: number } {
-  const parsed = JSON.parse(v.toString()) as { seq: number; timeMs: number } | { seq: number; timeMs: number }[];
-  return Array.isArray(parsed) ? parsed[parsed.length - 1] : parsed;
+  const events = decodeEventRecord(v);
+  return events[events.length - 1];
 }
 
 function idOf(text: string): string | null {
@@ -743,7 +727,7 @@ async function main(): Promise<void> {
 
   log(`kafka bench: seed ${seed}, ${streamCommands} commands, batches of ${batchMax}, rates ${rates.join(', ')}/s; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
   const values = seededCommands(seed, streamCommands);
-  const eventsPerCommand = precomputeEvents(values).count / values.length;
+  const eventsPerCommand = precomputeEvents(values).eventCount / values.length;
   const latencySeed = seed + 1;
   const latencyNeeded = Math.max(...rates.map((r) => Math.min(r, WARMUP_RATE_MAX) * warmupSeconds + r * seconds));
   const latencyValues = seededCommands(latencySeed, latencyNeeded);
@@ -773,7 +757,6 @@ async function main(): Promise<void> {
     }
     const noTxn = await runPassthrough(s, 'passthrough-notxn', 'notxn', commandsTopic, commands);
     const engineOutput = withEngineOutput ? await runPassthrough(s, 'engine-output', 'events', commandsTopic, commands) : null;
-    const engineOutputPacked = withEngineOutput ? await runPassthrough(s, 'engine-output-packed', 'events-packed', commandsTopic, commands) : null;
     const best = (runs: ThroughputRun[]): number => Math.max(...runs.map((r) => r.commandsPerSec));
     const passthroughPerSec = best(passthroughs);
     const commandsPerSec = best(daemons);
@@ -802,7 +785,6 @@ async function main(): Promise<void> {
       daemonCpuUsPerCommand: Math.min(...daemons.map((r) => r.cpuUsPerCommand ?? Infinity)),
       passthroughCpuUsPerCommand: Math.min(...passthroughs.map((r) => r.cpuUsPerCommand ?? Infinity)),
       engineOutputPerSec: engineOutput?.commandsPerSec ?? null,
-      engineOutputPackedPerSec: engineOutputPacked?.commandsPerSec ?? null,
       latencyOfferedPerSec: atGoal.offeredPerSec,
       latencyAchievedPerSec: atGoal.achievedPerSec,
       latencySustained: atGoal.sustained,
@@ -811,7 +793,7 @@ async function main(): Promise<void> {
       // The highest measured rate the daemon kept up with, so a latency figure exists even when 10,000/s is too much.
       latencyAtHighestSustained: highestSustained === undefined ? null : { offeredPerSec: highestSustained.offeredPerSec, p50: highestSustained.latencyMs.p50, p99: highestSustained.latencyMs.p99 },
       goals: GOALS,
-      throughput: { rounds, passthrough: passthroughs, daemon: daemons, passthroughNoTxn: noTxn, engineOutput, engineOutputPacked },
+      throughput: { rounds, passthrough: passthroughs, daemon: daemons, passthroughNoTxn: noTxn, engineOutput },
       daemon: path.relative(REPO_ROOT, daemonScript),
       nodeFlags,
       latency: latency.map((l) => ({ ...l, seed: latencySeed, seconds, warmupSeconds })),

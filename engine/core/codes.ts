@@ -106,7 +106,7 @@ export const REJECT_DESCRIPTIONS: Record<RejectCode, string> = {
   COMMAND_UNKNOWN_TYPE: 'The command type is not one the engine knows.',
   COMMAND_UNSUPPORTED_VERSION: 'The command schema version is not supported.',
   COMMAND_MALFORMED: 'A required field is missing or has the wrong type.',
-  COMMAND_DUPLICATE_ID: 'A command with this id was already applied (reserved for the daemon).',
+  COMMAND_DUPLICATE_ID: 'A command with this id was applied within the command-id window; the repeat changed nothing.',
   ASSET_ID_INVALID: 'Asset id is not an integer within [0, assetsMax).',
   ASSET_ALREADY_EXISTS: 'An asset with this id or symbol already exists.',
   ASSET_DECIMALS_INVALID: 'Asset decimals must be an integer from 0 to 36.',
@@ -183,5 +183,5 @@ export const REJECT_DESCRIPTIONS: Record<RejectCode, string> = {
   CAPACITY_CLIENT_ORDER_IDS: 'The user used clientOrderIdsPerUserMax client order ids within the dedup window.',
   CAPACITY_DEPOSIT_IDS: 'depositIdsMax deposit ids are remembered within the dedup window.',
   CAPACITY_PENDING_WITHDRAWALS: 'pendingWithdrawalsMax withdrawals are pending.',
-  CAPACITY_COMMAND_IDS: 'commandIdsMax command ids are remembered within the dedup window.',
+  CAPACITY_COMMAND_IDS: 'Retired, never produced: the command-id window forgets its oldest id instead of refusing.',
 };

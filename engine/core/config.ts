@@ -16,6 +16,13 @@ export interface EngineLimits {
   readonly depositIdsMax: number;
   readonly depositIdWindowMs: number;
   readonly pendingWithdrawalsMax: number;
+  /**
+   * Command ids remembered for deduplication. Unlike the other windows this one never refuses: when full it
+   * forgets its oldest id, since refusing would stop every producer. A repeat is caught while its id is among
+   * the last commandIdsMax ids and younger than commandIdWindowMs.
+   */
+  readonly commandIdsMax: number;
+  readonly commandIdWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {
@@ -31,6 +38,9 @@ export const DEFAULT_LIMITS: EngineLimits = {
   depositIdsMax: 1_000_000,
   depositIdWindowMs: 30 * 24 * 3600 * 1000,
   pendingWithdrawalsMax: 100_000,
+  // About 100 MB of ids; at 10,000 commands/s it covers the last 100 s, at the window's hour far less load.
+  commandIdsMax: 1_000_000,
+  commandIdWindowMs: 3600 * 1000,
 };
 
 export function checkLimits(limits: EngineLimits): void {

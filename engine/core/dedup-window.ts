@@ -41,6 +41,14 @@ export class DedupWindow<V> {
     this.times.push(nowMs);
   }
 
+  /** Forgets the oldest entry, for windows that make room rather than refuse. */
+  evictOldest(): void {
+    if (this.head >= this.ids.length) return;
+    this.values.delete(this.ids[this.head]);
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.ids.length) this.compact();
+  }
+
   private compact(): void {
     this.ids = this.ids.slice(this.head);
     this.times = this.times.slice(this.head);

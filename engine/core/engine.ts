@@ -37,6 +37,8 @@ export class Engine {
   readonly orders = new Map<number, Order>();
   readonly clientOrderIds = new Map<number, DedupWindow<ClientOrderRecord>>();
   readonly depositIds: DedupWindow<true>;
+  /** Ids of applied commands, so a producer's retry has no second effect. */
+  readonly commandIds: DedupWindow<true>;
   readonly withdrawals = new Map<string, PendingWithdrawal>();
   /** The fee account, per asset: not a user, never trades. */
   readonly feeBalances: bigint[] = [];
@@ -66,20 +68,23 @@ export class Engine {
     checkLimits(limits);
     this.limits = limits;
     this.depositIds = new DedupWindow<true>(limits.depositIdsMax, limits.depositIdWindowMs);
+    this.commandIds = new DedupWindow<true>(limits.commandIdsMax, limits.commandIdWindowMs);
   }
 
   apply(cmd: Command): EngineEvent[] {
     this.begin(cmd?.id, cmd?.timeMs);
     const envelopeError = checkEnvelope(cmd);
     if (envelopeError !== null) this.result('rejected', envelopeError, null);
+    else if (this.repeatsCommandId(cmd.id)) this.result('rejected', 'COMMAND_DUPLICATE_ID', null);
     else this.dispatch(cmd);
     return this.end();
   }
 
   /**
-   * A command that never became a Command (the wire codec could not decode it, or the daemon refuses it, e.g.
-   * COMMAND_DUPLICATE_ID): only its rejecting commandResult, numbered and timed like any command's, so the event
-   * stream stays gap-free and a replay of the same records gives the same events.
+   * A command that never became a Command (the wire codec could not decode it): only its rejecting
+   * commandResult, numbered and timed like any command's, so the event stream stays gap-free and a replay of the
+   * same records gives the same events. Its id is not remembered: nothing was applied, so a corrected command
+   * may use it.
    */
   applyInvalid(cmdId: string, timeMs: number, code: RejectCode): EngineEvent[] {
     this.begin(cmdId, timeMs);
@@ -105,6 +110,16 @@ export class Engine {
         this.result('rejected', 'COMMAND_UNKNOWN_TYPE', null);
       }
     }
+  }
+
+  /** True for an id applied within the window; otherwise remembers it (the oldest id makes room). */
+  private repeatsCommandId(id: string): boolean {
+    const ids = this.commandIds;
+    ids.expire(this.nowMs);
+    if (ids.get(id) !== undefined) return true;
+    if (!ids.hasRoom()) ids.evictOldest();
+    ids.add(id, true, this.nowMs);
+    return false;
   }
 
   private begin(id: unknown, t: unknown): void {

@@ -12,7 +12,7 @@ import { createMarket } from './admin.js';
 import { addStop, register } from './matching.js';
 import { assert } from './units.js';
 
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
 
 type OrderRow = [number, number, string, string, string, boolean, string, number, number, number, number, number, string, number, string, string | null, number];
 
@@ -52,6 +52,7 @@ export function snapshotObject(e: Engine): unknown {
     withdrawnTotal: big(e.withdrawnTotal),
     clientOrderIds: clientIds,
     depositIds: e.depositIds.entries().map(([id, t]) => [id, t]),
+    commandIds: e.commandIds.entries().map(([id, t]) => [id, t]),
     withdrawals,
   };
 }
@@ -76,6 +77,7 @@ interface SnapshotData {
   withdrawnTotal: string[];
   clientOrderIds: Array<[number, Array<[string, number, ClientOrderRecord]>]>;
   depositIds: Array<[string, number]>;
+  commandIds: Array<[string, number]>;
   withdrawals: Array<{ withdrawalId: string; userId: number; assetId: number; amount: string; destination: string; requestedMs: number }>;
 }
 
@@ -104,6 +106,7 @@ export function restore(bytes: Uint8Array): Engine {
     for (const [id, t, record] of entries) w.add(id, record, t);
   }
   for (const [id, t] of data.depositIds) e.depositIds.add(id, true, t);
+  for (const [id, t] of data.commandIds) e.commandIds.add(id, true, t);
   for (const w of data.withdrawals) e.withdrawals.set(w.withdrawalId, { ...w, amount: BigInt(w.amount) });
   return e;
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { Engine, restore, snapshot } from '../core/index.js';
 import type { EngineEvent, EngineLimits } from '../core/index.js';
-import { decodeCommand, encodeEvent } from '../wire/codec.js';
+import { decodeCommand, encodeEventRecords } from '../wire/codec.js';
 import { isFatalLogError } from './log.js';
 import type { CommandLog, CommandRecord, EventRecord } from './log.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -77,7 +77,7 @@ export class EngineDaemon {
       if (record.offset <= this.appliedOffset) continue; // a redelivery below what the state already holds
       const events = this.applyRecord(record);
       this.appliedOffset = record.offset;
-      if (record.offset > this.committedOffset) for (const ev of events) out.push({ key: ev.cmdId, value: encodeEvent(ev) });
+      if (record.offset > this.committedOffset) for (const value of encodeEventRecords(events)) out.push({ key: events[0].cmdId, value });
     }
     this.commandsSinceSnapshot += records.length;
     const appliedMs = performance.now();

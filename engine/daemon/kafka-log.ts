@@ -4,8 +4,9 @@
 // a batch that did not commit). The transactional id fences a previous instance of the same engine.
 
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import type { Admin, Consumer, KafkaMessage, LogEntry, Producer, logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
 import type { CommandLog, CommandRecord, CommandWriter, EventRecord } from './log.js';
 
 export interface KafkaLogOptions {
@@ -18,12 +19,34 @@ export interface KafkaLogOptions {
   readonly transactionalId: string;
   /** Split a commit's events into produce requests of at most this many bytes (broker message.max.bytes). */
   readonly produceBytesMax?: number;
+  /** Where kafkajs's own log lines go; without it they are dropped below ERROR and printed by kafkajs. */
+  readonly logger?: Logger;
 }
 
 const PARTITION = 0;
 
-export function kafkaClient(brokers: string[], clientId: string): Kafka {
-  return new Kafka({ brokers, clientId, logLevel: logLevel.ERROR, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
+export function kafkaClient(brokers: string[], clientId: string, logger?: Logger): Kafka {
+  const logging = logger === undefined ? { logLevel: logLevel.ERROR } : { logLevel: logLevel.WARN, logCreator: toPino(logger) };
+  return new Kafka({ brokers, clientId, ...logging, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
+}
+
+/**
+ * kafkajs's log lines as pino records. kafkajs reports at ERROR every error response (Connection) and every
+ * retry it is about to make, e.g. CONCURRENT_TRANSACTIONS after each commit, which is routine: those go to
+ * debug, since the caller gets the error if the retries run out, and the daemon logs what it does about it.
+ * Other warnings and errors stay warnings.
+ */
+function toPino(logger: Logger): logCreator {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log as LogEntry['log'] & { logger?: unknown };
+      const record = { namespace, ...fields };
+      const routine = namespace === 'Connection' || 'retryCount' in fields;
+      if ((level === logLevel.ERROR || level === logLevel.WARN) && !routine) kafkaLogger.warn(record, message);
+      else if (level <= logLevel.INFO) kafkaLogger.debug(record, message);
+      else kafkaLogger.trace(record, message);
+    };
 }
 
 /**
@@ -62,11 +85,13 @@ export class KafkaCommandLog implements CommandLog {
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: KafkaLogOptions) {
-    this.kafka = kafkaClient(opts.brokers, opts.clientId);
+    this.kafka = kafkaClient(opts.brokers, opts.clientId, opts.logger);
     this.admin = this.kafka.admin();
     // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the commit markers are
     // written (a few ms); kafkajs's default 300 ms backoff would cap the daemon at a few commits a second.
     this.producer = this.kafka.producer({
+      // Every send names its partition; the partitioner only matters for the warning kafkajs prints without one.
+      createPartitioner: Partitioners.DefaultPartitioner,
       transactionalId: opts.transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
@@ -204,7 +229,7 @@ export class KafkaCommandWriter implements CommandWriter {
     kafka: Kafka,
     private readonly topic: string,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   async connect(): Promise<void> {

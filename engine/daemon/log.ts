@@ -10,6 +10,7 @@ export interface CommandRecord {
   readonly timestampMs: number;
 }
 
+/** A record of the events topic: one command's events (wire/codec.ts encodeEventRecords), keyed by its id. */
 export interface EventRecord {
   readonly key: string;
   readonly value: string;

@@ -23,6 +23,7 @@ async function openLog(config: DaemonConfig, logger: pino.Logger): Promise<Comma
     eventsTopic: config.eventsTopic,
     groupId: `${config.engineId}.engine`,
     transactionalId: `${config.engineId}.engine`,
+    logger,
   });
   await log.connect();
   return log;

@@ -145,16 +145,68 @@ export function encodeEvent(ev: EngineEvent): string {
   return encodeWith(codec, ev as unknown as Record<string, unknown>, false);
 }
 
-/** Decodes and validates one message of the events topic (consumers). Throws WireError when it is not a v1 event. */
+/** Decodes and validates one event's JSON text. Throws WireError when it is not a v1 event. */
 export function decodeEvent(text: string | Uint8Array): EngineEvent {
+  return eventFromJson(parseJson(text, 'event'));
+}
+
+/**
+ * A record of the events topic holds events of one command, in order: `{"v":1,"cmdId":…,"events":[…]}`. One
+ * record per command keeps the broker's per-record cost off the hot path; a command with very many events
+ * (a market order sweeping the book) is split over several records of at most about EVENT_RECORD_BYTES_TARGET,
+ * so none nears the broker's message size limit. The commandResult is always the last event of the last record.
+ */
+export const EVENT_RECORD_BYTES_TARGET = 256 * 1024;
+
+/** The records (values) for one command's events; their key is the command id. */
+export function encodeEventRecords(events: readonly EngineEvent[]): string[] {
+  if (events.length === 0) throw new WireError('a command has at least its commandResult');
+  const cmdId = events[0].cmdId;
+  const head = '{"v":' + WIRE_VERSION + ',"cmdId":' + JSON.stringify(cmdId) + ',"events":[';
+  const records: string[] = [];
+  let body = '';
+  for (const ev of events) {
+    if (ev.cmdId !== cmdId) throw new WireError(`events of command ${JSON.stringify(cmdId)} include one of ${JSON.stringify(ev.cmdId)}`);
+    const text = encodeEvent(ev);
+    if (body.length > 0 && body.length + text.length > EVENT_RECORD_BYTES_TARGET) {
+      records.push(head + body + ']}');
+      body = '';
+    }
+    body += body.length > 0 ? ',' + text : text;
+  }
+  records.push(head + body + ']}');
+  return records;
+}
+
+/** Decodes and validates one record of the events topic (consumers). Throws WireError when it is not a v1 record. */
+export function decodeEventRecord(value: string | Uint8Array): EngineEvent[] {
+  const obj = parseJson(value, 'event record');
+  if (obj.v !== WIRE_VERSION) throw new WireError(`unsupported event record version ${JSON.stringify(obj.v)}`);
+  const { cmdId, events } = obj;
+  if (typeof cmdId !== 'string') throw new WireError('event record has no string cmdId');
+  if (!Array.isArray(events) || events.length === 0) throw new WireError('event record has no events');
+  const keys = Object.keys(obj);
+  if (keys.length !== 3) throw new WireError(`unexpected field in event record: ${keys.filter((k) => k !== 'v' && k !== 'cmdId' && k !== 'events').join(', ')}`);
+  return events.map((item: unknown, i) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new WireError(`event ${i} of the record is not a JSON object`);
+    const ev = eventFromJson(item as Record<string, unknown>);
+    if (ev.cmdId !== cmdId) throw new WireError(`event ${i} of the record of ${JSON.stringify(cmdId)} names command ${JSON.stringify(ev.cmdId)}`);
+    return ev;
+  });
+}
+
+function parseJson(text: string | Uint8Array, what: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(typeof text === 'string' ? text : utf8.decode(text));
   } catch {
-    throw new WireError('event is not UTF-8 JSON');
+    throw new WireError(`${what} is not UTF-8 JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WireError('event is not a JSON object');
-  const obj = value as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WireError(`${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function eventFromJson(obj: Record<string, unknown>): EngineEvent {
   if (obj.v !== WIRE_VERSION) throw new WireError(`unsupported event version ${JSON.stringify(obj.v)}`);
   const type = obj.type;
   const codec = typeof type === 'string' ? EVENT_CODECS.get(type) : undefined;

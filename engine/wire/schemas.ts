@@ -446,6 +446,31 @@ export const EventWire = Type.Union(
 );
 export type EventWire = Static<typeof EventWire>;
 
+/** A record of the events topic: events of one command (codec.ts encodeEventRecords). */
+const eventRecordSchema = Type.Object(
+  {
+    v: Type.Literal(WIRE_VERSION, { description: 'Schema version of the record.' }),
+    cmdId: Type.String({
+      pattern: '^[\\x21-\\x7e]{0,128}$',
+      maxLength: COMMAND_ID_MAX_LENGTH,
+      description: 'Id of the command whose events these are (also the record key). Empty when the command was rejected before a usable id could be read from it.',
+    }),
+    events: Type.Array(EventWire, {
+      minItems: 1,
+      description: 'The command\'s events in `seq` order. Its last record ends with its commandResult.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    title: 'EventRecordV1',
+    description:
+      'Events of one command, in order. Usually one record holds all of a command\'s events; a command with very many events ' +
+      '(a market order sweeping the book) spans several consecutive records of at most about 256 KiB each, all with its `cmdId`, ' +
+      'the last one ending with its commandResult.',
+  },
+);
+export const EventRecordWire = eventRecordSchema as typeof eventRecordSchema & Documented;
+
 export type CommandWireType = keyof typeof COMMAND_SCHEMAS;
 export type EventWireType = keyof typeof EVENT_SCHEMAS;
 /** The wire form of one command or event type. */

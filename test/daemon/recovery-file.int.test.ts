@@ -25,7 +25,7 @@ t.test(`file log: ${COMMANDS} commands, SIGKILL at ${KILLS} points, seed ${SEED}
   await log.close();
   t.equal(stored.length, values.length, 'every command is in the log');
   const reference = referenceRun(stored);
-  const totalBytes = reference.events.reduce((n, e) => n + e.length, 0);
+  const totalBytes = reference.records.reduce((n, e) => n + e.length, 0);
   const eventsSize = async (): Promise<number> => (await stat(path.join(logDir, 'events.log')).catch(() => ({ size: 0 }))).size;
   const env = { DATA_DIR: dataDir, ENGINE_SNAPSHOT_EVERY: '7000', ENGINE_BATCH_MAX: '500' };
 
@@ -39,12 +39,12 @@ t.test(`file log: ${COMMANDS} commands, SIGKILL at ${KILLS} points, seed ${SEED}
   }
 
   const daemon = startDaemon({ ...env, LOG_LEVEL: 'info' });
-  await waitFor(async () => (await eventsSize()) >= totalBytes && (await readCommittedEvents(logDir)).length >= reference.events.length, 180_000, () => `final run: ${daemon.output()}`);
+  await waitFor(async () => (await eventsSize()) >= totalBytes && (await readCommittedEvents(logDir)).length >= reference.records.length, 180_000, () => `final run: ${daemon.output()}`);
   // A SIGTERM before the process has installed its handlers would just kill it: wait until it is consuming.
   await waitFor(async () => daemon.ready(), 60_000, () => `final run start: ${daemon.output()}`);
   daemon.child.kill('SIGTERM');
   t.equal((await daemon.exited).code, 0, 'a clean stop exits 0');
 
-  const events = (await readCommittedEvents(logDir)).map((e) => e.value);
-  await verifyAgainstReference(t, { events, reference, snapshotsDir: path.join(dataDir, 'snapshots', 'engine-0'), lastOffset: stored.length - 1, seed: SEED });
+  const records = (await readCommittedEvents(logDir)).map((e) => e.value);
+  await verifyAgainstReference(t, { records, reference, snapshotsDir: path.join(dataDir, 'snapshots', 'engine-0'), lastOffset: stored.length - 1, seed: SEED });
 });

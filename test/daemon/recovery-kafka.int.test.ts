@@ -106,9 +106,9 @@ async function finishAndVerify(t: Test, s: Scenario): Promise<void> {
   daemon.child.kill('SIGTERM');
   t.equal((await daemon.exited).code, 0, `a clean stop exits 0 ${daemon.output()}`);
 
-  const events = (await readTopic(s.kafka, s.topics.eventsTopic, reference.events.length, 120_000)).map((r) => new TextDecoder().decode(r.value));
+  const records = (await readTopic(s.kafka, s.topics.eventsTopic, reference.records.length, 120_000)).map((r) => new TextDecoder().decode(r.value));
   const snapshotsDir = path.join(s.dataDir, 'snapshots', s.topics.engineId);
-  await verifyAgainstReference(t, { events, reference, snapshotsDir, lastOffset: last, seed: SEED });
+  await verifyAgainstReference(t, { records, reference, snapshotsDir, lastOffset: last, seed: SEED });
 }
 
 t.test('engine daemon on Kafka', async (t) => {

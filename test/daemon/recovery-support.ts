@@ -9,7 +9,7 @@ import type { Test } from 'tap';
 import { Engine, restore, stateHash } from '../../engine/core/index.js';
 import { SnapshotStore } from '../../engine/daemon/snapshot-store.js';
 import { Prng } from '../support/prng.js';
-import { decodeCommand, encodeCommand, encodeEvent } from '../../engine/wire/codec.js';
+import { decodeCommand, decodeEventRecord, encodeCommand, encodeEventRecords } from '../../engine/wire/codec.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { STREAMS, generateStream } from '../../bench/stream.js';
 
@@ -20,7 +20,10 @@ export interface StoredCommand {
   readonly timestampMs: number;
 }
 
-/** A seeded stream: setup (assets, market, deposits) then limit/market/cancel orders, plus a few malformed records. */
+/**
+ * A seeded stream: setup (assets, market, deposits) then limit/market/cancel orders, plus a few malformed
+ * records and a few producer retries (a record appended again later with the same command id).
+ */
 export function seededCommands(seed: number, count: number): Uint8Array[] {
   const stream = generateStream({ ...STREAMS.shallow, users: 50, seed, commands: count });
   const encoder = new TextEncoder();
@@ -28,24 +31,30 @@ export function seededCommands(seed: number, count: number): Uint8Array[] {
   // Malformed records in the middle: they must get rejection events, never stop the stream.
   const bad = ['{not json', '{"v":1,"type":"teleport","id":"bad-type"}', '{"v":2,"type":"cancelAll","id":"bad-version","userId":1}', '{"v":1,"type":"deposit","id":"bad-amount","userId":1,"assetId":1,"amount":"12abc","depositId":"x"}'];
   bad.forEach((text, i) => values.splice(Math.floor(((i + 1) * values.length) / (bad.length + 1)), 0, encoder.encode(text)));
+  // Retries: each must be answered COMMAND_DUPLICATE_ID with no second effect, also across crashes.
+  for (const at of [0.3, 0.55, 0.8]) {
+    const i = Math.floor(at * values.length);
+    values.splice(i + 50, 0, values[i]);
+  }
   return values;
 }
 
 export interface ReferenceRun {
-  readonly events: string[];
+  /** Events-topic record values, in order. */
+  readonly records: string[];
   readonly stateHash: string;
 }
 
 /** What one uninterrupted engine makes of the stored commands: the expected output of any number of crashes. */
 export function referenceRun(commands: readonly StoredCommand[]): ReferenceRun {
   const engine = new Engine();
-  const events: string[] = [];
+  const records: string[] = [];
   for (const c of commands) {
     const decoded = decodeCommand(c.value, c.timestampMs);
     const out = decoded.ok ? engine.apply(decoded.command) : engine.applyInvalid(decoded.id, c.timestampMs, decoded.code);
-    for (const ev of out) events.push(encodeEvent(ev));
+    records.push(...encodeEventRecords(out));
   }
-  return { events, stateHash: stateHash(engine) };
+  return { records, stateHash: stateHash(engine) };
 }
 
 export interface DaemonProcess {
@@ -92,12 +101,20 @@ export function killPoints(seed: number, count: number): number[] {
 }
 
 /** Events must be numbered 1..n with no gap or repeat; returns the problem or null. */
-function checkSequence(events: readonly string[]): string | null {
-  for (let i = 0; i < events.length; i++) {
-    const seq = (JSON.parse(events[i]) as { seq: number }).seq;
-    if (seq !== i + 1) return `event ${i} has seq ${seq}, expected ${i + 1}`;
+function checkSequence(records: readonly string[]): string | null {
+  let expected = 1;
+  for (let i = 0; i < records.length; i++) {
+    for (const ev of decodeEventRecord(records[i])) {
+      if (ev.seq !== expected) return `record ${i} has an event with seq ${ev.seq}, expected ${expected}`;
+      expected++;
+    }
   }
   return null;
+}
+
+/** How many retried commands were answered COMMAND_DUPLICATE_ID. */
+function duplicatesAnswered(records: readonly string[]): number {
+  return records.filter((r) => r.includes('"code":"COMMAND_DUPLICATE_ID"')).length;
 }
 
 /**
@@ -106,13 +123,14 @@ function checkSequence(events: readonly string[]): string | null {
  */
 export async function verifyAgainstReference(
   t: Test,
-  run: { events: readonly string[]; reference: ReferenceRun; snapshotsDir: string; lastOffset: number; seed: number },
+  run: { records: readonly string[]; reference: ReferenceRun; snapshotsDir: string; lastOffset: number; seed: number },
 ): Promise<void> {
-  const { events, reference } = run;
-  t.equal(events.length, reference.events.length, `as many events as one uninterrupted run (seed ${run.seed})`);
-  t.equal(checkSequence(events), null, 'event sequence numbers are 1..n: none lost, none doubled');
-  const firstDiff = events.findIndex((e, i) => e !== reference.events[i]);
-  t.equal(firstDiff, -1, `events equal the uninterrupted run's, byte for byte ${firstDiff >= 0 ? `(first difference at ${firstDiff}: ${events[firstDiff]} vs ${reference.events[firstDiff]})` : ''}`);
+  const { records, reference } = run;
+  t.equal(records.length, reference.records.length, `as many event records as one uninterrupted run (seed ${run.seed})`);
+  t.equal(checkSequence(records), null, 'event sequence numbers are 1..n: none lost, none doubled');
+  const firstDiff = records.findIndex((e, i) => e !== reference.records[i]);
+  t.equal(firstDiff, -1, `event records equal the uninterrupted run's, byte for byte ${firstDiff >= 0 ? `(first difference at ${firstDiff}: ${records[firstDiff]} vs ${reference.records[firstDiff]})` : ''}`);
+  t.equal(duplicatesAnswered(records), 3, 'each retried command was answered COMMAND_DUPLICATE_ID, with no second effect');
   const newest = await new SnapshotStore({ dir: run.snapshotsDir }).loadNewest();
   t.equal(newest?.offset, run.lastOffset, 'a clean stop leaves a snapshot of the last command');
   t.equal(newest === null ? null : stateHash(restore(newest.bytes)), reference.stateHash, 'the final state hash equals the uninterrupted run');

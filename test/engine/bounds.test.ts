@@ -3,7 +3,7 @@
 
 import t, { type Test } from 'tap';
 import { DEFAULT_LIMITS, Engine } from '../../engine/core/index.js';
-import type { EngineLimits } from '../../engine/core/index.js';
+import type { EngineEvent, EngineLimits } from '../../engine/core/index.js';
 import { Fixture, LOT_SIZE, TICK_SIZE, USDC, WETH, codeOf, resultOf, stateHashExceptSequence, usdc, weth } from './support.js';
 import type { OrderBody } from './support.js';
 
@@ -159,6 +159,28 @@ limitTest('pendingWithdrawalsMax', 'with pendingWithdrawalsMax pending withdrawa
   rejectsUnchanged(t, f, 'CAPACITY_PENDING_WITHDRAWALS', () => request(2, 'w-2'));
   f.ok({ type: 'failWithdrawal', withdrawalId: 'w-1' });
   t.ok(accepted(request(2, 'w-2')), 'room again once settled');
+});
+
+const depositCmd = (id: string, depositId: string, timeMs?: number) =>
+  ({ id, timeMs, type: 'deposit', userId: 1, assetId: USDC, amount: 5n, depositId }) as never;
+
+limitTest('commandIdWindowMs', 'command ids are forgotten after commandIdWindowMs of command time', async (t) => {
+  const f = new Fixture({ limits: { commandIdWindowMs: 1000 } });
+  const t0 = f.nowMs + 1;
+  f.when(depositCmd('late', 'd1', t0));
+  t.match(resultOf(f.when(depositCmd('late', 'd2', t0 + 999))), { code: 'COMMAND_DUPLICATE_ID' }, 'inside the window');
+  t.match(resultOf(f.when(depositCmd('late', 'd3', t0 + 1000))), { status: 'accepted' }, 'after it: a new command');
+});
+
+limitTest('commandIdsMax', 'a full command-id memory forgets its oldest id and never refuses a command', async (t) => {
+  const f = new Fixture({ limits: { commandIdsMax: 3 } });
+  // The fixture's own three set-up commands filled it; five more push everything older out.
+  const results: EngineEvent[] = [];
+  for (let i = 0; i < 5; i++) results.push(resultOf(f.when(depositCmd(`n${i}`, `d${i}`))));
+  t.ok(results.every((r) => r.type === 'commandResult' && r.status === 'accepted'), 'no capacity rejection');
+  t.equal(f.engine.commandIds.size, 3, 'bounded');
+  t.match(resultOf(f.when(depositCmd('n4', 'again'))), { code: 'COMMAND_DUPLICATE_ID' }, 'a recent id is caught');
+  t.match(resultOf(f.when(depositCmd('n0', 'again'))), { status: 'accepted' }, 'an evicted one is not');
 });
 
 t.test('every limit in EngineLimits has a test above', async (t) => {

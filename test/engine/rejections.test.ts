@@ -1,7 +1,7 @@
 // Every rejection code the core can produce, one case each: the command is rejected with that code, emits
 // nothing but its result (and orderRejected for orders), and leaves the state as it was (the state hash
-// without the sequence counters every command advances). Codes only the daemon produces are listed as
-// reserved, and a test fails when codes.ts gains a code that is neither covered here nor listed.
+// without the sequence counters and command-id memory every command advances). Retired codes are listed, and a
+// test fails when codes.ts gains a code that is neither covered here nor listed.
 
 import t from 'tap';
 import { REJECT_CODES } from '../../engine/core/index.js';
@@ -9,9 +9,9 @@ import type { EngineEvent, RejectCode } from '../../engine/core/index.js';
 import { Fixture, LOT_SIZE, MARKET, TICK_SIZE, UINT256_MAX, USDC, WETH, resultOf, stateHashExceptSequence, usdc, weth } from './support.js';
 import type { FixtureOptions, OrderBody } from './support.js';
 
-/** Produced by the daemon around the core (command-id dedup), never by the core itself. */
-const RESERVED_FOR_DAEMON = ['COMMAND_DUPLICATE_ID', 'CAPACITY_COMMAND_IDS'] as const;
-type Reserved = (typeof RESERVED_FOR_DAEMON)[number];
+/** Never produced any more; kept so their numbers are never reused. */
+const RETIRED = ['CAPACITY_COMMAND_IDS'] as const;
+type Retired = (typeof RETIRED)[number];
 
 interface Case {
   options?: FixtureOptions;
@@ -51,10 +51,14 @@ const tradeAt2000 = (f: Fixture): void => {
   f.limit(1, 'buy', '2000', '0.1');
 };
 
-const CASES: Record<Exclude<RejectCode, Reserved>, Case> = {
+const CASES: Record<Exclude<RejectCode, Retired>, Case> = {
   COMMAND_UNKNOWN_TYPE: { when: (f) => raw(f, { type: 'explode' }) },
   COMMAND_UNSUPPORTED_VERSION: { when: (f) => raw(f, { v: 2, type: 'deposit', userId: 1, assetId: USDC, amount: 1n, depositId: 'v2' }) },
   COMMAND_MALFORMED: { when: (f) => raw(f, { id: '', type: 'deposit', userId: 1, assetId: USDC, amount: 1n, depositId: 'no-id' }) },
+  COMMAND_DUPLICATE_ID: {
+    given: (f) => void deposit(f, { id: 'retried', depositId: 'first' }),
+    when: (f) => deposit(f, { id: 'retried', depositId: 'second' }),
+  },
 
   ASSET_ID_INVALID: { when: (f) => newAsset(f, { assetId: -1 }) },
   ASSET_ALREADY_EXISTS: { when: (f) => newAsset(f, { symbol: 'USDC' }) },
@@ -172,12 +176,12 @@ for (const [code, c] of Object.entries(CASES) as Array<[RejectCode, Case]>) {
   });
 }
 
-t.test('every code in codes.ts is either covered above or reserved for the daemon', async (t) => {
+t.test('every code in codes.ts is either covered above or retired', async (t) => {
   const all = Object.keys(REJECT_CODES).sort();
   const covered = Object.keys(CASES);
-  const reserved: string[] = [...RESERVED_FOR_DAEMON];
-  t.same([...covered, ...reserved].sort(), all, 'a new code needs a case here (or a place in RESERVED_FOR_DAEMON)');
-  t.same(covered.filter((code) => reserved.includes(code)), [], 'a reserved code is not also covered');
+  const retired: string[] = [...RETIRED];
+  t.same([...covered, ...retired].sort(), all, 'a new code needs a case here (or a place in RETIRED)');
+  t.same(covered.filter((code) => retired.includes(code)), [], 'a retired code is not also covered');
 });
 
 t.test('placeOrder rejections carry orderRejected with the user, market and client id', async (t) => {

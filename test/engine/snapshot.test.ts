@@ -3,7 +3,7 @@
 // bytes are refused.
 
 import t from 'tap';
-import { Engine, restore, snapshot, stateHash } from '../../engine/core/index.js';
+import { Engine, SNAPSHOT_FORMAT, restore, snapshot, stateHash } from '../../engine/core/index.js';
 import type { Command, EngineEvent } from '../../engine/core/index.js';
 import { Fixture, USDC, WETH, assertSound, toJson, usdc, weth } from './support.js';
 
@@ -130,5 +130,5 @@ t.test('a truncated or damaged snapshot throws on restore', async (t) => {
   const notUtf8 = new Uint8Array([...bytes.subarray(0, 20), 0xff, 0xfe, ...bytes.subarray(20)]);
   t.throws(() => restore(notUtf8), 'invalid UTF-8');
   const text = new TextDecoder().decode(bytes);
-  t.throws(() => restore(new TextEncoder().encode(text.replace('"format":1', '"format":2'))), { message: /format/ });
+  t.throws(() => restore(new TextEncoder().encode(text.replace(`"format":${SNAPSHOT_FORMAT}`, `"format":${SNAPSHOT_FORMAT + 1}`))), { message: /format/ });
 });

@@ -247,7 +247,9 @@ export function stopBook(engine: Engine, marketId: number): { buy: number[]; sel
  * stay in, so a rejected order that consumed an id shows up.
  */
 export function stateHashExceptSequence(engine: Engine): string {
-  const state = JSON.parse(new TextDecoder().decode(snapshot(engine))) as { counters: Record<string, number> };
+  const state = JSON.parse(new TextDecoder().decode(snapshot(engine))) as { counters: Record<string, number>; commandIds?: unknown };
+  // Every applied command's id is remembered (even a rejected one's: its answer was given), like a counter.
+  delete state.commandIds;
   delete state.counters.eventSeq;
   delete state.counters.commandsApplied;
   delete state.counters.lastTimeMs;

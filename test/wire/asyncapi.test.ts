@@ -1,15 +1,16 @@
 // docs/asyncapi.yaml is the published description of the engine's Kafka interface. It must be what the generator
-// makes from the current schemas, a valid AsyncAPI 3 document, and complete: every command and event type has a
-// documented message whose payload is exactly its wire schema.
+// makes from the current schemas, a valid AsyncAPI 3 document, and complete: every command type has a documented
+// message whose payload is exactly its wire schema, and the events topic's one message (a record of a command's
+// events) admits exactly the event schemas.
 
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import type { AsyncAPIDocumentInterface } from '@asyncapi/parser';
 import { REJECT_CODES } from '../../engine/core/codes.js';
-import { decodeCommand, decodeEvent } from '../../engine/wire/codec.js';
-import { COMMAND_SCHEMAS, EVENT_SCHEMAS } from '../../engine/wire/schemas.js';
-import { DEFAULT_COMMANDS_TOPIC, DEFAULT_EVENTS_TOPIC, buildAsyncApi, commandMessageId, eventMessageId, renderAsyncApi } from '../../tools/asyncapi/document.js';
+import { decodeCommand, decodeEvent, decodeEventRecord } from '../../engine/wire/codec.js';
+import { COMMAND_SCHEMAS, EVENT_SCHEMAS, EventRecordWire } from '../../engine/wire/schemas.js';
+import { DEFAULT_COMMANDS_TOPIC, DEFAULT_EVENTS_TOPIC, EVENT_RECORD_MESSAGE_ID, buildAsyncApi, commandMessageId, renderAsyncApi } from '../../tools/asyncapi/document.js';
 import { toYaml } from '../../tools/asyncapi/yaml.js';
 
 const DOC_PATH = new URL('../../docs/asyncapi.yaml', import.meta.url);
@@ -42,29 +43,44 @@ t.test('the document is valid AsyncAPI 3 and complete', async (t) => {
   t.equal(document.channels().get('commands')?.address(), DEFAULT_COMMANDS_TOPIC);
   t.equal(document.channels().get('events')?.address(), DEFAULT_EVENTS_TOPIC);
 
-  const sides = [
-    { channel: 'commands', operation: 'sendCommand', action: 'send', schemas: COMMAND_SCHEMAS as Record<string, object>, messageId: commandMessageId },
-    { channel: 'events', operation: 'receiveEvents', action: 'receive', schemas: EVENT_SCHEMAS as Record<string, object>, messageId: eventMessageId },
-  ];
-  for (const side of sides) {
-    const channel = document.channels().get(side.channel);
-    const operation = document.operations().get(side.operation);
-    if (channel === undefined || operation === undefined) throw new Error(`channel ${side.channel} or operation ${side.operation} missing`);
-    t.equal(operation.action(), side.action);
-    t.strictSame(channel.messages().all().map((m) => m.id()).sort(), Object.keys(side.schemas).map(side.messageId).sort(), `${side.channel}: one message per type, no other`);
-    t.strictSame(operation.messages().all().map((m) => m.id()).sort(), Object.keys(side.schemas).map(side.messageId).sort(), `${side.operation}: every message`);
-    for (const [type, schema] of Object.entries(side.schemas)) {
-      const message = channel.messages().get(side.messageId(type));
-      if (message === undefined) throw new Error(`no message for ${type}`);
-      t.equal(message.name(), type);
-      t.ok(message.hasSummary() && (message.summary() ?? '').length > 0, `${type} has a summary`);
-      t.strictSame(withoutParserKeys(message.payload()?.json()), plain(schema), `${type}: the payload is exactly its wire schema`);
-    }
+  const commands = document.channels().get('commands');
+  const send = document.operations().get('sendCommand');
+  if (commands === undefined || send === undefined) throw new Error('commands channel or sendCommand operation missing');
+  t.equal(send.action(), 'send');
+  const commandIds = Object.keys(COMMAND_SCHEMAS).map(commandMessageId).sort();
+  t.strictSame(commands.messages().all().map((m) => m.id()).sort(), commandIds, 'commands: one message per type, no other');
+  t.strictSame(send.messages().all().map((m) => m.id()).sort(), commandIds, 'sendCommand: every message');
+  for (const [type, schema] of Object.entries(COMMAND_SCHEMAS)) {
+    const message = commands.messages().get(commandMessageId(type));
+    if (message === undefined) throw new Error(`no message for ${type}`);
+    t.equal(message.name(), type);
+    t.ok(message.hasSummary() && (message.summary() ?? '').length > 0, `${type} has a summary`);
+    t.strictSame(withoutParserKeys(message.payload()?.json()), plain(schema), `${type}: the payload is exactly its wire schema`);
   }
+
+  const events = document.channels().get('events');
+  const receive = document.operations().get('receiveEvents');
+  if (events === undefined || receive === undefined) throw new Error('events channel or receiveEvents operation missing');
+  t.equal(receive.action(), 'receive');
+  t.strictSame(events.messages().all().map((m) => m.id()), [EVENT_RECORD_MESSAGE_ID], 'events: one message, the event record');
+  t.strictSame(receive.messages().all().map((m) => m.id()), [EVENT_RECORD_MESSAGE_ID], 'receiveEvents: the event record');
+  const payload = withoutParserKeys(events.messages().get(EVENT_RECORD_MESSAGE_ID)?.payload()?.json()) as {
+    properties: { events: { items: { oneOf: Array<Record<string, unknown>> } } };
+  };
+  const { events: eventsField, ...envelope } = payload.properties;
+  const { events: expectedEventsField, ...expectedEnvelope } = plain(EventRecordWire.properties) as Record<string, { items?: unknown }>;
+  t.strictSame(envelope, expectedEnvelope, 'the record envelope is exactly its wire schema');
+  t.strictSame({ ...eventsField, items: undefined }, { ...expectedEventsField, items: undefined }, 'and so is its events array, items aside');
+  const items = eventsField.items.oneOf.map(({ examples: _e, description: _d, ...schema }) => schema);
+  const expected = Object.values(EVENT_SCHEMAS).map((schema) => {
+    const { description: _d, ...rest } = plain(schema) as Record<string, unknown>;
+    return rest;
+  });
+  t.strictSame(items, expected, 'its events are exactly the event wire schemas, one per type');
 });
 
 t.test('every field of every wire schema is documented', async (t) => {
-  for (const [type, schema] of [...Object.entries(COMMAND_SCHEMAS), ...Object.entries(EVENT_SCHEMAS)]) {
+  for (const [type, schema] of [...Object.entries(COMMAND_SCHEMAS), ...Object.entries(EVENT_SCHEMAS), ['eventRecord', EventRecordWire] as const]) {
     t.ok(schema.description.length > 0 && schema.title.length > 0, `${type} has a title and a description`);
     for (const [field, property] of Object.entries(schema.properties)) {
       const description = (property as { description?: unknown }).description;
@@ -74,8 +90,8 @@ t.test('every field of every wire schema is documented', async (t) => {
 });
 
 t.test('the document lists every rejection code', async (t) => {
-  const doc = buildAsyncApi() as { components: { messages: Record<string, { description?: string }> } };
-  const table = doc.components.messages[eventMessageId('commandResult')].description ?? '';
+  const doc = buildAsyncApi() as { components: { schemas: Record<string, { description?: string }> } };
+  const table = doc.components.schemas[EVENT_SCHEMAS.commandResult.title].description ?? '';
   for (const [code, number] of Object.entries(REJECT_CODES)) t.match(table, `| ${code} | ${number} |`, code);
 });
 
@@ -87,9 +103,13 @@ t.test('every message example is a valid record of its type', async (t) => {
     t.ok(decoded.ok, `${type} example decodes`);
     t.match(decoded, { ok: true, command: { type } });
   }
-  for (const type of Object.keys(EVENT_SCHEMAS)) {
-    const [example] = doc.components.messages[eventMessageId(type)].examples;
-    t.equal(decodeEvent(JSON.stringify(example.payload)).type, type, `${type} example decodes`);
+  const [record] = doc.components.messages[EVENT_RECORD_MESSAGE_ID].examples;
+  const events = decodeEventRecord(JSON.stringify(record.payload));
+  t.equal(events[events.length - 1].type, 'commandResult', 'the record example decodes and ends with its commandResult');
+  const schemas = (doc as unknown as { components: { schemas: Record<string, { examples: unknown[] }> } }).components.schemas;
+  for (const [type, schema] of Object.entries(EVENT_SCHEMAS)) {
+    const [example] = schemas[schema.title].examples;
+    t.equal(decodeEvent(JSON.stringify(example)).type, type, `${type} example decodes`);
   }
 });
 

@@ -4,7 +4,9 @@
 import t from 'tap';
 import { Engine, UINT256_MAX, checkInvariants } from '../../engine/core/index.js';
 import type { Command, CommandType, EngineEvent, EventType, RejectCode } from '../../engine/core/index.js';
-import { COMMAND_BYTES_MAX, WireError, decodeCommand, decodeEvent, encodeCommand, encodeEvent } from '../../engine/wire/codec.js';
+import {
+  COMMAND_BYTES_MAX, EVENT_RECORD_BYTES_TARGET, WireError, decodeCommand, decodeEvent, decodeEventRecord, encodeCommand, encodeEvent, encodeEventRecords,
+} from '../../engine/wire/codec.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { COMMAND_EXAMPLES, EVENT_EXAMPLES } from '../../engine/wire/examples.js';
 import { COMMAND_SCHEMAS, EVENT_SCHEMAS } from '../../engine/wire/schemas.js';
@@ -74,6 +76,7 @@ t.test('the engine\'s own events, of every type, round-trip through the wire', a
       t.strictSame(decodeEvent(encodeEvent(ev)), ev, `${ev.type} #${ev.seq}`);
       seen.add(ev.type);
     }
+    t.strictSame(encodeEventRecords(events).flatMap((r) => decodeEventRecord(r)), events, `the events of ${decoded.ok ? decoded.command.id : 'a rejected record'} round-trip as records`);
     return events;
   };
   const lot = 10n ** 14n;
@@ -255,4 +258,42 @@ t.test('encodeEvent refuses an event the engine cannot have made', async (t) => 
   t.throws(() => encodeEvent({ ...ev, amount: undefined } as unknown as EngineEvent), WireError, 'a missing field');
   t.throws(() => encodeEvent({ ...ev, amount: 5 } as unknown as EngineEvent), WireError, 'a number where a bigint belongs');
   t.throws(() => encodeEvent({ ...ev, type: 'nope' } as unknown as EngineEvent), WireError, 'an unknown type');
+});
+
+t.test('a command\'s events travel as one record, or several when very many, the commandResult last', async (t) => {
+  const result = EVENT_EXAMPLES.commandResult as EngineEvent;
+  const fill = { ...(EVENT_EXAMPLES.orderPartiallyFilled as EngineEvent), cmdId: result.cmdId };
+  const one = encodeEventRecords([fill, result]);
+  t.equal(one.length, 1, 'a usual command: one record');
+  t.match(one[0], /^\{"v":1,"cmdId":"gw-7f3a","events":\[\{/, 'envelope first, in a fixed field order');
+
+  const many = Array.from({ length: 2000 }, (_, i) => ({ ...fill, seq: i + 1 }) as EngineEvent);
+  many.push({ ...result, seq: 2001 } as EngineEvent);
+  const records = encodeEventRecords(many);
+  t.ok(records.length > 1, `2001 events split over ${records.length} records`);
+  t.ok(records.every((r) => Buffer.byteLength(r) <= EVENT_RECORD_BYTES_TARGET + 2048), 'each about the target size at most');
+  const back = records.map((r) => decodeEventRecord(r));
+  t.ok(back.every((evs) => evs.length > 0 && evs.every((e) => e.cmdId === result.cmdId)), 'every record names the command');
+  t.strictSame(back.flat(), many, 'together they are the events, in order');
+  t.equal(back[back.length - 1].at(-1)?.type, 'commandResult', 'the last record ends with the commandResult');
+});
+
+t.test('decodeEventRecord refuses what is not a v1 record of one command\'s events', async (t) => {
+  const good = JSON.parse(encodeEventRecords([EVENT_EXAMPLES.commandResult as EngineEvent])[0]) as Record<string, unknown>;
+  const bad: Array<[string, unknown]> = [
+    ['not json', '{nope'],
+    ['an array', '[]'],
+    ['another version', { ...good, v: 2 }],
+    ['no cmdId', { v: 1, events: good.events }],
+    ['no events', { ...good, events: [] }],
+    ['an extra field', { ...good, extra: 1 }],
+    ['an event of another command', { ...good, cmdId: 'someone-else' }],
+    ['an invalid event', { ...good, events: [{ ...(good.events as object[])[0], seq: 0 }] }],
+    ['an event that is not an object', { ...good, events: [1] }],
+  ];
+  for (const [name, value] of bad) {
+    t.throws(() => decodeEventRecord(typeof value === 'string' ? value : JSON.stringify(value)), WireError, name);
+  }
+  t.throws(() => encodeEventRecords([]), WireError, 'a command without events cannot be encoded');
+  t.throws(() => encodeEventRecords([EVENT_EXAMPLES.orderRested as EngineEvent, { ...(EVENT_EXAMPLES.commandResult as EngineEvent), cmdId: 'x' }]), WireError, 'nor events of two commands');
 });

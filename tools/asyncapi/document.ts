@@ -4,11 +4,11 @@
 
 import { REJECT_CODES, REJECT_DESCRIPTIONS } from '../../engine/core/codes.js';
 import type { RejectCode } from '../../engine/core/codes.js';
-import { COMMAND_BYTES_MAX, encodeCommand, encodeEvent } from '../../engine/wire/codec.js';
-import { COMMAND_EXAMPLES, EVENT_EXAMPLES } from '../../engine/wire/examples.js';
+import { COMMAND_BYTES_MAX, encodeCommand, encodeEvent, encodeEventRecords } from '../../engine/wire/codec.js';
+import { COMMAND_EXAMPLES, EVENT_EXAMPLES, EVENT_RECORD_EXAMPLE } from '../../engine/wire/examples.js';
 import type { EngineEvent } from '../../engine/core/events.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
-import { COMMAND_SCHEMAS, EVENT_SCHEMAS, WIRE_VERSION } from '../../engine/wire/schemas.js';
+import { COMMAND_SCHEMAS, EVENT_SCHEMAS, EventRecordWire, WIRE_VERSION } from '../../engine/wire/schemas.js';
 import { toYaml } from './yaml.js';
 
 export const DEFAULT_COMMANDS_TOPIC = 'exchange.commands.v1';
@@ -27,7 +27,8 @@ const DECODE_CODES: readonly RejectCode[] = ['COMMAND_MALFORMED', 'COMMAND_UNSUP
 
 /** Message ids: command and event types could share a name one day; the suffix keeps the ids apart. */
 export const commandMessageId = (type: string): string => `${type}Command`;
-export const eventMessageId = (type: string): string => `${type}Event`;
+/** The events topic has one message: a record of one command's events. */
+export const EVENT_RECORD_MESSAGE_ID = 'eventRecord';
 
 export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
   const commandsTopic = options.commandsTopic ?? DEFAULT_COMMANDS_TOPIC;
@@ -42,17 +43,24 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
     schemas[schema.title] = toJson(schema);
     messages[commandMessageId(type)] = message(type, schema.title, schema.description, commandKey(), encodeCommand(COMMAND_EXAMPLES[type] as CommandInput));
   }
+  // Event schemas are components the record's `events` items refer to, each with its own example.
   for (const type of eventTypes) {
     const schema = EVENT_SCHEMAS[type];
-    schemas[schema.title] = toJson(schema);
     const description = type === 'commandResult' ? `${schema.description}\n\n${rejectionCodesTable()}` : schema.description;
-    messages[eventMessageId(type)] = message(type, schema.title, description, eventKey(), encodeEvent(EVENT_EXAMPLES[type] as EngineEvent));
+    schemas[schema.title] = { ...toJson(schema), description, examples: [JSON.parse(encodeEvent(EVENT_EXAMPLES[type] as EngineEvent)) as Json] };
   }
+  const record = toJson(EventRecordWire);
+  const recordProperties = record.properties as JsonObject;
+  recordProperties.events = { ...(recordProperties.events as JsonObject), items: { oneOf: eventTypes.map((type) => ({ $ref: `#/components/schemas/${EVENT_SCHEMAS[type].title}` })) } };
+  schemas[EventRecordWire.title] = record;
+  messages[EVENT_RECORD_MESSAGE_ID] = message(
+    EVENT_RECORD_MESSAGE_ID, EventRecordWire.title, EventRecordWire.description, eventKey(), encodeEventRecords(EVENT_RECORD_EXAMPLE)[0],
+  );
 
   const channelMessages = (ids: string[]): JsonObject => Object.fromEntries(ids.map((id) => [id, { $ref: `#/components/messages/${id}` }]));
   const operationMessages = (channel: string, ids: string[]): Json[] => ids.map((id) => ({ $ref: `#/channels/${channel}/messages/${id}` }));
   const commandIds = commandTypes.map(commandMessageId);
-  const eventIds = eventTypes.map(eventMessageId);
+  const eventIds = [EVENT_RECORD_MESSAGE_ID];
 
   return {
     asyncapi: '3.0.0',
@@ -96,7 +104,8 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
         title: 'Engine events',
         description:
           `Everything the engine did, in order. Topic name configurable; default \`${DEFAULT_EVENTS_TOPIC}\`.\n\n` +
-          'One partition. Written only by the engine daemon, in Kafka transactions: consume with `isolation.level=read_committed`, ' +
+          'One partition. Each record holds the events of one command (EventRecordV1), so a consumer reads a command\'s effects ' +
+          'together. Written only by the engine daemon, in Kafka transactions: consume with `isolation.level=read_committed`, ' +
           'or a consumer may see events of a batch that was aborted and later written again. Never compacted: every event matters.',
         servers: [{ $ref: '#/servers/kafka' }],
         messages: channelMessages(eventIds),
@@ -121,7 +130,7 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
         action: 'receive',
         channel: { $ref: '#/channels/events' },
         title: 'Receive the engine\'s events',
-        summary: 'Read the engine\'s events in `seq` order.',
+        summary: 'Read the engine\'s events in `seq` order, one command\'s events per record.',
         description:
           'Events arrive in `seq` order, 1, 2, 3, ... with no gap: a consumer that sees a gap or a repeat has lost or re-read ' +
           'events (and should rewind or skip by `seq`). A command\'s events are contiguous and end with its `commandResult`; ' +
@@ -157,7 +166,7 @@ function commandKey(): JsonObject {
 }
 
 function eventKey(): JsonObject {
-  return { type: 'string', description: 'The `cmdId` of the event: all events of one command share the key.' };
+  return { type: 'string', description: 'The `cmdId` of the record\'s events.' };
 }
 
 /** placeOrder -> "Place order". */
@@ -185,7 +194,8 @@ function overview(commandsTopic: string, eventsTopic: string): string {
     '',
     '## Format',
     '',
-    `- Each record value is one UTF-8 JSON object, a command or an event, named by \`type\` and versioned by \`v\` (this document: version ${WIRE_VERSION}). ` +
+    `- Each record value is one UTF-8 JSON object, versioned by \`v\` (this document: version ${WIRE_VERSION}): on the commands topic a command named by its \`type\`, ` +
+      'on the events topic a record of one command\'s events, each event named by its `type`. ' +
       'Every type has its own JSON schema under components.schemas; the gateway and the engine\'s codec use the same schemas ' +
       '(engine/wire/schemas.ts, from which this document is generated). Fields not in the schema are refused.',
     '- Amounts, prices, balances and fees are decimal strings of integer base units (e.g. "1500000" is 1.5 USDC with 6 decimals): ' +
@@ -215,7 +225,9 @@ function overview(commandsTopic: string, eventsTopic: string): string {
       '`id` as `cmdId` (and as the record key); a producer waits for the `commandResult` with its id.',
     '- Command ids must be unique. A producer unsure whether its command was appended (a timeout) sends it again with the same ' +
       'id: the engine applies an id once, and answers a repeat with `COMMAND_DUPLICATE_ID` without changing anything, so the ' +
-      'first command\'s events stand.',
+      'first command\'s events stand (a producer waiting for its answer takes the first commandResult with its id). The engine ' +
+      'remembers the last 1,000,000 command ids of the past hour of command time (its limits commandIdsMax and ' +
+      'commandIdWindowMs): a retry must come within that horizon.',
     '- placeOrder is also idempotent by `clientOrderId` per user: a repeat places nothing and returns the first result, with ' +
       '`duplicateOf` naming the first command.',
     '- The daemon commits each batch\'s events in one Kafka transaction with its consumer offset: across crashes and restarts ' +
