@@ -1,0 +1,205 @@
+// `npm run bench:persistence`: the persistence consumer on a real Kafka broker and PostgreSQL. Prints one JSON line:
+//   eventsPerSec     the consumer catching up on a pre-filled events topic (decode, project, write, commit)
+//   copyLimitPerSec  a bare COPY of as many rows into a table like ledger_entries, in transactions of the same size
+//   ratioVsCopy      eventsPerSec / copyLimitPerSec
+//   lagMsP99         record appended to Kafka -> its batch committed in Postgres, with 10,000 events/s offered
+// Progress goes to stderr. Options: --commands N (seeded stream, default 100000), --seed, --lag-seconds, --rate.
+
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type { Kafka, Producer } from 'kafkajs';
+import { Engine } from '../engine/core/index.js';
+import type { EngineEvent } from '../engine/core/index.js';
+import { ensureTopics, kafkaClient } from '../engine/daemon/kafka-log.js';
+import { encodeEventRecords } from '../engine/wire/codec.js';
+import { PersistenceConsumer } from '../persistence/consumer.js';
+import { connectPostgres } from '../persistence/db.js';
+import { KafkaEventSource } from '../persistence/kafka-source.js';
+import { startKafkaBroker } from '../tools/kafka/broker.js';
+import { createTestDatabase } from '../test/support/pg.js';
+import { intArg, log, parseArgs, round } from './measure.js';
+import { STREAMS, generateStream } from './stream.js';
+
+const args = parseArgs(process.argv.slice(2));
+const COMMANDS = intArg(args, 'commands', 100_000);
+const SEED = intArg(args, 'seed', 1);
+const LAG_SECONDS = intArg(args, 'lag-seconds', 20);
+const RATE_EVENTS_PER_SEC = intArg(args, 'rate', 10_000);
+const BATCH_RECORDS_MAX = intArg(args, 'batch', 2000);
+const SEND_RECORDS_MAX = 256;
+const silent = pino({ level: 'silent' });
+
+/** One list of encoded records per command of the seeded stream (fees on, so every trade posts fees). */
+function seededRecords(): { values: string[][]; events: number } {
+  const stream = generateStream({ ...STREAMS.shallow, feeBps: 10, seed: SEED, commands: COMMANDS });
+  const engine = new Engine();
+  const values: string[][] = [];
+  let events = 0;
+  for (const cmd of [...stream.setup, ...stream.commands]) {
+    const out: EngineEvent[] = engine.apply(cmd);
+    events += out.length;
+    values.push(encodeEventRecords(out));
+  }
+  return { values, events };
+}
+
+async function fill(producer: Producer, topic: string, values: string[]): Promise<void> {
+  for (let i = 0; i < values.length; i += SEND_RECORDS_MAX) {
+    await producer.send({ topic, acks: -1, messages: values.slice(i, i + SEND_RECORDS_MAX).map((value) => ({ value })) });
+  }
+}
+
+/** A fresh one-partition events topic (ensureTopics also makes an unused commands topic beside it). */
+async function createTopic(kafka: Kafka, prefix: string): Promise<string> {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, { commandsTopic: `${topic}.unused`, eventsTopic: topic });
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
+async function catchUp(kafka: Kafka, producer: Producer, records: string[], events: number): Promise<number> {
+  const topic = await createTopic(kafka, 'bench-persist');
+  await fill(producer, topic, records);
+  const db = await createTestDatabase('bench_persist');
+  const sql = connectPostgres(db.url, { max: 1 });
+  try {
+    const source = new KafkaEventSource({ kafka, topic, groupId: 'bench' });
+    let doneMs = 0;
+    const consumer = new PersistenceConsumer({
+      sql, source, logger: silent, batchRecordsMax: BATCH_RECORDS_MAX,
+      onCommitted: ({ rows }) => {
+        if (rows.position.lastSeq >= events) {
+          doneMs = performance.now();
+          void consumer.stop();
+        }
+      },
+    });
+    const t0 = performance.now();
+    await consumer.run();
+    // The first batch's own time counts too: measured from the consumer's start (after migrations and topics).
+    log(`caught up on ${events} events in ${round(doneMs - t0)} ms (${consumer.batchesWritten} batches)`);
+    return (events / (doneMs - t0)) * 1000;
+  } finally {
+    await sql.end({ timeout: 5 });
+    await db.drop();
+  }
+}
+
+async function copyLimit(rows: number, perTx: number): Promise<number> {
+  const db = await createTestDatabase('bench_copy');
+  const sql = connectPostgres(db.url, { max: 1 });
+  try {
+    await sql`CREATE TABLE copy_probe (seq bigint NOT NULL, n smallint NOT NULL, asset_id integer NOT NULL, debit_kind smallint NOT NULL,
+      debit_user bigint NOT NULL, credit_kind smallint NOT NULL, credit_user bigint NOT NULL, amount numeric(78,0) NOT NULL CHECK (amount > 0),
+      reason text NOT NULL, ref_id text NOT NULL, posted_at timestamptz NOT NULL, PRIMARY KEY (seq, n))`;
+    const at = new Date(1_700_000_000_000).toISOString();
+    const t0 = performance.now();
+    for (let i = 0; i < rows; i += perTx) {
+      let text = '';
+      for (let j = i; j < Math.min(rows, i + perTx); j++) text += `${j}\t0\t2\t2\t${j % 1000}\t1\t${(j + 7) % 1000}\t${1000n + BigInt(j)}\ttrade\t${j}\t${at}\n`;
+      await sql.begin(async (tx) => {
+        const stream = await tx`COPY copy_probe FROM STDIN`.writable();
+        stream.end(text);
+        await new Promise((resolve, reject) => stream.on('finish', resolve).on('error', reject));
+      });
+    }
+    return (rows / (performance.now() - t0)) * 1000;
+  } finally {
+    await sql.end({ timeout: 5 });
+    await db.drop();
+  }
+}
+
+/** Offers `RATE_EVENTS_PER_SEC` events/s (whole commands, every 20 ms) and records append -> commit per record. */
+async function lagP99(kafka: Kafka, producer: Producer, values: string[][], eventCounts: number[]): Promise<number> {
+  const topic = await createTopic(kafka, 'bench-persist-lag');
+  const db = await createTestDatabase('bench_lag');
+  const sql = connectPostgres(db.url, { max: 1 });
+  const lags: number[] = [];
+  try {
+    const consumer = new PersistenceConsumer({
+      sql, source: new KafkaEventSource({ kafka, topic, groupId: 'bench-lag', maxWaitTimeMs: 20 }), logger: silent, batchRecordsMax: BATCH_RECORDS_MAX,
+      onCommitted: ({ records, committedMs }) => {
+        for (const r of records) lags.push(committedMs - r.timestampMs);
+      },
+    });
+    const running = consumer.run();
+    const tickMs = 20;
+    const perTick = (RATE_EVENTS_PER_SEC * tickMs) / 1000;
+    const startMs = Date.now();
+    let next = 0;
+    let offered = 0;
+    while (Date.now() - startMs < LAG_SECONDS * 1000 && next < values.length) {
+      const due = ((Date.now() - startMs) / 1000) * RATE_EVENTS_PER_SEC;
+      const batch: string[] = [];
+      while (offered < due && next < values.length) {
+        batch.push(...values[next]);
+        offered += eventCounts[next++];
+      }
+      if (batch.length > 0) await fill(producer, topic, batch);
+      await new Promise((r) => setTimeout(r, Math.max(0, tickMs - ((Date.now() - startMs) % tickMs))));
+    }
+    const sent = next;
+    await waitUntil(() => lags.length >= countRecords(values, sent), 60_000);
+    await consumer.stop();
+    await running;
+    log(`lag: ${lags.length} records, ${round(offered / LAG_SECONDS)} events/s offered`);
+  } finally {
+    await sql.end({ timeout: 5 });
+    await db.drop();
+  }
+  lags.sort((a, b) => a - b);
+  return lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))];
+}
+
+const countRecords = (values: string[][], commands: number): number => values.slice(0, commands).reduce((n, v) => n + v.length, 0);
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('the consumer did not catch up in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function main(): Promise<void> {
+  log(`generating ${COMMANDS} commands (seed ${SEED})`);
+  const { values, events } = seededRecords();
+  const records = values.flat();
+  log(`${events} events in ${records.length} records; starting a Kafka broker`);
+  const broker = await startKafkaBroker();
+  try {
+    const kafka = kafkaClient([broker.brokers], 'bench-persistence');
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const eventsPerSec = await catchUp(kafka, producer, records, events);
+      const eventsPerBatch = Math.round((events / records.length) * BATCH_RECORDS_MAX);
+      const copyLimitPerSec = await copyLimit(events, eventsPerBatch);
+      log(`COPY limit ${round(copyLimitPerSec)} rows/s (${eventsPerBatch} rows per transaction)`);
+      const eventCounts = values.map((v) => v.reduce((n, r) => n + (r.match(/"seq":/g)?.length ?? 0), 0));
+      const lagMsP99 = await lagP99(kafka, producer, values, eventCounts);
+      console.log(JSON.stringify({
+        bench: 'persistence', seed: SEED, commands: COMMANDS, events,
+        eventsPerSec: Math.round(eventsPerSec), copyLimitPerSec: Math.round(copyLimitPerSec), ratioVsCopy: round(eventsPerSec / copyLimitPerSec, 3),
+        lagMsP99: round(lagMsP99, 1), lagOfferedEventsPerSec: RATE_EVENTS_PER_SEC,
+      }));
+    } finally {
+      await producer.disconnect();
+    }
+  } finally {
+    await broker.stop();
+  }
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

@@ -1,0 +1,122 @@
+// The chain service's two links to the engine, behind small interfaces so the chain logic is tested without a
+// broker: commands out (deposit, completeWithdrawal, failWithdrawal) and withdrawalPending events in.
+// Production: commands are appended to the commands topic (KafkaCommandWriter); events are read from the events
+// topic, one record per engine command (decodeEventRecord).
+
+import { createHash } from 'node:crypto';
+import type { Kafka, Consumer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { CommandResult, WithdrawalPending } from '../engine/core/events.js';
+import type { CommandInput } from '../engine/wire/codec.js';
+import { decodeEventRecord, encodeCommand } from '../engine/wire/codec.js';
+import { COMMAND_ID_MAX_LENGTH } from '../engine/wire/schemas.js';
+import { KafkaCommandWriter } from '../engine/daemon/kafka-log.js';
+
+/** Commands the chain service sends. Ids are deterministic, so a re-send after a crash is a duplicate the engine refuses. */
+export type ChainCommand = Extract<CommandInput, { type: 'deposit' | 'completeWithdrawal' | 'failWithdrawal' }>;
+
+export type ChainCommandKind = 'deposit' | 'withdrawal-complete' | 'withdrawal-fail';
+const KINDS: readonly ChainCommandKind[] = ['deposit', 'withdrawal-complete', 'withdrawal-fail'];
+
+/**
+ * The command id for `kind` of `key` (a depositId or withdrawalId): the same every time, so a re-send after a crash
+ * is a duplicate the engine refuses. A withdrawal id may itself be 128 characters, the engine's limit for a
+ * command id: a key that does not fit is replaced by its SHA-256, still deterministic.
+ */
+export function chainCommandId(kind: ChainCommandKind, key: string): string {
+  const plain = `${kind}:${key}`;
+  if (plain.length <= COMMAND_ID_MAX_LENGTH && /^[\x21-\x7e]+$/.test(plain)) return plain;
+  return `${kind}:sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+}
+
+/** The kind of a command id made by chainCommandId, or null when the chain service did not make it. */
+export function chainCommandKind(cmdId: string): ChainCommandKind | null {
+  return KINDS.find((k) => cmdId.startsWith(`${k}:`)) ?? null;
+}
+
+export interface CommandSink {
+  /** Resolves once the commands are durably appended, in order. */
+  send(commands: readonly ChainCommand[]): Promise<void>;
+}
+
+export class KafkaCommandSink implements CommandSink {
+  private readonly writer: KafkaCommandWriter;
+  private readonly encoder = new TextEncoder();
+
+  constructor(kafka: Kafka, topic: string) {
+    this.writer = new KafkaCommandWriter(kafka, topic);
+  }
+
+  async connect(): Promise<void> {
+    await this.writer.connect();
+  }
+
+  async send(commands: readonly ChainCommand[]): Promise<void> {
+    if (commands.length === 0) return;
+    await this.writer.append(commands.map((c) => this.encoder.encode(encodeCommand(c))));
+  }
+
+  async close(): Promise<void> {
+    await this.writer.close();
+  }
+}
+
+/** For tests of the chain logic: keeps what was sent. */
+export class RecordingSink implements CommandSink {
+  readonly commands: ChainCommand[] = [];
+  async send(commands: readonly ChainCommand[]): Promise<void> {
+    this.commands.push(...commands);
+  }
+}
+
+export interface EngineEventHandlers {
+  /** Must be idempotent: delivery is at least once, offsets are committed after the handler resolved. */
+  onWithdrawalPending(ev: WithdrawalPending): Promise<void>;
+  /** The engine's answer to a command a chain service sent (kind from chainCommandKind), when it was rejected. */
+  onChainCommandRejected(result: CommandResult): Promise<void>;
+  /** The consumer stopped for good (kafkajs gave up): the process must not go on without its input. */
+  onFatal(err: unknown): void;
+}
+
+/**
+ * Reads the events topic (read_committed: only committed engine batches; one record per command, decoded with
+ * decodeEventRecord) for withdrawalPending events and for rejections of the chain services' own commands.
+ */
+export class KafkaEngineEventSource {
+  private readonly consumer: Consumer;
+  private stopping = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly opts: { eventsTopic: string; groupId: string; log: Logger },
+  ) {
+    this.consumer = kafka.consumer({ groupId: opts.groupId, maxWaitTimeInMs: 250 });
+  }
+
+  async start(handlers: EngineEventHandlers): Promise<void> {
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts the consumer after retriable errors; when it does not, nothing would read withdrawals.
+      if (!payload.restart && !this.stopping) handlers.onFatal(payload.error);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.opts.eventsTopic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      eachMessage: async ({ message }) => {
+        // The engine writes every record: one that does not decode is a broken invariant, and skipping it could
+        // skip a withdrawal, so the error is thrown and the offset not committed (kafkajs retries and restarts the
+        // consumer at this record, loudly, until an operator steps in).
+        if (message.value === null) return;
+        for (const ev of decodeEventRecord(message.value)) {
+          if (ev.type === 'withdrawalPending') await handlers.onWithdrawalPending(ev);
+          else if (ev.type === 'commandResult' && ev.status === 'rejected' && chainCommandKind(ev.cmdId) !== null) await handlers.onChainCommandRejected(ev);
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.disconnect();
+  }
+}

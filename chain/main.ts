@@ -1,0 +1,102 @@
+// Entry of the chain service (one process per chain):
+//   CHAIN_CONFIG=chain.sepolia.json DATABASE_URL=postgres://... KEYSTORE_PATH=keystore.json
+//   KEYSTORE_PASSPHRASE_FILE=/run/secrets/keystore KAFKA_BROKERS=host:9092 npm run chain
+// Applies the chain migrations, unlocks the keystore, checks the RPC's chain id and the tokens, then runs.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import postgres from 'postgres';
+import { migrate } from '../db/migrate.js';
+import { kafkaClient } from '../engine/daemon/kafka-log.js';
+import { loadChainConfig } from './config.js';
+import { KafkaCommandSink, KafkaEngineEventSource } from './engine-io.js';
+import { checkChainAndTokens, makeProvider } from './erc20.js';
+import { ChainError } from './errors.js';
+import { HdKeys } from './hd.js';
+import { passphraseFromEnv, readKeystoreFile } from './keystore.js';
+import { ChainService } from './service.js';
+
+const MIGRATIONS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (v === undefined || v === '') throw new ChainError('CHAIN_CONFIG_INVALID', `environment variable ${name} is required`, name);
+  return v;
+}
+
+// A stop that takes longer (a broker or node that does not answer) ends the process anyway: every step's state
+// is in PostgreSQL, so a hard exit is recovered like a crash.
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+async function main(): Promise<void> {
+  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  // Signals are taken from the first moment: one during start-up stops the service once it is up (the default
+  // action would kill it halfway through its start, which is safe but not the clean stop asked for).
+  let shutdown: (() => Promise<void>) | null = null;
+  let stopAsked = false;
+  const onSignal = (signal: string): void => {
+    if (stopAsked) return;
+    log.info({ signal }, 'stopping');
+    stopAsked = true;
+    if (shutdown !== null) stopAndExit(shutdown, log);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  const config = await loadChainConfig(need('CHAIN_CONFIG'));
+  const sql = postgres(need('DATABASE_URL'), { max: 4, onnotice: () => {} });
+  await migrate(sql, { component: 'chain', dir: MIGRATIONS });
+  const keys = new HdKeys(await readKeystoreFile(process.env.KEYSTORE_PATH ?? 'keystore.json', await passphraseFromEnv()));
+  const provider = makeProvider(config);
+  await checkChainAndTokens(provider, config);
+  const kafka = kafkaClient(need('KAFKA_BROKERS').split(','), `chain-${config.name}`, log);
+  const sink = new KafkaCommandSink(kafka, process.env.KAFKA_COMMANDS_TOPIC ?? 'exchange.commands.v1');
+  await sink.connect();
+  const service = new ChainService({ sql, provider, config, keys, sink, log });
+  await service.start();
+  const source = new KafkaEngineEventSource(kafka, { eventsTopic: process.env.KAFKA_EVENTS_TOPIC ?? 'exchange.events.v1', groupId: `chain-${config.name}-withdrawals`, log });
+  const fatal = (what: string) => (err: unknown): void => {
+    log.fatal({ err }, `${what}; exiting`);
+    process.exit(1);
+  };
+  // A broken invariant ends the loop: exit, and let the restart recover from the database.
+  service.done.catch(fatal('chain service loop failed'));
+  await source.start({
+    onWithdrawalPending: (ev) => service.onWithdrawalPending(ev),
+    onChainCommandRejected: (r) => service.onChainCommandRejected(r),
+    onFatal: fatal('events consumer stopped'),
+  });
+  shutdown = async () => {
+    await source.stop();
+    await service.stop();
+    await sink.close();
+    provider.destroy();
+    await sql.end({ timeout: 5 });
+  };
+  log.info({ chain: config.name, chainId: config.chainId, hotWallet: keys.hotWalletAddress(), gasWallet: keys.gasWalletAddress() }, 'chain service running');
+  if (stopAsked) stopAndExit(shutdown, log);
+}
+
+function stopAndExit(shutdown: () => Promise<void>, log: pino.Logger): void {
+  const timer = setTimeout(() => {
+    log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'stop took too long; exiting');
+    process.exit(1);
+  }, SHUTDOWN_TIMEOUT_MS);
+  shutdown().then(
+    () => {
+      clearTimeout(timer);
+      log.info('stopped');
+      process.exit(0);
+    },
+    (err: unknown) => {
+      log.error({ err }, 'stop failed');
+      process.exit(1);
+    },
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`chain service: ${err instanceof ChainError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

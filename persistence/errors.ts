@@ -1,0 +1,37 @@
+// Errors of the persistence consumer, each with a stable code. A ProjectionError means the event stream cannot
+// be applied as it is (a bug upstream or a stream that skipped events): the consumer stops, it never skips.
+
+import type { EngineEvent } from '../engine/core/events.js';
+
+export type ProjectionErrorCode =
+  | 'PERSIST_SEQ_GAP' // an event's seq is not the last applied + 1
+  | 'PERSIST_RECORD_SPLIT' // a record holds events both at and after the stored position
+  | 'PERSIST_UNKNOWN_ASSET'
+  | 'PERSIST_UNKNOWN_MARKET'
+  | 'PERSIST_UNKNOWN_ORDER' // a fill, close or amend of an order that is not open
+  | 'PERSIST_DUPLICATE_ID' // an order, asset, market or withdrawal created twice
+  | 'PERSIST_UNKNOWN_WITHDRAWAL'
+  | 'PERSIST_HOLD_MISMATCH' // an order's hold would go negative, or stays non-zero once closed
+  | 'PERSIST_LEDGER_OVERDRAFT' // a ledger account would go below zero
+  | 'PERSIST_BALANCE_MISMATCH' // the ledger disagrees with the engine's balanceChanged figures
+  | 'PERSIST_BAD_RECORD'; // a record that is not one command's events
+
+export class ProjectionError extends Error {
+  override readonly name = 'ProjectionError';
+  constructor(
+    readonly code: ProjectionErrorCode,
+    message: string,
+    readonly seq: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** How errors name an event: enough to find it in the topic (seq, type, command id). */
+export function describeEvent(ev: EngineEvent): string {
+  return `event seq ${ev.seq} (${ev.type}, cmdId ${JSON.stringify(ev.cmdId)})`;
+}
+
+export function eventError(code: ProjectionErrorCode, ev: EngineEvent, detail: string): ProjectionError {
+  return new ProjectionError(code, `${describeEvent(ev)}: ${detail}`, ev.seq);
+}

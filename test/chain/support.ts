@@ -1,0 +1,96 @@
+// A real local chain for the chain tests: a Hardhat node on a free loopback port, the devnet tokens deployed,
+// a throwaway PostgreSQL database with the chain migrations, and a fresh mnemonic for our keys.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as bip39 from 'bip39';
+import { parseEther } from 'ethers';
+import type { JsonRpcProvider, JsonRpcSigner } from 'ethers';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { Test } from 'tap';
+import { migrate } from '../../db/migrate.js';
+import { parseChainConfig } from '../../chain/config.js';
+import type { ChainConfig } from '../../chain/config.js';
+import { makeProvider } from '../../chain/erc20.js';
+import { HdKeys } from '../../chain/hd.js';
+import { startDevNode } from '../../chain/devnet/node.js';
+import type { DevNode } from '../../chain/devnet/node.js';
+import { deployDevTokens } from '../../chain/devnet/tokens.js';
+import type { DevTokens } from '../../chain/devnet/tokens.js';
+import { createTestDatabase } from '../support/pg.js';
+import type { TestDatabase } from '../support/pg.js';
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'chain', 'migrations');
+
+export interface ChainEnv {
+  readonly node: DevNode;
+  readonly db: TestDatabase;
+  readonly provider: JsonRpcProvider;
+  /** Hardhat's first account: 10,000 ETH, pays for deployments, mints and ETH funding. */
+  readonly funder: JsonRpcSigner;
+  readonly tokens: DevTokens;
+  readonly mnemonic: string;
+  readonly keys: HdKeys;
+  readonly config: ChainConfig;
+  /** The config as JSON gives it (for a child process). */
+  readonly rawConfig: Record<string, unknown>;
+  readonly log: Logger;
+  rpc(method: string, params?: unknown[]): Promise<unknown>;
+  mine(blocks: number): Promise<void>;
+  head(): Promise<number>;
+}
+
+export async function startChainEnv(t: Test, overrides: Record<string, unknown> = {}): Promise<ChainEnv> {
+  const node = await startDevNode();
+  t.teardown(() => node.stop());
+  const db = await createTestDatabase('chain');
+  t.teardown(() => db.drop());
+  await migrate(db.sql, { component: 'chain', dir: MIGRATIONS_DIR });
+  const provider = makeProvider({ rpcUrl: node.url, chainId: Number(node.chainId), pollIntervalMs: 50 });
+  t.teardown(() => provider.destroy());
+  const funder = await provider.getSigner(0);
+  const tokens = await deployDevTokens(funder);
+  const startBlock = await provider.getBlockNumber();
+  const rawConfig = {
+    name: 'devnet',
+    chainId: Number(node.chainId),
+    rpcUrl: node.url,
+    confirmations: 3,
+    pollIntervalMs: 50,
+    startBlock: startBlock + 1,
+    logBlockRangeMax: 50,
+    tokens: [
+      { assetId: 1, symbol: 'TKA', address: tokens.tka.address, decimals: 18, sweepThreshold: '1000000000000000000' },
+      { assetId: 2, symbol: 'TKB', address: tokens.tkb.address, decimals: 6, sweepThreshold: '1000000' },
+      { assetId: 3, symbol: 'USDT', address: tokens.usdt.address, decimals: 6, sweepThreshold: '1000000' },
+    ],
+    withdrawals: { stuckAfterMs: 1_000 },
+    ...overrides,
+  };
+  const config = parseChainConfig(rawConfig);
+  const mnemonic = bip39.generateMnemonic(128);
+  const rpc = (method: string, params: unknown[] = []): Promise<unknown> => provider.send(method, params);
+  return {
+    node,
+    db,
+    provider,
+    funder,
+    tokens,
+    mnemonic,
+    keys: new HdKeys(mnemonic),
+    config,
+    rawConfig,
+    log: pino({ level: process.env.CHAIN_TEST_LOG ?? 'silent' }),
+    rpc,
+    async mine(blocks: number) {
+      await rpc('hardhat_mine', ['0x' + blocks.toString(16)]);
+    },
+    head: () => provider.getBlockNumber(),
+  };
+}
+
+export async function sendEth(env: ChainEnv, to: string, eth: string): Promise<void> {
+  const tx = await env.funder.sendTransaction({ to, value: parseEther(eth) });
+  await tx.wait();
+}
