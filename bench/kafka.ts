@@ -7,7 +7,8 @@
 // Options: --seed N (20261124), --commands N (100,000), --batch-max N (1000, the daemon's ENGINE_BATCH_MAX
 // default), --rates R,R (10000,1000 commands/s), --seconds N (10 per rate), --warmup-seconds N (3), --rounds N (2),
 // --no-engine-output (skips both engineOutput runs), --daemon PATH (another entry point to compare with
-// engine/daemon/main.ts; same env), --node-flags "..." (for every child, e.g. "--max-semi-space-size=32"),
+// engine/daemon/main.ts; same env), --node-flags "..." (for every child; default the daemon's own DAEMON_NODE_FLAGS,
+// given to the passthroughs too so the ratio stays fair),
 // --profile DIR (every child runs with node --cpu-prof; summaries of the timed part go to stderr; a profiled
 // run's numbers are not comparable with an unprofiled one's).
 //
@@ -47,9 +48,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
 import { Engine } from '../engine/core/index.js';
+import { DAEMON_NODE_FLAGS } from '../engine/daemon/config.js';
 import { KafkaCommandLog, KafkaCommandWriter, SEND_MESSAGES_MAX, ensureTopics, kafkaClient } from '../engine/daemon/kafka-log.js';
 import type { CommandRecord, EventRecord } from '../engine/daemon/log.js';
-import { decodeCommand, decodeEventRecord, encodeEventRecords } from '../engine/wire/codec.js';
+import { EVENT_RECORD_BYTES_TARGET, decodeCommand, decodeEventRecord, encodeEvent } from '../engine/wire/codec.js';
 import { kafkaVersion, startKafkaBroker } from '../tools/kafka/broker.js';
 import type { KafkaBroker } from '../tools/kafka/broker.js';
 import { seededCommands } from '../test/daemon/recovery-support.js';
@@ -65,8 +67,6 @@ const WARMUP_RATE_MAX = 5_000;
 /** A rate is sustained when produced and completed rates reach this share of it. */
 const SUSTAINED_SHARE = 0.97;
 const POLL_MS = 100;
-/** Only the last record of a command holds its commandResult. */
-const COMMAND_RESULT_TYPE = Buffer.from('"type":"commandResult"');
 /** The fixed clock of precomputed events (engineOutput): same digit count as a real append time. */
 const PRECOMPUTE_TIME_MS = 1_760_000_000_000;
 
@@ -242,31 +242,42 @@ async function readFrom(kafka: Kafka, topic: string, fromOffset: number, isWante
 
 type PassthroughMode = 'txn' | 'notxn' | 'events';
 
-/** The daemon's event records for each command of the stream, computed by an engine here (engineOutput's payload). */
+/**
+ * The daemon's events for each command of the stream, computed by an engine here (engineOutput's payload): one
+ * string per command, its encoded events joined by commas, packed per batch as the daemon packs them.
+ */
 interface PrecomputedEvents {
-  readonly keys: string[];
-  readonly records: string[][];
+  readonly texts: string[];
   readonly eventCount: number;
 }
 
 function precomputeEvents(values: Uint8Array[]): PrecomputedEvents {
   const engine = new Engine();
-  const keys: string[] = [];
-  const records: string[][] = [];
+  const texts: string[] = [];
   let eventCount = 0;
   values.forEach((value, i) => {
     const decoded = decodeCommand(value, PRECOMPUTE_TIME_MS + i);
     const events = decoded.ok ? engine.apply(decoded.command) : engine.applyInvalid(decoded.id, PRECOMPUTE_TIME_MS + i, decoded.code);
-    keys.push(events[0].cmdId);
-    records.push(encodeEventRecords(events));
+    texts.push(events.map(encodeEvent).join(','));
     eventCount += events.length;
   });
-  return { keys, records, eventCount };
+  return { texts, eventCount };
 }
 
-function eventsOf(p: PrecomputedEvents, offset: number): EventRecord[] {
-  const key = p.keys[offset];
-  return p.records[offset].map((value) => ({ key, value }));
+/** A batch's event records from the precomputed texts, cut like EventRecordPacker cuts (between commands here). */
+function recordsOf(p: PrecomputedEvents, batch: CommandRecord[]): EventRecord[] {
+  const out: EventRecord[] = [];
+  let body = '';
+  for (const r of batch) {
+    const text = p.texts[r.offset];
+    if (body.length > 0 && body.length + text.length > EVENT_RECORD_BYTES_TARGET) {
+      out.push({ key: '', value: `{"v":1,"events":[${body}]}` });
+      body = '';
+    }
+    body = body.length > 0 ? body + ',' + text : text;
+  }
+  if (body.length > 0) out.push({ key: '', value: `{"v":1,"events":[${body}]}` });
+  return out;
 }
 
 interface ChildReport {
@@ -287,7 +298,7 @@ async function runPassthroughChild(args: Map<string, string>): Promise<void> {
   const count = intArg(args, 'count', 0);
   const batchMax = intArg(args, 'batch-max', 1000);
   const events = mode === 'events' ? precomputeEvents(seededCommands(intArg(args, 'seed', 0), intArg(args, 'stream-commands', 0))) : null;
-  if (events !== null && events.keys.length !== count) throw new Error(`precomputed ${events.keys.length} commands' events, the topic holds ${count}`);
+  if (events !== null && events.texts.length !== count) throw new Error(`precomputed ${events.texts.length} commands' events, the topic holds ${count}`);
   collectGarbage();
 
   let firstBatch = 0;
@@ -321,7 +332,7 @@ async function runPassthroughChild(args: Map<string, string>): Promise<void> {
   await commandLog.connect();
   await commandLog.consume(0, batchMax, async (records) => {
     // kafkajs takes a Buffer value as well as a string one: the passthrough's bytes go out as they came in.
-    const out: EventRecord[] = events === null ? records.map((r) => ({ key: '', value: r.value as unknown as string })) : records.flatMap((r) => eventsOf(events, r.offset));
+    const out: EventRecord[] = events === null ? records.map((r) => ({ key: '', value: r.value as unknown as string })) : recordsOf(events, records);
     await commandLog.commit(out, records[records.length - 1].offset);
     if (done(records)) {
       report();
@@ -542,13 +553,15 @@ class ResultTracker {
 
   onBatch(messages: { key: Buffer | null; value: Buffer | null; timestamp: string }[], nowMs: number): void {
     for (const m of messages) {
-      const v = m.value;
-      if (v === null || !isCommandResult(v)) continue;
-      const i = m.key === null ? undefined : this.indexById.get(m.key.toString('latin1'));
-      if (i === undefined || this.receivedMs[i] > 0) continue;
-      this.receivedMs[i] = nowMs;
-      this.daemonSentEpochMs[i] = Number(m.timestamp);
-      this.appendedEpochMs[i] = lastEvent(v).timeMs;
+      if (m.value === null) continue;
+      for (const ev of decodeEventRecord(m.value)) {
+        if (ev.type !== 'commandResult') continue;
+        const i = this.indexById.get(ev.cmdId);
+        if (i === undefined || this.receivedMs[i] > 0) continue;
+        this.receivedMs[i] = nowMs;
+        this.daemonSentEpochMs[i] = Number(m.timestamp);
+        this.appendedEpochMs[i] = ev.timeMs;
+      }
     }
   }
 
@@ -556,10 +569,6 @@ class ResultTracker {
     for (let i = from; i < to; i++) if (this.tracked[i] === 1 && this.receivedMs[i] === 0) return false;
     return true;
   }
-}
-
-function isCommandResult(v: Buffer): boolean {
-  return v.includes(COMMAND_RESULT_TYPE);
 }
 
 function lastEvent(v: Buffer): { seq: number; timeMs: number } {
@@ -703,7 +712,7 @@ function latencyStats(
 /** Takes `--node-flags VALUE` out of argv first: its value starts with -- itself, which parseArgs reads as a flag. */
 function takeNodeFlags(argv: string[]): { rest: string[]; nodeFlags: string[] } {
   const at = argv.indexOf('--node-flags');
-  if (at < 0) return { rest: argv, nodeFlags: [] };
+  if (at < 0) return { rest: argv, nodeFlags: [...DAEMON_NODE_FLAGS] };
   const value = argv[at + 1] ?? '';
   return { rest: [...argv.slice(0, at), ...argv.slice(at + 2)], nodeFlags: value.split(' ').filter((f) => f !== '') };
 }

@@ -79,7 +79,7 @@ export interface EngineEventHandlers {
 }
 
 /**
- * Reads the events topic (read_committed: only committed engine batches; one record per command, decoded with
+ * Reads the events topic (read_committed: only committed engine batches; records hold runs of events, decoded with
  * decodeEventRecord) for withdrawalPending events and for rejections of the chain services' own commands.
  */
 export class KafkaEngineEventSource {

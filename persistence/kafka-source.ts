@@ -1,5 +1,5 @@
-// The events topic on Kafka as an EventSource. One partition, one record per command (or a few for a command
-// with very many events), written by the engine daemon in transactions: read_committed, so an aborted batch is
+// The events topic on Kafka as an EventSource. One partition; a record holds a run of events (a command's events
+// may span records), written by the engine daemon in transactions: read_committed, so an aborted batch is
 // never seen. The position lives in PostgreSQL, not in Kafka: each run reads with a fresh consumer group and
 // seeks to the stored offset + 1, so a restart never waits for a dead member's session and a rebalance never
 // moves the position.

@@ -13,6 +13,13 @@ export interface DaemonConfig {
   readonly logLevel: string;
 }
 
+/**
+ * Node flags the daemon runs with (the `engine` npm script). A 64 MiB young generation: a batch's events (about a
+ * megabyte per thousand commands) then die young instead of being promoted and collected by the old generation,
+ * which measured about a third less CPU per command on the Kafka benchmark.
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;

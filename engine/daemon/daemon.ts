@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { Engine, restore, snapshot } from '../core/index.js';
 import type { EngineEvent, EngineLimits } from '../core/index.js';
-import { decodeCommand, encodeEventRecords } from '../wire/codec.js';
+import { EventRecordPacker, decodeCommand } from '../wire/codec.js';
 import { isFatalLogError } from './log.js';
 import type { CommandLog, CommandRecord, EventRecord } from './log.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -70,15 +70,18 @@ export class EngineDaemon {
     this.opts.logger.info({ snapshotOffset: this.appliedOffset, committedOffset: this.committedOffset, eventSeq: this.engine.eventSeq }, 'engine daemon recovered');
   }
 
+  private readonly packer = new EventRecordPacker();
+
   private async onBatch(records: CommandRecord[]): Promise<void> {
     const startedMs = performance.now();
-    const out: EventRecord[] = [];
+    const packer = this.packer;
     for (const record of records) {
       if (record.offset <= this.appliedOffset) continue; // a redelivery below what the state already holds
       const events = this.applyRecord(record);
       this.appliedOffset = record.offset;
-      if (record.offset > this.committedOffset) for (const value of encodeEventRecords(events)) out.push({ key: events[0].cmdId, value });
+      if (record.offset > this.committedOffset) for (const ev of events) packer.add(ev);
     }
+    const out: EventRecord[] = packer.take().map((value) => ({ key: '', value }));
     this.commandsSinceSnapshot += records.length;
     const appliedMs = performance.now();
     if (this.appliedOffset > this.committedOffset) await this.commit(out, this.appliedOffset);

@@ -158,7 +158,7 @@ export class KafkaCommandLog implements CommandLog {
     const transaction = await this.producer.transaction();
     try {
       for (const chunk of chunkEvents(events, this.opts.produceBytesMax ?? 900_000)) {
-        await transaction.send({ topic: this.opts.eventsTopic, messages: chunk.map((e) => ({ key: e.key, value: e.value, partition: PARTITION })) });
+        await transaction.send({ topic: this.opts.eventsTopic, messages: chunk.map((e) => ({ key: e.key === '' ? null : e.key, value: e.value, partition: PARTITION })) });
       }
       await transaction.sendOffsets({
         consumerGroupId: this.opts.groupId,

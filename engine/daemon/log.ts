@@ -10,7 +10,7 @@ export interface CommandRecord {
   readonly timestampMs: number;
 }
 
-/** A record of the events topic: one command's events (wire/codec.ts encodeEventRecords), keyed by its id. */
+/** A record of the events topic: a run of events (wire/codec.ts EventRecordPacker); the key is empty. */
 export interface EventRecord {
   readonly key: string;
   readonly value: string;

@@ -151,46 +151,57 @@ export function decodeEvent(text: string | Uint8Array): EngineEvent {
 }
 
 /**
- * A record of the events topic holds events of one command, in order: `{"v":1,"cmdId":…,"events":[…]}`. One
- * record per command keeps the broker's per-record cost off the hot path; a command with very many events
- * (a market order sweeping the book) is split over several records of at most about EVENT_RECORD_BYTES_TARGET,
- * so none nears the broker's message size limit. The commandResult is always the last event of the last record.
+ * A record of the events topic holds a contiguous run of events in `seq` order: `{"v":1,"events":[…]}`, the
+ * events of a batch of commands, cut into records of at most about EVENT_RECORD_BYTES_TARGET (never inside an
+ * event). Few large records keep the broker client's per-record cost (about 10 µs in kafkajs) off the hot path;
+ * a consumer reads the events one by one, so where the cuts fall does not matter to it. A command's events may
+ * span two records; its commandResult is always its last event.
  */
 export const EVENT_RECORD_BYTES_TARGET = 256 * 1024;
+const RECORD_HEAD = '{"v":' + WIRE_VERSION + ',"events":[';
 
-/** The records (values) for one command's events; their key is the command id. */
-export function encodeEventRecords(events: readonly EngineEvent[]): string[] {
-  if (events.length === 0) throw new WireError('a command has at least its commandResult');
-  const cmdId = events[0].cmdId;
-  const head = '{"v":' + WIRE_VERSION + ',"cmdId":' + JSON.stringify(cmdId) + ',"events":[';
-  const records: string[] = [];
-  let body = '';
-  for (const ev of events) {
-    if (ev.cmdId !== cmdId) throw new WireError(`events of command ${JSON.stringify(cmdId)} include one of ${JSON.stringify(ev.cmdId)}`);
+/** Packs events into records as they come: add() each event in order, then take() the records. */
+export class EventRecordPacker {
+  private readonly records: string[] = [];
+  private body = '';
+
+  add(ev: EngineEvent): void {
     const text = encodeEvent(ev);
-    if (body.length > 0 && body.length + text.length > EVENT_RECORD_BYTES_TARGET) {
-      records.push(head + body + ']}');
-      body = '';
-    }
-    body += body.length > 0 ? ',' + text : text;
+    if (this.body.length > 0 && this.body.length + text.length > EVENT_RECORD_BYTES_TARGET) this.cut();
+    this.body = this.body.length > 0 ? this.body + ',' + text : text;
   }
-  records.push(head + body + ']}');
-  return records;
+
+  /** The records of every event added since the last take(). */
+  take(): string[] {
+    if (this.body.length > 0) this.cut();
+    return this.records.splice(0);
+  }
+
+  private cut(): void {
+    this.records.push(RECORD_HEAD + this.body + ']}');
+    this.body = '';
+  }
+}
+
+/** The records for a run of events (in `seq` order). */
+export function encodeEventRecords(events: readonly EngineEvent[]): string[] {
+  const packer = new EventRecordPacker();
+  for (const ev of events) packer.add(ev);
+  return packer.take();
 }
 
 /** Decodes and validates one record of the events topic (consumers). Throws WireError when it is not a v1 record. */
 export function decodeEventRecord(value: string | Uint8Array): EngineEvent[] {
   const obj = parseJson(value, 'event record');
   if (obj.v !== WIRE_VERSION) throw new WireError(`unsupported event record version ${JSON.stringify(obj.v)}`);
-  const { cmdId, events } = obj;
-  if (typeof cmdId !== 'string') throw new WireError('event record has no string cmdId');
+  const extra = Object.keys(obj).filter((k) => k !== 'v' && k !== 'events');
+  if (extra.length > 0) throw new WireError(`unexpected field in event record: ${extra.join(', ')}`);
+  const { events } = obj;
   if (!Array.isArray(events) || events.length === 0) throw new WireError('event record has no events');
-  const keys = Object.keys(obj);
-  if (keys.length !== 3) throw new WireError(`unexpected field in event record: ${keys.filter((k) => k !== 'v' && k !== 'cmdId' && k !== 'events').join(', ')}`);
   return events.map((item: unknown, i) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new WireError(`event ${i} of the record is not a JSON object`);
     const ev = eventFromJson(item as Record<string, unknown>);
-    if (ev.cmdId !== cmdId) throw new WireError(`event ${i} of the record of ${JSON.stringify(cmdId)} names command ${JSON.stringify(ev.cmdId)}`);
+    if (i > 0 && ev.seq !== (events[i - 1] as { seq: number }).seq + 1) throw new WireError(`event ${i} of the record has seq ${ev.seq} after ${(events[i - 1] as { seq: number }).seq}: a record is a run of consecutive events`);
     return ev;
   });
 }

@@ -94,7 +94,7 @@ export const EVENT_EXAMPLES: { readonly [K in EventType]: EventOf<K> } = {
   },
 };
 
-/** One events-topic record: user 7's limit buy, filled in part against user 8 and resting the rest (one balance event shown). */
+/** Events-topic record content: user 7's limit buy, filled in part against user 8 and resting the rest (one balance event shown). */
 export const EVENT_RECORD_EXAMPLE: readonly EngineEvent[] = Object.values(EVENT_EXAMPLES)
   .filter((e) => e.cmdId === at.cmdId)
   .sort((a, b) => a.seq - b.seq)

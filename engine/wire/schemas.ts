@@ -450,23 +450,17 @@ export type EventWire = Static<typeof EventWire>;
 const eventRecordSchema = Type.Object(
   {
     v: Type.Literal(WIRE_VERSION, { description: 'Schema version of the record.' }),
-    cmdId: Type.String({
-      pattern: '^[\\x21-\\x7e]{0,128}$',
-      maxLength: COMMAND_ID_MAX_LENGTH,
-      description: 'Id of the command whose events these are (also the record key). Empty when the command was rejected before a usable id could be read from it.',
-    }),
     events: Type.Array(EventWire, {
       minItems: 1,
-      description: 'The command\'s events in `seq` order. Its last record ends with its commandResult.',
+      description: 'Consecutive events in `seq` order: each one names its command (`cmdId`), and a command\'s last event is its commandResult.',
     }),
   },
   {
     additionalProperties: false,
     title: 'EventRecordV1',
     description:
-      'Events of one command, in order. Usually one record holds all of a command\'s events; a command with very many events ' +
-      '(a market order sweeping the book) spans several consecutive records of at most about 256 KiB each, all with its `cmdId`, ' +
-      'the last one ending with its commandResult.',
+      'A run of consecutive events, in `seq` order: the events of the commands of one engine batch, cut into records of at most ' +
+      'about 256 KiB (never inside an event). Read the events one by one: a command\'s events may span two records.',
   },
 );
 export const EventRecordWire = eventRecordSchema as typeof eventRecordSchema & Documented;

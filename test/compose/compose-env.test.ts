@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { readDaemonConfig } from '../../engine/daemon/config.js';
+import { DAEMON_NODE_FLAGS, readDaemonConfig } from '../../engine/daemon/config.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -53,4 +53,10 @@ t.test('a bad setting is refused with the variable named', async (t) => {
   t.throws(() => readDaemonConfig({ KAFKA_BROKERS: 'not a broker' }), /KAFKA_BROKERS/);
   t.throws(() => readDaemonConfig({ ENGINE_ID: 'bad id!' }), /ENGINE_ID/);
   t.equal(readDaemonConfig({}).kafkaBrokers, null, 'no KAFKA_BROKERS means the embedded file log');
+});
+
+t.test('npm run engine starts the daemon with its node flags', async (t) => {
+  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  for (const flag of DAEMON_NODE_FLAGS) t.ok(pkg.scripts.engine.split(' ').includes(flag), `the engine script passes ${flag}`);
+  t.match(pkg.scripts.engine, /engine\/daemon\/main\.ts$/, 'to the daemon');
 });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { FileLog, readCommittedEvents } from '../../engine/daemon/file-log.js';
-import { killPoints, referenceRun, seededCommands, sleep, startDaemon, verifyAgainstReference, waitFor } from './recovery-support.js';
+import { eventsOfRecords, killPoints, referenceRun, seededCommands, sleep, startDaemon, verifyAgainstReference, waitFor } from './recovery-support.js';
 
 const SEED = Number(process.env.RECOVERY_SEED ?? 20261124);
 const COMMANDS = Number(process.env.RECOVERY_COMMANDS ?? 100_000);
@@ -25,7 +25,7 @@ t.test(`file log: ${COMMANDS} commands, SIGKILL at ${KILLS} points, seed ${SEED}
   await log.close();
   t.equal(stored.length, values.length, 'every command is in the log');
   const reference = referenceRun(stored);
-  const totalBytes = reference.records.reduce((n, e) => n + e.length, 0);
+  const totalBytes = reference.events.reduce((n, e) => n + e.length, 0);
   const eventsSize = async (): Promise<number> => (await stat(path.join(logDir, 'events.log')).catch(() => ({ size: 0 }))).size;
   const env = { DATA_DIR: dataDir, ENGINE_SNAPSHOT_EVERY: '7000', ENGINE_BATCH_MAX: '500' };
 
@@ -39,7 +39,7 @@ t.test(`file log: ${COMMANDS} commands, SIGKILL at ${KILLS} points, seed ${SEED}
   }
 
   const daemon = startDaemon({ ...env, LOG_LEVEL: 'info' });
-  await waitFor(async () => (await eventsSize()) >= totalBytes && (await readCommittedEvents(logDir)).length >= reference.records.length, 180_000, () => `final run: ${daemon.output()}`);
+  await waitFor(async () => (await eventsSize()) >= totalBytes && eventsOfRecords((await readCommittedEvents(logDir)).map((e) => e.value)).length >= reference.events.length, 180_000, () => `final run: ${daemon.output()}`);
   // A SIGTERM before the process has installed its handlers would just kill it: wait until it is consuming.
   await waitFor(async () => daemon.ready(), 60_000, () => `final run start: ${daemon.output()}`);
   daemon.child.kill('SIGTERM');

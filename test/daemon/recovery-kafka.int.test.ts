@@ -14,6 +14,7 @@ import { startKafkaBroker } from '../../tools/kafka/broker.js';
 import type { KafkaBroker } from '../../tools/kafka/broker.js';
 import { killPoints, referenceRun, seededCommands, sleep, startDaemon, verifyAgainstReference, waitFor } from './recovery-support.js';
 import type { StoredCommand } from './recovery-support.js';
+import { decodeEventRecord } from '../../engine/wire/codec.js';
 
 const SEED = Number(process.env.RECOVERY_SEED ?? 20261124);
 const COMMANDS = Number(process.env.RECOVERY_COMMANDS ?? 100_000);
@@ -36,12 +37,14 @@ async function produceAll(kafka: Kafka, topic: string, values: Uint8Array[]): Pr
 }
 
 /**
- * Reads a topic from the start (read_committed) until `count` records arrived, then goes on for a grace period:
- * records past the expected count (a doubled batch) must be seen, not cut off.
+ * Reads a topic from the start (read_committed) until `count` items arrived (`itemsOf` a record: 1 for a command,
+ * its events for an events record), then goes on for a grace period: items past the expected count (a doubled
+ * batch) must be seen, not cut off.
  */
-async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: number): Promise<StoredCommand[]> {
+async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: number, itemsOf: (value: Buffer) => number = () => 1): Promise<StoredCommand[]> {
   const consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
   const records: StoredCommand[] = [];
+  let items = 0;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -49,11 +52,14 @@ async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: 
     const finished = new Promise<void>((resolve) => (done = resolve));
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) records.push({ value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) });
-        if (records.length >= count) done();
+        for (const m of batch.messages) {
+          records.push({ value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) });
+          items += itemsOf(m.value ?? Buffer.alloc(0));
+        }
+        if (items >= count) done();
       },
     });
-    await Promise.race([finished, sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${records.length} of ${count} records of ${topic} in ${timeoutMs} ms`)))]);
+    await Promise.race([finished, sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${items} of ${count} items of ${topic} in ${timeoutMs} ms`)))]);
     await sleep(READ_GRACE_MS);
   } finally {
     await consumer.disconnect();
@@ -106,7 +112,8 @@ async function finishAndVerify(t: Test, s: Scenario): Promise<void> {
   daemon.child.kill('SIGTERM');
   t.equal((await daemon.exited).code, 0, `a clean stop exits 0 ${daemon.output()}`);
 
-  const records = (await readTopic(s.kafka, s.topics.eventsTopic, reference.records.length, 120_000)).map((r) => new TextDecoder().decode(r.value));
+  const eventsIn = (value: Buffer): number => decodeEventRecord(value).length;
+  const records = (await readTopic(s.kafka, s.topics.eventsTopic, reference.events.length, 120_000, eventsIn)).map((r) => new TextDecoder().decode(r.value));
   const snapshotsDir = path.join(s.dataDir, 'snapshots', s.topics.engineId);
   await verifyAgainstReference(t, { records, reference, snapshotsDir, lastOffset: last, seed: SEED });
 }

@@ -26,7 +26,7 @@ const logger = pino({ level: 'silent' });
 t.test('migrations: from empty, again (no-op), and a changed file is refused', async (t) => {
   const db = await createTestDatabase('persist_mig');
   t.teardown(() => db.drop());
-  t.same(await migratePersistence(db.sql), [1], 'applies 0001 on an empty database');
+  t.same(await migratePersistence(db.sql), [1, 2], 'applies every migration on an empty database, in order');
   t.same(await migratePersistence(db.sql), [], 'a second run applies nothing');
   const [pos] = await db.sql`SELECT last_seq FROM persistence_position`;
   t.equal(Number(pos.last_seq), 0, 'the position starts at seq 0');

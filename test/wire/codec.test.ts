@@ -5,7 +5,7 @@ import t from 'tap';
 import { Engine, UINT256_MAX, checkInvariants } from '../../engine/core/index.js';
 import type { Command, CommandType, EngineEvent, EventType, RejectCode } from '../../engine/core/index.js';
 import {
-  COMMAND_BYTES_MAX, EVENT_RECORD_BYTES_TARGET, WireError, decodeCommand, decodeEvent, decodeEventRecord, encodeCommand, encodeEvent, encodeEventRecords,
+  COMMAND_BYTES_MAX, EVENT_RECORD_BYTES_TARGET, EventRecordPacker, WireError, decodeCommand, decodeEvent, decodeEventRecord, encodeCommand, encodeEvent, encodeEventRecords,
 } from '../../engine/wire/codec.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { COMMAND_EXAMPLES, EVENT_EXAMPLES } from '../../engine/wire/examples.js';
@@ -260,40 +260,48 @@ t.test('encodeEvent refuses an event the engine cannot have made', async (t) => 
   t.throws(() => encodeEvent({ ...ev, type: 'nope' } as unknown as EngineEvent), WireError, 'an unknown type');
 });
 
-t.test('a command\'s events travel as one record, or several when very many, the commandResult last', async (t) => {
+t.test('events travel as records of consecutive events, cut by size, never inside an event', async (t) => {
   const result = EVENT_EXAMPLES.commandResult as EngineEvent;
-  const fill = { ...(EVENT_EXAMPLES.orderPartiallyFilled as EngineEvent), cmdId: result.cmdId };
-  const one = encodeEventRecords([fill, result]);
-  t.equal(one.length, 1, 'a usual command: one record');
-  t.match(one[0], /^\{"v":1,"cmdId":"gw-7f3a","events":\[\{/, 'envelope first, in a fixed field order');
+  const fill = EVENT_EXAMPLES.orderPartiallyFilled as EngineEvent;
+  const one = encodeEventRecords([{ ...fill, seq: 1 } as EngineEvent, { ...result, seq: 2 } as EngineEvent]);
+  t.equal(one.length, 1, 'a few events: one record');
+  t.match(one[0], /^\{"v":1,"events":\[\{"v":1,"type":"orderPartiallyFilled"/, 'envelope first, in a fixed field order');
 
-  const many = Array.from({ length: 2000 }, (_, i) => ({ ...fill, seq: i + 1 }) as EngineEvent);
-  many.push({ ...result, seq: 2001 } as EngineEvent);
+  // Many commands' events in one run, as the daemon packs a batch.
+  const many: EngineEvent[] = [];
+  for (let c = 0; c < 700; c++) {
+    many.push({ ...fill, seq: many.length + 1, cmdId: `c${c}` } as EngineEvent);
+    many.push({ ...fill, seq: many.length + 1, cmdId: `c${c}` } as EngineEvent);
+    many.push({ ...result, seq: many.length + 1, cmdId: `c${c}` } as EngineEvent);
+  }
   const records = encodeEventRecords(many);
-  t.ok(records.length > 1, `2001 events split over ${records.length} records`);
-  t.ok(records.every((r) => Buffer.byteLength(r) <= EVENT_RECORD_BYTES_TARGET + 2048), 'each about the target size at most');
+  t.ok(records.length > 1, `${many.length} events split over ${records.length} records`);
+  t.ok(records.every((r) => r.length <= EVENT_RECORD_BYTES_TARGET + 20), 'none past the target size (plus the envelope)');
   const back = records.map((r) => decodeEventRecord(r));
-  t.ok(back.every((evs) => evs.length > 0 && evs.every((e) => e.cmdId === result.cmdId)), 'every record names the command');
   t.strictSame(back.flat(), many, 'together they are the events, in order');
-  t.equal(back[back.length - 1].at(-1)?.type, 'commandResult', 'the last record ends with the commandResult');
+
+  const packer = new EventRecordPacker();
+  for (const ev of many.slice(0, 3)) packer.add(ev);
+  t.strictSame(packer.take(), encodeEventRecords(many.slice(0, 3)), 'the packer makes what encodeEventRecords makes');
+  t.strictSame(packer.take(), [], 'and starts empty again');
 });
 
-t.test('decodeEventRecord refuses what is not a v1 record of one command\'s events', async (t) => {
-  const good = JSON.parse(encodeEventRecords([EVENT_EXAMPLES.commandResult as EngineEvent])[0]) as Record<string, unknown>;
+t.test('decodeEventRecord refuses what is not a v1 record of consecutive events', async (t) => {
+  const two = [{ ...(EVENT_EXAMPLES.orderRested as EngineEvent), seq: 5 }, { ...(EVENT_EXAMPLES.commandResult as EngineEvent), seq: 6 }] as EngineEvent[];
+  const good = JSON.parse(encodeEventRecords(two)[0]) as { v: number; events: object[] };
   const bad: Array<[string, unknown]> = [
     ['not json', '{nope'],
     ['an array', '[]'],
     ['another version', { ...good, v: 2 }],
-    ['no cmdId', { v: 1, events: good.events }],
-    ['no events', { ...good, events: [] }],
-    ['an extra field', { ...good, extra: 1 }],
-    ['an event of another command', { ...good, cmdId: 'someone-else' }],
-    ['an invalid event', { ...good, events: [{ ...(good.events as object[])[0], seq: 0 }] }],
+    ['no events', { v: 1 }],
+    ['empty events', { ...good, events: [] }],
+    ['an extra field', { ...good, cmdId: 'x' }],
+    ['a gap in seq', { ...good, events: [good.events[0], { ...good.events[1], seq: 7 }] }],
+    ['an invalid event', { ...good, events: [{ ...good.events[0], seq: 0 }] }],
     ['an event that is not an object', { ...good, events: [1] }],
   ];
   for (const [name, value] of bad) {
     t.throws(() => decodeEventRecord(typeof value === 'string' ? value : JSON.stringify(value)), WireError, name);
   }
-  t.throws(() => encodeEventRecords([]), WireError, 'a command without events cannot be encoded');
-  t.throws(() => encodeEventRecords([EVENT_EXAMPLES.orderRested as EngineEvent, { ...(EVENT_EXAMPLES.commandResult as EngineEvent), cmdId: 'x' }]), WireError, 'nor events of two commands');
+  t.strictSame(decodeEventRecord(JSON.stringify(good)), two, 'the good one decodes');
 });

@@ -104,8 +104,8 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
         title: 'Engine events',
         description:
           `Everything the engine did, in order. Topic name configurable; default \`${DEFAULT_EVENTS_TOPIC}\`.\n\n` +
-          'One partition. Each record holds the events of one command (EventRecordV1), so a consumer reads a command\'s effects ' +
-          'together. Written only by the engine daemon, in Kafka transactions: consume with `isolation.level=read_committed`, ' +
+          'One partition. Each record holds a run of consecutive events (EventRecordV1), which a consumer reads one by one. ' +
+          'Written only by the engine daemon, in Kafka transactions: consume with `isolation.level=read_committed`, ' +
           'or a consumer may see events of a batch that was aborted and later written again. Never compacted: every event matters.',
         servers: [{ $ref: '#/servers/kafka' }],
         messages: channelMessages(eventIds),
@@ -130,7 +130,7 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
         action: 'receive',
         channel: { $ref: '#/channels/events' },
         title: 'Receive the engine\'s events',
-        summary: 'Read the engine\'s events in `seq` order, one command\'s events per record.',
+        summary: 'Read the engine\'s events in `seq` order, many per record.',
         description:
           'Events arrive in `seq` order, 1, 2, 3, ... with no gap: a consumer that sees a gap or a repeat has lost or re-read ' +
           'events (and should rewind or skip by `seq`). A command\'s events are contiguous and end with its `commandResult`; ' +
@@ -166,7 +166,7 @@ function commandKey(): JsonObject {
 }
 
 function eventKey(): JsonObject {
-  return { type: 'string', description: 'The `cmdId` of the record\'s events.' };
+  return { type: 'string', description: 'None (null): one partition, and a record holds events of many commands.' };
 }
 
 /** placeOrder -> "Place order". */
@@ -195,7 +195,7 @@ function overview(commandsTopic: string, eventsTopic: string): string {
     '## Format',
     '',
     `- Each record value is one UTF-8 JSON object, versioned by \`v\` (this document: version ${WIRE_VERSION}): on the commands topic a command named by its \`type\`, ` +
-      'on the events topic a record of one command\'s events, each event named by its `type`. ' +
+      'on the events topic a record holding a run of events, each event named by its `type`. ' +
       'Every type has its own JSON schema under components.schemas; the gateway and the engine\'s codec use the same schemas ' +
       '(engine/wire/schemas.ts, from which this document is generated). Fields not in the schema are refused.',
     '- Amounts, prices, balances and fees are decimal strings of integer base units (e.g. "1500000" is 1.5 USDC with 6 decimals): ' +
@@ -222,7 +222,7 @@ function overview(commandsTopic: string, eventsTopic: string): string {
     '## Answers and deduplication',
     '',
     '- Every command, valid or not, gets exactly one `commandResult`, the last of its events. All its events carry the command ' +
-      '`id` as `cmdId` (and as the record key); a producer waits for the `commandResult` with its id.',
+      '`id` as `cmdId`; a producer waits for the `commandResult` with its id.',
     '- Command ids must be unique. A producer unsure whether its command was appended (a timeout) sends it again with the same ' +
       'id: the engine applies an id once, and answers a repeat with `COMMAND_DUPLICATE_ID` without changing anything, so the ' +
       'first command\'s events stand (a producer waiting for its answer takes the first commandResult with its id). The engine ' +
