@@ -1,0 +1,232 @@
+// buildGateway(deps): the Fastify instance with every route, its schemas, authentication, rate limits, OpenAPI
+// (/openapi.json, Swagger UI at /docs), health, readiness and metrics. Services are injected (PostgreSQL, Redis,
+// the command bus), so tests drive it with app.inject() against real services and main.ts wires production.
+
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { Redis } from 'ioredis';
+import type { Sql } from 'postgres';
+import type { LoggerOptions } from 'pino';
+import { XpubDepositKeys } from '../chain/hd.js';
+import { AuthService } from './auth/service.js';
+import type { Principal, Scope } from './auth/service.js';
+import type { CommandBus } from './command-bus.js';
+import type { GatewayOptions } from './config.js';
+import { GatewayError, gatewayError } from './errors.js';
+import { gatewayLoggerOptions } from './logging.js';
+import { MarketCache } from './markets.js';
+import { GatewayMetrics } from './metrics.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { orderRoutes } from './routes/orders.js';
+import { walletRoutes } from './routes/wallet.js';
+import type { RouteContext } from './routes/context.js';
+
+/** Who may call a route: anyone, an API key with this scope (or a session), or a session only. */
+export type RouteAuth = 'public' | Scope | 'session';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    rawBody?: string;
+  }
+}
+
+/** The market-data helper's plugin and its options (gateway/market-data/plugin.ts), registered under the gateway. */
+export interface MarketDataRegistration {
+  readonly plugin: FastifyPluginAsync<never>;
+  readonly options: Record<string, unknown>;
+}
+
+export interface GatewayDeps {
+  readonly sql: Sql;
+  readonly redis: Redis;
+  readonly bus: CommandBus;
+  readonly options: GatewayOptions;
+  /** A pino logger (production) or options; defaults to the gateway's pino options at level `silent`. */
+  readonly logger?: FastifyBaseLogger | LoggerOptions;
+  readonly metrics?: GatewayMetrics;
+  /** Builds the market-data registration once the gateway's authenticator exists (its private stream needs it). */
+  readonly marketData?: (shared: { authenticate: Authenticate }) => MarketDataRegistration;
+  /** Kafka's part of /ready beyond the bus's own state (main.ts: an admin metadata call). */
+  readonly kafkaReady?: () => Promise<boolean>;
+  readonly nowMs?: () => number;
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  /** Every route as registered (method, url pattern, auth): the OpenAPI and fuzz tests walk them. */
+  readonly routes: readonly { method: string; url: string; auth: RouteAuth | undefined }[];
+  readonly auth: AuthService;
+  readonly metrics: GatewayMetrics;
+}
+
+function isPinoInstance(x: unknown): x is FastifyBaseLogger {
+  return typeof x === 'object' && x !== null && typeof (x as { child?: unknown }).child === 'function';
+}
+
+export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { options } = deps;
+  const loggerOpt = deps.logger ?? gatewayLoggerOptions('silent');
+  const app = Fastify({
+    ...(isPinoInstance(loggerOpt) ? { loggerInstance: loggerOpt } : { logger: loggerOpt }),
+    bodyLimit: options.bodyLimitBytes,
+    trustProxy: options.trustProxy,
+    return503OnClosing: true,
+    // Malformed URLs and the like, before any route: still our error shape, never a 5xx.
+    frameworkErrors: (error, _request, reply) => void (reply as FastifyReply).code(400).send({ code: 'EX_BAD_REQUEST', message: error.message }),
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  const metrics = deps.metrics ?? new GatewayMetrics();
+  const auth = new AuthService({ ...options, sql: deps.sql, redis: deps.redis, nowMs: deps.nowMs });
+  const ctx: RouteContext = {
+    sql: deps.sql, redis: deps.redis, bus: deps.bus, auth, options, metrics,
+    markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
+  };
+
+  const routes: { method: string; url: string; auth: RouteAuth | undefined }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, auth: r.config?.auth });
+  });
+  installJsonParser(app);
+  installErrors(app);
+  installMetrics(app, metrics);
+  await installDocs(app);
+  await installRateLimits(app, deps.redis, options);
+  installAuth(app, auth);
+
+  await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
+  await app.register(authRoutes, { ctx });
+  await app.register(orderRoutes, { ctx });
+  await app.register(walletRoutes, { ctx });
+  // ---- market data (gateway/market-data/, the other helper's): registered here when provided ----------------
+  if (deps.marketData !== undefined) {
+    const md = deps.marketData({ authenticate: authenticator(auth) });
+    await app.register(md.plugin, md.options as never);
+  }
+  return { app, routes, auth, metrics };
+}
+
+/** The raw body is kept for HMAC verification; parsing is Fastify's own (prototype-poisoning safe). */
+function installJsonParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    parse(request, body as string, done);
+  });
+}
+
+/** Fastify's own error codes for bad input, as ours. Anything not listed with a 4xx status stays a 4xx. */
+const FASTIFY_CODES: Record<string, Parameters<typeof gatewayError>[0]> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'EX_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'EX_BODY_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'EX_BAD_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'EX_BAD_JSON',
+  FST_ERR_VALIDATION: 'EX_BAD_REQUEST',
+};
+
+export function toGatewayError(err: FastifyError | GatewayError | Error): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const fe = err as FastifyError;
+  const code = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
+  if (code !== undefined) return gatewayError(code, code === 'EX_BAD_REQUEST' || code === 'EX_BAD_JSON' ? fe.message : undefined);
+  if (fe.validation !== undefined) return gatewayError('EX_BAD_REQUEST', fe.message);
+  if (err instanceof SyntaxError) return gatewayError('EX_BAD_JSON');
+  const status = fe.statusCode;
+  if (status === 413) return gatewayError('EX_BODY_TOO_LARGE');
+  if (status === 415) return gatewayError('EX_UNSUPPORTED_MEDIA_TYPE');
+  if (typeof status === 'number' && status >= 400 && status < 500) return new GatewayError('EX_BAD_REQUEST', fe.message, status);
+  return gatewayError('EX_INTERNAL');
+}
+
+function installErrors(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toGatewayError(err);
+    if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
+    return reply.code(e.statusCode).send({ code: e.code, message: e.message, ...e.extra });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' } as never));
+}
+
+function installMetrics(app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+}
+
+async function installDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Exchange gateway', version: '1.0.0', description: 'REST API of the exchange. Errors: `{ code, message }` (docs/gateway.md). Prices and quantities are decimal strings in market units.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login.' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'With X-Timestamp (Unix ms) and X-Signature: hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath\\nquery\\nsha256hex(body)`.' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () => app.swagger());
+}
+
+async function installRateLimits(app: FastifyInstance, redis: Redis, options: GatewayOptions): Promise<void> {
+  const tooMany = (_request: FastifyRequest, context: { after: string }): GatewayError => gatewayError('EX_RATE_LIMITED', `Rate limit exceeded, retry in ${context.after}.`);
+  // Per IP, before anything else runs (unauthenticated floods included).
+  await app.register(rateLimit, {
+    global: true, hook: 'onRequest', max: options.rateLimitIpPerMin, timeWindow: 60_000, redis, nameSpace: `${options.redisPrefix}rl:ip:`,
+    errorResponseBuilder: tooMany,
+  });
+  // Per API key (or session user), once the request is authenticated. A second registration of the plugin has
+  // its own hooks and state, so the two limits count independently.
+  await app.register(rateLimit, {
+    global: true, hook: 'preHandler', max: options.rateLimitKeyPerMin, timeWindow: 60_000, redis, nameSpace: `${options.redisPrefix}rl:key:`,
+    keyGenerator: (request) => (request.principal === null ? 'none' : (request.principal.keyId ?? `user:${request.principal.userId}`)),
+    allowList: (request) => request.principal === null,
+    errorResponseBuilder: tooMany,
+  });
+}
+
+function installAuth(app: FastifyInstance, auth: AuthService): void {
+  app.decorateRequest('principal', null);
+  // preValidation: after the body is read (the signature covers it), before the schema sees it, so an
+  // unauthenticated caller learns nothing about the body's rules.
+  app.addHook('preValidation', async (request) => {
+    const need = request.routeOptions.config?.auth;
+    if (need === undefined || need === 'public') return;
+    const principal = await auth.principal(request);
+    if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
+    if (need === 'session' && principal.via !== 'session') throw gatewayError('EX_SESSION_REQUIRED');
+    if (need !== 'session' && !principal.scopes.includes(need)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
+    request.principal = principal;
+  });
+}
+
+export type Authenticate = (request: FastifyRequest) => Promise<{ userId: number } | null>;
+
+/**
+ * For the market-data plugin's private stream: the user a request (e.g. a WebSocket upgrade) authenticates as,
+ * with a session token or a signed API-key request having the read scope; null for nobody or bad credentials.
+ */
+export function authenticator(auth: AuthService): Authenticate {
+  return async (request) => {
+    try {
+      const p = await auth.principal(request);
+      return p === null || !p.scopes.includes('read') ? null : { userId: p.userId };
+    } catch {
+      return null;
+    }
+  };
+}

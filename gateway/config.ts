@@ -1,0 +1,142 @@
+// The gateway's settings, read from the environment and validated at start: a bad value stops the process with a
+// message naming the variable. `GatewayOptions` is the part buildGateway uses (tests construct it directly).
+
+import os from 'node:os';
+import { parseXpub } from '../chain/hd.js';
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+/** What the HTTP layer needs; main.ts adds where the services are. */
+export interface GatewayOptions {
+  /** AES-256-GCM key for API-key secrets at rest (HMAC needs the secret server-side). 32 bytes. */
+  readonly secretKey: Buffer;
+  /** Extended public key of m/44'/60'/0'/0: deposit addresses are its non-hardened children. */
+  readonly depositXpub: string;
+  readonly redisPrefix: string;
+  readonly commandTimeoutMs: number;
+  readonly sessionTtlMs: number;
+  /** A signed request's timestamp may be at most this far from the gateway's clock, either way. */
+  readonly signatureWindowMs: number;
+  readonly rateLimitIpPerMin: number;
+  readonly rateLimitKeyPerMin: number;
+  readonly bodyLimitBytes: number;
+  /** scrypt N (CPU/memory cost), a power of two. */
+  readonly scryptCost: number;
+  readonly apiKeysPerUserMax: number;
+  readonly trustProxy: boolean;
+}
+
+export interface GatewayConfig extends GatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly kafkaBrokers: string[];
+  readonly commandsTopic: string;
+  readonly eventsTopic: string;
+  readonly instanceId: string;
+  readonly pendingCommandsMax: number;
+  readonly logLevel: string;
+}
+
+export const DEFAULT_OPTIONS = {
+  redisPrefix: 'gw:',
+  commandTimeoutMs: 5000,
+  sessionTtlMs: 24 * 3600 * 1000,
+  signatureWindowMs: 30_000,
+  rateLimitIpPerMin: 1200,
+  rateLimitKeyPerMin: 6000,
+  bodyLimitBytes: 16 * 1024,
+  scryptCost: 1 << 15,
+  apiKeysPerUserMax: 20,
+  trustProxy: false,
+} as const;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+function nameVar(env: Env, name: string, fallback: string): string {
+  const value = env[name] ?? fallback;
+  if (!/^[A-Za-z0-9._:-]{1,200}$/.test(value)) throw new ConfigError(`${name} must be 1-200 characters of A-Z a-z 0-9 . _ : -, got "${value}"`);
+  return value;
+}
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new ConfigError(`${name} is required`);
+  return value;
+}
+
+function secretKeyVar(env: Env): Buffer {
+  const raw = required(env, 'GATEWAY_SECRET_KEY');
+  // The value is a secret: never echoed in the message.
+  if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError('GATEWAY_SECRET_KEY must be 64 hex characters (32 random bytes, e.g. `openssl rand -hex 32`)');
+  return Buffer.from(raw, 'hex');
+}
+
+function xpubVar(env: Env): string {
+  const raw = required(env, 'DEPOSIT_XPUB');
+  try {
+    parseXpub(raw);
+  } catch (err) {
+    throw new ConfigError(`DEPOSIT_XPUB must be the extended public key of m/44'/60'/0'/0 (npm run keys:show prints it): ${(err as Error).message}`);
+  }
+  return raw;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+export function readGatewayConfig(env: Env = process.env): GatewayConfig {
+  const databaseUrl = env.DATABASE_URL ?? '';
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL');
+  const rawBrokers = env.KAFKA_BROKERS ?? '';
+  const kafkaBrokers = rawBrokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  if (kafkaBrokers.length === 0 || kafkaBrokers.some((b) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) throw new ConfigError(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${rawBrokers}"`);
+  const host = env.GATEWAY_HOST ?? '0.0.0.0';
+  if (!/^[A-Za-z0-9.:-]{1,255}$/.test(host)) throw new ConfigError(`GATEWAY_HOST must be a host name or address, got "${host}"`);
+  return {
+    host,
+    port: intVar(env, 'GATEWAY_PORT', 8080, 0, 65535),
+    databaseUrl,
+    redisUrl,
+    kafkaBrokers,
+    commandsTopic: nameVar(env, 'KAFKA_COMMANDS_TOPIC', 'exchange.commands.v1'),
+    eventsTopic: nameVar(env, 'KAFKA_EVENTS_TOPIC', 'exchange.events.v1'),
+    instanceId: nameVar(env, 'GATEWAY_ID', `${os.hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 100)}-${process.pid}`),
+    pendingCommandsMax: intVar(env, 'GATEWAY_PENDING_COMMANDS_MAX', 10_000, 1, 1_000_000),
+    logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
+    secretKey: secretKeyVar(env),
+    depositXpub: xpubVar(env),
+    redisPrefix: nameVar(env, 'REDIS_PREFIX', DEFAULT_OPTIONS.redisPrefix),
+    commandTimeoutMs: intVar(env, 'GATEWAY_COMMAND_TIMEOUT_MS', DEFAULT_OPTIONS.commandTimeoutMs, 100, 120_000),
+    sessionTtlMs: intVar(env, 'GATEWAY_SESSION_TTL_SECONDS', DEFAULT_OPTIONS.sessionTtlMs / 1000, 60, 30 * 24 * 3600) * 1000,
+    signatureWindowMs: intVar(env, 'GATEWAY_SIGNATURE_WINDOW_MS', DEFAULT_OPTIONS.signatureWindowMs, 1000, 600_000),
+    rateLimitIpPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_IP_PER_MIN', DEFAULT_OPTIONS.rateLimitIpPerMin, 1, 10_000_000),
+    rateLimitKeyPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_KEY_PER_MIN', DEFAULT_OPTIONS.rateLimitKeyPerMin, 1, 10_000_000),
+    bodyLimitBytes: intVar(env, 'GATEWAY_BODY_LIMIT_BYTES', DEFAULT_OPTIONS.bodyLimitBytes, 1024, 1024 * 1024),
+    scryptCost: powerOfTwoVar(env, 'GATEWAY_SCRYPT_COST', DEFAULT_OPTIONS.scryptCost),
+    apiKeysPerUserMax: intVar(env, 'GATEWAY_API_KEYS_PER_USER_MAX', DEFAULT_OPTIONS.apiKeysPerUserMax, 1, 1000),
+    trustProxy: boolVar(env, 'GATEWAY_TRUST_PROXY', DEFAULT_OPTIONS.trustProxy),
+  };
+}
+
+function powerOfTwoVar(env: Env, name: string, fallback: number): number {
+  const value = intVar(env, name, fallback, 1024, 1 << 20);
+  if ((value & (value - 1)) !== 0) throw new ConfigError(`${name} must be a power of two from 1024 to 1048576, got "${value}"`);
+  return value;
+}

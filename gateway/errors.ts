@@ -1,0 +1,81 @@
+// Every error the gateway answers with: JSON `{ code, message }` from one factory, with stable codes. A code is
+// never renamed or reused; docs/gateway.md lists them all and test/gateway/errors-docs.test.ts keeps the two in
+// step. The engine's own rejection codes (docs/reject-codes.md) pass through unchanged with status 422 (404 for
+// ORDER_NOT_FOUND), so a client sees one code whichever side refused.
+
+import { REJECT_CODES, REJECT_DESCRIPTIONS } from '../engine/core/codes.js';
+import type { RejectCode } from '../engine/core/codes.js';
+
+export const GATEWAY_ERRORS = {
+  // request shape
+  EX_BAD_REQUEST: { status: 400, message: 'The request does not match the route\'s schema.' },
+  EX_BAD_JSON: { status: 400, message: 'The body is not valid JSON.' },
+  EX_BODY_TOO_LARGE: { status: 413, message: 'The body exceeds the size limit.' },
+  EX_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The body must be application/json.' },
+  EX_NOT_FOUND: { status: 404, message: 'No such route.' },
+  EX_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not take this method.' },
+  // decimals: prices and quantities in market units
+  EX_DECIMAL_INVALID: { status: 400, message: 'A price, quantity or amount is not a plain positive decimal string like "1850.25".' },
+  EX_PRICE_TOO_PRECISE: { status: 400, message: 'The price has more decimals than the market\'s tick size allows.' },
+  EX_QTY_TOO_PRECISE: { status: 400, message: 'The quantity has more decimals than the market\'s lot size allows.' },
+  EX_AMOUNT_TOO_PRECISE: { status: 400, message: 'The amount has more decimals than the asset has.' },
+  EX_VALUE_OVERFLOW: { status: 400, message: 'The value exceeds 2^256-1 base units.' },
+  EX_MARKET_UNKNOWN: { status: 404, message: 'No market has this id.' },
+  EX_ASSET_UNKNOWN: { status: 404, message: 'No asset has this symbol or id.' },
+  // authentication and authorisation
+  EX_UNAUTHENTICATED: { status: 401, message: 'This route needs a session token or a signed API-key request.' },
+  EX_BAD_CREDENTIALS: { status: 401, message: 'Unknown username or wrong password.' },
+  EX_SESSION_INVALID: { status: 401, message: 'The session token is unknown, revoked or expired.' },
+  EX_API_KEY_INVALID: { status: 401, message: 'The API key is unknown or revoked.' },
+  EX_SIGNATURE_INVALID: { status: 401, message: 'The request signature does not match.' },
+  EX_TIMESTAMP_OUT_OF_WINDOW: { status: 401, message: 'The request timestamp is missing or outside the allowed window.' },
+  EX_SIGNATURE_REPLAYED: { status: 401, message: 'This signature was already used.' },
+  EX_SCOPE_MISSING: { status: 403, message: 'The API key lacks the scope this route needs.' },
+  EX_SESSION_REQUIRED: { status: 403, message: 'API keys are managed with a session token, not with an API key.' },
+  EX_USERNAME_TAKEN: { status: 409, message: 'This username is taken.' },
+  EX_API_KEYS_MAX: { status: 409, message: 'The user has the maximum number of active API keys.' },
+  EX_RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the Retry-After header\'s seconds.' },
+  // resources
+  EX_ORDER_NOT_FOUND: { status: 404, message: 'No order of yours has this id.' },
+  EX_COMMAND_NOT_FOUND: { status: 404, message: 'No command of yours has this id (or its record expired).' },
+  EX_WITHDRAWAL_NOT_FOUND: { status: 404, message: 'No withdrawal of yours has this id.' },
+  EX_API_KEY_NOT_FOUND: { status: 404, message: 'No API key of yours has this id.' },
+  EX_ADDRESS_INVALID: { status: 400, message: 'The address is not an EIP-55 checksummed Ethereum address.' },
+  EX_INSUFFICIENT_BALANCE: { status: 422, message: 'The available balance does not cover the amount.' },
+  // operating conditions
+  EX_BUSY: { status: 503, message: 'Too many commands are waiting for the engine; retry shortly.' },
+  EX_UNAVAILABLE: { status: 503, message: 'A service the gateway depends on is unavailable.' },
+  EX_INTERNAL: { status: 500, message: 'Internal error.' },
+} as const;
+
+export type GatewayCode = keyof typeof GATEWAY_ERRORS;
+export type ErrorCode = GatewayCode | RejectCode;
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly statusCode: number,
+    /** Extra fields of the answer (e.g. the command id of an engine rejection). */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The one factory: `gatewayError('EX_ORDER_NOT_FOUND')`, optionally with a more specific message. */
+export function gatewayError(code: GatewayCode, message?: string, extra?: Record<string, unknown>): GatewayError {
+  const def = GATEWAY_ERRORS[code];
+  return new GatewayError(code, message ?? def.message, def.status, extra);
+}
+
+/** An engine rejection as an HTTP error, with the engine's own code. */
+export function engineRejection(code: RejectCode, extra: Record<string, unknown> = {}): GatewayError {
+  const status = code === 'ORDER_NOT_FOUND' ? 404 : 422;
+  return new GatewayError(code, REJECT_DESCRIPTIONS[code], status, extra);
+}
+
+export function isRejectCode(x: string): x is RejectCode {
+  return Object.hasOwn(REJECT_CODES, x);
+}

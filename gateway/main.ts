@@ -1,0 +1,85 @@
+// `npm run gateway`: the REST gateway as a process. Configuration from the environment (config.ts; a bad value
+// stops it with exit code 2 and a message naming the variable). Applies the migrations it depends on, connects
+// PostgreSQL, Redis and Kafka, then listens. SIGTERM/SIGINT: stop accepting, finish requests in flight (those
+// waiting for the engine are answered, "unknown" at worst), close the connections, exit 0.
+
+import pino from 'pino';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import { kafkaClient } from '../engine/daemon/kafka-log.js';
+import { buildGateway } from './app.js';
+import type { Authenticate } from './app.js';
+import { KafkaMarketSource } from './market-data/kafka-source.js';
+import { marketDataPlugin } from './market-data/plugin.js';
+import { ConfigError, readGatewayConfig } from './config.js';
+import type { GatewayConfig } from './config.js';
+import { KafkaCommandBus } from './kafka-bus.js';
+import { gatewayLoggerOptions } from './logging.js';
+import { GatewayMetrics } from './metrics.js';
+import { migrateGateway } from './migrate.js';
+import { lateResultRecorder } from './routes/commands.js';
+
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = readGatewayConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`gateway: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino(gatewayLoggerOptions(config.logLevel));
+  const sql = postgres(config.databaseUrl, { max: 20, onnotice: () => {} });
+  const applied = await migrateGateway(sql);
+  logger.info({ applied }, 'migrations checked');
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000, enableOfflineQueue: true });
+  const kafka = kafkaClient(config.kafkaBrokers, `gateway-${config.instanceId}`, logger);
+  const metrics = new GatewayMetrics();
+  const bus = new KafkaCommandBus({
+    kafka, commandsTopic: config.commandsTopic, eventsTopic: config.eventsTopic, instanceId: config.instanceId,
+    pendingMax: config.pendingCommandsMax, timeoutMs: config.commandTimeoutMs, logger,
+    onLate: lateResultRecorder(redis, config.redisPrefix), onRecordTimestamp: (ms) => metrics.onRecordTimestamp(ms),
+  });
+  await bus.start();
+  const admin = kafka.admin();
+  await admin.connect();
+  const kafkaReady = async (): Promise<boolean> => (await admin.describeCluster()).brokers.length > 0;
+  // Market data (gateway/market-data/): reads the events topic itself and publishes to the other instances on Redis.
+  const marketData = ({ authenticate }: { authenticate: Authenticate }) => ({
+    plugin: marketDataPlugin as never,
+    options: {
+      sql, redis, redisPrefix: `${config.redisPrefix}md:`, logger, authenticate,
+      events: new KafkaMarketSource({ kafka, topic: config.eventsTopic, groupIdPrefix: `gateway-md.${config.instanceId}` }),
+    },
+  });
+  const { app } = await buildGateway({ sql, redis, bus, options: config, logger, metrics, kafkaReady, marketData });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void (async () => {
+      await app.close();
+      await bus.close();
+      await admin.disconnect().catch(() => undefined);
+      redis.disconnect();
+      await sql.end({ timeout: 5 });
+      logger.info('stopped');
+      process.exit(0);
+    })().catch((err) => {
+      logger.error({ err }, 'stop failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const address = await app.listen({ host: config.host, port: config.port });
+  logger.info({ address, instanceId: config.instanceId }, 'gateway listening');
+}
+
+main().catch((err) => {
+  console.error(`gateway: fatal: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+});

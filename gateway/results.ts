@@ -1,0 +1,74 @@
+// What a command's events mean to the client who sent it: the order's state and fills after a placement, the
+// orders a cancel closed, the order after an amend. Pure: events and market info in, response objects out.
+
+import type { EngineEvent, OrderAccepted, Trade } from '../engine/core/events.js';
+import type { MarketInfo } from './units.js';
+import { formatLots, formatPriceTicks, formatQuote } from './units.js';
+
+export interface FillView {
+  tradeId: number;
+  price: string;
+  quantity: string;
+  fee: string;
+  liquidity: 'maker' | 'taker';
+}
+
+export type OrderStatus = 'pendingTrigger' | 'new' | 'partiallyFilled' | 'filled' | 'canceled' | 'expired';
+
+export interface OrderOutcome {
+  orderId: number | null;
+  orderStatus: OrderStatus | null;
+  filledQuantity: string | null;
+  remainingQuantity: string | null;
+  fills: FillView[];
+}
+
+/** The fills of `orderId` among the events, with the fee this order paid. */
+export function fillsOf(events: readonly EngineEvent[], orderId: number, m: MarketInfo): FillView[] {
+  const fills: FillView[] = [];
+  for (const ev of events) {
+    if (ev.type !== 'trade' || ev.marketId !== m.marketId) continue;
+    const t: Trade = ev;
+    if (t.takerOrderId !== orderId && t.makerOrderId !== orderId) continue;
+    const taker = t.takerOrderId === orderId;
+    fills.push({ tradeId: t.tradeId, price: formatPriceTicks(t.priceTicks, m), quantity: formatLots(t.qtyLots, m), fee: formatQuote(taker ? t.takerFee : t.makerFee, m), liquidity: taker ? 'taker' : 'maker' });
+  }
+  return fills;
+}
+
+/** The state of the order a placement made, after its command (fills so far, resting, closed). */
+export function placementOutcome(events: readonly EngineEvent[], orderId: number | null, m: MarketInfo): OrderOutcome {
+  const none: OrderOutcome = { orderId, orderStatus: null, filledQuantity: null, remainingQuantity: null, fills: [] };
+  if (orderId === null) return none;
+  const accepted = events.find((e): e is OrderAccepted => e.type === 'orderAccepted' && e.orderId === orderId);
+  // A repeated clientOrderId answers with the first order's id and no events of it: its state is in the history.
+  if (accepted === undefined) return none;
+  const isStop = accepted.orderType === 'stopLimit' || accepted.orderType === 'stopMarket';
+  let status: OrderStatus = isStop ? 'pendingTrigger' : 'new';
+  let filledLots = 0;
+  let remainingLots = accepted.qtyLots;
+  for (const ev of events) {
+    if (!('orderId' in ev) || ev.orderId !== orderId) continue;
+    switch (ev.type) {
+      case 'orderTriggered':
+      case 'orderRested':
+        if (status === 'pendingTrigger') status = 'new';
+        if (ev.type === 'orderRested') remainingLots = ev.remainingLots;
+        break;
+      case 'orderPartiallyFilled':
+      case 'orderFilled':
+        filledLots = ev.filledLots;
+        remainingLots = ev.remainingLots;
+        status = ev.type === 'orderFilled' ? 'filled' : 'partiallyFilled';
+        break;
+      case 'orderCanceled':
+      case 'orderExpired':
+        status = ev.type === 'orderCanceled' ? 'canceled' : 'expired';
+        remainingLots = 0;
+        break;
+      default:
+        break;
+    }
+  }
+  return { orderId, orderStatus: status, filledQuantity: formatLots(filledLots, m), remainingQuantity: formatLots(remainingLots, m), fills: fillsOf(events, orderId, m) };
+}

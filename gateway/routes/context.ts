@@ -1,0 +1,29 @@
+// What every route module gets: the services and the caches, built once per gateway instance.
+
+import type { Redis } from 'ioredis';
+import type { Sql } from 'postgres';
+import type { DepositKeys } from '../../chain/hd.js';
+import type { AuthService, Principal } from '../auth/service.js';
+import type { CommandBus } from '../command-bus.js';
+import type { GatewayOptions } from '../config.js';
+import type { MarketCache } from '../markets.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { FastifyRequest } from 'fastify';
+
+export interface RouteContext {
+  readonly sql: Sql;
+  readonly redis: Redis;
+  readonly bus: CommandBus;
+  readonly auth: AuthService;
+  readonly options: GatewayOptions;
+  readonly metrics: GatewayMetrics;
+  readonly markets: MarketCache;
+  readonly depositKeys: DepositKeys;
+}
+
+/** The authenticated caller; only called on routes whose auth hook guaranteed one. */
+export function principalOf(request: FastifyRequest): Principal {
+  const p = request.principal;
+  if (p === null) throw new Error('route without authentication asked for the principal');
+  return p;
+}

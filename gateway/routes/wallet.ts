@@ -1,0 +1,138 @@
+// Wallet: the user's deposit address (allocated once, derived from the deposit branch's public key), balances,
+// deposits, and withdrawals (request with the withdraw scope; follow their state). Every query is scoped to the
+// caller's user id.
+
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { getAddress } from 'ethers';
+import Type from 'typebox';
+import { depositAddressFor } from '../../chain/addresses.js';
+import { gatewayError } from '../errors.js';
+import { BalanceList, DepositAddress, DepositList, Withdrawal, WithdrawalBody, WithdrawalIdParams, WithdrawalList, WithdrawalRequested, errorResponses } from '../schemas.js';
+import type { AssetInfo } from '../units.js';
+import { amountToUnits, formatUnits } from '../units.js';
+import { newCommandId, send } from './commands.js';
+import type { RouteContext } from './context.js';
+import { principalOf } from './context.js';
+
+const tags = ['wallet'];
+const security: { [name: string]: string[] }[] = [{ session: [] }, { apiKey: [] }];
+const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Cursor: the previous page\'s nextBefore.' })),
+  },
+  { additionalProperties: false },
+);
+
+/** EIP-55: the address exactly as its checksummed form (a lower-case or mistyped one is refused). */
+export function isChecksummedAddress(address: string): boolean {
+  try {
+    return getAddress(address) === address;
+  } catch {
+    return false;
+  }
+}
+
+interface WithdrawalRowDb {
+  withdrawal_id: string; asset_id: number; amount: string; destination: string; status: 'pending' | 'completed' | 'failed';
+  tx_hash: string | null; fail_reason: string | null; requested_seq: string; requested_at: Date; finished_at: Date | null;
+}
+
+export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fastify, { ctx }) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const asset = async (assetId: number): Promise<AssetInfo> => (await ctx.markets.assetById(assetId)) ?? { assetId, symbol: String(assetId), decimals: 0 };
+  const withdrawalView = async (r: WithdrawalRowDb) => {
+    const a = await asset(r.asset_id);
+    return {
+      withdrawalId: r.withdrawal_id, asset: a.symbol, amount: formatUnits(BigInt(r.amount), a.decimals), address: r.destination, status: r.status,
+      txHash: r.tx_hash, failReason: r.fail_reason, requestedAt: r.requested_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
+    };
+  };
+
+  app.get('/v1/deposit-address', {
+    config: { auth: 'read' },
+    schema: { tags, security, summary: 'Your deposit address (allocated on first call)', response: { 200: DepositAddress, ...errorResponses } },
+  }, async (request) => {
+    const { address } = await depositAddressFor(ctx.sql, ctx.depositKeys, principalOf(request).userId);
+    return { address };
+  });
+
+  app.get('/v1/balances', {
+    config: { auth: 'read' },
+    schema: { tags, security, summary: 'Your balances', response: { 200: BalanceList, ...errorResponses } },
+  }, async (request) => {
+    const rows = await ctx.sql<{ asset_id: number; available: string; held: string; pending: string }[]>`
+      SELECT asset_id, available::text, held::text, pending::text FROM balances WHERE user_id = ${principalOf(request).userId} ORDER BY asset_id`;
+    const balances = [];
+    for (const r of rows) {
+      const a = await asset(r.asset_id);
+      balances.push({ asset: a.symbol, assetId: r.asset_id, available: formatUnits(BigInt(r.available), a.decimals), held: formatUnits(BigInt(r.held), a.decimals), pending: formatUnits(BigInt(r.pending), a.decimals) });
+    }
+    return { balances };
+  });
+
+  app.get('/v1/deposits', {
+    config: { auth: 'read' },
+    schema: { tags, security, summary: 'Your credited deposits (newest first, paged)', querystring: PageQuery, response: { 200: DepositList, ...errorResponses } },
+  }, async (request) => {
+    const limit = request.query.limit ?? 100;
+    const cursor = request.query.before === undefined ? ctx.sql`` : ctx.sql`AND seq < ${request.query.before}`;
+    const rows = await ctx.sql<{ deposit_id: string; asset_id: number; amount: string; status: string; seq: string; credited_at: Date }[]>`
+      SELECT deposit_id, asset_id, amount::text, status, seq, credited_at FROM deposits WHERE user_id = ${principalOf(request).userId} ${cursor} ORDER BY seq DESC LIMIT ${limit}`;
+    const deposits = [];
+    for (const r of rows) {
+      const a = await asset(r.asset_id);
+      deposits.push({ depositId: r.deposit_id, asset: a.symbol, amount: formatUnits(BigInt(r.amount), a.decimals), status: r.status, creditedAt: r.credited_at.toISOString(), seq: Number(r.seq) });
+    }
+    return { deposits, nextBefore: rows.length === limit ? Number(rows[rows.length - 1].seq) : null };
+  });
+
+  app.post('/v1/withdrawals', {
+    config: { auth: 'withdraw' },
+    schema: {
+      tags, security, summary: 'Request a withdrawal (scope withdraw)', body: WithdrawalBody,
+      response: { 201: WithdrawalRequested, 202: WithdrawalRequested, ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { userId } = principalOf(request);
+    const body = request.body;
+    if (!isChecksummedAddress(body.address)) throw gatewayError('EX_ADDRESS_INVALID');
+    const a = await ctx.markets.asset(body.asset);
+    if (a === null) throw gatewayError('EX_ASSET_UNKNOWN');
+    const amount = amountToUnits(body.amount, a.decimals);
+    // A fast, friendly check against the stored balance; the engine's own check (RISK_INSUFFICIENT_FUNDS) decides.
+    const [bal] = await ctx.sql<{ available: string }[]>`SELECT available::text FROM balances WHERE user_id = ${userId} AND asset_id = ${a.assetId}`;
+    if (amount > BigInt(bal?.available ?? '0')) throw gatewayError('EX_INSUFFICIENT_BALANCE');
+    const withdrawalId = `w-${randomUUID()}`;
+    const sent = await send(ctx, { v: 1, type: 'requestWithdrawal', id: newCommandId(), userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId });
+    if (sent.status === 'unknown') return reply.code(202).send({ status: 'unknown', commandId: sent.cmdId, lookup: `/v1/withdrawals/${withdrawalId}`, withdrawalId });
+    return reply.code(201).send({ status: 'pending', commandId: sent.cmdId, lookup: null, withdrawalId });
+  });
+
+  app.get('/v1/withdrawals', {
+    config: { auth: 'read' },
+    schema: { tags, security, summary: 'Your withdrawals (newest first, paged)', querystring: PageQuery, response: { 200: WithdrawalList, ...errorResponses } },
+  }, async (request) => {
+    const limit = request.query.limit ?? 100;
+    const cursor = request.query.before === undefined ? ctx.sql`` : ctx.sql`AND requested_seq < ${request.query.before}`;
+    const rows = await ctx.sql<WithdrawalRowDb[]>`
+      SELECT withdrawal_id, asset_id, amount::text, destination, status, tx_hash, fail_reason, requested_seq, requested_at, finished_at
+      FROM withdrawals WHERE user_id = ${principalOf(request).userId} ${cursor} ORDER BY requested_seq DESC LIMIT ${limit}`;
+    const withdrawals = [];
+    for (const r of rows) withdrawals.push(await withdrawalView(r));
+    return { withdrawals, nextBefore: rows.length === limit ? Number(rows[rows.length - 1].requested_seq) : null };
+  });
+
+  app.get('/v1/withdrawals/:withdrawalId', {
+    config: { auth: 'read' },
+    schema: { tags, security, summary: 'One of your withdrawals', params: WithdrawalIdParams, response: { 200: Withdrawal, ...errorResponses } },
+  }, async (request) => {
+    const [row] = await ctx.sql<WithdrawalRowDb[]>`
+      SELECT withdrawal_id, asset_id, amount::text, destination, status, tx_hash, fail_reason, requested_seq, requested_at, finished_at
+      FROM withdrawals WHERE withdrawal_id = ${request.params.withdrawalId} AND user_id = ${principalOf(request).userId}`;
+    if (row === undefined) throw gatewayError('EX_WITHDRAWAL_NOT_FOUND');
+    return withdrawalView(row);
+  });
+};

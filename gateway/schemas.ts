@@ -1,0 +1,273 @@
+// The HTTP contract: TypeBox schemas for every route's input and output (the OpenAPI document is generated from
+// them). Request fields that exist on a command reuse the command's wire schema (engine/wire/schemas.ts), so the
+// HTTP API and the Kafka format cannot drift; prices and quantities differ on purpose: here they are decimal
+// strings in market units ("1850.25"), converted exactly to base units by units.ts.
+
+import Type from 'typebox';
+import type { TSchema } from 'typebox';
+import { AmendOrderWire, CancelAllWire, PlaceOrderWire, RequestWithdrawalWire } from '../engine/wire/schemas.js';
+import { DECIMAL_MAX_LENGTH, DECIMAL_PATTERN } from './units.js';
+
+const P = PlaceOrderWire.properties;
+/** The wire schema's description of a field (TypeBox keeps it on the schema object). */
+const describe = (schema: unknown): string => (schema as { description?: string }).description ?? '';
+
+export const Decimal = (description: string) => Type.String({ pattern: DECIMAL_PATTERN, maxLength: DECIMAL_MAX_LENGTH, description, examples: ['1850.25'] });
+const DecimalOut = (description: string) => Type.String({ description });
+const Id = (description: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
+const Time = (description: string) => Type.String({ format: 'date-time', description });
+const nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+
+export const ErrorResponse = Type.Object(
+  {
+    code: Type.String({ description: 'Stable error code: docs/gateway.md (EX_*) or docs/reject-codes.md (the engine\'s).' }),
+    message: Type.String({ description: 'Human-readable; do not parse it.' }),
+    commandId: Type.Optional(Type.String({ description: 'The command the engine rejected.' })),
+  },
+  { title: 'ErrorResponse', additionalProperties: false },
+);
+
+/** Every route answers errors in one shape. */
+export const errorResponses = { '4xx': ErrorResponse, '5xx': ErrorResponse } as const;
+
+// ---- auth --------------------------------------------------------------------------------------------------
+
+export const Credentials = Type.Object(
+  {
+    username: Type.String({ pattern: '^[A-Za-z0-9_.-]{3,32}$', description: '3-32 characters A-Z a-z 0-9 _ . -, case-insensitive.' }),
+    password: Type.String({ minLength: 10, maxLength: 256, description: '10-256 characters.' }),
+  },
+  { additionalProperties: false },
+);
+export const Registered = Type.Object({ userId: Id('Your user id.'), username: Type.String() }, { additionalProperties: false });
+export const Session = Type.Object(
+  { token: Type.String({ description: 'Send as `Authorization: Bearer <token>`.' }), userId: Id('Your user id.'), expiresAt: Time('Expiry.') },
+  { additionalProperties: false },
+);
+export const ScopeSchema = Type.Enum(['read', 'trade', 'withdraw'] as const);
+export const NewApiKey = Type.Object(
+  {
+    label: Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x20-\\x7e]+$', description: 'Your name for the key.' }),
+    scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: 3, description: 'read, trade, withdraw.' }),
+  },
+  { additionalProperties: false },
+);
+const ApiKeyFields = {
+  keyId: Type.String({ description: 'Send as X-API-Key.' }),
+  label: Type.String(),
+  scopes: Type.Array(ScopeSchema),
+  createdAt: Time('Creation time.'),
+};
+export const ApiKeyCreated = Type.Object({ ...ApiKeyFields, secret: Type.String({ description: 'The HMAC secret: shown once, never again.' }) }, { additionalProperties: false });
+export const ApiKey = Type.Object(ApiKeyFields, { additionalProperties: false });
+export const ApiKeyList = Type.Object({ keys: Type.Array(ApiKey) }, { additionalProperties: false });
+export const KeyIdParams = Type.Object({ keyId: Type.String({ pattern: '^k_[0-9a-f]{24}$' }) }, { additionalProperties: false });
+
+// ---- orders --------------------------------------------------------------------------------------------------
+
+export const PlaceOrderBody = Type.Object(
+  {
+    marketId: P.marketId,
+    side: P.side,
+    orderType: P.orderType,
+    price: Type.Optional(Decimal('Limit price (limit, stopLimit) in quote per whole base token, at most the tick\'s decimals.')),
+    stopPrice: Type.Optional(Decimal('Trigger price (stopLimit, stopMarket) in quote per whole base token.')),
+    quantity: Type.Optional(Decimal('Quantity in whole base tokens, at most the lot\'s decimals.')),
+    quoteQuantity: Type.Optional(Decimal('Market and stop-market buys: quote to spend (fees included), in whole quote tokens.')),
+    timeInForce: P.timeInForce,
+    postOnly: P.postOnly,
+    stp: P.stp,
+    clientOrderId: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{1,64}$', description: describe(P.clientOrderId) })),
+  },
+  { additionalProperties: false, description: PlaceOrderWire.description },
+);
+
+export const Fill = Type.Object(
+  {
+    tradeId: Id('Trade id.'),
+    price: DecimalOut('Trade price.'),
+    quantity: DecimalOut('Base quantity.'),
+    fee: DecimalOut('Fee paid by this order, in the quote asset.'),
+    liquidity: Type.Enum(['maker', 'taker'] as const),
+  },
+  { additionalProperties: false },
+);
+
+const OrderStatus = Type.Enum(['pendingTrigger', 'new', 'partiallyFilled', 'filled', 'canceled', 'expired'] as const);
+
+export const CommandAccepted = Type.Object(
+  {
+    status: Type.Enum(['accepted', 'unknown'] as const, {
+      description: 'accepted: the engine applied it. unknown: no result within the time limit; it may still be applied: look it up at `lookup`.',
+    }),
+    commandId: Type.String(),
+    lookup: nullable(Type.String({ description: 'Where to look the outcome up when status is unknown.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const PlaceOrderResult = Type.Object(
+  {
+    ...CommandAccepted.properties,
+    orderId: nullable(Id('The order\'s id.')),
+    orderStatus: nullable(OrderStatus),
+    filledQuantity: nullable(DecimalOut('Filled so far, base tokens.')),
+    remainingQuantity: nullable(DecimalOut('Still open, base tokens.')),
+    fills: Type.Array(Fill),
+    duplicateOf: nullable(Type.String({ description: 'Set when the clientOrderId repeated an earlier order: that command\'s id; nothing new was placed.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const CancelResult = Type.Object(
+  {
+    ...CommandAccepted.properties,
+    canceled: Type.Array(Type.Object({ orderId: Id('Canceled order.'), remainingQuantity: DecimalOut('Quantity that was open.') }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+export const AmendBody = Type.Object(
+  {
+    price: Type.Optional(Decimal(describe(AmendOrderWire.properties.price))),
+    quantity: Type.Optional(Decimal('New total quantity in base tokens, above what is already filled.')),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const AmendResult = Type.Object(
+  {
+    ...CommandAccepted.properties,
+    orderId: Id('The order.'),
+    price: nullable(DecimalOut('Price after the amend.')),
+    quantity: nullable(DecimalOut('Total quantity after the amend.')),
+    remainingQuantity: nullable(DecimalOut('Open quantity after the amend.')),
+    keptPriority: nullable(Type.Boolean()),
+    fills: Type.Array(Fill),
+  },
+  { additionalProperties: false },
+);
+
+export const OrderIdParams = Type.Object({ orderId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
+export const ClientOrderIdParams = Type.Object({ clientOrderId: Type.String({ pattern: '^[\\x21-\\x7e]{1,64}$' }) }, { additionalProperties: false });
+export const CommandIdParams = Type.Object({ commandId: Type.String({ pattern: '^[\\x21-\\x7e]{1,128}$' }) }, { additionalProperties: false });
+export const CancelAllQuery = Type.Object({ marketId: Type.Optional(CancelAllWire.properties.marketId) }, { additionalProperties: false });
+
+export const Order = Type.Object(
+  {
+    orderId: Id('Order id.'),
+    clientOrderId: nullable(Type.String()),
+    marketId: Type.Integer(),
+    market: Type.String({ description: 'Market symbol.' }),
+    side: P.side,
+    orderType: P.orderType,
+    timeInForce: Type.String(),
+    postOnly: Type.Boolean(),
+    stp: Type.String(),
+    status: OrderStatus,
+    closeReason: nullable(Type.String()),
+    price: nullable(DecimalOut('Limit price; null for market orders.')),
+    stopPrice: nullable(DecimalOut('Stop price; null for non-stop orders.')),
+    quantity: DecimalOut('Total quantity (after amends).'),
+    originalQuantity: DecimalOut('Quantity as placed.'),
+    filledQuantity: DecimalOut('Filled.'),
+    remainingQuantity: DecimalOut('Open.'),
+    quoteQuantity: nullable(DecimalOut('Quote budget of a market buy by quote quantity.')),
+    filledQuote: DecimalOut('Sum of fills in quote, before fees.'),
+    feesPaid: DecimalOut('Fees paid, quote asset.'),
+    avgFillPrice: nullable(DecimalOut('Average fill price (rounded down).')),
+    createdAt: Time('Placed.'),
+    updatedAt: Time('Last change.'),
+    closedAt: nullable(Time('Closed.')),
+  },
+  { title: 'Order', additionalProperties: false },
+);
+
+export const Page = Type.Object(
+  {
+    marketId: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Cursor: only items with a smaller id (the previous page\'s nextBefore).' })),
+  },
+  { additionalProperties: false },
+);
+const nextBefore = nullable(Type.Integer({ description: 'Pass as `before` for the next page; null at the end.' }));
+export const OrderList = Type.Object({ orders: Type.Array(Order), nextBefore }, { additionalProperties: false });
+
+export const UserTrade = Type.Object(
+  {
+    tradeId: Id('Trade id.'),
+    orderId: Id('Your order.'),
+    marketId: Type.Integer(),
+    market: Type.String(),
+    side: P.side,
+    liquidity: Type.Enum(['maker', 'taker'] as const),
+    price: DecimalOut('Price.'),
+    quantity: DecimalOut('Base quantity.'),
+    quoteAmount: DecimalOut('Quote amount before fees.'),
+    fee: DecimalOut('Your fee, quote asset.'),
+    executedAt: Time('Execution time.'),
+  },
+  { additionalProperties: false },
+);
+export const TradeList = Type.Object({ trades: Type.Array(UserTrade), nextBefore }, { additionalProperties: false });
+
+export const CommandStatus = Type.Object(
+  {
+    commandId: Type.String(),
+    status: Type.Enum(['unknown', 'accepted', 'rejected'] as const),
+    code: nullable(Type.String()),
+    orderId: nullable(Type.Integer()),
+  },
+  { additionalProperties: false },
+);
+
+// ---- wallet --------------------------------------------------------------------------------------------------
+
+export const DepositAddress = Type.Object({ address: Type.String({ description: 'EIP-55 address; the same on every supported EVM chain.' }) }, { additionalProperties: false });
+export const Balance = Type.Object(
+  { asset: Type.String(), assetId: Type.Integer(), available: DecimalOut('Available.'), held: DecimalOut('Held by open orders.'), pending: DecimalOut('Pending withdrawal.') },
+  { additionalProperties: false },
+);
+export const BalanceList = Type.Object({ balances: Type.Array(Balance) }, { additionalProperties: false });
+export const Deposit = Type.Object(
+  { depositId: Type.String(), asset: Type.String(), amount: DecimalOut('Amount.'), status: Type.String(), creditedAt: Time('Credited.'), seq: Type.Integer() },
+  { additionalProperties: false },
+);
+export const DepositList = Type.Object({ deposits: Type.Array(Deposit), nextBefore }, { additionalProperties: false });
+export const WithdrawalBody = Type.Object(
+  {
+    asset: Type.String({ pattern: '^([A-Z0-9._]{1,16}|[0-9]{1,9})$', description: 'Asset symbol (or id).' }),
+    amount: Decimal('Amount in whole tokens, at most the asset\'s decimals.'),
+    address: Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description: `${describe(RequestWithdrawalWire.properties.destination)} Here: an EIP-55 checksummed address.` }),
+  },
+  { additionalProperties: false },
+);
+const WithdrawalStatus = Type.Enum(['pending', 'completed', 'failed'] as const);
+export const Withdrawal = Type.Object(
+  {
+    withdrawalId: Type.String(),
+    asset: Type.String(),
+    amount: DecimalOut('Amount.'),
+    address: Type.String(),
+    status: WithdrawalStatus,
+    txHash: nullable(Type.String()),
+    failReason: nullable(Type.String()),
+    requestedAt: Time('Requested.'),
+    finishedAt: nullable(Time('Completed or failed.')),
+  },
+  { title: 'Withdrawal', additionalProperties: false },
+);
+export const WithdrawalRequested = Type.Object(
+  { ...CommandAccepted.properties, withdrawalId: Type.String(), status: Type.Union([WithdrawalStatus, Type.Literal('unknown')]) },
+  { additionalProperties: false },
+);
+export const WithdrawalList = Type.Object({ withdrawals: Type.Array(Withdrawal), nextBefore }, { additionalProperties: false });
+export const WithdrawalIdParams = Type.Object({ withdrawalId: Type.String({ pattern: '^w-[0-9a-f-]{36}$' }) }, { additionalProperties: false });
+
+// ---- health --------------------------------------------------------------------------------------------------
+
+export const Health = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
+export const Readiness = Type.Object(
+  { status: Type.Enum(['ready', 'unready'] as const), checks: Type.Object({ postgres: Type.Boolean(), redis: Type.Boolean(), kafka: Type.Boolean() }, { additionalProperties: false }) },
+  { additionalProperties: false },
+);
