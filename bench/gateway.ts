@@ -5,9 +5,17 @@
 //   ordersPerSec       placements/s at the most the stack sustained (closed loop, GW_BENCH_CONNECTIONS clients)
 //   latencyMsP50/P99   of every request at a fixed offered load of GW_BENCH_RATE orders/s (place + cancel = 2 requests)
 //   helloWorldPerSec   requests/s of the bare route; ratioVsHelloWorld = ordersPerSec x 2 / helloWorldPerSec
-// Settings: GW_BENCH_SECONDS (10), GW_BENCH_USERS (50), GW_BENCH_CONNECTIONS (50), GW_BENCH_RATE (2000).
+// Settings: GW_BENCH_SECONDS (10), GW_BENCH_USERS (50), GW_BENCH_CONNECTIONS (50), GW_BENCH_RATE (2000),
+//   GW_BENCH_FIXED_CONNECTIONS (enough to offer the rate at 100 ms a request: RATE x 2 x 0.1 = 400),
+//   GW_BENCH_AUTH (apiKey: HMAC-signed requests, replay-checked, as trading clients send them; or session),
+//   GW_BENCH_STORES (redis: the production setup, shared by every instance; or memory: one instance only).
+// Everything comes from one IP with one key per user, so the bench sets the rate limits it runs under explicitly
+// (GW_BENCH_RATE_LIMIT_PER_MIN, default 10,000,000 per IP and per key): they stay on and are counted in Redis, just
+// high enough not to refuse the load the bench offers. 202 answers (status unknown: no result in time) count
+// as unknownAnswers, not as successes.
 
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,41 +31,104 @@ import { startDaemon, waitFor } from '../test/daemon/recovery-support.js';
 import { spawnTs } from '../test/persistence/processes.js';
 import { createTestDatabase } from '../test/support/pg.js';
 import { deleteKeys } from '../test/gateway/support.js';
+import { signRequest } from '../test/gateway/signing-client.js';
 
 const SECONDS = Number(process.env.GW_BENCH_SECONDS ?? 10);
 const USERS = Number(process.env.GW_BENCH_USERS ?? 50);
 const CONNECTIONS = Number(process.env.GW_BENCH_CONNECTIONS ?? 50);
 const RATE = Number(process.env.GW_BENCH_RATE ?? 2000);
+/** One connection carries one request at a time: offering RATE x 2 requests/s needs that many x their latency. */
+const FIXED_CONNECTIONS = Number(process.env.GW_BENCH_FIXED_CONNECTIONS ?? Math.ceil(RATE * 2 * 0.1));
+const AUTH = process.env.GW_BENCH_AUTH ?? 'apiKey';
+const STORES = process.env.GW_BENCH_STORES ?? 'redis';
+const RATE_LIMIT_PER_MIN = Number(process.env.GW_BENCH_RATE_LIMIT_PER_MIN ?? 10_000_000);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MNEMONIC = 'test test test test test test test test test test test junk';
 
 type Result = autocannon.Result;
 const run = (opts: autocannon.Options): Promise<Result> => new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
 
+/** Answers by kind: a 202 is "status unknown" (no result in time): 2xx to autocannon, but not a success. */
+interface Answers {
+  done: number;
+  unknown: number;
+  failed: number;
+}
+
+const count = (answers: Answers, status: number): void => {
+  if (status === 202) answers.unknown++;
+  else if (status >= 200 && status < 300) answers.done++;
+  else answers.failed++;
+};
+
+/** How a bench client authenticates: a trading client's signed API-key requests, or a session token. */
+type Credential = { readonly token: string } | { readonly keyId: string; readonly secret: string };
+
+function authHeaders(cred: Credential, method: string, url: string, body: string): Record<string, string> {
+  if ('token' in cred) return { authorization: `Bearer ${cred.token}`, ...(body !== '' ? { 'content-type': 'application/json' } : {}) };
+  return signRequest(cred, { method, url, body, timestampMs: Date.now() });
+}
+
 /** Place a resting limit order, then cancel it by the id the answer gave: two requests per order. */
-function placeCancel(url: string, tokens: string[], connections: number, extra: Partial<autocannon.Options>): Promise<Result> {
+async function placeCancel(url: string, creds: Credential[], connections: number, extra: Partial<autocannon.Options>): Promise<Result & { answers: Answers }> {
   let next = 0;
-  return run({
+  let placed = 0;
+  const answers: Answers = { done: 0, unknown: 0, failed: 0 };
+  const tag = randomBytes(4).toString('hex');
+  const res = await run({
     url, connections, duration: SECONDS, ...extra,
     requests: [
       {
         method: 'POST', path: '/v1/orders',
         setupRequest: (req, context: Record<string, unknown>) => {
-          context.token ??= tokens[next++ % tokens.length];
+          context.cred ??= creds[next++ % creds.length];
           const buy = Math.random() < 0.5;
           // Buys far below sells: orders rest, nothing trades, so balances never run out.
           const price = buy ? 1000 + Math.floor(Math.random() * 100) : 3000 + Math.floor(Math.random() * 100);
-          return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${context.token as string}` }, body: JSON.stringify({ marketId: 1, side: buy ? 'buy' : 'sell', orderType: 'limit', price: String(price), quantity: '0.01' }) };
+          // A unique client order id, as a trading client sends: it also keeps two signed bodies from being equal.
+          const body = JSON.stringify({ marketId: 1, side: buy ? 'buy' : 'sell', orderType: 'limit', price: String(price), quantity: '0.01', clientOrderId: `b-${tag}-${placed++}` });
+          return { ...req, headers: authHeaders(context.cred as Credential, 'POST', '/v1/orders', body), body };
         },
-        onResponse: (_status, body, context: Record<string, unknown>) => {
+        onResponse: (status, body, context: Record<string, unknown>) => {
+          count(answers, status);
           context.orderId = (JSON.parse(body) as { orderId?: number | null }).orderId ?? 0;
         },
       },
       {
         method: 'DELETE',
-        setupRequest: (req, context: Record<string, unknown>) => ({ ...req, path: `/v1/orders/${(context.orderId as number) || 1}`, headers: { authorization: `Bearer ${context.token as string}` } }),
+        setupRequest: (req, context: Record<string, unknown>) => {
+          const target = `/v1/orders/${(context.orderId as number) || 1}`;
+          return { ...req, path: target, headers: authHeaders(context.cred as Credential, 'DELETE', target, '') };
+        },
+        onResponse: (status) => count(answers, status),
       },
     ],
   });
+  return { ...res, answers };
+}
+
+/** CPU time (user + system) of a process so far, in ms; null where /proc is not there. */
+function cpuMs(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks: 100 a second on Linux
+  } catch {
+    return null;
+  }
+}
+
+/** Where the CPU went while `work` ran: percent of one core per process. */
+async function cpuShares<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ result: T; cpuPercent: Record<string, number | null> }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
+  const startedMs = performance.now();
+  const result = await work();
+  const elapsedMs = performance.now() - startedMs;
+  const cpuPercent = Object.fromEntries(Object.entries(pids).map(([name, pid]) => {
+    const a = before[name];
+    const b = cpuMs(pid);
+    return [name, a === null || b === null ? null : Math.round(((b - a) / elapsedMs) * 100)];
+  }));
+  return { result, cpuPercent };
 }
 
 async function helloWorld(): Promise<number> {
@@ -70,10 +141,13 @@ async function helloWorld(): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const loadAverage = os.loadavg()[0];
   const broker = await startKafkaBroker();
   const db = await createTestDatabase('bench_gw');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-gw-'));
-  const redis = new Redis('redis://127.0.0.1:6379');
+  if (AUTH !== 'apiKey' && AUTH !== 'session') throw new Error(`GW_BENCH_AUTH must be apiKey or session, got ${AUTH}`);
+  if (STORES !== 'redis' && STORES !== 'memory') throw new Error(`GW_BENCH_STORES must be redis or memory, got ${STORES}`);
+  const redis = new Redis(REDIS_URL);
   const prefix = `bench:gw:${process.pid}:${randomBytes(3).toString('hex')}:`;
   const id = `bench-${randomUUID().slice(0, 8)}`;
   const topics = { commandsTopic: `${id}.commands`, eventsTopic: `${id}.events` };
@@ -81,6 +155,9 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, topics);
+  // The daemon reads its committed offset first thing and stops on NOT_COORDINATOR_FOR_GROUP while the fresh
+  // broker is still loading its group coordinator: wait for the coordinator to answer before starting it.
+  await waitFor(async () => admin.fetchOffsets({ groupId: `${id}.engine`, topics: [topics.commandsTopic] }).then(() => true, () => false), 60_000, () => 'group coordinator not ready');
   await admin.disconnect();
   const env = { KAFKA_BROKERS: broker.brokers, KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic, DATABASE_URL: db.url };
   const daemon = startDaemon({ ...env, DATA_DIR: dataDir, ENGINE_ID: id });
@@ -89,8 +166,20 @@ async function main(): Promise<void> {
   const gateway = spawnTs('gateway/main.ts', {
     ...env, REDIS_PREFIX: prefix, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), GATEWAY_SECRET_KEY: randomBytes(32).toString('hex'),
     DEPOSIT_XPUB: new HdKeys(MNEMONIC).depositXpub(), GATEWAY_SCRYPT_COST: '1024', LOG_LEVEL: 'warn',
-    GATEWAY_RATE_LIMIT_IP_PER_MIN: '10000000', GATEWAY_RATE_LIMIT_KEY_PER_MIN: '10000000',
+    GATEWAY_RATE_LIMIT_IP_PER_MIN: String(RATE_LIMIT_PER_MIN), GATEWAY_RATE_LIMIT_KEY_PER_MIN: String(RATE_LIMIT_PER_MIN),
+    // Empty: the gateway keeps its stores in process (spawnTs passes this process's environment on).
+    REDIS_URL: STORES === 'redis' ? REDIS_URL : '',
   });
+  // A child that stops during the run makes every figure meaningless: say which and why, and fail the run.
+  let stopping = false;
+  const died: string[] = [];
+  for (const [name, proc] of Object.entries({ daemon, persistence, gateway })) {
+    void proc.exited.then((e) => {
+      if (stopping) return;
+      died.push(name);
+      process.stderr.write(`bench: ${name} exited (${JSON.stringify(e)}) during the run:\n${proc.output().slice(-4000)}\n`);
+    });
+  }
   const base = `http://127.0.0.1:${port}`;
   const writer = new KafkaCommandWriter(kafka, topics.commandsTopic);
   try {
@@ -103,21 +192,27 @@ async function main(): Promise<void> {
     ]);
     await waitFor(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 120_000, () => gateway.output());
     const post = (url: string, body: unknown) => fetch(base + url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
-    const tokens: string[] = [];
+    const creds: Credential[] = [];
     const deposits: CommandInput[] = [];
     for (let i = 0; i < USERS; i++) {
       const user = { username: `bench${i}`, password: 'bench password 123' };
       await post('/v1/auth/register', user);
       const s = await post('/v1/auth/login', user);
-      tokens.push(s.token);
+      if (AUTH === 'session') creds.push({ token: s.token as string });
+      else {
+        const key = await fetch(`${base}/v1/api-keys`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token as string}` }, body: JSON.stringify({ label: 'bench', scopes: ['read', 'trade'] }) }).then((r) => r.json() as Promise<any>);
+        creds.push({ keyId: key.keyId as string, secret: key.secret as string });
+      }
       deposits.push({ v: 1, type: 'deposit', id: `d${i}e`, userId: s.userId, assetId: 1, amount: 10n ** 24n, depositId: `d${i}e` });
       deposits.push({ v: 1, type: 'deposit', id: `d${i}u`, userId: s.userId, assetId: 2, amount: 10n ** 15n, depositId: `d${i}u` });
     }
     await send(deposits);
     // Warm-up (JIT, connections, caches) before measuring.
-    await placeCancel(base, tokens, CONNECTIONS, { duration: 2 });
-    const max = await placeCancel(base, tokens, CONNECTIONS, {});
-    const fixed = await placeCancel(base, tokens, Math.min(CONNECTIONS, 100), { overallRate: RATE * 2 });
+    await placeCancel(base, creds, CONNECTIONS, { duration: 2 });
+    const max = await placeCancel(base, creds, CONNECTIONS, {});
+    const pids = { gateway: gateway.child.pid ?? 0, daemon: daemon.child.pid ?? 0, persistence: persistence.child.pid ?? 0, broker: broker.pid, benchClient: process.pid };
+    const { result: fixed, cpuPercent } = await cpuShares(pids, () => placeCancel(base, creds, FIXED_CONNECTIONS, { overallRate: RATE * 2 }));
+    if (died.length > 0) throw new Error(`${died.join(', ')} stopped during the run (output above)`);
     const hello = await helloWorld();
     const ordersPerSec = max.requests.average / 2;
     process.stdout.write(JSON.stringify({
@@ -129,11 +224,15 @@ async function main(): Promise<void> {
       helloWorldPerSec: Math.round(hello),
       ratioVsHelloWorld: Number(((ordersPerSec * 2) / hello).toFixed(4)),
       non2xx: max.non2xx + fixed.non2xx,
+      unknownAnswers: max.answers.unknown + fixed.answers.unknown,
+      failedAnswers: max.answers.failed + fixed.answers.failed,
+      cpuPercentAtFixedRate: cpuPercent,
       errors: max.errors + fixed.errors + max.timeouts + fixed.timeouts,
-      users: USERS, connections: CONNECTIONS, seconds: SECONDS, cpus: os.cpus().length,
+      users: USERS, connections: CONNECTIONS, fixedConnections: FIXED_CONNECTIONS, auth: AUTH, stores: STORES, rateLimitPerMin: RATE_LIMIT_PER_MIN, seconds: SECONDS, cpus: os.cpus().length, loadAverage: Number(loadAverage.toFixed(2)),
     }) + '\n');
   } finally {
     await writer.close().catch(() => undefined);
+    stopping = true;
     for (const p of [gateway.child, persistence.child, daemon.child]) p.kill('SIGTERM');
     await Promise.all([gateway.exited, persistence.exited, daemon.exited]);
     await deleteKeys(redis, prefix);

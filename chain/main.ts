@@ -19,11 +19,15 @@ import { ChainService } from './service.js';
 
 const MIGRATIONS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
-function need(name: string): string {
+function need(name: string, format?: { re: RegExp; what: string }): string {
   const v = process.env[name];
   if (v === undefined || v === '') throw new ChainError('CHAIN_CONFIG_INVALID', `environment variable ${name} is required`, name);
+  if (format !== undefined && !format.re.test(v)) throw new ChainError('CHAIN_CONFIG_INVALID', `environment variable ${name} must be ${format.what}`, name);
   return v;
 }
+
+const POSTGRES_URL = { re: /^postgres(ql)?:\/\/\S+$/, what: 'a postgres:// URL' };
+const BROKERS = { re: /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, what: 'a comma-separated list of host:port' };
 
 // A stop that takes longer (a broker or node that does not answer) ends the process anyway: every step's state
 // is in PostgreSQL, so a hard exit is recovered like a crash.
@@ -44,13 +48,17 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 
-  const config = await loadChainConfig(need('CHAIN_CONFIG'));
-  const sql = postgres(need('DATABASE_URL'), { max: 4, onnotice: () => {} });
+  // Every variable checked before anything connects: a bad one is named at once.
+  const configPath = need('CHAIN_CONFIG');
+  const databaseUrl = need('DATABASE_URL', POSTGRES_URL);
+  const brokers = need('KAFKA_BROKERS', BROKERS).split(',');
+  const config = await loadChainConfig(configPath);
+  const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
   await migrate(sql, { component: 'chain', dir: MIGRATIONS });
   const keys = new HdKeys(await readKeystoreFile(process.env.KEYSTORE_PATH ?? 'keystore.json', await passphraseFromEnv()));
   const provider = makeProvider(config);
   await checkChainAndTokens(provider, config);
-  const kafka = kafkaClient(need('KAFKA_BROKERS').split(','), `chain-${config.name}`, log);
+  const kafka = kafkaClient(brokers, `chain-${config.name}`, log);
   const sink = new KafkaCommandSink(kafka, process.env.KAFKA_COMMANDS_TOPIC ?? 'exchange.commands.v1');
   await sink.connect();
   const service = new ChainService({ sql, provider, config, keys, sink, log });

@@ -1,6 +1,7 @@
 // buildGateway(deps): the Fastify instance with every route, its schemas, authentication, rate limits, OpenAPI
-// (/openapi.json, Swagger UI at /docs), health, readiness and metrics. Services are injected (PostgreSQL, Redis,
-// the command bus), so tests drive it with app.inject() against real services and main.ts wires production.
+// (/openapi.json, Swagger UI at /docs), health, readiness and metrics. Services are injected (PostgreSQL, the
+// stores: Redis or in-process, the command bus), so tests drive it with app.inject() against real services and
+// main.ts wires production.
 
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,7 +9,6 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import type { LoggerOptions } from 'pino';
 import { XpubDepositKeys } from '../chain/hd.js';
@@ -20,10 +20,13 @@ import { GatewayError, gatewayError } from './errors.js';
 import { gatewayLoggerOptions } from './logging.js';
 import { MarketCache } from './markets.js';
 import { GatewayMetrics } from './metrics.js';
+import type { GatewayStores } from './stores/gateway-stores.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
 import { walletRoutes } from './routes/wallet.js';
+import { faucetRoutes } from './routes/faucet.js';
+import type { DevnetFaucet } from './routes/faucet.js';
 import type { RouteContext } from './routes/context.js';
 
 /** Who may call a route: anyone, an API key with this scope (or a session), or a session only. */
@@ -47,7 +50,8 @@ export interface MarketDataRegistration {
 
 export interface GatewayDeps {
   readonly sql: Sql;
-  readonly redis: Redis;
+  /** Replay protection, command records, rate limits: `redisStores(redis)` or, for ONE instance, `memoryStores()`. */
+  readonly stores: GatewayStores;
   readonly bus: CommandBus;
   readonly options: GatewayOptions;
   /** A pino logger (production) or options; defaults to the gateway's pino options at level `silent`. */
@@ -57,6 +61,8 @@ export interface GatewayDeps {
   readonly marketData?: (shared: { authenticate: Authenticate }) => MarketDataRegistration;
   /** Kafka's part of /ready beyond the bus's own state (main.ts: an admin metadata call). */
   readonly kafkaReady?: () => Promise<boolean>;
+  /** DEVNET ONLY: mints test tokens; given, POST /v1/devnet/faucet exists (the embedded exchange passes its Faucet). */
+  readonly faucet?: DevnetFaucet;
   readonly nowMs?: () => number;
 }
 
@@ -86,9 +92,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const metrics = deps.metrics ?? new GatewayMetrics();
-  const auth = new AuthService({ ...options, sql: deps.sql, redis: deps.redis, nowMs: deps.nowMs });
+  const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs });
   const ctx: RouteContext = {
-    sql: deps.sql, redis: deps.redis, bus: deps.bus, auth, options, metrics,
+    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics,
     markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
   };
 
@@ -100,13 +106,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   installErrors(app);
   installMetrics(app, metrics);
   await installDocs(app);
-  await installRateLimits(app, deps.redis, options);
+  await installRateLimits(app, deps.stores, options);
   installAuth(app, auth);
 
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
   await app.register(authRoutes, { ctx });
   await app.register(orderRoutes, { ctx });
   await app.register(walletRoutes, { ctx });
+  if (deps.faucet !== undefined) await app.register(faucetRoutes, { ctx, faucet: deps.faucet });
   // ---- market data (gateway/market-data/, the other helper's): registered here when provided ----------------
   if (deps.marketData !== undefined) {
     const md = deps.marketData({ authenticate: authenticator(auth) });
@@ -182,17 +189,19 @@ async function installDocs(app: FastifyInstance): Promise<void> {
   app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () => app.swagger());
 }
 
-async function installRateLimits(app: FastifyInstance, redis: Redis, options: GatewayOptions): Promise<void> {
+async function installRateLimits(app: FastifyInstance, stores: GatewayStores, options: GatewayOptions): Promise<void> {
   const tooMany = (_request: FastifyRequest, context: { after: string }): GatewayError => gatewayError('EX_RATE_LIMITED', `Rate limit exceeded, retry in ${context.after}.`);
+  // Without `redis` the plugin counts in its own in-process LRU store of `cache` counters (this instance only).
+  const store = 'redis' in stores.rateLimit ? { redis: stores.rateLimit.redis } : { cache: stores.rateLimit.countersMax };
   // Per IP, before anything else runs (unauthenticated floods included).
   await app.register(rateLimit, {
-    global: true, hook: 'onRequest', max: options.rateLimitIpPerMin, timeWindow: 60_000, redis, nameSpace: `${options.redisPrefix}rl:ip:`,
+    global: true, hook: 'onRequest', max: options.rateLimitIpPerMin, timeWindow: 60_000, ...store, nameSpace: `${options.redisPrefix}rl:ip:`,
     errorResponseBuilder: tooMany,
   });
   // Per API key (or session user), once the request is authenticated. A second registration of the plugin has
   // its own hooks and state, so the two limits count independently.
   await app.register(rateLimit, {
-    global: true, hook: 'preHandler', max: options.rateLimitKeyPerMin, timeWindow: 60_000, redis, nameSpace: `${options.redisPrefix}rl:key:`,
+    global: true, hook: 'preHandler', max: options.rateLimitKeyPerMin, timeWindow: 60_000, ...store, nameSpace: `${options.redisPrefix}rl:key:`,
     keyGenerator: (request) => (request.principal === null ? 'none' : (request.principal.keyId ?? `user:${request.principal.userId}`)),
     allowList: (request) => request.principal === null,
     errorResponseBuilder: tooMany,

@@ -72,26 +72,39 @@ export class PendingCommands {
     this.expire(cmdId);
   }
 
-  /** Events of one record of the events topic (one command's, or part of them). */
+  /**
+   * Events of one record of the events topic: a run of consecutive events of one or more commands (the daemon
+   * packs a whole batch into a record), where the first command's events may have begun in the previous record
+   * and the last one's may go on in the next. Each command's events end with its commandResult.
+   */
   deliver(events: readonly EngineEvent[]): void {
-    if (events.length === 0) return;
-    const cmdId = events[0].cmdId;
+    let start = 0;
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i];
+      const last = i === events.length - 1 || events[i + 1].cmdId !== ev.cmdId;
+      if (!last) continue;
+      this.deliverRun(ev.cmdId, events, start, i + 1);
+      start = i + 1;
+    }
+  }
+
+  /** events[from, to) are consecutive events of `cmdId`; a commandResult at the end completes it. */
+  private deliverRun(cmdId: string, events: readonly EngineEvent[], from: number, to: number): void {
+    const end = events[to - 1];
     const p = this.pending.get(cmdId);
     if (p !== undefined) {
-      p.events.push(...events);
-      const last = events[events.length - 1];
-      if (last.type !== 'commandResult') return; // more records of this command follow
+      for (let i = from; i < to; i++) p.events.push(events[i]);
+      if (end.type !== 'commandResult') return; // more events of this command follow in the next record
       clearTimeout(p.timer);
       this.pending.delete(cmdId);
-      p.resolve({ status: 'done', cmdId, result: last, events: p.events });
+      p.resolve({ status: 'done', cmdId, result: end, events: p.events });
       return;
     }
+    if (end.type !== 'commandResult') return;
     const late = this.timedOut.get(cmdId);
     if (late === undefined) return;
-    const last = events[events.length - 1];
-    if (last.type !== 'commandResult') return;
     this.timedOut.delete(cmdId);
-    this.opts.onLate?.(cmdId, late.meta, last);
+    this.opts.onLate?.(cmdId, late.meta, end);
   }
 
   close(): void {

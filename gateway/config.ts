@@ -32,7 +32,8 @@ export interface GatewayConfig extends GatewayOptions {
   readonly host: string;
   readonly port: number;
   readonly databaseUrl: string;
-  readonly redisUrl: string;
+  /** Null when REDIS_URL is not set: in-process stores, for a single gateway instance (gateway/stores/). */
+  readonly redisUrl: string | null;
   readonly kafkaBrokers: string[];
   readonly commandsTopic: string;
   readonly eventsTopic: string;
@@ -102,8 +103,8 @@ function boolVar(env: Env, name: string, fallback: boolean): boolean {
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = env.DATABASE_URL ?? '';
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
-  const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL');
+  const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
   const rawBrokers = env.KAFKA_BROKERS ?? '';
   const kafkaBrokers = rawBrokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (kafkaBrokers.length === 0 || kafkaBrokers.some((b) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) throw new ConfigError(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${rawBrokers}"`);

@@ -42,6 +42,10 @@ export const GATEWAY_ERRORS = {
   EX_API_KEY_NOT_FOUND: { status: 404, message: 'No API key of yours has this id.' },
   EX_ADDRESS_INVALID: { status: 400, message: 'The address is not an EIP-55 checksummed Ethereum address.' },
   EX_INSUFFICIENT_BALANCE: { status: 422, message: 'The available balance does not cover the amount.' },
+  // devnet faucet (only where the gateway runs on a devnet: gateway/routes/faucet.ts)
+  EX_FAUCET_UNKNOWN_TOKEN: { status: 404, message: 'The devnet faucet has no token with this symbol.' },
+  EX_FAUCET_AMOUNT_OUT_OF_RANGE: { status: 400, message: 'The faucet mints from one base unit up to its maximum per request (1,000,000 whole tokens).' },
+  EX_FAUCET_BUSY: { status: 503, message: 'Too many faucet requests are waiting; retry shortly.' },
   // operating conditions
   EX_BUSY: { status: 503, message: 'Too many commands are waiting for the engine; retry shortly.' },
   EX_UNAVAILABLE: { status: 503, message: 'A service the gateway depends on is unavailable.' },

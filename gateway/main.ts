@@ -1,7 +1,8 @@
 // `npm run gateway`: the REST gateway as a process. Configuration from the environment (config.ts; a bad value
 // stops it with exit code 2 and a message naming the variable). Applies the migrations it depends on, connects
-// PostgreSQL, Redis and Kafka, then listens. SIGTERM/SIGINT: stop accepting, finish requests in flight (those
-// waiting for the engine are answered, "unknown" at worst), close the connections, exit 0.
+// PostgreSQL, Redis (in-process stores when REDIS_URL is not set: one instance only) and Kafka, then listens.
+// SIGTERM/SIGINT: stop accepting, finish requests in flight (those waiting for the engine are answered, "unknown" at
+// worst), close the connections, exit 0.
 
 import pino from 'pino';
 import { Redis } from 'ioredis';
@@ -18,6 +19,7 @@ import { gatewayLoggerOptions } from './logging.js';
 import { GatewayMetrics } from './metrics.js';
 import { migrateGateway } from './migrate.js';
 import { lateResultRecorder } from './routes/commands.js';
+import { memoryStores, redisStores } from './stores/gateway-stores.js';
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -34,27 +36,33 @@ async function main(): Promise<void> {
   const sql = postgres(config.databaseUrl, { max: 20, onnotice: () => {} });
   const applied = await migrateGateway(sql);
   logger.info({ applied }, 'migrations checked');
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000, enableOfflineQueue: true });
+  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000, enableOfflineQueue: true });
+  if (redis === null) {
+    logger.warn('REDIS_URL is not set: rate limits, signature replay protection and command lookups are kept in this process, and market data has no relays; run a single gateway instance only');
+  }
+  const stores = redis === null ? memoryStores() : redisStores(redis);
   const kafka = kafkaClient(config.kafkaBrokers, `gateway-${config.instanceId}`, logger);
   const metrics = new GatewayMetrics();
   const bus = new KafkaCommandBus({
     kafka, commandsTopic: config.commandsTopic, eventsTopic: config.eventsTopic, instanceId: config.instanceId,
     pendingMax: config.pendingCommandsMax, timeoutMs: config.commandTimeoutMs, logger,
-    onLate: lateResultRecorder(redis, config.redisPrefix), onRecordTimestamp: (ms) => metrics.onRecordTimestamp(ms),
+    onLate: lateResultRecorder(stores.commands, config.redisPrefix), onRecordTimestamp: (ms) => metrics.onRecordTimestamp(ms),
   });
   await bus.start();
   const admin = kafka.admin();
   await admin.connect();
   const kafkaReady = async (): Promise<boolean> => (await admin.describeCluster()).brokers.length > 0;
-  // Market data (gateway/market-data/): reads the events topic itself and publishes to the other instances on Redis.
+  // Market data (gateway/market-data/): reads the events topic itself and publishes to the other instances on Redis;
+  // without Redis there are no other instances, so nothing to publish.
   const marketData = ({ authenticate }: { authenticate: Authenticate }) => ({
     plugin: marketDataPlugin as never,
     options: {
-      sql, redis, redisPrefix: `${config.redisPrefix}md:`, logger, authenticate,
+      sql, logger, authenticate,
+      ...(redis === null ? { publish: false } : { redis, redisPrefix: `${config.redisPrefix}md:` }),
       events: new KafkaMarketSource({ kafka, topic: config.eventsTopic, groupIdPrefix: `gateway-md.${config.instanceId}` }),
     },
   });
-  const { app } = await buildGateway({ sql, redis, bus, options: config, logger, metrics, kafkaReady, marketData });
+  const { app } = await buildGateway({ sql, stores, bus, options: config, logger, metrics, kafkaReady, marketData });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -64,7 +72,7 @@ async function main(): Promise<void> {
       await app.close();
       await bus.close();
       await admin.disconnect().catch(() => undefined);
-      redis.disconnect();
+      redis?.disconnect();
       await sql.end({ timeout: 5 });
       logger.info('stopped');
       process.exit(0);
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ address, instanceId: config.instanceId }, 'gateway listening');
+  logger.info({ address, instanceId: config.instanceId, stores: stores.kind }, 'gateway listening');
 }
 
 main().catch((err) => {

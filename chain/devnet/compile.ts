@@ -29,11 +29,16 @@ interface SolcOutput {
   contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
 }
 
-export async function compileDevnetContracts(): Promise<DevnetArtifacts> {
+/**
+ * `evmVersion`: 'cancun' (default) for Hardhat's EDR and today's networks; 'shanghai' for ganache 7, whose EVM
+ * predates cancun's opcodes (MCOPY, which solc emits for cancun, is an invalid opcode there).
+ */
+export async function compileDevnetContracts(opts: { evmVersion?: 'cancun' | 'shanghai' } = {}): Promise<DevnetArtifacts> {
+  const evmVersion = opts.evmVersion ?? 'cancun';
   const solc = require('solc') as { version(): string; compile(input: string, opts: { import(p: string): { contents?: string; error?: string } }): string };
   const sources: Record<string, { content: string }> = {};
   for (const name of CONTRACTS) sources[name] = { content: await readFile(path.join(HERE, 'contracts', name), 'utf8') };
-  const key = createHash('sha256').update(solc.version()).update(JSON.stringify(sources)).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(solc.version()).update(JSON.stringify(sources)).update(evmVersion === 'cancun' ? '' : evmVersion).digest('hex').slice(0, 16);
   const cacheFile = path.join(CACHE_DIR, `artifacts-${key}.json`);
   try {
     return JSON.parse(await readFile(cacheFile, 'utf8')) as DevnetArtifacts;
@@ -44,7 +49,7 @@ export async function compileDevnetContracts(): Promise<DevnetArtifacts> {
     language: 'Solidity',
     sources,
     // cancun: supported by Hardhat 2.29's EDR and by mainnet/Sepolia.
-    settings: { evmVersion: 'cancun', optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+    settings: { evmVersion, optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
   };
   const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
   const errors = (out.errors ?? []).filter((e) => e.severity === 'error');

@@ -1,13 +1,15 @@
 // Accounts, sessions and API keys (PostgreSQL), and the authentication of a request: a session token
-// (`Authorization: Bearer …`) or an API key with an HMAC signature (signing.ts; replays refused through Redis).
+// (`Authorization: Bearer …`) or an API key with an HMAC signature (signing.ts; replays refused through the
+// signatures store: Redis, or in-process for a single instance, gateway/stores/).
 // Lookups are cached for a few seconds per instance: a revocation applies at once on the instance that did it
 // and within CACHE_TTL_MS on the others.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import { gatewayError } from '../errors.js';
+import { StoreFullError } from '../stores/key-value.js';
+import type { KeyValueStore } from '../stores/key-value.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { open, seal } from './secret-box.js';
 import { signatureMatches, timestampInWindow } from './signing.js';
@@ -25,7 +27,8 @@ export interface Principal {
 
 export interface AuthOptions {
   readonly sql: Sql;
-  readonly redis: Redis;
+  /** Signatures already used (gateway/stores/gateway-stores.ts). */
+  readonly signatures: KeyValueStore;
   readonly redisPrefix: string;
   readonly secretKey: Buffer;
   readonly sessionTtlMs: number;
@@ -188,10 +191,13 @@ export class AuthService {
     if (key === null) throw gatewayError('EX_API_KEY_INVALID');
     const parts = { timestampMs: timestamp, method: request.method, url: request.url, body: rawBodyOf(request) };
     if (typeof signature !== 'string' || !signatureMatches(key.secret, parts, signature)) throw gatewayError('EX_SIGNATURE_INVALID');
-    // Checked last, so only a valid signature is remembered (an attacker cannot fill Redis with garbage). It is
+    // Checked last, so only a valid signature is remembered (an attacker cannot fill the store with garbage). It is
     // kept for twice the window: a timestamp accepted at either edge stays refused until it is out of the window.
-    const fresh = await this.opts.redis.set(`${this.opts.redisPrefix}sig:${signature}`, '1', 'PX', 2 * this.opts.signatureWindowMs, 'NX');
-    if (fresh === null) throw gatewayError('EX_SIGNATURE_REPLAYED');
+    const fresh = await this.opts.signatures.setIfAbsent(`${this.opts.redisPrefix}sig:${signature}`, '1', 2 * this.opts.signatureWindowMs).catch((err: unknown) => {
+      // A full in-process store fails closed: a signature it cannot remember is not accepted.
+      throw err instanceof StoreFullError ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.') : err;
+    });
+    if (!fresh) throw gatewayError('EX_SIGNATURE_REPLAYED');
     return { userId: key.userId, via: 'apiKey', keyId: apiKey, scopes: key.scopes };
   }
 

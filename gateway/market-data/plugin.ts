@@ -1,7 +1,8 @@
 // Market data as one Fastify plugin: REST (markets, assets, depth, trades, ticker, candles) and the WebSocket
 // streams at /v1/ws, fed either by the events topic (an instance given `events`: it builds its books itself and,
 // unless told otherwise, publishes what changed on Redis) or by Redis alone (a relay instance, without `events`).
-// See docs/market-data.md.
+// Without Redis (the embedded single-instance exchange) there are no relays: the instance reads the events itself
+// and publishes nothing, and must say so (`publish: false`). See docs/market-data.md.
 
 import fp from 'fastify-plugin';
 import websocket from '@fastify/websocket';
@@ -49,9 +50,10 @@ export const DEFAULT_MARKET_DATA_LIMITS: MarketDataLimits = {
 
 export interface MarketDataPluginOptions {
   readonly sql: Sql;
-  readonly redis: Redis;
-  /** Prefix of every Redis key and channel market data uses. */
-  readonly redisPrefix: string;
+  /** For relays (publishing, or being one). Absent: a single instance, which needs `events` and `publish: false`. */
+  readonly redis?: Redis;
+  /** Prefix of every Redis key and channel market data uses (with `redis`). */
+  readonly redisPrefix?: string;
   /** The events topic (KafkaMarketSource). Without it the instance is a relay of what others publish on Redis. */
   readonly events?: MarketEventSource;
   /** Whether an instance with `events` publishes on Redis for relays (default true). */
@@ -90,15 +92,18 @@ async function plugin(app: FastifyInstance, opts: MarketDataPluginOptions): Prom
   const logger = (opts.logger ?? app.log) as Logger;
   const nowMs = opts.nowMs ?? Date.now;
   const hub = new Hub(limits, logger);
+  const relay = relayRedis(opts);
   const feed: MarketDataFeed =
     opts.events === undefined
-      ? new RedisRelay({ redis: opts.redis, prefix: opts.redisPrefix, hub, logger, resyncBufferMax: limits.resyncBufferMax, resyncPollMs: limits.resyncPollMs })
+      ? new RedisRelay({ ...(relay as RelayRedis), hub, logger, resyncBufferMax: limits.resyncBufferMax, resyncPollMs: limits.resyncPollMs })
       : new MarketDataService({
           sql: opts.sql, source: opts.events, hub, logger, retryDelayMs: limits.retryDelayMs,
-          publish: opts.publish === false ? null : { redis: opts.redis, prefix: opts.redisPrefix, snapshotIntervalMs: limits.snapshotIntervalMs },
+          publish: opts.publish === false ? null : { ...(relay as RelayRedis), snapshotIntervalMs: limits.snapshotIntervalMs },
         });
   const view = () => feed.view;
 
+  // Before @fastify/websocket's own preClose (hooks run in order), which closes every client without a code.
+  app.addHook('preClose', async () => hub.closeAll('MARKET_DATA_WS_SHUTDOWN'));
   if (!app.hasDecorator('websocketServer')) {
     // ws closes a connection whose message exceeds maxPayload; below it, oversized messages get an error message.
     await app.register(websocket, { options: { maxPayload: Math.max(64 * 1024, limits.messageBytesMax * 4) } });
@@ -118,8 +123,21 @@ async function plugin(app: FastifyInstance, opts: MarketDataPluginOptions): Prom
     }),
   });
   app.addHook('onReady', async () => feed.start());
-  app.addHook('preClose', async () => hub.closeAll('MARKET_DATA_WS_SHUTDOWN'));
   app.addHook('onClose', async () => feed.stop());
+}
+
+interface RelayRedis {
+  readonly redis: Redis;
+  readonly prefix: string;
+}
+
+/** Redis for relays; null for a single instance, which must read the events itself and not publish. */
+function relayRedis(opts: MarketDataPluginOptions): RelayRedis | null {
+  if (opts.redis !== undefined && opts.redisPrefix !== undefined) return { redis: opts.redis, prefix: opts.redisPrefix };
+  if (opts.redis !== undefined || opts.redisPrefix !== undefined) throw new Error('market data: `redis` and `redisPrefix` go together');
+  if (opts.events === undefined) throw new Error('market data: a relay instance (no `events`) needs `redis`');
+  if (opts.publish !== false) throw new Error('market data without `redis` has no relays: pass `publish: false` (a single instance)');
+  return null;
 }
 
 export const marketDataPlugin = fp(plugin, { name: 'market-data', fastify: '5.x' });

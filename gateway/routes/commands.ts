@@ -1,17 +1,17 @@
 // Sending a command for a route and turning its outcome into an answer: an engine rejection becomes an error
 // with the engine's code; no result within the time limit becomes status "unknown" with where to look it up,
-// recorded in Redis so any gateway instance can answer the lookup (and the late result, when it comes, replaces
-// the record).
+// recorded in the commands store (Redis: any gateway instance can answer the lookup; or in-process for a single
+// instance) and the late result, when it comes, replaces the record.
 
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { CommandResult, EngineEvent } from '../../engine/core/events.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import type { CommandMeta } from '../command-bus.js';
 import { engineRejection } from '../errors.js';
+import type { KeyValueStore } from '../stores/key-value.js';
 import type { RouteContext } from './context.js';
 
-/** How long a command's lookup record stays in Redis. */
+/** How long a command's lookup record is kept. */
 export const COMMAND_RECORD_TTL_SECONDS = 24 * 3600;
 
 export interface CommandRecord {
@@ -38,7 +38,7 @@ export async function send(ctx: RouteContext, cmd: CommandInput & { userId?: num
     ctx.metrics.commandRoundTrip.observe({ type: cmd.type, outcome: 'unknown' }, seconds);
     const record: CommandRecord = { userId: meta.userId, status: 'unknown', code: null, orderId: null };
     // NX: a late result recorded first must not be overwritten by "unknown".
-    await ctx.redis.set(recordKey(ctx.options.redisPrefix, cmd.id), JSON.stringify(record), 'EX', COMMAND_RECORD_TTL_SECONDS, 'NX').catch(() => undefined);
+    await ctx.stores.commands.setIfAbsent(recordKey(ctx.options.redisPrefix, cmd.id), JSON.stringify(record), COMMAND_RECORD_TTL_SECONDS * 1000).catch(() => undefined);
     return { status: 'unknown', cmdId: cmd.id };
   }
   ctx.metrics.commandRoundTrip.observe({ type: cmd.type, outcome: outcome.result.status }, seconds);
@@ -47,14 +47,14 @@ export async function send(ctx: RouteContext, cmd: CommandInput & { userId?: num
 }
 
 /** For the bus's onLate: the result of a command answered "unknown", for its lookup. */
-export function lateResultRecorder(redis: Redis, prefix: string): (cmdId: string, meta: CommandMeta, result: CommandResult) => void {
+export function lateResultRecorder(store: KeyValueStore, prefix: string): (cmdId: string, meta: CommandMeta, result: CommandResult) => void {
   return (cmdId, meta, result) => {
     const record: CommandRecord = { userId: meta.userId, status: result.status, code: result.code, orderId: result.orderId };
-    redis.set(recordKey(prefix, cmdId), JSON.stringify(record), 'EX', COMMAND_RECORD_TTL_SECONDS).catch(() => undefined);
+    store.set(recordKey(prefix, cmdId), JSON.stringify(record), COMMAND_RECORD_TTL_SECONDS * 1000).catch(() => undefined);
   };
 }
 
-export async function readCommandRecord(redis: Redis, prefix: string, cmdId: string): Promise<CommandRecord | null> {
-  const text = await redis.get(recordKey(prefix, cmdId));
+export async function readCommandRecord(store: KeyValueStore, prefix: string, cmdId: string): Promise<CommandRecord | null> {
+  const text = await store.get(recordKey(prefix, cmdId));
   return text === null ? null : (JSON.parse(text) as CommandRecord);
 }

@@ -1,18 +1,18 @@
 // What every route module gets: the services and the caches, built once per gateway instance.
 
-import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
 import type { DepositKeys } from '../../chain/hd.js';
 import type { AuthService, Principal } from '../auth/service.js';
 import type { CommandBus } from '../command-bus.js';
 import type { GatewayOptions } from '../config.js';
 import type { MarketCache } from '../markets.js';
+import type { GatewayStores } from '../stores/gateway-stores.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { FastifyRequest } from 'fastify';
 
 export interface RouteContext {
   readonly sql: Sql;
-  readonly redis: Redis;
+  readonly stores: GatewayStores;
   readonly bus: CommandBus;
   readonly auth: AuthService;
   readonly options: GatewayOptions;

@@ -1,4 +1,5 @@
-// Liveness (/health: the process answers), readiness (/ready: PostgreSQL, Redis and Kafka all answer) and
+// Liveness (/health: the process answers), readiness (/ready: PostgreSQL, Redis and Kafka all answer; `redis` is
+// the gateway's stores, always true when they are in-process) and
 // Prometheus metrics (/metrics). Not rate limited, not authenticated (expose them on an internal port or path).
 
 import type { FastifyPluginAsync } from 'fastify';
@@ -28,7 +29,7 @@ export const healthRoutes: FastifyPluginAsync<{ ctx: RouteContext; kafkaReady?: 
   app.get('/ready', { config: noLimit, schema: { tags, summary: 'Readiness: PostgreSQL, Redis and Kafka answer', response: { 200: Readiness, 503: Readiness } } }, async (_request, reply) => {
     const [postgres, redis, kafka] = await Promise.all([
       check(() => ctx.sql`SELECT 1`),
-      check(() => ctx.redis.ping()),
+      check(() => ctx.stores.ping()),
       check(async () => {
         if (!ctx.bus.healthy()) throw new Error('command bus not running');
         if (kafkaReady !== undefined && !(await kafkaReady())) throw new Error('kafka not reachable');

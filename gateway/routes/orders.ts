@@ -222,7 +222,7 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
   }, async (request) => {
     const { userId } = principalOf(request);
     const commandId = request.params.commandId;
-    const record = await readCommandRecord(ctx.redis, ctx.options.redisPrefix, commandId);
+    const record = await readCommandRecord(ctx.stores.commands, ctx.options.redisPrefix, commandId);
     if (record !== null && record.userId === userId) return { commandId, status: record.status, code: record.code, orderId: record.orderId };
     const [rejected] = await ctx.sql<{ code: string }[]>`SELECT code FROM order_rejections WHERE cmd_id = ${commandId} AND user_id = ${userId}`;
     if (rejected !== undefined) return { commandId, status: 'rejected' as const, code: rejected.code, orderId: null };

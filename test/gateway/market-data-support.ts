@@ -66,8 +66,9 @@ export class ClientBook {
 
 export interface AppOptions {
   readonly sql: Sql;
-  readonly redis: Redis;
-  readonly prefix: string;
+  /** Absent: a single instance without relays (needs `events` and `publish: false`). */
+  readonly redis?: Redis;
+  readonly prefix?: string;
   readonly events?: MarketEventSource;
   readonly publish?: boolean;
   readonly limits?: Partial<MarketDataLimits>;

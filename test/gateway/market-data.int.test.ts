@@ -299,7 +299,8 @@ class HoleSource implements MarketEventSource {
 t.test('a gap in the events is detected; the state is rebuilt from PostgreSQL and clients get a new snapshot', async (t) => {
   const all: EventRecord[] = [...s.records, ...regroup(liveEvents).map((events, i) => ({ offset: s.records.length + i, events }))];
   const hole = new HoleSource(all, STORED + 50);
-  const gapApp = await buildApp({ sql: db.sql, redis, prefix: `${prefix}gap:`, events: hole, publish: false, limits: { retryDelayMs: 50 } });
+  // Without Redis: a single instance that reads the events itself needs no relay (the embedded exchange's mode).
+  const gapApp = await buildApp({ sql: db.sql, events: hole, publish: false, limits: { retryDelayMs: 50 } });
   const gapUrl = await start(gapApp);
   await waitFor('the rebuild and catch-up', () => gapApp.marketData.status().rebuilds >= 1 && caughtUp(gapApp)());
   t.ok(gapApp.marketData.status().rebuilds >= 1, 'the gap made the instance rebuild its state');

@@ -20,6 +20,8 @@ import { DEFAULT_OPTIONS } from '../../gateway/config.js';
 import type { GatewayOptions } from '../../gateway/config.js';
 import { migrateGateway } from '../../gateway/migrate.js';
 import { lateResultRecorder } from '../../gateway/routes/commands.js';
+import { redisStores } from '../../gateway/stores/gateway-stores.js';
+import type { GatewayStores } from '../../gateway/stores/gateway-stores.js';
 import { signRequest } from './signing-client.js';
 import { createTestDatabase } from '../support/pg.js';
 import type { TestDatabase } from '../support/pg.js';
@@ -119,7 +121,8 @@ export interface TestGateway {
 
 export const SECRET_KEY = Buffer.alloc(32, 7);
 
-export async function startTestGateway(name: string, overrides: Partial<GatewayOptions> = {}, extra: { nowMs?: () => number; logger?: Logger } = {}): Promise<TestGateway> {
+/** `extra.stores` replaces the Redis stores (e.g. memoryStores()); Redis is connected either way, for cleanup. */
+export async function startTestGateway(name: string, overrides: Partial<GatewayOptions> = {}, extra: { nowMs?: () => number; logger?: Logger; stores?: GatewayStores } = {}): Promise<TestGateway> {
   const db = await createTestDatabase(`gw_${name}`);
   await migrateGateway(db.sql);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
@@ -134,8 +137,9 @@ export async function startTestGateway(name: string, overrides: Partial<GatewayO
     ...overrides,
   };
   const bus = new LocalEngineBus(db.sql, { timeoutMs: options.commandTimeoutMs });
-  bus.onLate = lateResultRecorder(redis, prefix);
-  const gw = await buildGateway({ sql: db.sql, redis, bus, options, nowMs: extra.nowMs, logger: extra.logger });
+  const stores = extra.stores ?? redisStores(redis);
+  bus.onLate = lateResultRecorder(stores.commands, prefix);
+  const gw = await buildGateway({ sql: db.sql, stores, bus, options, nowMs: extra.nowMs, logger: extra.logger });
   await gw.app.ready();
   return {
     gw, bus, db, redis, prefix, options,

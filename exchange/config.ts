@@ -1,0 +1,74 @@
+// Settings of the embedded exchange (`npm start`), from the environment, validated at start: a bad value stops the
+// process with a message naming the variable. The embedded mode runs every component in this process on local
+// stand-ins; variables that point at real infrastructure belong to the separate services (npm run engine,
+// persistence, chain, gateway) and are refused here rather than half-used.
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+export interface EmbeddedConfig {
+  readonly dataDir: string;
+  /** External PostgreSQL instead of the embedded one (e.g. tests, or a developer's own server). */
+  readonly databaseUrl: string | null;
+  /** Loopback port of the embedded PostgreSQL; 0 = any free port. */
+  readonly pgPort: number;
+  /** Loopback port of the devnet's JSON-RPC; 0 = any free port. */
+  readonly devnetPort: number;
+  readonly devnetBlockTimeSec: number;
+  /** Blocks (incl. the transaction's own) before a devnet deposit is credited. */
+  readonly devnetConfirmations: number;
+  readonly gatewayHost: string;
+  readonly gatewayPort: number;
+  /** Run the gateway in the process (when it can: see exchange/gateway-embedded.ts). */
+  readonly gateway: boolean;
+  readonly logLevel: string;
+}
+
+/** Variables of the separate services that the embedded mode cannot honour. */
+const SERVICE_ONLY = ['KAFKA_BROKERS', 'CHAIN_CONFIG', 'KEYSTORE_PATH', 'KEYSTORE_PASSPHRASE', 'KEYSTORE_PASSPHRASE_FILE'] as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+export function readEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
+  for (const name of SERVICE_ONLY) {
+    if (env[name] !== undefined && env[name] !== '') {
+      throw new ConfigError(`${name} is set, but npm start runs the embedded exchange (file log, embedded PostgreSQL, local devnet, generated keystore). Unset it, or run the services separately: npm run engine | persistence | chain | gateway (see docs/running.md)`);
+    }
+  }
+  const databaseUrl = env.DATABASE_URL !== undefined && env.DATABASE_URL !== '' ? env.DATABASE_URL : null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL (or unset for the embedded PostgreSQL)');
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const gatewayHost = env.GATEWAY_HOST ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:-]{1,255}$/.test(gatewayHost)) throw new ConfigError(`GATEWAY_HOST must be a host name or address, got "${gatewayHost}"`);
+  const dataDir = env.DATA_DIR !== undefined && env.DATA_DIR !== '' ? env.DATA_DIR : '.data';
+  return {
+    dataDir,
+    databaseUrl,
+    pgPort: intVar(env, 'EMBEDDED_PG_PORT', 0, 0, 65535),
+    devnetPort: intVar(env, 'DEVNET_PORT', 8545, 0, 65535),
+    devnetBlockTimeSec: intVar(env, 'DEVNET_BLOCK_TIME_SEC', 1, 1, 60),
+    devnetConfirmations: intVar(env, 'DEVNET_CONFIRMATIONS', 2, 1, 100),
+    gatewayHost,
+    gatewayPort: intVar(env, 'GATEWAY_PORT', 8080, 0, 65535),
+    gateway: boolVar(env, 'EMBEDDED_GATEWAY', true),
+    logLevel,
+  };
+}

@@ -1,0 +1,91 @@
+// One contract, run against both KeyValueStores: Redis (a real server, keys under a prefix of this run, deleted at
+// the end) and in-process memory (real clock). The in-process store must behave as Redis's SET NX PX / SET PX /
+// GET do, since the gateway treats them as interchangeable. Expiry waits are generous (a loaded machine only
+// makes a short-lived key older, never younger; the keys that must still be there live for minutes).
+
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import { Redis } from 'ioredis';
+import type { KeyValueStore } from '../../gateway/stores/key-value.js';
+import { MemoryKeyValueStore } from '../../gateway/stores/memory-key-value.js';
+import { RedisKeyValueStore } from '../../gateway/stores/redis-key-value.js';
+import { REDIS_URL, deleteKeys } from './support.js';
+
+const LONG_MS = 120_000;
+const SHORT_MS = 1500;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+const prefix = `test:kv:${process.pid}:${randomBytes(3).toString('hex')}:`;
+t.teardown(async () => {
+  await deleteKeys(redis, prefix);
+  redis.disconnect();
+});
+
+const impls: [string, KeyValueStore][] = [
+  ['redis', new RedisKeyValueStore(redis)],
+  ['memory', new MemoryKeyValueStore({ name: 'contract', entriesMax: 10_000, whenFull: 'reject' })],
+];
+
+for (const [name, kv] of impls) {
+  // Both implementations under one prefix would collide in Redis only; the memory one is separate anyway.
+  const k = (key: string): string => `${prefix}${name}:${key}`;
+
+  t.test(`${name}: set-if-absent = SET NX PX`, async (t) => {
+    t.equal(await kv.get(k('nx')), null, 'absent: null');
+    t.equal(await kv.setIfAbsent(k('nx'), 'first', LONG_MS), true, 'absent: stored');
+    t.equal(await kv.setIfAbsent(k('nx'), 'second', LONG_MS), false, 'present: refused');
+    t.equal(await kv.get(k('nx')), 'first', 'present: the value is unchanged');
+    t.equal(await kv.setIfAbsent(k('empty'), '', LONG_MS), true);
+    t.equal(await kv.get(k('empty')), '', 'an empty value is a value, not absence');
+    t.equal(await kv.setIfAbsent(k('empty'), 'x', LONG_MS), false);
+    const text = 'ünïcødé 💥 {"json":true}';
+    await kv.setIfAbsent(k('text'), text, LONG_MS);
+    t.equal(await kv.get(k('text')), text, 'any text round-trips');
+  });
+
+  t.test(`${name}: exactly one of many concurrent set-if-absent wins`, async (t) => {
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => kv.setIfAbsent(k('race'), `v${i}`, LONG_MS)));
+    t.equal(results.filter((r) => r).length, 1);
+    const winner = results.indexOf(true);
+    t.equal(await kv.get(k('race')), `v${winner}`, 'the winner\'s value is stored');
+  });
+
+  t.test(`${name}: expiry, and set-if-absent does not extend it`, async (t) => {
+    t.equal(await kv.setIfAbsent(k('ttl'), 'a', SHORT_MS), true);
+    t.equal(await kv.setIfAbsent(k('ttl'), 'b', LONG_MS), false, 'refused while present');
+    await kv.set(k('longer'), 'x', SHORT_MS);
+    await kv.set(k('longer'), 'y', LONG_MS);
+    await kv.set(k('shorter'), 'x', LONG_MS);
+    await kv.set(k('shorter'), 'y', SHORT_MS);
+    await sleep(SHORT_MS + 1000);
+    t.equal(await kv.get(k('ttl')), null, 'expired at the first ttl: the refused call did not extend it');
+    t.equal(await kv.setIfAbsent(k('ttl'), 'c', LONG_MS), true, 'an expired key is absent');
+    t.equal(await kv.get(k('ttl')), 'c');
+    t.equal(await kv.get(k('longer')), 'y', 'set replaced the expiry with a longer one');
+    t.equal(await kv.get(k('shorter')), null, 'set replaced the expiry with a shorter one');
+  });
+
+  t.test(`${name}: set overwrites, present or not`, async (t) => {
+    await kv.set(k('set'), 'a', LONG_MS);
+    await kv.set(k('set'), 'b', LONG_MS);
+    t.equal(await kv.get(k('set')), 'b');
+    t.equal(await kv.setIfAbsent(k('set'), 'c', LONG_MS), false);
+  });
+
+  t.test(`${name}: a ttl Redis refuses is refused`, async (t) => {
+    for (const ttl of [0, -5, 2.5]) await t.rejects(kv.setIfAbsent(k('bad'), 'v', ttl), `ttl ${ttl}`);
+    t.equal(await kv.get(k('bad')), null, 'nothing stored');
+  });
+}
+
+t.test('redis: the raw SET NX PX the store issues is refused by Redis itself for a bad ttl', async (t) => {
+  // Pins that assertTtlMs mirrors Redis rather than inventing a rule.
+  await t.rejects(redis.set(`${prefix}raw`, 'v', 'PX', 0, 'NX'), /invalid expire time/);
+  await t.rejects(redis.set(`${prefix}raw`, 'v', 'PX', -5, 'NX'), /invalid expire time/);
+});
+
+t.test('cleanup: no key of this run is left in Redis', async (t) => {
+  await deleteKeys(redis, prefix);
+  t.equal((await redis.keys(`${prefix}*`)).length, 0);
+});
