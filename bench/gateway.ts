@@ -5,10 +5,12 @@
 //   ordersPerSec       placements/s at the most the stack sustained (closed loop, GW_BENCH_CONNECTIONS clients)
 //   latencyMsP50/P99   of every request at a fixed offered load of GW_BENCH_RATE orders/s (place + cancel = 2 requests)
 //   helloWorldPerSec   requests/s of the bare route; ratioVsHelloWorld = ordersPerSec x 2 / helloWorldPerSec
-// Settings: GW_BENCH_SECONDS (10), GW_BENCH_USERS (50), GW_BENCH_CONNECTIONS (50), GW_BENCH_RATE (2000),
+//   achievedOrdersPerSecAtFixedRate, cpuPercentAtFixedRate (per process, % of one core), unknownAnswers, failedAnswers
+// Settings: GW_BENCH_SECONDS (10), GW_BENCH_USERS (50), GW_BENCH_CONNECTIONS (200), GW_BENCH_RATE (2000),
 //   GW_BENCH_FIXED_CONNECTIONS (enough to offer the rate at 100 ms a request: RATE x 2 x 0.1 = 400),
 //   GW_BENCH_AUTH (apiKey: HMAC-signed requests, replay-checked, as trading clients send them; or session),
-//   GW_BENCH_STORES (redis: the production setup, shared by every instance; or memory: one instance only).
+//   GW_BENCH_STORES (redis: the production setup, shared by every instance; or memory: one instance only),
+//   GW_BENCH_LOG_LEVEL (the gateway's LOG_LEVEL, default info as in production).
 // Everything comes from one IP with one key per user, so the bench sets the rate limits it runs under explicitly
 // (GW_BENCH_RATE_LIMIT_PER_MIN, default 10,000,000 per IP and per key): they stay on and are counted in Redis, just
 // high enough not to refuse the load the bench offers. 202 answers (status unknown: no result in time) count
@@ -35,7 +37,9 @@ import { signRequest } from '../test/gateway/signing-client.js';
 
 const SECONDS = Number(process.env.GW_BENCH_SECONDS ?? 10);
 const USERS = Number(process.env.GW_BENCH_USERS ?? 50);
-const CONNECTIONS = Number(process.env.GW_BENCH_CONNECTIONS ?? 50);
+// A closed loop sustains connections / latency: with ~30-50 ms through the engine's Kafka commit cycle, 50
+// connections cap it near 600-900 orders/s whatever the stack could do, so the default is 200.
+const CONNECTIONS = Number(process.env.GW_BENCH_CONNECTIONS ?? 200);
 const RATE = Number(process.env.GW_BENCH_RATE ?? 2000);
 /** One connection carries one request at a time: offering RATE x 2 requests/s needs that many x their latency. */
 const FIXED_CONNECTIONS = Number(process.env.GW_BENCH_FIXED_CONNECTIONS ?? Math.ceil(RATE * 2 * 0.1));
@@ -43,6 +47,8 @@ const AUTH = process.env.GW_BENCH_AUTH ?? 'apiKey';
 const STORES = process.env.GW_BENCH_STORES ?? 'redis';
 const RATE_LIMIT_PER_MIN = Number(process.env.GW_BENCH_RATE_LIMIT_PER_MIN ?? 10_000_000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The gateway's LOG_LEVEL: info is its default in production, so its per-request cost is part of the figure. */
+const LOG_LEVEL = process.env.GW_BENCH_LOG_LEVEL ?? 'info';
 const MNEMONIC = 'test test test test test test test test test test test junk';
 
 type Result = autocannon.Result;
@@ -165,7 +171,7 @@ async function main(): Promise<void> {
   const [port] = await pickFreeLoopbackPorts(1);
   const gateway = spawnTs('gateway/main.ts', {
     ...env, REDIS_PREFIX: prefix, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), GATEWAY_SECRET_KEY: randomBytes(32).toString('hex'),
-    DEPOSIT_XPUB: new HdKeys(MNEMONIC).depositXpub(), GATEWAY_SCRYPT_COST: '1024', LOG_LEVEL: 'warn',
+    DEPOSIT_XPUB: new HdKeys(MNEMONIC).depositXpub(), GATEWAY_SCRYPT_COST: '1024', LOG_LEVEL,
     GATEWAY_RATE_LIMIT_IP_PER_MIN: String(RATE_LIMIT_PER_MIN), GATEWAY_RATE_LIMIT_KEY_PER_MIN: String(RATE_LIMIT_PER_MIN),
     // Empty: the gateway keeps its stores in process (spawnTs passes this process's environment on).
     REDIS_URL: STORES === 'redis' ? REDIS_URL : '',
@@ -228,7 +234,7 @@ async function main(): Promise<void> {
       failedAnswers: max.answers.failed + fixed.answers.failed,
       cpuPercentAtFixedRate: cpuPercent,
       errors: max.errors + fixed.errors + max.timeouts + fixed.timeouts,
-      users: USERS, connections: CONNECTIONS, fixedConnections: FIXED_CONNECTIONS, auth: AUTH, stores: STORES, rateLimitPerMin: RATE_LIMIT_PER_MIN, seconds: SECONDS, cpus: os.cpus().length, loadAverage: Number(loadAverage.toFixed(2)),
+      users: USERS, connections: CONNECTIONS, fixedConnections: FIXED_CONNECTIONS, auth: AUTH, stores: STORES, logLevel: LOG_LEVEL, rateLimitPerMin: RATE_LIMIT_PER_MIN, seconds: SECONDS, cpus: os.cpus().length, loadAverage: Number(loadAverage.toFixed(2)),
     }) + '\n');
   } finally {
     await writer.close().catch(() => undefined);

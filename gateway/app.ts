@@ -86,6 +86,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     bodyLimit: options.bodyLimitBytes,
     trustProxy: options.trustProxy,
     return503OnClosing: true,
+    // No "incoming request" / "request completed" lines: two synchronous log writes per request cost ~20 us of the
+    // ~150 us a trading request takes (bench:gateway, LOG_LEVEL info). Request rates and latencies are in /metrics;
+    // 5xx answers are still logged by the error handler.
+    disableRequestLogging: true,
     // Malformed URLs and the like, before any route: still our error shape, never a 5xx.
     frameworkErrors: (error, _request, reply) => void (reply as FastifyReply).code(400).send({ code: 'EX_BAD_REQUEST', message: error.message }),
     ajv: { customOptions: { coerceTypes: false } },

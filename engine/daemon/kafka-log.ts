@@ -105,8 +105,20 @@ export class KafkaCommandLog implements CommandLog {
     await this.producer.connect();
   }
 
-  committedOffset(): Promise<number> {
-    return fetchCommittedOffset(this.admin, this.opts.groupId, this.opts.commandsTopic);
+  /**
+   * Right after a broker starts, its group coordinator answers NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS for
+   * a while: retriable errors, retried here for up to COORDINATOR_WAIT_MS, since kafkajs's admin gives up sooner.
+   */
+  async committedOffset(): Promise<number> {
+    const deadline = Date.now() + COORDINATOR_WAIT_MS;
+    for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2000)) {
+      try {
+        return await fetchCommittedOffset(this.admin, this.opts.groupId, this.opts.commandsTopic);
+      } catch (err) {
+        if ((err as { retriable?: unknown }).retriable !== true || Date.now() + delayMs > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   /**
@@ -184,6 +196,7 @@ export class KafkaCommandLog implements CommandLog {
 }
 
 const DISCONNECT_TIMEOUT_MS = 10_000;
+const COORDINATOR_WAIT_MS = 60_000;
 const IN_FLIGHT_TIMEOUT_MS = 30_000;
 
 /** Waits for `work` at most `timeoutMs`; errors and time-outs are swallowed (used only on the way out). */

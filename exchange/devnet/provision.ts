@@ -95,6 +95,7 @@ async function checkDeployed(provider: JsonRpcProvider, s: DevnetState): Promise
 }
 
 const MINT_ABI = ['function mint(address to, uint256 amount)'];
+const MINT_GAS_HEADROOM = 25_000n;
 /** Most the faucet gives per call, in whole tokens: keeps a typo from minting near 2^256. */
 export const FAUCET_WHOLE_TOKENS_MAX = 1_000_000n;
 
@@ -134,7 +135,11 @@ export class Faucet {
     if (amount <= 0n || amount > max) return Promise.reject(new FaucetError('FAUCET_BAD_AMOUNT', `amount must be 1..${max} base units of ${symbol}`));
     const run = this.tail.then(async () => {
       const c = new Contract(token.address, MINT_ABI, devnetDeployer(this.provider));
-      const tx = await c.getFunction('mint')(address, amount);
+      const mint = c.getFunction('mint');
+      // The chain service may sweep this very address between the estimate and the mint: the recipient's balance
+      // slot then goes from zero to non-zero, about 20,000 gas more than the estimate saw (a revert, out of gas).
+      const gasLimit = (await mint.estimateGas(address, amount)) + MINT_GAS_HEADROOM;
+      const tx = await mint(address, amount, { gasLimit });
       await tx.wait();
       return { txHash: tx.hash as string, token };
     });
