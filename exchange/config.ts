@@ -3,9 +3,10 @@
 // stand-ins; variables that point at real infrastructure belong to the separate services (npm run engine,
 // persistence, chain, gateway) and are refused here rather than half-used.
 
-export class ConfigError extends Error {}
+import { ConfigError, boolVar, intVar } from '../config/env.js';
+import type { Env } from '../config/env.js';
 
-type Env = Record<string, string | undefined>;
+export { ConfigError };
 
 export interface EmbeddedConfig {
   readonly dataDir: string;
@@ -29,22 +30,6 @@ export interface EmbeddedConfig {
 const SERVICE_ONLY = ['KAFKA_BROKERS', 'CHAIN_CONFIG', 'KEYSTORE_PATH', 'KEYSTORE_PASSPHRASE', 'KEYSTORE_PASSPHRASE_FILE'] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return value;
-}
-
-function boolVar(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
 
 export function readEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
   for (const name of SERVICE_ONLY) {

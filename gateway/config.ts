@@ -4,9 +4,10 @@
 import os from 'node:os';
 import { parseXpub } from '../chain/hd.js';
 
-export class ConfigError extends Error {}
+import { ConfigError, boolVar, brokersVar, intVar, nameVar as plainNameVar } from '../config/env.js';
+import type { Env } from '../config/env.js';
 
-type Env = Record<string, string | undefined>;
+export { ConfigError };
 
 /** What the HTTP layer needs; main.ts adds where the services are. */
 export interface GatewayOptions {
@@ -55,19 +56,8 @@ export const DEFAULT_OPTIONS = {
   trustProxy: false,
 } as const;
 
-function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return value;
-}
-
-function nameVar(env: Env, name: string, fallback: string): string {
-  const value = env[name] ?? fallback;
-  if (!/^[A-Za-z0-9._:-]{1,200}$/.test(value)) throw new ConfigError(`${name} must be 1-200 characters of A-Z a-z 0-9 . _ : -, got "${value}"`);
-  return value;
-}
+/** Gateway names may carry a colon (e.g. an instance named host:port). */
+const nameVar = (env: Env, name: string, fallback: string): string => plainNameVar(env, name, fallback, { colon: true });
 
 function required(env: Env, name: string): string {
   const value = env[name];
@@ -92,22 +82,13 @@ function xpubVar(env: Env): string {
   return raw;
 }
 
-function boolVar(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
-
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = env.DATABASE_URL ?? '';
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
   const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
-  const rawBrokers = env.KAFKA_BROKERS ?? '';
-  const kafkaBrokers = rawBrokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
-  if (kafkaBrokers.length === 0 || kafkaBrokers.some((b) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) throw new ConfigError(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${rawBrokers}"`);
+  const kafkaBrokers = brokersVar(env);
+  if (kafkaBrokers === null) throw new ConfigError('KAFKA_BROKERS is required: a comma-separated list of host:port');
   const host = env.GATEWAY_HOST ?? '0.0.0.0';
   if (!/^[A-Za-z0-9.:-]{1,255}$/.test(host)) throw new ConfigError(`GATEWAY_HOST must be a host name or address, got "${host}"`);
   return {

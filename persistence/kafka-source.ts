@@ -10,6 +10,7 @@ import { decodeEventRecord } from '../engine/wire/codec.js';
 import { ProjectionError } from './errors.js';
 import type { SourceRecord } from './projector.js';
 import type { EventSource } from './source.js';
+import { bounded } from '../engine/daemon/kafka-log.js';
 
 const PARTITION = 0;
 const DISCONNECT_TIMEOUT_MS = 10_000;
@@ -104,12 +105,4 @@ export class KafkaEventSource implements EventSource {
     this.stopWaiter?.();
     await bounded(this.consumer?.disconnect(), DISCONNECT_TIMEOUT_MS);
   }
-}
-
-async function bounded(work: Promise<void> | undefined, timeoutMs: number): Promise<void> {
-  if (work === undefined) return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-  await Promise.race([work.catch(() => undefined), timeout]);
-  clearTimeout(timer);
 }

@@ -200,7 +200,7 @@ const COORDINATOR_WAIT_MS = 60_000;
 const IN_FLIGHT_TIMEOUT_MS = 30_000;
 
 /** Waits for `work` at most `timeoutMs`; errors and time-outs are swallowed (used only on the way out). */
-async function bounded(work: Promise<void> | undefined, timeoutMs: number): Promise<void> {
+export async function bounded(work: Promise<void> | undefined, timeoutMs: number): Promise<void> {
   if (work === undefined) return;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));

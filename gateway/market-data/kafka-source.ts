@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { decodeEventRecord } from '../../engine/wire/codec.js';
 import type { EventRecord, MarketEventSource } from './source.js';
+import { bounded } from '../../engine/daemon/kafka-log.js';
 
 const PARTITION = 0;
 const DISCONNECT_TIMEOUT_MS = 10_000;
@@ -96,12 +97,4 @@ export class KafkaMarketSource implements MarketEventSource {
     this.stopWaiter?.();
     await bounded(this.consumer?.disconnect(), DISCONNECT_TIMEOUT_MS);
   }
-}
-
-async function bounded(work: Promise<void> | undefined, timeoutMs: number): Promise<void> {
-  if (work === undefined) return;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-  await Promise.race([work.catch(() => undefined), timeout]);
-  clearTimeout(timer);
 }
