@@ -51,7 +51,7 @@ import { Engine } from '../engine/core/index.js';
 import { DAEMON_NODE_FLAGS } from '../engine/daemon/config.js';
 import { KafkaCommandLog, KafkaCommandWriter, SEND_MESSAGES_MAX, ensureTopics, kafkaClient } from '../engine/daemon/kafka-log.js';
 import type { CommandRecord, EventRecord } from '../engine/daemon/log.js';
-import { EVENT_RECORD_BYTES_TARGET, decodeCommand, decodeEventRecord, encodeEvent } from '../engine/wire/codec.js';
+import { EventRecordPacker, decodeCommand, decodeEventRecord, encodeEvent } from '../engine/wire/codec.js';
 import { kafkaVersion, startKafkaBroker } from '../tools/kafka/broker.js';
 import type { KafkaBroker } from '../tools/kafka/broker.js';
 import { seededCommands } from '../test/daemon/recovery-support.js';
@@ -264,20 +264,11 @@ function precomputeEvents(values: Uint8Array[]): PrecomputedEvents {
   return { texts, eventCount };
 }
 
-/** A batch's event records from the precomputed texts, cut like EventRecordPacker cuts (between commands here). */
+/** A batch's event records from the precomputed texts, packed as the daemon packs them (cut between commands here). */
 function recordsOf(p: PrecomputedEvents, batch: CommandRecord[]): EventRecord[] {
-  const out: EventRecord[] = [];
-  let body = '';
-  for (const r of batch) {
-    const text = p.texts[r.offset];
-    if (body.length > 0 && body.length + text.length > EVENT_RECORD_BYTES_TARGET) {
-      out.push({ key: '', value: `{"v":1,"events":[${body}]}` });
-      body = '';
-    }
-    body = body.length > 0 ? body + ',' + text : text;
-  }
-  if (body.length > 0) out.push({ key: '', value: `{"v":1,"events":[${body}]}` });
-  return out;
+  const packer = new EventRecordPacker();
+  for (const r of batch) packer.addEncoded(p.texts[r.offset]);
+  return packer.take().map((value) => ({ key: '', value }));
 }
 
 interface ChildReport {

@@ -10,7 +10,7 @@ import type { CommandResult, WithdrawalPending } from '../engine/core/events.js'
 import type { CommandInput } from '../engine/wire/codec.js';
 import { decodeEventRecord, encodeCommand } from '../engine/wire/codec.js';
 import { COMMAND_ID_MAX_LENGTH } from '../engine/wire/schemas.js';
-import { KafkaCommandWriter } from '../engine/daemon/kafka-log.js';
+import { DISCONNECT_TIMEOUT_MS, KafkaCommandWriter, bounded } from '../engine/daemon/kafka-log.js';
 
 /** Commands the chain service sends. Ids are deterministic, so a re-send after a crash is a duplicate the engine refuses. */
 export type ChainCommand = Extract<CommandInput, { type: 'deposit' | 'completeWithdrawal' | 'failWithdrawal' }>;
@@ -117,6 +117,6 @@ export class KafkaEngineEventSource {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.consumer.disconnect();
+    await bounded(this.consumer.disconnect(), DISCONNECT_TIMEOUT_MS);
   }
 }

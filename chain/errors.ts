@@ -36,6 +36,11 @@ export class ChainError extends Error {
   }
 }
 
+/** A broken invariant: a bug, never retried (the service stops on it). */
+export class InvariantError extends Error {
+  override readonly name = 'InvariantError';
+}
+
 export function assert(cond: unknown, what: string): asserts cond {
-  if (!cond) throw new Error(`assertion failed: ${what}`);
+  if (!cond) throw new InvariantError(`assertion failed: ${what}`);
 }

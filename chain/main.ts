@@ -4,10 +4,9 @@
 // Applies the chain migrations, unlocks the keystore, checks the RPC's chain id and the tokens, then runs.
 
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import postgres from 'postgres';
-import { migrate } from '../db/migrate.js';
+import { migrateChain } from './migrate.js';
 import { kafkaClient } from '../engine/daemon/kafka-log.js';
 import { loadChainConfig } from './config.js';
 import { KafkaCommandSink, KafkaEngineEventSource } from './engine-io.js';
@@ -17,7 +16,6 @@ import { HdKeys } from './hd.js';
 import { passphraseFromEnv, readKeystoreFile } from './keystore.js';
 import { ChainService } from './service.js';
 
-const MIGRATIONS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 function need(name: string, format?: { re: RegExp; what: string }): string {
   const v = process.env[name];
@@ -54,7 +52,7 @@ async function main(): Promise<void> {
   const brokers = need('KAFKA_BROKERS', BROKERS).split(',');
   const config = await loadChainConfig(configPath);
   const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
-  await migrate(sql, { component: 'chain', dir: MIGRATIONS });
+  await migrateChain(sql);
   const keys = new HdKeys(await readKeystoreFile(process.env.KEYSTORE_PATH ?? 'keystore.json', await passphraseFromEnv()));
   const provider = makeProvider(config);
   await checkChainAndTokens(provider, config);

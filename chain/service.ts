@@ -13,6 +13,7 @@ import type { CommandSink } from './engine-io.js';
 import { chainCommandKind } from './engine-io.js';
 import type { HdKeys } from './hd.js';
 import { Sweeper } from './sweeper.js';
+import { InvariantError } from './errors.js';
 import { DepositWatcher } from './watcher.js';
 import { WithdrawalProcessor } from './withdrawals.js';
 
@@ -96,7 +97,7 @@ export class ChainService {
         try {
           await step();
         } catch (err) {
-          if (err instanceof Error && err.message.startsWith('assertion failed')) throw err;
+          if (err instanceof InvariantError) throw err;
           log.error({ step: name, err }, 'chain step failed; retrying next tick');
         }
       }

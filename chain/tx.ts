@@ -3,7 +3,7 @@
 
 import type { JsonRpcProvider, TransactionRequest, Wallet } from 'ethers';
 import { Transaction } from 'ethers';
-import type { Sql, TransactionSql } from 'postgres';
+import type { TransactionSql } from 'postgres';
 import { assert } from './errors.js';
 
 export interface Fees {
@@ -59,7 +59,7 @@ export async function broadcastRaw(provider: JsonRpcProvider, raw: string): Prom
   }
 }
 
-export function errorText(err: unknown): string {
+function errorText(err: unknown): string {
   const e = err as { shortMessage?: string; message?: string; error?: { message?: string }; info?: { error?: { message?: string } } };
   return [e.shortMessage, e.error?.message, e.info?.error?.message, e.message].filter((x) => typeof x === 'string').join(' | ').slice(0, 500);
 }
@@ -68,4 +68,3 @@ export function withMargin(gas: bigint, marginPct: number): bigint {
   return gas + (gas * BigInt(marginPct)) / 100n;
 }
 
-export type Db = Sql;

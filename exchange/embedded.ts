@@ -11,10 +11,9 @@
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import postgres from 'postgres';
-import { migrate } from '../db/migrate.js';
+import { migrateChain } from '../chain/migrate.js';
 import { EngineDaemon } from '../engine/daemon/daemon.js';
 import { SnapshotStore } from '../engine/daemon/snapshot-store.js';
 import { encodeCommand } from '../engine/wire/codec.js';
@@ -36,7 +35,6 @@ import { startEmbeddedPostgres } from './embedded-pg/start.js';
 import { Lifecycle } from './lifecycle.js';
 import { DEMO_MARKETS, listingCommands } from './listing.js';
 
-const CHAIN_MIGRATIONS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'chain', 'migrations');
 const ENGINE_ID = 'engine-0';
 
 /** What the gateway needs to run inside the embedded exchange (see exchange/gateway-embedded.ts). */
@@ -197,7 +195,7 @@ async function startChain(opts: { chainConfig: ChainConfig; databaseUrl: string;
   // As chain/main.ts: a few connections (one is held for the service's advisory lock).
   const sql = postgres(opts.databaseUrl, { max: 4, onnotice: () => {} });
   life.defer('chain database', () => sql.end({ timeout: 5 }));
-  await migrate(sql, { component: 'chain', dir: CHAIN_MIGRATIONS });
+  await migrateChain(sql);
   const provider = makeProvider(chainConfig);
   life.defer('chain provider', async () => provider.destroy());
   await checkChainAndTokens(provider, chainConfig);

@@ -4,17 +4,15 @@
 
 import type { Logger } from 'pino';
 import type { EngineEvent } from '../engine/core/events.js';
-import { encodeCommand } from '../engine/wire/codec.js';
 import type { CommandInput } from '../engine/wire/codec.js';
 import type { CommandWriter } from '../engine/daemon/log.js';
-import { PendingCommands } from '../gateway/command-bus.js';
+import { CommandPipe } from '../gateway/command-bus.js';
 import type { CommandBus, CommandMeta, CommandOutcome, LateResultHandler } from '../gateway/command-bus.js';
 import type { EventRecord, MarketEventSource } from '../gateway/market-data/source.js';
 import { decodeLogRecord } from './embedded-io.js';
 import { LogTail } from './embedded-log.js';
 import type { EmbeddedLog } from './embedded-log.js';
 
-const APPEND_BATCH_MAX = 500;
 const READ_BATCH_MAX = 500;
 
 /**
@@ -24,11 +22,7 @@ const READ_BATCH_MAX = 500;
 export class EmbeddedCommandBus implements CommandBus {
   private readonly writer: CommandWriter;
   private readonly tail: LogTail;
-  private readonly pending: PendingCommands;
-  private readonly listeners = new Set<(events: readonly EngineEvent[]) => void>();
-  private readonly queue: { value: Uint8Array; cmdId: string }[] = [];
-  private readonly encoder = new TextEncoder();
-  private sending = false;
+  private readonly pipe: CommandPipe;
   private running = false;
   private reading: Promise<void> | null = null;
 
@@ -38,7 +32,7 @@ export class EmbeddedCommandBus implements CommandBus {
   ) {
     this.writer = log.writer();
     this.tail = new LogTail(log);
-    this.pending = new PendingCommands({ pendingMax: opts.pendingMax, timeoutMs: opts.timeoutMs, onLate: opts.onLate });
+    this.pipe = new CommandPipe(this.writer, opts.logger, 'the embedded log', { pendingMax: opts.pendingMax, timeoutMs: opts.timeoutMs, onLate: opts.onLate });
   }
 
   /** Positions the reader at the log's end before any command is sent: no result of ours is missed. */
@@ -46,54 +40,19 @@ export class EmbeddedCommandBus implements CommandBus {
     const after = this.log.recordCount - 1;
     this.running = true;
     this.reading = this.tail.run(after, READ_BATCH_MAX, async (records) => {
-      for (const r of records) this.deliver(decodeLogRecord(r));
+      for (const r of records) this.pipe.deliver(decodeLogRecord(r));
     }).catch((err) => {
       this.running = false;
       this.opts.logger.error({ err }, 'embedded command bus: reading results failed');
     });
   }
 
-  private deliver(events: EngineEvent[]): void {
-    this.pending.deliver(events);
-    for (const listener of this.listeners) {
-      try {
-        listener(events);
-      } catch (err) {
-        this.opts.logger.error({ err }, 'events listener failed');
-      }
-    }
-  }
-
   submit(cmd: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
-    const value = this.encoder.encode(encodeCommand(cmd));
-    const outcome = this.pending.wait(cmd.id, meta);
-    this.queue.push({ value, cmdId: cmd.id });
-    void this.flush();
-    return outcome;
-  }
-
-  private async flush(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, APPEND_BATCH_MAX);
-        try {
-          await this.writer.append(batch.map((b) => b.value));
-        } catch (err) {
-          // A failed fsync leaves the append's fate unknown: the honest answer is "unknown".
-          this.opts.logger.error({ err, commands: batch.length }, 'append to the embedded log failed');
-          for (const b of batch) this.pending.giveUp(b.cmdId);
-        }
-      }
-    } finally {
-      this.sending = false;
-    }
+    return this.pipe.submit(cmd, meta);
   }
 
   subscribe(listener: (events: readonly EngineEvent[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.pipe.subscribe(listener);
   }
 
   healthy(): boolean {
@@ -102,7 +61,7 @@ export class EmbeddedCommandBus implements CommandBus {
 
   async close(): Promise<void> {
     this.running = false;
-    this.pending.close();
+    this.pipe.close();
     await this.tail.stop();
     await this.reading;
     await this.writer.close();

@@ -3,6 +3,9 @@
 // "unknown" (never as a success): the command may still be applied, and the client looks it up.
 
 import type { CommandResult, EngineEvent } from '../engine/core/events.js';
+import type { Logger } from 'pino';
+import type { CommandWriter } from '../engine/daemon/log.js';
+import { encodeCommand } from '../engine/wire/codec.js';
 import type { CommandInput } from '../engine/wire/codec.js';
 import { gatewayError } from './errors.js';
 
@@ -35,20 +38,22 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+/** Commands answered `unknown` whose late results are still watched for (the oldest is forgotten first). */
+const TIMED_OUT_MAX = 100_000;
+
 /**
  * The commands waiting for their results, bounded: a full map refuses new commands (EX_BUSY) instead of growing.
  * Commands answered `unknown` are remembered (bounded too) so their late results reach `onLate`.
  */
 export class PendingCommands {
   private readonly pending = new Map<string, Pending>();
-  private readonly timedOut = new Map<string, { meta: CommandMeta; events: EngineEvent[] }>();
+  /** Who asked, for each command answered `unknown`: enough to record its late result (its events are not kept). */
+  private readonly timedOut = new Map<string, CommandMeta>();
 
   constructor(
     private readonly opts: {
       readonly pendingMax: number;
       readonly timeoutMs: number;
-      readonly timedOutMax?: number;
-      readonly onTimeout?: (cmdId: string, meta: CommandMeta) => void;
       readonly onLate?: LateResultHandler;
     },
   ) {}
@@ -104,7 +109,7 @@ export class PendingCommands {
     const late = this.timedOut.get(cmdId);
     if (late === undefined) return;
     this.timedOut.delete(cmdId);
-    this.opts.onLate?.(cmdId, late.meta, end);
+    this.opts.onLate?.(cmdId, late, end);
   }
 
   close(): void {
@@ -116,10 +121,83 @@ export class PendingCommands {
     if (p === undefined) return;
     clearTimeout(p.timer);
     this.pending.delete(cmdId);
-    const max = this.opts.timedOutMax ?? 100_000;
-    if (this.timedOut.size >= max) this.timedOut.delete(this.timedOut.keys().next().value as string);
-    this.timedOut.set(cmdId, { meta: p.meta, events: p.events });
-    this.opts.onTimeout?.(cmdId, p.meta);
+    if (this.timedOut.size >= TIMED_OUT_MAX) this.timedOut.delete(this.timedOut.keys().next().value as string);
+    this.timedOut.set(cmdId, p.meta);
     p.resolve({ status: 'unknown', cmdId });
+  }
+}
+
+/** Commands per append: one append carries whatever queued while the previous one was in flight. */
+const APPEND_BATCH_MAX = 500;
+
+/**
+ * What every CommandBus does, whatever log it runs on: group-committed appends through a CommandWriter (Kafka's
+ * or the embedded log's), results matched to the commands waiting for them, and every command's events passed
+ * on to the listeners. A bus adds only how it reads the events and hands them to deliver().
+ */
+export class CommandPipe {
+  private readonly pending: PendingCommands;
+  private readonly listeners = new Set<(events: readonly EngineEvent[]) => void>();
+  private readonly queue: { value: Uint8Array; cmdId: string }[] = [];
+  private readonly encoder = new TextEncoder();
+  private sending = false;
+
+  constructor(
+    private readonly writer: Pick<CommandWriter, 'append'>,
+    private readonly logger: Logger,
+    /** Where the appends go, for the log line when one fails. */
+    private readonly logName: string,
+    pendingOpts: ConstructorParameters<typeof PendingCommands>[0],
+  ) {
+    this.pending = new PendingCommands(pendingOpts);
+  }
+
+  submit(cmd: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
+    const value = this.encoder.encode(encodeCommand(cmd));
+    const outcome = this.pending.wait(cmd.id, meta);
+    this.queue.push({ value, cmdId: cmd.id });
+    void this.flush();
+    return outcome;
+  }
+
+  /** One command's events or a record's run of several commands' events, in order. */
+  deliver(events: readonly EngineEvent[]): void {
+    this.pending.deliver(events);
+    for (const listener of this.listeners) {
+      try {
+        listener(events);
+      } catch (err) {
+        this.logger.error({ err }, 'events listener failed');
+      }
+    }
+  }
+
+  subscribe(listener: (events: readonly EngineEvent[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Every waiting command is answered `unknown`. */
+  close(): void {
+    this.pending.close();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, APPEND_BATCH_MAX);
+        try {
+          await this.writer.append(batch.map((b) => b.value));
+        } catch (err) {
+          // The append may or may not have become durable: the honest answer is "unknown".
+          this.logger.error({ err, commands: batch.length }, `append to ${this.logName} failed`);
+          for (const b of batch) this.pending.giveUp(b.cmdId);
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
   }
 }

@@ -6,15 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EngineEvent } from '../engine/core/events.js';
-import { KafkaCommandWriter } from '../engine/daemon/kafka-log.js';
-import { decodeEventRecord, encodeCommand } from '../engine/wire/codec.js';
+import { DISCONNECT_TIMEOUT_MS, KafkaCommandWriter, bounded } from '../engine/daemon/kafka-log.js';
+import { decodeEventRecord } from '../engine/wire/codec.js';
 import type { CommandInput } from '../engine/wire/codec.js';
-import { PendingCommands } from './command-bus.js';
+import { CommandPipe } from './command-bus.js';
 import type { CommandBus, CommandMeta, CommandOutcome, LateResultHandler } from './command-bus.js';
 
 const PARTITION = 0;
-/** Commands per produce request: one request carries whatever queued while the previous one was in flight. */
-const APPEND_BATCH_MAX = 500;
 
 export interface KafkaBusOptions {
   readonly kafka: Kafka;
@@ -24,7 +22,6 @@ export interface KafkaBusOptions {
   readonly pendingMax: number;
   readonly timeoutMs: number;
   readonly logger: Logger;
-  readonly onTimeout?: (cmdId: string, meta: CommandMeta) => void;
   readonly onLate?: LateResultHandler;
   /** Called with the append time of each events record read: engine lag. */
   readonly onRecordTimestamp?: (timestampMs: number) => void;
@@ -33,17 +30,13 @@ export interface KafkaBusOptions {
 export class KafkaCommandBus implements CommandBus {
   private readonly writer: KafkaCommandWriter;
   private readonly consumer: Consumer;
-  private readonly pending: PendingCommands;
-  private readonly listeners = new Set<(events: readonly EngineEvent[]) => void>();
-  private readonly queue: { value: Uint8Array; cmdId: string }[] = [];
-  private sending = false;
+  private readonly pipe: CommandPipe;
   private running = false;
-  private readonly encoder = new TextEncoder();
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.writer = new KafkaCommandWriter(opts.kafka, opts.commandsTopic);
     this.consumer = opts.kafka.consumer({ groupId: `gateway.${opts.instanceId}.${randomUUID()}`, maxWaitTimeInMs: 100, sessionTimeout: 30_000 });
-    this.pending = new PendingCommands({ pendingMax: opts.pendingMax, timeoutMs: opts.timeoutMs, onTimeout: opts.onTimeout, onLate: opts.onLate });
+    this.pipe = new CommandPipe(this.writer, opts.logger, 'the commands topic', { pendingMax: opts.pendingMax, timeoutMs: opts.timeoutMs, onLate: opts.onLate });
   }
 
   async start(): Promise<void> {
@@ -93,61 +86,25 @@ export class KafkaCommandBus implements CommandBus {
       return;
     }
     this.opts.onRecordTimestamp?.(timestampMs);
-    this.pending.deliver(events);
-    for (const listener of this.listeners) {
-      try {
-        listener(events);
-      } catch (err) {
-        this.opts.logger.error({ err }, 'events listener failed');
-      }
-    }
+    this.pipe.deliver(events);
   }
 
   submit(cmd: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
-    const value = this.encoder.encode(encodeCommand(cmd));
-    const outcome = this.pending.wait(cmd.id, meta);
-    this.queue.push({ value, cmdId: cmd.id });
-    void this.flush();
-    return outcome;
-  }
-
-  /** Group commit: one append carries every command that queued while the previous append was in flight. */
-  private async flush(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, APPEND_BATCH_MAX);
-        try {
-          await this.writer.append(batch.map((b) => b.value));
-        } catch (err) {
-          // The append may or may not have reached the broker: the honest answer is "unknown".
-          this.opts.logger.error({ err, commands: batch.length }, 'append to the commands topic failed');
-          for (const b of batch) this.pending.giveUp(b.cmdId);
-        }
-      }
-    } finally {
-      this.sending = false;
-    }
+    return this.pipe.submit(cmd, meta);
   }
 
   subscribe(listener: (events: readonly EngineEvent[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.pipe.subscribe(listener);
   }
 
   healthy(): boolean {
     return this.running;
   }
 
-  get pendingCount(): number {
-    return this.pending.size;
-  }
-
   async close(): Promise<void> {
     this.running = false;
-    this.pending.close();
-    await this.consumer.disconnect().catch(() => undefined);
-    await this.writer.close().catch(() => undefined);
+    this.pipe.close();
+    await bounded(this.consumer.disconnect(), DISCONNECT_TIMEOUT_MS);
+    await bounded(this.writer.close(), DISCONNECT_TIMEOUT_MS);
   }
 }

@@ -7,15 +7,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sql } from 'postgres';
 import { migrate } from '../db/migrate.js';
+import { migrateChain } from '../chain/migrate.js';
 import { migratePersistence } from '../persistence/state.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const GATEWAY_MIGRATIONS_DIR = path.join(HERE, 'migrations');
-const CHAIN_MIGRATIONS_DIR = path.join(HERE, '..', 'chain', 'migrations');
 
 export async function migrateGateway(sql: Sql): Promise<{ persistence: number[]; chain: number[]; gateway: number[] }> {
   const persistence = await migratePersistence(sql);
-  const chain = await migrate(sql, { component: 'chain', dir: CHAIN_MIGRATIONS_DIR });
+  const chain = await migrateChain(sql);
   const gateway = await migrate(sql, { component: 'gateway', dir: GATEWAY_MIGRATIONS_DIR });
   return { persistence, chain, gateway };
 }

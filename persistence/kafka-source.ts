@@ -10,10 +10,9 @@ import { decodeEventRecord } from '../engine/wire/codec.js';
 import { ProjectionError } from './errors.js';
 import type { SourceRecord } from './projector.js';
 import type { EventSource } from './source.js';
-import { bounded } from '../engine/daemon/kafka-log.js';
+import { DISCONNECT_TIMEOUT_MS, bounded } from '../engine/daemon/kafka-log.js';
 
 const PARTITION = 0;
-const DISCONNECT_TIMEOUT_MS = 10_000;
 const IN_FLIGHT_TIMEOUT_MS = 60_000;
 
 export interface KafkaSourceOptions {

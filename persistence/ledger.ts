@@ -58,7 +58,7 @@ export class LedgerBook {
     if (creditAfter < 0n) throw new OverdraftError(`${KIND_NAMES[t.creditKind]} of user ${t.creditUser} asset ${t.assetId} would be ${creditAfter} after a ${t.reason} of ${t.amount}`);
     this.set(debitKey, t.debitKind, t.debitUser, t.assetId, debitAfter, t.seq);
     this.set(creditKey, t.creditKind, t.creditUser, t.assetId, creditAfter, t.seq);
-    this.entries.push({ ...t });
+    this.entries.push(t); // the caller builds a fresh object for every transfer
     return true;
   }
 

@@ -26,7 +26,12 @@ export interface ReconcileReport {
 type Figures = Map<string, bigint>;
 const key = (kind: number, userId: number, assetId: number): string => `${kind}:${userId}:${assetId}`;
 
-async function postgresFigures(sql: Sql): Promise<{ balances: Figures; entries: Figures; maintained: Figures; lastSeq: number }> {
+/** All four reads in one snapshot: a running consumer commits between them otherwise, which would show as differences. */
+function postgresFigures(sql: Sql): Promise<{ balances: Figures; entries: Figures; maintained: Figures; lastSeq: number }> {
+  return sql.begin('isolation level repeatable read read only', (tx) => readFigures(tx as unknown as Sql));
+}
+
+async function readFigures(sql: Sql): Promise<{ balances: Figures; entries: Figures; maintained: Figures; lastSeq: number }> {
   const balances: Figures = new Map();
   for (const r of await sql`SELECT user_id, asset_id, available, held, pending FROM balances`) {
     balances.set(key(KIND_AVAILABLE, Number(r.user_id), r.asset_id), BigInt(r.available));

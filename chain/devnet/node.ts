@@ -3,15 +3,16 @@
 // watches its stdin, closed when the parent exits).
 
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { keepOutput, stopChild, waitForRpc } from './rpc-child.js';
 
 const require = createRequire(import.meta.url);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 5_000;
 const START_ATTEMPTS_MAX = 3;
 
 export interface DevNode {
@@ -57,45 +58,14 @@ async function startOnce(port: number): Promise<DevNode> {
     env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true', HARDHAT_CONFIG: path.join(REPO, 'hardhat.config.cjs') },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let output = '';
-  const keep = (b: Buffer): void => {
-    if (output.length < 8192) output += b.toString();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  const output = keepOutput(child);
   const url = `http://127.0.0.1:${port}`;
   try {
-    const chainId = await waitForRpc(url, child, () => output);
-    child.stdout!.off('data', keep);
-    child.stdout!.resume(); // keep draining: a full pipe would block the node
-    return { url, port, chainId, stop: () => stopChild(child) };
+    const chainId = await waitForRpc(url, child, output, 'hardhat node', START_TIMEOUT_MS);
+    return { url, port, chainId, stop: () => stopChild(child, STOP_TIMEOUT_MS) };
   } catch (err) {
-    await stopChild(child);
+    await stopChild(child, STOP_TIMEOUT_MS);
     throw err;
   }
 }
 
-async function waitForRpc(url: string, child: ChildProcess, output: () => string): Promise<bigint> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}): ${output()}`);
-    try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
-      const body = (await res.json()) as { result?: string };
-      if (body.result !== undefined) return BigInt(body.result);
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`hardhat node did not answer on ${url} within ${START_TIMEOUT_MS} ms: ${output()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}

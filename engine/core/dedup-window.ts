@@ -24,11 +24,8 @@ export class DedupWindow<V> {
 
   /** Forgets ids older than the window relative to `nowMs`. */
   expire(nowMs: number): void {
-    while (this.head < this.ids.length && nowMs - this.times[this.head] >= this.windowMs) {
-      this.values.delete(this.ids[this.head]);
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.ids.length) this.compact();
+    while (this.head < this.ids.length && nowMs - this.times[this.head] >= this.windowMs) this.dropOldest();
+    this.compactIfWorth();
   }
 
   hasRoom(): boolean {
@@ -44,8 +41,16 @@ export class DedupWindow<V> {
   /** Forgets the oldest entry, for windows that make room rather than refuse. */
   evictOldest(): void {
     if (this.head >= this.ids.length) return;
+    this.dropOldest();
+    this.compactIfWorth();
+  }
+
+  private dropOldest(): void {
     this.values.delete(this.ids[this.head]);
     this.head++;
+  }
+
+  private compactIfWorth(): void {
     if (this.head > 1024 && this.head * 2 > this.ids.length) this.compact();
   }
 

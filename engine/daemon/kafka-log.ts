@@ -195,7 +195,8 @@ export class KafkaCommandLog implements CommandLog {
   }
 }
 
-const DISCONNECT_TIMEOUT_MS = 10_000;
+/** How long a stop waits for a Kafka client to disconnect (after a broker restart kafkajs can wait much longer). */
+export const DISCONNECT_TIMEOUT_MS = 10_000;
 const COORDINATOR_WAIT_MS = 60_000;
 const IN_FLIGHT_TIMEOUT_MS = 30_000;
 

@@ -43,11 +43,12 @@ export async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'engine', engineId: config.engineId } });
   // Signals are taken from the first moment: a stop asked for during start-up happens once the daemon exists.
   let daemon: EngineDaemon | null = null;
-  let stopSignal: string | null = null;
+  let stopAsked = false;
+  const stopDaemon = (d: EngineDaemon): void => void d.stop().catch((err) => logger.error({ err }, 'stop failed'));
   const stop = (signal: string): void => {
     logger.info({ signal }, 'stopping');
-    stopSignal = signal;
-    daemon?.stop().catch((err) => logger.error({ err }, 'stop failed'));
+    stopAsked = true;
+    if (daemon !== null) stopDaemon(daemon);
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
@@ -58,7 +59,7 @@ export async function main(): Promise<void> {
     onSkip: (file, reason) => logger.warn({ file, reason }, 'skipped a snapshot that does not verify'),
   });
   daemon = new EngineDaemon({ log, snapshots, logger, batchMax: config.batchMax, snapshotEveryCommands: config.snapshotEveryCommands });
-  if (stopSignal !== null) stop(stopSignal);
+  if (stopAsked) stopDaemon(daemon);
   try {
     await daemon.run();
   } finally {

@@ -166,7 +166,11 @@ export class EventRecordPacker {
   private body = '';
 
   add(ev: EngineEvent): void {
-    const text = encodeEvent(ev);
+    this.addEncoded(encodeEvent(ev));
+  }
+
+  /** Events already encoded: one, or a comma-joined run of them (never cut apart). */
+  addEncoded(text: string): void {
     if (this.body.length > 0 && this.body.length + text.length > EVENT_RECORD_BYTES_TARGET) this.cut();
     this.body = this.body.length > 0 ? this.body + ',' + text : text;
   }

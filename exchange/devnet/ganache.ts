@@ -9,9 +9,9 @@
 // the parent dies, even by SIGKILL).
 
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { freePort } from '../../chain/devnet/node.js';
+import { keepOutput, stopChild, waitForRpc } from '../../chain/devnet/rpc-child.js';
 
 const require = createRequire(import.meta.url);
 const START_TIMEOUT_MS = 60_000;
@@ -64,43 +64,16 @@ export async function startGanache(opts: GanacheOptions): Promise<Ganache> {
   const port = opts.port !== undefined && opts.port !== 0 ? opts.port : await freePort();
   // detached: its own process group, so a terminal's Ctrl-C does not reach it.
   const child = spawn(process.execPath, ['-e', childScript(opts, port)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  const keep = (b: Buffer): void => {
-    if (output.length < 8192) output += b.toString();
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  const output = keepOutput(child);
   const url = `http://127.0.0.1:${port}`;
+  // SIGTERM lets ganache close its database cleanly (its chain must survive a restart).
+  const stop = (): Promise<void> => stopChild(child, STOP_TIMEOUT_MS);
   try {
-    await waitForRpc(url, child, () => output);
+    await waitForRpc(url, child, output, 'the devnet (ganache)', START_TIMEOUT_MS);
   } catch (err) {
-    await stopChild(child);
+    await stop();
     throw err;
   }
-  return { url, port, stop: () => stopChild(child) };
+  return { url, port, stop };
 }
 
-async function waitForRpc(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the devnet (ganache) exited with code ${child.exitCode}: ${output()}`);
-    try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
-      if (res.ok && ((await res.json()) as { result?: string }).result !== undefined) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the devnet (ganache) did not answer on ${url} within ${START_TIMEOUT_MS} ms: ${output()}`);
-}
-
-/** SIGTERM lets ganache close its database cleanly; SIGKILL only if it does not exit in time. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
-}

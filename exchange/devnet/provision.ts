@@ -115,11 +115,15 @@ export class FaucetError extends Error {
  */
 export class Faucet {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Derived once: deriving from the mnemonic (PBKDF2) on each mint would block the shared event loop. */
+  private readonly deployer: HDNodeWallet;
 
   constructor(
-    private readonly provider: JsonRpcProvider,
+    provider: JsonRpcProvider,
     private readonly tokens: readonly DevnetToken[],
-  ) {}
+  ) {
+    this.deployer = devnetDeployer(provider);
+  }
 
   /** `amount` in base units of the token. */
   mint(to: string, symbol: string, amount: bigint): Promise<{ txHash: string; token: DevnetToken }> {
@@ -134,7 +138,7 @@ export class Faucet {
     const max = FAUCET_WHOLE_TOKENS_MAX * 10n ** BigInt(token.decimals);
     if (amount <= 0n || amount > max) return Promise.reject(new FaucetError('FAUCET_BAD_AMOUNT', `amount must be 1..${max} base units of ${symbol}`));
     const run = this.tail.then(async () => {
-      const c = new Contract(token.address, MINT_ABI, devnetDeployer(this.provider));
+      const c = new Contract(token.address, MINT_ABI, this.deployer);
       const mint = c.getFunction('mint');
       // The chain service may sweep this very address between the estimate and the mint: the recipient's balance
       // slot then goes from zero to non-zero, about 20,000 gas more than the estimate saw (a revert, out of gas).

@@ -7,10 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { decodeEventRecord } from '../../engine/wire/codec.js';
 import type { EventRecord, MarketEventSource } from './source.js';
-import { bounded } from '../../engine/daemon/kafka-log.js';
+import { DISCONNECT_TIMEOUT_MS, bounded } from '../../engine/daemon/kafka-log.js';
 
 const PARTITION = 0;
-const DISCONNECT_TIMEOUT_MS = 10_000;
 const IN_FLIGHT_TIMEOUT_MS = 30_000;
 
 export interface KafkaMarketSourceOptions {

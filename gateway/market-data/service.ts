@@ -100,6 +100,9 @@ export class MarketDataService implements MarketDataFeed {
         const core = new MarketDataCore(boot);
         this.install(core);
         failures = 0;
+        // A stop() during loadBootState found no consume to end; one begun now would run on (nothing awaits
+        // between this check and the call, so no stop can slip in after it).
+        if (this.stopping) break;
         // From the record persistence stored last: seeing it tells whether its position ends a command.
         await this.opts.source.consume(Math.max(boot.sourceOffset - 1, -1), (records) => this.onBatch(core, records));
       } catch (err) {
@@ -131,10 +134,11 @@ export class MarketDataService implements MarketDataFeed {
     if (core !== this.core || this.stopping) return;
     const published: RelayRecord[] = [];
     let marketsChanged = false;
+    const look = lookupOf(core);
     for (const record of records) {
       const out = core.applyRecord(record.events);
       if (out === null) continue;
-      const relay = this.emit(core, out);
+      const relay = this.emit(core, look, out);
       if (relay !== null) published.push(relay);
       marketsChanged ||= out.markets.length > 0 || out.assets.length > 0;
     }
@@ -147,7 +151,7 @@ export class MarketDataService implements MarketDataFeed {
   }
 
   /** Streams one record's changes to local subscribers; returns what relays need, when publishing. */
-  private emit(core: MarketDataCore, out: RecordOutput): RelayRecord | null {
+  private emit(core: MarketDataCore, look: Lookup, out: RecordOutput): RelayRecord | null {
     const hub = this.opts.hub;
     const publishing = this.opts.publish !== null;
     const relay: RelayRecord = { seq: out.seq, depth: out.depth, trades: [], user: [], markets: out.markets, assets: out.assets };
@@ -165,7 +169,6 @@ export class MarketDataService implements MarketDataFeed {
       hub.broadcast(channel, text);
       if (publishing) relay.trades.push([channel, text]);
     }
-    const look = lookupOf(core);
     for (const u of out.user) {
       if (!publishing && !hub.hasUser(u.userId)) continue;
       const text = JSON.stringify(userMessage(u.event, u.userId, u.marketId, look));

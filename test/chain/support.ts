@@ -1,6 +1,7 @@
 // A real local chain for the chain tests: a Hardhat node on a free loopback port, the devnet tokens deployed,
 // a throwaway PostgreSQL database with the chain migrations, and a fresh mnemonic for our keys.
 
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as bip39 from 'bip39';
@@ -9,7 +10,7 @@ import type { JsonRpcProvider, JsonRpcSigner } from 'ethers';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Test } from 'tap';
-import { migrate } from '../../db/migrate.js';
+import { migrateChain } from '../../chain/migrate.js';
 import { parseChainConfig } from '../../chain/config.js';
 import type { ChainConfig } from '../../chain/config.js';
 import { makeProvider } from '../../chain/erc20.js';
@@ -21,7 +22,8 @@ import type { DevTokens } from '../../chain/devnet/tokens.js';
 import { createTestDatabase } from '../support/pg.js';
 import type { TestDatabase } from '../support/pg.js';
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'chain', 'migrations');
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export interface ChainEnv {
   readonly node: DevNode;
@@ -46,7 +48,7 @@ export async function startChainEnv(t: Test, overrides: Record<string, unknown> 
   t.teardown(() => node.stop());
   const db = await createTestDatabase('chain');
   t.teardown(() => db.drop());
-  await migrate(db.sql, { component: 'chain', dir: MIGRATIONS_DIR });
+  await migrateChain(db.sql);
   const provider = makeProvider({ rpcUrl: node.url, chainId: Number(node.chainId), pollIntervalMs: 50 });
   t.teardown(() => provider.destroy());
   const funder = await provider.getSigner(0);
@@ -93,4 +95,30 @@ export async function startChainEnv(t: Test, overrides: Record<string, unknown> 
 export async function sendEth(env: ChainEnv, to: string, eth: string): Promise<void> {
   const tx = await env.funder.sendTransaction({ to, value: parseEther(eth) });
   await tx.wait();
+}
+
+/**
+ * Runs a crash-child script (`childFile` next to this file) until it prints `AT <crashAt>`, then SIGKILLs it and
+ * checks that the kill, not anything else, ended it.
+ */
+export async function runChildUntilKilled(env: ChainEnv, childFile: string, crashAt: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, childFile)], {
+    env: { ...process.env, CHAIN_CONFIG_JSON: JSON.stringify(env.rawConfig), DATABASE_URL: env.db.url, CHAIN_TEST_MNEMONIC: env.mnemonic, CRASH_AT: crashAt },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`child did not reach ${crashAt}`)), 60_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes(`AT ${crashAt}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before ${crashAt}`)));
+  });
+  child.kill('SIGKILL');
+  if ((await exited) !== 'SIGKILL') throw new Error('child not killed by SIGKILL');
 }

@@ -2,41 +2,17 @@
 // and stored but not broadcast, then killed again with the token transfer signed and stored but not broadcast,
 // a fresh sweeper finishes it with exactly one top-up and one transfer, the stored ones.
 
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { depositAddressFor } from '../../chain/addresses.js';
 import { RecordingSink } from '../../chain/engine-io.js';
 import { tokenBalance } from '../../chain/erc20.js';
 import { Sweeper } from '../../chain/sweeper.js';
 import { DepositWatcher } from '../../chain/watcher.js';
-import { sendEth, startChainEnv } from './support.js';
+import { runChildUntilKilled, sendEth, startChainEnv } from './support.js';
 import type { ChainEnv } from './support.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-async function runChildUntilKilled(env: ChainEnv, crashAt: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'sweep-crash-child.ts')], {
-    env: { ...process.env, CHAIN_CONFIG_JSON: JSON.stringify(env.rawConfig), DATABASE_URL: env.db.url, CHAIN_TEST_MNEMONIC: env.mnemonic, CRASH_AT: crashAt },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`child did not reach ${crashAt}`)), 60_000);
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes(`AT ${crashAt}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before ${crashAt}`)));
-  });
-  child.kill('SIGKILL');
-  if ((await exited) !== 'SIGKILL') throw new Error('child not killed by SIGKILL');
-}
 
 t.test('a sweep SIGKILLed after each signing step resumes without a second top-up or transfer', async (t) => {
   const env = await startChainEnv(t);
@@ -50,12 +26,12 @@ t.test('a sweep SIGKILLed after each signing step resumes without a second top-u
   await new DepositWatcher({ sql: env.db.sql, provider: env.provider, config: env.config, sink: new RecordingSink(), log: env.log }).tick();
   const row = async () => (await env.db.sql`SELECT * FROM chain_sweeps`)[0];
 
-  await runChildUntilKilled(env, 'topup_signed');
+  await runChildUntilKilled(env, 'sweep-crash-child.ts', 'topup_signed');
   const signed = await row();
   t.equal(signed.state, 'topup_signed', 'killed with the top-up stored');
   t.equal(await env.provider.getTransactionCount(gas), 0, 'and not broadcast');
 
-  await runChildUntilKilled(env, 'transfer_signed');
+  await runChildUntilKilled(env, 'sweep-crash-child.ts', 'transfer_signed');
   const transferSigned = await row();
   t.equal(transferSigned.state, 'transfer_signed', 'the restarted process re-broadcast the stored top-up, then was killed with the transfer stored');
   t.equal(transferSigned.topup_tx_hash, signed.topup_tx_hash, 'the same top-up transaction');

@@ -32,12 +32,14 @@ t.test('sweeps', async (t) => {
 
   // A crash (an exception out of the tick: all in-memory state lost) after every step that stores a signed tx.
   let crashes = 0;
+  const crashedAfter = new Set<string>();
   const crashing = new Sweeper({
     sql: env.db.sql, provider: env.provider, config: env.config, keys: env.keys, log: env.log,
-    hooks: { afterStep: async () => { crashes++; throw new Error('crash'); } },
+    hooks: { afterStep: async (_id, state) => { crashes++; crashedAfter.add(state); throw new Error('crash'); } },
   });
   for (let i = 0; i < 6; i++) await crashing.tick().catch(() => undefined);
   t.ok(crashes >= 2, 'crashed after storing signed transactions');
+  t.same([...crashedAfter].sort(), ['topup_signed', 'transfer_signed'], 'after each step that stores a signed transaction');
   const sweeper = new Sweeper({ sql: env.db.sql, provider: env.provider, config: env.config, keys: env.keys, log: env.log });
   for (let i = 0; i < 40; i++) {
     await sweeper.tick();

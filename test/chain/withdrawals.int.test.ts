@@ -2,18 +2,15 @@
 // is underfunded, 50 at once with 50 consecutive nonces and exact balances, a stuck one replaced at its nonce, and
 // a SIGKILL between signing and broadcasting (or broadcasting and recording) never sends twice.
 
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { Wallet, getAddress } from 'ethers';
 import { RecordingSink } from '../../chain/engine-io.js';
 import { tokenBalance } from '../../chain/erc20.js';
 import { WithdrawalProcessor, validateWithdrawal } from '../../chain/withdrawals.js';
-import { sendEth, startChainEnv } from './support.js';
+import { runChildUntilKilled, sendEth, startChainEnv } from './support.js';
 import type { ChainEnv } from './support.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 let nextId = 1;
 
 function pending(assetId: number, amount: bigint, destination: string) {
@@ -146,7 +143,7 @@ t.test('withdrawals', async (t) => {
       const nonce0 = await env.provider.getTransactionCount(hot);
       const w = pending(2, amount, to);
       t.equal(await proc.intake(w), 'queued');
-      await runChildUntilKilled(env, crashAt);
+      await runChildUntilKilled(env, 'withdrawal-crash-child.ts', crashAt);
       const [row] = await env.db.sql`SELECT state, nonce FROM chain_withdrawals WHERE withdrawal_id = ${w.withdrawalId}`;
       t.equal(row.state, 'signed', 'killed with the signed transaction stored');
       t.equal(Number(row.nonce), nonce0);
@@ -169,25 +166,4 @@ function mangleChecksum(address: string): string {
   return a.slice(0, i) + (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()) + a.slice(i + 1);
 }
 
-async function runChildUntilKilled(env: ChainEnv, crashAt: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'withdrawal-crash-child.ts')], {
-    env: { ...process.env, CHAIN_CONFIG_JSON: JSON.stringify(env.rawConfig), DATABASE_URL: env.db.url, CHAIN_TEST_MNEMONIC: env.mnemonic, CRASH_AT: crashAt },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`child did not reach ${crashAt}`)), 60_000);
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes(`AT ${crashAt}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before ${crashAt}`)));
-  });
-  child.kill('SIGKILL');
-  await exited;
-}
 

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { DEFAULT_LIMITS, Engine } from '../../engine/core/index.js';
 import type { EngineEvent, EngineLimits } from '../../engine/core/index.js';
-import { Fixture, LOT_SIZE, TICK_SIZE, USDC, WETH, codeOf, resultOf, stateHashExceptSequence, usdc, weth } from './support.js';
+import { Fixture, LOT_SIZE, TICK_SIZE, USDC, WETH, codeOf, depositCmd, resultOf, stateHashExceptSequence, usdc, weth } from './support.js';
 import type { OrderBody } from './support.js';
 
 const tested = new Set<keyof EngineLimits>();
@@ -161,8 +161,6 @@ limitTest('pendingWithdrawalsMax', 'with pendingWithdrawalsMax pending withdrawa
   t.ok(accepted(request(2, 'w-2')), 'room again once settled');
 });
 
-const depositCmd = (id: string, depositId: string, timeMs?: number) =>
-  ({ id, timeMs, type: 'deposit', userId: 1, assetId: USDC, amount: 5n, depositId }) as never;
 
 limitTest('commandIdWindowMs', 'command ids are forgotten after commandIdWindowMs of command time', async (t) => {
   const f = new Fixture({ limits: { commandIdWindowMs: 1000 } });

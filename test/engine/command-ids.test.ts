@@ -4,10 +4,8 @@
 
 import t from 'tap';
 import { restore, snapshot, stateHash } from '../../engine/core/index.js';
-import { Fixture, USDC, resultOf } from './support.js';
+import { Fixture, USDC, depositCmd, resultOf } from './support.js';
 
-const depositCmd = (id: string, depositId: string, timeMs?: number) =>
-  ({ id, timeMs, type: 'deposit', userId: 1, assetId: USDC, amount: 5n, depositId }) as never;
 
 function counterless(f: Fixture): string {
   const s = JSON.parse(new TextDecoder().decode(snapshot(f.engine))) as { counters: Record<string, number> };
@@ -51,4 +49,6 @@ t.test('the memory is part of the snapshot and the state hash', async (t) => {
   t.match(resultOf(b), { code: 'COMMAND_DUPLICATE_ID' }, 'the restored engine still knows the id');
   t.same(b, a, 'and answers exactly as the original');
   t.equal(stateHash(copy), stateHash(f.engine));
+  copy.commandIds.add('only-in-the-copy', true, copy.lastTimeMs);
+  t.not(stateHash(copy), stateHash(f.engine), 'the hash covers the remembered ids');
 });

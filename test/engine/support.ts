@@ -260,3 +260,7 @@ export function stateHashExceptSequence(engine: Engine): string {
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }
+
+/** A deposit of 5 USDC base units to user 1 under command id `id` (command-id dedup tests). */
+export const depositCmd = (id: string, depositId: string, timeMs?: number): CommandBody =>
+  ({ id, timeMs, type: 'deposit', userId: 1, assetId: USDC, amount: 5n, depositId }) as CommandBody;

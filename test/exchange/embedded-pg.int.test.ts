@@ -10,7 +10,7 @@ import path from 'node:path';
 import t from 'tap';
 import pino from 'pino';
 import postgres from 'postgres';
-import { migrate } from '../../db/migrate.js';
+import { migrateChain } from '../../chain/migrate.js';
 import { ArrayEventSource } from '../../persistence/array-source.js';
 import { PersistenceConsumer } from '../../persistence/consumer.js';
 import { connectPostgres } from '../../persistence/db.js';
@@ -22,7 +22,6 @@ import { richStream } from '../persistence/rich-stream.js';
 
 const SEED = Number(process.env.PERSIST_SEED ?? 7002);
 const logger = pino({ level: 'silent' });
-const CHAIN_MIGRATIONS = path.join(import.meta.dirname, '..', '..', 'chain', 'migrations');
 
 t.test(`persistence and chain SQL on the embedded PostgreSQL, resumed after a reopen (seed ${SEED})`, async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'embedded-pg-'));
@@ -33,7 +32,7 @@ t.test(`persistence and chain SQL on the embedded PostgreSQL, resumed after a re
   let pg = await startEmbeddedPostgres({ dir, logger });
   let sql = connectPostgres(pg.url, { max: 1 });
   const chainSql = postgres(pg.url, { max: 4, onnotice: () => {} });
-  t.same(await migrate(chainSql, { component: 'chain', dir: CHAIN_MIGRATIONS }), [1], 'chain migrations apply');
+  t.same(await migrateChain(chainSql), [1], 'chain migrations apply');
   const reserved = await chainSql.reserve();
   const [{ ok }] = await reserved`SELECT pg_try_advisory_lock(${0x63686e}, 1337) AS ok`;
   t.equal(ok, true, 'a session advisory lock is taken (the chain service holds one for its life)');

@@ -80,9 +80,15 @@ t.test('a command whose events are cut across two records is answered after the 
 t.test('a result inside a multi-command record after its command timed out reaches onLate', async (t) => {
   const { events } = batchEvents();
   const late: { cmdId: string; userId: number; status: string }[] = [];
-  const pending = new PendingCommands({ pendingMax: 10, timeoutMs: 1, onLate: (cmdId, meta, result) => late.push({ cmdId, userId: meta.userId, status: result.status }) });
-  const o = await pending.wait('p3', { userId: 2 });
-  t.equal(o.status, 'unknown', 'timed out first');
+  const pending = new PendingCommands({ pendingMax: 10, timeoutMs: 60_000, onLate: (cmdId, meta, result) => late.push({ cmdId, userId: meta.userId, status: result.status }) });
+  // p1 and p2 still wait; p3 was answered `unknown` (as after a time-out): only p3's result is late.
+  const p1 = pending.wait('p1', { userId: 1 });
+  const p2 = pending.wait('p2', { userId: 2 });
+  const p3 = pending.wait('p3', { userId: 2 });
+  pending.giveUp('p3');
+  t.equal((await p3).status, 'unknown', 'p3 answered unknown first');
   pending.deliver(asRecord(events));
+  t.equal((await p1).status, 'done', 'p1 answered with its result');
+  t.equal((await p2).status, 'done', 'p2 answered with its result');
   t.same(late, [{ cmdId: 'p3', userId: 2, status: 'rejected' }], 'only the timed-out command, with its result');
 });

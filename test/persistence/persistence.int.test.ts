@@ -14,6 +14,7 @@ import { ArrayEventSource } from '../../persistence/array-source.js';
 import { PersistenceConsumer } from '../../persistence/consumer.js';
 import { connectPostgres } from '../../persistence/db.js';
 import type { SourceRecord } from '../../persistence/projector.js';
+import type { EventSource } from '../../persistence/source.js';
 import { reconcile } from '../../persistence/reconcile-core.js';
 import { COMPONENT, MIGRATIONS_DIR, migratePersistence } from '../../persistence/state.js';
 import { createTestDatabase } from '../support/pg.js';
@@ -77,9 +78,12 @@ t.test(`a seeded stream written and reconciled, ledger checked after every batch
   t.equal(tampered.differences.length, 1, 'a tampered balance is one difference');
   t.match(tampered.differences[0], { userId: Number(victim.user_id), assetId: victim.asset_id, account: 'available' });
 
-  // A consumer restarted on the finished database applies nothing twice.
+  // A consumer restarted on the finished database applies nothing twice, even when its source sends every record
+  // again from the start (the ArrayEventSource itself would skip what is at or below the stored offset).
   await db.sql`UPDATE balances SET available = available - 1 WHERE user_id = ${victim.user_id} AND asset_id = ${victim.asset_id}`;
-  const again = new PersistenceConsumer({ sql, source: new ArrayEventSource(s.records), logger, batchRecordsMax: 777 });
+  const everything = new ArrayEventSource(s.records);
+  const redeliver: EventSource = { consume: (_after, n, onBatch) => everything.consume(-1, n, onBatch), stop: () => everything.stop() };
+  const again = new PersistenceConsumer({ sql, source: redeliver, logger, batchRecordsMax: 777 });
   await again.run();
   t.equal(again.eventsWritten, 0, 'a full redelivery writes nothing');
   t.same((await reconcile(db.sql, s.engine)).differences, [], 'still reconciled');
