@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import type { Admin, Consumer, KafkaMessage, LogEntry, Producer, logCreator } from 'kafkajs';
+import type { Admin, Consumer, KafkaMessage, LogEntry, Producer, Transaction, logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { CommandLog, CommandRecord, CommandWriter, EventRecord } from './log.js';
 
@@ -77,7 +77,9 @@ export async function fetchCommittedOffset(admin: Admin, groupId: string, topic:
 export class KafkaCommandLog implements CommandLog {
   private readonly kafka: Kafka;
   private readonly admin: Admin;
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** Set when a failed transaction could not be aborted: the producer's transaction state is stuck. */
+  private producerStuck = false;
   private consumer: Consumer | null = null;
   private stopped = false;
   private stopWaiter: (() => void) | null = null;
@@ -87,16 +89,31 @@ export class KafkaCommandLog implements CommandLog {
   constructor(private readonly opts: KafkaLogOptions) {
     this.kafka = kafkaClient(opts.brokers, opts.clientId, opts.logger);
     this.admin = this.kafka.admin();
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
     // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the commit markers are
     // written (a few ms); kafkajs's default 300 ms backoff would cap the daemon at a few commits a second.
-    this.producer = this.kafka.producer({
+    return this.kafka.producer({
       // Every send names its partition; the partitioner only matters for the warning kafkajs prints without one.
       createPartitioner: Partitioners.DefaultPartitioner,
-      transactionalId: opts.transactionalId,
+      transactionalId: this.opts.transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
       retry: { retries: 30, initialRetryTime: 5, maxRetryTime: 1000, factor: 0.2, multiplier: 1.5 },
     });
+  }
+
+  /**
+   * A new producer with the same transactional id: connecting it (InitProducerId) fences the old one and aborts
+   * whatever transaction it left open, which is the only way out of kafkajs's "Transaction state exception".
+   */
+  private async replaceStuckProducer(): Promise<void> {
+    await bounded(this.producer.disconnect(), DISCONNECT_TIMEOUT_MS);
+    this.producer = this.newProducer();
+    await this.producer.connect();
+    this.producerStuck = false;
   }
 
   async connect(): Promise<void> {
@@ -167,7 +184,14 @@ export class KafkaCommandLog implements CommandLog {
   }
 
   async commit(events: EventRecord[], lastOffset: number): Promise<void> {
-    const transaction = await this.producer.transaction();
+    if (this.producerStuck) await this.replaceStuckProducer();
+    let transaction: Transaction;
+    try {
+      transaction = await this.producer.transaction();
+    } catch (err) {
+      this.producerStuck = true;
+      throw err;
+    }
     try {
       for (const chunk of chunkEvents(events, this.opts.produceBytesMax ?? 900_000)) {
         await transaction.send({ topic: this.opts.eventsTopic, messages: chunk.map((e) => ({ key: e.key === '' ? null : e.key, value: e.value, partition: PARTITION })) });
@@ -178,7 +202,8 @@ export class KafkaCommandLog implements CommandLog {
       });
       await transaction.commit();
     } catch (err) {
-      await transaction.abort().catch(() => undefined);
+      // After a broker restart the abort itself can fail, leaving the producer unable to begin another transaction.
+      this.producerStuck = await transaction.abort().then(() => false, () => true);
       throw err;
     }
   }
