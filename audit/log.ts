@@ -144,7 +144,7 @@ export interface AuditVerification {
  */
 export async function verifyAudit(sql: Sql, opts: { expectHead?: { seq: number; hash: string } } = {}): Promise<AuditVerification> {
   const problems: AuditProblem[] = [];
-  let prev = GENESIS_HASH;
+  let prev: Buffer = GENESIS_HASH;
   let expectedSeq = 1;
   let rows = 0;
   let head: { seq: number; hash: string } | null = null;
