@@ -43,9 +43,9 @@ export const GATEWAY_ERRORS = {
   // two-factor authentication
   EX_OTP_REQUIRED: { status: 401, message: 'Two-factor authentication is on: send the current one-time code (otp).' },
   EX_OTP_INVALID: { status: 401, message: 'The one-time code is wrong, expired or already used.' },
-  EX_2FA_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
-  EX_2FA_NOT_SET_UP: { status: 409, message: 'Start the set-up first: POST /v1/auth/2fa/setup.' },
-  EX_2FA_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
+  EX_TWO_FACTOR_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
+  EX_TWO_FACTOR_NOT_SET_UP: { status: 409, message: 'Start the set-up first: POST /v1/auth/2fa/setup.' },
+  EX_TWO_FACTOR_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
   // resources
   EX_ORDER_NOT_FOUND: { status: 404, message: 'No order of yours has this id.' },
   EX_COMMAND_NOT_FOUND: { status: 404, message: 'No command of yours has this id (or its record expired).' },

@@ -47,7 +47,7 @@ export class TwoFactor {
     const secret = newTotpSecret();
     const box = seal(this.serverKey, Buffer.from(secret, 'utf8'), aad('totp-pending', userId));
     const r = await this.sql`UPDATE gateway_accounts SET totp_pending_enc = ${box} WHERE user_id = ${userId} AND totp_enabled_at IS NULL`;
-    if (r.count !== 1) throw gatewayError('EX_2FA_ALREADY_ENABLED');
+    if (r.count !== 1) throw gatewayError('EX_TWO_FACTOR_ALREADY_ENABLED');
     const uri = otpauthUri(secret, { issuer: TOTP_ISSUER, label: username });
     return { secret, otpauthUri: uri, qrSvg: await qrSvg(uri) };
   }
@@ -58,9 +58,9 @@ export class TwoFactor {
     await this.guard.check(keys);
     const [row] = await this.sql<{ pending: Buffer | null; enabled: boolean }[]>`
       SELECT totp_pending_enc AS pending, totp_enabled_at IS NOT NULL AS enabled FROM gateway_accounts WHERE user_id = ${userId}`;
-    if (row?.enabled === true) throw gatewayError('EX_2FA_ALREADY_ENABLED');
+    if (row?.enabled === true) throw gatewayError('EX_TWO_FACTOR_ALREADY_ENABLED');
     const secret = row?.pending == null ? null : open(this.serverKey, row.pending, aad('totp-pending', userId));
-    if (secret === null) throw gatewayError('EX_2FA_NOT_SET_UP');
+    if (secret === null) throw gatewayError('EX_TWO_FACTOR_NOT_SET_UP');
     const step = totpStep(secret.toString('utf8'), code, this.nowMs());
     if (step === null) {
       await this.guard.fail(keys);
@@ -75,7 +75,7 @@ export class TwoFactor {
       await this.replaceRecoveryCodes(tx as unknown as Sql, userId, codes);
       return true;
     });
-    if (!done) throw gatewayError('EX_2FA_NOT_SET_UP');
+    if (!done) throw gatewayError('EX_TWO_FACTOR_NOT_SET_UP');
     await this.guard.succeed(keys[0]);
     return codes;
   }
@@ -105,7 +105,7 @@ export class TwoFactor {
   }
 
   async disable(userId: number, code: string | undefined): Promise<void> {
-    if (!(await this.isEnabled(userId))) throw gatewayError('EX_2FA_NOT_ENABLED');
+    if (!(await this.isEnabled(userId))) throw gatewayError('EX_TWO_FACTOR_NOT_ENABLED');
     await this.verify(userId, code);
     await this.sql.begin(async (tx) => {
       await tx`UPDATE gateway_accounts SET totp_secret_enc = NULL, totp_enabled_at = NULL, totp_pending_enc = NULL WHERE user_id = ${userId}`;
@@ -114,7 +114,7 @@ export class TwoFactor {
   }
 
   async renewRecoveryCodes(userId: number, code: string | undefined): Promise<string[]> {
-    if (!(await this.isEnabled(userId))) throw gatewayError('EX_2FA_NOT_ENABLED');
+    if (!(await this.isEnabled(userId))) throw gatewayError('EX_TWO_FACTOR_NOT_ENABLED');
     await this.verify(userId, code);
     const codes = newRecoveryCodes();
     await this.sql.begin((tx) => this.replaceRecoveryCodes(tx as unknown as Sql, userId, codes));
