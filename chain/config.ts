@@ -3,7 +3,7 @@
 // Token decimals and symbols are then checked against the contracts (erc20.ts checkTokens).
 
 import { readFile } from 'node:fs/promises';
-import { getAddress, isAddress } from 'ethers';
+import { ZeroAddress, getAddress, isAddress } from 'ethers';
 import { ChainError } from './errors.js';
 
 export interface TokenConfig {
@@ -17,6 +17,12 @@ export interface TokenConfig {
   readonly sweepThreshold: bigint;
   /** Smallest withdrawal in base units. */
   readonly withdrawalMin: bigint;
+  /** Hot wallet cap: above it (after in-flight and queued withdrawals) the excess moves to the cold address. Null: no cap. */
+  readonly hotWalletCap: bigint | null;
+  /** What a move to cold storage leaves in the hot wallet (default: the cap). */
+  readonly hotWalletTarget: bigint | null;
+  /** Below this (after in-flight withdrawals) the hot wallet raises HOT_WALLET_LOW: refill it from cold storage. */
+  readonly hotWalletRefillBelow: bigint | null;
 }
 
 export interface ChainConfig {
@@ -33,6 +39,12 @@ export interface ChainConfig {
   /** How many recent block hashes are remembered for reorg detection; at least confirmations + 1. */
   readonly reorgWindowBlocks: number;
   readonly tokens: readonly TokenConfig[];
+  /** Watch-only cold storage (no key here): where the hot wallet's excess above its cap goes. */
+  readonly coldAddress: string | null;
+  /** Every JSON-RPC call: answered within timeoutMs or retried, at most `attempts` times in all (chain/rpc.ts). */
+  readonly rpc: { readonly timeoutMs: number; readonly attempts: number };
+  /** A loop (deposits, sweeps, withdrawals) without progress for this long makes /ready answer 503. */
+  readonly staleAfterMs: number;
   readonly sweep: { readonly enabled: boolean; readonly gasLimitMarginPct: number };
   readonly withdrawals: {
     /** A broadcast transaction unmined after this long is replaced at the same nonce with higher fees. */
@@ -85,7 +97,11 @@ function checkKeys(o: Obj, field: string, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(`${field}.${k}`, 'unknown field (a typo?)');
 }
 
-const TOKEN_KEYS = ['assetId', 'symbol', 'address', 'decimals', 'sweepThreshold', 'withdrawalMin'] as const;
+const TOKEN_KEYS = ['assetId', 'symbol', 'address', 'decimals', 'sweepThreshold', 'withdrawalMin', 'hotWalletCap', 'hotWalletTarget', 'hotWalletRefillBelow'] as const;
+
+function optionalUnits(o: Obj, key: string, field: string): bigint | null {
+  return o[key] === undefined ? null : units(o, key, field);
+}
 
 function parseToken(v: unknown, field: string): TokenConfig {
   const o = obj(v, field);
@@ -100,12 +116,39 @@ function parseToken(v: unknown, field: string): TokenConfig {
     decimals: int(o, 'decimals', field, { min: 0, max: 36 }),
     sweepThreshold: units(o, 'sweepThreshold', field),
     withdrawalMin: units(o, 'withdrawalMin', field, 1n),
+    ...hotWallet(o, field),
   };
+}
+
+function hotWallet(o: Obj, field: string): Pick<TokenConfig, 'hotWalletCap' | 'hotWalletTarget' | 'hotWalletRefillBelow'> {
+  const cap = optionalUnits(o, 'hotWalletCap', field);
+  const target = optionalUnits(o, 'hotWalletTarget', field);
+  const refill = optionalUnits(o, 'hotWalletRefillBelow', field);
+  if (target !== null && (cap === null || target > cap)) fail(`${field}.hotWalletTarget`, 'needs hotWalletCap and must not exceed it');
+  if (refill !== null && cap !== null && refill >= (target ?? cap)) fail(`${field}.hotWalletRefillBelow`, 'must be below what a move to cold storage leaves (hotWalletTarget, or the cap)');
+  return { hotWalletCap: cap, hotWalletTarget: cap === null ? null : (target ?? cap), hotWalletRefillBelow: refill };
+}
+
+function coldAddressOf(o: Obj, tokens: readonly TokenConfig[]): string | null {
+  if (o.coldAddress === undefined) {
+    if (tokens.some((t) => t.hotWalletCap !== null)) fail('config.coldAddress', 'is required when a token has a hotWalletCap');
+    return null;
+  }
+  const a = str(o, 'coldAddress', 'config');
+  if (!isAddress(a)) fail('config.coldAddress', 'not an address, or a bad EIP-55 checksum');
+  const address = getAddress(a);
+  if (address === ZeroAddress || tokens.some((t) => t.address === address)) fail('config.coldAddress', 'cannot be the zero address or a token contract');
+  return address;
 }
 
 export function parseChainConfig(v: unknown): ChainConfig {
   const o = obj(v, 'config');
-  checkKeys(o, 'config', ['name', 'chainId', 'rpcUrl', 'confirmations', 'pollIntervalMs', 'startBlock', 'logBlockRangeMax', 'reorgWindowBlocks', 'tokens', 'sweep', 'withdrawals']);
+  checkKeys(o, 'config', ['name', 'chainId', 'rpcUrl', 'confirmations', 'pollIntervalMs', 'startBlock', 'logBlockRangeMax', 'reorgWindowBlocks', 'tokens', 'coldAddress', 'sweep', 'withdrawals', 'rpc', 'staleAfterMs']);
+  const rpc = obj(o.rpc ?? {}, 'config.rpc');
+  checkKeys(rpc, 'config.rpc', ['timeoutMs', 'attempts']);
+  const pollIntervalMs = int(o, 'pollIntervalMs', 'config', { min: 10, max: 600_000, dflt: 4_000 });
+  const rpcTimeoutMs = int(rpc, 'timeoutMs', 'config.rpc', { min: 100, max: 300_000, dflt: 10_000 });
+  const rpcAttempts = int(rpc, 'attempts', 'config.rpc', { min: 1, max: 10, dflt: 3 });
   const rpcUrl = str(o, 'rpcUrl', 'config', /^(https?|wss?):\/\//);
   const confirmations = int(o, 'confirmations', 'config', { min: 1, max: 1000 });
   if (!Array.isArray(o.tokens) || o.tokens.length === 0) fail('config.tokens', 'must be a non-empty array');
@@ -122,11 +165,15 @@ export function parseChainConfig(v: unknown): ChainConfig {
     chainId: int(o, 'chainId', 'config', { min: 1, max: Number.MAX_SAFE_INTEGER }),
     rpcUrl,
     confirmations,
-    pollIntervalMs: int(o, 'pollIntervalMs', 'config', { min: 10, max: 600_000, dflt: 4_000 }),
+    pollIntervalMs,
     startBlock: int(o, 'startBlock', 'config', { min: 0, max: Number.MAX_SAFE_INTEGER }),
     logBlockRangeMax: int(o, 'logBlockRangeMax', 'config', { min: 1, max: 10_000, dflt: 500 }),
     reorgWindowBlocks: int(o, 'reorgWindowBlocks', 'config', { min: confirmations + 1, max: 10_000, dflt: confirmations + 64 }),
     tokens,
+    coldAddress: coldAddressOf(o, tokens),
+    rpc: { timeoutMs: rpcTimeoutMs, attempts: rpcAttempts },
+    // A tick can take a few RPC calls' worst case (timeouts and retries) before it makes progress again.
+    staleAfterMs: int(o, 'staleAfterMs', 'config', { min: 1_000, max: 86_400_000, dflt: Math.max(120_000, 10 * pollIntervalMs, 4 * rpcTimeoutMs * rpcAttempts) }),
     sweep: { enabled: sweep.enabled !== false, gasLimitMarginPct: int(sweep, 'gasLimitMarginPct', 'config.sweep', { min: 0, max: 100, dflt: 20 }) },
     withdrawals: {
       stuckAfterMs: int(w, 'stuckAfterMs', 'config.withdrawals', { min: 1_000, max: 86_400_000, dflt: 180_000 }),

@@ -3,7 +3,9 @@
 // status 1 AND a Transfer log from/to/amount exactly as intended (a token that returns false without reverting
 // emits no log, and is caught too).
 
-import { Contract, Interface, JsonRpcProvider, Network, getAddress, id, zeroPadValue } from 'ethers';
+import { Contract, Interface, getAddress, id, zeroPadValue } from 'ethers';
+import type { JsonRpcProvider } from 'ethers';
+import { BoundedJsonRpcProvider } from './rpc.js';
 import type { Provider, TransactionReceipt } from 'ethers';
 import type { ChainConfig } from './config.js';
 import { ChainError } from './errors.js';
@@ -47,14 +49,13 @@ export function receiptHasTransfer(receipt: TransactionReceipt, t: { token: stri
   );
 }
 
-export function makeProvider(config: Pick<ChainConfig, 'rpcUrl' | 'chainId' | 'pollIntervalMs'>): JsonRpcProvider {
-  // cacheTimeout -1: ethers otherwise serves a repeated call (nonce, balance) from a 250 ms cache.
-  return new JsonRpcProvider(config.rpcUrl, Network.from(config.chainId), {
-    staticNetwork: true,
-    cacheTimeout: -1,
-    pollingInterval: Math.min(config.pollIntervalMs, 4_000),
-  });
+/** The service's provider: bounded timeouts and retries on every call (chain/rpc.ts). */
+export function makeProvider(config: Pick<ChainConfig, 'rpcUrl' | 'chainId' | 'pollIntervalMs'> & { rpc?: ChainConfig['rpc'] }): JsonRpcProvider {
+  const rpc = config.rpc ?? DEFAULT_RPC;
+  return new BoundedJsonRpcProvider(config.rpcUrl, config.chainId, { ...rpc, pollingIntervalMs: Math.min(config.pollIntervalMs, 4_000) });
 }
+
+const DEFAULT_RPC: ChainConfig['rpc'] = { timeoutMs: 10_000, attempts: 3 };
 
 /** At start: the RPC serves the configured chain, and every token is a contract with the configured decimals and symbol. */
 export async function checkChainAndTokens(provider: JsonRpcProvider, config: ChainConfig): Promise<void> {

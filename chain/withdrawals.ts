@@ -12,6 +12,8 @@ import type { JsonRpcProvider, TransactionReceipt, Wallet } from 'ethers';
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { WithdrawalPending } from '../engine/core/events.js';
+import { AuditLog } from '../audit/log.js';
+import { ensureControl, markSigned, signingGate } from '../custody/controls.js';
 import type { ChainConfig, TokenConfig } from './config.js';
 import { tokenByAsset } from './config.js';
 import type { ChainCommand, CommandSink } from './engine-io.js';
@@ -68,6 +70,7 @@ interface Row {
   tx_hash: string | null;
   broadcast_at: Date | null;
   mined_tx_hash: string | null;
+  kind: 'user' | 'cold';
 }
 
 export interface WithdrawalHooks {
@@ -77,13 +80,18 @@ export interface WithdrawalHooks {
   afterBroadcast?(withdrawalId: string): Promise<void>;
 }
 
+/** What signing a queued row came to: signed, held back by a custody control (with why), or refused by one. */
+type SignOutcome = { readonly result: 'signed' | 'rejected' | 'skipped' } | { readonly result: 'wait'; readonly code: string };
+
 export class WithdrawalProcessor {
   private readonly hot: Wallet;
+  private readonly audit: AuditLog;
 
   constructor(
     private readonly deps: { sql: Sql; provider: JsonRpcProvider; config: ChainConfig; keys: HdKeys; sink: CommandSink; log: Logger; hooks?: WithdrawalHooks; nowMs?: () => number },
   ) {
     this.hot = deps.keys.hotWallet(deps.provider);
+    this.audit = new AuditLog(() => this.now());
   }
 
   /** Records a withdrawalPending event (idempotent: a redelivered event changes nothing). Refused ones are failed. */
@@ -105,6 +113,9 @@ export class WithdrawalProcessor {
       status_detail: v.ok ? null : v.detail,
     };
     const r = await sql`INSERT INTO chain_withdrawals ${sql(row)} ON CONFLICT (withdrawal_id) DO NOTHING`;
+    // The custody control (approval above the asset's threshold) exists before the row can be signed; signing
+    // makes sure again (custody/controls.ts), so a crash between the two statements loses nothing.
+    if (v.ok) await ensureControl(sql, { withdrawalId: ev.withdrawalId, userId: ev.userId, assetId: ev.assetId, amount: ev.amount, destination: v.destination });
     if (r.count === 0) return 'duplicate';
     if (!v.ok) log.warn({ withdrawalId: ev.withdrawalId, code: v.code, detail: v.detail }, 'withdrawal refused before signing');
     return v.ok ? 'queued' : 'rejected';
@@ -126,7 +137,8 @@ export class WithdrawalProcessor {
   /** Sends completeWithdrawal / failWithdrawal for finished rows, then marks them reported. */
   private async report(): Promise<void> {
     const { sql, config, sink } = this.deps;
-    const rows = await sql<Row[]>`SELECT * FROM chain_withdrawals WHERE chain_id = ${config.chainId} AND state IN ('confirmed', 'failed', 'rejected') AND NOT reported ORDER BY updated_at LIMIT ${WITHDRAWAL_BATCH_MAX}`;
+    const rows = await sql<Row[]>`SELECT * FROM chain_withdrawals WHERE chain_id = ${config.chainId} AND state IN ('confirmed', 'failed', 'rejected') AND NOT reported AND kind = 'user'
+      ORDER BY updated_at LIMIT ${WITHDRAWAL_BATCH_MAX}`;
     if (rows.length === 0) return;
     const commands: ChainCommand[] = rows.map((r) =>
       r.state === 'confirmed'
@@ -148,7 +160,14 @@ export class WithdrawalProcessor {
         return;
       }
       await hooks?.afterBroadcast?.(r.withdrawal_id);
-      await sql`UPDATE chain_withdrawals SET state = 'broadcast', broadcast_at = ${new Date(this.now())}, updated_at = now() WHERE withdrawal_id = ${r.withdrawal_id} AND state = 'signed'`;
+      await sql.begin(async (tx) => {
+        const u = await tx`UPDATE chain_withdrawals SET state = 'broadcast', broadcast_at = ${new Date(this.now())}, updated_at = now() WHERE withdrawal_id = ${r.withdrawal_id} AND state = 'signed'`;
+        if (u.count !== 1) return;
+        await this.audit.append(tx, {
+          actorType: 'system', actorId: `chain-${this.deps.config.name}`, userId: r.kind === 'user' ? Number(r.user_id) : null, action: 'withdrawal.sent',
+          detail: { withdrawalId: r.withdrawal_id, kind: r.kind, assetId: r.asset_id, amount: r.amount, destination: r.destination, txHash: r.tx_hash, nonce: r.nonce },
+        });
+      });
     }
   }
 
@@ -261,7 +280,12 @@ export class WithdrawalProcessor {
         await this.setStatus([r], 'HOT_WALLET_UNDERFUNDED', `hot wallet ${this.hot.address} lacks ${-ethLeft} wei for gas (after in-flight withdrawals)`);
         continue;
       }
-      await this.sign(r, gasLimit, fees);
+      const outcome = await this.sign(r, gasLimit, fees);
+      if (outcome.result === 'wait') {
+        await this.setStatus([r], outcome.code, 'held by a custody control before signing (docs/security.md)');
+        continue;
+      }
+      if (outcome.result !== 'signed') continue;
       budget.tokens.set(r.token!, tokenLeft);
       budget.eth = ethLeft;
     }
@@ -283,14 +307,28 @@ export class WithdrawalProcessor {
     return left;
   }
 
-  private async sign(r: Row, gasLimit: bigint, fees: Fees): Promise<void> {
-    const { sql, provider, config, hooks } = this.deps;
+  /**
+   * Signs a queued row in one transaction with its nonce, unless a custody control holds it (halt, freeze, approval)
+   * or refuses it (an operator's rejection: the row becomes rejected and report() refunds it in the engine).
+   */
+  private async sign(r: Row, gasLimit: bigint, fees: Fees): Promise<SignOutcome> {
+    const { sql, provider, config, hooks, log } = this.deps;
     const v = validateWithdrawal(config, { assetId: r.asset_id, amount: BigInt(r.amount), destination: r.destination });
     assert(v.ok && v.destination === r.destination && v.token.address === r.token, 'a queued withdrawal read back from the database is still valid');
-    const signedHere = await sql.begin(async (tx) => {
+    const outcome = await sql.begin(async (tx): Promise<SignOutcome> => {
       // Row lock: a second processor (there should be one per chain) cannot sign it too.
       const [cur] = await tx<{ state: string }[]>`SELECT state FROM chain_withdrawals WHERE withdrawal_id = ${r.withdrawal_id} FOR UPDATE`;
-      if (cur.state !== 'queued') return false;
+      if (cur.state !== 'queued') return { result: 'skipped' };
+      if (r.kind === 'user') {
+        const gate = await signingGate(tx, { withdrawalId: r.withdrawal_id, userId: Number(r.user_id), assetId: r.asset_id, amount: BigInt(r.amount), destination: r.destination });
+        if (gate.action === 'wait') return { result: 'wait', code: gate.code };
+        if (gate.action === 'reject') {
+          await tx`UPDATE chain_withdrawals SET state = 'rejected', status_code = ${gate.code}, status_detail = ${gate.detail.slice(0, 200)}, updated_at = now() WHERE withdrawal_id = ${r.withdrawal_id}`;
+          log.warn({ withdrawalId: r.withdrawal_id, code: gate.code }, 'withdrawal rejected by an operator before signing; failing it (refund)');
+          return { result: 'rejected' };
+        }
+        await markSigned(tx, r.withdrawal_id);
+      }
       const nonce = await takeNonce(tx, config.chainId, this.hot.address, () => provider.getTransactionCount(this.hot.address, 'pending'));
       const signed = await signTx(this.hot, {
         chainId: config.chainId,
@@ -308,9 +346,10 @@ export class WithdrawalProcessor {
       assert(u.count === 1, 'only a queued withdrawal is signed');
       await tx`INSERT INTO chain_withdrawal_txs (withdrawal_id, attempt, tx_hash, raw_tx, max_fee_per_gas, max_priority_fee)
         VALUES (${r.withdrawal_id}, 0, ${signed.hash}, ${signed.raw}, ${fees.maxFeePerGas.toString()}, ${fees.maxPriorityFeePerGas.toString()})`;
-      return true;
+      return { result: 'signed' };
     });
-    if (signedHere) await hooks?.afterSign?.(r.withdrawal_id);
+    if (outcome.result === 'signed') await hooks?.afterSign?.(r.withdrawal_id);
+    return outcome;
   }
 
   private async setStatus(rows: Row[], code: string, detail: string): Promise<void> {

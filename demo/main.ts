@@ -189,6 +189,9 @@ async function withdraw(c: WithdrawCtx): Promise<void> {
   const { bob, base, B } = c;
   step(7, `Bob withdraws 1.5 ${base} to an outside address`);
   const outside = Wallet.createRandom().address;
+  // Withdrawals go only to the address book; on the devnet its time lock is 0 (GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS).
+  const book = await bob.api.post<{ usableAt: string }>('/v1/withdrawal-addresses', { address: outside, label: 'outside' }, 201);
+  say(`  ${outside} added to the withdrawal address book, usable from ${book.usableAt}`);
   const req = await bob.api.post<{ withdrawalId: string; status: string }>('/v1/withdrawals', { asset: base, amount: '1.5', address: outside }, [201, 202]);
   say(`  withdrawal ${req.withdrawalId} to ${outside}: ${req.status}`);
   type W = { status: string; txHash: string | null; failReason: string | null };

@@ -16,6 +16,8 @@ import { AuditLog } from '../audit/log.js';
 import { AuthGuard } from './auth/guard.js';
 import { AuthService } from './auth/service.js';
 import { TwoFactor } from './auth/two-factor.js';
+import { WithdrawalControls } from './withdrawal-controls.js';
+import { withdrawalAddressRoutes } from './routes/withdrawal-addresses.js';
 import type { Principal, Scope } from './auth/service.js';
 import type { CommandBus } from './command-bus.js';
 import type { GatewayOptions } from './config.js';
@@ -108,6 +110,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs, guard, twoFactor, audit });
   const ctx: RouteContext = {
     sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics, audit, guard, twoFactor, nowMs,
+    withdrawalControls: new WithdrawalControls(deps.sql, { addressDelayMs: options.withdrawalAddressDelayMs, addressesPerUserMax: options.withdrawalAddressesPerUserMax }, nowMs),
     markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
   };
 
@@ -126,6 +129,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   await app.register(accountRoutes, { ctx });
   await app.register(orderRoutes, { ctx });
   await app.register(walletRoutes, { ctx });
+  await app.register(withdrawalAddressRoutes, { ctx });
   if (deps.faucet !== undefined) await app.register(faucetRoutes, { ctx, faucet: deps.faucet });
   // ---- market data (gateway/market-data/, the other helper's): registered here when provided ----------------
   if (deps.marketData !== undefined) {

@@ -31,6 +31,9 @@ export interface GatewayOptions {
   readonly trustProxy: boolean;
   /** Back-off of failed logins and one-time codes (auth/guard.ts). */
   readonly authGuard: GuardOptions;
+  /** A new withdrawal address is usable this long after it was added (the time lock). */
+  readonly withdrawalAddressDelayMs: number;
+  readonly withdrawalAddressesPerUserMax: number;
 }
 
 export interface GatewayConfig extends GatewayOptions {
@@ -59,6 +62,8 @@ export const DEFAULT_OPTIONS = {
   apiKeysPerUserMax: 20,
   trustProxy: false,
   authGuard: DEFAULT_GUARD_OPTIONS,
+  withdrawalAddressDelayMs: 24 * 3600_000,
+  withdrawalAddressesPerUserMax: 100,
 } as const;
 
 /** Gateway names may carry a colon (e.g. an instance named host:port). */
@@ -119,6 +124,8 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     scryptCost: powerOfTwoVar(env, 'GATEWAY_SCRYPT_COST', DEFAULT_OPTIONS.scryptCost),
     apiKeysPerUserMax: intVar(env, 'GATEWAY_API_KEYS_PER_USER_MAX', DEFAULT_OPTIONS.apiKeysPerUserMax, 1, 1000),
     trustProxy: boolVar(env, 'GATEWAY_TRUST_PROXY', DEFAULT_OPTIONS.trustProxy),
+    withdrawalAddressDelayMs: intVar(env, 'GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS', DEFAULT_OPTIONS.withdrawalAddressDelayMs / 1000, 0, 30 * 86_400) * 1000,
+    withdrawalAddressesPerUserMax: DEFAULT_OPTIONS.withdrawalAddressesPerUserMax,
     authGuard: {
       ...DEFAULT_GUARD_OPTIONS,
       accountFailuresFree: intVar(env, 'GATEWAY_LOGIN_FAILURES_FREE', DEFAULT_GUARD_OPTIONS.accountFailuresFree, 1, 1000),

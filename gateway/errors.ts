@@ -53,6 +53,14 @@ export const GATEWAY_ERRORS = {
   EX_API_KEY_NOT_FOUND: { status: 404, message: 'No API key of yours has this id.' },
   EX_ADDRESS_INVALID: { status: 400, message: 'The address is not an EIP-55 checksummed Ethereum address.' },
   EX_INSUFFICIENT_BALANCE: { status: 422, message: 'The available balance does not cover the amount.' },
+  // withdrawal controls
+  EX_WITHDRAWALS_HALTED: { status: 503, message: 'Withdrawals are halted by the operator; nothing was requested.' },
+  EX_WITHDRAWAL_ADDRESS_NOT_IN_BOOK: { status: 422, message: 'Withdrawals go only to addresses in your withdrawal address book (POST /v1/withdrawal-addresses).' },
+  EX_WITHDRAWAL_ADDRESS_LOCKED: { status: 422, message: 'This address was added recently and is not usable yet (see usableAt).' },
+  EX_WITHDRAWAL_ADDRESS_EXISTS: { status: 409, message: 'This address is already in your withdrawal address book.' },
+  EX_WITHDRAWAL_ADDRESSES_MAX: { status: 409, message: 'Your withdrawal address book is full.' },
+  EX_WITHDRAWAL_ADDRESS_NOT_FOUND: { status: 404, message: 'No withdrawal address of yours has this id.' },
+  EX_WITHDRAWAL_LIMIT_EXCEEDED: { status: 422, message: 'The amount exceeds what is left of your rolling 24 h withdrawal limit for this asset (see remaining).' },
   // devnet faucet (only where the gateway runs on a devnet: gateway/routes/faucet.ts)
   EX_FAUCET_UNKNOWN_TOKEN: { status: 404, message: 'The devnet faucet has no token with this symbol.' },
   EX_FAUCET_AMOUNT_OUT_OF_RANGE: { status: 400, message: 'The faucet mints from one base unit up to its maximum per request (1,000,000 whole tokens).' },

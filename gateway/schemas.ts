@@ -282,7 +282,8 @@ export const WithdrawalBody = Type.Object(
   {
     asset: Type.String({ pattern: '^([A-Z0-9._]{1,16}|[0-9]{1,9})$', description: 'Asset symbol (or id).' }),
     amount: Decimal('Amount in whole tokens, at most the asset\'s decimals.'),
-    address: Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description: `${describe(RequestWithdrawalWire.properties.destination)} Here: an EIP-55 checksummed address.` }),
+    address: Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description: `${describe(RequestWithdrawalWire.properties.destination)} Here: an EIP-55 checksummed address from your withdrawal address book, past its time lock.` }),
+    otp: Type.Optional(Type.String({ pattern: OTP_PATTERN, description: 'Required with a session when two-factor authentication is on.' })),
   },
   { additionalProperties: false },
 );
@@ -298,15 +299,37 @@ export const Withdrawal = Type.Object(
     failReason: nullable(Type.String()),
     requestedAt: Time('Requested.'),
     finishedAt: nullable(Time('Completed or failed.')),
+    approval: nullable(Type.Enum(['pending', 'approved', 'rejected'] as const, { description: 'Above the asset\'s approval threshold: an operator\'s decision (null: none needed).' })),
   },
   { title: 'Withdrawal', additionalProperties: false },
 );
 export const WithdrawalRequested = Type.Object(
-  { ...CommandAccepted.properties, withdrawalId: Type.String(), status: Type.Union([WithdrawalStatus, Type.Literal('unknown')]) },
+  {
+    ...CommandAccepted.properties, withdrawalId: Type.String(), status: Type.Union([WithdrawalStatus, Type.Literal('unknown')]),
+    approvalRequired: Type.Boolean({ description: 'Above the asset\'s approval threshold: it is sent once an operator approves it.' }),
+  },
   { additionalProperties: false },
 );
 export const WithdrawalList = Type.Object({ withdrawals: Type.Array(Withdrawal), nextBefore }, { additionalProperties: false });
 export const WithdrawalIdParams = Type.Object({ withdrawalId: Type.String({ pattern: '^w-[0-9a-f-]{36}$' }) }, { additionalProperties: false });
+
+export const WithdrawalAddress = Type.Object(
+  {
+    addressId: Type.String(), address: Type.String({ description: 'EIP-55 checksummed.' }), label: Type.String(),
+    createdAt: Time('Added.'), usableAt: Time('From when withdrawals may go to it (added + the time lock).'),
+  },
+  { additionalProperties: false },
+);
+export const WithdrawalAddressList = Type.Object({ addresses: Type.Array(WithdrawalAddress) }, { additionalProperties: false });
+export const NewWithdrawalAddress = Type.Object(
+  {
+    address: Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description: 'An EIP-55 checksummed address.' }),
+    label: Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x20-\\x7e]+$', description: 'Your name for it.' }),
+    otp: Type.Optional(Type.String({ pattern: OTP_PATTERN, description: 'Required when two-factor authentication is on.' })),
+  },
+  { additionalProperties: false },
+);
+export const WithdrawalAddressIdParams = Type.Object({ addressId: Type.String({ pattern: '^wa_[0-9a-f]{24}$' }) }, { additionalProperties: false });
 
 // ---- health --------------------------------------------------------------------------------------------------
 

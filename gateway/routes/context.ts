@@ -6,6 +6,7 @@ import type { AuditLog } from '../../audit/log.js';
 import type { AuthGuard } from '../auth/guard.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
 import type { TwoFactor } from '../auth/two-factor.js';
+import type { WithdrawalControls } from '../withdrawal-controls.js';
 import type { CommandBus } from '../command-bus.js';
 import type { GatewayOptions } from '../config.js';
 import type { MarketCache } from '../markets.js';
@@ -25,6 +26,7 @@ export interface RouteContext {
   readonly audit: AuditLog;
   readonly guard: AuthGuard;
   readonly twoFactor: TwoFactor;
+  readonly withdrawalControls: WithdrawalControls;
   readonly nowMs: () => number;
 }
 

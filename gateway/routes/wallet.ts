@@ -14,7 +14,7 @@ import type { AssetInfo } from '../units.js';
 import { amountToUnits, formatUnits } from '../units.js';
 import { newCommandId, send } from './commands.js';
 import type { RouteContext } from './context.js';
-import { principalOf } from './context.js';
+import { clientOf, principalOf } from './context.js';
 
 const tags = ['wallet'];
 const security: { [name: string]: string[] }[] = [{ session: [] }, { apiKey: [] }];
@@ -38,7 +38,12 @@ export function isChecksummedAddress(address: string): boolean {
 interface WithdrawalRowDb {
   withdrawal_id: string; asset_id: number; amount: string; destination: string; status: 'pending' | 'completed' | 'failed';
   tx_hash: string | null; fail_reason: string | null; requested_seq: string; requested_at: Date; finished_at: Date | null;
+  approval: 'pending' | 'approved' | 'rejected' | null;
 }
+
+/** The withdrawal's columns with its approval, if it needed one (custody_withdrawal_controls). */
+const WITHDRAWAL_COLUMNS = `w.withdrawal_id, w.asset_id, w.amount::text, w.destination, w.status, w.tx_hash, w.fail_reason, w.requested_seq, w.requested_at, w.finished_at,
+  CASE WHEN c.state = 'awaiting_approval' THEN 'pending' WHEN c.state = 'rejected' THEN 'rejected' WHEN c.decided_by IS NOT NULL THEN 'approved' END AS approval`;
 
 export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -47,7 +52,7 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fa
     const a = await asset(r.asset_id);
     return {
       withdrawalId: r.withdrawal_id, asset: a.symbol, amount: formatUnits(BigInt(r.amount), a.decimals), address: r.destination, status: r.status,
-      txHash: r.tx_hash, failReason: r.fail_reason, requestedAt: r.requested_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
+      txHash: r.tx_hash, failReason: r.fail_reason, requestedAt: r.requested_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null, approval: r.approval,
     };
   };
 
@@ -96,19 +101,36 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fa
       response: { 201: WithdrawalRequested, 202: WithdrawalRequested, ...errorResponses },
     },
   }, async (request, reply) => {
-    const { userId } = principalOf(request);
+    const p = principalOf(request);
     const body = request.body;
     if (!isChecksummedAddress(body.address)) throw gatewayError('EX_ADDRESS_INVALID');
     const a = await ctx.markets.asset(body.asset);
     if (a === null) throw gatewayError('EX_ASSET_UNKNOWN');
     const amount = amountToUnits(body.amount, a.decimals);
+    const controls = ctx.withdrawalControls;
+    await controls.assertNotHalted();
+    await controls.assertUsable(p.userId, body.address);
     // A fast, friendly check against the stored balance; the engine's own check (RISK_INSUFFICIENT_FUNDS) decides.
-    const [bal] = await ctx.sql<{ available: string }[]>`SELECT available::text FROM balances WHERE user_id = ${userId} AND asset_id = ${a.assetId}`;
+    const [bal] = await ctx.sql<{ available: string }[]>`SELECT available::text FROM balances WHERE user_id = ${p.userId} AND asset_id = ${a.assetId}`;
     if (amount > BigInt(bal?.available ?? '0')) throw gatewayError('EX_INSUFFICIENT_BALANCE');
+    // With a session, a one-time code once 2FA is on; an API key's withdraw scope needed one when it was created.
+    if (p.via === 'session') await ctx.twoFactor.verifyIfEnabled(p.userId, body.otp);
     const withdrawalId = `w-${randomUUID()}`;
-    const sent = await send(ctx, { v: 1, type: 'requestWithdrawal', id: newCommandId(), userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId });
-    if (sent.status === 'unknown') return reply.code(202).send({ status: 'unknown', commandId: sent.cmdId, lookup: `/v1/withdrawals/${withdrawalId}`, withdrawalId });
-    return reply.code(201).send({ status: 'pending', commandId: sent.cmdId, lookup: null, withdrawalId });
+    const { approvalRequired } = await controls.admit({ withdrawalId, userId: p.userId, asset: a, amount, address: body.address });
+    const client = clientOf(request);
+    const audit = (action: 'withdrawal.requested' | 'withdrawal.refused', detail: Record<string, unknown>) =>
+      ctx.audit.append(ctx.sql, { actorType: 'user', actorId: String(p.userId), userId: p.userId, action, detail: { withdrawalId, asset: a.symbol, amount: body.amount, address: body.address, via: p.keyId ?? 'session', ...detail }, ip: client.ip });
+    let sent;
+    try {
+      sent = await send(ctx, { v: 1, type: 'requestWithdrawal', id: newCommandId(), userId: p.userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId: p.userId });
+    } catch (err) {
+      await controls.refused(withdrawalId);
+      await audit('withdrawal.refused', { code: (err as { code?: string }).code ?? 'EX_INTERNAL' });
+      throw err;
+    }
+    await audit('withdrawal.requested', { approvalRequired, status: sent.status });
+    if (sent.status === 'unknown') return reply.code(202).send({ status: 'unknown', commandId: sent.cmdId, lookup: `/v1/withdrawals/${withdrawalId}`, withdrawalId, approvalRequired });
+    return reply.code(201).send({ status: 'pending', commandId: sent.cmdId, lookup: null, withdrawalId, approvalRequired });
   });
 
   app.get('/v1/withdrawals', {
@@ -116,10 +138,10 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fa
     schema: { tags, security, summary: 'Your withdrawals (newest first, paged)', querystring: PageQuery, response: { 200: WithdrawalList, ...errorResponses } },
   }, async (request) => {
     const limit = request.query.limit ?? 100;
-    const cursor = request.query.before === undefined ? ctx.sql`` : ctx.sql`AND requested_seq < ${request.query.before}`;
+    const cursor = request.query.before === undefined ? ctx.sql`` : ctx.sql`AND w.requested_seq < ${request.query.before}`;
     const rows = await ctx.sql<WithdrawalRowDb[]>`
-      SELECT withdrawal_id, asset_id, amount::text, destination, status, tx_hash, fail_reason, requested_seq, requested_at, finished_at
-      FROM withdrawals WHERE user_id = ${principalOf(request).userId} ${cursor} ORDER BY requested_seq DESC LIMIT ${limit}`;
+      SELECT ${ctx.sql.unsafe(WITHDRAWAL_COLUMNS)} FROM withdrawals w LEFT JOIN custody_withdrawal_controls c ON c.withdrawal_id = w.withdrawal_id
+      WHERE w.user_id = ${principalOf(request).userId} ${cursor} ORDER BY w.requested_seq DESC LIMIT ${limit}`;
     const withdrawals = [];
     for (const r of rows) withdrawals.push(await withdrawalView(r));
     return { withdrawals, nextBefore: rows.length === limit ? Number(rows[rows.length - 1].requested_seq) : null };
@@ -130,8 +152,8 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fa
     schema: { tags, security, summary: 'One of your withdrawals', params: WithdrawalIdParams, response: { 200: Withdrawal, ...errorResponses } },
   }, async (request) => {
     const [row] = await ctx.sql<WithdrawalRowDb[]>`
-      SELECT withdrawal_id, asset_id, amount::text, destination, status, tx_hash, fail_reason, requested_seq, requested_at, finished_at
-      FROM withdrawals WHERE withdrawal_id = ${request.params.withdrawalId} AND user_id = ${principalOf(request).userId}`;
+      SELECT ${ctx.sql.unsafe(WITHDRAWAL_COLUMNS)} FROM withdrawals w LEFT JOIN custody_withdrawal_controls c ON c.withdrawal_id = w.withdrawal_id
+      WHERE w.withdrawal_id = ${request.params.withdrawalId} AND w.user_id = ${principalOf(request).userId}`;
     if (row === undefined) throw gatewayError('EX_WITHDRAWAL_NOT_FOUND');
     return withdrawalView(row);
   });

@@ -9,7 +9,7 @@ import t from 'tap';
 import { Ajv } from 'ajv';
 import pino from 'pino';
 import { gatewayLoggerOptions } from '../../gateway/logging.js';
-import { ETH, MARKET, USDT, createKey, deposit, registerUser, setupMarket, signedHeaders, startTestGateway } from './support.js';
+import { ETH, MARKET, USDT, addWithdrawalAddress, createKey, deposit, registerUser, setupMarket, signedHeaders, startTestGateway } from './support.js';
 import type { TestGateway, TestUser } from './support.js';
 
 const ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
@@ -23,7 +23,7 @@ function logCapture(): { logger: pino.Logger; text: () => string } {
 t.test('gateway API', async (t) => {
   const logs = logCapture();
   let clockMs = Date.now();
-  const tg: TestGateway = await startTestGateway('api', {}, { logger: logs.logger, nowMs: () => clockMs });
+  const tg: TestGateway = await startTestGateway('api', { withdrawalAddressDelayMs: 0 }, { logger: logs.logger, nowMs: () => clockMs });
   t.teardown(() => tg.close());
   const app = tg.gw.app;
   await setupMarket(tg.bus);
@@ -229,6 +229,7 @@ t.test('gateway API', async (t) => {
     t.match(a1.json().address, /^0x[0-9a-fA-F]{40}$/);
     const deposits = await app.inject({ method: 'GET', url: '/v1/deposits', headers: alice.bearer });
     t.equal(deposits.json().deposits.length, 2);
+    await addWithdrawalAddress(tg.gw, alice, ADDRESS);
     const badSum = await app.inject({ method: 'POST', url: '/v1/withdrawals', headers: alice.bearer, payload: { asset: 'ETH', amount: '1', address: ADDRESS.toLowerCase() } });
     t.same([badSum.statusCode, badSum.json().code], [400, 'EX_ADDRESS_INVALID']);
     const tooMuch = await app.inject({ method: 'POST', url: '/v1/withdrawals', headers: alice.bearer, payload: { asset: 'ETH', amount: '1000', address: ADDRESS } });

@@ -8,7 +8,7 @@ import type { Test } from 'tap';
 import Fastify from 'fastify';
 import { ROUTE_AUTHS, RouteAuthMissingError, requireDeclaredAuth } from '../../gateway/route-auth.js';
 import type { DeclaredRoute } from '../../gateway/route-auth.js';
-import { ETH, MARKET, USDT, createKey, deposit, registerUser, setupMarket, startTestGateway } from './support.js';
+import { ETH, MARKET, USDT, addWithdrawalAddress, createKey, deposit, registerUser, setupMarket, startTestGateway } from './support.js';
 import type { TestUser } from './support.js';
 
 const ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
@@ -31,7 +31,7 @@ t.test('a route that does not declare its auth refuses to register', async (t) =
 });
 
 t.test('the gateway', async (t) => {
-  const tg = await startTestGateway('authz');
+  const tg = await startTestGateway('authz', { withdrawalAddressDelayMs: 0 });
   t.teardown(() => tg.close());
   const app = tg.gw.app;
   await setupMarket(tg.bus);
@@ -53,6 +53,7 @@ t.test('the gateway', async (t) => {
     t.equal(placed.statusCode, 201, placed.body);
     const orderId = placed.json().orderId as number;
     const commandId = placed.json().commandId as string;
+    const book = await addWithdrawalAddress(tg.gw, alice, ADDRESS);
     const w = await app.inject({ method: 'POST', url: '/v1/withdrawals', headers: alice.bearer, payload: { asset: 'ETH', amount: '0.5', address: ADDRESS } });
     const withdrawalId = w.json().withdrawalId as string;
     const key = await createKey(tg.gw, alice, ['read']);
@@ -70,6 +71,7 @@ t.test('the gateway', async (t) => {
       ['GET', `/v1/commands/${encodeURIComponent(commandId)}`, `/v1/commands/${encodeURIComponent('gw:00000000-0000-0000-0000-000000000000')}`],
       ['DELETE', `/v1/api-keys/${key.keyId}`, `/v1/api-keys/k_${'0'.repeat(24)}`],
       ['DELETE', `/v1/sessions/${aliceSession}`, `/v1/sessions/ss_${'0'.repeat(24)}`],
+      ['DELETE', `/v1/withdrawal-addresses/${book.addressId}`, `/v1/withdrawal-addresses/wa_${'0'.repeat(24)}`],
     ];
     for (const [method, theirs, missing, payload] of pairs) await compareAnswers(t, { method, theirs, missing, payload, as: bob });
     const still = await app.inject({ method: 'GET', url: `/v1/orders/${orderId}`, headers: alice.bearer });

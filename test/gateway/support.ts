@@ -210,3 +210,10 @@ export async function createKey(gw: Gateway, user: TestUser, scopes: string[]): 
 export function signedHeaders(key: { keyId: string; secret: string }, method: string, url: string, body: string, timestampMs = Date.now()): Record<string, string> {
   return signRequest(key, { method, url, body, timestampMs });
 }
+
+/** Adds an address to the user's withdrawal address book (session; `otp` once 2FA is on). */
+export async function addWithdrawalAddress(gw: Gateway, user: TestUser, address: string, otp?: string): Promise<{ addressId: string; usableAt: string }> {
+  const res = await gw.app.inject({ method: 'POST', url: '/v1/withdrawal-addresses', headers: user.bearer, payload: { address, label: 'test', ...(otp === undefined ? {} : { otp }) } });
+  if (res.statusCode !== 201) throw new Error(`add withdrawal address: ${res.statusCode} ${res.body}`);
+  return res.json() as { addressId: string; usableAt: string };
+}
