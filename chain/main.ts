@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   const databaseUrl = need('DATABASE_URL', POSTGRES_URL);
   const brokers = need('KAFKA_BROKERS', BROKERS).split(',');
   const config = await loadChainConfig(configPath);
-  const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
+  // One connection held for the advisory lock, one per loop (deposits, sweeps, withdrawals), the events reader, spare.
+  const sql = postgres(databaseUrl, { max: 8, onnotice: () => {} });
   await migrateChain(sql);
   const keys = new HdKeys(await readKeystoreFile(process.env.KEYSTORE_PATH ?? 'keystore.json', await passphraseFromEnv()));
   const provider = makeProvider(config);

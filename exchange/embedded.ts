@@ -192,8 +192,8 @@ export function devnetChainConfig(rpcUrl: string, devnet: DevnetState, confirmat
 
 async function startChain(opts: { chainConfig: ChainConfig; databaseUrl: string; keys: HdKeys; log: EmbeddedLog; dataDir: string; logger: Logger; life: Lifecycle }): Promise<ChainService> {
   const { chainConfig, keys, log, logger, life } = opts;
-  // As chain/main.ts: a few connections (one is held for the service's advisory lock).
-  const sql = postgres(opts.databaseUrl, { max: 4, onnotice: () => {} });
+  // As chain/main.ts: the advisory lock's, one per loop, the events reader's, a spare.
+  const sql = postgres(opts.databaseUrl, { max: 8, onnotice: () => {} });
   life.defer('chain database', () => sql.end({ timeout: 5 }));
   await migrateChain(sql);
   const provider = makeProvider(chainConfig);

@@ -122,8 +122,9 @@ export interface TestGateway {
 export const SECRET_KEY = Buffer.alloc(32, 7);
 
 /** `extra.stores` replaces the Redis stores (e.g. memoryStores()); Redis is connected either way, for cleanup. */
-export async function startTestGateway(name: string, overrides: Partial<GatewayOptions> = {}, extra: { nowMs?: () => number; logger?: Logger; stores?: GatewayStores } = {}): Promise<TestGateway> {
-  const db = await createTestDatabase(`gw_${name}`);
+export async function startTestGateway(name: string, overrides: Partial<GatewayOptions> = {}, extra: { nowMs?: () => number; logger?: Logger; stores?: GatewayStores; db?: TestDatabase } = {}): Promise<TestGateway> {
+  // A database of its own, or one shared with another part of the test (e.g. a chain service's); dropped by its owner.
+  const db = extra.db ?? await createTestDatabase(`gw_${name}`);
   await migrateGateway(db.sql);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
   const prefix = `test:gw:${name}:${process.pid}:${randomBytes(3).toString('hex')}:`;
@@ -148,7 +149,7 @@ export async function startTestGateway(name: string, overrides: Partial<GatewayO
       await bus.close();
       await deleteKeys(redis, prefix);
       redis.disconnect();
-      await db.drop();
+      if (extra.db === undefined) await db.drop();
     },
   };
 }
