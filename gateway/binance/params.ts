@@ -6,6 +6,9 @@ import { binanceError } from './errors.js';
 /** Parameters of one request: names to values, decoded. */
 export type Params = ReadonlyMap<string, string>;
 
+/** The latest time a Date holds (ms): times beyond it are refused, not turned into invalid dates. */
+export const TIME_MS_MAX = 8_640_000_000_000_000;
+
 /** Bounds every Binance request: more parameters than this are refused (-1101). */
 export const PARAMS_MAX = 64;
 

@@ -15,6 +15,7 @@ import { binanceError } from './errors.js';
 import { KLINE_INTERVALS, klineBounds, klines, ticker24h, trades } from './history.js';
 import type { TradeRow } from './history.js';
 import { integer, oneOf, optional, required, symbolList } from './params.js';
+import { TIME_MS_MAX } from './params.js';
 import type { Params } from './params.js';
 import * as S from './schemas.js';
 import { BINANCE_ORDER_TYPES, STP_MODES } from './views.js';
@@ -67,8 +68,8 @@ export async function marketRoutes(app: FastifyInstance, opts: { b: BinanceConte
   app.get('/api/v3/aggTrades', route('Trades as aggregate trades (one per trade: every fill is at the maker\'s price)', S.params({ symbol: 'BASEQUOTE', fromId: 'first id', startTime: 'ms', endTime: 'ms', limit: '1..1000 (500)' }, false), { type: 'array', items: S.AggTradeItem }), async (request) => {
     const p = paramsOf(request);
     const m = b.symbols.market(required(p, 'symbol'));
-    const startTimeMs = integer(p, 'startTime', 0, Number.MAX_SAFE_INTEGER);
-    const endTimeMs = integer(p, 'endTime', 0, Number.MAX_SAFE_INTEGER);
+    const startTimeMs = integer(p, 'startTime', 0, TIME_MS_MAX);
+    const endTimeMs = integer(p, 'endTime', 0, TIME_MS_MAX);
     const fromId = integer(p, 'fromId', 0, Number.MAX_SAFE_INTEGER);
     if (fromId !== undefined && (startTimeMs !== undefined || endTimeMs !== undefined)) throw binanceError('OPTIONAL_PARAMS_BAD_COMBO', 'Combination of optional parameters invalid: fromId with startTime or endTime.');
     if (startTimeMs !== undefined && endTimeMs !== undefined && endTimeMs - startTimeMs > 3_600_000) throw binanceError('MORE_THAN_XX_HOURS', 'More than 1 hours between startTime and endTime.');
@@ -81,7 +82,7 @@ export async function marketRoutes(app: FastifyInstance, opts: { b: BinanceConte
     const m = b.symbols.market(required(p, 'symbol'));
     const interval = oneOf(p, 'interval', Object.keys(KLINE_INTERVALS), () => binanceError('BAD_INTERVAL', 'Invalid interval.'));
     if (interval === undefined) throw binanceError('MANDATORY_PARAM_EMPTY_OR_MALFORMED', 'Mandatory parameter \'interval\' was not sent, was empty/null, or malformed.');
-    const rows = await klines(sql, m.marketId, interval, { startMs: integer(p, 'startTime', 0, Number.MAX_SAFE_INTEGER), endMs: integer(p, 'endTime', 0, Number.MAX_SAFE_INTEGER), limit: integer(p, 'limit', 1, 1000) ?? 500 });
+    const rows = await klines(sql, m.marketId, interval, { startMs: integer(p, 'startTime', 0, TIME_MS_MAX), endMs: integer(p, 'endTime', 0, TIME_MS_MAX), limit: integer(p, 'limit', 1, 1000) ?? 500 });
     return rows.map((k) => [
       k.openMs, formatPriceTicks(k.openTicks, m), formatPriceTicks(k.highTicks, m), formatPriceTicks(k.lowTicks, m), formatPriceTicks(k.closeTicks, m),
       formatLots(k.volumeLots, m), klineBounds(interval, k.openMs).closeMs - 1, formatQuote(k.quoteVolume, m), k.count, formatLots(k.takerBuyLots, m), formatQuote(k.takerBuyQuote, m), '0',

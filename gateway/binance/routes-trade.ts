@@ -15,6 +15,7 @@ import { BinanceError, binanceError, BINANCE_MESSAGES, toBinanceError } from './
 import { GatewayError } from '../errors.js';
 import { canceledOrders, placement, sendFor } from './orders.js';
 import { clientOrderId, integer, oneOf, optional, required } from './params.js';
+import { TIME_MS_MAX } from './params.js';
 import type { Params } from './params.js';
 import * as S from './schemas.js';
 import { myTradeFromRow, orderFromEvents, orderFromRow } from './views.js';
@@ -187,8 +188,8 @@ function feeBps(markets: readonly MarketInfo[]): { maker: number; taker: number 
 
 function timeRange(p: Params, column: string, b: BinanceContext) {
   const sql = b.ctx.sql;
-  const start = integer(p, 'startTime', 0, Number.MAX_SAFE_INTEGER);
-  const end = integer(p, 'endTime', 0, Number.MAX_SAFE_INTEGER);
+  const start = integer(p, 'startTime', 0, TIME_MS_MAX);
+  const end = integer(p, 'endTime', 0, TIME_MS_MAX);
   if (start !== undefined && end !== undefined && end - start > 24 * 3_600_000) throw binanceError('MORE_THAN_XX_HOURS', 'More than 24 hours between startTime and endTime.');
   return sql`${start === undefined ? sql`` : sql`AND ${sql(column)} >= ${new Date(start)}`} ${end === undefined ? sql`` : sql`AND ${sql(column)} <= ${new Date(end)}`}`;
 }

@@ -15,6 +15,7 @@ import type { BinanceContext } from './context.js';
 import { paramsOf, readsCaughtUp } from './context.js';
 import { binanceError } from './errors.js';
 import { decimal, integer, optional, required } from './params.js';
+import { TIME_MS_MAX } from './params.js';
 import type { Params } from './params.js';
 import * as S from './schemas.js';
 
@@ -67,8 +68,8 @@ export async function walletRoutes(app: FastifyInstance, opts: { b: BinanceConte
     const p = paramsOf(request);
     const a = optional(p, 'coin') === undefined ? null : coinOf(b, p);
     const status = integer(p, 'status', 0, 7);
-    const start = integer(p, 'startTime', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-    const end = integer(p, 'endTime', 0, Number.MAX_SAFE_INTEGER) ?? Number.MAX_SAFE_INTEGER;
+    const start = integer(p, 'startTime', 0, TIME_MS_MAX);
+    const end = integer(p, 'endTime', 0, TIME_MS_MAX);
     const limit = integer(p, 'limit', 1, HISTORY_MAX) ?? HISTORY_MAX;
     const offset = integer(p, 'offset', 0, 1_000_000) ?? 0;
     await readsCaughtUp(b, userId);
@@ -79,7 +80,7 @@ export async function walletRoutes(app: FastifyInstance, opts: { b: BinanceConte
         SELECT deposit_id AS id, asset_id, amount::text, 1 AS status, credited_at AS at FROM deposits WHERE user_id = ${userId} ${asset}
         UNION ALL
         SELECT tx_hash || ':' || log_index, asset_id, amount::text, 0, created_at FROM chain_deposits WHERE user_id = ${userId} AND state = 'seen' ${asset}
-      ) d WHERE at >= ${new Date(start)} AND at <= ${new Date(Math.min(end, 8.64e15))} ${status === undefined ? sql`` : sql`AND status = ${status}`}
+      ) d WHERE true ${start === undefined ? sql`` : sql`AND at >= ${new Date(start)}`} ${end === undefined ? sql`` : sql`AND at <= ${new Date(end)}`} ${status === undefined ? sql`` : sql`AND status = ${status}`}
       ORDER BY at DESC, id LIMIT ${limit} OFFSET ${offset}`;
     return rows.map((r) => {
       const asset = b.symbols.ready().assets.get(r.asset_id);
@@ -111,8 +112,8 @@ export async function walletRoutes(app: FastifyInstance, opts: { b: BinanceConte
     const ours = status === undefined ? null : Object.entries(WITHDRAWAL_STATUS).find(([, v]) => v === status)?.[0] ?? 'none';
     const limit = integer(p, 'limit', 1, HISTORY_MAX) ?? HISTORY_MAX;
     const offset = integer(p, 'offset', 0, 1_000_000) ?? 0;
-    const start = integer(p, 'startTime', 0, Number.MAX_SAFE_INTEGER);
-    const end = integer(p, 'endTime', 0, Number.MAX_SAFE_INTEGER);
+    const start = integer(p, 'startTime', 0, TIME_MS_MAX);
+    const end = integer(p, 'endTime', 0, TIME_MS_MAX);
     await readsCaughtUp(b, userId);
     const rows = await sql<{ withdrawal_id: string; asset_id: number; amount: string; destination: string; status: keyof typeof WITHDRAWAL_STATUS; tx_hash: string | null; fail_reason: string | null; requested_at: Date; finished_at: Date | null }[]>`
       SELECT withdrawal_id, asset_id, amount::text, destination, status, tx_hash, fail_reason, requested_at, finished_at FROM withdrawals

@@ -93,7 +93,7 @@ t.test('ccxt binance against the stack', async (t) => {
 
   await t.test('loadMarkets: one request, filters from tick, lot and minimum notional', async (t) => {
     const markets = await maker.rest.loadMarkets();
-    const m = markets[SYMBOL];
+    const m = markets[SYMBOL]!;
     t.ok(m, 'ETH/USDT is listed');
     t.equal(m.spot, true);
     t.equal(m.id, 'ETHUSDT');
@@ -138,11 +138,11 @@ t.test('ccxt binance against the stack', async (t) => {
     const open = await maker.rest.fetchOpenOrders(SYMBOL);
     t.equal(open.length, 1);
     t.equal(open[0].remaining, 0.75);
-    const fetched = await maker.rest.fetchOrder(ask.id, SYMBOL);
+    const fetched = await maker.rest.fetchOrder(ask.id!, SYMBOL);
     t.equal(fetched.filled, 0.75);
-    const edited = await maker.rest.editOrder(ask.id, SYMBOL, 'limit', 'sell', 0.75, 2100);
+    const edited = await maker.rest.editOrder(ask.id!, SYMBOL, 'limit', 'sell', 0.75, 2100);
     t.equal(edited.price, 2100);
-    const canceled = await maker.rest.cancelOrder(edited.id, SYMBOL);
+    const canceled = await maker.rest.cancelOrder(edited.id!, SYMBOL);
     t.equal(canceled.status, 'canceled');
     const all = await maker.rest.fetchOrders(SYMBOL);
     t.equal(all.length, 2);
@@ -168,4 +168,109 @@ t.test('ccxt binance against the stack', async (t) => {
     await t.rejects(maker.rest.fetchOrder('999999', SYMBOL), ccxt.OrderNotFound);
     await t.rejects(maker.rest.publicGetDepth({ symbol: 'NOPEUSDT' }), ccxt.BadSymbol);
   });
+
+  await t.test('order types: IOC, FOK, post-only, market by cost, stop-loss-limit, STP', async (t) => {
+    await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 1, 2500);
+    const ioc = await taker.rest.createOrder(SYMBOL, 'limit', 'buy', 2, 2500, { timeInForce: 'IOC' });
+    t.equal(ioc.filled, 1);
+    t.equal(ioc.status, 'expired');
+    await t.rejects(taker.rest.createOrder(SYMBOL, 'limit', 'buy', 2, 2500, { timeInForce: 'FOK' }), ccxt.InvalidOrder, 'FOK that cannot fill');
+    await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 1, 2600);
+    await t.rejects(taker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.1, 2600, { postOnly: true }), ccxt.OrderImmediatelyFillable);
+    const po = await taker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.1, 1000, { postOnly: true });
+    t.equal(po.type, 'limit');
+    t.equal(po.postOnly, true);
+    const byCost = await taker.rest.createMarketBuyOrderWithCost(SYMBOL, 260);
+    t.equal(byCost.cost, 260);
+    t.equal(byCost.filled, 0.1);
+    const stop = await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 0.2, 1500, { stopLossPrice: 1600 });
+    t.equal(stop.status, 'open');
+    const stp = await maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.3, 2600, { selfTradePreventionMode: 'EXPIRE_TAKER' });
+    t.equal(stp.status, 'expired', 'the taker expired instead of trading with its own ask');
+    const n = await maker.rest.cancelAllOrders(SYMBOL);
+    t.ok(n.length >= 2);
+    t.equal((await maker.rest.fetchOpenOrders(SYMBOL)).length, 0);
+  });
+
+  await t.test('ccxt.pro: the book stays in sync through a burst, every trade, own orders and balances', async (t) => {
+    const book = await taker.pro.watchOrderBook(SYMBOL);
+    const seenTrades: string[] = [];
+    const seenOrders = new Set<string>();
+    let balanceUpdates = 0;
+    let running = true;
+    const watchers = [
+      (async () => { while (running) for (const x of await taker.pro.watchTrades(SYMBOL)) if (!seenTrades.includes(x.id!)) seenTrades.push(x.id!); })(),
+      (async () => { while (running) for (const o of await maker.pro.watchOrders(SYMBOL)) seenOrders.add(o.id!); })(),
+      (async () => { while (running) { await maker.pro.watchBalance(); balanceUpdates++; } })(),
+      (async () => { while (running) await taker.pro.watchOrderBook(SYMBOL); })(),
+    ];
+    await new Promise((r) => setTimeout(r, 500));
+    const placed: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const o = await maker.rest.createOrder(SYMBOL, 'limit', i % 2 === 0 ? 'sell' : 'buy', 0.01 * (1 + (i % 3)), i % 2 === 0 ? 2000 + i : 1900 - i);
+      placed.push(o.id!);
+      if (i % 5 === 4) await taker.rest.createOrder(SYMBOL, 'market', 'buy', 0.01);
+    }
+    await settled(stack);
+    const ourTrades = (await stack.http('GET', '/v1/trades?limit=500', { token: taker.token })).json.trades.map((x: any) => String(x.tradeId));
+    await waitFor(async () => placed.every((id) => seenOrders.has(id)) && ourTrades.slice(0, 6).every((id: string) => seenTrades.includes(id)), WAIT_MS, () => `watchers: orders ${seenOrders.size}, trades ${seenTrades.length}`);
+    const ourBook = (await stack.http('GET', '/v1/markets/ETH-USDT/depth?limit=1000')).json;
+    await waitFor(async () => book.nonce === ourBook.seq, WAIT_MS, () => `book nonce ${book.nonce} vs ${ourBook.seq}`);
+    t.same(book.asks.map(([p, q]) => [p, q]), ourBook.asks.map(([p, q]: [string, string]) => [Number(p), Number(q)]), 'asks equal');
+    t.same(book.bids.map(([p, q]) => [p, q]), ourBook.bids.map(([p, q]: [string, string]) => [Number(p), Number(q)]), 'bids equal');
+    t.ok(balanceUpdates > 0, 'watchBalance saw updates');
+    running = false;
+    await maker.rest.cancelAllOrders(SYMBOL).catch(() => undefined);
+    await Promise.race([Promise.allSettled(watchers), new Promise((r) => setTimeout(r, 1000))]);
+  });
+
+  await t.test('a market-making loop conserves balances to the base unit', async (t) => {
+    await settled(stack);
+    const total = async () => {
+      const sum = new Map<string, bigint>();
+      for (const u of [maker, taker]) {
+        for (const b of (await stack.http('GET', '/v1/balances', { token: u.token })).json.balances) {
+          const d = b.asset === 'ETH' ? 18 : 6;
+          const units = [b.available, b.held, b.pending].reduce((s: bigint, x: string) => s + toUnits(x, d), 0n);
+          sum.set(b.asset, (sum.get(b.asset) ?? 0n) + units);
+        }
+      }
+      return sum;
+    };
+    const fees = async () => {
+      let f = 0n;
+      for (const u of [maker, taker]) {
+        for (let before: number | null = null, first = true; first || before !== null; first = false) {
+          const page = (await stack.http('GET', `/v1/trades?limit=500${before === null ? '' : `&before=${before}`}`, { token: u.token })).json;
+          for (const tr of page.trades) f += toUnits(tr.fee, 6);
+          before = page.nextBefore;
+        }
+      }
+      return f;
+    };
+    const before = await total();
+    const feesBefore = await fees();
+    const end = Date.now() + LOOP_MS;
+    let i = 0;
+    while (Date.now() < end) {
+      const mid = 2000 + (i % 7);
+      await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 0.05, mid + 1);
+      await maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.05, mid - 1);
+      await taker.rest.createOrder(SYMBOL, 'market', i % 2 === 0 ? 'buy' : 'sell', 0.03).catch(() => undefined);
+      if (i % 4 === 3) await maker.rest.cancelAllOrders(SYMBOL).catch(() => undefined);
+      i++;
+    }
+    await maker.rest.cancelAllOrders(SYMBOL).catch(() => undefined);
+    await settled(stack);
+    const after = await total();
+    const feesAfter = await fees();
+    t.equal(after.get('ETH'), before.get('ETH'), 'ETH conserved to the wei');
+    t.equal((after.get('USDT') as bigint) + (feesAfter - feesBefore), before.get('USDT'), 'USDT conserved, fees included');
+    t.ok(i > 10, `${i} rounds`);
+  });
 });
+
+function toUnits(text: string, decimals: number): bigint {
+  const [w, f = ''] = text.split('.');
+  return BigInt(w + f.padEnd(decimals, '0'));
+}
