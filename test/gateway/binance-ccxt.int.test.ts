@@ -180,9 +180,10 @@ t.test('ccxt binance against the stack', async (t) => {
     const po = await taker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.1, 1000, { postOnly: true });
     t.equal(po.type, 'limit');
     t.equal(po.postOnly, true);
+    // Our quote budget includes the taker fee (20 bps): 0.0998 ETH at 2600 costs 259.48 plus 0.51896 fee.
     const byCost = await taker.rest.createMarketBuyOrderWithCost(SYMBOL, 260);
-    t.equal(byCost.cost, 260);
-    t.equal(byCost.filled, 0.1);
+    t.equal(byCost.filled, 0.0998);
+    t.equal(byCost.cost, 259.48);
     const stop = await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 0.2, 1500, { stopLossPrice: 1600 });
     t.equal(stop.status, 'open');
     const stp = await maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.3, 2600, { selfTradePreventionMode: 'EXPIRE_TAKER' });
@@ -241,7 +242,7 @@ t.test('ccxt binance against the stack', async (t) => {
       let f = 0n;
       for (const u of [maker, taker]) {
         for (let before: number | null = null, first = true; first || before !== null; first = false) {
-          const page = (await stack.http('GET', `/v1/trades?limit=500${before === null ? '' : `&before=${before}`}`, { token: u.token })).json;
+          const page: { trades: { fee: string }[]; nextBefore: number | null } = (await stack.http('GET', `/v1/trades?limit=500${before === null ? '' : `&before=${before}`}`, { token: u.token })).json;
           for (const tr of page.trades) f += toUnits(tr.fee, 6);
           before = page.nextBefore;
         }
