@@ -29,9 +29,10 @@ import { faucetRoutes } from './routes/faucet.js';
 import { binancePlugin } from './binance/plugin.js';
 import type { DevnetFaucet } from './routes/faucet.js';
 import type { RouteContext } from './routes/context.js';
+import { operatorRoleOf, requireDeclaredAuth } from './route-auth.js';
+import type { DeclaredRoute, RouteAuth } from './route-auth.js';
 
-/** Who may call a route: anyone, an API key with this scope (or a session), or a session only. */
-export type RouteAuth = 'public' | Scope | 'session';
+export type { RouteAuth } from './route-auth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -73,8 +74,8 @@ export interface GatewayDeps {
 
 export interface Gateway {
   readonly app: FastifyInstance;
-  /** Every route as registered (method, url pattern, auth): the OpenAPI and fuzz tests walk them. */
-  readonly routes: readonly { method: string; url: string; auth: RouteAuth | undefined }[];
+  /** Every route as registered (method, url pattern, auth): the OpenAPI, authz and fuzz tests walk them. */
+  readonly routes: readonly DeclaredRoute[];
   readonly auth: AuthService;
   readonly metrics: GatewayMetrics;
 }
@@ -107,10 +108,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
   };
 
-  const routes: { method: string; url: string; auth: RouteAuth | undefined }[] = [];
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, auth: r.config?.auth });
-  });
+  // Fail closed: a route that does not declare its auth refuses to register (gateway/route-auth.ts).
+  const routes: DeclaredRoute[] = [];
+  requireDeclaredAuth(app, routes);
   installJsonParser(app);
   installErrors(app);
   installMetrics(app, metrics);
@@ -225,13 +225,18 @@ function installAuth(app: FastifyInstance, auth: AuthService): void {
   // preValidation: after the body is read (the signature covers it), before the schema sees it, so an
   // unauthenticated caller learns nothing about the body's rules.
   app.addHook('preValidation', async (request) => {
+    // No route matched: the not-found handler answers (it reveals nothing and changes nothing).
+    if (request.is404) return;
     const need = request.routeOptions.config?.auth;
-    if (need === undefined || need === 'public') return;
+    // Every route declared its auth when it registered; undefined here is a programmer error, refused all the same.
+    if (need === undefined) throw gatewayError('EX_INTERNAL');
+    if (need === 'public') return;
+    if (operatorRoleOf(need) !== null) throw gatewayError('EX_UNAUTHENTICATED');
     const custom = request.routeOptions.config?.authenticate;
     const principal = custom === undefined ? await auth.principal(request) : await custom(request);
     if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
     if (need === 'session' && principal.via !== 'session') throw gatewayError('EX_SESSION_REQUIRED');
-    if (need !== 'session' && !principal.scopes.includes(need)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
+    if (need !== 'session' && !principal.scopes.includes(need as Scope)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
     request.principal = principal;
   });
 }

@@ -51,16 +51,16 @@ export async function binanceWs(app: FastifyInstance, opts: BinanceWsOptions): P
     return conn;
   };
 
-  app.get('/ws', { websocket: true, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => void open(socket, req, 'raw', []));
-  app.get('/ws/*', { websocket: true, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => {
+  app.get('/ws', { websocket: true, config: { auth: 'public' as const }, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => void open(socket, req, 'raw', []));
+  app.get('/ws/*', { websocket: true, config: { auth: 'public' as const }, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => {
     const rest = (req.params as { '*': string })['*'];
     void open(socket, req, 'raw', rest.split('/').filter((s) => s !== ''));
   });
-  app.get('/stream', { websocket: true, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => {
+  app.get('/stream', { websocket: true, config: { auth: 'public' as const }, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => {
     const streams = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)).get('streams') ?? '';
     void open(socket, req, 'combined', streams.split('/').filter((s) => s !== ''));
   });
-  app.get('/ws-api/v3', { websocket: true, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => {
+  app.get('/ws-api/v3', { websocket: true, config: { auth: 'public' as const }, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => {
     const conn = new Connection(socket, null);
     hub.add(conn);
     socket.on('message', (data: RawData, isBinary: boolean) => void onApiMessage(opts, conn, data, isBinary));

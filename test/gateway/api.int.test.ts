@@ -187,7 +187,7 @@ t.test('gateway API', async (t) => {
     const cancelOne = await app.inject({ method: 'DELETE', url: `/v1/orders/${bobAsk}`, headers: bob.bearer });
     t.match(cancelOne.json(), { canceled: [{ orderId: bobAsk, remainingQuantity: '0.65' }] });
     const again = await app.inject({ method: 'DELETE', url: `/v1/orders/${bobAsk}`, headers: bob.bearer });
-    t.same([again.statusCode, again.json().code], [404, 'ORDER_NOT_FOUND']);
+    t.same([again.statusCode, again.json().code], [404, 'EX_ORDER_NOT_FOUND'], 'the engine\'s ORDER_NOT_FOUND answers as the gateway\'s');
     const open = await app.inject({ method: 'GET', url: '/v1/orders/open', headers: bob.bearer });
     t.equal(open.json().orders.length, 2, 'the other ask and the stop remain open');
     const all = await app.inject({ method: 'DELETE', url: `/v1/orders?marketId=${MARKET}`, headers: bob.bearer });
