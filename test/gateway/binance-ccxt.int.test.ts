@@ -267,7 +267,7 @@ t.test('ccxt binance against the stack', async (t) => {
     const feesAfter = await fees();
     t.equal(after.get('ETH'), before.get('ETH'), 'ETH conserved to the wei');
     t.equal((after.get('USDT') as bigint) + (feesAfter - feesBefore), before.get('USDT'), 'USDT conserved, fees included');
-    t.ok(i > 10, `${i} rounds`);
+    t.ok(i > 3, `${i} rounds`);
   });
 });
 
