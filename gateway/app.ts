@@ -12,7 +12,10 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { Sql } from 'postgres';
 import type { LoggerOptions } from 'pino';
 import { XpubDepositKeys } from '../chain/hd.js';
+import { AuditLog } from '../audit/log.js';
+import { AuthGuard } from './auth/guard.js';
 import { AuthService } from './auth/service.js';
+import { TwoFactor } from './auth/two-factor.js';
 import type { Principal, Scope } from './auth/service.js';
 import type { CommandBus } from './command-bus.js';
 import type { GatewayOptions } from './config.js';
@@ -21,6 +24,7 @@ import { gatewayLoggerOptions } from './logging.js';
 import { MarketCache } from './markets.js';
 import { GatewayMetrics } from './metrics.js';
 import type { GatewayStores } from './stores/gateway-stores.js';
+import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
@@ -102,9 +106,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const metrics = deps.metrics ?? new GatewayMetrics();
-  const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs });
+  const nowMs = deps.nowMs ?? Date.now;
+  const audit = new AuditLog(nowMs);
+  const guard = new AuthGuard(deps.stores.guards, options.redisPrefix, options.authGuard, nowMs);
+  const twoFactor = new TwoFactor(deps.sql, options.secretKey, guard, nowMs);
+  const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs, guard, twoFactor, audit });
   const ctx: RouteContext = {
-    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics,
+    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics, audit, guard, twoFactor, nowMs,
     markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
   };
 
@@ -120,6 +128,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
   await app.register(authRoutes, { ctx });
+  await app.register(accountRoutes, { ctx });
   await app.register(orderRoutes, { ctx });
   await app.register(walletRoutes, { ctx });
   if (deps.faucet !== undefined) await app.register(faucetRoutes, { ctx, faucet: deps.faucet });
@@ -170,6 +179,7 @@ function installErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const e = toGatewayError(err);
     if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
+    if (typeof e.extra.retryAfterSeconds === 'number') void reply.header('retry-after', String(e.extra.retryAfterSeconds));
     return reply.code(e.statusCode).send({ code: e.code, message: e.message, ...e.extra });
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' } as never));

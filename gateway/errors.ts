@@ -36,6 +36,16 @@ export const GATEWAY_ERRORS = {
   EX_USERNAME_TAKEN: { status: 409, message: 'This username is taken.' },
   EX_API_KEYS_MAX: { status: 409, message: 'The user has the maximum number of active API keys.' },
   EX_RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the Retry-After header\'s seconds.' },
+  EX_AUTH_THROTTLED: { status: 429, message: 'Too many failed attempts; retry after the Retry-After header\'s seconds.' },
+  EX_IP_NOT_ALLOWED: { status: 403, message: 'Requests from this address are not allowed with these credentials.' },
+  EX_IP_ALLOW_LIST_INVALID: { status: 400, message: 'The IP allow-list holds 1 to 16 IPv4/IPv6 addresses or CIDR blocks.' },
+  EX_SESSION_NOT_FOUND: { status: 404, message: 'No session of yours has this id.' },
+  // two-factor authentication
+  EX_OTP_REQUIRED: { status: 401, message: 'Two-factor authentication is on: send the current one-time code (otp).' },
+  EX_OTP_INVALID: { status: 401, message: 'The one-time code is wrong, expired or already used.' },
+  EX_TWO_FACTOR_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
+  EX_TWO_FACTOR_NOT_SET_UP: { status: 409, message: 'Start the set-up first: POST /v1/auth/2fa/setup.' },
+  EX_TWO_FACTOR_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
   // resources
   EX_ORDER_NOT_FOUND: { status: 404, message: 'No order of yours has this id.' },
   EX_COMMAND_NOT_FOUND: { status: 404, message: 'No command of yours has this id (or its record expired).' },

@@ -127,6 +127,10 @@ export const CODE_MAP: Readonly<Record<string, Mapped>> = {
   EX_SIGNATURE_REPLAYED: ['INVALID_TIMESTAMP', 'This signature was already used: sign the request again with a new timestamp.'],
   EX_SCOPE_MISSING: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
   EX_SESSION_REQUIRED: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
+  EX_IP_NOT_ALLOWED: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
+  EX_OTP_REQUIRED: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
+  EX_OTP_INVALID: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
+  EX_AUTH_THROTTLED: ['TOO_MANY_REQUESTS', 'Too many failed attempts; retry later.', 429],
   EX_RATE_LIMITED: ['TOO_MANY_REQUESTS', 'Too many requests; current limit is exceeded. Please retry after the Retry-After header\'s seconds.', 429],
   // gateway: resources
   EX_ORDER_NOT_FOUND: ['NO_SUCH_ORDER', M.noSuchOrder],

@@ -54,7 +54,7 @@ export async function binancePlugin(app: FastifyInstance, opts: BinancePluginOpt
     if (typeof key !== 'string') throw binanceError('BAD_API_KEY_FMT', BINANCE_MESSAGES.badApiKeyFormat, 401);
     const s = readSigned(queryOf(request.url), request.rawBody ?? '', paramsOf(request));
     return opts.ctx.auth.keyPrincipal({
-      keyId: key, timestampOk: timestampAccepted(s, nowMs()), signature: s.signature,
+      keyId: key, ip: request.ip, timestampOk: timestampAccepted(s, nowMs()), signature: s.signature,
       matches: (secret) => signatureMatches(secret, s.payload, s.signature), replayTtlMs: replayTtlMs(s),
     });
   };
@@ -62,7 +62,7 @@ export async function binancePlugin(app: FastifyInstance, opts: BinancePluginOpt
     const key = request.headers['x-mbx-apikey'];
     if (key === undefined) return null;
     if (typeof key !== 'string') throw binanceError('BAD_API_KEY_FMT', BINANCE_MESSAGES.badApiKeyFormat, 401);
-    return opts.ctx.auth.unsignedKeyPrincipal(key);
+    return opts.ctx.auth.unsignedKeyPrincipal(key, request.ip);
   };
 
   await app.register(marketRoutes, { b });

@@ -63,7 +63,7 @@ export async function binanceWs(app: FastifyInstance, opts: BinanceWsOptions): P
   app.get('/ws-api/v3', { websocket: true, config: { auth: 'public' as const }, preValidation: full, schema: hidden }, (socket: WebSocket, req: FastifyRequest) => {
     const conn = new Connection(socket, null);
     hub.add(conn);
-    socket.on('message', (data: RawData, isBinary: boolean) => void onApiMessage(opts, conn, data, isBinary));
+    socket.on('message', (data: RawData, isBinary: boolean) => void onApiMessage(opts, conn, req.ip, data, isBinary));
     socket.on('close', () => hub.remove(conn));
     socket.on('error', (err: Error) => {
       req.log.debug({ err }, 'binance websocket api error');
@@ -152,7 +152,7 @@ async function onMarketMessage(opts: BinanceWsOptions, conn: Connection, mode: M
 
 const apiError = (id: unknown, status: number, code: number, msg: string) => JSON.stringify({ id, status, error: { code, msg } });
 
-async function onApiMessage(opts: BinanceWsOptions, conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
+async function onApiMessage(opts: BinanceWsOptions, conn: Connection, ip: string, data: RawData, isBinary: boolean): Promise<void> {
   const msg = readMessage(opts, conn, data, isBinary);
   if (msg === null) return;
   const id = idOf(msg);
@@ -179,7 +179,7 @@ async function onApiMessage(opts: BinanceWsOptions, conn: Connection, data: RawD
     const signature = typeof p.signature === 'string' ? p.signature : '';
     const payload = wsPayload(p);
     const principal = await b.ctx.auth.keyPrincipal({
-      keyId: typeof p.apiKey === 'string' ? p.apiKey : '', timestampOk: timestampAccepted(t, b.nowMs()), signature,
+      keyId: typeof p.apiKey === 'string' ? p.apiKey : '', ip, timestampOk: timestampAccepted(t, b.nowMs()), signature,
       matches: (secret) => signatureMatches(secret, payload, signature), replayTtlMs: replayTtlMs(t),
     });
     if (!principal.scopes.includes('read')) throw new BinanceError(-2015, 'Invalid API-key, IP, or permissions for action.', 403);

@@ -56,6 +56,7 @@ t.test('the gateway', async (t) => {
     const w = await app.inject({ method: 'POST', url: '/v1/withdrawals', headers: alice.bearer, payload: { asset: 'ETH', amount: '0.5', address: ADDRESS } });
     const withdrawalId = w.json().withdrawalId as string;
     const key = await createKey(tg.gw, alice, ['read']);
+    const aliceSession = (await app.inject({ method: 'GET', url: '/v1/sessions', headers: alice.bearer })).json().sessions[0].sessionId as string;
     // [method, alice's resource, a resource nobody has, body]
     const pairs: [string, string, string, unknown?][] = [
       ['GET', `/v1/orders/${orderId}`, '/v1/orders/987654'],
@@ -68,6 +69,7 @@ t.test('the gateway', async (t) => {
       ['GET', `/v1/withdrawals/${withdrawalId}`, '/v1/withdrawals/w-00000000-0000-0000-0000-000000000000'],
       ['GET', `/v1/commands/${encodeURIComponent(commandId)}`, `/v1/commands/${encodeURIComponent('gw:00000000-0000-0000-0000-000000000000')}`],
       ['DELETE', `/v1/api-keys/${key.keyId}`, `/v1/api-keys/k_${'0'.repeat(24)}`],
+      ['DELETE', `/v1/sessions/${aliceSession}`, `/v1/sessions/ss_${'0'.repeat(24)}`],
     ];
     for (const [method, theirs, missing, payload] of pairs) await compareAnswers(t, { method, theirs, missing, payload, as: bob });
     const still = await app.inject({ method: 'GET', url: `/v1/orders/${orderId}`, headers: alice.bearer });
