@@ -12,7 +12,10 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { Sql } from 'postgres';
 import type { LoggerOptions } from 'pino';
 import { XpubDepositKeys } from '../chain/hd.js';
+import { AuditLog } from '../audit/log.js';
+import { AuthGuard } from './auth/guard.js';
 import { AuthService } from './auth/service.js';
+import { TwoFactor } from './auth/two-factor.js';
 import type { Principal, Scope } from './auth/service.js';
 import type { CommandBus } from './command-bus.js';
 import type { GatewayOptions } from './config.js';
@@ -21,6 +24,7 @@ import { gatewayLoggerOptions } from './logging.js';
 import { MarketCache } from './markets.js';
 import { GatewayMetrics } from './metrics.js';
 import type { GatewayStores } from './stores/gateway-stores.js';
+import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
@@ -28,9 +32,10 @@ import { walletRoutes } from './routes/wallet.js';
 import { faucetRoutes } from './routes/faucet.js';
 import type { DevnetFaucet } from './routes/faucet.js';
 import type { RouteContext } from './routes/context.js';
+import { operatorRoleOf, requireDeclaredAuth } from './route-auth.js';
+import type { DeclaredRoute, RouteAuth } from './route-auth.js';
 
-/** Who may call a route: anyone, an API key with this scope (or a session), or a session only. */
-export type RouteAuth = 'public' | Scope | 'session';
+export type { RouteAuth } from './route-auth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -68,8 +73,8 @@ export interface GatewayDeps {
 
 export interface Gateway {
   readonly app: FastifyInstance;
-  /** Every route as registered (method, url pattern, auth): the OpenAPI and fuzz tests walk them. */
-  readonly routes: readonly { method: string; url: string; auth: RouteAuth | undefined }[];
+  /** Every route as registered (method, url pattern, auth): the OpenAPI, authz and fuzz tests walk them. */
+  readonly routes: readonly DeclaredRoute[];
   readonly auth: AuthService;
   readonly metrics: GatewayMetrics;
 }
@@ -96,16 +101,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const metrics = deps.metrics ?? new GatewayMetrics();
-  const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs });
+  const nowMs = deps.nowMs ?? Date.now;
+  const audit = new AuditLog(nowMs);
+  const guard = new AuthGuard(deps.stores.guards, options.redisPrefix, options.authGuard, nowMs);
+  const twoFactor = new TwoFactor(deps.sql, options.secretKey, guard, nowMs);
+  const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs, guard, twoFactor, audit });
   const ctx: RouteContext = {
-    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics,
+    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics, audit, guard, twoFactor, nowMs,
     markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
   };
 
-  const routes: { method: string; url: string; auth: RouteAuth | undefined }[] = [];
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, auth: r.config?.auth });
-  });
+  // Fail closed: a route that does not declare its auth refuses to register (gateway/route-auth.ts).
+  const routes: DeclaredRoute[] = [];
+  requireDeclaredAuth(app, routes);
   installJsonParser(app);
   installErrors(app);
   installMetrics(app, metrics);
@@ -115,6 +123,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
   await app.register(authRoutes, { ctx });
+  await app.register(accountRoutes, { ctx });
   await app.register(orderRoutes, { ctx });
   await app.register(walletRoutes, { ctx });
   if (deps.faucet !== undefined) await app.register(faucetRoutes, { ctx, faucet: deps.faucet });
@@ -163,6 +172,7 @@ function installErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const e = toGatewayError(err);
     if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
+    if (typeof e.extra.retryAfterSeconds === 'number') void reply.header('retry-after', String(e.extra.retryAfterSeconds));
     return reply.code(e.statusCode).send({ code: e.code, message: e.message, ...e.extra });
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' } as never));
@@ -217,12 +227,17 @@ function installAuth(app: FastifyInstance, auth: AuthService): void {
   // preValidation: after the body is read (the signature covers it), before the schema sees it, so an
   // unauthenticated caller learns nothing about the body's rules.
   app.addHook('preValidation', async (request) => {
+    // No route matched: the not-found handler answers (it reveals nothing and changes nothing).
+    if (request.is404) return;
     const need = request.routeOptions.config?.auth;
-    if (need === undefined || need === 'public') return;
+    // Every route declared its auth when it registered; undefined here is a programmer error, refused all the same.
+    if (need === undefined) throw gatewayError('EX_INTERNAL');
+    if (need === 'public') return;
+    if (operatorRoleOf(need) !== null) throw gatewayError('EX_UNAUTHENTICATED');
     const principal = await auth.principal(request);
     if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
     if (need === 'session' && principal.via !== 'session') throw gatewayError('EX_SESSION_REQUIRED');
-    if (need !== 'session' && !principal.scopes.includes(need)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
+    if (need !== 'session' && !principal.scopes.includes(need as Scope)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
     request.principal = principal;
   });
 }
