@@ -199,7 +199,7 @@ export const CODE_MAP: Readonly<Record<string, Mapped>> = {
   // market status and frozen accounts (issue 14): Binance's own texts, which clients match
   MARKET_HALTED: ['INVALID_MESSAGE', M.marketClosed],
   MARKET_CANCEL_ONLY: ['INVALID_MESSAGE', M.marketClosed],
-  USER_FROZEN: ['CANCEL_REJECTED', M.accountDisabled],
+  USER_FROZEN: ['NEW_ORDER_REJECTED', M.accountDisabled],
   EX_USER_FROZEN: ['REJECTED_MBX_KEY', M.accountDisabled, 403],
 };
 
