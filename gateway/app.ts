@@ -32,6 +32,7 @@ import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
 import { walletRoutes } from './routes/wallet.js';
 import { faucetRoutes } from './routes/faucet.js';
+import { binancePlugin } from './binance/plugin.js';
 import type { DevnetFaucet } from './routes/faucet.js';
 import type { RouteContext } from './routes/context.js';
 import { operatorRoleOf, requireDeclaredAuth } from './route-auth.js';
@@ -42,6 +43,8 @@ export type { RouteAuth } from './route-auth.js';
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
+    /** A route's own way of reading credentials (Binance's signing); by default AuthService.principal. */
+    authenticate?: (request: FastifyRequest) => Promise<Principal | null>;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -71,6 +74,8 @@ export interface GatewayDeps {
   /** DEVNET ONLY: mints test tokens; given, POST /v1/devnet/faucet exists (the embedded exchange passes its Faucet). */
   readonly faucet?: DevnetFaucet;
   readonly nowMs?: () => number;
+  /** The Binance-compatible API (gateway/binance/, with market data); default on. */
+  readonly binance?: boolean;
 }
 
 export interface Gateway {
@@ -135,6 +140,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   if (deps.marketData !== undefined) {
     const md = deps.marketData({ authenticate: authenticator(auth) });
     await app.register(md.plugin, md.options as never);
+    // The Binance-compatible API streams from the market-data hub, so it comes with market data.
+    if (deps.binance !== false) await app.register(binancePlugin, { ctx, toGatewayError });
   }
   return { app, routes, auth, metrics };
 }
@@ -199,6 +206,7 @@ async function installDocs(app: FastifyInstance): Promise<void> {
         securitySchemes: {
           session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login.' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'With X-Timestamp (Unix ms) and X-Signature: hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath\\nquery\\nsha256hex(body)`.' },
+          binanceKey: { type: 'apiKey', in: 'header', name: 'X-MBX-APIKEY', description: 'Binance-compatible routes (tag binance): the same API keys, signed as Binance signs (timestamp, recvWindow, signature = hex HMAC-SHA256 of the query string followed by the body). See docs/binance-compat.md.' },
         },
       },
     },
@@ -238,7 +246,8 @@ function installAuth(app: FastifyInstance, auth: AuthService): void {
     if (need === undefined) throw gatewayError('EX_INTERNAL');
     if (need === 'public') return;
     if (operatorRoleOf(need) !== null) throw gatewayError('EX_UNAUTHENTICATED');
-    const principal = await auth.principal(request);
+    const custom = request.routeOptions.config?.authenticate;
+    const principal = custom === undefined ? await auth.principal(request) : await custom(request);
     if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
     if (need === 'session' && principal.via !== 'session') throw gatewayError('EX_SESSION_REQUIRED');
     if (need !== 'session' && !principal.scopes.includes(need as Scope)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);

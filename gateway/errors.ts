@@ -101,11 +101,17 @@ export const ENGINE_CODES_AS_GATEWAY: Partial<Record<RejectCode, GatewayCode>> =
   ORDER_NOT_FOUND: 'EX_ORDER_NOT_FOUND',
 };
 
-/** An engine rejection as an HTTP error: the engine's own code and 422, or its gateway equivalent. */
+/** HTTP statuses of engine codes other than 422: the venue controls' (a frozen account is forbidden to act). */
+export const ENGINE_CODE_STATUS: Partial<Record<RejectCode, number>> = {
+  MARKET_NOT_FOUND: 404,
+  USER_FROZEN: 403,
+};
+
+/** An engine rejection as an HTTP error: the engine's own code and 422 (or its status above), or its gateway equivalent. */
 export function engineRejection(code: RejectCode, extra: Record<string, unknown> = {}): GatewayError {
   const asGateway = ENGINE_CODES_AS_GATEWAY[code];
   if (asGateway !== undefined) return gatewayError(asGateway, undefined, extra);
-  return new GatewayError(code, REJECT_DESCRIPTIONS[code], 422, extra);
+  return new GatewayError(code, REJECT_DESCRIPTIONS[code], ENGINE_CODE_STATUS[code] ?? 422, extra);
 }
 
 export function isRejectCode(x: string): x is RejectCode {

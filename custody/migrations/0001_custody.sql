@@ -81,14 +81,6 @@ CREATE TABLE custody_frozen_users (
   reason    text
 );
 
--- Market statuses as set through the operator API (the engine holds the truth; this is what operators set).
-CREATE TABLE custody_market_status (
-  market_id  integer PRIMARY KEY,
-  status     text NOT NULL CHECK (status IN ('trading', 'cancelOnly', 'halted')),
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  updated_by text
-);
-
 -- Hot and cold wallet figures per token, written by the chain service every withdrawal loop, read by operators.
 CREATE TABLE custody_wallet_figures (
   chain_id        bigint NOT NULL,

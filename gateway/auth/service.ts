@@ -94,6 +94,23 @@ function boundedSet<K, V>(map: Map<K, V>, key: K, value: V): void {
   map.set(key, value);
 }
 
+const API_KEY_ID = /^k_[0-9a-f]{24}$/;
+
+/** One signed request, as any signing scheme presents it to keyPrincipal. */
+export interface KeySignature {
+  readonly keyId: string;
+  /** Whether the request's timestamp is within the scheme's window of the gateway's clock. */
+  readonly timestampOk: boolean;
+  /** The signature as sent (the replay check remembers it). */
+  readonly signature: string;
+  /** Whether the signature is right for this secret. */
+  readonly matches: (secret: string) => boolean;
+  /** How long the signature is remembered: at least the span in which its timestamp is accepted. */
+  readonly replayTtlMs: number;
+  /** The client's address: a key with an IP allow-list accepts requests from its addresses only. */
+  readonly ip: string;
+}
+
 export interface ApiKeyCreatedView {
   readonly keyId: string;
   readonly secret: string;
@@ -287,25 +304,54 @@ export class AuthService {
   }
 
   private async apiKeyPrincipal(request: FastifyRequest, apiKey: string | string[]): Promise<Principal> {
-    if (typeof apiKey !== 'string' || !/^k_[0-9a-f]{24}$/.test(apiKey)) throw gatewayError('EX_API_KEY_INVALID');
     const timestamp = request.headers['x-timestamp'];
     const signature = request.headers['x-signature'];
-    if (typeof timestamp !== 'string' || !timestampInWindow(timestamp, this.now(), this.opts.signatureWindowMs)) throw gatewayError('EX_TIMESTAMP_OUT_OF_WINDOW');
-    const key = await this.loadKey(apiKey);
+    const parts = { timestampMs: typeof timestamp === 'string' ? timestamp : '', method: request.method, url: request.url, body: rawBodyOf(request) };
+    // A key id sent twice (an array) is no key id.
+    if (typeof apiKey !== 'string') throw gatewayError('EX_API_KEY_INVALID');
+    return this.keyPrincipal({
+      keyId: apiKey,
+      ip: request.ip,
+      timestampOk: typeof timestamp === 'string' && timestampInWindow(timestamp, this.now(), this.opts.signatureWindowMs),
+      signature: typeof signature === 'string' ? signature : '',
+      matches: (secret) => typeof signature === 'string' && signatureMatches(secret, parts, signature),
+      // A timestamp accepted at either edge of the window stays refused until it is out of the window.
+      replayTtlMs: 2 * this.opts.signatureWindowMs,
+    });
+  }
+
+  /**
+   * The principal of a request signed with an API key's secret, whatever the signing scheme (ours above, Binance's in
+   * gateway/binance/signing.ts): the key must exist, the time be acceptable, the signature match and be new.
+   */
+  async keyPrincipal(s: KeySignature): Promise<Principal> {
+    if (typeof s.keyId !== 'string' || !API_KEY_ID.test(s.keyId)) throw gatewayError('EX_API_KEY_INVALID');
+    if (!s.timestampOk) throw gatewayError('EX_TIMESTAMP_OUT_OF_WINDOW');
+    const key = await this.loadKey(s.keyId);
     if (key === null) throw gatewayError('EX_API_KEY_INVALID');
-    const parts = { timestampMs: timestamp, method: request.method, url: request.url, body: rawBodyOf(request) };
-    if (typeof signature !== 'string' || !signatureMatches(key.secret, parts, signature)) throw gatewayError('EX_SIGNATURE_INVALID');
-    // Checked last, so only a valid signature is remembered (an attacker cannot fill the store with garbage). It is
-    // kept for twice the window: a timestamp accepted at either edge stays refused until it is out of the window.
-    const fresh = await this.opts.signatures.setIfAbsent(`${this.opts.redisPrefix}sig:${signature}`, '1', 2 * this.opts.signatureWindowMs).catch((err: unknown) => {
+    if (!s.matches(key.secret)) throw gatewayError('EX_SIGNATURE_INVALID');
+    // Checked last, so only a valid signature is remembered (an attacker cannot fill the store with garbage).
+    const fresh = await this.opts.signatures.setIfAbsent(`${this.opts.redisPrefix}sig:${s.signature}`, '1', s.replayTtlMs).catch((err: unknown) => {
       // A full in-process store fails closed: a signature it cannot remember is not accepted.
       throw err instanceof StoreFullError ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.') : err;
     });
     if (!fresh) throw gatewayError('EX_SIGNATURE_REPLAYED');
     // Checked once the request is proven to come from the key's holder: a caller without the secret learns nothing
     // about the list.
-    if (key.ipAllow !== null && !ipAllowed(key.ipAllow, request.ip)) throw gatewayError('EX_IP_NOT_ALLOWED');
-    return { userId: key.userId, via: 'apiKey', keyId: apiKey, sessionId: null, scopes: key.scopes };
+    if (key.ipAllow !== null && !ipAllowed(key.ipAllow, s.ip)) throw gatewayError('EX_IP_NOT_ALLOWED');
+    return { userId: key.userId, via: 'apiKey', keyId: s.keyId, sessionId: null, scopes: key.scopes };
+  }
+
+  /**
+   * The principal named by an API key alone, without a signature: only for Binance's user-data stream routes, which
+   * Binance clients call with the key and no signature; they reveal the key owner's own events and change nothing.
+   */
+  async unsignedKeyPrincipal(keyId: string, ip: string): Promise<Principal> {
+    if (!API_KEY_ID.test(keyId)) throw gatewayError('EX_API_KEY_INVALID');
+    const key = await this.loadKey(keyId);
+    if (key === null) throw gatewayError('EX_API_KEY_INVALID');
+    if (key.ipAllow !== null && !ipAllowed(key.ipAllow, ip)) throw gatewayError('EX_IP_NOT_ALLOWED');
+    return { userId: key.userId, via: 'apiKey', keyId, sessionId: null, scopes: key.scopes };
   }
 
   private async loadKey(keyId: string): Promise<CachedKey | null> {

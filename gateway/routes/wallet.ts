@@ -13,6 +13,7 @@ import { BalanceList, DepositAddress, DepositList, Withdrawal, WithdrawalBody, W
 import type { AssetInfo } from '../units.js';
 import { amountToUnits, formatUnits } from '../units.js';
 import { newCommandId, send } from './commands.js';
+import type { ClientInfo, Principal } from '../auth/service.js';
 import type { RouteContext } from './context.js';
 import { clientOf, principalOf } from './context.js';
 
@@ -44,6 +45,41 @@ interface WithdrawalRowDb {
 /** The withdrawal's columns with its approval, if it needed one (custody_withdrawal_controls). */
 const WITHDRAWAL_COLUMNS = `w.withdrawal_id, w.asset_id, w.amount::text, w.destination, w.status, w.tx_hash, w.fail_reason, w.requested_seq, w.requested_at, w.finished_at,
   CASE WHEN c.state = 'awaiting_approval' THEN 'pending' WHEN c.state = 'rejected' THEN 'rejected' WHEN c.decided_by IS NOT NULL THEN 'approved' END AS approval`;
+
+/**
+ * A withdrawal request, whichever API it comes through (POST /v1/withdrawals, Binance's capital/withdraw/apply), with
+ * every control the gateway owns (withdrawal-controls.ts): the address EIP-55 checksummed and in the caller's address
+ * book past its time lock, the venue not halted, the amount exact in the asset's decimals, within the available
+ * balance and the rolling 24 h limit, and with a session a one-time code once 2FA is on. Recorded in the audit log.
+ */
+export async function requestWithdrawal(ctx: RouteContext, p: Principal, body: { asset: string; amount: string; address: string; otp?: string }, client: ClientInfo) {
+  if (!isChecksummedAddress(body.address)) throw gatewayError('EX_ADDRESS_INVALID');
+  const a = await ctx.markets.asset(body.asset);
+  if (a === null) throw gatewayError('EX_ASSET_UNKNOWN');
+  const amount = amountToUnits(body.amount, a.decimals);
+  const controls = ctx.withdrawalControls;
+  await controls.assertNotHalted();
+  await controls.assertUsable(p.userId, body.address);
+  // A fast, friendly check against the stored balance; the engine's own check (RISK_INSUFFICIENT_FUNDS) decides.
+  const [bal] = await ctx.sql<{ available: string }[]>`SELECT available::text FROM balances WHERE user_id = ${p.userId} AND asset_id = ${a.assetId}`;
+  if (amount > BigInt(bal?.available ?? '0')) throw gatewayError('EX_INSUFFICIENT_BALANCE');
+  // With a session, a one-time code once 2FA is on; an API key's withdraw scope needed one when it was created.
+  if (p.via === 'session') await ctx.twoFactor.verifyIfEnabled(p.userId, body.otp);
+  const withdrawalId = `w-${randomUUID()}`;
+  const { approvalRequired } = await controls.admit({ withdrawalId, userId: p.userId, asset: a, amount, address: body.address });
+  const audit = (action: 'withdrawal.requested' | 'withdrawal.refused', detail: Record<string, unknown>) =>
+    ctx.audit.append(ctx.sql, { actorType: 'user', actorId: String(p.userId), userId: p.userId, action, detail: { withdrawalId, asset: a.symbol, amount: body.amount, address: body.address, via: p.keyId ?? 'session', ...detail }, ip: client.ip });
+  let sent;
+  try {
+    sent = await send(ctx, { v: 1, type: 'requestWithdrawal', id: newCommandId(), userId: p.userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId: p.userId });
+  } catch (err) {
+    await controls.refused(withdrawalId);
+    await audit('withdrawal.refused', { code: (err as { code?: string }).code ?? 'EX_INTERNAL' });
+    throw err;
+  }
+  await audit('withdrawal.requested', { approvalRequired, status: sent.status });
+  return { withdrawalId, sent, approvalRequired };
+}
 
 export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -101,34 +137,7 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fa
       response: { 201: WithdrawalRequested, 202: WithdrawalRequested, ...errorResponses },
     },
   }, async (request, reply) => {
-    const p = principalOf(request);
-    const body = request.body;
-    if (!isChecksummedAddress(body.address)) throw gatewayError('EX_ADDRESS_INVALID');
-    const a = await ctx.markets.asset(body.asset);
-    if (a === null) throw gatewayError('EX_ASSET_UNKNOWN');
-    const amount = amountToUnits(body.amount, a.decimals);
-    const controls = ctx.withdrawalControls;
-    await controls.assertNotHalted();
-    await controls.assertUsable(p.userId, body.address);
-    // A fast, friendly check against the stored balance; the engine's own check (RISK_INSUFFICIENT_FUNDS) decides.
-    const [bal] = await ctx.sql<{ available: string }[]>`SELECT available::text FROM balances WHERE user_id = ${p.userId} AND asset_id = ${a.assetId}`;
-    if (amount > BigInt(bal?.available ?? '0')) throw gatewayError('EX_INSUFFICIENT_BALANCE');
-    // With a session, a one-time code once 2FA is on; an API key's withdraw scope needed one when it was created.
-    if (p.via === 'session') await ctx.twoFactor.verifyIfEnabled(p.userId, body.otp);
-    const withdrawalId = `w-${randomUUID()}`;
-    const { approvalRequired } = await controls.admit({ withdrawalId, userId: p.userId, asset: a, amount, address: body.address });
-    const client = clientOf(request);
-    const audit = (action: 'withdrawal.requested' | 'withdrawal.refused', detail: Record<string, unknown>) =>
-      ctx.audit.append(ctx.sql, { actorType: 'user', actorId: String(p.userId), userId: p.userId, action, detail: { withdrawalId, asset: a.symbol, amount: body.amount, address: body.address, via: p.keyId ?? 'session', ...detail }, ip: client.ip });
-    let sent;
-    try {
-      sent = await send(ctx, { v: 1, type: 'requestWithdrawal', id: newCommandId(), userId: p.userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId: p.userId });
-    } catch (err) {
-      await controls.refused(withdrawalId);
-      await audit('withdrawal.refused', { code: (err as { code?: string }).code ?? 'EX_INTERNAL' });
-      throw err;
-    }
-    await audit('withdrawal.requested', { approvalRequired, status: sent.status });
+    const { withdrawalId, sent, approvalRequired } = await requestWithdrawal(ctx, principalOf(request), request.body, clientOf(request));
     if (sent.status === 'unknown') return reply.code(202).send({ status: 'unknown', commandId: sent.cmdId, lookup: `/v1/withdrawals/${withdrawalId}`, withdrawalId, approvalRequired });
     return reply.code(201).send({ status: 'pending', commandId: sent.cmdId, lookup: null, withdrawalId, approvalRequired });
   });
