@@ -138,6 +138,11 @@ export const CODE_MAP: Readonly<Record<string, Mapped>> = {
   EX_WITHDRAWAL_NOT_FOUND: ['INVALID_PARAMETER', 'No withdrawal of yours has this id.'],
   EX_ADDRESS_INVALID: ['INVALID_PARAMETER', 'Invalid data sent for a parameter: address must be an EIP-55 checksummed Ethereum address.'],
   EX_INSUFFICIENT_BALANCE: ['NEW_ORDER_REJECTED', M.insufficientBalance],
+  // gateway: withdrawal controls (docs/security.md)
+  EX_WITHDRAWALS_HALTED: ['UNSUPPORTED_OPERATION', 'Withdrawals are suspended by the operator.', 503],
+  EX_WITHDRAWAL_ADDRESS_NOT_IN_BOOK: ['INVALID_PARAMETER', 'The address is not in your withdrawal address book.'],
+  EX_WITHDRAWAL_ADDRESS_LOCKED: ['INVALID_PARAMETER', 'The address was added recently and is not usable yet.'],
+  EX_WITHDRAWAL_LIMIT_EXCEEDED: ['INVALID_PARAMETER', 'The amount exceeds your 24h withdrawal limit.'],
   // gateway: operating conditions
   EX_BUSY: ['SERVER_BUSY', 'Server is currently overloaded with other requests. Please try again in a few minutes.', 503],
   EX_UNAVAILABLE: ['DISCONNECTED', 'Internal error; unable to process your request. Please try again.', 503],
