@@ -154,6 +154,9 @@ t.test('ccxt binance against the stack', async (t) => {
     t.equal(addr.address, ours.address);
     const deps = await maker.rest.fetchDeposits();
     t.equal(deps.length, 2);
+    // Withdrawals go only to the address book (added with a session; the stack's time lock is 0).
+    const book = await stack.http('POST', '/v1/withdrawal-addresses', { token: maker.token, body: { address: '0x000000000000000000000000000000000000dEaD', label: 'burn' } });
+    t.equal(book.status, 201);
     const w = await maker.rest.withdraw('USDT', 12.5, '0x000000000000000000000000000000000000dEaD', undefined, { network: 'ETH' });
     t.ok(w.id);
     await settled(stack);

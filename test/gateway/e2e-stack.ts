@@ -83,6 +83,8 @@ export async function startE2eStack(t: Teardown, name: string): Promise<E2eStack
     ...env, REDIS_URL, REDIS_PREFIX: redisPrefix, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), GATEWAY_ID: id,
     GATEWAY_SECRET_KEY: randomBytes(32).toString('hex'), DEPOSIT_XPUB: new HdKeys(TEST_MNEMONIC).depositXpub(),
     GATEWAY_SCRYPT_COST: '1024', GATEWAY_COMMAND_TIMEOUT_MS: '3000', LOG_LEVEL: 'info',
+    // Tests withdraw to an address they have just put in the address book.
+    GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS: '0',
   });
   t.teardown(() => (gateway.child.exitCode === null ? void gateway.child.kill('SIGKILL') : undefined));
   const base = `http://127.0.0.1:${port}`;
