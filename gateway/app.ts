@@ -18,6 +18,7 @@ import type { CommandBus } from './command-bus.js';
 import type { GatewayOptions } from './config.js';
 import { GatewayError, gatewayError } from './errors.js';
 import { gatewayLoggerOptions } from './logging.js';
+import { isDecimalSchema } from './schemas.js';
 import { MarketCache } from './markets.js';
 import { GatewayMetrics } from './metrics.js';
 import type { GatewayStores } from './stores/gateway-stores.js';
@@ -107,7 +108,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, auth: r.config?.auth });
   });
   installJsonParser(app);
-  installErrors(app);
+  installErrors(app, routes);
   installMetrics(app, metrics);
   await installDocs(app);
   await installRateLimits(app, deps.stores, options);
@@ -145,9 +146,11 @@ const FASTIFY_CODES: Record<string, Parameters<typeof gatewayError>[0]> = {
   FST_ERR_VALIDATION: 'EX_BAD_REQUEST',
 };
 
-export function toGatewayError(err: FastifyError | GatewayError | Error): GatewayError {
+export function toGatewayError(err: FastifyError | GatewayError | Error, request?: FastifyRequest): GatewayError {
   if (err instanceof GatewayError) return err;
   const fe = err as FastifyError;
+  const decimal = request === undefined ? null : decimalFieldError(fe, request);
+  if (decimal !== null) return decimal;
   const code = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
   if (code !== undefined) return gatewayError(code, code === 'EX_BAD_REQUEST' || code === 'EX_BAD_JSON' ? fe.message : undefined);
   if (fe.validation !== undefined) return gatewayError('EX_BAD_REQUEST', fe.message);
@@ -159,13 +162,53 @@ export function toGatewayError(err: FastifyError | GatewayError | Error): Gatewa
   return gatewayError('EX_INTERNAL');
 }
 
-function installErrors(app: FastifyInstance): void {
+/**
+ * A schema failure of a price, quantity or amount field (a `Decimal` schema: gateway/schemas.ts) is the documented
+ * EX_DECIMAL_INVALID, naming the field, rather than the generic EX_BAD_REQUEST: " 100", "1e2", "-1" or a number.
+ * The failing field's schema is found from the error's schemaPath in the route's own schema.
+ */
+function decimalFieldError(fe: FastifyError, request: FastifyRequest): GatewayError | null {
+  const first = fe.validation?.[0] as { schemaPath?: string; instancePath?: string } | undefined;
+  const part = fe.validationContext;
+  if (first?.schemaPath === undefined || part === undefined) return null;
+  const root = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part === 'querystring' ? 'querystring' : part];
+  const field = schemaAt(root, first.schemaPath);
+  if (!isDecimalSchema(field)) return null;
+  const name = (first.instancePath ?? '').replace(/^\//, '') || 'value';
+  return gatewayError('EX_DECIMAL_INVALID', `${name} must be a plain decimal string like "1850.25" (no sign, exponent, spaces or leading zeros)`);
+}
+
+function schemaAt(root: unknown, schemaPath: string): unknown {
+  let node = root;
+  for (const step of schemaPath.replace(/^#\/?/, '').split('/')) {
+    if (step === '') continue;
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[decodeURIComponent(step.replace(/~1/g, '/').replace(/~0/g, '~'))];
+  }
+  return node;
+}
+
+function installErrors(app: FastifyInstance, routes: readonly { method: string; url: string }[]): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const e = toGatewayError(err);
+    const e = toGatewayError(err, request);
     if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
     return reply.code(e.statusCode).send({ code: e.code, message: e.message, ...e.extra });
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' } as never));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = [...new Set(routes.filter((r) => routePattern(r.url).test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      const e = gatewayError('EX_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; this route takes ${allowed.join(', ')}.`);
+      return reply.code(e.statusCode).header('allow', allowed.join(', ')).send({ code: e.code, message: e.message } as never);
+    }
+    return reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' } as never);
+  });
+}
+
+/** A registered url (`/v1/orders/:orderId`, `/docs/*`) as a regular expression over request paths. */
+function routePattern(url: string): RegExp {
+  const body = url.split('/').map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  return new RegExp(`^${body}$`);
 }
 
 function installMetrics(app: FastifyInstance, metrics: GatewayMetrics): void {

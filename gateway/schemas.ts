@@ -5,14 +5,25 @@
 
 import Type from 'typebox';
 import type { TSchema } from 'typebox';
-import { AmendOrderWire, CancelAllWire, PlaceOrderWire, RequestWithdrawalWire } from '../engine/wire/schemas.js';
+import { AmendOrderWire, CancelAllWire, CommandResultEvent, OrderAcceptedEvent, OrderCanceledEvent, PlaceOrderWire, RequestWithdrawalWire } from '../engine/wire/schemas.js';
+import { GATEWAY_ERRORS } from './errors.js';
+import type { ErrorCode } from './errors.js';
+import { REJECT_CODES } from '../engine/core/codes.js';
 import { DECIMAL_MAX_LENGTH, DECIMAL_PATTERN } from './units.js';
 
 const P = PlaceOrderWire.properties;
+/** The effective values of an accepted order and the codes of a rejection: the wire events' enums, so they are listed once. */
+const TimeInForceOut = OrderAcceptedEvent.properties.timeInForce;
+const StpOut = OrderAcceptedEvent.properties.stp;
+const CloseReasonOut = OrderCanceledEvent.properties.reason;
+const RejectCodeOut = CommandResultEvent.properties.code;
+const ERROR_CODES = [...Object.keys(GATEWAY_ERRORS), ...Object.keys(REJECT_CODES)] as ErrorCode[];
 /** The wire schema's description of a field (TypeBox keeps it on the schema object). */
 const describe = (schema: unknown): string => (schema as { description?: string }).description ?? '';
 
 export const Decimal = (description: string) => Type.String({ pattern: DECIMAL_PATTERN, maxLength: DECIMAL_MAX_LENGTH, description, examples: ['1850.25'] });
+/** A request field built by `Decimal`: its schema failures answer EX_DECIMAL_INVALID (app.ts). */
+export const isDecimalSchema = (s: unknown): boolean => typeof s === 'object' && s !== null && (s as { pattern?: unknown }).pattern === DECIMAL_PATTERN;
 const DecimalOut = (description: string) => Type.String({ description });
 const Id = (description: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
 const Time = (description: string) => Type.String({ format: 'date-time', description });
@@ -20,7 +31,7 @@ const nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
 
 export const ErrorResponse = Type.Object(
   {
-    code: Type.String({ description: 'Stable error code: docs/gateway.md (EX_*) or docs/reject-codes.md (the engine\'s).' }),
+    code: Type.Enum(ERROR_CODES, { description: 'Stable error code: docs/gateway.md (EX_*) or docs/reject-codes.md (the engine\'s).' }),
     message: Type.String({ description: 'Human-readable; do not parse it.' }),
     commandId: Type.Optional(Type.String({ description: 'The command the engine rejected.' })),
   },
@@ -93,6 +104,8 @@ export const Fill = Type.Object(
   { additionalProperties: false },
 );
 
+/** The same words wherever an order is answered (gateway/results.ts, quantitiesOf). */
+const REMAINING = 'Still open, base tokens: "0" once the order is closed (quantity - filledQuantity never filled); null for a buy by quote quantity waiting for its trigger.';
 const OrderStatus = Type.Enum(['pendingTrigger', 'new', 'partiallyFilled', 'filled', 'canceled', 'expired'] as const);
 
 export const CommandAccepted = Type.Object(
@@ -112,9 +125,9 @@ export const PlaceOrderResult = Type.Object(
     orderId: nullable(Id('The order\'s id.')),
     orderStatus: nullable(OrderStatus),
     filledQuantity: nullable(DecimalOut('Filled so far, base tokens.')),
-    remainingQuantity: nullable(DecimalOut('Still open, base tokens.')),
+    remainingQuantity: nullable(DecimalOut(`${REMAINING} Null also when status is unknown.`)),
     fills: Type.Array(Fill),
-    duplicateOf: nullable(Type.String({ description: 'Set when the clientOrderId repeated an earlier order: that command\'s id; nothing new was placed.' })),
+    duplicateOf: nullable(Type.String({ description: 'Set when the clientOrderId repeated an earlier order: that command\'s id; nothing new was placed, and orderStatus, filledQuantity and remainingQuantity are that order\'s now (fills is empty).' })),
   },
   { additionalProperties: false },
 );
@@ -160,17 +173,17 @@ export const Order = Type.Object(
     market: Type.String({ description: 'Market symbol.' }),
     side: P.side,
     orderType: P.orderType,
-    timeInForce: Type.String(),
+    timeInForce: TimeInForceOut,
     postOnly: Type.Boolean(),
-    stp: Type.String(),
+    stp: StpOut,
     status: OrderStatus,
-    closeReason: nullable(Type.String()),
+    closeReason: nullable(CloseReasonOut),
     price: nullable(DecimalOut('Limit price; null for market orders.')),
     stopPrice: nullable(DecimalOut('Stop price; null for non-stop orders.')),
-    quantity: DecimalOut('Total quantity (after amends).'),
-    originalQuantity: DecimalOut('Quantity as placed.'),
+    quantity: nullable(DecimalOut('Total quantity (after amends); null for a buy by quote quantity (its budget is quoteQuantity).')),
+    originalQuantity: nullable(DecimalOut('Quantity as placed; null for a buy by quote quantity.')),
     filledQuantity: DecimalOut('Filled.'),
-    remainingQuantity: DecimalOut('Open.'),
+    remainingQuantity: nullable(DecimalOut(REMAINING)),
     quoteQuantity: nullable(DecimalOut('Quote budget of a market buy by quote quantity.')),
     filledQuote: DecimalOut('Sum of fills in quote, before fees.'),
     feesPaid: DecimalOut('Fees paid, quote asset.'),
@@ -215,7 +228,7 @@ export const CommandStatus = Type.Object(
   {
     commandId: Type.String(),
     status: Type.Enum(['unknown', 'accepted', 'rejected'] as const),
-    code: nullable(Type.String()),
+    code: RejectCodeOut,
     orderId: nullable(Type.Integer()),
   },
   { additionalProperties: false },
@@ -230,7 +243,7 @@ export const Balance = Type.Object(
 );
 export const BalanceList = Type.Object({ balances: Type.Array(Balance) }, { additionalProperties: false });
 export const Deposit = Type.Object(
-  { depositId: Type.String(), asset: Type.String(), amount: DecimalOut('Amount.'), status: Type.String(), creditedAt: Time('Credited.'), seq: Type.Integer() },
+  { depositId: Type.String(), asset: Type.String(), amount: DecimalOut('Amount.'), status: Type.Enum(['credited'] as const, { description: 'credited: in your available balance (deposits still waiting for confirmations are at GET /v1/deposits/incoming).' }), creditedAt: Time('Credited.'), seq: Type.Integer() },
   { additionalProperties: false },
 );
 export const DepositList = Type.Object({ deposits: Type.Array(Deposit), nextBefore }, { additionalProperties: false });

@@ -79,7 +79,7 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fa
   }, async (request) => {
     const limit = request.query.limit ?? 100;
     const cursor = request.query.before === undefined ? ctx.sql`` : ctx.sql`AND seq < ${request.query.before}`;
-    const rows = await ctx.sql<{ deposit_id: string; asset_id: number; amount: string; status: string; seq: string; credited_at: Date }[]>`
+    const rows = await ctx.sql<{ deposit_id: string; asset_id: number; amount: string; status: 'credited'; seq: string; credited_at: Date }[]>`
       SELECT deposit_id, asset_id, amount::text, status, seq, credited_at FROM deposits WHERE user_id = ${principalOf(request).userId} ${cursor} ORDER BY seq DESC LIMIT ${limit}`;
     const deposits = [];
     for (const r of rows) {
