@@ -12,6 +12,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { Sql } from 'postgres';
 import type { LoggerOptions } from 'pino';
 import { XpubDepositKeys } from '../chain/hd.js';
+import { csrfHolds, sameOrigin, sessionCookie } from './auth/cookie-session.js';
 import { AuthService } from './auth/service.js';
 import type { Principal, Scope } from './auth/service.js';
 import type { CommandBus } from './command-bus.js';
@@ -27,6 +28,9 @@ import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
 import { walletRoutes } from './routes/wallet.js';
 import { faucetRoutes } from './routes/faucet.js';
+import { sessionRoutes } from './routes/session.js';
+import { installSecurityHeaders } from './web/security.js';
+import { webPagePlugin } from './web/page.js';
 import type { DevnetFaucet } from './routes/faucet.js';
 import type { RouteContext } from './routes/context.js';
 
@@ -64,6 +68,10 @@ export interface GatewayDeps {
   readonly kafkaReady?: () => Promise<boolean>;
   /** DEVNET ONLY: mints test tokens; given, POST /v1/devnet/faucet exists (the embedded exchange passes its Faucet). */
   readonly faucet?: DevnetFaucet;
+  /** The built web page (tools/web/build.ts: dist/web), served at / when given. */
+  readonly webRoot?: string;
+  /** Blocks before a deposit is credited on this exchange's chain: GET /v1/info and GET /v1/deposits/incoming say it. */
+  readonly depositConfirmations?: number;
   readonly nowMs?: () => number;
 }
 
@@ -110,20 +118,23 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   installJsonParser(app);
   installErrors(app, routes);
   installMetrics(app, metrics);
+  await installSecurityHeaders(app);
   await installDocs(app);
   await installRateLimits(app, deps.stores, options);
-  installAuth(app, auth);
+  installAuth(app, auth, options.secretKey);
 
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
   await app.register(authRoutes, { ctx });
+  await app.register(sessionRoutes, { ctx, devnetFaucet: deps.faucet !== undefined, depositConfirmations: deps.depositConfirmations ?? null });
   await app.register(orderRoutes, { ctx });
-  await app.register(walletRoutes, { ctx });
+  await app.register(walletRoutes, { ctx, depositConfirmations: deps.depositConfirmations ?? null });
   if (deps.faucet !== undefined) await app.register(faucetRoutes, { ctx, faucet: deps.faucet });
   // ---- market data (gateway/market-data/, the other helper's): registered here when provided ----------------
   if (deps.marketData !== undefined) {
     const md = deps.marketData({ authenticate: authenticator(auth) });
     await app.register(md.plugin, md.options as never);
   }
+  if (deps.webRoot !== undefined) await app.register(webPagePlugin, { root: deps.webRoot });
   return { app, routes, auth, metrics };
 }
 
@@ -227,6 +238,7 @@ async function installDocs(app: FastifyInstance): Promise<void> {
       components: {
         securitySchemes: {
           session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login.' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'ex_session', description: 'The web page\'s session (POST /v1/auth/session; `__Host-ex_session` over TLS). Requests that change something also send X-CSRF-Token.' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'With X-Timestamp (Unix ms) and X-Signature: hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath\\nquery\\nsha256hex(body)`.' },
         },
       },
@@ -255,7 +267,7 @@ async function installRateLimits(app: FastifyInstance, stores: GatewayStores, op
   });
 }
 
-function installAuth(app: FastifyInstance, auth: AuthService): void {
+function installAuth(app: FastifyInstance, auth: AuthService, secretKey: Buffer): void {
   app.decorateRequest('principal', null);
   // preValidation: after the body is read (the signature covers it), before the schema sees it, so an
   // unauthenticated caller learns nothing about the body's rules.
@@ -266,6 +278,8 @@ function installAuth(app: FastifyInstance, auth: AuthService): void {
     if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
     if (need === 'session' && principal.via !== 'session') throw gatewayError('EX_SESSION_REQUIRED');
     if (need !== 'session' && !principal.scopes.includes(need)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
+    const cookie = principal.via === 'session' && request.headers.authorization === undefined ? sessionCookie(request) : null;
+    if (cookie !== null && !csrfHolds(request, secretKey, cookie)) throw gatewayError('EX_CSRF_TOKEN_INVALID');
     request.principal = principal;
   });
 }
@@ -280,7 +294,10 @@ export function authenticator(auth: AuthService): Authenticate {
   return async (request) => {
     try {
       const p = await auth.principal(request);
-      return p === null || !p.scopes.includes('read') ? null : { userId: p.userId };
+      if (p === null || !p.scopes.includes('read')) return null;
+      // A browser sends the session cookie with any page's WebSocket: only this origin's pages may use it.
+      const byCookie = p.via === 'session' && request.headers.authorization === undefined;
+      return byCookie && !sameOrigin(request) ? null : { userId: p.userId };
     } catch {
       return null;
     }

@@ -55,6 +55,22 @@ export const Session = Type.Object(
   { token: Type.String({ description: 'Send as `Authorization: Bearer <token>`.' }), userId: Id('Your user id.'), expiresAt: Time('Expiry.') },
   { additionalProperties: false },
 );
+export const SessionInfo = Type.Object(
+  {
+    signedIn: Type.Boolean({ description: 'False when the request carries no session (or an ended one): the other fields are then null.' }),
+    userId: nullable(Id('Your user id.')),
+    username: nullable(Type.String()),
+    csrfToken: nullable(Type.String({ description: 'For a cookie session: send as X-CSRF-Token on every request that changes something. Null for a bearer session.' })),
+  },
+  { additionalProperties: false },
+);
+export const ExchangeInfo = Type.Object(
+  {
+    devnetFaucet: Type.Boolean({ description: 'POST /v1/devnet/faucet exists: this exchange runs on a development chain, its tokens are worthless.' }),
+    depositConfirmations: nullable(Type.Integer({ minimum: 1, description: 'Blocks (the deposit\'s own included) before a deposit is credited; null when this gateway is not told.' })),
+  },
+  { additionalProperties: false },
+);
 export const ScopeSchema = Type.Enum(['read', 'trade', 'withdraw'] as const);
 export const NewApiKey = Type.Object(
   {
@@ -246,6 +262,20 @@ export const Deposit = Type.Object(
   { depositId: Type.String(), asset: Type.String(), amount: DecimalOut('Amount.'), status: Type.Enum(['credited'] as const, { description: 'credited: in your available balance (deposits still waiting for confirmations are at GET /v1/deposits/incoming).' }), creditedAt: Time('Credited.'), seq: Type.Integer() },
   { additionalProperties: false },
 );
+export const IncomingDeposit = Type.Object(
+  {
+    txHash: Type.String({ description: 'The transfer\'s transaction.' }),
+    logIndex: Type.Integer({ minimum: 0 }),
+    asset: Type.String(),
+    amount: DecimalOut('Amount, whole tokens.'),
+    blockNumber: Type.Integer({ minimum: 0 }),
+    confirmations: Type.Integer({ minimum: 0, description: 'Blocks so far, its own included.' }),
+    requiredConfirmations: nullable(Type.Integer({ minimum: 1, description: 'Blocks needed before it is credited; null when this gateway is not told.' })),
+    seenAt: Time('When the chain service saw it.'),
+  },
+  { additionalProperties: false },
+);
+export const IncomingDepositList = Type.Object({ deposits: Type.Array(IncomingDeposit) }, { additionalProperties: false });
 export const DepositList = Type.Object({ deposits: Type.Array(Deposit), nextBefore }, { additionalProperties: false });
 export const WithdrawalBody = Type.Object(
   {
