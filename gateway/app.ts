@@ -141,7 +141,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 /** The raw body is kept for HMAC verification; parsing is Fastify's own (prototype-poisoning safe). */
 function installJsonParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // JSON only: a text/plain body is refused (415) rather than read as a string; it is also the one body type a
+  // page of another site may post without asking first.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
     parse(request, body as string, done);

@@ -6,21 +6,11 @@ import { markets } from './data.js';
 import { MarketsPage } from './markets.js';
 import { OrdersPage } from './orders.js';
 import { Link, navigate, route } from './router.js';
-import { Store, useStore } from './store.js';
+import { useStore } from './store.js';
+import { theme } from './theme.js';
 import { TradePage } from './trade.js';
 import { WalletPage } from './wallet.js';
 import { stream } from './ws.js';
-
-type Theme = 'dark' | 'light';
-const theme = new Store<Theme>((localStorage.getItem('theme') as Theme | null) ?? (matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark'));
-
-export function applyTheme(): void {
-  document.documentElement.dataset.theme = theme.value;
-  theme.subscribe((t) => {
-    document.documentElement.dataset.theme = t;
-    localStorage.setItem('theme', t);
-  });
-}
 
 function Header() {
   const user = useStore(session);

@@ -7,6 +7,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from './api.js';
 import type { DepthBook } from './book.js';
 import type { Market } from './types.js';
+import { theme } from './theme.js';
+import { useStore } from './store.js';
 
 const INTERVALS = ['1m', '5m', '1h', '1d'] as const;
 type Interval = (typeof INTERVALS)[number];
@@ -35,7 +37,7 @@ function Candles(props: { market: Market; tradeCount: number }) {
       autoSize: true,
       layout: { background: { color: 'transparent' }, textColor: cssVar('--muted'), attributionLogo: false },
       grid: { vertLines: { color: cssVar('--grid') }, horzLines: { color: cssVar('--grid') } },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 4, barSpacing: 10 },
     });
     const candles = c.addSeries(CandlestickSeries, { upColor: cssVar('--up'), downColor: cssVar('--down'), borderVisible: false, wickUpColor: cssVar('--up'), wickDownColor: cssVar('--down') });
     const volume = c.addSeries(HistogramSeries, { priceScaleId: 'volume', priceFormat: { type: 'volume' }, color: cssVar('--grid-strong') });
@@ -46,6 +48,15 @@ function Candles(props: { market: Market; tradeCount: number }) {
       c.remove();
     };
   }, []);
+  const shade = useStore(theme);
+  useEffect(() => {
+    const c = chart.current;
+    if (c === null) return;
+    // The colours are the theme's CSS variables, read again when the theme changes.
+    c.api.applyOptions({ layout: { textColor: cssVar('--muted') }, grid: { vertLines: { color: cssVar('--grid') }, horzLines: { color: cssVar('--grid') } } });
+    c.candles.applyOptions({ upColor: cssVar('--up'), downColor: cssVar('--down'), wickUpColor: cssVar('--up'), wickDownColor: cssVar('--down') });
+    c.volume.applyOptions({ color: cssVar('--grid-strong') });
+  }, [shade]);
   const last = useRef(0);
   useEffect(() => {
     let live = true;

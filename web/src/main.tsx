@@ -1,7 +1,8 @@
 import { render } from 'preact';
 import './styles.css';
 import { checkSession } from './api.js';
-import { App, applyTheme } from './app.js';
+import { App } from './app.js';
+import { applyTheme } from './theme.js';
 import { followSession, loadStatic } from './data.js';
 import { stream } from './ws.js';
 
