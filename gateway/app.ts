@@ -12,8 +12,11 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { Sql } from 'postgres';
 import type { LoggerOptions } from 'pino';
 import { XpubDepositKeys } from '../chain/hd.js';
+import { AuditLog } from '../audit/log.js';
 import { csrfHolds, sameOrigin, sessionCookie } from './auth/cookie-session.js';
+import { AuthGuard } from './auth/guard.js';
 import { AuthService } from './auth/service.js';
+import { TwoFactor } from './auth/two-factor.js';
 import type { Principal, Scope } from './auth/service.js';
 import type { CommandBus } from './command-bus.js';
 import type { GatewayOptions } from './config.js';
@@ -23,6 +26,7 @@ import { isDecimalSchema } from './schemas.js';
 import { MarketCache } from './markets.js';
 import { GatewayMetrics } from './metrics.js';
 import type { GatewayStores } from './stores/gateway-stores.js';
+import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
@@ -31,15 +35,19 @@ import { faucetRoutes } from './routes/faucet.js';
 import { sessionRoutes } from './routes/session.js';
 import { installSecurityHeaders } from './web/security.js';
 import { webPagePlugin } from './web/page.js';
+import { binancePlugin } from './binance/plugin.js';
 import type { DevnetFaucet } from './routes/faucet.js';
 import type { RouteContext } from './routes/context.js';
+import { operatorRoleOf, requireDeclaredAuth } from './route-auth.js';
+import type { DeclaredRoute, RouteAuth } from './route-auth.js';
 
-/** Who may call a route: anyone, an API key with this scope (or a session), or a session only. */
-export type RouteAuth = 'public' | Scope | 'session';
+export type { RouteAuth } from './route-auth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
+    /** A route's own way of reading credentials (Binance's signing); by default AuthService.principal. */
+    authenticate?: (request: FastifyRequest) => Promise<Principal | null>;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -73,12 +81,14 @@ export interface GatewayDeps {
   /** Blocks before a deposit is credited on this exchange's chain: GET /v1/info and GET /v1/deposits/incoming say it. */
   readonly depositConfirmations?: number;
   readonly nowMs?: () => number;
+  /** The Binance-compatible API (gateway/binance/, with market data); default on. */
+  readonly binance?: boolean;
 }
 
 export interface Gateway {
   readonly app: FastifyInstance;
-  /** Every route as registered (method, url pattern, auth): the OpenAPI and fuzz tests walk them. */
-  readonly routes: readonly { method: string; url: string; auth: RouteAuth | undefined }[];
+  /** Every route as registered (method, url pattern, auth): the OpenAPI, authz and fuzz tests walk them. */
+  readonly routes: readonly DeclaredRoute[];
   readonly auth: AuthService;
   readonly metrics: GatewayMetrics;
 }
@@ -105,16 +115,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   const metrics = deps.metrics ?? new GatewayMetrics();
-  const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs });
+  const nowMs = deps.nowMs ?? Date.now;
+  const audit = new AuditLog(nowMs);
+  const guard = new AuthGuard(deps.stores.guards, options.redisPrefix, options.authGuard, nowMs);
+  const twoFactor = new TwoFactor(deps.sql, options.secretKey, guard, nowMs);
+  const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs, guard, twoFactor, audit });
   const ctx: RouteContext = {
-    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics,
+    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics, audit, guard, twoFactor, nowMs,
     markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
   };
 
-  const routes: { method: string; url: string; auth: RouteAuth | undefined }[] = [];
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, auth: r.config?.auth });
-  });
+  // Fail closed: a route that does not declare its auth refuses to register (gateway/route-auth.ts).
+  const routes: DeclaredRoute[] = [];
+  requireDeclaredAuth(app, routes);
   installJsonParser(app);
   installErrors(app, routes);
   installMetrics(app, metrics);
@@ -125,6 +138,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
 
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
   await app.register(authRoutes, { ctx });
+  await app.register(accountRoutes, { ctx });
   await app.register(sessionRoutes, { ctx, devnetFaucet: deps.faucet !== undefined, depositConfirmations: deps.depositConfirmations ?? null });
   await app.register(orderRoutes, { ctx });
   await app.register(walletRoutes, { ctx, depositConfirmations: deps.depositConfirmations ?? null });
@@ -133,6 +147,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   if (deps.marketData !== undefined) {
     const md = deps.marketData({ authenticate: authenticator(auth) });
     await app.register(md.plugin, md.options as never);
+    // The Binance-compatible API streams from the market-data hub, so it comes with market data.
+    if (deps.binance !== false) await app.register(binancePlugin, { ctx, toGatewayError });
   }
   if (deps.webRoot !== undefined) await app.register(webPagePlugin, { root: deps.webRoot });
   return { app, routes, auth, metrics };
@@ -205,6 +221,7 @@ function installErrors(app: FastifyInstance, routes: readonly { method: string; 
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const e = toGatewayError(err, request);
     if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
+    if (typeof e.extra.retryAfterSeconds === 'number') void reply.header('retry-after', String(e.extra.retryAfterSeconds));
     return reply.code(e.statusCode).send({ code: e.code, message: e.message, ...e.extra });
   });
   app.setNotFoundHandler((request, reply) => {
@@ -242,6 +259,7 @@ async function installDocs(app: FastifyInstance): Promise<void> {
           session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login.' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'ex_session', description: 'The web page\'s session (POST /v1/auth/session; `__Host-ex_session` over TLS). Requests that change something also send X-CSRF-Token.' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'With X-Timestamp (Unix ms) and X-Signature: hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath\\nquery\\nsha256hex(body)`.' },
+          binanceKey: { type: 'apiKey', in: 'header', name: 'X-MBX-APIKEY', description: 'Binance-compatible routes (tag binance): the same API keys, signed as Binance signs (timestamp, recvWindow, signature = hex HMAC-SHA256 of the query string followed by the body). See docs/binance-compat.md.' },
         },
       },
     },
@@ -274,12 +292,18 @@ function installAuth(app: FastifyInstance, auth: AuthService, secretKey: Buffer)
   // preValidation: after the body is read (the signature covers it), before the schema sees it, so an
   // unauthenticated caller learns nothing about the body's rules.
   app.addHook('preValidation', async (request) => {
+    // No route matched: the not-found handler answers (it reveals nothing and changes nothing).
+    if (request.is404) return;
     const need = request.routeOptions.config?.auth;
-    if (need === undefined || need === 'public') return;
-    const principal = await auth.principal(request);
+    // Every route declared its auth when it registered; undefined here is a programmer error, refused all the same.
+    if (need === undefined) throw gatewayError('EX_INTERNAL');
+    if (need === 'public') return;
+    if (operatorRoleOf(need) !== null) throw gatewayError('EX_UNAUTHENTICATED');
+    const custom = request.routeOptions.config?.authenticate;
+    const principal = custom === undefined ? await auth.principal(request) : await custom(request);
     if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
     if (need === 'session' && principal.via !== 'session') throw gatewayError('EX_SESSION_REQUIRED');
-    if (need !== 'session' && !principal.scopes.includes(need)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
+    if (need !== 'session' && !principal.scopes.includes(need as Scope)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
     const cookie = principal.via === 'session' && request.headers.authorization === undefined ? sessionCookie(request) : null;
     if (cookie !== null && !csrfHolds(request, secretKey, cookie)) throw gatewayError('EX_CSRF_TOKEN_INVALID');
     request.principal = principal;

@@ -3,6 +3,8 @@
 
 import os from 'node:os';
 import { parseXpub } from '../chain/hd.js';
+import { DEFAULT_GUARD_OPTIONS } from './auth/guard.js';
+import type { GuardOptions } from './auth/guard.js';
 
 import { ConfigError, boolVar, brokersVar, intVar, nameVar as plainNameVar } from '../config/env.js';
 import type { Env } from '../config/env.js';
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   readonly scryptCost: number;
   readonly apiKeysPerUserMax: number;
   readonly trustProxy: boolean;
+  /** Back-off of failed logins and one-time codes (auth/guard.ts). */
+  readonly authGuard: GuardOptions;
 }
 
 export interface GatewayConfig extends GatewayOptions {
@@ -54,6 +58,7 @@ export const DEFAULT_OPTIONS = {
   scryptCost: 1 << 15,
   apiKeysPerUserMax: 20,
   trustProxy: false,
+  authGuard: DEFAULT_GUARD_OPTIONS,
 } as const;
 
 /** Gateway names may carry a colon (e.g. an instance named host:port). */
@@ -114,6 +119,12 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     scryptCost: powerOfTwoVar(env, 'GATEWAY_SCRYPT_COST', DEFAULT_OPTIONS.scryptCost),
     apiKeysPerUserMax: intVar(env, 'GATEWAY_API_KEYS_PER_USER_MAX', DEFAULT_OPTIONS.apiKeysPerUserMax, 1, 1000),
     trustProxy: boolVar(env, 'GATEWAY_TRUST_PROXY', DEFAULT_OPTIONS.trustProxy),
+    authGuard: {
+      ...DEFAULT_GUARD_OPTIONS,
+      accountFailuresFree: intVar(env, 'GATEWAY_LOGIN_FAILURES_FREE', DEFAULT_GUARD_OPTIONS.accountFailuresFree, 1, 1000),
+      ipFailuresFree: intVar(env, 'GATEWAY_LOGIN_IP_FAILURES_FREE', DEFAULT_GUARD_OPTIONS.ipFailuresFree, 1, 100_000),
+      lockMaxMs: intVar(env, 'GATEWAY_AUTH_LOCK_MAX_SECONDS', DEFAULT_GUARD_OPTIONS.lockMaxMs / 1000, 1, 86_400) * 1000,
+    },
   };
 }
 

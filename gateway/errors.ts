@@ -1,7 +1,8 @@
 // Every error the gateway answers with: JSON `{ code, message }` from one factory, with stable codes. A code is
 // never renamed or reused; docs/gateway.md lists them all and test/gateway/errors-docs.test.ts keeps the two in
-// step. The engine's own rejection codes (docs/reject-codes.md) pass through unchanged with status 422 (404 for
-// ORDER_NOT_FOUND), so a client sees one code whichever side refused.
+// step. The engine's own rejection codes (docs/reject-codes.md) pass through unchanged with status 422, except
+// the few in ENGINE_CODES_AS_GATEWAY, which become the gateway's code for the same answer: the engine's
+// ORDER_NOT_FOUND is EX_ORDER_NOT_FOUND, so "not yours" and "does not exist" answer alike whichever side found it.
 
 import { REJECT_CODES, REJECT_DESCRIPTIONS } from '../engine/core/codes.js';
 import type { RejectCode } from '../engine/core/codes.js';
@@ -36,6 +37,16 @@ export const GATEWAY_ERRORS = {
   EX_USERNAME_TAKEN: { status: 409, message: 'This username is taken.' },
   EX_API_KEYS_MAX: { status: 409, message: 'The user has the maximum number of active API keys.' },
   EX_RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the Retry-After header\'s seconds.' },
+  EX_AUTH_THROTTLED: { status: 429, message: 'Too many failed attempts; retry after the Retry-After header\'s seconds.' },
+  EX_IP_NOT_ALLOWED: { status: 403, message: 'Requests from this address are not allowed with these credentials.' },
+  EX_IP_ALLOW_LIST_INVALID: { status: 400, message: 'The IP allow-list holds 1 to 16 IPv4/IPv6 addresses or CIDR blocks.' },
+  EX_SESSION_NOT_FOUND: { status: 404, message: 'No session of yours has this id.' },
+  // two-factor authentication
+  EX_OTP_REQUIRED: { status: 401, message: 'Two-factor authentication is on: send the current one-time code (otp).' },
+  EX_OTP_INVALID: { status: 401, message: 'The one-time code is wrong, expired or already used.' },
+  EX_TWO_FACTOR_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
+  EX_TWO_FACTOR_NOT_SET_UP: { status: 409, message: 'Start the set-up first: POST /v1/auth/2fa/setup.' },
+  EX_TWO_FACTOR_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
   // resources
   EX_ORDER_NOT_FOUND: { status: 404, message: 'No order of yours has this id.' },
   EX_COMMAND_NOT_FOUND: { status: 404, message: 'No command of yours has this id (or its record expired).' },
@@ -75,10 +86,19 @@ export function gatewayError(code: GatewayCode, message?: string, extra?: Record
   return new GatewayError(code, message ?? def.message, def.status, extra);
 }
 
-/** An engine rejection as an HTTP error, with the engine's own code. */
+/**
+ * Engine codes answered with a gateway code instead: the engine's ORDER_NOT_FOUND (cancel, amend) would otherwise
+ * differ from the gateway's EX_ORDER_NOT_FOUND (reads), and the difference told which order ids exist.
+ */
+export const ENGINE_CODES_AS_GATEWAY: Partial<Record<RejectCode, GatewayCode>> = {
+  ORDER_NOT_FOUND: 'EX_ORDER_NOT_FOUND',
+};
+
+/** An engine rejection as an HTTP error: the engine's own code and 422, or its gateway equivalent. */
 export function engineRejection(code: RejectCode, extra: Record<string, unknown> = {}): GatewayError {
-  const status = code === 'ORDER_NOT_FOUND' ? 404 : 422;
-  return new GatewayError(code, REJECT_DESCRIPTIONS[code], status, extra);
+  const asGateway = ENGINE_CODES_AS_GATEWAY[code];
+  if (asGateway !== undefined) return gatewayError(asGateway, undefined, extra);
+  return new GatewayError(code, REJECT_DESCRIPTIONS[code], 422, extra);
 }
 
 export function isRejectCode(x: string): x is RejectCode {

@@ -10,6 +10,7 @@ import { GATEWAY_ERRORS } from './errors.js';
 import type { ErrorCode } from './errors.js';
 import { REJECT_CODES } from '../engine/core/codes.js';
 import { DECIMAL_MAX_LENGTH, DECIMAL_PATTERN } from './units.js';
+import { OTP_PATTERN } from './auth/totp.js';
 
 const P = PlaceOrderWire.properties;
 /** The effective values of an accepted order and the codes of a rejection: the wire events' enums, so they are listed once. */
@@ -34,6 +35,9 @@ export const ErrorResponse = Type.Object(
     code: Type.Enum(ERROR_CODES, { description: 'Stable error code: docs/gateway.md (EX_*) or docs/reject-codes.md (the engine\'s).' }),
     message: Type.String({ description: 'Human-readable; do not parse it.' }),
     commandId: Type.Optional(Type.String({ description: 'The command the engine rejected.' })),
+    retryAfterSeconds: Type.Optional(Type.Integer({ description: 'EX_AUTH_THROTTLED: seconds until the next attempt is taken (also in Retry-After).' })),
+    usableAt: Type.Optional(Type.String({ format: 'date-time', description: 'EX_WITHDRAWAL_ADDRESS_LOCKED: when the address becomes usable.' })),
+    remaining: Type.Optional(Type.String({ description: 'EX_WITHDRAWAL_LIMIT_EXCEEDED: what is left of the rolling 24 h limit, in whole tokens.' })),
   },
   { title: 'ErrorResponse', additionalProperties: false },
 );
@@ -50,12 +54,49 @@ export const Credentials = Type.Object(
   },
   { additionalProperties: false },
 );
+export const Otp = Type.String({ pattern: OTP_PATTERN, description: 'A current 6-digit code of your authenticator app, or one of your recovery codes (each works once).' });
+export const OtpField = { otp: Type.Optional(Otp) };
+export const LoginBody = Type.Object(
+  { ...Credentials.properties, ...OtpField },
+  { additionalProperties: false, description: 'With two-factor authentication on, a login without `otp` (and the right password) answers 401 EX_OTP_REQUIRED: ask for the code and send the login again with it.' },
+);
 export const Registered = Type.Object({ userId: Id('Your user id.'), username: Type.String() }, { additionalProperties: false });
 export const Session = Type.Object(
-  { token: Type.String({ description: 'Send as `Authorization: Bearer <token>`.' }), userId: Id('Your user id.'), expiresAt: Time('Expiry.') },
+  {
+    token: Type.String({ description: 'Send as `Authorization: Bearer <token>`.' }), userId: Id('Your user id.'),
+    sessionId: Type.String({ description: 'The session\'s public id (GET /v1/sessions).' }), expiresAt: Time('Expiry.'),
+  },
   { additionalProperties: false },
 );
 export const SessionInfo = Type.Object(
+  {
+    sessionId: Type.String(), createdAt: Time('Login time.'), expiresAt: Time('Expiry.'),
+    ip: nullable(Type.String({ description: 'Address of the login.' })), userAgent: nullable(Type.String()),
+    current: Type.Boolean({ description: 'The session of this request.' }),
+  },
+  { additionalProperties: false },
+);
+export const SessionList = Type.Object({ sessions: Type.Array(SessionInfo) }, { additionalProperties: false });
+export const SessionIdParams = Type.Object({ sessionId: Type.String({ pattern: '^ss_[0-9a-f]{24}$' }) }, { additionalProperties: false });
+export const SessionsRevoked = Type.Object({ revoked: Type.Integer({ minimum: 0, description: 'Sessions revoked.' }) }, { additionalProperties: false });
+export const TwoFactorStatus = Type.Object(
+  { enabled: Type.Boolean(), enabledAt: nullable(Time('When it was turned on.')), recoveryCodesLeft: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export const TwoFactorSetup = Type.Object(
+  {
+    secret: Type.String({ description: 'Base32 secret, for typing into an authenticator app.' }),
+    otpauthUri: Type.String({ description: 'otpauth://totp/... (SHA-1, 6 digits, 30 s): what the QR code holds.' }),
+    qrSvg: Type.String({ description: 'The QR code as an SVG document.' }),
+  },
+  { additionalProperties: false },
+);
+export const OtpBody = Type.Object({ otp: Otp }, { additionalProperties: false });
+export const RecoveryCodes = Type.Object(
+  { recoveryCodes: Type.Array(Type.String(), { description: 'One-time codes for when the authenticator is lost: shown once, keep them offline.' }) },
+  { additionalProperties: false },
+);
+export const WebSession = Type.Object(
   {
     signedIn: Type.Boolean({ description: 'False when the request carries no session (or an ended one): the other fields are then null.' }),
     userId: nullable(Id('Your user id.')),
@@ -76,6 +117,8 @@ export const NewApiKey = Type.Object(
   {
     label: Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x20-\\x7e]+$', description: 'Your name for the key.' }),
     scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: 3, description: 'read, trade, withdraw.' }),
+    ipAllowList: Type.Optional(Type.Array(Type.String({ maxLength: 49 }), { minItems: 1, maxItems: 16, description: 'Accept requests only from these IPv4/IPv6 addresses or CIDR blocks.' })),
+    otp: Type.Optional(Type.String({ pattern: OTP_PATTERN, description: 'Required for the withdraw scope when two-factor authentication is on.' })),
   },
   { additionalProperties: false },
 );
@@ -83,6 +126,7 @@ const ApiKeyFields = {
   keyId: Type.String({ description: 'Send as X-API-Key.' }),
   label: Type.String(),
   scopes: Type.Array(ScopeSchema),
+  ipAllowList: nullable(Type.Array(Type.String(), { description: 'Where requests may come from; null: anywhere.' })),
   createdAt: Time('Creation time.'),
 };
 export const ApiKeyCreated = Type.Object({ ...ApiKeyFields, secret: Type.String({ description: 'The HMAC secret: shown once, never again.' }) }, { additionalProperties: false });
@@ -312,5 +356,32 @@ export const WithdrawalIdParams = Type.Object({ withdrawalId: Type.String({ patt
 export const Health = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 export const Readiness = Type.Object(
   { status: Type.Enum(['ready', 'unready'] as const), checks: Type.Object({ postgres: Type.Boolean(), redis: Type.Boolean(), kafka: Type.Boolean() }, { additionalProperties: false }) },
+  { additionalProperties: false },
+);
+
+// ---- audit log -----------------------------------------------------------------------------------------------
+
+export const AuditEntryView = Type.Object(
+  {
+    seq: Id('Position in the audit log.'),
+    at: Time('When.'),
+    action: Type.String({ description: 'What happened (docs/security.md lists the actions).' }),
+    actorType: Type.Enum(['user', 'operator', 'system', 'anonymous'] as const, { description: 'Who did it: you (user), an operator, the system, or someone not logged in.' }),
+    actorId: nullable(Type.String({ description: 'The user id, operator name or component (shown to operators only; null for users).' })),
+    userId: nullable(Type.Integer({ description: 'The user it concerns.' })),
+    ip: nullable(Type.String()),
+    detail: Type.Object({}, { additionalProperties: true, description: 'Facts of the action (ids, amounts, reasons).' }),
+  },
+  { additionalProperties: false },
+);
+export const AuditPage = Type.Object(
+  { entries: Type.Array(AuditEntryView), nextBefore: nullable(Type.Integer({ description: 'Cursor for the next (older) page.' })) },
+  { additionalProperties: false },
+);
+export const AuditQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Cursor: the previous page\'s nextBefore.' })),
+  },
   { additionalProperties: false },
 );

@@ -4,11 +4,14 @@
 // the ledger's balances of every touched (user, asset) equal the engine's balanceChanged figures. Anything else
 // throws a ProjectionError naming the event: the consumer stops rather than write a wrong ledger.
 
-import type { BalanceChanged, DepositCredited, EngineEvent, OrderAccepted, OrderAmended, OrderClosed, OrderFill, Trade, WithdrawalCompleted, WithdrawalFailed, WithdrawalPending } from '../engine/core/events.js';
+import type {
+  BalanceChanged, DepositCredited, EngineEvent, MarketStatusChanged, OrderAccepted, OrderAmended, OrderClosed, OrderFill, Trade, UserFrozenChanged,
+  WithdrawalCompleted, WithdrawalFailed, WithdrawalPending,
+} from '../engine/core/events.js';
 import { ProjectionError, eventError } from './errors.js';
 import { KIND_AVAILABLE, KIND_CUSTODY, KIND_FEES, KIND_HELD, KIND_PENDING, LedgerBook, OverdraftError, SYSTEM_USER } from './ledger.js';
 import type { EntryReason } from './ledger.js';
-import type { AssetRow, BalanceRow, MarketRow, OrderRow, Position, RowSets, WithdrawalRow } from './rows.js';
+import type { AssetRow, BalanceRow, MarketRow, MarketStatusRow, OrderRow, Position, RowSets, UserFrozenRow, WithdrawalRow } from './rows.js';
 import { avgFillPrice, emptyRowSets } from './rows-util.js';
 
 /**
@@ -44,6 +47,8 @@ export class Projector {
   private newOrderIds = new Set<number>();
   private balances = new Map<string, BalanceRow>();
   private touchedWithdrawals = new Map<string, WithdrawalRow>();
+  private marketStatuses = new Map<number, MarketStatusRow>();
+  private userFrozen = new Map<number, UserFrozenRow>();
   /** Next entry number within the current event's posting. */
   private entryN = 0;
 
@@ -114,6 +119,8 @@ export class Projector {
       case 'withdrawalPending': return this.onWithdrawalPending(ev);
       case 'withdrawalCompleted':
       case 'withdrawalFailed': return this.onWithdrawalFinished(ev);
+      case 'marketStatusChanged': return this.onMarketStatus(ev);
+      case 'userFrozenChanged': return this.onUserFrozen(ev);
       default: {
         const _exhaustive: never = ev;
         throw new ProjectionError('PERSIST_BAD_RECORD', `unknown event type ${JSON.stringify((_exhaustive as EngineEvent).type)}`);
@@ -278,10 +285,7 @@ export class Projector {
     if (available !== ev.available || held !== ev.held || pending !== ev.pending) {
       throw eventError('PERSIST_BALANCE_MISMATCH', ev, `user ${ev.userId} asset ${ev.assetId}: engine says available/held/pending ${ev.available}/${ev.held}/${ev.pending}, the ledger ${available}/${held}/${pending}`);
     }
-    if (!this.users.has(ev.userId)) {
-      this.users.add(ev.userId);
-      this.rows.users.push({ userId: ev.userId, firstSeenSeq: ev.seq, firstSeenMs: ev.timeMs });
-    }
+    this.seeUser(ev);
     this.balances.set(`${ev.userId}:${ev.assetId}`, { userId: ev.userId, assetId: ev.assetId, available: ev.available, held: ev.held, pending: ev.pending, updatedSeq: ev.seq, updatedMs: ev.timeMs });
   }
 
@@ -321,6 +325,23 @@ export class Projector {
     this.touchedWithdrawals.set(w.withdrawalId, w);
   }
 
+  private onMarketStatus(ev: MarketStatusChanged): void {
+    this.market(ev, ev.marketId);
+    this.marketStatuses.set(ev.marketId, { marketId: ev.marketId, status: ev.status, seq: ev.seq });
+  }
+
+  private onUserFrozen(ev: UserFrozenChanged): void {
+    // The engine opens an account when it freezes a user it has not seen: the users row starts here then.
+    this.seeUser(ev);
+    this.userFrozen.set(ev.userId, { userId: ev.userId, frozen: ev.frozen, seq: ev.seq });
+  }
+
+  private seeUser(ev: BalanceChanged | UserFrozenChanged): void {
+    if (this.users.has(ev.userId)) return;
+    this.users.add(ev.userId);
+    this.rows.users.push({ userId: ev.userId, firstSeenSeq: ev.seq, firstSeenMs: ev.timeMs });
+  }
+
   /** Collects the batch's upserted sets, each row copied so later batches do not change rows being written. */
   private finishBatch(): RowSets {
     const rows = this.rows;
@@ -331,6 +352,8 @@ export class Projector {
     }
     for (const w of this.touchedWithdrawals.values()) rows.withdrawals.push({ ...w });
     rows.balances = [...this.balances.values()];
+    rows.marketStatuses = [...this.marketStatuses.values()];
+    rows.userFrozen = [...this.userFrozen.values()];
     const ledger = this.ledger.takeBatch();
     rows.entries = ledger.entries;
     rows.ledgerBalances = ledger.balances;
@@ -339,6 +362,8 @@ export class Projector {
     this.newOrderIds = new Set();
     this.balances = new Map();
     this.touchedWithdrawals = new Map();
+    this.marketStatuses = new Map();
+    this.userFrozen = new Map();
     return rows;
   }
 }

@@ -4,7 +4,7 @@ import type { Position, RowSets } from './rows.js';
 
 export function emptyRowSets(previous: Position): RowSets {
   return {
-    users: [], assets: [], markets: [], newOrders: [], changedOrders: [], rejections: [], trades: [], balances: [], deposits: [],
+    users: [], assets: [], markets: [], marketStatuses: [], userFrozen: [], newOrders: [], changedOrders: [], rejections: [], trades: [], balances: [], deposits: [],
     withdrawals: [], entries: [], ledgerBalances: [], position: previous, previous, events: 0,
   };
 }

@@ -26,6 +26,12 @@ export interface OrderRow {
   triggeredMs: number | null; closedMs: number | null;
 }
 
+/** A market's status as last set (setMarketStatus). */
+export interface MarketStatusRow { marketId: number; status: string; seq: number }
+
+/** A user's frozen flag as last set (setUserFrozen). */
+export interface UserFrozenRow { userId: number; frozen: boolean; seq: number }
+
 export interface RejectionRow { seq: number; cmdId: string; userId: number; marketId: number; clientOrderId: string | null; code: string; rejectedMs: number }
 
 export interface TradeRow {
@@ -60,6 +66,9 @@ export interface RowSets {
   users: UserRow[];
   assets: AssetRow[];
   markets: MarketRow[];
+  /** Status and frozen flags changed in this batch (markets and users rows exist by then), the last per key. */
+  marketStatuses: MarketStatusRow[];
+  userFrozen: UserFrozenRow[];
   /** Orders first seen in this batch (inserted) and orders that existed before it (updated). */
   newOrders: OrderRow[];
   changedOrders: OrderRow[];

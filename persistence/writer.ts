@@ -96,6 +96,15 @@ export class BatchWriter {
         INSERT INTO ledger_balances SELECT * FROM stage_ledger_balances
         ON CONFLICT (user_id, asset_id, kind) DO UPDATE SET balance = EXCLUDED.balance, updated_seq = EXCLUDED.updated_seq`;
     }
+    // Operator actions are rare: one statement each. Paired with the projector, which saw the row created.
+    for (const r of rows.marketStatuses) {
+      const updated = await tx`UPDATE markets SET status = ${r.status}, status_seq = ${r.seq} WHERE market_id = ${r.marketId}`;
+      if (updated.count !== 1) throw new Error(`market ${r.marketId} is not stored: the projector's state is not the database's`);
+    }
+    for (const r of rows.userFrozen) {
+      const updated = await tx`UPDATE users SET frozen = ${r.frozen}, frozen_seq = ${r.seq} WHERE user_id = ${r.userId}`;
+      if (updated.count !== 1) throw new Error(`user ${r.userId} is not stored: the projector's state is not the database's`);
+    }
     if (rows.withdrawals.length > 0) {
       await copyRows(tx, WITHDRAWALS, rows.withdrawals, 'stage_withdrawals');
       await tx`

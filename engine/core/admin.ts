@@ -69,6 +69,7 @@ export function createMarket(e: Engine, cmd: Omit<AddMarket, 'v' | 'id' | 'timeM
     holdFeeBpsBig: BigInt(Math.max(cmd.makerFeeBps, cmd.takerFeeBps)),
     book: { bids: new BookSide(false), asks: new BookSide(true), buyStops: new BookSide(true), sellStops: new BookSide(false) },
     lastPriceTicks: 0,
+    status: 'trading',
   };
 }
 

@@ -97,6 +97,14 @@ export const REJECT_CODES = {
   CAPACITY_DEPOSIT_IDS: 708,
   CAPACITY_PENDING_WITHDRAWALS: 709,
   CAPACITY_COMMAND_IDS: 710,
+
+  // 800-899 venue controls: market status and frozen users (operator commands and what they refuse)
+  MARKET_NOT_FOUND: 800,
+  MARKET_STATUS_INVALID: 801,
+  MARKET_CANCEL_ONLY: 802,
+  MARKET_HALTED: 803,
+  USER_ID_INVALID: 810,
+  USER_FROZEN: 811,
 } as const;
 
 export type RejectCode = keyof typeof REJECT_CODES;
@@ -184,4 +192,10 @@ export const REJECT_DESCRIPTIONS: Record<RejectCode, string> = {
   CAPACITY_DEPOSIT_IDS: 'depositIdsMax deposit ids are remembered within the dedup window.',
   CAPACITY_PENDING_WITHDRAWALS: 'pendingWithdrawalsMax withdrawals are pending.',
   CAPACITY_COMMAND_IDS: 'Retired, never produced: the command-id window forgets its oldest id instead of refusing.',
+  MARKET_NOT_FOUND: 'setMarketStatus names a market that does not exist.',
+  MARKET_STATUS_INVALID: 'Market status must be trading, cancelOnly or halted.',
+  MARKET_CANCEL_ONLY: 'The market accepts cancels only: no new orders or amends until trading resumes.',
+  MARKET_HALTED: 'The market is halted: no orders, amends or cancels until trading resumes; resting orders stay as they are.',
+  USER_ID_INVALID: 'setUserFrozen: user id must be a positive safe integer.',
+  USER_FROZEN: 'The user is frozen by an operator: no new orders, amends or withdrawal requests (cancels still work).',
 };

@@ -9,6 +9,12 @@ export type OrderType = 'limit' | 'market' | 'stopLimit' | 'stopMarket';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 /** Self-trade prevention; the incoming (taker) order's mode decides. */
 export type StpMode = 'none' | 'expireTaker' | 'expireMaker' | 'expireBoth' | 'decrementAndCancel';
+/**
+ * What a market accepts: `trading` everything; `cancelOnly` cancels only (no new orders, no amends); `halted`
+ * nothing (resting orders stay as they are until trading resumes).
+ */
+export const MARKET_STATUSES = ['trading', 'cancelOnly', 'halted'] as const;
+export type MarketStatus = (typeof MARKET_STATUSES)[number];
 
 interface CommandBase {
   readonly v: typeof COMMAND_VERSION;
@@ -117,6 +123,20 @@ export interface AmendOrder extends CommandBase {
   readonly price?: bigint;
 }
 
+/** Operator control: what the market accepts from now on. Setting the status it already has is accepted. */
+export interface SetMarketStatus extends CommandBase {
+  readonly type: 'setMarketStatus';
+  readonly marketId: number;
+  readonly status: MarketStatus;
+}
+
+/** Operator control: a frozen user cannot place or amend orders nor request withdrawals; cancels still work. */
+export interface SetUserFrozen extends CommandBase {
+  readonly type: 'setUserFrozen';
+  readonly userId: number;
+  readonly frozen: boolean;
+}
+
 export type Command =
   | AddAsset
   | AddMarket
@@ -127,6 +147,8 @@ export type Command =
   | PlaceOrder
   | CancelOrder
   | CancelAll
-  | AmendOrder;
+  | AmendOrder
+  | SetMarketStatus
+  | SetUserFrozen;
 
 export type CommandType = Command['type'];

@@ -17,6 +17,7 @@ import { isPrintableId } from './units.js';
 import { addAsset, addMarket } from './admin.js';
 import { completeWithdrawal, deposit, failWithdrawal, requestWithdrawal } from './wallet.js';
 import { amendOrder, cancelAll, cancelOrder, placeOrder } from './orders.js';
+import { setMarketStatus, setUserFrozen } from './venue.js';
 
 /** What a client order id maps to: the first command's result, returned again for a repeat. */
 export interface ClientOrderRecord {
@@ -104,6 +105,8 @@ export class Engine {
       case 'cancelOrder': return cancelOrder(this, cmd);
       case 'cancelAll': return cancelAll(this, cmd);
       case 'amendOrder': return amendOrder(this, cmd);
+      case 'setMarketStatus': return setMarketStatus(this, cmd);
+      case 'setUserFrozen': return setUserFrozen(this, cmd);
       default: {
         const _exhaustive: never = cmd;
         void _exhaustive;

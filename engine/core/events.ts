@@ -2,7 +2,7 @@
 // Order quantities travel in lots and prices in ticks (exact safe integers; the market's lotSize and tickSize
 // turn them into base units); money (holds, trade amounts, fees, balances) is bigint base units.
 
-import type { OrderType, Side, StpMode, TimeInForce } from './commands.js';
+import type { MarketStatus, OrderType, Side, StpMode, TimeInForce } from './commands.js';
 import type { RejectCode } from './codes.js';
 
 export const EVENT_VERSION = 1 as const;
@@ -200,6 +200,20 @@ export interface WithdrawalFailed extends EventBase {
   readonly reason: string | null;
 }
 
+/** Emitted for every accepted setMarketStatus, also when the market already had that status. */
+export interface MarketStatusChanged extends EventBase {
+  readonly type: 'marketStatusChanged';
+  readonly marketId: number;
+  readonly status: MarketStatus;
+}
+
+/** Emitted for every accepted setUserFrozen, also when the user already was in that state. */
+export interface UserFrozenChanged extends EventBase {
+  readonly type: 'userFrozenChanged';
+  readonly userId: number;
+  readonly frozen: boolean;
+}
+
 export type EngineEvent =
   | CommandResult
   | AssetAdded
@@ -216,6 +230,8 @@ export type EngineEvent =
   | DepositCredited
   | WithdrawalPending
   | WithdrawalCompleted
-  | WithdrawalFailed;
+  | WithdrawalFailed
+  | MarketStatusChanged
+  | UserFrozenChanged;
 
 export type EventType = EngineEvent['type'];

@@ -1,6 +1,6 @@
 // State records: assets, markets, accounts and orders. Mutable, owned by the engine state.
 
-import type { OrderType, Side, StpMode, TimeInForce } from './commands.js';
+import type { MarketStatus, OrderType, Side, StpMode, TimeInForce } from './commands.js';
 import type { BookSide, Level } from './book-side.js';
 
 export interface Asset {
@@ -74,6 +74,8 @@ export interface Market {
   readonly book: MarketBook;
   /** Last trade price; 0 before the first trade. */
   lastPriceTicks: number;
+  /** Set by operators (setMarketStatus); a new market trades. */
+  status: MarketStatus;
 }
 
 export class Account {
@@ -85,6 +87,8 @@ export class Account {
   openOrders = 0;
   stopOrders = 0;
   ordersHead: Order | null = null;
+  /** Set by operators (setUserFrozen): no new orders, amends or withdrawal requests. */
+  frozen = false;
 
   constructor(readonly userId: number) {}
 

@@ -10,6 +10,7 @@ import type { OrderSpec } from './order-spec.js';
 import { parseOrderSpec, priceToTicks, qtyToLots } from './order-spec.js';
 import { addStop, bookSideOf, buyHold, closeOrder, execute, fokFillable, marketBuyCost, notional, processStops, register, requiredHold, restOrder } from './matching.js';
 import { assert, isPositiveSafeInt, isPrintableId } from './units.js';
+import { cancelRefusal, orderRefusal } from './venue.js';
 
 export function placeOrder(e: Engine, cmd: PlaceOrder): void {
   if (!isPositiveSafeInt(cmd.userId)) return e.reject('ORDER_USER_INVALID');
@@ -45,12 +46,15 @@ function rejectOrder(e: Engine, cmd: PlaceOrder, code: RejectCode): ClientOrderR
 }
 
 function placeNew(e: Engine, cmd: PlaceOrder, clientOrderId: string | null): ClientOrderRecord {
+  const account = e.accounts.get(cmd.userId);
+  if (account !== undefined && account.frozen) return rejectOrder(e, cmd, 'USER_FROZEN');
   const m = Number.isSafeInteger(cmd.marketId) ? e.markets[cmd.marketId] : undefined;
   if (m === undefined) return rejectOrder(e, cmd, 'ORDER_MARKET_UNKNOWN');
+  const refusal = orderRefusal(m);
+  if (refusal !== null) return rejectOrder(e, cmd, refusal);
   const spec = parseOrderSpec(cmd, m);
   if (typeof spec === 'string') return rejectOrder(e, cmd, spec);
   const isStop = cmd.orderType === 'stopLimit' || cmd.orderType === 'stopMarket';
-  const account = e.accounts.get(cmd.userId);
   const code = checkPlacement(e, m, cmd, spec, isStop, account);
   if (code !== null) return rejectOrder(e, cmd, code);
   const acct = account as Account;
@@ -139,17 +143,27 @@ export function cancelOrder(e: Engine, cmd: CancelOrder): void {
   if (cmd.orderId === undefined && cmd.clientOrderId === undefined) return e.reject('COMMAND_MALFORMED');
   const order = findOwnOrder(e, cmd.userId, cmd.orderId, cmd.clientOrderId);
   if (order === undefined) return e.reject('ORDER_NOT_FOUND');
-  closeOrder(e, e.markets[order.marketId] as Market, order, 'orderCanceled', 'user');
+  const m = e.markets[order.marketId] as Market;
+  const refusal = cancelRefusal(m);
+  if (refusal !== null) return e.reject(refusal);
+  closeOrder(e, m, order, 'orderCanceled', 'user');
   e.result('accepted', null, order.orderId);
 }
 
 export function cancelAll(e: Engine, cmd: CancelAll): void {
   if (!isPositiveSafeInt(cmd.userId)) return e.reject('ORDER_USER_INVALID');
-  if (cmd.marketId !== undefined && (!Number.isSafeInteger(cmd.marketId) || e.markets[cmd.marketId] === undefined)) return e.reject('CANCEL_MARKET_UNKNOWN');
+  if (cmd.marketId !== undefined) {
+    const named = Number.isSafeInteger(cmd.marketId) ? e.markets[cmd.marketId] : undefined;
+    if (named === undefined) return e.reject('CANCEL_MARKET_UNKNOWN');
+    const refusal = cancelRefusal(named);
+    if (refusal !== null) return e.reject(refusal);
+  }
   const account = e.accounts.get(cmd.userId);
   const victims: Order[] = [];
   for (let o = account?.ordersHead ?? null; o !== null; o = o.userNext) {
-    if (cmd.marketId === undefined || o.marketId === cmd.marketId) victims.push(o);
+    // Across markets, a halted market's orders stay (cancels elsewhere still go through): a user getting out
+    // of their positions should not be stopped by one market an operator halted.
+    if (cmd.marketId !== undefined ? o.marketId === cmd.marketId : cancelRefusal(e.markets[o.marketId] as Market) === null) victims.push(o);
   }
   // Oldest first, whatever order the user's list has after restores and re-queues.
   victims.sort((a, b) => a.orderId - b.orderId);
@@ -159,8 +173,11 @@ export function cancelAll(e: Engine, cmd: CancelAll): void {
 
 export function amendOrder(e: Engine, cmd: AmendOrder): void {
   if (!isPositiveSafeInt(cmd.userId)) return e.reject('ORDER_USER_INVALID');
+  if (e.accounts.get(cmd.userId)?.frozen === true) return e.reject('USER_FROZEN');
   const order = findOwnOrder(e, cmd.userId, cmd.orderId, undefined);
   if (order === undefined) return e.reject('ORDER_NOT_FOUND');
+  const refusal = orderRefusal(e.markets[order.marketId] as Market);
+  if (refusal !== null) return e.reject(refusal);
   if (order.isStopPending || order.orderType !== 'limit' && order.orderType !== 'stopLimit') return e.reject('AMEND_NOT_SUPPORTED_FOR_TYPE');
   const m = e.markets[order.marketId] as Market;
   const qty = cmd.quantity === undefined ? order.qtyLots : qtyToLots(cmd.quantity, m);

@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { EngineLimits } from './config.js';
+import { MARKET_STATUSES } from './commands.js';
 import { Engine } from './engine.js';
 import type { ClientOrderRecord } from './engine.js';
 import type { BookSide } from './book-side.js';
@@ -12,7 +13,9 @@ import { createMarket } from './admin.js';
 import { addStop, register } from './matching.js';
 import { assert } from './units.js';
 
-export const SNAPSHOT_FORMAT = 2;
+/** 3 added market status and frozen users; a format-2 snapshot restores with every market trading and nobody frozen. */
+export const SNAPSHOT_FORMAT = 3;
+const READABLE_FORMATS: readonly number[] = [2, SNAPSHOT_FORMAT];
 
 type OrderRow = [number, number, string, string, string, boolean, string, number, number, number, number, number, string, number, string, string | null, number];
 
@@ -34,10 +37,12 @@ export function snapshotObject(e: Engine): unknown {
   const markets = e.markets.filter((m): m is Market => m !== undefined).map((m) => ({
     marketId: m.marketId, symbol: m.symbol, baseAssetId: m.baseAssetId, quoteAssetId: m.quoteAssetId,
     tickSize: m.tickSize.toString(), lotSize: m.lotSize.toString(), minNotional: m.minNotional.toString(),
-    makerFeeBps: m.makerFeeBps, takerFeeBps: m.takerFeeBps, lastPriceTicks: m.lastPriceTicks,
+    makerFeeBps: m.makerFeeBps, takerFeeBps: m.takerFeeBps, lastPriceTicks: m.lastPriceTicks, status: m.status,
     bids: sideRows(m.book.bids), asks: sideRows(m.book.asks), buyStops: sideRows(m.book.buyStops), sellStops: sideRows(m.book.sellStops),
   }));
-  const accounts = [...e.accounts.values()].sort((a, b) => a.userId - b.userId).map((a) => [a.userId, big(a.available), big(a.held), big(a.pending)]);
+  const sortedAccounts = [...e.accounts.values()].sort((a, b) => a.userId - b.userId);
+  const accounts = sortedAccounts.map((a) => [a.userId, big(a.available), big(a.held), big(a.pending)]);
+  const frozenUsers = sortedAccounts.filter((a) => a.frozen).map((a) => a.userId);
   const clientIds = [...e.clientOrderIds.entries()].sort((a, b) => a[0] - b[0]).map(([userId, w]) => [userId, w.entries()]).filter(([, entries]) => (entries as unknown[]).length > 0);
   const withdrawals = [...e.withdrawals.values()].sort((a, b) => (a.withdrawalId < b.withdrawalId ? -1 : 1)).map((w) => ({ ...w, amount: w.amount.toString() }));
   return {
@@ -47,6 +52,7 @@ export function snapshotObject(e: Engine): unknown {
     assets: e.assets.filter((a) => a !== undefined),
     markets,
     accounts,
+    frozenUsers,
     feeBalances: big(e.feeBalances),
     depositedTotal: big(e.depositedTotal),
     withdrawnTotal: big(e.withdrawnTotal),
@@ -72,6 +78,8 @@ interface SnapshotData {
   assets: Array<{ assetId: number; symbol: string; decimals: number }>;
   markets: Array<Record<string, unknown> & { bids: OrderRow[]; asks: OrderRow[]; buyStops: OrderRow[]; sellStops: OrderRow[] }>;
   accounts: Array<[number, string[], string[], string[]]>;
+  /** Absent in format 2. */
+  frozenUsers?: number[];
   feeBalances: string[];
   depositedTotal: string[];
   withdrawnTotal: string[];
@@ -84,7 +92,7 @@ interface SnapshotData {
 /** Rebuilds an engine from snapshot bytes; throws on anything malformed (the caller falls back to an older one). */
 export function restore(bytes: Uint8Array): Engine {
   const data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as SnapshotData;
-  assert(data.format === SNAPSHOT_FORMAT, `snapshot format ${data.format} is supported`);
+  assert(READABLE_FORMATS.includes(data.format), `snapshot format ${data.format} is supported`);
   const e = new Engine(data.limits);
   Object.assign(e, data.counters);
   for (const a of data.assets) {
@@ -99,6 +107,11 @@ export function restore(bytes: Uint8Array): Engine {
     available.forEach((x, i) => (account.available[i] = BigInt(x)));
     held.forEach((x, i) => (account.held[i] = BigInt(x)));
     pending.forEach((x, i) => (account.pending[i] = BigInt(x)));
+  }
+  for (const userId of data.frozenUsers ?? []) {
+    const account = e.accounts.get(userId);
+    assert(account !== undefined, `frozen user ${userId} has an account`);
+    account.frozen = true;
   }
   for (const m of data.markets) restoreMarket(e, m);
   for (const [userId, entries] of data.clientOrderIds) {
@@ -118,6 +131,9 @@ function restoreMarket(e: Engine, row: SnapshotData['markets'][number]): void {
     makerFeeBps: row.makerFeeBps as number, takerFeeBps: row.takerFeeBps as number,
   });
   m.lastPriceTicks = row.lastPriceTicks as number;
+  const status = row.status ?? 'trading';
+  assert((MARKET_STATUSES as readonly unknown[]).includes(status), `market ${m.marketId} has a known status`);
+  m.status = status as Market['status'];
   e.markets[m.marketId] = m;
   e.marketIdBySymbol.set(m.symbol, m.marketId);
   for (const r of row.bids) m.book.bids.append(registered(e, m, r), r[7]);

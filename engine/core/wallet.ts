@@ -40,11 +40,12 @@ export function deposit(e: Engine, cmd: Deposit): void {
 export function requestWithdrawal(e: Engine, cmd: RequestWithdrawal): void {
   const code = checkMovement(e, cmd.userId, cmd.assetId, cmd.amount);
   if (code !== null) return e.reject(code);
+  const account = e.accounts.get(cmd.userId);
+  if (account !== undefined && account.frozen) return e.reject('USER_FROZEN');
   if (!isPrintableId(cmd.withdrawalId, 128)) return e.reject('WITHDRAWAL_ID_INVALID');
   if (!isPrintableId(cmd.destination, 128)) return e.reject('WITHDRAWAL_DESTINATION_INVALID');
   if (e.withdrawals.has(cmd.withdrawalId)) return e.reject('WITHDRAWAL_ID_DUPLICATE');
   if (e.withdrawals.size >= e.limits.pendingWithdrawalsMax) return e.reject('CAPACITY_PENDING_WITHDRAWALS');
-  const account = e.accounts.get(cmd.userId);
   if (account === undefined || account.available[cmd.assetId] < cmd.amount) return e.reject('RISK_INSUFFICIENT_FUNDS');
 
   account.available[cmd.assetId] -= cmd.amount;

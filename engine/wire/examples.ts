@@ -38,6 +38,8 @@ export const COMMAND_EXAMPLES: { readonly [K in CommandType]: CommandInputOf<K> 
   cancelOrder: { v: 1, type: 'cancelOrder', id: 'gw-7f3b', userId: BUYER, clientOrderId: 'my-order-1' },
   cancelAll: { v: 1, type: 'cancelAll', id: 'gw-7f3c', userId: BUYER, marketId: MARKET },
   amendOrder: { v: 1, type: 'amendOrder', id: 'gw-7f3d', userId: BUYER, orderId: 41, quantity: 3000n * WEI_PER_LOT },
+  setMarketStatus: { v: 1, type: 'setMarketStatus', id: 'ops-0042', marketId: MARKET, status: 'cancelOnly' },
+  setUserFrozen: { v: 1, type: 'setUserFrozen', id: 'ops-0043', userId: SELLER, frozen: true },
 };
 
 const at = { v: 1, cmdId: 'gw-7f3a', timeMs: 1767225600000 } as const;
@@ -92,6 +94,8 @@ export const EVENT_EXAMPLES: { readonly [K in EventType]: EventOf<K> } = {
     ...at, cmdId: 'chain-wd-000124', seq: 1201, type: 'withdrawalFailed', withdrawalId: 'wd-000124', userId: SELLER, assetId: USDC, amount: 100_000_000n,
     reason: 'destination rejected the transfer',
   },
+  marketStatusChanged: { ...at, cmdId: 'ops-0042', seq: 1300, type: 'marketStatusChanged', marketId: MARKET, status: 'cancelOnly' },
+  userFrozenChanged: { ...at, cmdId: 'ops-0043', seq: 1301, type: 'userFrozenChanged', userId: SELLER, frozen: true },
 };
 
 /** Events-topic record content: user 7's limit buy, filled in part against user 8 and resting the rest (one balance event shown). */

@@ -16,6 +16,7 @@
 import Type from 'typebox';
 import type { Static, TProperties, TSchema } from 'typebox';
 import { REJECT_CODES } from '../core/codes.js';
+import { MARKET_STATUSES } from '../core/commands.js';
 import type { RejectCode } from '../core/codes.js';
 
 export const WIRE_VERSION = 1 as const;
@@ -82,6 +83,7 @@ const side = (description: string) => Type.Enum(SIDES, { description });
 const orderType = (description: string) => Type.Enum(ORDER_TYPES, { description });
 const timeInForce = (description: string) => Type.Enum(TIME_IN_FORCES, { description });
 const stpMode = (description: string) => Type.Enum(STP_MODES, { description });
+const marketStatus = (description: string) => Type.Enum(MARKET_STATUSES, { description });
 const closeReason = () =>
   Type.Enum(CLOSE_REASONS, {
     description:
@@ -197,6 +199,29 @@ export const AmendOrderWire = command('amendOrder', 'AmendOrderCommandV1', 'Chan
   price: Type.Optional(amountIn('New limit price; a changed price re-queues the order (it loses priority).')),
 });
 
+export const SetMarketStatusWire = command(
+  'setMarketStatus',
+  'SetMarketStatusCommandV1',
+  'Operator control: what a market accepts from now on. trading: everything; cancelOnly: cancels only (placeOrder and amendOrder answer ' +
+    'MARKET_CANCEL_ONLY); halted: nothing (orders, amends and cancels answer MARKET_HALTED; resting and stop orders stay untouched until ' +
+    'trading resumes). A new market trades. Setting the status the market already has is accepted.',
+  {
+    marketId: safeInt('The market (otherwise MARKET_NOT_FOUND).'),
+    status: marketStatus('trading, cancelOnly or halted.'),
+  },
+);
+
+export const SetUserFrozenWire = command(
+  'setUserFrozen',
+  'SetUserFrozenCommandV1',
+  'Operator control: a frozen user\'s placeOrder, amendOrder and requestWithdrawal answer USER_FROZEN; their cancels, deposits and the ' +
+    'completion or failure of withdrawals already pending still apply. Setting the state the user already has is accepted.',
+  {
+    userId: userId('USER_ID_INVALID'),
+    frozen: Type.Boolean({ description: 'true freezes, false unfreezes.' }),
+  },
+);
+
 /** Every command schema by its `type`. */
 export const COMMAND_SCHEMAS = {
   addAsset: AddAssetWire,
@@ -209,11 +234,16 @@ export const COMMAND_SCHEMAS = {
   cancelOrder: CancelOrderWire,
   cancelAll: CancelAllWire,
   amendOrder: AmendOrderWire,
+  setMarketStatus: SetMarketStatusWire,
+  setUserFrozen: SetUserFrozenWire,
 } as const;
 
 /** Any command, discriminated by `type` (the codec validates against the one schema its `type` names). */
 export const CommandWire = Type.Union(
-  [AddAssetWire, AddMarketWire, DepositWire, RequestWithdrawalWire, CompleteWithdrawalWire, FailWithdrawalWire, PlaceOrderWire, CancelOrderWire, CancelAllWire, AmendOrderWire],
+  [
+    AddAssetWire, AddMarketWire, DepositWire, RequestWithdrawalWire, CompleteWithdrawalWire, FailWithdrawalWire, PlaceOrderWire, CancelOrderWire,
+    CancelAllWire, AmendOrderWire, SetMarketStatusWire, SetUserFrozenWire,
+  ],
   { title: 'CommandV1', description: 'Any command, discriminated by `type`.' },
 );
 export type CommandWire = Static<typeof CommandWire>;
@@ -413,6 +443,26 @@ export const WithdrawalFailedEvent = event('withdrawalFailed', 'WithdrawalFailed
   reason: nullable(Type.String({ maxLength: WIRE_TEXT_MAX_LENGTH }), 'Reason from failWithdrawal, or null.'),
 });
 
+export const MarketStatusChangedEvent = event(
+  'marketStatusChanged',
+  'MarketStatusChangedEventV1',
+  'A market\'s status was set by an operator (emitted also when it already had that status, so every operator action is on the stream).',
+  {
+    marketId: marketIdOut(),
+    status: marketStatus('trading, cancelOnly or halted.'),
+  },
+);
+
+export const UserFrozenChangedEvent = event(
+  'userFrozenChanged',
+  'UserFrozenChangedEventV1',
+  'A user was frozen or unfrozen by an operator (emitted also when the user already was in that state).',
+  {
+    userId: userIdOut(),
+    frozen: Type.Boolean({ description: 'true: no new orders, amends or withdrawal requests; false: unrestricted.' }),
+  },
+);
+
 /** Every event schema by its `type`. */
 export const EVENT_SCHEMAS = {
   commandResult: CommandResultEvent,
@@ -433,6 +483,8 @@ export const EVENT_SCHEMAS = {
   withdrawalPending: WithdrawalPendingEvent,
   withdrawalCompleted: WithdrawalCompletedEvent,
   withdrawalFailed: WithdrawalFailedEvent,
+  marketStatusChanged: MarketStatusChangedEvent,
+  userFrozenChanged: UserFrozenChangedEvent,
 } as const;
 
 /** Any event, discriminated by `type`. */
@@ -440,7 +492,7 @@ export const EventWire = Type.Union(
   [
     CommandResultEvent, AssetAddedEvent, MarketAddedEvent, OrderAcceptedEvent, OrderRejectedEvent, OrderRestedEvent, OrderTriggeredEvent,
     OrderPartiallyFilledEvent, OrderFilledEvent, OrderCanceledEvent, OrderExpiredEvent, OrderAmendedEvent, TradeEvent, BalanceChangedEvent,
-    DepositCreditedEvent, WithdrawalPendingEvent, WithdrawalCompletedEvent, WithdrawalFailedEvent,
+    DepositCreditedEvent, WithdrawalPendingEvent, WithdrawalCompletedEvent, WithdrawalFailedEvent, MarketStatusChangedEvent, UserFrozenChangedEvent,
   ],
   { title: 'EventV1', description: 'Any event, discriminated by `type`.' },
 );

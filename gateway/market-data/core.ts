@@ -216,6 +216,9 @@ export class MarketDataCore {
       case 'withdrawalFailed':
         return this.toUser(ev.userId, ev);
       case 'commandResult':
+      // Operator controls: not market data; the gateway learns a command's outcome from its commandResult.
+      case 'marketStatusChanged':
+      case 'userFrozenChanged':
         return;
       default: {
         const _exhaustive: never = ev;

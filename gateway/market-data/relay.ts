@@ -14,7 +14,7 @@ import type { Hub } from './hub.js';
 import { depthChannel, depthDeltaMessage, depthSnapshotMessage } from './messages.js';
 import { decodeMeta, decodeRecords, decodeSnapshot, relayKeys } from './relay-wire.js';
 import type { RelayRecord } from './relay-wire.js';
-import type { BookView, MarketDataFeed } from './service.js';
+import type { BookView, MarketDataFeed, StreamTap } from './service.js';
 import { sleep } from './service.js';
 
 export interface RelayOptions {
@@ -50,12 +50,20 @@ export class RedisRelay implements MarketDataFeed {
   private subscriber: Redis | null = null;
   private stopping = false;
   private ready = false;
+  private readonly taps = new Set<StreamTap>();
   resyncs = 0;
 
   constructor(private readonly opts: RelayOptions) {}
 
   get view(): BookView | null {
     return this.ready ? this.mirror : null;
+  }
+
+  /** Taps see depth only: trades and user events reach a relay as text already formatted for /v1/ws. */
+  addTap(tap: StreamTap): () => void {
+    this.taps.add(tap);
+    if (this.ready) tap.reset(this.mirror);
+    return () => this.taps.delete(tap);
   }
 
   start(): void {
@@ -81,6 +89,7 @@ export class RedisRelay implements MarketDataFeed {
       await sleep(this.opts.resyncPollMs);
     }
     this.ready = true;
+    for (const tap of this.taps) tap.reset(this.mirror);
     for (const marketId of this.mirror.markets.keys()) this.beginResync(marketId, null);
   }
 
@@ -122,6 +131,7 @@ export class RedisRelay implements MarketDataFeed {
     this.applyDelta(book, d);
     const m = this.mirror.markets.get(d.marketId) as MarketInfo;
     this.opts.hub.broadcast(depthChannel(m.symbol), JSON.stringify(depthDeltaMessage(d, m)));
+    for (const tap of this.taps) tap.record({ seq: d.seq, depth: [d], trades: [], user: [], assets: [], markets: [] }, this.mirror);
   }
 
   private applyDelta(book: DepthBook, d: DepthDelta): void {
@@ -154,6 +164,8 @@ export class RedisRelay implements MarketDataFeed {
           this.mirror.resyncing.delete(marketId);
           const m = this.mirror.markets.get(marketId) as MarketInfo;
           this.opts.hub.broadcast(depthChannel(m.symbol), JSON.stringify(depthSnapshotMessage(book.snapshot(), m)));
+          // The market's depth chain restarted from the snapshot's seq.
+          for (const tap of this.taps) tap.reset(this.mirror);
           return;
         }
       }

@@ -51,18 +51,21 @@ const priceOrNull = (ticks: bigint | number | null | undefined, m: MarketInfo): 
 
 export async function marketDataRoutes(app: FastifyInstance, opts: RoutesOptions): Promise<void> {
   const tags = ['market data'];
+  // Market data is public (gateway/route-auth.ts: every route declares who may call it).
+  const config = { auth: 'public' as const };
 
-  app.get('/v1/markets', { schema: { tags, summary: 'Markets with tick, lot, minimum notional and fees', response: { 200: MarketsReply, 503: ErrorReply } } }, async () => {
+  app.get('/v1/markets', { config, schema: { tags, summary: 'Markets with tick, lot, minimum notional and fees', response: { 200: MarketsReply, 503: ErrorReply } } }, async () => {
     const view = readyView(opts.view);
     return { markets: [...view.markets.values()].sort((a, b) => a.marketId - b.marketId).map(marketJson) };
   });
 
-  app.get('/v1/assets', { schema: { tags, summary: 'Assets with their decimals', response: { 200: AssetsReply, 503: ErrorReply } } }, async () => {
+  app.get('/v1/assets', { config, schema: { tags, summary: 'Assets with their decimals', response: { 200: AssetsReply, 503: ErrorReply } } }, async () => {
     const view = readyView(opts.view);
     return { assets: [...view.assets.values()].sort((a, b) => a.assetId - b.assetId).map((a) => ({ assetId: a.assetId, symbol: a.symbol, decimals: a.decimals })) };
   });
 
   app.get<{ Params: SymbolParamsT; Querystring: DepthQueryT }>('/v1/markets/:symbol/depth', {
+    config,
     schema: { tags, summary: 'Order book by price level, with its sequence number', params: SymbolParams, querystring: DepthQuery, response: { 200: DepthReply, ...errors } },
   }, async (req) => {
     const view = readyView(opts.view);
@@ -74,6 +77,7 @@ export async function marketDataRoutes(app: FastifyInstance, opts: RoutesOptions
   });
 
   app.get<{ Params: SymbolParamsT; Querystring: TradesQueryT }>('/v1/markets/:symbol/trades', {
+    config,
     schema: { tags, summary: 'Recent trades, newest first', params: SymbolParams, querystring: TradesQuery, response: { 200: TradesReply, ...errors } },
   }, async (req) => {
     const m = marketOf(readyView(opts.view), req.params.symbol);
@@ -85,6 +89,7 @@ export async function marketDataRoutes(app: FastifyInstance, opts: RoutesOptions
   });
 
   app.get<{ Params: SymbolParamsT }>('/v1/markets/:symbol/ticker', {
+    config,
     schema: { tags, summary: '24 hour statistics, last price and best bid and ask', params: SymbolParams, response: { 200: TickerReply, ...errors } },
   }, async (req) => {
     const view = readyView(opts.view);
@@ -104,6 +109,7 @@ export async function marketDataRoutes(app: FastifyInstance, opts: RoutesOptions
   });
 
   app.get<{ Params: SymbolParamsT; Querystring: CandlesQueryT }>('/v1/markets/:symbol/candles', {
+    config,
     schema: { tags, summary: 'OHLCV candles from the stored trades, oldest first', params: SymbolParams, querystring: CandlesQuery, response: { 200: CandlesReply, ...errors } },
   }, async (req) => {
     const m = marketOf(readyView(opts.view), req.params.symbol);

@@ -37,6 +37,18 @@ export interface MarketDataFeed {
   readonly view: BookView | null;
   start(): void;
   stop(): Promise<void>;
+  /** Another consumer of what each record changes (the Binance-compatible streams); returns its removal. */
+  addTap(tap: StreamTap): () => void;
+}
+
+/**
+ * Sees every record the feed applies, after the feed's own subscribers were sent their messages: `reset` when a new
+ * state is installed (start-up or a rebuild: depth chains restart from the new books' seqs), then `record` for each
+ * record in order. A relay (relay.ts) knows depth only: its records carry no trades or user events.
+ */
+export interface StreamTap {
+  reset(view: BookView): void;
+  record(out: RecordOutput, view: BookView): void;
 }
 
 export interface PublishOptions {
@@ -67,6 +79,7 @@ export class MarketDataService implements MarketDataFeed {
   private running: Promise<void> | null = null;
   private snapshotTimer: NodeJS.Timeout | null = null;
   private readonly dirtyMarkets = new Set<number>();
+  private readonly taps = new Set<StreamTap>();
   /** Rebuilds after a gap or a failure (a metric for operators, a signal for tests). */
   rebuilds = 0;
 
@@ -74,6 +87,12 @@ export class MarketDataService implements MarketDataFeed {
 
   get view(): BookView | null {
     return this.core;
+  }
+
+  addTap(tap: StreamTap): () => void {
+    this.taps.add(tap);
+    if (this.core !== null) tap.reset(this.core);
+    return () => this.taps.delete(tap);
   }
 
   start(): void {
@@ -120,6 +139,7 @@ export class MarketDataService implements MarketDataFeed {
     const first = this.core === null;
     this.core = core;
     if (!first) this.rebuilds++;
+    for (const tap of this.taps) tap.reset(core);
     void this.publishMeta(core);
     for (const m of core.markets.values()) {
       this.dirtyMarkets.add(m.marketId);
@@ -140,6 +160,14 @@ export class MarketDataService implements MarketDataFeed {
       if (out === null) continue;
       const relay = this.emit(core, look, out);
       if (relay !== null) published.push(relay);
+      for (const tap of this.taps) {
+        try {
+          tap.record(out, core);
+        } catch (err) {
+          // A tap's bug must not stop this instance's own streams (its clients see a gap and resynchronise).
+          this.opts.logger.error({ err, seq: out.seq }, 'market data: a stream tap failed');
+        }
+      }
       marketsChanged ||= out.markets.length > 0 || out.assets.length > 0;
     }
     if (this.opts.publish === null || published.length === 0) return;

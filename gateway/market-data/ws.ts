@@ -45,7 +45,8 @@ export async function marketDataWs(app: FastifyInstance, opts: WsOptions): Promi
     if (who !== null) userOf.set(req, who.userId);
   };
 
-  app.get('/v1/ws', { websocket: true, preValidation, schema: { hide: true } as Record<string, unknown> }, (socket: WebSocket, req: FastifyRequest) => {
+  // Public: anyone may read the public channels; the private stream needs credentials, checked by preValidation.
+  app.get('/v1/ws', { websocket: true, config: { auth: 'public' }, preValidation, schema: { hide: true } as Record<string, unknown> }, (socket: WebSocket, req: FastifyRequest) => {
     const conn = new Connection(socket, userOf.get(req) ?? null);
     opts.hub.add(conn);
     // Handlers are attached at once: messages that arrive now must not be lost.

@@ -2,7 +2,10 @@
 
 import type { Sql } from 'postgres';
 import type { DepositKeys } from '../../chain/hd.js';
-import type { AuthService, Principal } from '../auth/service.js';
+import type { AuditLog } from '../../audit/log.js';
+import type { AuthGuard } from '../auth/guard.js';
+import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
+import type { TwoFactor } from '../auth/two-factor.js';
 import type { CommandBus } from '../command-bus.js';
 import type { GatewayOptions } from '../config.js';
 import type { MarketCache } from '../markets.js';
@@ -19,6 +22,16 @@ export interface RouteContext {
   readonly metrics: GatewayMetrics;
   readonly markets: MarketCache;
   readonly depositKeys: DepositKeys;
+  readonly audit: AuditLog;
+  readonly guard: AuthGuard;
+  readonly twoFactor: TwoFactor;
+  readonly nowMs: () => number;
+}
+
+/** Where the request came from (the proxy's X-Forwarded-For when GATEWAY_TRUST_PROXY is on). */
+export function clientOf(request: FastifyRequest): ClientInfo {
+  const ua = request.headers['user-agent'];
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null };
 }
 
 /** The authenticated caller; only called on routes whose auth hook guaranteed one. */

@@ -27,6 +27,11 @@ const security: { [name: string]: string[] }[] = [{ session: [] }, { apiKey: [] 
 /** Orders placed through this instance, for amend's market lookup before persistence has the row. Bounded. */
 const RECENT_ORDERS_MAX = 100_000;
 
+interface RecentOrder {
+  readonly userId: number;
+  readonly marketId: number;
+}
+
 type PlaceBody = Static<typeof PlaceOrderBody>;
 
 async function marketOf(ctx: RouteContext, marketId: number): Promise<MarketInfo> {
@@ -72,10 +77,21 @@ async function storedOrderAt(ctx: RouteContext, userId: number, orderId: number,
 
 export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const recentOrders = new Map<number, number>();
-  const remember = (orderId: number, marketId: number): void => {
+  const recentOrders = new Map<number, RecentOrder>();
+  const remember = (orderId: number, order: RecentOrder): void => {
     if (recentOrders.size >= RECENT_ORDERS_MAX) recentOrders.delete(recentOrders.keys().next().value as number);
-    recentOrders.set(orderId, marketId);
+    recentOrders.set(orderId, order);
+  };
+  /**
+   * The market of the caller's own order, or EX_ORDER_NOT_FOUND. Scoped to the user on both paths: another user's
+   * order must take the same path and give the same answer as one that does not exist.
+   */
+  const ownOrderMarket = async (userId: number, orderId: number): Promise<number> => {
+    const recent = recentOrders.get(orderId);
+    if (recent !== undefined && recent.userId === userId) return recent.marketId;
+    const [row] = await ctx.sql<{ market_id: number }[]>`SELECT market_id FROM orders WHERE order_id = ${orderId} AND user_id = ${userId}`;
+    if (row === undefined) throw gatewayError('EX_ORDER_NOT_FOUND');
+    return row.market_id;
   };
 
   const canceledViews = async (events: readonly { type: string }[]) => {
@@ -112,7 +128,7 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
       return reply.code(202).send({ status: 'unknown', commandId: sent.cmdId, lookup, orderId: null, orderStatus: null, filledQuantity: null, remainingQuantity: null, fills: [], duplicateOf: null });
     }
     const orderId = sent.result.orderId;
-    if (orderId !== null) remember(orderId, m.marketId);
+    if (orderId !== null) remember(orderId, { userId, marketId: m.marketId });
     const duplicateOf = sent.result.duplicateOf;
     if (duplicateOf !== null && orderId !== null) {
       // Nothing was placed: answer with the first order as it stands now, as GET /v1/orders/{id} would.
@@ -160,13 +176,7 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
   }, async (request, reply) => {
     const { userId } = principalOf(request);
     const orderId = request.params.orderId;
-    let marketId = recentOrders.get(orderId);
-    if (marketId === undefined) {
-      const [row] = await ctx.sql<{ market_id: number }[]>`SELECT market_id FROM orders WHERE order_id = ${orderId} AND user_id = ${userId}`;
-      if (row === undefined) throw gatewayError('EX_ORDER_NOT_FOUND');
-      marketId = row.market_id;
-    }
-    const m = await marketOf(ctx, marketId);
+    const m = await marketOf(ctx, await ownOrderMarket(userId, orderId));
     const body = request.body;
     const cmd: CommandInput = {
       v: 1, type: 'amendOrder', id: newCommandId(), userId, orderId,

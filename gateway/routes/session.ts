@@ -6,9 +6,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { clearSessionCookie, csrfTokenFor, sessionCookie, setSessionCookie } from '../auth/cookie-session.js';
 import { GatewayError, gatewayError } from '../errors.js';
-import { Credentials, ExchangeInfo, SessionInfo, errorResponses } from '../schemas.js';
+import { ExchangeInfo, LoginBody, WebSession, errorResponses } from '../schemas.js';
 import type { RouteContext } from './context.js';
-import { principalOf } from './context.js';
+import { clientOf } from './context.js';
 
 const tags = ['auth'];
 const sessionSecurity: { [name: string]: string[] }[] = [{ session: [] }, { sessionCookie: [] }];
@@ -39,11 +39,11 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (fas
   app.post('/v1/auth/session', {
     config: { auth: 'public' },
     schema: {
-      tags, summary: 'Log in with a session cookie (for browsers)', body: Credentials, response: { 200: SessionInfo, ...errorResponses },
-      description: 'Sets an HttpOnly, SameSite=Strict session cookie (Secure and __Host- prefixed over TLS) instead of answering with the token. Requests it authenticates that change anything must carry the answer\'s csrfToken as X-CSRF-Token.',
+      tags, summary: 'Log in with a session cookie (for browsers)', body: LoginBody, response: { 200: WebSession, ...errorResponses },
+      description: 'As POST /v1/auth/login (two-factor code, back-off), but sets an HttpOnly, SameSite=Strict session cookie (Secure and __Host- prefixed over TLS) instead of answering with the token. Requests it authenticates that change anything must carry the answer\'s csrfToken as X-CSRF-Token.',
     },
   }, async (request, reply) => {
-    const session = await ctx.auth.login(request.body.username, request.body.password);
+    const session = await ctx.auth.login(request.body, clientOf(request));
     setSessionCookie(request, reply, session.token, ttlSeconds);
     return info(session.userId, session.token);
   });
@@ -52,7 +52,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (fas
     // Public: a page asks before anyone signed in, and "nobody" is an answer, not an error.
     config: { auth: 'public' },
     schema: {
-      tags, security: sessionSecurity, summary: 'Who this request is signed in as, and the CSRF token of a cookie session', response: { 200: SessionInfo, ...errorResponses },
+      tags, security: sessionSecurity, summary: 'Who this request is signed in as, and the CSRF token of a cookie session', response: { 200: WebSession, ...errorResponses },
       description: 'signedIn false without a session, or with a cookie whose session ended (the cookie is then cleared). API keys are not sessions: signedIn false.',
     },
   }, async (request, reply) => {
@@ -73,7 +73,7 @@ export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (fas
   }, async (request, reply) => {
     const bearer = request.headers.authorization;
     const token = bearer !== undefined ? bearer.slice('Bearer '.length) : sessionCookie(request);
-    if (token !== null) await ctx.auth.logout(token);
+    if (token !== null) await ctx.auth.logout(token, clientOf(request));
     clearSessionCookie(request, reply);
     return reply.code(204).send(null);
   });

@@ -40,6 +40,23 @@ interface WithdrawalRowDb {
   tx_hash: string | null; fail_reason: string | null; requested_seq: string; requested_at: Date; finished_at: Date | null;
 }
 
+/**
+ * A withdrawal request, whichever API it comes through (POST /v1/withdrawals, Binance's capital/withdraw/apply): the
+ * address must be EIP-55 checksummed, the amount exact in the asset's decimals and within the available balance.
+ */
+export async function requestWithdrawal(ctx: RouteContext, userId: number, body: { asset: string; amount: string; address: string }) {
+  if (!isChecksummedAddress(body.address)) throw gatewayError('EX_ADDRESS_INVALID');
+  const a = await ctx.markets.asset(body.asset);
+  if (a === null) throw gatewayError('EX_ASSET_UNKNOWN');
+  const amount = amountToUnits(body.amount, a.decimals);
+  // A fast, friendly check against the stored balance; the engine's own check (RISK_INSUFFICIENT_FUNDS) decides.
+  const [bal] = await ctx.sql<{ available: string }[]>`SELECT available::text FROM balances WHERE user_id = ${userId} AND asset_id = ${a.assetId}`;
+  if (amount > BigInt(bal?.available ?? '0')) throw gatewayError('EX_INSUFFICIENT_BALANCE');
+  const withdrawalId = `w-${randomUUID()}`;
+  const sent = await send(ctx, { v: 1, type: 'requestWithdrawal', id: newCommandId(), userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId });
+  return { withdrawalId, sent };
+}
+
 export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext; depositConfirmations: number | null }> = async (fastify, { ctx, depositConfirmations }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const asset = async (assetId: number): Promise<AssetInfo> => (await ctx.markets.assetById(assetId)) ?? { assetId, symbol: String(assetId), decimals: 0 };
@@ -120,17 +137,7 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext; depositConfir
       response: { 201: WithdrawalRequested, 202: WithdrawalRequested, ...errorResponses },
     },
   }, async (request, reply) => {
-    const { userId } = principalOf(request);
-    const body = request.body;
-    if (!isChecksummedAddress(body.address)) throw gatewayError('EX_ADDRESS_INVALID');
-    const a = await ctx.markets.asset(body.asset);
-    if (a === null) throw gatewayError('EX_ASSET_UNKNOWN');
-    const amount = amountToUnits(body.amount, a.decimals);
-    // A fast, friendly check against the stored balance; the engine's own check (RISK_INSUFFICIENT_FUNDS) decides.
-    const [bal] = await ctx.sql<{ available: string }[]>`SELECT available::text FROM balances WHERE user_id = ${userId} AND asset_id = ${a.assetId}`;
-    if (amount > BigInt(bal?.available ?? '0')) throw gatewayError('EX_INSUFFICIENT_BALANCE');
-    const withdrawalId = `w-${randomUUID()}`;
-    const sent = await send(ctx, { v: 1, type: 'requestWithdrawal', id: newCommandId(), userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId });
+    const { withdrawalId, sent } = await requestWithdrawal(ctx, principalOf(request).userId, request.body);
     if (sent.status === 'unknown') return reply.code(202).send({ status: 'unknown', commandId: sent.cmdId, lookup: `/v1/withdrawals/${withdrawalId}`, withdrawalId });
     return reply.code(201).send({ status: 'pending', commandId: sent.cmdId, lookup: null, withdrawalId });
   });

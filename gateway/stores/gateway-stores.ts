@@ -19,6 +19,8 @@ export interface GatewayStores {
   readonly signatures: KeyValueStore;
   /** Command lookup records (`<prefix>cmd:<commandId>`), 24 h. */
   readonly commands: KeyValueStore;
+  /** Failure counters and locks of login and one-time-code attempts (`<prefix>guard:...`): auth/guard.ts. */
+  readonly guards: KeyValueStore;
   /** @fastify/rate-limit's store: Redis (shared), or its own in-process LRU of at most `countersMax` counters. */
   readonly rateLimit: { readonly redis: Redis } | { readonly countersMax: number };
   /** For readiness: resolves when the stores answer. */
@@ -27,7 +29,7 @@ export interface GatewayStores {
 
 export function redisStores(redis: Redis): GatewayStores {
   const kv = new RedisKeyValueStore(redis);
-  return { kind: 'redis', signatures: kv, commands: kv, rateLimit: { redis }, ping: async () => void (await redis.ping()) };
+  return { kind: 'redis', signatures: kv, commands: kv, guards: kv, rateLimit: { redis }, ping: async () => void (await redis.ping()) };
 }
 
 export interface MemoryStoreLimits {
@@ -41,12 +43,18 @@ export interface MemoryStoreLimits {
   readonly commandRecordsMax: number;
   /** Rate-limit counters per limit (IP, key); past it the least recently used counter is forgotten (reset). */
   readonly rateLimitCountersMax: number;
+  /**
+   * Login and one-time-code failure counters and locks; past it the least recently written is forgotten. A flood
+   * of failures under many names could so reset one account's count: with Redis (production) nothing is forgotten.
+   */
+  readonly guardEntriesMax: number;
 }
 
 export const DEFAULT_MEMORY_STORE_LIMITS: MemoryStoreLimits = {
   signaturesMax: 100_000,
   commandRecordsMax: 10_000,
   rateLimitCountersMax: 10_000,
+  guardEntriesMax: 100_000,
 };
 
 /** In-process stores for a single gateway instance. Separate stores, so command records cannot crowd out signatures. */
@@ -56,6 +64,7 @@ export function memoryStores(limits: Partial<MemoryStoreLimits> = {}, nowMs?: ()
     kind: 'memory',
     signatures: new MemoryKeyValueStore({ name: 'signatures', entriesMax: l.signaturesMax, whenFull: 'reject', nowMs }),
     commands: new MemoryKeyValueStore({ name: 'commands', entriesMax: l.commandRecordsMax, whenFull: 'evictOldest', nowMs }),
+    guards: new MemoryKeyValueStore({ name: 'guards', entriesMax: l.guardEntriesMax, whenFull: 'evictOldest', nowMs }),
     rateLimit: { countersMax: l.rateLimitCountersMax },
     ping: async () => undefined,
   };

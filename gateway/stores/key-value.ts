@@ -13,6 +13,13 @@ export interface KeyValueStore {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Redis `GET key`: the value, or null when the key is absent or expired. */
   get(key: string): Promise<string | null>;
+  /**
+   * Redis `INCR key`, with `PEXPIRE key ttlMs` when this created the key (a fixed window from the first count):
+   * the new count. A key holding a non-counter value is a programmer error (Redis refuses it too).
+   */
+  increment(key: string, ttlMs: number): Promise<number>;
+  /** Redis `DEL key`. */
+  delete(key: string): Promise<void>;
 }
 
 /** A bounded in-process store is full of live entries and refuses a new key (its callers fail closed). */

@@ -65,6 +65,25 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return this.live(key, this.now())?.value ?? null;
   }
 
+  async increment(key: string, ttlMs: number): Promise<number> {
+    assertTtlMs(ttlMs);
+    const now = this.now();
+    const entry = this.live(key, now);
+    if (entry === undefined) {
+      this.write(key, { value: '1', expiresMs: now + ttlMs }, now);
+      return 1;
+    }
+    const n = Number(entry.value);
+    if (!Number.isSafeInteger(n)) throw new TypeError(`${key} does not hold a counter`);
+    // The expiry stays (Redis's INCR keeps it); the entry moves to the newest end like any write.
+    this.write(key, { value: String(n + 1), expiresMs: entry.expiresMs }, now);
+    return n + 1;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+
   /** The key's entry if it has not expired; an expired one is dropped. */
   private live(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);

@@ -38,14 +38,15 @@ export function engineView(e: Engine): ExchangeView {
     a.available.forEach((_, asset) => (balances[`${a.userId}/${asset}`] = `${a.available[asset]}/${a.held[asset]}/${a.pending[asset]}`));
   }
   const markets = e.markets.filter((m) => m !== undefined).map((m) => ({
-    marketId: m.marketId, lastPriceTicks: m.lastPriceTicks,
+    marketId: m.marketId, lastPriceTicks: m.lastPriceTicks, status: m.status,
     bids: levels(m.book.bids), asks: levels(m.book.asks), buyStops: levels(m.book.buyStops), sellStops: levels(m.book.sellStops),
   }));
   const orders = [...e.orders.values()].sort((a, b) => a.orderId - b.orderId).map((o) => ({
     orderId: o.orderId, userId: o.userId, marketId: o.marketId, side: o.side, priceTicks: o.priceTicks, stopPriceTicks: o.stopPriceTicks,
     qtyLots: o.qtyLots, filledLots: o.filledLots, remainingLots: o.remainingLots, held: o.held,
   }));
-  return { balances, fees: [...e.feeBalances], markets, orders };
+  const frozenUsers = [...e.accounts.values()].filter((a) => a.frozen).map((a) => a.userId).sort((a, b) => a - b);
+  return { balances, fees: [...e.feeBalances], markets, orders, frozenUsers };
 }
 
 /** JSON with bigints as strings: the canonical text the simulations compare and print. */

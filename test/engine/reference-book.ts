@@ -6,12 +6,13 @@
 // It implements the engine's semantics (engine/core: the CONTEXT rules and the code comments), including the
 // order in which validation codes are checked, for: deposits and withdrawals, limit orders GTC/IOC/FOK,
 // post-only, market orders by quantity and (buys) by quote budget, stop-limit and stop-market orders, cancel,
-// cancel all, amend, the five STP modes, fees, holds and releases, client order ids, capacity limits.
+// cancel all, amend, the five STP modes, fees, holds and releases, client order ids, capacity limits, market
+// status (trading / cancel-only / halted) and frozen users.
 // Admin commands (addAsset, addMarket) are trusted to be valid: the simulation only sends valid ones.
 
 import type {
   AddAsset, AddMarket, AmendOrder, CancelAll, CancelOrder, Command, CompleteWithdrawal, Deposit, EngineLimits, FailWithdrawal,
-  OrderType, PlaceOrder, RejectCode, RequestWithdrawal, Side, StpMode, TimeInForce,
+  MarketStatus, OrderType, PlaceOrder, RejectCode, RequestWithdrawal, SetMarketStatus, SetUserFrozen, Side, StpMode, TimeInForce,
 } from '../../engine/core/index.js';
 import { DEFAULT_LIMITS, UINT256_MAX } from '../../engine/core/index.js';
 
@@ -53,6 +54,7 @@ export interface LevelView {
 export interface MarketView {
   marketId: number;
   lastPriceTicks: number;
+  status: MarketStatus;
   bids: LevelView[];
   asks: LevelView[];
   buyStops: LevelView[];
@@ -79,6 +81,8 @@ export interface ExchangeView {
   markets: MarketView[];
   /** Open orders (resting and pending stops), by id. */
   orders: OrderView[];
+  /** Frozen users, ascending. */
+  frozenUsers: number[];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -121,6 +125,7 @@ interface RefMarket {
   /** Quote units per lot per tick. */
   unit: bigint;
   last: number;
+  status: MarketStatus;
 }
 
 interface Balances {
@@ -142,6 +147,7 @@ interface State {
   assetDecimals: number[];
   markets: RefMarket[];
   accounts: Map<number, Balances>;
+  frozen: Set<number>;
   /** Open orders: on a book or waiting for their stop. */
   orders: RefOrder[];
   fees: bigint[];
@@ -180,7 +186,7 @@ export class ReferenceExchange {
 
   constructor(readonly limits: EngineLimits = DEFAULT_LIMITS) {
     this.s = {
-      assetDecimals: [], markets: [], accounts: new Map(), orders: [], fees: [], deposited: [], withdrawn: [],
+      assetDecimals: [], markets: [], accounts: new Map(), frozen: new Set(), orders: [], fees: [], deposited: [], withdrawn: [],
       clientIds: new Map(), depositIds: new Map(), withdrawals: new Map(), nextOrderId: 1, nextQueueSeq: 1, nowMs: 0,
       out: emptyOutcome(),
     };
@@ -202,6 +208,8 @@ export class ReferenceExchange {
       case 'cancelOrder': return this.cancelOrder(cmd);
       case 'cancelAll': return this.cancelAll(cmd);
       case 'amendOrder': return this.amendOrder(cmd);
+      case 'setMarketStatus': return this.setMarketStatus(cmd);
+      case 'setUserFrozen': return this.setUserFrozen(cmd);
       default: return this.reject('COMMAND_UNKNOWN_TYPE');
     }
   }
@@ -233,9 +241,38 @@ export class ReferenceExchange {
     const unit = (cmd.tickSize * cmd.lotSize) / 10n ** BigInt(this.s.assetDecimals[cmd.baseAssetId]);
     this.s.markets[cmd.marketId] = {
       id: cmd.marketId, symbol: cmd.symbol, base: cmd.baseAssetId, quote: cmd.quoteAssetId, tick: cmd.tickSize, lot: cmd.lotSize,
-      minNotional: cmd.minNotional, makerBps: BigInt(cmd.makerFeeBps), takerBps: BigInt(cmd.takerFeeBps), unit, last: 0,
+      minNotional: cmd.minNotional, makerBps: BigInt(cmd.makerFeeBps), takerBps: BigInt(cmd.takerFeeBps), unit, last: 0, status: 'trading',
     };
     return this.finish('accepted', null, null);
+  }
+
+  // --- venue controls --------------------------------------------------------------------------------------
+
+  private setMarketStatus(cmd: SetMarketStatus): Outcome {
+    const m = Number.isSafeInteger(cmd.marketId) ? this.s.markets[cmd.marketId] : undefined;
+    if (m === undefined) return this.reject('MARKET_NOT_FOUND');
+    if (!['trading', 'cancelOnly', 'halted'].includes(cmd.status)) return this.reject('MARKET_STATUS_INVALID');
+    m.status = cmd.status;
+    return this.finish('accepted', null, null);
+  }
+
+  private setUserFrozen(cmd: SetUserFrozen): Outcome {
+    if (!isUserId(cmd.userId)) return this.reject('USER_ID_INVALID');
+    if (typeof cmd.frozen !== 'boolean') return this.reject('COMMAND_MALFORMED');
+    if (!cmd.frozen) {
+      this.s.frozen.delete(cmd.userId);
+      return this.finish('accepted', null, null);
+    }
+    // Freezing opens the account of a user not seen yet, within the account limit.
+    if (!this.s.accounts.has(cmd.userId) && this.s.accounts.size >= this.limits.usersMax) return this.reject('CAPACITY_USERS');
+    this.balances(cmd.userId);
+    this.s.frozen.add(cmd.userId);
+    return this.finish('accepted', null, null);
+  }
+
+  /** What a market answers to new orders and amends (null: it trades). */
+  private orderRefusal(m: RefMarket): RejectCode | null {
+    return m.status === 'trading' ? null : m.status === 'halted' ? 'MARKET_HALTED' : 'MARKET_CANCEL_ONLY';
   }
 
   // --- wallet ----------------------------------------------------------------------------------------------
@@ -269,6 +306,7 @@ export class ReferenceExchange {
     const s = this.s;
     const code = this.movementError(cmd.userId, cmd.assetId, cmd.amount);
     if (code !== null) return this.reject(code);
+    if (s.frozen.has(cmd.userId)) return this.reject('USER_FROZEN');
     if (!isPrintable(cmd.withdrawalId, 128)) return this.reject('WITHDRAWAL_ID_INVALID');
     if (!isPrintable(cmd.destination, 128)) return this.reject('WITHDRAWAL_DESTINATION_INVALID');
     if (s.withdrawals.has(cmd.withdrawalId)) return this.reject('WITHDRAWAL_ID_DUPLICATE');
@@ -324,8 +362,11 @@ export class ReferenceExchange {
 
   private placeNew(cmd: PlaceOrder): Outcome {
     const s = this.s;
+    if (s.frozen.has(cmd.userId)) return this.reject('USER_FROZEN');
     const m = Number.isSafeInteger(cmd.marketId) ? s.markets[cmd.marketId] : undefined;
     if (m === undefined) return this.reject('ORDER_MARKET_UNKNOWN');
+    const refusal = this.orderRefusal(m);
+    if (refusal !== null) return this.reject(refusal);
     const spec = parseSpec(cmd, m);
     if (typeof spec === 'string') return this.reject(spec);
     const isStop = cmd.orderType === 'stopLimit' || cmd.orderType === 'stopMarket';
@@ -607,6 +648,7 @@ export class ReferenceExchange {
     if (id === undefined) id = this.s.clientIds.get(cmd.userId)?.find((x) => x.clientOrderId === cmd.clientOrderId)?.orderId;
     const o = typeof id === 'number' ? this.ownOpenOrder(cmd.userId, id) : undefined;
     if (o === undefined) return this.reject('ORDER_NOT_FOUND');
+    if (this.s.markets[o.marketId].status === 'halted') return this.reject('MARKET_HALTED');
     this.close(o, 'canceled');
     return this.finish('accepted', null, o.id);
   }
@@ -614,7 +656,9 @@ export class ReferenceExchange {
   private cancelAll(cmd: CancelAll): Outcome {
     if (!isUserId(cmd.userId)) return this.reject('ORDER_USER_INVALID');
     if (cmd.marketId !== undefined && (!Number.isSafeInteger(cmd.marketId) || this.s.markets[cmd.marketId] === undefined)) return this.reject('CANCEL_MARKET_UNKNOWN');
-    const victims = this.s.orders.filter((o) => o.userId === cmd.userId && (cmd.marketId === undefined || o.marketId === cmd.marketId));
+    if (cmd.marketId !== undefined && this.s.markets[cmd.marketId].status === 'halted') return this.reject('MARKET_HALTED');
+    // Without a market: every market that takes cancels; a halted market's orders stay.
+    const victims = this.s.orders.filter((o) => o.userId === cmd.userId && (cmd.marketId === undefined ? this.s.markets[o.marketId].status !== 'halted' : o.marketId === cmd.marketId));
     victims.sort((a, b) => a.id - b.id);
     for (const o of victims) this.close(o, 'canceled');
     return this.finish('accepted', null, null);
@@ -622,8 +666,11 @@ export class ReferenceExchange {
 
   private amendOrder(cmd: AmendOrder): Outcome {
     if (!isUserId(cmd.userId)) return this.reject('ORDER_USER_INVALID');
+    if (this.s.frozen.has(cmd.userId)) return this.reject('USER_FROZEN');
     const o = this.ownOpenOrder(cmd.userId, cmd.orderId);
     if (o === undefined) return this.reject('ORDER_NOT_FOUND');
+    const refusal = this.orderRefusal(this.s.markets[o.marketId]);
+    if (refusal !== null) return this.reject(refusal);
     if (o.where === 'stop' || (o.type !== 'limit' && o.type !== 'stopLimit')) return this.reject('AMEND_NOT_SUPPORTED_FOR_TYPE');
     const m = this.s.markets[o.marketId];
     const qty = cmd.quantity === undefined ? o.qty : steps(cmd.quantity, m.lot, 'QTY');
@@ -685,7 +732,7 @@ export class ReferenceExchange {
       return out;
     };
     const markets = s.markets.filter((m) => m !== undefined).map((m) => ({
-      marketId: m.id, lastPriceTicks: m.last,
+      marketId: m.id, lastPriceTicks: m.last, status: m.status,
       bids: levels(this.side(m, 'buy'), (o) => o.price), asks: levels(this.side(m, 'sell'), (o) => o.price),
       buyStops: levels(this.stops(m, 'buy'), (o) => o.stopPrice), sellStops: levels(this.stops(m, 'sell'), (o) => o.stopPrice),
     }));
@@ -693,7 +740,7 @@ export class ReferenceExchange {
       orderId: o.id, userId: o.userId, marketId: o.marketId, side: o.side, priceTicks: o.price, stopPriceTicks: o.stopPrice,
       qtyLots: o.qty, filledLots: o.filled, remainingLots: o.remaining, held: o.held,
     }));
-    return { balances, fees: [...s.fees], markets, orders };
+    return { balances, fees: [...s.fees], markets, orders, frozenUsers: [...s.frozen].sort((a, b) => a - b) };
   }
 }
 

@@ -43,6 +43,7 @@ const newMarket = (f: Fixture, o: Record<string, unknown>): EngineEvent[] =>
 const newAsset = (f: Fixture, o: Record<string, unknown>): EngineEvent[] =>
   f.when({ type: 'addAsset', assetId: 2, symbol: 'WBTC', decimals: 8, ...o } as never);
 const amend = (f: Fixture, o: Record<string, unknown>): EngineEvent[] => f.when({ type: 'amendOrder', userId: 1, orderId: 1, ...o } as never);
+const setStatus = (f: Fixture, status: 'trading' | 'cancelOnly' | 'halted'): void => void f.ok({ type: 'setMarketStatus', marketId: MARKET, status });
 
 /** Order ids: given orders start at 1 (the fixture's funding places none). */
 const restingBid = (f: Fixture): void => void f.rest(1, 'buy', '2000', '1');
@@ -153,6 +154,19 @@ const CASES: Record<Exclude<RejectCode, Retired>, Case> = {
   CAPACITY_CLIENT_ORDER_IDS: { options: { limits: { clientOrderIdsPerUserMax: 1 } }, given: (f) => void order(f, { clientOrderId: 'a' }), when: (f) => order(f, { clientOrderId: 'b' }) },
   CAPACITY_DEPOSIT_IDS: { options: { limits: { depositIdsMax: 4 } }, when: (f) => deposit(f, {}) },
   CAPACITY_PENDING_WITHDRAWALS: { options: { limits: { pendingWithdrawalsMax: 1 } }, given: (f) => void withdraw(f, { withdrawalId: 'w-1' }), when: (f) => withdraw(f) },
+
+  MARKET_NOT_FOUND: { when: (f) => f.when({ type: 'setMarketStatus', marketId: 3, status: 'halted' }) },
+  MARKET_STATUS_INVALID: { when: (f) => f.when({ type: 'setMarketStatus', marketId: MARKET, status: 'paused' as never }) },
+  MARKET_CANCEL_ONLY: { given: (f) => setStatus(f, 'cancelOnly'), when: (f) => order(f, {}) },
+  MARKET_HALTED: {
+    given: (f) => {
+      restingBid(f);
+      setStatus(f, 'halted');
+    },
+    when: (f) => f.when({ type: 'cancelOrder', userId: 1, orderId: 1 }),
+  },
+  USER_ID_INVALID: { when: (f) => f.when({ type: 'setUserFrozen', userId: 0, frozen: true }) },
+  USER_FROZEN: { given: (f) => void f.ok({ type: 'setUserFrozen', userId: 1, frozen: true }), when: (f) => withdraw(f) },
 };
 
 const ONLY_RESULT_AND_REJECTION = new Set(['orderRejected', 'commandResult']);

@@ -128,7 +128,8 @@ export class CommandGenerator {
     if (r < 0.73) return this.cancel();
     if (r < 0.74) return this.cancelAll();
     if (r < 0.88) return this.amend();
-    return this.invalid();
+    if (r < 0.985) return this.invalid();
+    return this.venueControl();
   }
 
   // --- helpers -----------------------------------------------------------------------------------------------
@@ -277,6 +278,22 @@ export class CommandGenerator {
     if (r < 0.9) return { ...env, orderId: o.id, price: price(this.priceTicks(m)), quantity: qty(o.filled + this.rng.int(1, 8)) };
     if (r < 0.95) return { ...env, orderId: o.id, price: price(o.price), quantity: qty(o.qty) }; // nothing to change
     return { ...env, orderId: o.id, price: m.tickSize > 1n ? price(o.price) + 1n : 0n }; // off tick, or zero
+  }
+
+  /**
+   * An operator's market status or freeze. Mostly back to normal (trading, unfrozen), so markets trade most of
+   * the time; sometimes a market or user that does not exist, or a status that is not one.
+   */
+  private venueControl(): Command {
+    const env = this.envelope();
+    const r = this.rng.float();
+    if (r < 0.6) {
+      const marketId = this.rng.chance(0.05) ? 7 : this.market().marketId;
+      const status = this.rng.chance(0.05) ? 'paused' : this.rng.chance(0.8) ? 'trading' : this.rng.pick(['cancelOnly', 'halted']);
+      return { ...env, type: 'setMarketStatus', marketId, status } as Command;
+    }
+    const userId = this.rng.chance(0.05) ? 0 : this.rng.chance(0.05) ? 99 : this.user();
+    return { ...env, type: 'setUserFrozen', userId, frozen: this.rng.chance(0.15) };
   }
 
   /** A valid-looking limit order with one thing wrong. */

@@ -37,6 +37,11 @@ function richScenario(): Fixture {
   f.ok({ type: 'requestWithdrawal', userId: 3, assetId: USDC, amount: usdc('1'), withdrawalId: 'w-3', destination: '0xccc' });
   f.ok({ type: 'completeWithdrawal', withdrawalId: 'w-3', txHash: '0x01' });
   f.ok({ type: 'amendOrder', userId: 1, orderId: 1, quantity: weth('0.8') });
+  // Venue controls: a market that only cancels, a frozen user with funds, one frozen before it had an account.
+  f.ok({ type: 'setMarketStatus', marketId: 1, status: 'cancelOnly' });
+  f.fund(5, { usdc: '10' });
+  f.ok({ type: 'setUserFrozen', userId: 5, frozen: true });
+  f.ok({ type: 'setUserFrozen', userId: 6, frozen: true });
   return f;
 }
 
@@ -53,6 +58,9 @@ function laterCommands(startMs: number): Command[] {
     { type: 'deposit', userId: 1, assetId: USDC, amount: usdc('5'), depositId: 'fund-1' },
     { type: 'completeWithdrawal', withdrawalId: 'w-1', txHash: '0x02' },
     { type: 'failWithdrawal', withdrawalId: 'w-2', reason: 'gas' },
+    { type: 'placeOrder', userId: 2, marketId: 1, side: 'sell', orderType: 'limit', price: usdc('59000'), quantity: 1_000_000n },
+    { type: 'placeOrder', userId: 5, marketId: 0, side: 'buy', orderType: 'limit', price: usdc('1'), quantity: weth('1') },
+    { type: 'setMarketStatus', marketId: 1, status: 'trading' },
     { type: 'placeOrder', userId: 2, marketId: 1, side: 'sell', orderType: 'limit', price: usdc('59000'), quantity: 1_000_000n },
     { type: 'cancelAll', userId: 2 },
     { type: 'placeOrder', userId: 3, marketId: 0, side: 'buy', orderType: 'market', quoteQuantity: usdc('3000') },
@@ -96,7 +104,9 @@ t.test('given an engine and its restored copy, when the same commands follow, th
   t.ok(flat.some((e) => e.type === 'orderTriggered') && flat.some((e) => e.type === 'trade'), 'the commands traded and triggered stops');
   const results = original.map((events) => events[events.length - 1]).filter((e) => e.type === 'commandResult');
   t.ok(results.some((r) => r.duplicateOf !== null), 'a client id repeat was answered from the restored memory');
-  t.ok(results.every((r, i) => r.status === 'accepted' || ['later-2', 'later-7'].includes(commands[i].id)), 'only the expected rejections');
+  t.ok(results.every((r, i) => r.status === 'accepted' || ['later-2', 'later-7', 'later-10', 'later-11'].includes(commands[i].id)), 'only the expected rejections');
+  t.match(results[10], { code: 'MARKET_CANCEL_ONLY' }, 'the restored market still only cancels');
+  t.match(results[11], { code: 'USER_FROZEN' }, 'the restored user is still frozen');
   t.ok(flat.some((e) => e.type === 'orderAmended') && flat.some((e) => e.type === 'orderCanceled'), 'amends and cancels ran');
 });
 
@@ -131,4 +141,21 @@ t.test('a truncated or damaged snapshot throws on restore', async (t) => {
   t.throws(() => restore(notUtf8), 'invalid UTF-8');
   const text = new TextDecoder().decode(bytes);
   t.throws(() => restore(new TextEncoder().encode(text.replace(`"format":${SNAPSHOT_FORMAT}`, `"format":${SNAPSHOT_FORMAT + 1}`))), { message: /format/ });
+  t.throws(() => restore(new TextEncoder().encode(text.replace('"status":"cancelOnly"', '"status":"paused"'))), { message: /status/ });
+  t.throws(() => restore(new TextEncoder().encode(text.replace('"frozenUsers":[5,6]', '"frozenUsers":[5,6,77]'))), { message: /frozen user 77/ });
+});
+
+t.test('a format-2 snapshot (before venue controls) restores with every market trading and nobody frozen', async (t) => {
+  const f = new Fixture();
+  f.fund(1, { usdc: '100' });
+  f.rest(1, 'buy', '2000', '0.01');
+  const current = JSON.parse(new TextDecoder().decode(snapshot(f.engine))) as Record<string, unknown> & { markets: Array<Record<string, unknown>> };
+  const v2 = { ...current, format: 2, markets: current.markets.map(({ status: _status, ...m }) => m) };
+  delete (v2 as { frozenUsers?: unknown }).frozenUsers;
+
+  const restored = restore(new TextEncoder().encode(JSON.stringify(v2)));
+
+  t.equal(restored.markets[0]?.status, 'trading');
+  t.equal(restored.accounts.get(1)?.frozen, false);
+  t.equal(stateHash(restored), stateHash(f.engine), 'the same state as the engine it came from');
 });

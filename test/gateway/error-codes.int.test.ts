@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { JsonRpcProvider } from 'ethers';
 import { Faucet } from '../../exchange/devnet/provision.js';
+import { totpNow } from '../../gateway/auth/totp.js';
 import { GATEWAY_ERRORS } from '../../gateway/errors.js';
 import type { GatewayCode } from '../../gateway/errors.js';
 import { FAUCET_IN_FLIGHT_MAX } from '../../gateway/routes/faucet.js';
@@ -38,6 +39,8 @@ t.test('every documented gateway error code has a trigger that gives it', async 
   const other = await registerUser(tg.gw, 'codes_other');
   await deposit(tg.bus, u.userId, USDT, 10n ** 9n);
   const readKey = await createKey(tg.gw, u, ['read']);
+  const tfa = await registerUser(tg.gw, 'codes_tfa');
+  let tfaSecret = '';
   const order = (body: Record<string, unknown>) => app.inject({ method: 'POST', url: '/v1/orders', headers: u.bearer, payload: { marketId: MARKET, side: 'buy', orderType: 'limit', price: '100', quantity: '1', ...body } });
 
   const triggers: Record<GatewayCode, () => Promise<{ statusCode: number; json(): { code: string } }>> = {
@@ -129,6 +132,30 @@ t.test('every documented gateway error code has a trigger that gives it', async 
       } finally {
         await tg.db.sql`ALTER TABLE withdrawals_gone RENAME TO withdrawals`;
       }
+    },
+    // Accounts (two-factor, sessions, IP allow-lists, login back-off): gateway/auth/.
+    EX_SESSION_NOT_FOUND: () => app.inject({ method: 'DELETE', url: `/v1/sessions/ss_${'0'.repeat(24)}`, headers: u.bearer }),
+    EX_IP_ALLOW_LIST_INVALID: () => app.inject({ method: 'POST', url: '/v1/api-keys', headers: u.bearer, payload: { label: 'ips', scopes: ['read'], ipAllowList: ['not-an-address'] } }),
+    EX_IP_NOT_ALLOWED: async () => {
+      const created = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: tfa.bearer, payload: { label: 'far', scopes: ['read'], ipAllowList: ['10.9.9.9'] } });
+      return app.inject({ method: 'GET', url: '/v1/balances', headers: signedHeaders(created.json(), 'GET', '/v1/balances', '') });
+    },
+    EX_TWO_FACTOR_NOT_SET_UP: () => app.inject({ method: 'POST', url: '/v1/auth/2fa/enable', headers: tfa.bearer, payload: { otp: '123456' } }),
+    EX_TWO_FACTOR_NOT_ENABLED: () => app.inject({ method: 'POST', url: '/v1/auth/2fa/disable', headers: tfa.bearer, payload: { otp: '123456' } }),
+    EX_OTP_INVALID: async () => {
+      tfaSecret = (await app.inject({ method: 'POST', url: '/v1/auth/2fa/setup', headers: tfa.bearer })).json().secret;
+      return app.inject({ method: 'POST', url: '/v1/auth/2fa/enable', headers: tfa.bearer, payload: { otp: totpNow(tfaSecret, Date.now()) === '000000' ? '111111' : '000000' } });
+    },
+    EX_TWO_FACTOR_ALREADY_ENABLED: async () => {
+      await app.inject({ method: 'POST', url: '/v1/auth/2fa/enable', headers: tfa.bearer, payload: { otp: totpNow(tfaSecret, Date.now()) } });
+      return app.inject({ method: 'POST', url: '/v1/auth/2fa/setup', headers: tfa.bearer });
+    },
+    EX_OTP_REQUIRED: () => app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username: 'codes_tfa', password: 'correct horse battery' } }),
+    EX_AUTH_THROTTLED: async () => {
+      // Wrong passwords for one name, from an address of their own, until the back-off locks them out.
+      let last = await app.inject({ method: 'POST', url: '/v1/auth/login', remoteAddress: '10.1.1.1', payload: { username: 'codes_user', password: 'guess number 0' } });
+      for (let i = 1; i < 40 && last.statusCode !== 429; i++) last = await app.inject({ method: 'POST', url: '/v1/auth/login', remoteAddress: '10.1.1.1', payload: { username: 'codes_user', password: `guess number ${i}` } });
+      return last;
     },
   };
 

@@ -73,6 +73,21 @@ for (const [name, kv] of impls) {
     t.equal(await kv.setIfAbsent(k('set'), 'c', LONG_MS), false);
   });
 
+  t.test(`${name}: increment counts from 1 in a window fixed by the first count; delete removes`, async (t) => {
+    const counts = await Promise.all(Array.from({ length: 20 }, () => kv.increment(k('count'), LONG_MS)));
+    t.same(counts.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1), 'concurrent increments each get their own count');
+    t.equal(await kv.get(k('count')), '20');
+    t.equal(await kv.increment(k('window'), SHORT_MS), 1);
+    await sleep(SHORT_MS / 2);
+    t.equal(await kv.increment(k('window'), LONG_MS), 2, 'a later increment does not extend the window');
+    await sleep(SHORT_MS / 2 + 1000);
+    t.equal(await kv.get(k('window')), null, 'the window ended at the first count\'s ttl');
+    t.equal(await kv.increment(k('window'), LONG_MS), 1, 'and counting starts again');
+    await kv.delete(k('count'));
+    await kv.delete(k('never-there'));
+    t.equal(await kv.get(k('count')), null);
+  });
+
   t.test(`${name}: a ttl Redis refuses is refused`, async (t) => {
     for (const ttl of [0, -5, 2.5]) await t.rejects(kv.setIfAbsent(k('bad'), 'v', ttl), `ttl ${ttl}`);
     t.equal(await kv.get(k('bad')), null, 'nothing stored');

@@ -27,7 +27,7 @@ const logger = pino({ level: 'silent' });
 t.test('migrations: from empty, again (no-op), and a changed file is refused', async (t) => {
   const db = await createTestDatabase('persist_mig');
   t.teardown(() => db.drop());
-  t.same(await migratePersistence(db.sql), [1, 2], 'applies every migration on an empty database, in order');
+  t.same(await migratePersistence(db.sql), [1, 2, 3], 'applies every migration on an empty database, in order');
   t.same(await migratePersistence(db.sql), [], 'a second run applies nothing');
   const [pos] = await db.sql`SELECT last_seq FROM persistence_position`;
   t.equal(Number(pos.last_seq), 0, 'the position starts at seq 0');
@@ -67,6 +67,13 @@ t.test(`a seeded stream written and reconciled, ledger checked after every batch
   t.equal(counts.seq, s.engine.eventSeq, 'the position is the last event');
   const [open] = await db.sql`SELECT count(*)::int AS n FROM orders WHERE status IN ('pendingTrigger', 'new', 'partiallyFilled')`;
   t.equal(open.n, s.engine.orders.size, 'open orders in Postgres are the engine open orders');
+
+  const statuses = await db.sql`SELECT market_id, status FROM markets ORDER BY market_id`;
+  t.same(statuses.map((r) => [r.market_id, r.status]), s.engine.markets.flatMap((m) => (m === undefined ? [] : [[m.marketId, m.status]])), 'market status as the engine last set it');
+  const frozen = await db.sql`SELECT user_id FROM users WHERE frozen ORDER BY user_id`;
+  const engineFrozen = [...s.engine.accounts.values()].filter((a) => a.frozen).map((a) => a.userId).sort((a, b) => a - b);
+  t.same(frozen.map((r) => Number(r.user_id)), engineFrozen, 'frozen users as the engine last set them');
+  t.ok(all.some((e) => e.type === 'marketStatusChanged') && all.some((e) => e.type === 'userFrozenChanged' && e.frozen), 'the stream exercised the venue controls');
 
   const report = await reconcile(db.sql, s.engine);
   t.same(report.differences, [], 'Postgres balances = ledger = engine');

@@ -1,6 +1,7 @@
 // A seeded command stream that exercises every money movement the projection must follow: fees on both sides,
 // decimal assets, limit (GTC/IOC/FOK, post-only), market by quantity and by quote budget, stop orders, every STP
-// mode, amends (in place and re-queued), cancels, cancel-all, deposits, and withdrawals that complete or fail.
+// mode, amends (in place and re-queued), cancels, cancel-all, deposits, and withdrawals that complete or fail;
+// and the venue controls (market status, frozen users) that refuse some of them.
 // Commands are applied to a real Engine; many are rejected (wrong owner, no funds), which is part of the test.
 
 import { Engine } from '../../engine/core/index.js';
@@ -78,11 +79,14 @@ function nextCommand(rng: Prng, i: number, users: number, e: Engine, pending: st
     return { ...base, type: 'amendOrder', userId: o.userId, orderId: o.orderId, quantity: qty, price };
   }
   if (r < 0.87) return { ...base, type: 'deposit', userId: rng.int(1, users + 3), assetId: rng.chance(0.5) ? BASE : QUOTE, amount: BigInt(rng.int(1, 10 ** 9)), depositId: `dep-${i}` };
-  if (r < 0.93) {
+  if (r < 0.925) {
     const withdrawalId = `w-${i}`;
     pending.push(withdrawalId);
     return { ...base, type: 'requestWithdrawal', userId, assetId: rng.chance(0.5) ? BASE : QUOTE, amount: BigInt(rng.int(1, 10 ** 8)), withdrawalId, destination: `0xdest${userId}` };
   }
+  // Venue controls, mostly back to normal so the stream keeps trading; sometimes a user the engine has not seen.
+  if (r < 0.933) return { ...base, type: 'setMarketStatus', marketId: MARKET, status: rng.chance(0.85) ? 'trading' : rng.pick(['cancelOnly', 'halted'] as const) };
+  if (r < 0.94) return { ...base, type: 'setUserFrozen', userId: rng.chance(0.9) ? userId : users + 10, frozen: rng.chance(0.2) };
   if (pending.length === 0) return orderCommand(rng, base, userId);
   const withdrawalId = pending.splice(rng.int(0, pending.length - 1), 1)[0];
   if (rng.chance(0.7)) return { ...base, type: 'completeWithdrawal', withdrawalId, txHash: `0xtx${i}` };

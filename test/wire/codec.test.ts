@@ -101,6 +101,8 @@ t.test('the engine\'s own events, of every type, round-trip through the wire', a
   run({ ...base, id: 'w2', type: 'completeWithdrawal', withdrawalId: 'wd-1', txHash: '0xdef' });
   run({ ...base, id: 'w3', type: 'requestWithdrawal', userId: 1, assetId: 1, amount: usdc(50n), withdrawalId: 'wd-2', destination: '0xabc' });
   run({ ...base, id: 'w4', type: 'failWithdrawal', withdrawalId: 'wd-2' });
+  run({ ...base, id: 'v1', type: 'setMarketStatus', marketId: 0, status: 'halted' });
+  run({ ...base, id: 'v2', type: 'setUserFrozen', userId: 2, frozen: true });
   const invalid = sendBytes(utf8('{"id":"bad-1","v":1,"type":"deposit"}'));
   t.match(invalid, [{ type: 'commandResult', status: 'rejected', code: 'COMMAND_MALFORMED', cmdId: 'bad-1', timeMs: time }]);
 

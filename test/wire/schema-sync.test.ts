@@ -34,13 +34,13 @@ export type TypeLevelChecks = [
 // other, so these lists cannot fall behind engine/core without a compile error.
 const CORE_COMMAND_TYPES: Record<CommandType, true> = {
   addAsset: true, addMarket: true, deposit: true, requestWithdrawal: true, completeWithdrawal: true,
-  failWithdrawal: true, placeOrder: true, cancelOrder: true, cancelAll: true, amendOrder: true,
+  failWithdrawal: true, placeOrder: true, cancelOrder: true, cancelAll: true, amendOrder: true, setMarketStatus: true, setUserFrozen: true,
 };
 const CORE_EVENT_TYPES: Record<EventType, true> = {
   commandResult: true, assetAdded: true, marketAdded: true, orderAccepted: true, orderRejected: true, orderRested: true,
   orderTriggered: true, orderPartiallyFilled: true, orderFilled: true, orderCanceled: true, orderExpired: true,
   orderAmended: true, trade: true, balanceChanged: true, depositCredited: true, withdrawalPending: true,
-  withdrawalCompleted: true, withdrawalFailed: true,
+  withdrawalCompleted: true, withdrawalFailed: true, marketStatusChanged: true, userFrozenChanged: true,
 };
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
