@@ -3,7 +3,8 @@
 // contexts sign up, take devnet tokens from the faucet, see the deposits arrive, place crossing orders and see the
 // trade in both books, in their trade lists and balances with exact figures; amend and cancel; a refused order
 // shows the API's code and message; a withdrawal completes; the depth recovers after a missed delta and after the
-// WebSocket is dropped; API keys are created, listed and revoked; the page fits a phone's width. No console
+// WebSocket is dropped; API keys are created, listed and revoked; two-factor authentication is turned on and
+// then asked for at login; the page fits a phone's width. No console
 // errors or failed requests beyond the refusals the flows cause on purpose. One exchange and one browser for all.
 //
 // Screenshots of the trading page (laptop and phone widths) are written to WEB_SCREENSHOT_DIR (default
@@ -15,6 +16,7 @@ import path from 'node:path';
 import t from 'tap';
 import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { freePort } from '../../chain/devnet/node.js';
+import { totpNow } from '../../gateway/auth/totp.js';
 import { run, stopWithSigint, until } from '../exchange/launcher-support.js';
 import { ANY, PageProblems, cells, launchChromium, seeRow, seeText } from './support.js';
 
@@ -242,6 +244,32 @@ t.test('the trading page, two people, every flow', async (t) => {
     t.equal(await a.getByTestId('new-key').count(), 0, 'and never again');
     await a.getByRole('button', { name: 'Revoke key my bot' }).click();
     await seeText(a.getByTestId('api-keys'), 'No API keys.');
+  });
+
+  await t.test('two-factor: turned on with the QR code\'s secret, then asked for at login', async (t) => {
+    const b = bob.page;
+    await b.goto(`${base}/account`);
+    await seeText(b.getByTestId('two-factor-status'), 'Off.');
+    await b.getByRole('button', { name: 'Turn on' }).click();
+    t.equal(await b.getByRole('img', { name: 'QR code for your authenticator app' }).count(), 1, 'the set-up shows a QR code');
+    const secret = (await b.getByTestId('two-factor-secret').innerText()).trim();
+    await b.getByLabel('Code from the app').fill(totpNow(secret, Date.now()));
+    await b.getByRole('button', { name: 'Confirm and turn on' }).click();
+    const shown = await seeText(b.getByTestId('recovery-codes'), 'Recovery codes');
+    const recovery = /[A-Za-z0-9]{5}-?[A-Za-z0-9]{5}/.exec(shown.split('only now.')[1] ?? '')?.[0];
+    t.ok(recovery !== undefined, 'recovery codes are shown once');
+    await seeText(b.getByTestId('two-factor-status'), 'On. 10 recovery codes left.');
+    await b.getByRole('button', { name: 'Log out' }).click();
+    await b.getByLabel('Username').fill('bob_web');
+    await b.getByLabel('Password').fill(PASSWORD);
+    await b.getByRole('button', { name: 'Log in' }).click();
+    await seeText(b.getByRole('alert'), 'Two-factor authentication is on: enter the code');
+    t.ok(problems.expect('bob: 401 POST /v1/auth/session'), 'the password alone is not enough (401 EX_OTP_REQUIRED)');
+    // The code that turned it on was used once already: a recovery code logs in now.
+    await b.getByLabel('Two-factor code').fill(recovery!);
+    await b.getByRole('button', { name: 'Log in' }).click();
+    await seeText(b.getByTestId('username'), 'bob_web');
+    t.pass('with the code, bob is logged in');
   });
 
   await t.test('themes, phone width, screenshots, first render', async (t) => {

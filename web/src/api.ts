@@ -52,8 +52,8 @@ export async function checkSession(): Promise<void> {
   session.set(sessionFrom(await api<SessionAnswer>('GET', '/v1/auth/session')));
 }
 
-export async function signIn(username: string, password: string): Promise<void> {
-  session.set(sessionFrom(await api<SessionAnswer>('POST', '/v1/auth/session', { username, password })));
+export async function signIn(username: string, password: string, otp?: string): Promise<void> {
+  session.set(sessionFrom(await api<SessionAnswer>('POST', '/v1/auth/session', { username, password, ...(otp ? { otp } : {}) })));
 }
 
 export async function signOut(): Promise<void> {

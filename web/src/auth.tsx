@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, errorText, signIn } from './api.js';
+import { ApiError, api, errorText, signIn } from './api.js';
 import { Link, navigate } from './router.js';
 
 function nextPath(): string {
@@ -8,9 +8,11 @@ function nextPath(): string {
   return next !== null && /^\/[A-Za-z0-9/_.-]*$/.test(next) ? next : '/markets';
 }
 
-function CredentialsForm(props: { title: string; submit: string; onSubmit: (u: string, p: string) => Promise<void>; footer: preact.ComponentChildren; newPassword?: boolean }) {
+function CredentialsForm(props: { title: string; submit: string; onSubmit: (u: string, p: string, otp?: string) => Promise<void>; footer: preact.ComponentChildren; newPassword?: boolean }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  // Asked for only when the account has two-factor authentication on (the API answers EX_OTP_REQUIRED).
+  const [otp, setOtp] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const send = async (e: Event) => {
@@ -18,8 +20,13 @@ function CredentialsForm(props: { title: string; submit: string; onSubmit: (u: s
     setBusy(true);
     setError(null);
     try {
-      await props.onSubmit(username, password);
+      await props.onSubmit(username, password, otp ?? undefined);
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'EX_OTP_REQUIRED') {
+        setOtp('');
+        setError('Two-factor authentication is on: enter the code from your authenticator app (or a recovery code).');
+        return;
+      }
       setError(errorText(err));
     } finally {
       setBusy(false);
@@ -37,6 +44,12 @@ function CredentialsForm(props: { title: string; submit: string; onSubmit: (u: s
           Password
           <input name="password" type="password" autoComplete={props.newPassword ? 'new-password' : 'current-password'} required minLength={10} maxLength={256} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </label>
+        {otp !== null ? (
+          <label>
+            Two-factor code
+            <input name="otp" autoComplete="one-time-code" inputMode="numeric" required value={otp} onInput={(e) => setOtp(e.currentTarget.value.trim())} />
+          </label>
+        ) : null}
         {props.newPassword ? <p class="muted">3–32 letters, digits, _ . -; a password of at least 10 characters.</p> : null}
         {error !== null ? <p class="error" role="alert">{error}</p> : null}
         <button type="submit" class="primary" disabled={busy}>{props.submit}</button>
@@ -51,8 +64,8 @@ export function LoginPage() {
     <CredentialsForm
       title="Log in"
       submit="Log in"
-      onSubmit={async (u, p) => {
-        await signIn(u, p);
+      onSubmit={async (u, p, otp) => {
+        await signIn(u, p, otp);
         navigate(nextPath());
       }}
       footer={<>No account yet? <Link href="/signup">Sign up</Link></>}
