@@ -251,7 +251,8 @@ t.test('the trading page, two people, every flow', async (t) => {
     await b.goto(`${base}/account`);
     await seeText(b.getByTestId('two-factor-status'), 'Off.');
     await b.getByRole('button', { name: 'Turn on' }).click();
-    t.equal(await b.getByRole('img', { name: 'QR code for your authenticator app' }).count(), 1, 'the set-up shows a QR code');
+    await b.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor({ timeout: 20_000 });
+    t.pass('the set-up shows a QR code');
     const secret = (await b.getByTestId('two-factor-secret').innerText()).trim();
     await b.getByLabel('Code from the app').fill(totpNow(secret, Date.now()));
     await b.getByRole('button', { name: 'Confirm and turn on' }).click();
