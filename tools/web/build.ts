@@ -54,9 +54,44 @@ async function previousHash(outDir: string): Promise<string | null> {
   }
 }
 
+/** A build holds this lock (a directory: mkdir is atomic); one older than this was left by a crash. */
+const LOCK_STALE_MS = 120_000;
+const LOCK_WAIT_MS = 180_000;
+
+/**
+ * Several exchanges may start at once from one checkout (the tests do): one builds, the others wait for it and then
+ * find the page fresh.
+ */
+async function withLock<T>(outDir: string, run: () => Promise<T>): Promise<T> {
+  const lock = `${outDir}.lock`;
+  await mkdir(path.dirname(outDir), { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > LOCK_STALE_MS) await rm(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`another web build has held ${lock} for ${Math.round(age / 1000)} s`);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await run();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 export async function buildWeb(opts: WebBuildOptions & { ifStale?: boolean }): Promise<WebBuildReport> {
-  const started = performance.now();
   const outDir = opts.outDir ?? path.join(opts.root, 'dist', 'web');
+  return withLock(outDir, () => buildLocked(opts, outDir));
+}
+
+async function buildLocked(opts: WebBuildOptions & { ifStale?: boolean }, outDir: string): Promise<WebBuildReport> {
+  const started = performance.now();
   const sourceHash = await webSourceHash(opts.root);
   if (opts.ifStale === true && (await previousHash(outDir)) === sourceHash) {
     return { built: false, sourceHash, files: {}, jsGzipBytes: 0, buildMs: Math.round(performance.now() - started) };
