@@ -42,6 +42,8 @@ export interface EmbeddedGatewayDeps {
   readonly databaseUrl: string;
   readonly log: EmbeddedLog;
   readonly faucet: Faucet;
+  /** Blocks before the devnet's deposits are credited (the chain service's setting), for the API to say. */
+  readonly depositConfirmations: number;
   readonly keys: HdKeys;
   readonly dataDir: string;
   readonly host: string;
@@ -160,7 +162,7 @@ async function startAll(config: EmbeddedConfig, logger: Logger, life: Lifecycle,
   if (gateway !== undefined) {
     step('the gateway');
     // ---- GATEWAY INTEGRATION POINT: see exchange/gateway-embedded.ts for what is passed and why. ----
-    const g = await gateway({ databaseUrl, log, faucet: new Faucet(devProvider, devnet.tokens), keys, dataDir, host: config.gatewayHost, port: config.gatewayPort, logger: logger.child({ component: 'gateway' }) });
+    const g = await gateway({ databaseUrl, log, faucet: new Faucet(devProvider, devnet.tokens), depositConfirmations: chainConfig.confirmations, keys, dataDir, host: config.gatewayHost, port: config.gatewayPort, logger: logger.child({ component: 'gateway' }) });
     life.defer('gateway', () => g.stop());
     gatewayUrl = g.url;
   }

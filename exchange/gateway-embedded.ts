@@ -12,6 +12,7 @@
 // so; when it fails to start, the start fails (EMBEDDED_GATEWAY=false runs without it).
 //   faucet      the devnet's Faucet: POST /v1/devnet/faucet (gateway/routes/faucet.ts) mints to the caller's
 //               deposit address
+//   web page    dist/web (tools/web/build.ts; exchange/main.ts builds it when its sources changed), served at /
 
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -24,6 +25,7 @@ import { DEFAULT_OPTIONS } from '../gateway/config.js';
 import type { GatewayOptions } from '../gateway/config.js';
 import { marketDataPlugin } from '../gateway/market-data/plugin.js';
 import { migrateGateway } from '../gateway/migrate.js';
+import { DEFAULT_WEB_ROOT, webPageBuilt } from '../gateway/web/page.js';
 import { lateResultRecorder } from '../gateway/routes/commands.js';
 import { memoryStores } from '../gateway/stores/gateway-stores.js';
 import type { EmbeddedGatewayDeps, GatewayStarter } from './embedded.js';
@@ -65,7 +67,9 @@ export const startEmbeddedGateway: GatewayStarter = async (deps: EmbeddedGateway
       plugin: marketDataPlugin as never,
       options: { sql, logger, authenticate, publish: false, events: new EmbeddedMarketSource(deps.log) },
     });
-    const { app } = await buildGateway({ sql, stores, bus, options, logger, marketData, faucet: deps.faucet });
+    const webRoot = (await webPageBuilt(DEFAULT_WEB_ROOT)) ? DEFAULT_WEB_ROOT : undefined;
+    if (webRoot === undefined) logger.warn({ webRoot: DEFAULT_WEB_ROOT }, 'the web page is not built (npm run build:web): serving the API only');
+    const { app } = await buildGateway({ sql, stores, bus, options, logger, marketData, faucet: deps.faucet, webRoot, depositConfirmations: deps.depositConfirmations });
     const address = await app.listen({ host: deps.host, port: deps.port });
     return {
       url: address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1'),

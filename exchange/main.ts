@@ -21,11 +21,26 @@ async function loadGateway(config: EmbeddedConfig, logger: pino.Logger): Promise
   }
 }
 
+/**
+ * The web page is built from web/ when its sources changed since the last build (tools/web/build.ts: well under a
+ * second of esbuild), so `npm start` is still the whole set-up. An install without the build tools (production
+ * dependencies only) serves the page built before, or none.
+ */
+async function ensureWebPage(logger: pino.Logger): Promise<void> {
+  try {
+    const { buildWeb } = await import('../tools/web/build.js');
+    const r = await buildWeb({ root: process.cwd(), ifStale: true });
+    if (r.built) logger.info({ ms: r.buildMs, jsGzipBytes: r.jsGzipBytes }, 'built the web page');
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'could not build the web page; serving the one built before, if any');
+  }
+}
+
 function banner(x: RunningExchange): string {
   const lines = [
     '',
     'exchange-core is running (embedded mode: one process, data in ' + x.dataDir + ')',
-    x.gatewayUrl === null ? '  API:          (gateway not running in this process)' : `  API:          ${x.gatewayUrl}/v1\n  Swagger UI:   ${x.gatewayUrl}/docs\n  WebSocket:    ${x.gatewayUrl.replace(/^http/, 'ws')}/v1/ws`,
+    x.gatewayUrl === null ? '  API:          (gateway not running in this process)' : `  Web page:     ${x.gatewayUrl}/\n  API:          ${x.gatewayUrl}/v1\n  Swagger UI:   ${x.gatewayUrl}/docs\n  WebSocket:    ${x.gatewayUrl.replace(/^http/, 'ws')}/v1/ws`,
     `  PostgreSQL:   ${x.databaseUrl}   (psql works while it runs)`,
     `  devnet RPC:   ${x.rpcUrl}   (chain id ${x.chainId})`,
     `  tokens:       ${x.devnet.tokens.map((t) => `${t.symbol} (${t.decimals} decimals) ${t.address}`).join('\n                ')}`,
@@ -70,6 +85,7 @@ async function main(): Promise<number> {
   });
   // A signal during start-up stops it at its next step.
   void stopped.then(() => life.stopAll());
+  if (config.gateway) await ensureWebPage(logger);
   let exchange: RunningExchange;
   try {
     exchange = await startEmbeddedExchange(config, logger, { lifecycle: life, gateway: await loadGateway(config, logger) });

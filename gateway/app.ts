@@ -13,6 +13,7 @@ import type { Sql } from 'postgres';
 import type { LoggerOptions } from 'pino';
 import { XpubDepositKeys } from '../chain/hd.js';
 import { AuditLog } from '../audit/log.js';
+import { csrfHolds, sameOrigin, sessionCookie } from './auth/cookie-session.js';
 import { AuthGuard } from './auth/guard.js';
 import { AuthService } from './auth/service.js';
 import { TwoFactor } from './auth/two-factor.js';
@@ -23,6 +24,7 @@ import type { CommandBus } from './command-bus.js';
 import type { GatewayOptions } from './config.js';
 import { GatewayError, gatewayError } from './errors.js';
 import { gatewayLoggerOptions } from './logging.js';
+import { isDecimalSchema } from './schemas.js';
 import { MarketCache } from './markets.js';
 import { GatewayMetrics } from './metrics.js';
 import type { GatewayStores } from './stores/gateway-stores.js';
@@ -32,6 +34,9 @@ import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
 import { walletRoutes } from './routes/wallet.js';
 import { faucetRoutes } from './routes/faucet.js';
+import { sessionRoutes } from './routes/session.js';
+import { installSecurityHeaders } from './web/security.js';
+import { webPagePlugin } from './web/page.js';
 import { binancePlugin } from './binance/plugin.js';
 import type { DevnetFaucet } from './routes/faucet.js';
 import type { RouteContext } from './routes/context.js';
@@ -73,6 +78,10 @@ export interface GatewayDeps {
   readonly kafkaReady?: () => Promise<boolean>;
   /** DEVNET ONLY: mints test tokens; given, POST /v1/devnet/faucet exists (the embedded exchange passes its Faucet). */
   readonly faucet?: DevnetFaucet;
+  /** The built web page (tools/web/build.ts: dist/web), served at / when given. */
+  readonly webRoot?: string;
+  /** Blocks before a deposit is credited on this exchange's chain: GET /v1/info and GET /v1/deposits/incoming say it. */
+  readonly depositConfirmations?: number;
   readonly nowMs?: () => number;
   /** The Binance-compatible API (gateway/binance/, with market data); default on. */
   readonly binance?: boolean;
@@ -123,17 +132,19 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const routes: DeclaredRoute[] = [];
   requireDeclaredAuth(app, routes);
   installJsonParser(app);
-  installErrors(app);
+  installErrors(app, routes);
   installMetrics(app, metrics);
+  await installSecurityHeaders(app);
   await installDocs(app);
   await installRateLimits(app, deps.stores, options);
-  installAuth(app, auth);
+  installAuth(app, auth, options.secretKey);
 
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
   await app.register(authRoutes, { ctx });
   await app.register(accountRoutes, { ctx });
+  await app.register(sessionRoutes, { ctx, devnetFaucet: deps.faucet !== undefined, depositConfirmations: deps.depositConfirmations ?? null });
   await app.register(orderRoutes, { ctx });
-  await app.register(walletRoutes, { ctx });
+  await app.register(walletRoutes, { ctx, depositConfirmations: deps.depositConfirmations ?? null });
   await app.register(withdrawalAddressRoutes, { ctx });
   if (deps.faucet !== undefined) await app.register(faucetRoutes, { ctx, faucet: deps.faucet });
   // ---- market data (gateway/market-data/, the other helper's): registered here when provided ----------------
@@ -143,13 +154,16 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     // The Binance-compatible API streams from the market-data hub, so it comes with market data.
     if (deps.binance !== false) await app.register(binancePlugin, { ctx, toGatewayError });
   }
+  if (deps.webRoot !== undefined) await app.register(webPagePlugin, { root: deps.webRoot });
   return { app, routes, auth, metrics };
 }
 
 /** The raw body is kept for HMAC verification; parsing is Fastify's own (prototype-poisoning safe). */
 function installJsonParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  // JSON only: a text/plain body is refused (415) rather than read as a string; it is also the one body type a
+  // page of another site may post without asking first.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
     parse(request, body as string, done);
@@ -165,9 +179,11 @@ const FASTIFY_CODES: Record<string, Parameters<typeof gatewayError>[0]> = {
   FST_ERR_VALIDATION: 'EX_BAD_REQUEST',
 };
 
-export function toGatewayError(err: FastifyError | GatewayError | Error): GatewayError {
+export function toGatewayError(err: FastifyError | GatewayError | Error, request?: FastifyRequest): GatewayError {
   if (err instanceof GatewayError) return err;
   const fe = err as FastifyError;
+  const decimal = request === undefined ? null : decimalFieldError(fe, request);
+  if (decimal !== null) return decimal;
   const code = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
   if (code !== undefined) return gatewayError(code, code === 'EX_BAD_REQUEST' || code === 'EX_BAD_JSON' ? fe.message : undefined);
   if (fe.validation !== undefined) return gatewayError('EX_BAD_REQUEST', fe.message);
@@ -179,14 +195,54 @@ export function toGatewayError(err: FastifyError | GatewayError | Error): Gatewa
   return gatewayError('EX_INTERNAL');
 }
 
-function installErrors(app: FastifyInstance): void {
+/**
+ * A schema failure of a price, quantity or amount field (a `Decimal` schema: gateway/schemas.ts) is the documented
+ * EX_DECIMAL_INVALID, naming the field, rather than the generic EX_BAD_REQUEST: " 100", "1e2", "-1" or a number.
+ * The failing field's schema is found from the error's schemaPath in the route's own schema.
+ */
+function decimalFieldError(fe: FastifyError, request: FastifyRequest): GatewayError | null {
+  const first = fe.validation?.[0] as { schemaPath?: string; instancePath?: string } | undefined;
+  const part = fe.validationContext;
+  if (first?.schemaPath === undefined || part === undefined) return null;
+  const root = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part === 'querystring' ? 'querystring' : part];
+  const field = schemaAt(root, first.schemaPath);
+  if (!isDecimalSchema(field)) return null;
+  const name = (first.instancePath ?? '').replace(/^\//, '') || 'value';
+  return gatewayError('EX_DECIMAL_INVALID', `${name} must be a plain decimal string like "1850.25" (no sign, exponent, spaces or leading zeros)`);
+}
+
+function schemaAt(root: unknown, schemaPath: string): unknown {
+  let node = root;
+  for (const step of schemaPath.replace(/^#\/?/, '').split('/')) {
+    if (step === '') continue;
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[decodeURIComponent(step.replace(/~1/g, '/').replace(/~0/g, '~'))];
+  }
+  return node;
+}
+
+function installErrors(app: FastifyInstance, routes: readonly { method: string; url: string }[]): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const e = toGatewayError(err);
+    const e = toGatewayError(err, request);
     if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
     if (typeof e.extra.retryAfterSeconds === 'number') void reply.header('retry-after', String(e.extra.retryAfterSeconds));
     return reply.code(e.statusCode).send({ code: e.code, message: e.message, ...e.extra });
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' } as never));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = [...new Set(routes.filter((r) => routePattern(r.url).test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      const e = gatewayError('EX_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; this route takes ${allowed.join(', ')}.`);
+      return reply.code(e.statusCode).header('allow', allowed.join(', ')).send({ code: e.code, message: e.message } as never);
+    }
+    return reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' } as never);
+  });
+}
+
+/** A registered url (`/v1/orders/:orderId`, `/docs/*`) as a regular expression over request paths. */
+function routePattern(url: string): RegExp {
+  const body = url.split('/').map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  return new RegExp(`^${body}$`);
 }
 
 function installMetrics(app: FastifyInstance, metrics: GatewayMetrics): void {
@@ -205,6 +261,7 @@ async function installDocs(app: FastifyInstance): Promise<void> {
       components: {
         securitySchemes: {
           session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login.' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'ex_session', description: 'The web page\'s session (POST /v1/auth/session; `__Host-ex_session` over TLS). Requests that change something also send X-CSRF-Token.' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'With X-Timestamp (Unix ms) and X-Signature: hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath\\nquery\\nsha256hex(body)`.' },
           binanceKey: { type: 'apiKey', in: 'header', name: 'X-MBX-APIKEY', description: 'Binance-compatible routes (tag binance): the same API keys, signed as Binance signs (timestamp, recvWindow, signature = hex HMAC-SHA256 of the query string followed by the body). See docs/binance-compat.md.' },
         },
@@ -234,7 +291,7 @@ async function installRateLimits(app: FastifyInstance, stores: GatewayStores, op
   });
 }
 
-function installAuth(app: FastifyInstance, auth: AuthService): void {
+function installAuth(app: FastifyInstance, auth: AuthService, secretKey: Buffer): void {
   app.decorateRequest('principal', null);
   // preValidation: after the body is read (the signature covers it), before the schema sees it, so an
   // unauthenticated caller learns nothing about the body's rules.
@@ -251,6 +308,8 @@ function installAuth(app: FastifyInstance, auth: AuthService): void {
     if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
     if (need === 'session' && principal.via !== 'session') throw gatewayError('EX_SESSION_REQUIRED');
     if (need !== 'session' && !principal.scopes.includes(need as Scope)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
+    const cookie = principal.via === 'session' && request.headers.authorization === undefined ? sessionCookie(request) : null;
+    if (cookie !== null && !csrfHolds(request, secretKey, cookie)) throw gatewayError('EX_CSRF_TOKEN_INVALID');
     request.principal = principal;
   });
 }
@@ -265,7 +324,10 @@ export function authenticator(auth: AuthService): Authenticate {
   return async (request) => {
     try {
       const p = await auth.principal(request);
-      return p === null || !p.scopes.includes('read') ? null : { userId: p.userId };
+      if (p === null || !p.scopes.includes('read')) return null;
+      // A browser sends the session cookie with any page's WebSocket: only this origin's pages may use it.
+      const byCookie = p.via === 'session' && request.headers.authorization === undefined;
+      return byCookie && !sameOrigin(request) ? null : { userId: p.userId };
     } catch {
       return null;
     }

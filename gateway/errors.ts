@@ -33,6 +33,7 @@ export const GATEWAY_ERRORS = {
   EX_SIGNATURE_REPLAYED: { status: 401, message: 'This signature was already used.' },
   EX_SCOPE_MISSING: { status: 403, message: 'The API key lacks the scope this route needs.' },
   EX_SESSION_REQUIRED: { status: 403, message: 'API keys are managed with a session token, not with an API key.' },
+  EX_CSRF_TOKEN_INVALID: { status: 403, message: 'A request signed in by the session cookie that changes something needs the X-CSRF-Token header from GET /v1/auth/session.' },
   EX_USERNAME_TAKEN: { status: 409, message: 'This username is taken.' },
   EX_API_KEYS_MAX: { status: 409, message: 'The user has the maximum number of active API keys.' },
   EX_RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the Retry-After header\'s seconds.' },

@@ -20,6 +20,7 @@ import { GatewayMetrics } from './metrics.js';
 import { migrateGateway } from './migrate.js';
 import { lateResultRecorder } from './routes/commands.js';
 import { memoryStores, redisStores } from './stores/gateway-stores.js';
+import { DEFAULT_WEB_ROOT, webPageBuilt } from './web/page.js';
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -62,7 +63,9 @@ async function main(): Promise<void> {
       events: new KafkaMarketSource({ kafka, topic: config.eventsTopic, groupIdPrefix: `gateway-md.${config.instanceId}` }),
     },
   });
-  const { app } = await buildGateway({ sql, stores, bus, options: config, logger, metrics, kafkaReady, marketData });
+  const webRoot = (await webPageBuilt(DEFAULT_WEB_ROOT)) ? DEFAULT_WEB_ROOT : undefined;
+  if (webRoot === undefined) logger.info({ webRoot: DEFAULT_WEB_ROOT }, 'no built web page (npm run build:web): serving the API only');
+  const { app } = await buildGateway({ sql, stores, bus, options: config, logger, metrics, kafkaReady, marketData, webRoot });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

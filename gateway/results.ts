@@ -14,6 +14,7 @@ export interface FillView {
 }
 
 export type OrderStatus = 'pendingTrigger' | 'new' | 'partiallyFilled' | 'filled' | 'canceled' | 'expired';
+const OPEN_STATUSES: ReadonlySet<OrderStatus> = new Set(['pendingTrigger', 'new', 'partiallyFilled']);
 
 export interface OrderOutcome {
   orderId: number | null;
@@ -21,6 +22,40 @@ export interface OrderOutcome {
   filledQuantity: string | null;
   remainingQuantity: string | null;
   fills: FillView[];
+}
+
+/** What an order's quantities are made of, from its events (a placement's answer) or its stored row (the reads). */
+export interface OrderFigures {
+  readonly status: OrderStatus;
+  /** A market or stop-market buy by quote quantity: its budget bounds it, it has no base quantity of its own. */
+  readonly byQuote: boolean;
+  readonly qtyLots: number | bigint;
+  readonly originalQtyLots: number | bigint;
+  readonly filledLots: number | bigint;
+  readonly remainingLots: number | bigint;
+}
+
+export interface OrderQuantities {
+  quantity: string | null;
+  originalQuantity: string | null;
+  filledQuantity: string;
+  remainingQuantity: string | null;
+}
+
+/**
+ * The one meaning of an order's quantities, whichever route answers (POST /v1/orders, GET /v1/orders/..., the
+ * lists): `remainingQuantity` is what is still open, so "0" once the order is closed (an IOC remainder that expired
+ * is not open; quantity - filled says how much never filled). A buy by quote has no quantity (null): its budget is
+ * `quoteQuantity`, and while it waits for its trigger what it will fill is not known (remaining null).
+ */
+export function quantitiesOf(f: OrderFigures, m: MarketInfo): OrderQuantities {
+  const open = OPEN_STATUSES.has(f.status);
+  return {
+    quantity: f.byQuote ? null : formatLots(f.qtyLots, m),
+    originalQuantity: f.byQuote ? null : formatLots(f.originalQtyLots, m),
+    filledQuantity: formatLots(f.filledLots, m),
+    remainingQuantity: !open ? '0' : f.byQuote ? null : formatLots(f.remainingLots, m),
+  };
 }
 
 /** The fills of `orderId` among the events, with the fee this order paid. */
@@ -64,11 +99,14 @@ export function placementOutcome(events: readonly EngineEvent[], orderId: number
       case 'orderCanceled':
       case 'orderExpired':
         status = ev.type === 'orderCanceled' ? 'canceled' : 'expired';
-        remainingLots = 0;
+        break;
+      case 'orderAmended':
+        remainingLots = ev.remainingLots;
         break;
       default:
         break;
     }
   }
-  return { orderId, orderStatus: status, filledQuantity: formatLots(filledLots, m), remainingQuantity: formatLots(remainingLots, m), fills: fillsOf(events, orderId, m) };
+  const q = quantitiesOf({ status, byQuote: accepted.quoteQuantity > 0n, qtyLots: accepted.qtyLots, originalQtyLots: accepted.qtyLots, filledLots, remainingLots }, m);
+  return { orderId, orderStatus: status, filledQuantity: q.filledQuantity, remainingQuantity: q.remainingQuantity, fills: fillsOf(events, orderId, m) };
 }

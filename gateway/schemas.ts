@@ -5,15 +5,26 @@
 
 import Type from 'typebox';
 import type { TSchema } from 'typebox';
-import { AmendOrderWire, CancelAllWire, PlaceOrderWire, RequestWithdrawalWire } from '../engine/wire/schemas.js';
+import { AmendOrderWire, CancelAllWire, CommandResultEvent, OrderAcceptedEvent, OrderCanceledEvent, PlaceOrderWire, RequestWithdrawalWire } from '../engine/wire/schemas.js';
+import { GATEWAY_ERRORS } from './errors.js';
+import type { ErrorCode } from './errors.js';
+import { REJECT_CODES } from '../engine/core/codes.js';
 import { DECIMAL_MAX_LENGTH, DECIMAL_PATTERN } from './units.js';
 import { OTP_PATTERN } from './auth/totp.js';
 
 const P = PlaceOrderWire.properties;
+/** The effective values of an accepted order and the codes of a rejection: the wire events' enums, so they are listed once. */
+const TimeInForceOut = OrderAcceptedEvent.properties.timeInForce;
+const StpOut = OrderAcceptedEvent.properties.stp;
+const CloseReasonOut = OrderCanceledEvent.properties.reason;
+const RejectCodeOut = CommandResultEvent.properties.code;
+const ERROR_CODES = [...Object.keys(GATEWAY_ERRORS), ...Object.keys(REJECT_CODES)] as ErrorCode[];
 /** The wire schema's description of a field (TypeBox keeps it on the schema object). */
 const describe = (schema: unknown): string => (schema as { description?: string }).description ?? '';
 
 export const Decimal = (description: string) => Type.String({ pattern: DECIMAL_PATTERN, maxLength: DECIMAL_MAX_LENGTH, description, examples: ['1850.25'] });
+/** A request field built by `Decimal`: its schema failures answer EX_DECIMAL_INVALID (app.ts). */
+export const isDecimalSchema = (s: unknown): boolean => typeof s === 'object' && s !== null && (s as { pattern?: unknown }).pattern === DECIMAL_PATTERN;
 const DecimalOut = (description: string) => Type.String({ description });
 const Id = (description: string) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description });
 const Time = (description: string) => Type.String({ format: 'date-time', description });
@@ -21,7 +32,7 @@ const nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
 
 export const ErrorResponse = Type.Object(
   {
-    code: Type.String({ description: 'Stable error code: docs/gateway.md (EX_*) or docs/reject-codes.md (the engine\'s).' }),
+    code: Type.Enum(ERROR_CODES, { description: 'Stable error code: docs/gateway.md (EX_*) or docs/reject-codes.md (the engine\'s).' }),
     message: Type.String({ description: 'Human-readable; do not parse it.' }),
     commandId: Type.Optional(Type.String({ description: 'The command the engine rejected.' })),
     retryAfterSeconds: Type.Optional(Type.Integer({ description: 'EX_AUTH_THROTTLED: seconds until the next attempt is taken (also in Retry-After).' })),
@@ -85,6 +96,22 @@ export const RecoveryCodes = Type.Object(
   { recoveryCodes: Type.Array(Type.String(), { description: 'One-time codes for when the authenticator is lost: shown once, keep them offline.' }) },
   { additionalProperties: false },
 );
+export const WebSession = Type.Object(
+  {
+    signedIn: Type.Boolean({ description: 'False when the request carries no session (or an ended one): the other fields are then null.' }),
+    userId: nullable(Id('Your user id.')),
+    username: nullable(Type.String()),
+    csrfToken: nullable(Type.String({ description: 'For a cookie session: send as X-CSRF-Token on every request that changes something. Null for a bearer session.' })),
+  },
+  { additionalProperties: false },
+);
+export const ExchangeInfo = Type.Object(
+  {
+    devnetFaucet: Type.Boolean({ description: 'POST /v1/devnet/faucet exists: this exchange runs on a development chain, its tokens are worthless.' }),
+    depositConfirmations: nullable(Type.Integer({ minimum: 1, description: 'Blocks (the deposit\'s own included) before a deposit is credited; null when this gateway is not told.' })),
+  },
+  { additionalProperties: false },
+);
 export const ScopeSchema = Type.Enum(['read', 'trade', 'withdraw'] as const);
 export const NewApiKey = Type.Object(
   {
@@ -137,6 +164,8 @@ export const Fill = Type.Object(
   { additionalProperties: false },
 );
 
+/** The same words wherever an order is answered (gateway/results.ts, quantitiesOf). */
+const REMAINING = 'Still open, base tokens: "0" once the order is closed (quantity - filledQuantity never filled); null for a buy by quote quantity waiting for its trigger.';
 const OrderStatus = Type.Enum(['pendingTrigger', 'new', 'partiallyFilled', 'filled', 'canceled', 'expired'] as const);
 
 export const CommandAccepted = Type.Object(
@@ -156,9 +185,9 @@ export const PlaceOrderResult = Type.Object(
     orderId: nullable(Id('The order\'s id.')),
     orderStatus: nullable(OrderStatus),
     filledQuantity: nullable(DecimalOut('Filled so far, base tokens.')),
-    remainingQuantity: nullable(DecimalOut('Still open, base tokens.')),
+    remainingQuantity: nullable(DecimalOut(`${REMAINING} Null also when status is unknown.`)),
     fills: Type.Array(Fill),
-    duplicateOf: nullable(Type.String({ description: 'Set when the clientOrderId repeated an earlier order: that command\'s id; nothing new was placed.' })),
+    duplicateOf: nullable(Type.String({ description: 'Set when the clientOrderId repeated an earlier order: that command\'s id; nothing new was placed, and orderStatus, filledQuantity and remainingQuantity are that order\'s now (fills is empty).' })),
   },
   { additionalProperties: false },
 );
@@ -204,17 +233,17 @@ export const Order = Type.Object(
     market: Type.String({ description: 'Market symbol.' }),
     side: P.side,
     orderType: P.orderType,
-    timeInForce: Type.String(),
+    timeInForce: TimeInForceOut,
     postOnly: Type.Boolean(),
-    stp: Type.String(),
+    stp: StpOut,
     status: OrderStatus,
-    closeReason: nullable(Type.String()),
+    closeReason: nullable(CloseReasonOut),
     price: nullable(DecimalOut('Limit price; null for market orders.')),
     stopPrice: nullable(DecimalOut('Stop price; null for non-stop orders.')),
-    quantity: DecimalOut('Total quantity (after amends).'),
-    originalQuantity: DecimalOut('Quantity as placed.'),
+    quantity: nullable(DecimalOut('Total quantity (after amends); null for a buy by quote quantity (its budget is quoteQuantity).')),
+    originalQuantity: nullable(DecimalOut('Quantity as placed; null for a buy by quote quantity.')),
     filledQuantity: DecimalOut('Filled.'),
-    remainingQuantity: DecimalOut('Open.'),
+    remainingQuantity: nullable(DecimalOut(REMAINING)),
     quoteQuantity: nullable(DecimalOut('Quote budget of a market buy by quote quantity.')),
     filledQuote: DecimalOut('Sum of fills in quote, before fees.'),
     feesPaid: DecimalOut('Fees paid, quote asset.'),
@@ -259,7 +288,7 @@ export const CommandStatus = Type.Object(
   {
     commandId: Type.String(),
     status: Type.Enum(['unknown', 'accepted', 'rejected'] as const),
-    code: nullable(Type.String()),
+    code: RejectCodeOut,
     orderId: nullable(Type.Integer()),
   },
   { additionalProperties: false },
@@ -274,9 +303,23 @@ export const Balance = Type.Object(
 );
 export const BalanceList = Type.Object({ balances: Type.Array(Balance) }, { additionalProperties: false });
 export const Deposit = Type.Object(
-  { depositId: Type.String(), asset: Type.String(), amount: DecimalOut('Amount.'), status: Type.String(), creditedAt: Time('Credited.'), seq: Type.Integer() },
+  { depositId: Type.String(), asset: Type.String(), amount: DecimalOut('Amount.'), status: Type.Enum(['credited'] as const, { description: 'credited: in your available balance (deposits still waiting for confirmations are at GET /v1/deposits/incoming).' }), creditedAt: Time('Credited.'), seq: Type.Integer() },
   { additionalProperties: false },
 );
+export const IncomingDeposit = Type.Object(
+  {
+    txHash: Type.String({ description: 'The transfer\'s transaction.' }),
+    logIndex: Type.Integer({ minimum: 0 }),
+    asset: Type.String(),
+    amount: DecimalOut('Amount, whole tokens.'),
+    blockNumber: Type.Integer({ minimum: 0 }),
+    confirmations: Type.Integer({ minimum: 0, description: 'Blocks so far, its own included.' }),
+    requiredConfirmations: nullable(Type.Integer({ minimum: 1, description: 'Blocks needed before it is credited; null when this gateway is not told.' })),
+    seenAt: Time('When the chain service saw it.'),
+  },
+  { additionalProperties: false },
+);
+export const IncomingDepositList = Type.Object({ deposits: Type.Array(IncomingDeposit) }, { additionalProperties: false });
 export const DepositList = Type.Object({ deposits: Type.Array(Deposit), nextBefore }, { additionalProperties: false });
 export const WithdrawalBody = Type.Object(
   {

@@ -1,5 +1,5 @@
 // Accounts, sessions and API keys (PostgreSQL), and the authentication of a request: a session token
-// (`Authorization: Bearer …`) or an API key with an HMAC signature (signing.ts; replays refused through the
+// (`Authorization: Bearer …`, or the web page's session cookie) or an API key with an HMAC signature (signing.ts; replays refused through the
 // signatures store: Redis, or in-process for a single instance, gateway/stores/).
 // Lookups are cached for a few seconds per instance: a revocation applies at once on the instance that did it
 // and within CACHE_TTL_MS on the others.
@@ -12,6 +12,7 @@ import type { AuditLog } from '../../audit/log.js';
 import { gatewayError } from '../errors.js';
 import { StoreFullError } from '../stores/key-value.js';
 import type { KeyValueStore } from '../stores/key-value.js';
+import { sessionCookie } from './cookie-session.js';
 import { dummyHash, hashPassword, verifyPassword } from './passwords.js';
 import { open, seal } from './secret-box.js';
 import { signatureMatches, timestampInWindow } from './signing.js';
@@ -284,6 +285,9 @@ export class AuthService {
       return this.sessionPrincipal(m[1]);
     }
     if (apiKey !== undefined) return this.apiKeyPrincipal(request, apiKey);
+    // The web page's session, in an HttpOnly cookie (cookie-session.ts; app.ts checks its CSRF token).
+    const cookie = sessionCookie(request);
+    if (cookie !== null) return this.sessionPrincipal(cookie);
     return null;
   }
 

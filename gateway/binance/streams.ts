@@ -185,7 +185,11 @@ export class BinanceStreams implements StreamTap {
     const traded = [...this.traded];
     this.traded.clear();
     try {
-      await this.b.persisted.waitFor(Math.max(...traded.map(([, seq]) => seq)), SLOW_MS);
+      if (!(await this.b.persisted.waitFor(Math.max(...traded.map(([, seq]) => seq)), SLOW_MS))) {
+        // Persistence does not hold these trades yet: figures now would be stale; the next round tries again.
+        for (const [marketId, seq] of traded) if (!this.traded.has(marketId)) this.traded.set(marketId, seq);
+        return;
+      }
       const tickers: Record<string, unknown>[] = [];
       const minis: Record<string, unknown>[] = [];
       for (const [marketId] of traded) {

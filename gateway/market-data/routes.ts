@@ -116,7 +116,9 @@ export async function marketDataRoutes(app: FastifyInstance, opts: RoutesOptions
     const intervalMs = CANDLE_INTERVALS[req.query.interval];
     const to = req.query.to ?? opts.nowMs();
     // Whole candles only: `from` goes back to the start of its interval.
-    const fromRaw = req.query.from ?? Math.max(to - CANDLES_MAX * intervalMs, 0);
+    // The default is the last CANDLES_MAX candles, the current (partial) one included: rounded down below, a start
+    // CANDLES_MAX whole intervals back would cover one candle too many and be refused.
+    const fromRaw = req.query.from ?? Math.max(to - (CANDLES_MAX - 1) * intervalMs, 0);
     const from = fromRaw - (fromRaw % intervalMs);
     if (from >= to) throw gatewayError('EX_BAD_REQUEST', 'from must be before to');
     if ((to - from) / intervalMs > CANDLES_MAX) throw gatewayError('EX_BAD_REQUEST', `the range covers more than ${CANDLES_MAX} candles of ${req.query.interval}`);

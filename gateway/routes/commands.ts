@@ -4,6 +4,7 @@
 // instance) and the late result, when it comes, replaces the record.
 
 import { randomUUID } from 'node:crypto';
+import type { RejectCode } from '../../engine/core/codes.js';
 import type { CommandResult, EngineEvent } from '../../engine/core/events.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import type { CommandMeta } from '../command-bus.js';
@@ -17,7 +18,7 @@ export const COMMAND_RECORD_TTL_SECONDS = 24 * 3600;
 export interface CommandRecord {
   readonly userId: number;
   readonly status: 'unknown' | 'accepted' | 'rejected';
-  readonly code: string | null;
+  readonly code: RejectCode | null;
   readonly orderId: number | null;
 }
 

@@ -1,14 +1,18 @@
 // Rows of the persistence tables as API objects: amounts from base units to decimal strings in market units.
 
 import type { Sql } from 'postgres';
+import type { OrderType, StpMode, TimeInForce } from '../../engine/core/commands.js';
+import type { CloseReason } from '../../engine/core/events.js';
 import type { MarketCache } from '../markets.js';
+import { quantitiesOf } from '../results.js';
+import type { OrderStatus } from '../results.js';
 import type { MarketInfo } from '../units.js';
 import { formatLots, formatPriceTicks, formatQuote, formatUnits } from '../units.js';
 
 export interface OrderRowDb {
   order_id: string; user_id: string; market_id: number; client_order_id: string | null; side: 'buy' | 'sell';
-  order_type: 'limit' | 'market' | 'stopLimit' | 'stopMarket'; time_in_force: string; post_only: boolean; stp: string;
-  status: 'pendingTrigger' | 'new' | 'partiallyFilled' | 'filled' | 'canceled' | 'expired'; close_reason: string | null;
+  order_type: OrderType; time_in_force: TimeInForce; post_only: boolean; stp: StpMode;
+  status: OrderStatus; close_reason: CloseReason | null;
   price_ticks: string; stop_price_ticks: string; original_qty_lots: string; qty_lots: string; filled_lots: string; remaining_lots: string;
   quote_quantity: string; filled_quote: string; fees_paid: string; avg_fill_price: string | null;
   created_at: Date; updated_at: Date; closed_at: Date | null;
@@ -28,8 +32,10 @@ export function orderView(r: OrderRowDb, m: MarketInfo) {
     timeInForce: r.time_in_force, postOnly: r.post_only, stp: r.stp, status: r.status, closeReason: r.close_reason,
     price: r.price_ticks === '0' ? null : formatPriceTicks(BigInt(r.price_ticks), m),
     stopPrice: r.stop_price_ticks === '0' ? null : formatPriceTicks(BigInt(r.stop_price_ticks), m),
-    quantity: formatLots(BigInt(r.qty_lots), m), originalQuantity: formatLots(BigInt(r.original_qty_lots), m),
-    filledQuantity: formatLots(BigInt(r.filled_lots), m), remainingQuantity: formatLots(BigInt(r.remaining_lots), m),
+    ...quantitiesOf({
+      status: r.status, byQuote: r.quote_quantity !== '0', qtyLots: BigInt(r.qty_lots), originalQtyLots: BigInt(r.original_qty_lots),
+      filledLots: BigInt(r.filled_lots), remainingLots: BigInt(r.remaining_lots),
+    }, m),
     quoteQuantity: r.quote_quantity === '0' ? null : formatQuote(r.quote_quantity, m),
     filledQuote: formatQuote(r.filled_quote, m), feesPaid: formatQuote(r.fees_paid, m),
     avgFillPrice: r.avg_fill_price === null ? null : formatScaled(r.avg_fill_price, m.quoteDecimals),

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
+import type { RejectCode } from '../../engine/core/codes.js';
 import type { OrderAmended, OrderClosed } from '../../engine/core/events.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { gatewayError } from '../errors.js';
@@ -51,6 +52,27 @@ function placeCommand(body: PlaceBody, m: MarketInfo, userId: number): CommandIn
     ...(body.stp !== undefined ? { stp: body.stp } : {}),
     ...(body.clientOrderId !== undefined ? { clientOrderId: body.clientOrderId } : {}),
   };
+}
+
+/** How long a repeated placement waits for persistence to store the events up to its own, and how often it looks. */
+const STORED_WAIT_MS = 2000;
+const STORED_POLL_MS = 20;
+
+/**
+ * The user's order as stored once persistence has applied the events up to `seq` (a read after the command that
+ * named it); null when persistence is not there within STORED_WAIT_MS.
+ */
+async function storedOrderAt(ctx: RouteContext, userId: number, orderId: number, seq: number): Promise<OrderRowDb | null> {
+  const deadline = Date.now() + STORED_WAIT_MS;
+  for (;;) {
+    const [pos] = await ctx.sql<{ last_seq: string }[]>`SELECT last_seq FROM persistence_position WHERE id = 1`;
+    if (pos !== undefined && Number(pos.last_seq) >= seq) {
+      const [row] = await ctx.sql<OrderRowDb[]>`SELECT ${ctx.sql.unsafe(ORDER_COLUMNS)} FROM orders WHERE order_id = ${orderId} AND user_id = ${userId}`;
+      return row ?? null;
+    }
+    if (Date.now() >= deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, STORED_POLL_MS));
+  }
 }
 
 export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fastify, { ctx }) => {
@@ -107,7 +129,17 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
     }
     const orderId = sent.result.orderId;
     if (orderId !== null) remember(orderId, { userId, marketId: m.marketId });
-    return reply.code(201).send({ status: 'accepted', commandId: sent.cmdId, lookup: null, ...placementOutcome(sent.events, orderId, m), duplicateOf: sent.result.duplicateOf });
+    const duplicateOf = sent.result.duplicateOf;
+    if (duplicateOf !== null && orderId !== null) {
+      // Nothing was placed: answer with the first order as it stands now, as GET /v1/orders/{id} would.
+      const row = await storedOrderAt(ctx, userId, orderId, sent.events[sent.events.length - 1].seq);
+      const now = row === null ? null : orderView(row, m);
+      return reply.code(201).send({
+        status: 'accepted', commandId: sent.cmdId, lookup: now === null ? `/v1/orders/${orderId}` : null, orderId, fills: [], duplicateOf,
+        orderStatus: now?.status ?? null, filledQuantity: now?.filledQuantity ?? null, remainingQuantity: now?.remainingQuantity ?? null,
+      });
+    }
+    return reply.code(201).send({ status: 'accepted', commandId: sent.cmdId, lookup: null, ...placementOutcome(sent.events, orderId, m), duplicateOf });
   });
 
   app.delete('/v1/orders/:orderId', {
@@ -234,7 +266,7 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
     const commandId = request.params.commandId;
     const record = await readCommandRecord(ctx.stores.commands, ctx.options.redisPrefix, commandId);
     if (record !== null && record.userId === userId) return { commandId, status: record.status, code: record.code, orderId: record.orderId };
-    const [rejected] = await ctx.sql<{ code: string }[]>`SELECT code FROM order_rejections WHERE cmd_id = ${commandId} AND user_id = ${userId}`;
+    const [rejected] = await ctx.sql<{ code: RejectCode }[]>`SELECT code FROM order_rejections WHERE cmd_id = ${commandId} AND user_id = ${userId}`;
     if (rejected !== undefined) return { commandId, status: 'rejected' as const, code: rejected.code, orderId: null };
     throw gatewayError('EX_COMMAND_NOT_FOUND');
   });

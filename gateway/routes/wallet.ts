@@ -9,7 +9,7 @@ import { getAddress } from 'ethers';
 import Type from 'typebox';
 import { depositAddressFor } from '../../chain/addresses.js';
 import { gatewayError } from '../errors.js';
-import { BalanceList, DepositAddress, DepositList, Withdrawal, WithdrawalBody, WithdrawalIdParams, WithdrawalList, WithdrawalRequested, errorResponses } from '../schemas.js';
+import { BalanceList, DepositAddress, DepositList, IncomingDepositList, Withdrawal, WithdrawalBody, WithdrawalIdParams, WithdrawalList, WithdrawalRequested, errorResponses } from '../schemas.js';
 import type { AssetInfo } from '../units.js';
 import { amountToUnits, formatUnits } from '../units.js';
 import { newCommandId, send } from './commands.js';
@@ -81,7 +81,7 @@ export async function requestWithdrawal(ctx: RouteContext, p: Principal, body: {
   return { withdrawalId, sent, approvalRequired };
 }
 
-export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fastify, { ctx }) => {
+export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext; depositConfirmations: number | null }> = async (fastify, { ctx, depositConfirmations }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const asset = async (assetId: number): Promise<AssetInfo> => (await ctx.markets.assetById(assetId)) ?? { assetId, symbol: String(assetId), decimals: 0 };
   const withdrawalView = async (r: WithdrawalRowDb) => {
@@ -120,7 +120,7 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fa
   }, async (request) => {
     const limit = request.query.limit ?? 100;
     const cursor = request.query.before === undefined ? ctx.sql`` : ctx.sql`AND seq < ${request.query.before}`;
-    const rows = await ctx.sql<{ deposit_id: string; asset_id: number; amount: string; status: string; seq: string; credited_at: Date }[]>`
+    const rows = await ctx.sql<{ deposit_id: string; asset_id: number; amount: string; status: 'credited'; seq: string; credited_at: Date }[]>`
       SELECT deposit_id, asset_id, amount::text, status, seq, credited_at FROM deposits WHERE user_id = ${principalOf(request).userId} ${cursor} ORDER BY seq DESC LIMIT ${limit}`;
     const deposits = [];
     for (const r of rows) {
@@ -128,6 +128,30 @@ export const walletRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fa
       deposits.push({ depositId: r.deposit_id, asset: a.symbol, amount: formatUnits(BigInt(r.amount), a.decimals), status: r.status, creditedAt: r.credited_at.toISOString(), seq: Number(r.seq) });
     }
     return { deposits, nextBefore: rows.length === limit ? Number(rows[rows.length - 1].seq) : null };
+  });
+
+  app.get('/v1/deposits/incoming', {
+    config: { auth: 'read' },
+    schema: {
+      tags, security, summary: 'Deposits seen on chain, not yet credited (waiting for confirmations)', response: { 200: IncomingDepositList, ...errorResponses },
+      description: 'Transfers to your deposit address that the chain service has seen in a block, oldest first (at most 100). Each is credited (and leaves this list for GET /v1/deposits) once it has the required confirmations.',
+    },
+  }, async (request) => {
+    const rows = await ctx.sql<{ tx_hash: string; log_index: number; asset_id: number; amount: string; block_number: string; seen_blocks: string | null; created_at: Date }[]>`
+      SELECT d.tx_hash, d.log_index, d.asset_id, d.amount::text, d.block_number, c.next_block - d.block_number AS seen_blocks, d.created_at
+      FROM chain_deposits d LEFT JOIN chain_watch_cursor c ON c.chain_id = d.chain_id
+      WHERE d.user_id = ${principalOf(request).userId} AND d.state = 'seen' ORDER BY d.block_number, d.log_index LIMIT 100`;
+    const deposits = [];
+    for (const r of rows) {
+      const a = await asset(r.asset_id);
+      // The watcher has read up to next_block - 1: the blocks from the deposit's own to there confirm it.
+      const seen = Math.max(0, Number(r.seen_blocks ?? 0));
+      deposits.push({
+        txHash: r.tx_hash, logIndex: r.log_index, asset: a.symbol, amount: formatUnits(BigInt(r.amount), a.decimals), blockNumber: Number(r.block_number),
+        confirmations: depositConfirmations === null ? seen : Math.min(seen, depositConfirmations), requiredConfirmations: depositConfirmations, seenAt: r.created_at.toISOString(),
+      });
+    }
+    return { deposits };
   });
 
   app.post('/v1/withdrawals', {

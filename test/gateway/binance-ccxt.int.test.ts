@@ -4,6 +4,7 @@
 // checked against our own API's answer for the same thing (after persistence has caught up).
 
 import http from 'node:http';
+import { WebSocket } from 'ws';
 import t from 'tap';
 import ccxt from 'ccxt';
 import type { Exchange } from 'ccxt';
@@ -170,6 +171,59 @@ t.test('ccxt binance against the stack', async (t) => {
     await t.rejects(maker.rest.cancelOrder('999999', SYMBOL), ccxt.OrderNotFound);
     await t.rejects(maker.rest.fetchOrder('999999', SYMBOL), ccxt.OrderNotFound);
     await t.rejects(maker.rest.publicGetDepth({ symbol: 'NOPEUSDT' }), ccxt.BadSymbol);
+    await t.rejects(maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.00001, 2000), ccxt.InvalidOrder, 'off the lot: LOT_SIZE');
+    const wrongSecret = binanceFor(stack, (maker.rest.apiKey as string), 'not-the-secret', false);
+    await wrongSecret.loadMarkets();
+    await t.rejects(wrongSecret.fetchBalance(), ccxt.AuthenticationError);
+    const stale = binanceFor(stack, maker.rest.apiKey as string, maker.rest.secret as string, false);
+    await stale.loadMarkets();
+    stale.nonce = () => Date.now() - 120_000;
+    await t.rejects(stale.fetchBalance(), ccxt.InvalidNonce);
+    const margin = await fetch(`${stack.base}/sapi/v1/margin/account`);
+    t.equal(((await margin.json()) as { code: number }).code, -1020, 'margin is refused with Binance\'s unsupported-operation code');
+  });
+
+  await t.test('listen key stream and combined streams over plain WebSockets', async (t) => {
+    const lk = await fetch(`${stack.base}/api/v3/userDataStream`, { method: 'POST', headers: { 'X-MBX-APIKEY': maker.rest.apiKey as string } });
+    const { listenKey } = (await lk.json()) as { listenKey: string };
+    t.match(listenKey, /^[A-Za-z0-9]{60}$/);
+    const events: any[] = [];
+    const userWs = new WebSocket(`ws://127.0.0.1:${stack.port}/ws/${listenKey}`);
+    userWs.on('message', (d: Buffer) => events.push(JSON.parse(d.toString())));
+    const market: any[] = [];
+    const combined = new WebSocket(`ws://127.0.0.1:${stack.port}/stream?streams=ethusdt@trade`);
+    combined.on('message', (d: Buffer) => market.push(JSON.parse(d.toString())));
+    await Promise.all([userWs, combined].map((w) => new Promise((r) => w.once('open', r))));
+    combined.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['ethusdt@depth@100ms'], id: 7 }));
+    await waitFor(async () => market.some((m) => m.id === 7 && m.result === null), WAIT_MS, () => 'SUBSCRIBE answered');
+    await new Promise((r) => setTimeout(r, 300));
+    const o = await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 0.02, 2222);
+    await taker.rest.createOrder(SYMBOL, 'market', 'buy', 0.01);
+    await waitFor(async () => events.some((e) => e.e === 'executionReport' && String(e.i) === o.id && e.x === 'TRADE') && events.some((e) => e.e === 'outboundAccountPosition'), WAIT_MS, () => `user events ${JSON.stringify(events).slice(0, 500)}`);
+    const report = events.find((e) => e.e === 'executionReport' && e.x === 'TRADE');
+    t.equal(report.X, 'PARTIALLY_FILLED');
+    t.equal(report.l, '0.01');
+    t.equal(report.L, '2222');
+    t.equal(report.o, 'LIMIT');
+    await waitFor(async () => market.some((m) => m.stream === 'ethusdt@trade' && m.data.p === '2222') && market.some((m) => m.stream === 'ethusdt@depth@100ms'), WAIT_MS, () => 'combined streams');
+    userWs.close();
+    combined.close();
+    await maker.rest.cancelAllOrders(SYMBOL).catch(() => undefined);
+  });
+
+  await t.test('ccxt.pro: ticker and candles', async (t) => {
+    const first = taker.pro.watchTicker(SYMBOL);
+    const candles = taker.pro.watchOHLCV(SYMBOL, '1m');
+    await new Promise((r) => setTimeout(r, 300));
+    await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 0.01, 2333);
+    await taker.rest.createOrder(SYMBOL, 'market', 'buy', 0.01);
+    const ticker = await first;
+    t.equal(ticker.last, 2333);
+    const ohlcv = await candles;
+    t.equal(ohlcv.at(-1)?.[4], 2333, 'the current candle closes at the last trade');
+    await settled(stack);
+    const ours = (await stack.http('GET', '/v1/markets/ETH-USDT/ticker')).json;
+    t.equal(String(ticker.baseVolume), ours.volume, 'streamed volume equals our ticker\'s');
   });
 
   await t.test('order types: IOC, FOK, post-only, market by cost, stop-loss-limit, STP', async (t) => {

@@ -19,6 +19,7 @@ import { PendingCommands } from '../../gateway/command-bus.js';
 import { DEFAULT_OPTIONS } from '../../gateway/config.js';
 import type { GatewayOptions } from '../../gateway/config.js';
 import { migrateGateway } from '../../gateway/migrate.js';
+import type { DevnetFaucet } from '../../gateway/routes/faucet.js';
 import { lateResultRecorder } from '../../gateway/routes/commands.js';
 import { redisStores } from '../../gateway/stores/gateway-stores.js';
 import type { GatewayStores } from '../../gateway/stores/gateway-stores.js';
@@ -48,9 +49,9 @@ export class LocalEngineBus implements CommandBus {
   /** Where late results go (the gateway's Redis recorder). */
   onLate: LateResultHandler | undefined;
 
-  constructor(sql: Sql, opts: { timeoutMs: number }) {
+  constructor(sql: Sql, opts: { timeoutMs: number; pendingMax?: number }) {
     this.writer = new BatchWriter(sql);
-    this.pending = new PendingCommands({ pendingMax: 10_000, timeoutMs: opts.timeoutMs, onLate: (cmdId, meta, result) => this.onLate?.(cmdId, meta, result) });
+    this.pending = new PendingCommands({ pendingMax: opts.pendingMax ?? 10_000, timeoutMs: opts.timeoutMs, onLate: (cmdId, meta, result) => this.onLate?.(cmdId, meta, result) });
   }
 
   submit(cmd: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
@@ -122,7 +123,11 @@ export interface TestGateway {
 export const SECRET_KEY = Buffer.alloc(32, 7);
 
 /** `extra.stores` replaces the Redis stores (e.g. memoryStores()); Redis is connected either way, for cleanup. */
-export async function startTestGateway(name: string, overrides: Partial<GatewayOptions> = {}, extra: { nowMs?: () => number; logger?: Logger; stores?: GatewayStores; db?: TestDatabase } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  name: string,
+  overrides: Partial<GatewayOptions> = {},
+  extra: { nowMs?: () => number; logger?: Logger; stores?: GatewayStores; pendingMax?: number; faucet?: DevnetFaucet; webRoot?: string; depositConfirmations?: number; db?: TestDatabase } = {},
+): Promise<TestGateway> {
   // A database of its own, or one shared with another part of the test (e.g. a chain service's); dropped by its owner.
   const db = extra.db ?? await createTestDatabase(`gw_${name}`);
   await migrateGateway(db.sql);
@@ -137,10 +142,10 @@ export async function startTestGateway(name: string, overrides: Partial<GatewayO
     scryptCost: 1024,
     ...overrides,
   };
-  const bus = new LocalEngineBus(db.sql, { timeoutMs: options.commandTimeoutMs });
+  const bus = new LocalEngineBus(db.sql, { timeoutMs: options.commandTimeoutMs, pendingMax: extra.pendingMax });
   const stores = extra.stores ?? redisStores(redis);
   bus.onLate = lateResultRecorder(stores.commands, prefix);
-  const gw = await buildGateway({ sql: db.sql, stores, bus, options, nowMs: extra.nowMs, logger: extra.logger });
+  const gw = await buildGateway({ sql: db.sql, stores, bus, options, nowMs: extra.nowMs, logger: extra.logger, faucet: extra.faucet, webRoot: extra.webRoot, depositConfirmations: extra.depositConfirmations });
   await gw.app.ready();
   return {
     gw, bus, db, redis, prefix, options,

@@ -1,0 +1,122 @@
+// The API's objects as the page uses them (the OpenAPI document at /openapi.json is the reference).
+
+export interface Market {
+  marketId: number;
+  symbol: string;
+  baseAsset: string;
+  quoteAsset: string;
+  baseDecimals: number;
+  quoteDecimals: number;
+  tickSize: string;
+  lotSize: string;
+  minNotional: string;
+  makerFeeBps: number;
+  takerFeeBps: number;
+}
+
+export interface Ticker {
+  symbol: string;
+  lastPrice: string | null;
+  open: string | null;
+  priceChange: string | null;
+  volume: string;
+  quoteVolume: string;
+  high: string | null;
+  low: string | null;
+}
+
+export type Side = 'buy' | 'sell';
+export type OrderType = 'limit' | 'market' | 'stopLimit' | 'stopMarket';
+export type Level = [string, string];
+
+export interface Order {
+  orderId: number;
+  clientOrderId: string | null;
+  marketId: number;
+  market: string;
+  side: Side;
+  orderType: OrderType;
+  timeInForce: string;
+  postOnly: boolean;
+  stp: string;
+  status: string;
+  closeReason: string | null;
+  price: string | null;
+  stopPrice: string | null;
+  quantity: string | null;
+  filledQuantity: string;
+  remainingQuantity: string | null;
+  quoteQuantity: string | null;
+  filledQuote: string;
+  feesPaid: string;
+  avgFillPrice: string | null;
+  createdAt: string;
+}
+
+export interface UserTrade {
+  tradeId: number;
+  orderId: number;
+  market: string;
+  side: Side;
+  liquidity: 'maker' | 'taker';
+  price: string;
+  quantity: string;
+  quoteAmount: string;
+  fee: string;
+  executedAt: string;
+}
+
+export interface Balance {
+  asset: string;
+  assetId: number;
+  available: string;
+  held: string;
+  pending: string;
+}
+
+export interface MarketTrade {
+  tradeId: number;
+  price: string;
+  quantity: string;
+  takerSide: Side;
+  timeMs: number;
+}
+
+export interface Withdrawal {
+  withdrawalId: string;
+  asset: string;
+  amount: string;
+  address: string;
+  status: 'pending' | 'completed' | 'failed';
+  txHash: string | null;
+  failReason: string | null;
+  requestedAt: string;
+}
+
+export interface IncomingDeposit {
+  txHash: string;
+  asset: string;
+  amount: string;
+  confirmations: number;
+  requiredConfirmations: number | null;
+}
+
+export interface Deposit {
+  depositId: string;
+  asset: string;
+  amount: string;
+  creditedAt: string;
+}
+
+export interface ApiKey {
+  keyId: string;
+  label: string;
+  scopes: string[];
+  createdAt: string;
+}
+
+export interface Asset {
+  assetId: number;
+  symbol: string;
+  decimals: number;
+}
