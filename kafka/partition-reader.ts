@@ -79,6 +79,10 @@ export class PartitionReader<R> {
         reject(err);
       };
       this.stopWaiter = resolve;
+      // kafkajs restarts itself after retriable errors; when it gives up, the reader has ended and must say so.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart && !this.stopped) fail(payload.error);
+      });
       consumer
         .run({
           autoCommit: false,
