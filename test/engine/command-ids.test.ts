@@ -3,7 +3,8 @@
 // (commandIdsMax, commandIdWindowMs) are tested in bounds.test.ts.
 
 import t from 'tap';
-import { restore, snapshot, stateHash } from '../../engine/core/index.js';
+import { restore, snapshot } from '../../engine/core/index.js';
+import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import { CommandIdMemory, idHash } from '../../engine/core/command-ids.js';
 import { Prng } from '../support/prng.js';
 import { Fixture, USDC, depositCmd, resultOf } from './support.js';
