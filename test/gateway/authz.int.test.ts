@@ -125,6 +125,68 @@ t.test('the gateway', async (t) => {
     t.equal((await app.inject({ method: 'GET', url: '/v1/admin/me', headers: ops.viewer.bearer })).json().code, 'EX_SESSION_INVALID', 'logged out');
   });
 
+  t.test('the operator API runs the venue: assets, markets, statuses, freezes, the kill switch, all audited', async (t) => {
+    const admin = await createOperator(tg, 'ada', 'admin');
+    const op = await createOperator(tg, 'oleg', 'operator');
+    const call = async (method: string, url: string, who: { bearer: Record<string, string> }, payload?: object) => {
+      const res = await app.inject({ method: method as 'GET', url, headers: who.bearer, ...(payload === undefined ? {} : { payload }) });
+      return { status: res.statusCode, body: res.json() };
+    };
+    const order = (u: TestUser, marketId = MARKET) => app.inject({ method: 'POST', url: '/v1/orders', headers: u.bearer, payload: { marketId, side: 'buy', orderType: 'limit', price: '10', quantity: '0.1' } });
+    const code = async (p: Promise<{ json(): { code?: string }; statusCode: number }>) => {
+      const r = await p;
+      return `${r.statusCode} ${r.json().code ?? ''}`;
+    };
+
+    // Assets and markets through the engine's commands, as the launcher adds them.
+    t.match(await call('POST', '/v1/admin/assets', admin, { assetId: 3, symbol: 'BTC', decimals: 8 }), { status: 201, body: { status: 'accepted' } });
+    t.match(await call('POST', '/v1/admin/assets', admin, { assetId: 4, symbol: 'BTC', decimals: 8 }), { status: 422, body: { code: 'ASSET_ALREADY_EXISTS' } }, 'the engine\'s code');
+    t.match(await call('POST', '/v1/admin/markets', admin, {
+      marketId: 2, symbol: 'BTC-USDT', baseAssetId: 3, quoteAssetId: USDT, tickSize: '10000', lotSize: '10000', minNotional: '1000000', makerFeeBps: 0, takerFeeBps: 10,
+    }), { status: 201 });
+    t.match((await call('GET', '/v1/admin/markets', op)).body.markets, [{ marketId: MARKET, status: 'trading' }, { marketId: 2, symbol: 'BTC-USDT', tickSize: '10000', status: 'trading' }]);
+    t.match(await call('PUT', `/v1/admin/assets/${ETH}/limits`, admin, { dailyWithdrawalLimit: '5', approvalThreshold: null }), { status: 200, body: { dailyWithdrawalLimit: '5' } });
+    t.match((await call('GET', '/v1/admin/assets', op)).body.assets, [{ assetId: ETH, dailyWithdrawalLimit: '5', approvalThreshold: null }, { assetId: USDT }, { assetId: 3, symbol: 'BTC' }]);
+
+    // A market's status: cancel-only takes cancels only, halted nothing.
+    const resting = (await order(alice)).json().orderId as number;
+    t.equal((await call('PUT', `/v1/admin/markets/${MARKET}/status`, op, { status: 'cancelOnly' })).status, 200);
+    t.equal(await code(order(alice)), '422 MARKET_CANCEL_ONLY');
+    t.equal(await code(app.inject({ method: 'DELETE', url: `/v1/orders/${resting}`, headers: alice.bearer })), '200 ');
+    await call('PUT', `/v1/admin/markets/${MARKET}/status`, op, { status: 'halted' });
+    t.equal(await code(order(alice)), '422 MARKET_HALTED');
+
+    // A frozen user places nothing; the freeze shows to operators; unfrozen, the user trades again.
+    await call('PUT', `/v1/admin/markets/${MARKET}/status`, op, { status: 'trading' });
+    t.match(await call('POST', `/v1/admin/users/${alice.userId}/freeze`, op, { reason: 'suspicious logins' }), { status: 200, body: { frozen: true, status: 'accepted' } });
+    t.equal(await code(order(alice)), '403 USER_FROZEN');
+    t.match((await call('GET', `/v1/admin/users/${alice.userId}/balances`, op)).body, { frozen: true, balances: [{ asset: 'ETH' }, { asset: 'USDT' }] });
+    await call('POST', `/v1/admin/users/${alice.userId}/unfreeze`, op, {});
+    t.equal(await code(order(alice)), '201 ');
+    t.ok((await call('GET', `/v1/admin/users/${alice.userId}/orders`, op)).body.orders.length >= 2, 'the user\'s orders');
+
+    // The kill switch: every market halted and withdrawals refused; released, each market is back as it was.
+    await call('PUT', '/v1/admin/markets/2/status', op, { status: 'cancelOnly' });
+    const engaged = await call('POST', '/v1/admin/kill-switch/engage', admin, { reason: 'drill' });
+    t.match(engaged, { status: 200, body: { killSwitchEngaged: true, withdrawalsHalted: true, marketStatusesBefore: { [MARKET]: 'trading', 2: 'cancelOnly' } } });
+    t.equal(engaged.body.commandIds.length, 2, 'one setMarketStatus per market not halted');
+    t.equal(await code(order(alice)), '422 MARKET_HALTED');
+    t.equal(await code(app.inject({ method: 'POST', url: '/v1/withdrawals', headers: alice.bearer, payload: { asset: 'ETH', amount: '0.1', address: ADDRESS } })), '503 EX_WITHDRAWALS_HALTED');
+    t.match((await call('POST', '/v1/admin/kill-switch/engage', admin, { reason: 'again' })).body, { marketStatusesBefore: { 2: 'cancelOnly' }, commandIds: [] }, 'engaging again keeps the statuses from before');
+    t.match(await call('POST', '/v1/admin/kill-switch/release', admin, { reason: 'drill over' }), { status: 200, body: { killSwitchEngaged: false, withdrawalsHalted: false, marketStatusesBefore: null } });
+    t.match((await call('GET', '/v1/admin/markets', op)).body.markets, [{ marketId: MARKET, status: 'trading' }, { marketId: 2, status: 'cancelOnly' }]);
+    t.equal(await code(order(alice)), '201 ');
+
+    const audit = (await call('GET', '/v1/admin/audit?limit=50', op)).body.entries as { action: string; actorId: string }[];
+    const byOperators = audit.filter((e) => ['ada', 'oleg'].includes(e.actorId)).map((e) => e.action).reverse();
+    t.same(byOperators.filter((a) => a !== 'operator.login_succeeded'), [
+      'asset.added', 'market.added', 'asset.limits_changed', 'market.status_changed', 'market.status_changed', 'market.status_changed', 'user.frozen', 'user.unfrozen',
+      'market.status_changed', 'kill_switch.engaged', 'kill_switch.engaged', 'kill_switch.released',
+    ], 'every write the engine took is in the audit log with the operator\'s name');
+    const alicesView = (await app.inject({ method: 'GET', url: '/v1/audit', headers: alice.bearer })).json().entries as { action: string; actorId: string | null }[];
+    t.match(alicesView.find((e) => e.action === 'user.frozen'), { actorId: null }, 'the user sees the freeze, not who did it');
+  });
+
   async function compareAnswers(t: Test, c: { method: string; theirs: string; missing: string; payload?: unknown; as: TestUser }): Promise<void> {
     const ask = async (url: string) => {
       const before = tg.bus.applied;
