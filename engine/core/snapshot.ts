@@ -1,7 +1,6 @@
 // Snapshots: the whole state as canonical bytes (JSON, keys in fixed order, collections sorted or in
 // priority order), so equal states give equal bytes and equal hashes, however they were reached.
 
-import { createHash } from 'node:crypto';
 import type { EngineLimits } from './config.js';
 import { MARKET_STATUSES } from './commands.js';
 import { Engine } from './engine.js';
@@ -65,10 +64,6 @@ export function snapshotObject(e: Engine): unknown {
 
 export function snapshot(e: Engine): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(snapshotObject(e)));
-}
-
-export function stateHash(e: Engine): string {
-  return createHash('sha256').update(snapshot(e)).digest('hex');
 }
 
 interface SnapshotData {

@@ -3,7 +3,8 @@
 // (commandIdsMax, commandIdWindowMs) are tested in bounds.test.ts.
 
 import t from 'tap';
-import { restore, snapshot, stateHash } from '../../engine/core/index.js';
+import { restore, snapshot } from '../../engine/core/index.js';
+import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import { Fixture, USDC, depositCmd, resultOf } from './support.js';
 
 
