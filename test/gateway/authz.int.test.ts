@@ -3,13 +3,17 @@
 // - no existence oracle: another user's order, withdrawal, command or key is answered exactly like one that does
 //   not exist (same status, code, message, fields, and the same path: both reach the engine or neither does).
 
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import t from 'tap';
 import type { Test } from 'tap';
 import Fastify from 'fastify';
 import { OPERATOR_ROLES, ROUTE_AUTHS, RouteAuthMissingError, operatorRoleOf, requireDeclaredAuth, roleAtLeast } from '../../gateway/route-auth.js';
 import { totpNow } from '../../gateway/auth/totp.js';
 import type { DeclaredRoute } from '../../gateway/route-auth.js';
-import { ETH, MARKET, USDT, addWithdrawalAddress, createKey, createOperator, deposit, registerUser, setupMarket, signedHeaders, startTestGateway } from './support.js';
+import { AuditLog } from '../../audit/log.js';
+import { OperatorAccounts } from '../../gateway/auth/operators.js';
+import { ETH, MARKET, SECRET_KEY, USDT, addWithdrawalAddress, createKey, createOperator, deposit, registerUser, setupMarket, signedHeaders, startTestGateway } from './support.js';
 import type { TestUser } from './support.js';
 
 const ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
@@ -123,6 +127,25 @@ t.test('the gateway', async (t) => {
     // Logging out ends the session at once.
     t.equal((await app.inject({ method: 'POST', url: '/v1/admin/auth/logout', headers: ops.viewer.bearer })).statusCode, 204);
     t.equal((await app.inject({ method: 'GET', url: '/v1/admin/me', headers: ops.viewer.bearer })).json().code, 'EX_SESSION_INVALID', 'logged out');
+  });
+
+  t.test('operators are made on the command line; a disabled one is out at once', async (t) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'gateway/admin-cli.ts', 'create-operator', '--name', 'cli_op', '--role', 'viewer'], {
+      env: { ...process.env, DATABASE_URL: tg.db.url, GATEWAY_SECRET_KEY: SECRET_KEY.toString('hex'), GATEWAY_SCRYPT_COST: '1024' },
+    });
+    const password = /^password: (\S+)$/m.exec(stdout)?.[1];
+    const secret = /otpauth:\/\/totp\/\S*secret=([A-Z2-7]+)/.exec(stdout)?.[1];
+    t.ok(password !== undefined && secret !== undefined, 'prints the password and the TOTP enrolment URI');
+    const login = await app.inject({ method: 'POST', url: '/v1/admin/auth/login', payload: { name: 'cli_op', password, otp: totpNow(secret!, Date.now()) } });
+    t.match([login.statusCode, login.json()], [200, { name: 'cli_op', role: 'viewer', token: /^o_/ }]);
+    const bearer = { authorization: `Bearer ${login.json().token as string}` };
+    t.equal((await app.inject({ method: 'GET', url: '/v1/admin/me', headers: bearer })).statusCode, 200);
+    await new OperatorAccounts({ sql: tg.db.sql, secretKey: SECRET_KEY, scryptCost: 1024, audit: new AuditLog() }).disable('cli_op');
+    t.equal((await app.inject({ method: 'GET', url: '/v1/admin/me', headers: bearer })).json().code, 'EX_SESSION_INVALID', 'the open session ends');
+    const again = await app.inject({ method: 'POST', url: '/v1/admin/auth/login', payload: { name: 'cli_op', password, otp: totpNow(secret!, Date.now() + 30_000) } });
+    t.equal(again.json().code, 'EX_BAD_CREDENTIALS', 'and it cannot log in');
+    const actions = (await tg.db.sql`SELECT action FROM audit_log WHERE detail LIKE '%cli_op%' OR actor_id = 'cli_op' ORDER BY seq`).map((r) => r.action);
+    t.same(actions, ['operator.created', 'operator.login_succeeded', 'operator.disabled', 'operator.login_failed']);
   });
 
   t.test('the operator API runs the venue: assets, markets, statuses, freezes, the kill switch, all audited', async (t) => {
