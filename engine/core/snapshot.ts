@@ -57,7 +57,7 @@ export function snapshotObject(e: Engine): unknown {
     withdrawnTotal: big(e.withdrawnTotal),
     clientOrderIds: clientIds,
     depositIds: e.depositIds.entries().map(([id, t]) => [id, t]),
-    commandIds: e.commandIds.entries().map(([id, t]) => [id, t]),
+    commandIds: e.commandIds.entries(),
     withdrawals,
   };
 }
@@ -114,7 +114,7 @@ export function restore(bytes: Uint8Array): Engine {
     for (const [id, t, record] of entries) w.add(id, record, t);
   }
   for (const [id, t] of data.depositIds) e.depositIds.add(id, true, t);
-  for (const [id, t] of data.commandIds) e.commandIds.add(id, true, t);
+  for (const [id, t] of data.commandIds) e.commandIds.add(id, t);
   for (const w of data.withdrawals) e.withdrawals.set(w.withdrawalId, { ...w, amount: BigInt(w.amount) });
   return e;
 }
