@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Kafka, Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { CommandResult, WithdrawalPending } from '../engine/core/events.js';
+import type { CommandResult, WithdrawalPending } from '../engine/core/index.js';
 import type { CommandInput } from '../engine/wire/codec.js';
 import { decodeEventRecord, encodeCommand } from '../engine/wire/codec.js';
 import { COMMAND_ID_MAX_LENGTH } from '../engine/wire/schemas.js';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { EngineEvent } from '../engine/core/events.js';
+import type { EngineEvent } from '../engine/core/index.js';
 import { DISCONNECT_TIMEOUT_MS, KafkaCommandWriter, bounded } from '../engine/daemon/kafka-log.js';
 import { decodeEventRecord } from '../engine/wire/codec.js';
 import type { CommandInput } from '../engine/wire/codec.js';
