@@ -4,8 +4,11 @@
 //   npm run bench:engine                          shallow stream (the default)
 //   npm run bench:engine -- --stream deep         deep stream
 //   npm run bench:engine -- --stream resting      1,000,000 resting orders: memory per order
+//   npm run bench:engine -- --quick               check after a change: 300,000 commands, one pass each (< 20 s)
 // Options: --seed N (42), --commands N (1,000,000), --warmup N (100,000), --rounds N (3 engine throughput
-// passes), --peer-rounds N (3; 1 on deep), --no-peer, --no-peer-latency.
+// passes), --peer-rounds N (3; 1 on deep), --no-peer, --no-peer-latency. --quick sets the defaults of
+// --commands 300,000, --warmup 30,000, --rounds 1 and --peer-rounds 1; explicit options still win.
+// The JSON line names the commit measured (`commit`, with `+dirty` for uncommitted changes).
 //
 // Every command object is built before timing. The engine, then the peer, runs:
 //   1. a warm-up pass of the first --warmup commands on a separate instance;
@@ -16,6 +19,7 @@
 // swing with its load: the JSON carries the 1-minute load average and CPU-time rates next to wall-time ones.
 // Progress goes to stderr; stdout gets exactly one JSON line.
 
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { Engine } from '../engine/core/index.js';
 import type { Command } from '../engine/core/index.js';
@@ -286,27 +290,42 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
   return out;
 }
 
+/** The commit the figures belong to: short hash, `+dirty` when the work tree differs; null outside git. */
+function currentCommit(): string | null {
+  try {
+    const git = (args: string[]): string => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const hash = git(['rev-parse', '--short', 'HEAD']);
+    return git(['status', '--porcelain', '--untracked-files=no']) === '' ? hash : `${hash}+dirty`;
+  } catch {
+    return null;
+  }
+}
+
+const QUICK = { commands: 300_000, warmup: 30_000, rounds: 1, peerRounds: 1 };
+
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
+  const quick = args.has('quick');
   const name = args.get('stream') ?? 'shallow';
   const seed = intArg(args, 'seed', 42);
-  const commands = intArg(args, 'commands', 1_000_000);
+  const commands = intArg(args, 'commands', quick ? QUICK.commands : 1_000_000);
+  const commit = currentCommit();
   if (name === 'resting') {
-    process.stdout.write(`${JSON.stringify(runResting(seed, commands))}\n`);
+    process.stdout.write(`${JSON.stringify({ ...runResting(seed, commands), commit })}\n`);
     return;
   }
   const base = STREAMS[name];
   if (base === undefined) throw new Error(`unknown --stream ${name}: shallow, deep or resting`);
   const spec: StreamSpec = { ...base, seed, commands };
   const result = runStream(spec, {
-    warmup: intArg(args, 'warmup', 100_000),
-    rounds: Math.max(1, intArg(args, 'rounds', 3)),
+    warmup: intArg(args, 'warmup', quick ? QUICK.warmup : 100_000),
+    rounds: Math.max(1, intArg(args, 'rounds', quick ? QUICK.rounds : 3)),
     withPeer: !args.has('no-peer'),
     // The peer takes a minute or more per deep pass: one round there unless asked.
-    peerRounds: Math.max(1, intArg(args, 'peer-rounds', name === 'deep' ? 1 : 3)),
+    peerRounds: Math.max(1, intArg(args, 'peer-rounds', quick || name === 'deep' ? QUICK.peerRounds : 3)),
     peerLatency: !args.has('no-peer-latency'),
   });
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...result, quick, commit })}\n`);
 }
 
 main();

@@ -16,6 +16,8 @@ import { AuditLog } from '../audit/log.js';
 import { csrfHolds, sameOrigin, sessionCookie } from './auth/cookie-session.js';
 import { AuthGuard } from './auth/guard.js';
 import { AuthService } from './auth/service.js';
+import { OperatorAuth } from './auth/operators.js';
+import type { OperatorPrincipal } from './auth/operators.js';
 import { TwoFactor } from './auth/two-factor.js';
 import { WithdrawalControls } from './withdrawal-controls.js';
 import { withdrawalAddressRoutes } from './routes/withdrawal-addresses.js';
@@ -35,12 +37,14 @@ import { orderRoutes } from './routes/orders.js';
 import { walletRoutes } from './routes/wallet.js';
 import { faucetRoutes } from './routes/faucet.js';
 import { sessionRoutes } from './routes/session.js';
+import { adminRoutes } from './routes/admin.js';
+import { adminVenueRoutes } from './routes/admin-venue.js';
 import { installSecurityHeaders } from './web/security.js';
 import { webPagePlugin } from './web/page.js';
 import { binancePlugin } from './binance/plugin.js';
 import type { DevnetFaucet } from './routes/faucet.js';
 import type { RouteContext } from './routes/context.js';
-import { operatorRoleOf, requireDeclaredAuth } from './route-auth.js';
+import { operatorRoleOf, requireDeclaredAuth, roleAtLeast } from './route-auth.js';
 import type { DeclaredRoute, RouteAuth } from './route-auth.js';
 
 export type { RouteAuth } from './route-auth.js';
@@ -53,6 +57,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** The operator of a /v1/admin/ route (never set together with a user's principal). */
+    operator: OperatorPrincipal | null;
     rawBody?: string;
   }
 }
@@ -126,6 +132,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics, audit, guard, twoFactor, nowMs,
     withdrawalControls: new WithdrawalControls(deps.sql, { addressDelayMs: options.withdrawalAddressDelayMs, addressesPerUserMax: options.withdrawalAddressesPerUserMax }, nowMs),
     markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
+    operators: new OperatorAuth({ sql: deps.sql, secretKey: options.secretKey, scryptCost: options.scryptCost, audit, guard, nowMs }),
   };
 
   // Fail closed: a route that does not declare its auth refuses to register (gateway/route-auth.ts).
@@ -137,7 +144,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   await installSecurityHeaders(app);
   await installDocs(app);
   await installRateLimits(app, deps.stores, options);
-  installAuth(app, auth, options.secretKey);
+  installAuth(app, auth, ctx.operators, options.secretKey);
 
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
   await app.register(authRoutes, { ctx });
@@ -146,6 +153,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   await app.register(orderRoutes, { ctx });
   await app.register(walletRoutes, { ctx, depositConfirmations: deps.depositConfirmations ?? null });
   await app.register(withdrawalAddressRoutes, { ctx });
+  await app.register(adminRoutes, { ctx });
+  await app.register(adminVenueRoutes, { ctx });
   if (deps.faucet !== undefined) await app.register(faucetRoutes, { ctx, faucet: deps.faucet });
   // ---- market data (gateway/market-data/, the other helper's): registered here when provided ----------------
   if (deps.marketData !== undefined) {
@@ -263,6 +272,7 @@ async function installDocs(app: FastifyInstance): Promise<void> {
           session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login.' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'ex_session', description: 'The web page\'s session (POST /v1/auth/session; `__Host-ex_session` over TLS). Requests that change something also send X-CSRF-Token.' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'With X-Timestamp (Unix ms) and X-Signature: hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath\\nquery\\nsha256hex(body)`.' },
+          operatorSession: { type: 'http', scheme: 'bearer', description: 'Operator session token (`o_…`) from POST /v1/admin/auth/login: the /v1/admin/ routes (tag admin) take only this.' },
           binanceKey: { type: 'apiKey', in: 'header', name: 'X-MBX-APIKEY', description: 'Binance-compatible routes (tag binance): the same API keys, signed as Binance signs (timestamp, recvWindow, signature = hex HMAC-SHA256 of the query string followed by the body). See docs/binance-compat.md.' },
         },
       },
@@ -291,8 +301,9 @@ async function installRateLimits(app: FastifyInstance, stores: GatewayStores, op
   });
 }
 
-function installAuth(app: FastifyInstance, auth: AuthService, secretKey: Buffer): void {
+function installAuth(app: FastifyInstance, auth: AuthService, operators: OperatorAuth, secretKey: Buffer): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('operator', null);
   // preValidation: after the body is read (the signature covers it), before the schema sees it, so an
   // unauthenticated caller learns nothing about the body's rules.
   app.addHook('preValidation', async (request) => {
@@ -302,7 +313,12 @@ function installAuth(app: FastifyInstance, auth: AuthService, secretKey: Buffer)
     // Every route declared its auth when it registered; undefined here is a programmer error, refused all the same.
     if (need === undefined) throw gatewayError('EX_INTERNAL');
     if (need === 'public') return;
-    if (operatorRoleOf(need) !== null) throw gatewayError('EX_UNAUTHENTICATED');
+    const role = operatorRoleOf(need);
+    if (role !== null) {
+      request.operator = await operatorOf(request, operators);
+      if (!roleAtLeast(request.operator.role, role)) throw gatewayError('EX_OPERATOR_ROLE_INSUFFICIENT', `This route needs the ${role} role or above.`);
+      return;
+    }
     const custom = request.routeOptions.config?.authenticate;
     const principal = custom === undefined ? await auth.principal(request) : await custom(request);
     if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
@@ -312,6 +328,17 @@ function installAuth(app: FastifyInstance, auth: AuthService, secretKey: Buffer)
     if (cookie !== null && !csrfHolds(request, secretKey, cookie)) throw gatewayError('EX_CSRF_TOKEN_INVALID');
     request.principal = principal;
   });
+}
+
+/**
+ * The operator session of a request to an operator route. A user's credentials (token, key or cookie) are refused
+ * without being checked: they never act here.
+ */
+async function operatorOf(request: FastifyRequest, operators: OperatorAuth): Promise<OperatorPrincipal> {
+  const operator = await operators.principal(request);
+  if (operator !== null) return operator;
+  const userCredentials = request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined || sessionCookie(request) !== null;
+  throw gatewayError(userCredentials ? 'EX_OPERATOR_REQUIRED' : 'EX_UNAUTHENTICATED');
 }
 
 export type Authenticate = (request: FastifyRequest) => Promise<{ userId: number } | null>;

@@ -75,7 +75,7 @@ function required(env: Env, name: string): string {
   return value;
 }
 
-function secretKeyVar(env: Env): Buffer {
+export function secretKeyVar(env: Env): Buffer {
   const raw = required(env, 'GATEWAY_SECRET_KEY');
   // The value is a secret: never echoed in the message.
   if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError('GATEWAY_SECRET_KEY must be 64 hex characters (32 random bytes, e.g. `openssl rand -hex 32`)');
@@ -135,7 +135,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   };
 }
 
-function powerOfTwoVar(env: Env, name: string, fallback: number): number {
+export function powerOfTwoVar(env: Env, name: string, fallback: number): number {
   const value = intVar(env, name, fallback, 1024, 1 << 20);
   if ((value & (value - 1)) !== 0) throw new ConfigError(`${name} must be a power of two from 1024 to 1048576, got "${value}"`);
   return value;

@@ -47,6 +47,12 @@ export const GATEWAY_ERRORS = {
   EX_TWO_FACTOR_ALREADY_ENABLED: { status: 409, message: 'Two-factor authentication is already on.' },
   EX_TWO_FACTOR_NOT_SET_UP: { status: 409, message: 'Start the set-up first: POST /v1/auth/2fa/setup.' },
   EX_TWO_FACTOR_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
+  // operators (the /v1/admin/ routes)
+  EX_OPERATOR_REQUIRED: { status: 403, message: 'This route is for operators: log in with POST /v1/admin/auth/login and send the operator session token.' },
+  EX_OPERATOR_ROLE_INSUFFICIENT: { status: 403, message: 'Your operator role does not allow this route.' },
+  EX_USER_NOT_FOUND: { status: 404, message: 'No user has this id.' },
+  EX_WITHDRAWAL_NOT_DECIDABLE: { status: 409, message: 'The withdrawal cannot take this decision: it needs no approval, was already decided, or is signed.' },
+  EX_KILL_SWITCH_NOT_ENGAGED: { status: 409, message: 'The kill switch is not engaged.' },
   // resources
   EX_ORDER_NOT_FOUND: { status: 404, message: 'No order of yours has this id.' },
   EX_COMMAND_NOT_FOUND: { status: 404, message: 'No command of yours has this id (or its record expired).' },

@@ -38,7 +38,8 @@ export const DEFAULT_LIMITS: EngineLimits = {
   depositIdsMax: 1_000_000,
   depositIdWindowMs: 30 * 24 * 3600 * 1000,
   pendingWithdrawalsMax: 100_000,
-  // About 100 MB of ids; at 10,000 commands/s it covers the last 100 s, at the window's hour far less load.
+  // About 40 MB of ring and table (command-ids.ts) plus the id strings; at 10,000 commands/s it covers the last
+  // 100 s, at the window's hour far less load.
   commandIdsMax: 1_000_000,
   commandIdWindowMs: 3600 * 1000,
 };

@@ -11,6 +11,7 @@ import { EVENT_VERSION } from './events.js';
 import type { EngineLimits } from './config.js';
 import { DEFAULT_LIMITS, checkLimits } from './config.js';
 import { DedupWindow } from './dedup-window.js';
+import { CommandIdMemory } from './command-ids.js';
 import { Account } from './order.js';
 import type { Asset, Market, Order, PendingWithdrawal } from './order.js';
 import { isPrintableId } from './units.js';
@@ -39,7 +40,7 @@ export class Engine {
   readonly clientOrderIds = new Map<number, DedupWindow<ClientOrderRecord>>();
   readonly depositIds: DedupWindow<true>;
   /** Ids of applied commands, so a producer's retry has no second effect. */
-  readonly commandIds: DedupWindow<true>;
+  readonly commandIds: CommandIdMemory;
   readonly withdrawals = new Map<string, PendingWithdrawal>();
   /** The fee account, per asset: not a user, never trades. */
   readonly feeBalances: bigint[] = [];
@@ -69,14 +70,14 @@ export class Engine {
     checkLimits(limits);
     this.limits = limits;
     this.depositIds = new DedupWindow<true>(limits.depositIdsMax, limits.depositIdWindowMs);
-    this.commandIds = new DedupWindow<true>(limits.commandIdsMax, limits.commandIdWindowMs);
+    this.commandIds = new CommandIdMemory(limits.commandIdsMax, limits.commandIdWindowMs);
   }
 
   apply(cmd: Command): EngineEvent[] {
     this.begin(cmd?.id, cmd?.timeMs);
     const envelopeError = checkEnvelope(cmd);
     if (envelopeError !== null) this.result('rejected', envelopeError, null);
-    else if (this.repeatsCommandId(cmd.id)) this.result('rejected', 'COMMAND_DUPLICATE_ID', null);
+    else if (this.commandIds.seenOrAdd(cmd.id, this.nowMs)) this.result('rejected', 'COMMAND_DUPLICATE_ID', null);
     else this.dispatch(cmd);
     return this.end();
   }
@@ -113,16 +114,6 @@ export class Engine {
         this.result('rejected', 'COMMAND_UNKNOWN_TYPE', null);
       }
     }
-  }
-
-  /** True for an id applied within the window; otherwise remembers it (the oldest id makes room). */
-  private repeatsCommandId(id: string): boolean {
-    const ids = this.commandIds;
-    ids.expire(this.nowMs);
-    if (ids.get(id) !== undefined) return true;
-    if (!ids.hasRoom()) ids.evictOldest();
-    ids.add(id, true, this.nowMs);
-    return false;
   }
 
   private begin(id: unknown, t: unknown): void {

@@ -6,6 +6,6 @@ export * from './config.js';
 export { Engine } from './engine.js';
 export type { ClientOrderRecord } from './engine.js';
 export { UINT256_MAX } from './units.js';
-export { snapshot, restore, stateHash, SNAPSHOT_FORMAT } from './snapshot.js';
+export { snapshot, restore, SNAPSHOT_FORMAT } from './snapshot.js';
 export { checkInvariants } from './invariants.js';
 export { formatUnits, parseUnits } from './decimal.js';

@@ -1,7 +1,6 @@
 // Snapshots: the whole state as canonical bytes (JSON, keys in fixed order, collections sorted or in
 // priority order), so equal states give equal bytes and equal hashes, however they were reached.
 
-import { createHash } from 'node:crypto';
 import type { EngineLimits } from './config.js';
 import { MARKET_STATUSES } from './commands.js';
 import { Engine } from './engine.js';
@@ -58,17 +57,13 @@ export function snapshotObject(e: Engine): unknown {
     withdrawnTotal: big(e.withdrawnTotal),
     clientOrderIds: clientIds,
     depositIds: e.depositIds.entries().map(([id, t]) => [id, t]),
-    commandIds: e.commandIds.entries().map(([id, t]) => [id, t]),
+    commandIds: e.commandIds.entries(),
     withdrawals,
   };
 }
 
 export function snapshot(e: Engine): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(snapshotObject(e)));
-}
-
-export function stateHash(e: Engine): string {
-  return createHash('sha256').update(snapshot(e)).digest('hex');
 }
 
 interface SnapshotData {
@@ -119,7 +114,7 @@ export function restore(bytes: Uint8Array): Engine {
     for (const [id, t, record] of entries) w.add(id, record, t);
   }
   for (const [id, t] of data.depositIds) e.depositIds.add(id, true, t);
-  for (const [id, t] of data.commandIds) e.commandIds.add(id, true, t);
+  for (const [id, t] of data.commandIds) e.commandIds.add(id, t);
   for (const w of data.withdrawals) e.withdrawals.set(w.withdrawalId, { ...w, amount: BigInt(w.amount) });
   return e;
 }

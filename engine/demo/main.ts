@@ -1,7 +1,8 @@
 // `npm start` (for now): replays a demo order stream through the engine core and prints the trades, the
 // resulting book and the balances, in human units. No services needed.
 
-import { Engine, checkInvariants, formatUnits, stateHash } from '../core/index.js';
+import { Engine, checkInvariants, formatUnits } from '../core/index.js';
+import { stateHash } from '../daemon/snapshot-store.js';
 import type { Command, EngineEvent, Trade } from '../core/index.js';
 import { demoCommands, DEMO } from './stream.js';
 

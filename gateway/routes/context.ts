@@ -5,6 +5,7 @@ import type { DepositKeys } from '../../chain/hd.js';
 import type { AuditLog } from '../../audit/log.js';
 import type { AuthGuard } from '../auth/guard.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
+import type { OperatorAuth, OperatorPrincipal } from '../auth/operators.js';
 import type { TwoFactor } from '../auth/two-factor.js';
 import type { WithdrawalControls } from '../withdrawal-controls.js';
 import type { CommandBus } from '../command-bus.js';
@@ -27,6 +28,7 @@ export interface RouteContext {
   readonly guard: AuthGuard;
   readonly twoFactor: TwoFactor;
   readonly withdrawalControls: WithdrawalControls;
+  readonly operators: OperatorAuth;
   readonly nowMs: () => number;
 }
 
@@ -41,4 +43,11 @@ export function principalOf(request: FastifyRequest): Principal {
   const p = request.principal;
   if (p === null) throw new Error('route without authentication asked for the principal');
   return p;
+}
+
+/** The operator behind a request; only called on operator routes, whose auth hook guaranteed one. */
+export function operatorOf(request: FastifyRequest): OperatorPrincipal {
+  const o = request.operator;
+  if (o === null) throw new Error('operator route without an operator asked for one');
+  return o;
 }

@@ -1,7 +1,8 @@
 // Custody controls end to end on a real local chain: the gateway (PostgreSQL, Redis, the engine in this process)
-// and the chain service's withdrawal sender on one database. A withdrawal above the approval threshold waits
-// unsigned until an operator approves it, is then sent and completes for the user; a rejected one is never signed
-// and the engine refunds exactly its amount; the kill switch and a user's freeze hold withdrawals before signing;
+// and the chain service's withdrawal sender on one database, an operator acting through the operator API. A
+// withdrawal above the approval threshold waits unsigned until an operator approves it, is then sent and completes
+// for the user; a rejected one is never signed and the engine refunds exactly its amount; the kill switch and a
+// user's freeze hold withdrawals before signing (and the kill switch refuses new requests and orders);
 // above its cap the hot wallet moves the excess to the watch-only cold address, below its refill level it alerts.
 
 import t from 'tap';
@@ -13,8 +14,7 @@ import { tokenBalance } from '../../chain/erc20.js';
 import { HotWalletKeeper } from '../../chain/hot-wallet.js';
 import { ChainMetrics } from '../../chain/metrics.js';
 import { WithdrawalProcessor } from '../../chain/withdrawals.js';
-import { decide } from '../../custody/controls.js';
-import { addWithdrawalAddress, deposit, registerUser, startTestGateway } from '../gateway/support.js';
+import { addWithdrawalAddress, createOperator, deposit, registerUser, startTestGateway } from '../gateway/support.js';
 import { sendEth, startChainEnv } from './support.js';
 
 const TKA = 1;
@@ -57,6 +57,12 @@ t.test('approval, rejection, halt, freeze and the cold wallet', async (t) => {
   const view = async (id: string) => (await app.inject({ method: 'GET', url: `/v1/withdrawals/${id}`, headers: user.bearer })).json();
   const chainRow = async (id: string) => (await tg.db.sql`SELECT state, status_code, nonce FROM chain_withdrawals WHERE withdrawal_id = ${id}`)[0];
   const available = async () => (await tg.db.sql`SELECT available::text FROM balances WHERE user_id = ${user.userId} AND asset_id = ${TKA}`)[0].available as string;
+  const olga = await createOperator(tg, 'olga', 'operator');
+  const admin = await createOperator(tg, 'adam', 'admin');
+  const operatorCall = async (url: string, who: { bearer: Record<string, string> }, payload: object = {}) => {
+    const res = await app.inject({ method: 'POST', url, headers: who.bearer, payload });
+    return { status: res.statusCode, body: res.json() };
+  };
   const settle = async (until: () => Promise<boolean>, what: string) => {
     for (let i = 0; i < 60; i++) {
       await proc.tick();
@@ -73,8 +79,9 @@ t.test('approval, rejection, halt, freeze and the cold wallet', async (t) => {
     t.match(await chainRow(w.withdrawalId), { state: 'queued', status_code: 'AWAITING_APPROVAL', nonce: null }, 'nothing signed');
     t.equal(await base.provider.getTransactionCount(hot), 0, 'the hot wallet sent nothing');
     t.match(await view(w.withdrawalId), { status: 'pending', approval: 'pending' });
-    const before = await decide(tg.db.sql, { withdrawalId: w.withdrawalId, userId: user.userId, assetId: TKA, amount: 5n * E18, destination: dest }, { decision: 'approve', by: 'olga', reason: null, nowMs: Date.now() });
-    t.equal(before, 'awaiting_approval');
+    const listed = (await app.inject({ method: 'GET', url: '/v1/admin/withdrawals', headers: olga.bearer })).json().withdrawals;
+    t.match(listed, [{ withdrawalId: w.withdrawalId, userId: user.userId, asset: 'TKA', amount: '5', control: 'awaiting_approval', chainStatus: 'AWAITING_APPROVAL' }], 'the operator sees it waiting');
+    t.match(await operatorCall(`/v1/admin/withdrawals/${w.withdrawalId}/approve`, olga), { status: 200, body: { decision: 'approved', previous: 'awaiting_approval' } });
     await settle(async () => (await view(w.withdrawalId)).status === 'completed', 'completed');
     t.match(await view(w.withdrawalId), { status: 'completed', approval: 'approved', txHash: /^0x/ });
     t.equal(await tokenBalance(base.provider, base.tokens.tka.address, dest), 5n * E18, 'the tokens arrived');
@@ -87,28 +94,31 @@ t.test('approval, rejection, halt, freeze and the cold wallet', async (t) => {
     const w = await withdraw('3');
     t.equal(BigInt(await available()), BigInt(before) - 3n * E18, 'held while pending');
     const nonceBefore = await base.provider.getTransactionCount(hot);
-    await decide(tg.db.sql, { withdrawalId: w.withdrawalId, userId: user.userId, assetId: TKA, amount: 3n * E18, destination: dest }, { decision: 'reject', by: 'olga', reason: 'unusual', nowMs: Date.now() });
+    t.match(await operatorCall(`/v1/admin/withdrawals/${w.withdrawalId}/reject`, olga, { reason: 'unusual' }), { status: 200, body: { decision: 'rejected', previous: 'awaiting_approval' } });
     await settle(async () => (await view(w.withdrawalId)).status === 'failed', 'failed');
     t.equal(await available(), before, 'refunded to the base unit');
     t.match(await view(w.withdrawalId), { status: 'failed', approval: 'rejected', failReason: /WITHDRAWAL_REJECTED_BY_OPERATOR/ });
     t.match(await chainRow(w.withdrawalId), { state: 'rejected', nonce: null });
     t.equal(await base.provider.getTransactionCount(hot), nonceBefore, 'nothing was sent for it');
-    const again = await decide(tg.db.sql, { withdrawalId: w.withdrawalId, userId: user.userId, assetId: TKA, amount: 3n * E18, destination: dest }, { decision: 'approve', by: 'olga', reason: null, nowMs: Date.now() });
-    t.equal(again, null, 'a rejected withdrawal cannot be approved afterwards');
+    t.match(await operatorCall(`/v1/admin/withdrawals/${w.withdrawalId}/approve`, olga), { status: 404, body: { code: 'EX_WITHDRAWAL_NOT_FOUND' } }, 'a rejected (failed) withdrawal is no longer pending');
+    const decisions = await tg.db.sql`SELECT action, actor_id, detail FROM audit_log WHERE action IN ('withdrawal.approved', 'withdrawal.rejected') ORDER BY seq`;
+    t.match(decisions, [{ action: 'withdrawal.approved', actor_id: 'olga' }, { action: 'withdrawal.rejected', actor_id: 'olga' }], 'both decisions are audited');
   });
 
   await t.test('the kill switch and a freeze hold withdrawals before signing', async (t) => {
     const w = await withdraw('0.5');
-    await tg.db.sql`UPDATE custody_controls SET withdrawals_halted = true`;
+    t.equal((await operatorCall('/v1/admin/kill-switch/engage', admin, { reason: 'drill' })).status, 200);
     const nonceBefore = await base.provider.getTransactionCount(hot);
     await proc.tick();
     t.match(await chainRow(w.withdrawalId), { state: 'queued', status_code: 'WITHDRAWALS_HALTED', nonce: null });
-    await tg.db.sql`UPDATE custody_controls SET withdrawals_halted = false`;
-    await tg.db.sql`INSERT INTO custody_frozen_users (user_id, frozen_by) VALUES (${user.userId}, 'olga')`;
+    const refused = await app.inject({ method: 'POST', url: '/v1/withdrawals', headers: user.bearer, payload: { asset: 'TKA', amount: '0.1', address: dest } });
+    t.equal(refused.json().code, 'EX_WITHDRAWALS_HALTED', 'no new request while the kill switch is on');
+    t.equal((await operatorCall('/v1/admin/kill-switch/release', admin, { reason: 'drill over' })).status, 200);
+    t.match(await operatorCall(`/v1/admin/users/${user.userId}/freeze`, olga, { reason: 'check' }), { status: 200, body: { frozen: true } });
     await proc.tick();
     t.match(await chainRow(w.withdrawalId), { state: 'queued', status_code: 'USER_FROZEN', nonce: null });
     t.equal(await base.provider.getTransactionCount(hot), nonceBefore, 'nothing signed while halted or frozen');
-    await tg.db.sql`DELETE FROM custody_frozen_users WHERE user_id = ${user.userId}`;
+    t.equal((await operatorCall(`/v1/admin/users/${user.userId}/unfreeze`, olga)).status, 200);
     await settle(async () => (await view(w.withdrawalId)).status === 'completed', 'completed after the freeze');
   });
 
@@ -129,5 +139,7 @@ t.test('approval, rejection, halt, freeze and the cold wallet', async (t) => {
     await keeper.tick();
     const [fig] = await tg.db.sql`SELECT hot_balance::text, cold_balance::text, low FROM custody_wallet_figures WHERE asset_id = ${TKB}`;
     t.same(fig, { hot_balance: '5000000', cold_balance: '3000000', low: false }, 'the figures operators read');
+    const wallets = (await app.inject({ method: 'GET', url: '/v1/admin/wallets', headers: olga.bearer })).json().wallets;
+    t.match(wallets.find((x: { assetId: number }) => x.assetId === TKB), { symbol: 'TKB', hotBalance: '5000000', coldBalance: '3000000', coldAddress: COLD, hotCap: '5000000', low: false }, 'GET /v1/admin/wallets');
   });
 });

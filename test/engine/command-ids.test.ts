@@ -3,7 +3,10 @@
 // (commandIdsMax, commandIdWindowMs) are tested in bounds.test.ts.
 
 import t from 'tap';
-import { restore, snapshot, stateHash } from '../../engine/core/index.js';
+import { restore, snapshot } from '../../engine/core/index.js';
+import { stateHash } from '../../engine/daemon/snapshot-store.js';
+import { CommandIdMemory, idHash } from '../../engine/core/command-ids.js';
+import { Prng } from '../support/prng.js';
 import { Fixture, USDC, depositCmd, resultOf } from './support.js';
 
 
@@ -49,6 +52,46 @@ t.test('the memory is part of the snapshot and the state hash', async (t) => {
   t.match(resultOf(b), { code: 'COMMAND_DUPLICATE_ID' }, 'the restored engine still knows the id');
   t.same(b, a, 'and answers exactly as the original');
   t.equal(stateHash(copy), stateHash(f.engine));
-  copy.commandIds.add('only-in-the-copy', true, copy.lastTimeMs);
+  copy.commandIds.add('only-in-the-copy', copy.lastTimeMs);
   t.not(stateHash(copy), stateHash(f.engine), 'the hash covers the remembered ids');
+});
+
+t.test('the hash-table memory answers exactly as a FIFO of ids would, through growth, eviction and expiry', async (t) => {
+  // Few distinct ids (so repeats are common) and small capacities (so eviction, wrap-around and backward-shift
+  // deletion run often); the reference is the obvious Set plus FIFO.
+  for (const [max, windowMs, seed] of [[1, 50, 1], [7, 1_000_000, 2], [1500, 400, 3], [3000, 1_000_000, 4]] as const) {
+    const rng = new Prng(seed);
+    const memory = new CommandIdMemory(max, windowMs);
+    const fifo: Array<[string, number]> = [];
+    const live = new Set<string>();
+    const dropOldest = (): void => {
+      live.delete((fifo.shift() as [string, number])[0]);
+    };
+    let nowMs = 0;
+    let mismatches = 0;
+    for (let i = 0; i < 20_000; i++) {
+      nowMs += rng.nextUint32() % 3;
+      const id = `c${rng.nextUint32() % 4000}`;
+      while (fifo.length > 0 && nowMs - fifo[0][1] >= windowMs) dropOldest();
+      const expected = live.has(id);
+      if (!expected) {
+        if (fifo.length === max) dropOldest();
+        fifo.push([id, nowMs]);
+        live.add(id);
+      }
+      if (memory.seenOrAdd(id, nowMs) !== expected) mismatches++;
+    }
+    t.equal(mismatches, 0, `max ${max}, window ${windowMs} ms, seed ${seed}: no wrong answer`);
+    t.equal(JSON.stringify(memory.entries()), JSON.stringify(fifo), 'the same ids and times, oldest first');
+    const copy = new CommandIdMemory(max, windowMs);
+    for (const [id, timeMs] of memory.entries()) copy.add(id, timeMs);
+    t.ok(fifo.every(([id]) => copy.has(id)), 'rebuilt from its entries, it knows every id');
+  }
+});
+
+t.test('the id hash is the same on every run (the table layout may differ, the answers may not)', async (t) => {
+  t.strictSame(idHash(''), [0x811c9dc5, 0x050c5d1f], 'the offset bases');
+  t.equal(idHash('a')[0], 0xe40c292c, 'the low half is FNV-1a ("a")');
+  const [lo, hi] = idHash('order-1');
+  t.not(hi, lo, 'the two halves differ');
 });

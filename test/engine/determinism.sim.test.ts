@@ -5,7 +5,8 @@
 //   SIM_SEED=s       run only seed s         SIM_COMMANDS=n   commands per stream (default 3000)
 
 import t from 'tap';
-import { Engine, checkInvariants, restore, snapshot, stateHash } from '../../engine/core/index.js';
+import { Engine, checkInvariants, restore, snapshot } from '../../engine/core/index.js';
+import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import type { Command } from '../../engine/core/index.js';
 import { Prng } from '../support/prng.js';
 import { ReferenceExchange } from './reference-book.js';

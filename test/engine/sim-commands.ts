@@ -30,6 +30,15 @@ export interface SimScenario {
   userIds: number[];
   markets: SimMarket[];
   limits: EngineLimits;
+  /** Every order carries a self-trade-prevention mode other than 'none'. */
+  stpAlways: boolean;
+}
+
+/** Variations on the random scenario; the default draws fees and STP modes as the main simulation always has. */
+export interface ScenarioOptions {
+  /** Non-zero maker and taker fees on every market. */
+  readonly feesAlways?: boolean;
+  readonly stpAlways?: boolean;
 }
 
 export interface SimFeedback {
@@ -49,8 +58,9 @@ const BASE_SHAPES = [
   { decimals: 18, tickSize: 1n, lotSize: 10n ** 18n, midTicks: 2 ** 52 },
 ];
 const STP_MODES: StpMode[] = ['none', 'expireTaker', 'expireMaker', 'expireBoth', 'decrementAndCancel'];
+export const STP_MODES_ACTIVE: readonly StpMode[] = STP_MODES.filter((mode) => mode !== 'none');
 
-export function makeScenario(rng: Prng): SimScenario {
+export function makeScenario(rng: Prng, opts: ScenarioOptions = {}): SimScenario {
   const userCount = rng.int(2, 6);
   const marketCount = rng.int(1, 2);
   const markets: SimMarket[] = [];
@@ -62,7 +72,8 @@ export function makeScenario(rng: Prng): SimScenario {
       marketId: i, symbol: `BASE${i}-QUOTE`, baseAssetId: i + 1, quoteAssetId: QUOTE_ASSET.assetId, baseDecimals: shape.decimals,
       tickSize: shape.tickSize, lotSize: shape.lotSize, unit,
       minNotional: rng.pick([0n, 0n, lotNotional / 2n, lotNotional * 2n]),
-      makerFeeBps: rng.pick([0, 1, 5, 10, 20, 40]), takerFeeBps: rng.pick([0, 3, 10, 25, 50]),
+      makerFeeBps: rng.pick(opts.feesAlways === true ? [1, 5, 10, 20, 40] : [0, 1, 5, 10, 20, 40]),
+      takerFeeBps: rng.pick(opts.feesAlways === true ? [3, 10, 25, 50] : [0, 3, 10, 25, 50]),
       midTicks: shape.midTicks, rangeTicks: rng.int(2, 5),
     });
   }
@@ -76,7 +87,7 @@ export function makeScenario(rng: Prng): SimScenario {
     clientOrderIdsPerUserMax: rng.int(4, 16),
     clientOrderIdWindowMs: rng.int(60, 600) * 1000,
   };
-  return { userIds: Array.from({ length: userCount }, (_, i) => i + 1), markets, limits };
+  return { userIds: Array.from({ length: userCount }, (_, i) => i + 1), markets, limits, stpAlways: opts.stpAlways === true };
 }
 
 export class CommandGenerator {
@@ -196,6 +207,7 @@ export class CommandGenerator {
   }
 
   private stp(): StpMode {
+    if (this.scenario.stpAlways) return this.rng.pick(STP_MODES_ACTIVE);
     return this.rng.chance(0.4) ? 'none' : this.rng.pick(STP_MODES);
   }
 

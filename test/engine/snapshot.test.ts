@@ -3,7 +3,8 @@
 // bytes are refused.
 
 import t from 'tap';
-import { Engine, SNAPSHOT_FORMAT, restore, snapshot, stateHash } from '../../engine/core/index.js';
+import { Engine, SNAPSHOT_FORMAT, restore, snapshot } from '../../engine/core/index.js';
+import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import type { Command, EngineEvent } from '../../engine/core/index.js';
 import { Fixture, USDC, WETH, assertSound, toJson, usdc, weth } from './support.js';
 

@@ -3,7 +3,8 @@
 // and is still credited. Both controls are state: in snapshots and the state hash.
 
 import t from 'tap';
-import { restore, snapshot, stateHash } from '../../engine/core/index.js';
+import { restore, snapshot } from '../../engine/core/index.js';
+import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import type { MarketStatus } from '../../engine/core/index.js';
 import { Fixture, MARKET, USDC, WETH, book, codeOf, oneOf, resultOf, stopBook, typesOf, usdc, weth } from './support.js';
 

@@ -56,7 +56,8 @@ t.test('gateway API', async (t) => {
         ...(op.parameters ?? []).map((p) => p.schema),
       ];
       for (const s of schemas) t.doesNotThrow(() => ajv.compile(s), `${r.method} ${path}: a valid JSON schema`);
-      const bodiless = ['/v1/auth/logout', '/v1/auth/2fa/setup'];
+      const bodiless = ['/v1/auth/logout', '/v1/auth/2fa/setup', '/v1/admin/auth/logout'];
+      if (r.url.startsWith('/v1/admin/')) t.same((op as { tags?: string[] }).tags, ['admin'], `${r.method} ${path} is tagged admin`);
       if (['POST', 'PATCH'].includes(r.method) && !bodiless.includes(r.url)) t.ok(op.requestBody, `${r.method} ${path} documents its body`);
     }
     const docs = await app.inject({ method: 'GET', url: '/docs/' });

@@ -14,7 +14,7 @@ import { GATEWAY_ERRORS } from '../../gateway/errors.js';
 import type { GatewayCode } from '../../gateway/errors.js';
 import { FAUCET_IN_FLIGHT_MAX } from '../../gateway/routes/faucet.js';
 import { memoryStores } from '../../gateway/stores/gateway-stores.js';
-import { MARKET, USDT, addWithdrawalAddress, createKey, deposit, registerUser, setupMarket, signedHeaders, startTestGateway } from './support.js';
+import { MARKET, USDT, addWithdrawalAddress, createKey, createOperator, deposit, registerUser, setupMarket, signedHeaders, startTestGateway } from './support.js';
 
 const ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 
@@ -48,6 +48,8 @@ t.test('every documented gateway error code has a trigger that gives it', async 
   const withdrawTo = (address: string, amount = '1') => app.inject({ method: 'POST', url: '/v1/withdrawals', headers: booker.bearer, payload: { asset: 'USDT', amount, address } });
   const tfa = await registerUser(tg.gw, 'codes_tfa');
   let tfaSecret = '';
+  const viewerOp = await createOperator(tg, 'codes_viewer', 'viewer');
+  const adminOp = await createOperator(tg, 'codes_admin', 'admin');
   const order = (body: Record<string, unknown>) => app.inject({ method: 'POST', url: '/v1/orders', headers: u.bearer, payload: { marketId: MARKET, side: 'buy', orderType: 'limit', price: '100', quantity: '1', ...body } });
 
   const triggers: Record<GatewayCode, () => Promise<{ statusCode: number; json(): { code: string } }>> = {
@@ -196,6 +198,16 @@ t.test('every documented gateway error code has a trigger that gives it', async 
       for (let i = 1; i < 40 && last.statusCode !== 429; i++) last = await app.inject({ method: 'POST', url: '/v1/auth/login', remoteAddress: '10.1.1.1', payload: { username: 'codes_user', password: `guess number ${i}` } });
       return last;
     },
+    // The operator API: gateway/routes/admin*.ts.
+    EX_OPERATOR_REQUIRED: () => app.inject({ method: 'GET', url: '/v1/admin/me', headers: u.bearer }),
+    EX_OPERATOR_ROLE_INSUFFICIENT: () => app.inject({ method: 'POST', url: '/v1/admin/kill-switch/engage', headers: viewerOp.bearer, payload: { reason: 'test' } }),
+    EX_USER_NOT_FOUND: () => app.inject({ method: 'GET', url: '/v1/admin/users/999999/balances', headers: adminOp.bearer }),
+    EX_WITHDRAWAL_NOT_DECIDABLE: async () => {
+      // Below any approval threshold: nothing to approve.
+      const w = await withdrawTo(ADDRESS, '1');
+      return app.inject({ method: 'POST', url: `/v1/admin/withdrawals/${w.json().withdrawalId as string}/approve`, headers: adminOp.bearer, payload: {} });
+    },
+    EX_KILL_SWITCH_NOT_ENGAGED: () => app.inject({ method: 'POST', url: '/v1/admin/kill-switch/release', headers: adminOp.bearer, payload: { reason: 'test' } }),
   };
 
   t.same(Object.keys(triggers).sort(), Object.keys(GATEWAY_ERRORS).sort(), 'the table has a trigger for every documented code');

@@ -1,11 +1,11 @@
 // Thousands of random and malformed requests to every route (bodies, query strings, path parameters, headers),
-// as nobody, with garbage credentials and as a logged-in user: never a 5xx, always `{ code, message }`, and no
+// as nobody, with garbage credentials, as a logged-in user and as an admin operator (reads only): never a 5xx, always `{ code, message }`, and no
 // state change (no command reaches the engine, no account, session or key is created, nothing in Redis but
 // rate-limit counters). A failure prints the seed; GW_FUZZ_SEED=<seed> replays it.
 
 import t from 'tap';
 import { Prng } from '../support/prng.js';
-import { MARKET, USDT, deposit, registerUser, setupMarket, startTestGateway } from './support.js';
+import { MARKET, USDT, createOperator, deposit, registerUser, setupMarket, startTestGateway } from './support.js';
 
 const SEED = Number(process.env.GW_FUZZ_SEED ?? Date.now() % 1_000_000);
 const REQUESTS = Number(process.env.GW_FUZZ_REQUESTS ?? 3000);
@@ -69,8 +69,10 @@ t.test(`fuzz every route, ${REQUESTS} requests, seed ${SEED}`, async (t) => {
   await setupMarket(tg.bus);
   const user = await registerUser(tg.gw, 'fuzzer');
   await deposit(tg.bus, user.userId, USDT, 1_000_000_000n);
+  const admin = await createOperator(tg, 'fuzz_admin', 'admin');
   const counts = async () => (await tg.db.sql`SELECT (SELECT count(*) FROM gateway_accounts)::int AS accounts, (SELECT count(*) FROM gateway_sessions)::int AS sessions,
-    (SELECT count(*) FROM gateway_api_keys)::int AS keys, (SELECT count(*) FROM orders)::int AS orders, (SELECT count(*) FROM chain_deposit_addresses)::int AS addresses`)[0];
+    (SELECT count(*) FROM gateway_api_keys)::int AS keys, (SELECT count(*) FROM orders)::int AS orders, (SELECT count(*) FROM chain_deposit_addresses)::int AS addresses,
+    (SELECT count(*) FROM gateway_operator_sessions)::int AS operatorSessions, (SELECT count(*) FROM audit_log WHERE actor_type = 'operator')::int AS operatorActions`)[0];
   const before = await counts();
   const appliedBefore = tg.bus.applied;
   const routes = tg.gw.routes.filter((r) => !r.url.startsWith('/docs'));
@@ -88,6 +90,7 @@ t.test(`fuzz every route, ${REQUESTS} requests, seed ${SEED}`, async (t) => {
     if (auth === 1) headers.authorization = r.pick(['Bearer', 'Bearer s_x', `Bearer ${'s_' + 'A'.repeat(43)}`, 'Basic abc', user.token]);
     if (auth === 2) Object.assign(headers, { 'x-api-key': r.pick(['k_' + '0'.repeat(24), 'k_', String(value(r, 3)).slice(0, 50).replace(/[^\x20-\x7e]/g, '')]), 'x-timestamp': r.pick([String(Date.now()), '0', '-1', 'abc']), 'x-signature': r.pick(['0'.repeat(64), 'zz']) });
     if (auth === 3 && (route.auth === 'read' || route.auth === 'session') && method === 'GET') headers.authorization = `Bearer ${user.token}`;
+    if (auth === 3 && route.auth.startsWith('operator:') && method === 'GET') headers.authorization = `Bearer ${admin.token}`;
     const url = fillPath(r, route.url) + query(r);
     let res;
     try {
@@ -120,7 +123,7 @@ t.test(`fuzz every route, ${REQUESTS} requests, seed ${SEED}`, async (t) => {
   t.equal(failures, 0, `no 5xx and every error has a code (seed ${SEED}); statuses ${JSON.stringify([...statuses].sort())}`);
   const after = await counts();
   // GET /v1/deposit-address with the user's session is a read that allocates the user's one slot on first call.
-  t.same({ ...after, addresses: 0 }, { ...before, addresses: 0 }, 'no account, session, key or order was created');
+  t.same({ ...after, addresses: 0 }, { ...before, addresses: 0 }, 'no account, session, key, order or operator action was created');
   t.ok(after.addresses <= 1, 'at most the fuzzer\'s own deposit slot');
   t.equal(tg.bus.applied, appliedBefore, 'no command reached the engine');
   t.equal(Object.prototype.hasOwnProperty.call({}, 'admin'), false, 'no prototype pollution');

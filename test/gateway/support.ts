@@ -24,6 +24,9 @@ import { lateResultRecorder } from '../../gateway/routes/commands.js';
 import { redisStores } from '../../gateway/stores/gateway-stores.js';
 import type { GatewayStores } from '../../gateway/stores/gateway-stores.js';
 import { signRequest } from './signing-client.js';
+import { AuditLog } from '../../audit/log.js';
+import { OperatorAccounts } from '../../gateway/auth/operators.js';
+import { totpNow } from '../../gateway/auth/totp.js';
 import { createTestDatabase } from '../support/pg.js';
 import type { TestDatabase } from '../support/pg.js';
 import type { Sql } from 'postgres';
@@ -222,4 +225,25 @@ export async function addWithdrawalAddress(gw: Gateway, user: TestUser, address:
   const res = await gw.app.inject({ method: 'POST', url: '/v1/withdrawal-addresses', headers: user.bearer, payload: { address, label: 'test', ...(otp === undefined ? {} : { otp }) } });
   if (res.statusCode !== 201) throw new Error(`add withdrawal address: ${res.statusCode} ${res.body}`);
   return res.json() as { addressId: string; usableAt: string };
+}
+
+// ---- operators ---------------------------------------------------------------------------------------------------
+
+export interface TestOperator {
+  readonly name: string;
+  readonly role: string;
+  readonly password: string;
+  readonly secret: string;
+  readonly token: string;
+  readonly bearer: Record<string, string>;
+}
+
+/** Creates an operator as `npm run admin -- create-operator` does, and logs in with password and a current code. */
+export async function createOperator(tg: TestGateway, name: string, role: 'viewer' | 'operator' | 'admin'): Promise<TestOperator> {
+  const accounts = new OperatorAccounts({ sql: tg.db.sql, secretKey: tg.options.secretKey, scryptCost: tg.options.scryptCost, audit: new AuditLog() });
+  const e = await accounts.create(name, role);
+  const login = await tg.gw.app.inject({ method: 'POST', url: '/v1/admin/auth/login', payload: { name, password: e.password, otp: totpNow(e.secret, Date.now()) } });
+  if (login.statusCode !== 200) throw new Error(`operator login ${name}: ${login.statusCode} ${login.body}`);
+  const token = login.json().token as string;
+  return { name, role, password: e.password, secret: e.secret, token, bearer: { authorization: `Bearer ${token}` } };
 }

@@ -227,7 +227,9 @@ function overview(commandsTopic: string, eventsTopic: string): string {
       'id: the engine applies an id once, and answers a repeat with `COMMAND_DUPLICATE_ID` without changing anything, so the ' +
       'first command\'s events stand (a producer waiting for its answer takes the first commandResult with its id). The engine ' +
       'remembers the last 1,000,000 command ids of the past hour of command time (its limits commandIdsMax and ' +
-      'commandIdWindowMs): a retry must come within that horizon.',
+      'commandIdWindowMs): a retry must come within that horizon. The ids are part of the engine\'s state, its snapshots ' +
+      'and its state hash, so a restarted engine recognizes the same repeats; an id is matched exactly (by hash, then ' +
+      'character for character), never by a hash alone.',
     '- placeOrder is also idempotent by `clientOrderId` per user: a repeat places nothing and returns the first result, with ' +
       '`duplicateOf` naming the first command.',
     '- The daemon commits each batch\'s events in one Kafka transaction with its consumer offset: across crashes and restarts ' +

@@ -4,8 +4,9 @@
  *   npm run replay:lobster -- MESSAGE_CSV ORDERBOOK_CSV [--levels N] [--details N]
  *
  * Prints the rows checked and the first mismatches in detail, then one JSON line
- * {"rows":..,"mismatches":..,"priorityViolations":..,...} as the last line of stdout.
- * Exits 1 when any mismatch, priority violation or engine invariant problem was found, 2 on bad usage.
+ * {"rows":..,"mismatches":..,"priorityViolations":..,"exchangeInversions":..,...,"inversionRows":[..]} as the last
+ * line of stdout. Exits 1 when any mismatch, priority violation or engine invariant problem was found, 2 on bad
+ * usage; exchange inversions (the exchange's own departures from time priority) are reported, never failed on.
  */
 import { parseArgs } from 'node:util';
 import { replayLobster } from './replay.js';
@@ -22,14 +23,15 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 
 function report(result: ReplayResult, elapsedMs: number, shown: number): void {
   console.log(`rows checked: ${result.rows} (${result.levels} levels per side, ${result.checkedLevels} levels compared, ${result.revealedLevels} revealed from beyond the view)`);
-  console.log(`mismatches: ${result.mismatches}, priority violations: ${result.priorityViolations}, invariant problems: ${result.invariantProblems}`);
+  console.log(`mismatches: ${result.mismatches}, priority violations (the engine's): ${result.priorityViolations}, invariant problems: ${result.invariantProblems}`);
+  console.log(`exchange inversions (the exchange executed a younger order first): ${result.exchangeInversions}${result.inversions.length > 0 ? `, rows ${result.inversions.map((i) => i.row).join(' ')}` : ''}`);
   console.log(`unknown-order messages: ${result.unknownOrderMessages}, resyncs: ${result.resyncs} (${result.resyncLots} lots), released file orders: ${result.releasedFileOrders}, requeued lots: ${result.requeuedLots}, bypassed executions: ${result.bypassedExecutions}, run reorders: ${result.runReorders}, uncertain-size fixes: ${result.uncertainFixes}, unmapped lots: ${result.unmappedLots}`);
   console.log(`skipped: ${result.skippedHidden} hidden executions, ${result.skippedCrossTrades} cross trades, ${result.skippedHalts} halts; ${elapsedMs} ms`);
   for (const d of result.details.slice(0, shown)) {
     console.log(`row ${d.row} [${d.kind}] message ${d.message}\n  expected: ${d.expected}\n  actual:   ${d.actual}`);
   }
-  const { details, ...counts } = result;
-  console.log(JSON.stringify({ ...counts, elapsedMs }));
+  const { details, inversions, ...counts } = result;
+  console.log(JSON.stringify({ ...counts, inversionRows: inversions.map((i) => i.row), elapsedMs }));
 }
 
 async function main(argv: string[]): Promise<number> {

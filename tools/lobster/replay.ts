@@ -43,14 +43,21 @@
 // - Executing file order X: anonymous orders the engine queues ahead of X are moved behind it (requeuedLots: their
 //   place in the queue was never known), and so are uncertain file orders ahead of X with a smaller LOBSTER id
 //   (NASDAQ ids grow with entry time: an older order still there would have executed first, so it left out of
-//   view; releasedFileOrders). A certain order ahead of X stays and the IOC shows the priority violation, unless
-//   every order ahead of X is executed in full by the later rows of the same run (runReorders: that one incoming
-//   order hit exactly the head of the queue, the file only lists its fills in another order); that row then comes
-//   off X directly.
+//   view; releasedFileOrders). If every order ahead of X is executed in full by the later rows of the same run
+//   (runReorders: that one incoming order hit exactly the head of the queue, the file only lists its fills in
+//   another order), the row comes off X directly. Otherwise the orders still ahead of X decide who is wrong:
+//   - all of them entered the level before X (smaller engine order ids; the replay places each file order once
+//     and only ever lowers its size, so engine ids are entry order): the engine's queue is the time priority the
+//     file's own adds imply, and the real exchange executed a younger order first (for example while the older
+//     one's cancel was in flight). That is an exchange inversion, counted with its row apart from violations;
+//     the row comes off X directly so the replay stays in step with the file.
+//   - one of them entered after X: the engine queued a younger order ahead of an older one. The IOC runs and
+//     shows the priority violation: a violation always means the engine is wrong.
 // - Executing an unknown order U: uncertain file orders with smaller ids queued ahead of the anonymous liquidity
 //   are released as above, and the IOC must hit anonymous liquidity only. If a file order with a larger id is
 //   ahead, U is older than it but its place in the queue is unknown: U's size comes off anonymous liquidity
-//   directly (bypassedExecutions). A certain file order with a smaller id ahead is a priority violation.
+//   directly (bypassedExecutions). A certain file order with a smaller id ahead means the exchange executed the
+//   younger U first: an exchange inversion, and U's size comes off anonymous liquidity directly.
 // - Cancels of unknown orders take anonymous lots at their price, oldest first; if there are too few, uncertain
 //   file orders there (newest first) are released to cover them; what is still missing is counted (unmappedLots)
 //   and shows as a book mismatch.
@@ -95,13 +102,26 @@ export interface ReplayDetail {
   readonly actual: string;
 }
 
+/** A row where the real exchange executed an order while an older one at the same price stayed queued. */
+export interface ExchangeInversion {
+  /** 1-based row of the message and orderbook files. */
+  readonly row: number;
+  readonly message: string;
+  /** The older orders queued ahead (LOBSTER ids, or 'anonymous'), as the engine holds them. */
+  readonly olderAhead: string;
+}
+
 export interface ReplayResult {
   /** Rows replayed: one message and one orderbook row each. */
   readonly rows: number;
   /** Rows where the engine disagreed with the file: book, executed or deleted size, or a refused command. */
   readonly mismatches: number;
-  /** Rows whose execution did not hit the order the file names first. */
+  /** Rows whose execution did not hit the order the file names first because the engine broke time priority. */
   readonly priorityViolations: number;
+  /** Rows where the exchange itself executed a younger order ahead of an older one at the same price. */
+  readonly exchangeInversions: number;
+  /** The first INVERSIONS_LISTED_MAX of them, each with its row. */
+  readonly inversions: ExchangeInversion[];
   /** Levels per side compared. */
   readonly levels: number;
   /** Orderbook levels compared (those inside the view of the row before). */
@@ -134,6 +154,7 @@ export interface ReplayResult {
 }
 
 const INVARIANT_EVERY_ROWS = 1000;
+const INVERSIONS_LISTED_MAX = 1000;
 
 export async function replayLobster(options: ReplayOptions): Promise<ReplayResult> {
   const [messages, orderbook] = await Promise.all([readMessages(options.messagePath), readOrderbook(options.orderbookPath)]);
@@ -199,6 +220,8 @@ class Replay {
   private previousRowFailed = false;
   private mismatches = 0;
   private priorityViolations = 0;
+  private exchangeInversions = 0;
+  private readonly inversions: ExchangeInversion[] = [];
   private checkedLevels = 0;
   private revealedLevels = 0;
   private unknownOrderMessages = 0;
@@ -286,7 +309,8 @@ class Replay {
 
   result(rows: number): ReplayResult {
     return {
-      rows, mismatches: this.mismatches, priorityViolations: this.priorityViolations, levels: this.levels,
+      rows, mismatches: this.mismatches, priorityViolations: this.priorityViolations,
+      exchangeInversions: this.exchangeInversions, inversions: this.inversions, levels: this.levels,
       checkedLevels: this.checkedLevels, revealedLevels: this.revealedLevels, unknownOrderMessages: this.unknownOrderMessages,
       resyncs: this.resyncs, resyncLots: this.resyncLots, releasedFileOrders: this.releasedFileOrders,
       requeuedLots: this.requeuedLots, bypassedExecutions: this.bypassedExecutions, runReorders: this.runReorders, uncertainFixes: this.uncertainFixes,
@@ -389,8 +413,12 @@ class Replay {
     const short = Math.min(Math.max(0, m.size - order.remainingLots), slack);
     const lots = m.size - short;
     this.clearAhead(m, order);
+    const olderAhead = this.olderAhead(order);
     if (this.executedLaterInRun(m, order)) {
       this.runReorders++;
+      this.accepted(m, this.book.remove(order, lots));
+    } else if (olderAhead !== null) {
+      this.invert(m, olderAhead);
       this.accepted(m, this.book.remove(order, lots));
     } else {
       const outcome = this.aggress(m, lots);
@@ -408,6 +436,20 @@ class Replay {
       this.uncertainFixes++;
       this.removeAnonymous(m, short);
     }
+  }
+
+  /**
+   * When orders are queued ahead of `named` and every one of them entered the level before it (smaller engine
+   * ids), their LOBSTER ids ('anonymous' for none); null when nothing is ahead or a younger order is.
+   */
+  private olderAhead(named: Order): string | null {
+    const ahead: string[] = [];
+    for (const o of this.book.queueAt(named.side, named.priceTicks)) {
+      if (o.orderId === named.orderId) break;
+      if (o.orderId > named.orderId) return null;
+      ahead.push(String(this.fileOrderOf.get(o.orderId)?.lobsterId ?? 'anonymous'));
+    }
+    return ahead.length === 0 ? null : ahead.join(' ');
   }
 
   /** Lots the engine may hold short of the file for this order: what resyncs took from it, or any while it is out of view. */
@@ -483,8 +525,9 @@ class Replay {
       need -= o.remainingLots;
     }
     if (blocker !== null && this.isCertain(blocker) && blocker.file.lobsterId < m.orderId) {
-      // An older order in view all along is still queued: the file executes a younger one first.
-      this.violate(m, `unknown order ${m.orderId} hit ahead of order ${blocker.file.lobsterId}`, `order ${blocker.file.lobsterId} (engine ${blocker.order.orderId}) queued first`);
+      // An older order in view all along is still queued: the exchange executed a younger one first.
+      this.invert(m, String(blocker.file.lobsterId));
+      this.removeAnonymous(m, m.size);
       return;
     }
     if (blocker !== null) {
@@ -660,6 +703,11 @@ class Replay {
   private violate(m: LobsterMessage, expected: string, actual: string): void {
     this.rowViolated = true;
     this.note(m, 'priority', expected, actual);
+  }
+
+  private invert(m: LobsterMessage, olderAhead: string): void {
+    this.exchangeInversions++;
+    if (this.inversions.length < INVERSIONS_LISTED_MAX) this.inversions.push({ row: m.row, message: m.text, olderAhead });
   }
 
   private note(m: LobsterMessage, kind: DetailKind, expected: string, actual: string): void {
