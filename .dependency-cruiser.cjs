@@ -1,8 +1,11 @@
 // Architecture rules, checked by `npm test` (`npm run lint:deps`, a few seconds); each rule's comment says why.
-/** The product folders: everything but test/ (bench/ and testkit/ included: neither may import test/). */
-const PRODUCT = '^(engine|gateway|chain|persistence|exchange|db|demo|config|audit|custody|compose|tools|bench|testkit)/';
-/** What the separate services run in production (the Docker image has no devDependencies). */
-const SERVICES = '^(engine/(core|wire|daemon)|gateway|chain|persistence|db|config|audit|custody|compose)/';
+/** The compiled build's folders (one list: tsconfig.build.json), the product, with exchange/, demo/ and tools/. */
+const BUILT = require('./tsconfig.build.json').include;
+/** The product folders, bench/ and testkit/ included: none of them may import test/. */
+const PRODUCT = `^(${[...BUILT, 'bench', 'testkit'].join('|')})/`;
+/** What the separate services run in production (the Docker image has no devDependencies): the build without the
+ * embedded exchange, its demo, the developer tools and the local devnet, which run from a full install. */
+const SERVICES = `^(${BUILT.filter((f) => !['exchange', 'demo', 'tools'].includes(f)).join('|')})/`;
 
 module.exports = {
   forbidden: [
@@ -38,7 +41,7 @@ module.exports = {
       name: 'services-use-production-dependencies',
       comment: 'The services run from an install without devDependencies (compose/Dockerfile).',
       severity: 'error',
-      from: { path: SERVICES, pathNot: ['^chain/devnet/'] },
+      from: { path: SERVICES, pathNot: ['^chain/devnet/', '^engine/demo/'] },
       to: { dependencyTypes: ['npm-dev'] },
     },
     {
@@ -53,7 +56,8 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|dist|web)/' },
+    // Everything the TypeScript project holds; web/ is the browser page with its own tsconfig and bundler.
+    exclude: { path: '^(node_modules|dist|web|\\.[^/]+)/|\\.c?js$' },
     // typebox publishes only through package.json "exports" with an "import" condition.
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], mainFields: ['module', 'main', 'types'] },
   },
