@@ -7,7 +7,7 @@ import path from 'node:path';
 import pino from 'pino';
 import postgres from 'postgres';
 import { migrateChain } from './migrate.js';
-import { kafkaClient } from '../engine/daemon/kafka-log.js';
+import { kafkaClient } from '../kafka/client.js';
 import { loadChainConfig } from './config.js';
 import { KafkaCommandSink, KafkaEngineEventSource } from './engine-io.js';
 import { checkChainAndTokens, makeProvider } from './erc20.js';
