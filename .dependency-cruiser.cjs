@@ -45,6 +45,13 @@ module.exports = {
       to: { dependencyTypes: ['npm-dev'] },
     },
     {
+      name: 'build-is-closed',
+      comment: 'Built code imports only built code: `npm start` and the image run dist/, which holds only the folders in tsconfig.build.json.',
+      severity: 'error',
+      from: { path: `^(${BUILT.join('|')})/` },
+      to: { dependencyTypes: ['local'], pathNot: `^(${BUILT.join('|')})/` },
+    },
+    {
       name: 'no-unresolvable',
       comment: 'Every import resolves.',
       severity: 'error',
