@@ -1,16 +1,19 @@
 // The chain service's two links to the engine, behind small interfaces so the chain logic is tested without a
 // broker: commands out (deposit, completeWithdrawal, failWithdrawal) and withdrawalPending events in.
 // Production: commands are appended to the commands topic (KafkaCommandWriter); events are read from the events
-// topic, one record per engine command (decodeEventRecord).
+// topic (kafka/event-stream.ts: decoded, copies dropped by seq).
 
 import { createHash } from 'node:crypto';
 import type { Kafka, Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { CommandResult, WithdrawalPending } from '../engine/core/events.js';
 import type { CommandInput } from '../engine/wire/codec.js';
-import { decodeEventRecord, encodeCommand } from '../engine/wire/codec.js';
+import { encodeCommand } from '../engine/wire/codec.js';
+import { decodeEventMessage } from '../kafka/event-stream.js';
+import { SeqFilter } from '../kafka/seq-filter.js';
 import { COMMAND_ID_MAX_LENGTH } from '../engine/wire/schemas.js';
-import { DISCONNECT_TIMEOUT_MS, KafkaCommandWriter, bounded } from '../engine/daemon/kafka-log.js';
+import { bounded, DISCONNECT_TIMEOUT_MS } from '../kafka/shutdown.js';
+import { KafkaCommandWriter } from '../kafka/command-writer.js';
 
 /** Commands the chain service sends. Ids are deterministic, so a re-send after a crash is a duplicate the engine refuses. */
 export type ChainCommand = Extract<CommandInput, { type: 'deposit' | 'completeWithdrawal' | 'failWithdrawal' }>;
@@ -79,18 +82,22 @@ export interface EngineEventHandlers {
 }
 
 /**
- * Reads the events topic (read_committed: only committed engine batches; records hold runs of events, decoded with
- * decodeEventRecord) for withdrawalPending events and for rejections of the chain services' own commands.
+ * Reads the events topic for withdrawalPending events and for rejections of the chain services' own commands, with
+ * the offsets committed in the chain service's consumer group (at least once: the handlers are idempotent). The
+ * engine's daemon writes without transactions and may write an event more than once (a restart, a zombie): records
+ * go through the shared decode and seq filter, so a copy seen in the same run is skipped before the handlers.
  */
 export class KafkaEngineEventSource {
   private readonly consumer: Consumer;
   private stopping = false;
+  /** From the first record this run reads: the committed offset may sit inside a run of copies. */
+  private readonly seen = new SeqFilter(null);
 
   constructor(
     kafka: Kafka,
     private readonly opts: { eventsTopic: string; groupId: string; log: Logger },
   ) {
-    this.consumer = kafka.consumer({ groupId: opts.groupId, maxWaitTimeInMs: 250 });
+    this.consumer = kafka.consumer({ groupId: opts.groupId, maxWaitTimeInMs: 250, readUncommitted: true });
   }
 
   async start(handlers: EngineEventHandlers): Promise<void> {
@@ -103,14 +110,17 @@ export class KafkaEngineEventSource {
     await this.consumer.run({
       autoCommit: true,
       eachMessage: async ({ message }) => {
-        // The engine writes every record: one that does not decode is a broken invariant, and skipping it could
-        // skip a withdrawal, so the error is thrown and the offset not committed (kafkajs retries and restarts the
-        // consumer at this record, loudly, until an operator steps in).
+        // The engine writes every record: one that does not decode (or a gap) is a broken invariant, and skipping it
+        // could skip a withdrawal, so the error is thrown and the offset not committed (kafkajs retries and restarts
+        // the consumer at this record, loudly, until an operator steps in).
         if (message.value === null) return;
-        for (const ev of decodeEventRecord(message.value)) {
+        const record = decodeEventMessage(message);
+        for (const ev of this.seen.fresh(record.events, record.offset)) {
           if (ev.type === 'withdrawalPending') await handlers.onWithdrawalPending(ev);
           else if (ev.type === 'commandResult' && ev.status === 'rejected' && chainCommandKind(ev.cmdId) !== null) await handlers.onChainCommandRejected(ev);
         }
+        // Only once handled: a handler that throws gets the same events again when kafkajs retries the record.
+        this.seen.accept(record.events, record.offset);
       },
     });
   }

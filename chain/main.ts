@@ -7,7 +7,7 @@ import path from 'node:path';
 import pino from 'pino';
 import postgres from 'postgres';
 import { migrateChain } from './migrate.js';
-import { kafkaClient } from '../engine/daemon/kafka-log.js';
+import { kafkaClient } from '../kafka/client.js';
 import { loadChainConfig } from './config.js';
 import { KafkaCommandSink, KafkaEngineEventSource } from './engine-io.js';
 import { checkChainAndTokens, makeProvider } from './erc20.js';
@@ -15,6 +15,8 @@ import { ChainError } from './errors.js';
 import { HdKeys } from './hd.js';
 import { passphraseFromEnv, readKeystoreFile } from './keystore.js';
 import { ChainService } from './service.js';
+import { startStatusServer } from './status-server.js';
+import { intVar } from '../config/env.js';
 
 
 function need(name: string, format?: { re: RegExp; what: string }): string {
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   const configPath = need('CHAIN_CONFIG');
   const databaseUrl = need('DATABASE_URL', POSTGRES_URL);
   const brokers = need('KAFKA_BROKERS', BROKERS).split(',');
+  const statusPort = intVar(process.env, 'CHAIN_STATUS_PORT', 9464, 0, 65535);
   const config = await loadChainConfig(configPath);
   // One connection held for the advisory lock, one per loop (deposits, sweeps, withdrawals), the events reader, spare.
   const sql = postgres(databaseUrl, { max: 8, onnotice: () => {} });
@@ -62,6 +65,8 @@ async function main(): Promise<void> {
   await sink.connect();
   const service = new ChainService({ sql, provider, config, keys, sink, log });
   await service.start();
+  // /health, /ready (each loop's last progress) and /metrics, on an internal address.
+  const status = await startStatusServer({ service, sql, host: process.env.CHAIN_STATUS_HOST ?? '127.0.0.1', port: statusPort });
   const source = new KafkaEngineEventSource(kafka, { eventsTopic: process.env.KAFKA_EVENTS_TOPIC ?? 'exchange.events.v1', groupId: `chain-${config.name}-withdrawals`, log });
   const fatal = (what: string) => (err: unknown): void => {
     log.fatal({ err }, `${what}; exiting`);
@@ -75,13 +80,14 @@ async function main(): Promise<void> {
     onFatal: fatal('events consumer stopped'),
   });
   shutdown = async () => {
+    await status.close();
     await source.stop();
     await service.stop();
     await sink.close();
     provider.destroy();
     await sql.end({ timeout: 5 });
   };
-  log.info({ chain: config.name, chainId: config.chainId, hotWallet: keys.hotWalletAddress(), gasWallet: keys.gasWalletAddress() }, 'chain service running');
+  log.info({ chain: config.name, chainId: config.chainId, status: status.url, hotWallet: keys.hotWalletAddress(), gasWallet: keys.gasWalletAddress() }, 'chain service running');
   if (stopAsked) stopAndExit(shutdown, log);
 }
 

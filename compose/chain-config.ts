@@ -1,10 +1,10 @@
 // The chain service's config in Docker Compose: the operator's file (CHAIN_CONFIG_TEMPLATE, in compose/secrets) with
-// `rpcUrl` taken from CHAIN_RPC_URL, written to CHAIN_CONFIG for `npm run chain` (compose/chain-entrypoint.sh).
+// `rpcUrl` taken from CHAIN_RPC_URL, written to CHAIN_CONFIG for the chain service (compose/chain-entrypoint.sh).
 // Why: the RPC URL often carries a provider's API key, and it has no default, so the stack never talks to a chain
 // (mainnet least of all) that the operator did not name. The result is validated here with the chain service's own
 // parser, so a bad file stops the container with the field named before anything connects.
 //   CHAIN_CONFIG_TEMPLATE=secrets/chain.json CHAIN_RPC_URL=https://... CHAIN_CONFIG=/tmp/chain.json \
-//     node --import tsx compose/chain-config.ts
+//     node dist/compose/chain-config.js      (npm run build first; or node --import tsx compose/chain-config.ts)
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';

@@ -1,5 +1,5 @@
 // Docker health check of the services without an HTTP port, run inside their container with its environment:
-//   node --import tsx compose/healthcheck.ts engine|persistence|chain
+//   node dist/compose/healthcheck.js engine|persistence|chain   (the image runs the compiled build)
 // Healthy = one of the service's Kafka consumers is a member of a Stable group: the process is up, connected to the
 // broker, and reading its input (a process that is merely alive, stuck at start-up, would not be). The groups are
 // named by the services themselves: the engine and persistence read in a fresh group per start,

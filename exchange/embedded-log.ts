@@ -9,7 +9,7 @@
 
 import { FileLog } from '../engine/daemon/file-log.js';
 import type { CommittedEvent, FileLogOptions } from '../engine/daemon/file-log.js';
-import type { CommandLog, CommandRecord, CommandWriter, EventRecord } from '../engine/daemon/log.js';
+import type { CommandLog, CommandRecord, CommandWriter, EventRecord, ResumePoint } from '../engine/daemon/log.js';
 
 export type { CommittedEvent };
 
@@ -31,6 +31,10 @@ export class EmbeddedLog implements CommandLog {
 
   committedOffset(): Promise<number> {
     return this.file.committedOffset();
+  }
+
+  resumePoint(): Promise<ResumePoint> {
+    return this.file.resumePoint();
   }
 
   consume(fromOffset: number, batchMax: number, onBatch: (records: CommandRecord[]) => Promise<void>): Promise<void> {

@@ -40,6 +40,8 @@ function banner(x: RunningExchange): string {
   const lines = [
     '',
     'exchange-core is running (embedded mode: one process, data in ' + x.dataDir + ')',
+    // From the process's start: under `npm start` that includes bringing dist/ up to date (tools/build/start.mjs).
+    `  ready in:     ${process.uptime().toFixed(1)} s`,
     x.gatewayUrl === null ? '  API:          (gateway not running in this process)' : `  Web page:     ${x.gatewayUrl}/\n  API:          ${x.gatewayUrl}/v1\n  Swagger UI:   ${x.gatewayUrl}/docs\n  WebSocket:    ${x.gatewayUrl.replace(/^http/, 'ws')}/v1/ws`,
     `  PostgreSQL:   ${x.databaseUrl}   (psql works while it runs)`,
     `  devnet RPC:   ${x.rpcUrl}   (chain id ${x.chainId})`,

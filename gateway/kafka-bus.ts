@@ -1,18 +1,19 @@
 // The command bus on Kafka: commands appended to the commands topic (KafkaCommandWriter, idempotent), results read
-// from the events topic by one consumer per gateway instance (a fresh group each start, read_committed, from the
-// topic's end at start: older results belong to commands this instance never sent).
+// from the events topic by the shared events reader (copies dropped by seq), one per gateway instance, from the
+// topic's end at start: older results belong to commands this instance never sent.
 
-import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EngineEvent } from '../engine/core/events.js';
-import { DISCONNECT_TIMEOUT_MS, KafkaCommandWriter, bounded } from '../engine/daemon/kafka-log.js';
-import { decodeEventRecord } from '../engine/wire/codec.js';
 import type { CommandInput } from '../engine/wire/codec.js';
+import { KafkaCommandWriter } from '../kafka/command-writer.js';
+import { EventStreamReader } from '../kafka/event-stream.js';
+import type { EventStreamRecord } from '../kafka/event-stream.js';
+import { EventStreamError } from '../kafka/seq-filter.js';
+import { DISCONNECT_TIMEOUT_MS, bounded } from '../kafka/shutdown.js';
+import { partitionBounds } from '../kafka/topics.js';
 import { CommandPipe } from './command-bus.js';
 import type { CommandBus, CommandMeta, CommandOutcome, LateResultHandler } from './command-bus.js';
-
-const PARTITION = 0;
 
 export interface KafkaBusOptions {
   readonly kafka: Kafka;
@@ -27,15 +28,20 @@ export interface KafkaBusOptions {
   readonly onRecordTimestamp?: (timestampMs: number) => void;
 }
 
+/** Results records handed on at once. */
+const RESULT_RECORDS_MAX = 500;
+
 export class KafkaCommandBus implements CommandBus {
   private readonly writer: KafkaCommandWriter;
-  private readonly consumer: Consumer;
+  private readonly reader: EventStreamReader;
   private readonly pipe: CommandPipe;
   private running = false;
+  private closed = false;
+  private reading: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.writer = new KafkaCommandWriter(opts.kafka, opts.commandsTopic);
-    this.consumer = opts.kafka.consumer({ groupId: `gateway.${opts.instanceId}.${randomUUID()}`, maxWaitTimeInMs: 100, sessionTimeout: 30_000 });
+    this.reader = new EventStreamReader({ kafka: opts.kafka, topic: opts.eventsTopic, groupIdPrefix: `gateway.${opts.instanceId}`, batchRecordsMax: RESULT_RECORDS_MAX, maxWaitTimeMs: 100 });
     this.pipe = new CommandPipe(this.writer, opts.logger, 'the commands topic', { pendingMax: opts.pendingMax, timeoutMs: opts.timeoutMs, onLate: opts.onLate });
   }
 
@@ -44,49 +50,45 @@ export class KafkaCommandBus implements CommandBus {
     await admin.connect();
     let nextOffset: number;
     try {
-      const offsets = await admin.fetchTopicOffsets(this.opts.eventsTopic);
-      nextOffset = Number(offsets.find((o) => o.partition === PARTITION)?.high ?? 0);
+      nextOffset = (await partitionBounds(admin, this.opts.eventsTopic)).high;
     } finally {
-      await admin.disconnect();
+      await bounded(admin.disconnect(), DISCONNECT_TIMEOUT_MS);
     }
-    // Positioned before any command is sent: a result written after start is never missed.
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.consumer.seek({ topic: this.opts.eventsTopic, partition: PARTITION, offset: String(nextOffset) }));
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) {
-        this.running = false;
-        this.opts.logger.error({ err: payload.error }, 'events consumer stopped');
-      }
-    });
     await this.writer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.opts.eventsTopic, fromBeginning: false });
-    const joined = new Promise<void>((resolve) => this.consumer.on(this.consumer.events.GROUP_JOIN, () => resolve()));
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        for (const m of batch.messages) {
-          nextOffset = Number(m.offset) + 1;
-          if (m.value !== null) this.onRecord(m.value, Number(m.timestamp), Number(m.offset));
-          resolveOffset(m.offset);
-        }
-        await heartbeat();
-      },
-    });
-    await joined;
+    // Positioned before any command is sent: a result written after start is at or after nextOffset, never missed.
+    this.reading = this.read(nextOffset);
     this.running = true;
   }
 
-  private onRecord(value: Buffer, timestampMs: number, offset: number): void {
-    let events: EngineEvent[];
-    try {
-      events = decodeEventRecord(value);
-    } catch (err) {
-      // The engine is the only writer: a bad record is its bug. The gateway only reads results, so it goes on.
-      this.opts.logger.error({ err, offset }, 'events record does not decode');
-      return;
+  /**
+   * The engine is the only writer: a record that does not decode, or a gap, is its bug. The gateway only reads
+   * results, so it logs it and reads on after that record; any other failure stops the bus (unhealthy).
+   */
+  private async read(fromOffset: number): Promise<void> {
+    let next = fromOffset;
+    while (!this.closed) {
+      try {
+        await this.reader.consume({ afterOffset: next - 1, afterSeq: null }, async (records) => {
+          for (const r of records) this.onRecord(r);
+          next = records[records.length - 1].offset + 1;
+        });
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        if (!(err instanceof EventStreamError)) {
+          this.running = false;
+          this.opts.logger.error({ err }, 'events reader stopped');
+          return;
+        }
+        this.opts.logger.error({ err, offset: err.offset }, 'events record refused; reading on after it');
+        next = err.offset + 1;
+      }
     }
-    this.opts.onRecordTimestamp?.(timestampMs);
-    this.pipe.deliver(events);
+  }
+
+  private onRecord(record: EventStreamRecord): void {
+    this.opts.onRecordTimestamp?.(record.timestampMs);
+    this.pipe.deliver(record.events);
   }
 
   submit(cmd: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
@@ -102,9 +104,11 @@ export class KafkaCommandBus implements CommandBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.running = false;
     this.pipe.close();
-    await bounded(this.consumer.disconnect(), DISCONNECT_TIMEOUT_MS);
+    await this.reader.stop();
+    await bounded(this.reading, DISCONNECT_TIMEOUT_MS);
     await bounded(this.writer.close(), DISCONNECT_TIMEOUT_MS);
   }
 }

@@ -7,7 +7,7 @@
 import pino from 'pino';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
-import { kafkaClient } from '../engine/daemon/kafka-log.js';
+import { kafkaClient } from '../kafka/client.js';
 import { buildGateway } from './app.js';
 import type { Authenticate } from './app.js';
 import { KafkaMarketSource } from './market-data/kafka-source.js';

@@ -5,7 +5,7 @@ import type { EngineEvent } from '../engine/core/events.js';
 
 export type ProjectionErrorCode =
   | 'PERSIST_SEQ_GAP' // an event's seq is not the last applied + 1
-  | 'PERSIST_RECORD_SPLIT' // a record holds events both at and after the stored position
+  | 'PERSIST_RECORD_SPLIT' // retired (a record straddling the position is now cut there); never reused
   | 'PERSIST_UNKNOWN_ASSET'
   | 'PERSIST_UNKNOWN_MARKET'
   | 'PERSIST_UNKNOWN_ORDER' // a fill, close or amend of an order that is not open

@@ -3,7 +3,7 @@
 // with exit code 1 and a message naming the event.
 
 import pino from 'pino';
-import { kafkaClient } from '../engine/daemon/kafka-log.js';
+import { kafkaClient } from '../kafka/client.js';
 import { ConfigError, readPersistenceConfig } from './config.js';
 import type { PersistenceConfig } from './config.js';
 import { PersistenceConsumer } from './consumer.js';

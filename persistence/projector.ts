@@ -53,8 +53,8 @@ export class Projector {
   private entryN = 0;
 
   /**
-   * Projects whole records (commands). Records wholly at or below the stored position are skipped (a redelivery);
-   * the first new event must be lastSeq + 1. After a throw the projector is unusable: reload it from the database.
+   * Projects records. Events at or below the stored position are skipped (a redelivery, or another writer's copy
+   * cut elsewhere); the first new event must be lastSeq + 1. After a throw the projector is unusable: reload it from the database.
    */
   project(records: readonly SourceRecord[]): RowSets {
     this.rows = emptyRowSets(this.position);
@@ -67,11 +67,12 @@ export class Projector {
     if (events.length === 0) throw new ProjectionError('PERSIST_BAD_RECORD', `record at offset ${record.offset} holds no events`);
     const last = events[events.length - 1].seq;
     if (last <= this.position.lastSeq) return;
-    if (events[0].seq <= this.position.lastSeq) {
-      throw new ProjectionError('PERSIST_RECORD_SPLIT', `record at offset ${record.offset} holds events ${events[0].seq}..${last} across the stored position ${this.position.lastSeq}`, events[0].seq);
-    }
+    // A record cut elsewhere by another writer (a daemon's restart, or a second daemon) may straddle the stored
+    // position: the events up to it are copies of what was applied.
+    const skip = Math.max(0, this.position.lastSeq + 1 - events[0].seq);
     const pos = { ...this.position };
-    for (const ev of events) {
+    for (let i = skip; i < events.length; i++) {
+      const ev = events[i];
       if (ev.seq !== pos.lastSeq + 1) throw eventError('PERSIST_SEQ_GAP', ev, `expected seq ${pos.lastSeq + 1}: events are missing or out of order`);
       this.entryN = 0;
       try {

@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { kafkaClient } from '../engine/daemon/kafka-log.js';
+import { kafkaClient } from '../kafka/client.js';
 import type { CommandRecord } from '../engine/daemon/log.js';
 import { SnapshotStore } from '../engine/daemon/snapshot-store.js';
 import { Engine, restore } from '../engine/core/index.js';

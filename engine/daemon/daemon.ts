@@ -1,14 +1,15 @@
-// The engine daemon: the imperative shell around the pure core. It recovers (newest valid snapshot + replay of
-// the command log), then applies commands in bounded batches and commits each batch's events together with the
-// batch's last command offset. Commands at or below the committed offset are re-applied to rebuild state but
-// their events are not written again: that is what makes the output exactly once across crashes.
+// The engine daemon: the imperative shell around the pure core. It recovers (the event log's end, then the newest
+// snapshot at or before it, then a replay of the command log), then applies commands in bounded batches and
+// appends each batch's events. The engine is deterministic, so the event log itself is the progress: a replayed
+// command's events with a `seq` at or below the last one written are dropped, and only higher ones are written.
+// Pipelined: the next batch is applied while the previous batch's records are in flight (one at a time).
 
 import type { Logger } from 'pino';
 import { Engine, restore, snapshot } from '../core/index.js';
 import type { EngineEvent, EngineLimits } from '../core/index.js';
-import { EventRecordPacker, decodeCommand } from '../wire/codec.js';
+import { EventRecordPacker, decodeCommand, decodeEventRecord } from '../wire/codec.js';
 import { isFatalLogError } from './log.js';
-import type { CommandLog, CommandRecord, EventRecord } from './log.js';
+import type { CommandLog, CommandRecord, EventRecord, ResumePoint } from './log.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
 export interface DaemonOptions {
@@ -16,11 +17,11 @@ export interface DaemonOptions {
   readonly snapshots: SnapshotStore;
   readonly logger: Logger;
   readonly limits?: EngineLimits;
-  /** Commands per batch (one commit each). */
+  /** Commands per batch (one append each). */
   readonly batchMax: number;
   /** A snapshot after at least this many commands since the last one. */
   readonly snapshotEveryCommands: number;
-  /** Wait between commit retries while the log is unavailable. */
+  /** Wait between append retries while the log is unavailable. */
   readonly retryDelayMs?: number;
 }
 
@@ -28,21 +29,26 @@ export class EngineDaemon {
   engine: Engine = new Engine();
   /** Last command offset applied to `engine`. */
   appliedOffset = -1;
-  /** Last command offset whose events are committed. */
-  committedOffset = -1;
+  /** Last event seq handed to the log (written, or in the append in flight). */
+  emittedSeq = 0;
   private commandsSinceSnapshot = 0;
   private stopping = false;
+  /** Whether the state has reached the event log's end (everything after it is new output). */
+  private caughtUp = false;
+  /** The append in flight: at most one, so the pipeline holds at most two batches' events. */
+  private appending: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: DaemonOptions) {}
 
   /** Recovers, then consumes until stop(). */
   async run(): Promise<void> {
-    await this.recover();
+    const resume = await this.recover();
     const from = this.appliedOffset + 1;
-    this.opts.logger.info({ from, committed: this.committedOffset }, 'engine daemon consuming');
+    this.opts.logger.info({ from, resumeOffset: resume.commandOffset, resumeSeq: resume.eventSeq }, 'engine daemon consuming');
     await this.opts.log.consume(from, this.opts.batchMax, (records) => this.onBatch(records));
-    // A clean stop leaves a snapshot of exactly the committed state, so the next start replays nothing.
-    if (this.commandsSinceSnapshot > 0 && this.appliedOffset === this.committedOffset) await this.writeSnapshot();
+    await this.appending;
+    // A clean stop leaves a snapshot of the state (every event of it is written), so the next start replays nothing.
+    if (this.commandsSinceSnapshot > 0) await this.writeSnapshot();
   }
 
   async stop(): Promise<void> {
@@ -50,24 +56,27 @@ export class EngineDaemon {
     await this.opts.log.stop();
   }
 
-  private async recover(): Promise<void> {
+  private async recover(): Promise<ResumePoint> {
+    const resume = await this.opts.log.resumePoint();
     const loaded = await this.opts.snapshots.loadNewest((bytes) => {
       try {
         this.engine = restore(bytes);
-        return true;
       } catch (err) {
         this.opts.logger.warn({ err }, 'snapshot does not restore; trying an older one');
         return false;
       }
+      // A snapshot is written once its events are; one ahead of the log (a log that lost data, or another
+      // daemon's) cannot be resumed from without leaving a gap.
+      if (this.engine.eventSeq <= resume.eventSeq) return true;
+      this.opts.logger.warn({ snapshotSeq: this.engine.eventSeq, logSeq: resume.eventSeq }, 'snapshot is ahead of the event log; trying an older one');
+      return false;
     });
     if (loaded === null) this.engine = new Engine(this.opts.limits);
     this.appliedOffset = loaded === null ? -1 : loaded.offset;
-    this.committedOffset = await this.opts.log.committedOffset();
-    if (this.appliedOffset > this.committedOffset) {
-      // A snapshot is only written after its batch committed; the event log must have lost data.
-      throw new Error(`snapshot covers offset ${this.appliedOffset} but the event log has committed only ${this.committedOffset}`);
-    }
-    this.opts.logger.info({ snapshotOffset: this.appliedOffset, committedOffset: this.committedOffset, eventSeq: this.engine.eventSeq }, 'engine daemon recovered');
+    this.emittedSeq = resume.eventSeq;
+    this.opts.logger.info({ snapshotOffset: this.appliedOffset, resumeOffset: resume.commandOffset, eventSeq: this.engine.eventSeq, resumeSeq: resume.eventSeq }, 'engine daemon recovered');
+    this.checkCaughtUp();
+    return resume;
   }
 
   private readonly packer = new EventRecordPacker();
@@ -75,18 +84,42 @@ export class EngineDaemon {
   private async onBatch(records: CommandRecord[]): Promise<void> {
     const startedMs = performance.now();
     const packer = this.packer;
+    let firstOffset = -1;
     for (const record of records) {
       if (record.offset <= this.appliedOffset) continue; // a redelivery below what the state already holds
       const events = this.applyRecord(record);
       this.appliedOffset = record.offset;
-      if (record.offset > this.committedOffset) for (const ev of events) packer.add(ev);
+      for (const ev of events) {
+        if (ev.seq <= this.emittedSeq) continue; // replayed: already in the log
+        if (firstOffset < 0) firstOffset = record.offset;
+        packer.add(ev);
+      }
     }
     const out: EventRecord[] = packer.take().map((value) => ({ key: '', value }));
     this.commandsSinceSnapshot += records.length;
+    if (!this.caughtUp) this.checkCaughtUp();
     const appliedMs = performance.now();
-    if (this.appliedOffset > this.committedOffset) await this.commit(out, this.appliedOffset);
-    this.opts.logger.debug({ commands: records.length, events: out.length, applyMs: appliedMs - startedMs, commitMs: performance.now() - appliedMs }, 'batch');
-    if (this.commandsSinceSnapshot >= this.opts.snapshotEveryCommands && this.appliedOffset === this.committedOffset) await this.writeSnapshot();
+    // The previous append finishes before this one starts: records stay in seq order, and at most one is in flight.
+    await this.appending;
+    if (out.length > 0) {
+      this.emittedSeq = this.engine.eventSeq;
+      const appending = this.append(out, firstOffset, this.appliedOffset);
+      // Awaited by the next batch (or run()); the handler keeps a failure from counting as unhandled until then.
+      appending.catch(() => undefined);
+      this.appending = appending;
+    }
+    this.opts.logger.debug({ commands: records.length, events: out.length, applyMs: appliedMs - startedMs, waitMs: performance.now() - appliedMs }, 'batch');
+    if (this.commandsSinceSnapshot >= this.opts.snapshotEveryCommands) {
+      await this.appending; // a snapshot only of a state whose events are all written
+      await this.writeSnapshot();
+    }
+  }
+
+  /** Logs once when the replay reaches the event log's end: from there on, output is new. */
+  private checkCaughtUp(): void {
+    if (this.caughtUp || this.engine.eventSeq < this.emittedSeq) return;
+    this.caughtUp = true;
+    this.opts.logger.info({ offset: this.appliedOffset, eventSeq: this.engine.eventSeq }, 'engine daemon caught up with the event log');
   }
 
   private applyRecord(record: CommandRecord): EngineEvent[] {
@@ -96,36 +129,35 @@ export class EngineDaemon {
   }
 
   /**
-   * Commits, retrying while the log is unavailable. A failed commit may still have landed (a lost reply), so
-   * before trying again the committed offset is read back, and the batch is written again only if it is not there.
+   * Appends, retrying while the log is unavailable. A failed append may have written some records (a lost reply,
+   * or a send cut in the middle), so before trying again the log's end is read back and only the records after
+   * it are written again.
    */
-  private async commit(events: EventRecord[], lastOffset: number): Promise<void> {
+  private async append(events: EventRecord[], firstOffset: number, lastOffset: number): Promise<void> {
+    let pending = events;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.opts.log.commit(events, lastOffset);
-        this.committedOffset = lastOffset;
+        await this.opts.log.commit(pending, lastOffset, firstOffset);
         return;
       } catch (err) {
         if (this.stopping || isFatalLogError(err)) throw err;
-        this.opts.logger.warn({ err, attempt, lastOffset }, 'commit failed; checking what landed before retrying');
-        const committed = await this.readCommittedOffset();
-        if (committed >= lastOffset) {
-          this.committedOffset = committed;
-          return;
-        }
+        this.opts.logger.warn({ err, attempt, lastOffset }, 'append failed; checking what landed before retrying');
+        const resume = await this.readResumePoint();
+        pending = pending.filter((r) => lastSeqOf(r) > resume.eventSeq);
+        if (pending.length === 0) return;
       }
     }
   }
 
-  /** The log's committed offset, waiting out an unavailable log (the daemon cannot go on without knowing it). */
-  private async readCommittedOffset(): Promise<number> {
+  /** The log's end, waiting out an unavailable log (the daemon cannot go on without knowing it). */
+  private async readResumePoint(): Promise<ResumePoint> {
     for (;;) {
       await sleep(this.opts.retryDelayMs ?? 500);
       try {
-        return await this.opts.log.committedOffset();
+        return await this.opts.log.resumePoint();
       } catch (err) {
         if (this.stopping) throw err;
-        this.opts.logger.warn({ err }, 'cannot read the committed offset yet');
+        this.opts.logger.warn({ err }, 'cannot read the event log end yet');
       }
     }
   }
@@ -136,6 +168,12 @@ export class EngineDaemon {
     this.commandsSinceSnapshot = 0;
     this.opts.logger.info({ offset: this.appliedOffset, bytes: bytes.length }, 'snapshot written');
   }
+}
+
+/** The last seq of an event record (only on the retry path: it decodes the whole record). */
+function lastSeqOf(record: EventRecord): number {
+  const events = decodeEventRecord(record.value);
+  return events[events.length - 1].seq;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

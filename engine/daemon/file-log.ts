@@ -28,7 +28,8 @@ import {
   openLogFile, truncateTornTail,
 } from './log-frames.js';
 import type { CommittedEvent, LogFileKind } from './log-frames.js';
-import type { CommandLog, CommandRecord, CommandWriter, EventRecord } from './log.js';
+import type { CommandLog, CommandRecord, CommandWriter, EventRecord, ResumePoint } from './log.js';
+import { decodeEventRecord } from '../wire/codec.js';
 
 export { DirectoryLockedError } from './file-lock.js';
 export { LogCorruptError } from './log-frames.js';
@@ -213,6 +214,15 @@ export class FileLog implements CommandLog, CommandWriter {
 
   async committedOffset(): Promise<number> {
     return this.events.committedOffset;
+  }
+
+  /** A commit is atomic: the last committed record ends the events of the committed commands. */
+  async resumePoint(): Promise<ResumePoint> {
+    const count = this.events.eventCount;
+    if (count === 0) return { commandOffset: this.events.committedOffset, eventSeq: 0 };
+    const [last] = await this.readEvents(count - 1, 1);
+    const events = decodeEventRecord(last.value);
+    return { commandOffset: this.events.committedOffset, eventSeq: events[events.length - 1].seq };
   }
 
   /**

@@ -21,8 +21,7 @@ async function openLog(config: DaemonConfig, logger: pino.Logger): Promise<Comma
     clientId: config.engineId,
     commandsTopic: config.commandsTopic,
     eventsTopic: config.eventsTopic,
-    groupId: `${config.engineId}.engine`,
-    transactionalId: `${config.engineId}.engine`,
+    groupIdPrefix: `${config.engineId}.engine`,
     logger,
   });
   await log.connect();

@@ -53,7 +53,7 @@ export interface RecordOutput {
   readonly markets: MarketInfo[];
 }
 
-export type StreamErrorKind = 'gap' | 'split' | 'midCommand' | 'empty';
+export type StreamErrorKind = 'gap' | 'midCommand' | 'empty';
 
 /** The stream cannot be applied from where the state is: the shell rebuilds the state and reads on. */
 export class StreamError extends Error {
@@ -120,15 +120,22 @@ export class MarketDataCore {
   }
 
   /** Applies one record (the events of one command, or a part of a very large one). Null when already applied. */
-  applyRecord(events: readonly EngineEvent[]): RecordOutput | null {
-    if (events.length === 0) throw new StreamError('empty', 'a record holds no events');
-    const first = events[0].seq;
+  applyRecord(record: readonly EngineEvent[]): RecordOutput | null {
+    if (record.length === 0) throw new StreamError('empty', 'a record holds no events');
+    let events = record;
     const last = events[events.length - 1].seq;
     if (last <= this.lastSeq) {
       if (last === this.lastSeq) this.atCommandEnd = events[events.length - 1].type === 'commandResult';
       return null;
     }
-    if (first <= this.lastSeq) throw new StreamError('split', `a record holds events ${first}..${last} across the position ${this.lastSeq}`);
+    if (events[0].seq <= this.lastSeq) {
+      // Cut elsewhere by another writer (a daemon's restart, or a second daemon): the events up to the position
+      // are copies of what was applied; the rest are new.
+      const at = this.lastSeq - events[0].seq;
+      this.atCommandEnd = events[at].type === 'commandResult';
+      events = events.slice(at + 1);
+    }
+    const first = events[0].seq;
     if (first !== this.lastSeq + 1) throw new StreamError('gap', `expected event ${this.lastSeq + 1}, got ${first}: events ${this.lastSeq + 1}..${first - 1} are missing`);
     if (this.atCommandEnd === false) throw new StreamError('midCommand', `the state at ${this.lastSeq} is inside a command`);
     this.out = emptyOutput(last);

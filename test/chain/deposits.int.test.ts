@@ -1,13 +1,19 @@
 // Deposits on a real local chain: credited only after N confirmations, a reorg before that credits nothing, a
-// re-read log credits once, a reorg deeper than the confirmations halts crediting.
+// re-read log credits once, the chain service keeps crediting while a node stops answering its withdrawal step (and
+// sends that withdrawal once), a reorg deeper than the confirmations halts crediting.
 
 import t from 'tap';
 import { Engine } from '../../engine/core/engine.js';
 import { depositAddressFor } from '../../chain/addresses.js';
 import { RecordingSink } from '../../chain/engine-io.js';
+import { parseChainConfig } from '../../chain/config.js';
+import { makeProvider, tokenBalance } from '../../chain/erc20.js';
+import { ChainService } from '../../chain/service.js';
+import { startStatusServer } from '../../chain/status-server.js';
+import type { WithdrawalPending } from '../../engine/core/events.js';
 import { DepositWatcher } from '../../chain/watcher.js';
-import { HDNodeWallet, Mnemonic } from 'ethers';
-import { startChainEnv } from './support.js';
+import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
+import { sendEth, startChainEnv, startRpcProxy } from './support.js';
 
 t.test('deposits', async (t) => {
   const env = await startChainEnv(t);
@@ -102,6 +108,53 @@ t.test('deposits', async (t) => {
     t.match(again.at(-1), { type: 'commandResult', status: 'rejected', code: 'DEPOSIT_DUPLICATE' });
   });
 
+  t.test('a node that stops answering the withdrawal step holds up only that loop: deposits are credited, the withdrawal goes once', async (t) => {
+    // The service's RPC goes through a proxy that, once told, passes eth_sendRawTransaction to the node (it is mined)
+    // but holds the answer back: the sender waits 2 s per attempt and retries, its loop makes no progress. A deposit
+    // mined meanwhile must be credited well within one such wait (it would not be if the loops were one).
+    const proxy = await startRpcProxy(env.node.url);
+    t.teardown(() => proxy.close());
+    const config = parseChainConfig({ ...env.rawConfig, rpcUrl: proxy.url, rpc: { timeoutMs: 2_000, attempts: 3 }, staleAfterMs: 1_000 });
+    const provider = makeProvider(config);
+    t.teardown(() => provider.destroy());
+    const out = new RecordingSink();
+    const service = new ChainService({ sql: env.db.sql, provider, config, keys: env.keys, sink: out, log: env.log });
+    const hot = env.keys.hotWalletAddress();
+    await mintTo(env.tokens.tka, hot, 10n ** 18n);
+    await sendEth(env, hot, '1');
+    await service.start();
+    t.teardown(() => service.stop());
+    const status = await startStatusServer({ service, sql: env.db.sql, host: '127.0.0.1', port: 0 });
+    t.teardown(() => status.close());
+    await until(async () => service.progress().loops.withdrawals !== null && service.progress().loops.deposits !== null, 'the loops ticked');
+
+    proxy.hang(['eth_sendRawTransaction']);
+    const dest = Wallet.createRandom().address;
+    await service.onWithdrawalPending({ withdrawalId: 'w-node-hangs', userId: 101, assetId: 1, amount: 5n, destination: dest } as WithdrawalPending);
+    await until(async () => (proxy.held.get('eth_sendRawTransaction') ?? 0) >= 1, 'the signed withdrawal reached the node');
+    await mintTo(env.tokens.tka, bob.address, 4242n);
+    await env.mine(3);
+    await until(async () => out.commands.some((c) => c.type === 'deposit' && c.amount === 4242n), 'the deposit is credited while the sender waits on the node', 1_500);
+    await until(async () => (service.progress().loops.withdrawals ?? 0) > 1_000, 'the withdrawal loop falls behind');
+    const ready = await fetch(`${status.url}/ready`);
+    const body = (await ready.json()) as { status: string; loopProgressAgeMs: Record<string, number> };
+    t.equal(ready.status, 503, '/ready says so');
+    t.ok(body.loopProgressAgeMs.withdrawals > 1_000 && body.loopProgressAgeMs.deposits < 1_000, `each loop's age: ${JSON.stringify(body.loopProgressAgeMs)}`);
+    t.match(await (await fetch(`${status.url}/metrics`)).text(), /chain_loop_progress_age_seconds\{loop="withdrawals"\} [1-9]/, 'and the metric');
+
+    // Answered again: the sender's next tick re-broadcasts the stored transaction, which the node already mined; the
+    // receipt decides, and no second transaction is signed.
+    proxy.resume();
+    await until(async () => {
+      await env.mine(1);
+      return out.commands.some((c) => c.type === 'completeWithdrawal');
+    }, 'the withdrawal completes once the node answers');
+    t.equal(await env.provider.getTransactionCount(hot), 1, 'the hot wallet sent one transaction: nothing twice');
+    t.equal(await tokenBalance(env.provider, env.tokens.tka.address, dest), 5n);
+    t.equal(out.commands.filter((c) => c.type === 'completeWithdrawal').length, 1, 'completed once');
+    await service.stop();
+  });
+
   t.test('a reorg deeper than the confirmations halts crediting', async (t) => {
     const snap = await env.rpc('evm_snapshot');
     await mintTo(env.tokens.tka, alice.address, 888n);
@@ -128,4 +181,12 @@ async function mintTo(token: { contract: { getFunction(n: string): (...a: unknow
   const tx = await token.contract.getFunction('mint')(to, amount);
   await tx.wait();
   return tx.hash;
+}
+
+async function until(done: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`not reached in ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

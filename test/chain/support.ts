@@ -2,6 +2,8 @@
 // a throwaway PostgreSQL database with the chain migrations, and a fresh mnemonic for our keys.
 
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as bip39 from 'bip39';
@@ -121,4 +123,63 @@ export async function runChildUntilKilled(env: ChainEnv, childFile: string, cras
   });
   child.kill('SIGKILL');
   if ((await exited) !== 'SIGKILL') throw new Error('child not killed by SIGKILL');
+}
+
+/**
+ * A JSON-RPC proxy in front of the node that can stop answering chosen methods: their requests still reach the
+ * node (a transaction is mined) but the answer is held back until resume(), as from a node whose responses are
+ * lost. Everything else passes through.
+ */
+export interface RpcProxy {
+  readonly url: string;
+  /** Holds the answers of these methods from now on. */
+  hang(methods: readonly string[]): void;
+  /** Answers everything held and holds nothing more. */
+  resume(): void;
+  /** Requests of held methods that reached the node. */
+  readonly held: Map<string, number>;
+  close(): Promise<void>;
+}
+
+export async function startRpcProxy(targetUrl: string): Promise<RpcProxy> {
+  let hanging = new Set<string>();
+  let release: () => void = () => {};
+  let released = Promise.resolve();
+  const held = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const methods = ([JSON.parse(body)].flat() as { method?: string }[]).map((m) => m.method ?? '');
+      const hold = methods.some((m) => hanging.has(m));
+      if (hold) for (const m of methods) held.set(m, (held.get(m) ?? 0) + 1);
+      const wait = hold ? released : Promise.resolve();
+      fetch(targetUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        .then(async (r) => {
+          const text = await r.text();
+          await wait;
+          if (!res.destroyed) res.writeHead(r.status, { 'content-type': 'application/json' }).end(text);
+        })
+        .catch(() => res.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    held,
+    hang(methods) {
+      hanging = new Set(methods);
+      released = new Promise<void>((resolve) => (release = resolve));
+    },
+    resume() {
+      hanging = new Set();
+      release();
+    },
+    async close() {
+      release();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -132,8 +132,11 @@ t.test('a bad setting is refused with the variable named', async (t) => {
   t.throws(() => readPersistenceConfig({ ...persistence, PERSISTENCE_BATCH_MAX: '0' }), /PERSISTENCE_BATCH_MAX/);
 });
 
-t.test('npm run engine starts the daemon with its node flags', async (t) => {
+t.test('npm run engine (development, tsx) and the compose engine (compiled) start the daemon with its node flags', async (t) => {
   const scripts = await packageScripts();
   for (const flag of DAEMON_NODE_FLAGS) t.ok(scripts.engine.split(' ').includes(flag), `the engine script passes ${flag}`);
   t.match(scripts.engine, /engine\/daemon\/main\.ts$/, 'to the daemon');
+  const engine = (await loadCompose(placeholderVars())).services.engine.command ?? [];
+  for (const flag of DAEMON_NODE_FLAGS) t.ok(engine.includes(flag), `the compose engine passes ${flag}`);
+  t.equal(engine.at(-1), 'dist/engine/daemon/main.js', 'to the compiled daemon');
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { HdKeys } from '../../chain/hd.js';
+import { buildInputs, outputOf } from '../../tools/build/dist.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const COMPOSE_DIR = path.join(ROOT, 'compose');
@@ -103,4 +104,10 @@ export function recordingEnv(env: Record<string, string>): { env: Record<string,
     },
   });
   return { env: proxy, read };
+}
+
+/** The source a dist/ path is built from (tools/build/dist.mjs's mapping), or null when the build emits no such file. */
+export async function builtFrom(distPath: string): Promise<string | null> {
+  const { sources, assets } = await buildInputs(ROOT);
+  return [...sources, ...assets].find((rel) => outputOf(rel) === distPath) ?? null;
 }

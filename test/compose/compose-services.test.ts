@@ -1,12 +1,14 @@
-// The compose file's structure, read without Docker: each exchange service runs an npm script that exists, waits
-// for what it needs with a condition, has a health check that checks something real, and every ${VAR} it uses is
-// documented in compose/.env.example. The chain service's secrets come from the read-only ./secrets mount.
+// The compose file's structure, read without Docker: each exchange service runs its compiled entry point with node
+// (the build emits it from a source that exists), waits for what it needs with a condition, has a health check that
+// checks something real, and every ${VAR} it uses is documented in compose/.env.example. The chain service's secrets
+// come from the read-only ./secrets mount.
 
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import { CHECKED_SERVICES } from '../../compose/healthcheck.js';
-import { COMPOSE_DIR, EXCHANGE_SERVICES, ROOT, composeText, composeVariables, loadCompose, packageScripts, placeholderVars } from './compose-file.js';
+import { DAEMON_NODE_FLAGS } from '../../engine/daemon/config.js';
+import { COMPOSE_DIR, EXCHANGE_SERVICES, ROOT, builtFrom, composeText, composeVariables, loadCompose, placeholderVars } from './compose-file.js';
 
 t.test('every service is defined, and the exchange services are built from the repository', async (t) => {
   const compose = await loadCompose(placeholderVars());
@@ -15,19 +17,19 @@ t.test('every service is defined, and the exchange services are built from the r
     const s = compose.services[name];
     t.equal(path.resolve(COMPOSE_DIR, s.build?.context ?? '?'), ROOT, `${name} builds with the repository root as context (nothing outside it)`);
     t.equal(s.build?.dockerfile, 'compose/Dockerfile', `${name} uses compose/Dockerfile`);
-    t.equal(s.init, true, `${name} runs under an init that forwards signals`);
+    t.equal(s.init, undefined, `${name}: the image's own init (tini, its ENTRYPOINT) forwards signals, not a second one`);
   }
 });
 
-t.test('every exchange service runs an npm script that exists in package.json', async (t) => {
+const ENTRY_POINTS: Record<string, string> = { engine: 'engine/daemon/main.ts', persistence: 'persistence/main.ts', chain: 'chain/main.ts', gateway: 'gateway/main.ts' };
+
+t.test('every exchange service runs its compiled entry point with node, source maps on', async (t) => {
   const compose = await loadCompose(placeholderVars());
-  const scripts = await packageScripts();
   for (const name of EXCHANGE_SERVICES) {
     const command = compose.services[name].command ?? [];
-    t.same(command.slice(0, 2), ['npm', 'run'], `${name} runs an npm script`);
-    t.equal(command.length, 3, `${name}: one script, no extra arguments`);
-    t.ok(scripts[command[2]] !== undefined, `${name}: npm script "${command[2]}" exists`);
-    t.equal(command[2], name, `${name} runs its own script`);
+    const flags = name === 'engine' ? ['--enable-source-maps', ...DAEMON_NODE_FLAGS] : ['--enable-source-maps'];
+    t.same(command.slice(0, -1), ['node', ...flags], `${name}: node ${flags.join(' ')} (no npm, no tsx)`);
+    t.equal(await builtFrom(command.at(-1) ?? ''), ENTRY_POINTS[name], `${name} runs the build of ${ENTRY_POINTS[name]}`);
   }
 });
 
@@ -51,11 +53,12 @@ t.test('every service has a health check; the exchange services check something 
     t.match(s.healthcheck?.test[0] ?? '', /^CMD(-SHELL)?$/, `${name}: a command, not NONE`);
   }
   for (const name of CHECKED_SERVICES) {
-    t.same(compose.services[name].healthcheck?.test, ['CMD', 'node', '--import', 'tsx', 'compose/healthcheck.ts', name], `${name}: its Kafka consumer is in a Stable group`);
+    t.same(compose.services[name].healthcheck?.test, ['CMD', 'node', 'dist/compose/healthcheck.js', name], `${name}: its Kafka consumer is in a Stable group`);
   }
   const gateway = compose.services.gateway;
   const port = gateway.environment?.GATEWAY_PORT;
   t.match(gateway.healthcheck?.test.join(' '), `http://127.0.0.1:${port}/ready`, 'the gateway: /ready on its own port');
+  t.equal(await builtFrom('dist/compose/healthcheck.js'), 'compose/healthcheck.ts');
   await access(path.join(ROOT, 'compose/healthcheck.ts'));
 });
 
@@ -74,13 +77,15 @@ t.test('gateways scale: a host port range, no fixed instance id, shared Redis', 
   t.equal(compose.services.engine.environment?.ENGINE_ID, 'engine-0', 'one engine, fixed id (its transactional id fences a second)');
 });
 
-t.test('the chain service: secrets from the read-only mount, RPC URL required, config step before npm run chain', async (t) => {
+t.test('the chain service: secrets from the read-only mount, RPC URL required, config step before the service', async (t) => {
   const compose = await loadCompose(placeholderVars());
   const chain = compose.services.chain;
   t.same(chain.volumes, ['./secrets:/secrets:ro']);
-  t.same(chain.entrypoint, ['sh', 'compose/chain-entrypoint.sh']);
+  t.same(chain.entrypoint, ['/usr/bin/tini', '--', 'sh', 'dist/compose/chain-entrypoint.sh'], 'under tini, as the image\'s own entrypoint would be');
+  t.equal(await builtFrom('dist/compose/chain-entrypoint.sh'), 'compose/chain-entrypoint.sh', 'the script is copied into dist/');
   const entry = await readFile(path.join(COMPOSE_DIR, 'chain-entrypoint.sh'), 'utf8');
-  t.match(entry, /node --import tsx compose\/chain-config\.ts\n/, 'writes the config');
+  t.match(entry, /\nnode --enable-source-maps dist\/compose\/chain-config\.js\n/, 'writes the config');
+  t.equal(await builtFrom('dist/compose/chain-config.js'), 'compose/chain-config.ts');
   t.match(entry, /\nexec "\$@"\n$/, 'then becomes the command, so signals reach it');
   t.match(entry, /set -eu/, 'a failed config step stops the container');
   const vars = composeVariables(await composeText());

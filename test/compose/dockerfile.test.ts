@@ -1,11 +1,12 @@
 // compose/Dockerfile, read without Docker: nothing copied from outside the repository (../shared), dependencies from
-// the lockfile, the final stage runs as a non-root user, no secret in it or in the build context, and the tsx it
-// carries over from the full install is tsx's whole dependency closure according to package-lock.json.
+// the lockfile, the final stage runs as a non-root user, no secret in it or in the build context, and it holds the
+// compiled build (dist/), production dependencies and nothing else, run by node under tini.
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
-import { ROOT } from './compose-file.js';
+import { DAEMON_NODE_FLAGS } from '../../engine/daemon/config.js';
+import { ROOT, builtFrom } from './compose-file.js';
 
 interface Instruction { readonly op: string; readonly args: string }
 
@@ -57,33 +58,22 @@ t.test('no secret is baked in', async (t) => {
   }
 });
 
-t.test('the tsx copied into the production install is its whole dependency closure', async (t) => {
-  const lock = (JSON.parse(await readFile(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; dev?: boolean; os?: string[] }> }).packages;
-  const resolve = (from: string, name: string): string | null => {
-    for (let dir = from; ; ) {
-      const candidate = `${dir === '' ? '' : `${dir}/`}node_modules/${name}`;
-      if (lock[candidate] !== undefined) return candidate;
-      if (dir === '') return null;
-      const i = dir.lastIndexOf('/node_modules/');
-      dir = i < 0 ? '' : dir.slice(0, i);
-    }
-  };
-  const closure = new Set<string>();
-  const walk = (p: string): void => {
-    if (closure.has(p)) return;
-    closure.add(p);
-    const entry = lock[p];
-    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) {
-      const r = resolve(p, dep);
-      if (r !== null) walk(r);
-    }
-  };
-  walk('node_modules/tsx');
-  // Platform packages (fsevents, @esbuild/<os>-<cpu>) are installed only where they run: Linux in the image.
-  const linux = [...closure].filter((p) => lock[p].os === undefined || lock[p].os?.includes('linux'));
-  for (const p of closure) t.equal(lock[p].dev, true, `${p} is dev-only (not already in the production install)`);
-  const copied = (await dockerfile()).filter((i) => i.op === 'COPY' && i.args.startsWith('--from=full ')).map((i) => i.args.split(/\s+/)[1].replace(/^\/app\//, ''));
-  const covered = (p: string): boolean => copied.some((c) => p === c || p.startsWith(`${c}/`));
-  for (const p of linux) t.ok(covered(p), `${p} is copied`);
-  t.equal(copied.length, new Set(linux.map((p) => p.split('/').slice(0, 2).join('/'))).size, 'and nothing else');
+t.test('the image runs the compiled build with node under tini: dist/, production dependencies, nothing else', async (t) => {
+  const all = await dockerfile();
+  const stages = all.filter((i) => i.op === 'FROM').map((i) => i.args);
+  t.ok(stages.length >= 3, 'a build stage, a production-dependency stage and the final stage');
+  const runs = all.filter((i) => i.op === 'RUN').map((i) => i.args);
+  t.ok(runs.some((r) => /\bnpm run build\b/.test(r)), 'a builder stage compiles dist/ (npm run build)');
+  t.ok(runs.some((r) => /^npm ci --omit=dev\b/.test(r)), 'production dependencies installed without devDependencies');
+  const final = finalStage(all);
+  const copies = final.filter((i) => i.op === 'COPY').map((i) => i.args);
+  t.same(copies.sort(), ['--from=build /app/dist ./dist', '--from=deps /app/node_modules ./node_modules', 'package.json ./'].sort(), 'only dist/ (with its migrations), production node_modules and package.json (type: module)');
+  t.notOk(final.some((i) => /tsx|esbuild/.test(i.args)), 'no TypeScript runner in the image');
+  t.notOk(final.some((i) => i.op === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args)), 'nothing installed in the final stage but tini');
+  const entrypoint = JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')?.args ?? 'null') as string[] | null;
+  t.same(entrypoint, ['/usr/bin/tini', '--'], 'tini is PID 1: it passes signals on and reaps children');
+  t.ok(final.some((i) => i.op === 'RUN' && /apt-get install .*\btini\b/.test(i.args)), 'tini is installed');
+  const cmd = JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? '[]') as string[];
+  t.same(cmd, ['node', '--enable-source-maps', ...DAEMON_NODE_FLAGS, 'dist/engine/daemon/main.js'], 'the default command: the engine daemon with its node flags');
+  t.equal(await builtFrom(cmd.at(-1) ?? ''), 'engine/daemon/main.ts', 'which the build emits');
 });

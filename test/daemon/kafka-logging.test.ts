@@ -4,7 +4,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import t from 'tap';
-import { kafkaClient } from '../../engine/daemon/kafka-log.js';
+import { kafkaClient } from '../../kafka/client.js';
 
 t.test('a client that cannot reach its broker logs through pino', async (t) => {
   const lines: Array<Record<string, unknown>> = [];

@@ -1,5 +1,6 @@
-// The engine daemon on a real Kafka broker: SIGKILL at seeded points of a 100,000-command stream, and a broker
-// restart in the middle of a stream. The committed events (read_committed) and the final state must equal one
+// The engine daemon on a real Kafka broker: SIGKILL at seeded points of a 100,000-command stream, a broker
+// restart in the middle of a stream, and two daemons on the same partition at once (a zombie). The events topic
+// as a consumer sees it (kafka/event-stream.ts: deduplicated by seq) and the final state must equal one
 // uninterrupted run, with none lost and none doubled. A failure prints the seed; RECOVERY_SEED=<seed> replays it.
 
 import { randomUUID } from 'node:crypto';
@@ -9,17 +10,23 @@ import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import type { Admin, Kafka } from 'kafkajs';
-import { ensureTopics, fetchCommittedOffset, kafkaClient } from '../../engine/daemon/kafka-log.js';
+import { ensureTopics } from '../../kafka/topics.js';
+import { kafkaClient } from '../../kafka/client.js';
+import { EventStreamReader, readEventsTail } from '../../kafka/event-stream.js';
 import { startKafkaBroker } from '../../tools/kafka/broker.js';
 import type { KafkaBroker } from '../../tools/kafka/broker.js';
 import { killPoints, referenceRun, seededCommands, sleep, startDaemon, verifyAgainstReference, waitFor } from './recovery-support.js';
 import type { StoredCommand } from './recovery-support.js';
-import { decodeEventRecord } from '../../engine/wire/codec.js';
+import { encodeEventRecords } from '../../engine/wire/codec.js';
+import type { EngineEvent } from '../../engine/core/events.js';
 
 const SEED = Number(process.env.RECOVERY_SEED ?? 20261124);
 const COMMANDS = Number(process.env.RECOVERY_COMMANDS ?? 100_000);
 const KILLS = Number(process.env.RECOVERY_KILLS ?? 12);
 const READ_GRACE_MS = 2_000;
+/** Short: the zombie test only needs both daemons to overlap for a while. */
+const ZOMBIE_COMMANDS = 20_000;
+const PROGRESS_POLL_MS = 100;
 
 interface Topics {
   readonly commandsTopic: string;
@@ -37,14 +44,12 @@ async function produceAll(kafka: Kafka, topic: string, values: Uint8Array[]): Pr
 }
 
 /**
- * Reads a topic from the start (read_committed) until `count` items arrived (`itemsOf` a record: 1 for a command,
- * its events for an events record), then goes on for a grace period: items past the expected count (a doubled
- * batch) must be seen, not cut off.
+ * Reads a topic from the start until `count` records arrived, then goes on for a grace period: records past the
+ * expected count must be seen, not cut off.
  */
-async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: number, itemsOf: (value: Buffer) => number = () => 1): Promise<StoredCommand[]> {
+async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: number): Promise<StoredCommand[]> {
   const consumer = kafka.consumer({ groupId: `test-reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
   const records: StoredCommand[] = [];
-  let items = 0;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -52,14 +57,11 @@ async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: 
     const finished = new Promise<void>((resolve) => (done = resolve));
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          records.push({ value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) });
-          items += itemsOf(m.value ?? Buffer.alloc(0));
-        }
-        if (items >= count) done();
+        for (const m of batch.messages) records.push({ value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) });
+        if (records.length >= count) done();
       },
     });
-    await Promise.race([finished, sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${items} of ${count} items of ${topic} in ${timeoutMs} ms`)))]);
+    await Promise.race([finished, sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${records.length} of ${count} records of ${topic} in ${timeoutMs} ms`)))]);
     await sleep(READ_GRACE_MS);
   } finally {
     await consumer.disconnect();
@@ -67,7 +69,56 @@ async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: 
   return records;
 }
 
-const committedOffsetOf = (s: Scenario): Promise<number> => fetchCommittedOffset(s.admin, `${s.topics.engineId}.engine`, s.topics.commandsTopic);
+/**
+ * The events topic as every consumer reads it (the shared reader: copies dropped by seq, a gap an error), until
+ * `count` events arrived and then for a grace period (an event past the expected count must be seen). Returns
+ * the events as records of the wire format, and how many records held only copies or were cut.
+ */
+async function readEventsAsConsumer(kafka: Kafka, topic: string, count: number, timeoutMs: number): Promise<{ records: string[]; keptRecords: number }> {
+  const reader = new EventStreamReader({ kafka, topic, groupIdPrefix: 'test-events', batchRecordsMax: 500, maxWaitTimeMs: 100 });
+  const events: EngineEvent[] = [];
+  let keptRecords = 0;
+  let done: () => void = () => undefined;
+  const enough = new Promise<void>((resolve) => (done = resolve));
+  const reading = reader.consume({ afterOffset: -1, afterSeq: 0 }, async (records) => {
+    for (const r of records) events.push(...r.events);
+    keptRecords += records.length;
+    if (events.length >= count) done();
+  });
+  const timeout = sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${events.length} of ${count} events of ${topic} in ${timeoutMs} ms`)));
+  await Promise.race([enough, reading.then(() => Promise.reject(new Error('the events reader ended early'))), timeout]);
+  await sleep(READ_GRACE_MS);
+  await reader.stop();
+  await reading;
+  return { records: encodeEventRecords(events), keptRecords };
+}
+
+/**
+ * Polls the events topic's last record: the highest command offset whose batch reached the topic. One-off reads
+ * (no consumer lives across a broker restart); while the broker is away the last value stands.
+ */
+class ProgressWatcher {
+  commandOffsetLast = -1;
+  private stopped = false;
+  private readonly running: Promise<void>;
+
+  constructor(kafka: Kafka, topic: string) {
+    this.running = this.loop(kafka, topic);
+  }
+
+  private async loop(kafka: Kafka, topic: string): Promise<void> {
+    while (!this.stopped) {
+      const tail = await readEventsTail(kafka, topic).catch(() => null);
+      if (tail?.commandOffsetLast != null && tail.commandOffsetLast > this.commandOffsetLast) this.commandOffsetLast = tail.commandOffsetLast;
+      await sleep(PROGRESS_POLL_MS);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
 
 interface Scenario {
   readonly broker: KafkaBroker;
@@ -78,6 +129,7 @@ interface Scenario {
   readonly dataDir: string;
   readonly stored: StoredCommand[];
   readonly env: Record<string, string>;
+  readonly progress: ProgressWatcher;
 }
 
 async function prepare(t: Test, broker: KafkaBroker, count: number): Promise<Scenario> {
@@ -98,7 +150,9 @@ async function prepare(t: Test, broker: KafkaBroker, count: number): Promise<Sce
     KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic,
     ENGINE_SNAPSHOT_EVERY: '7000', ENGINE_BATCH_MAX: '500',
   };
-  return { broker, kafka, admin, topics, dataDir, stored, env };
+  const progress = new ProgressWatcher(kafka, topics.eventsTopic);
+  t.teardown(() => progress.stop());
+  return { broker, kafka, admin, topics, dataDir, stored, env, progress };
 }
 
 /** Runs a daemon to the end of the stream, stops it cleanly, and checks its output against the reference. */
@@ -106,14 +160,17 @@ async function finishAndVerify(t: Test, s: Scenario): Promise<void> {
   const reference = referenceRun(s.stored);
   const last = s.stored.length - 1;
   const daemon = startDaemon({ ...s.env, LOG_LEVEL: 'info' });
-  await waitFor(async () => (await committedOffsetOf(s).catch(() => -1)) >= last, 240_000, () => `final run: ${daemon.output()}`);
+  await waitFor(async () => s.progress.commandOffsetLast >= last, 240_000, () => `final run: ${daemon.output()}`);
   // A SIGTERM before the process has installed its handlers would just kill it: wait until it is consuming.
   await waitFor(async () => daemon.ready(), 60_000, () => `final run start: ${daemon.output()}`);
+  // Its replay must reach the end first: the snapshot a clean stop leaves is then of the last command.
+  await waitFor(async () => daemon.output().includes('caught up with the event log'), 120_000, () => `final run replay: ${daemon.output()}`);
   daemon.child.kill('SIGTERM');
   t.equal((await daemon.exited).code, 0, `a clean stop exits 0 ${daemon.output()}`);
 
-  const eventsIn = (value: Buffer): number => decodeEventRecord(value).length;
-  const records = (await readTopic(s.kafka, s.topics.eventsTopic, reference.events.length, 120_000, eventsIn)).map((r) => new TextDecoder().decode(r.value));
+  const { records, keptRecords } = await readEventsAsConsumer(s.kafka, s.topics.eventsTopic, reference.events.length, 120_000);
+  const [bounds] = await s.admin.fetchTopicOffsets(s.topics.eventsTopic);
+  t.comment(`events topic: ${bounds.high} records, ${keptRecords} of them with events a consumer had not seen`);
   const snapshotsDir = path.join(s.dataDir, 'snapshots', s.topics.engineId);
   await verifyAgainstReference(t, { records, reference, snapshotsDir, lastOffset: last, seed: SEED });
 }
@@ -130,7 +187,7 @@ t.test('engine daemon on Kafka', async (t) => {
     for (const point of killPoints(SEED, KILLS)) {
       const daemon = startDaemon(s.env);
       const target = Math.floor(point * s.stored.length);
-      await waitFor(async () => (await committedOffsetOf(s).catch(() => -1)) >= target || daemon.child.exitCode !== null, 120_000, () => `progress to ${target}: ${daemon.output()}`);
+      await waitFor(async () => s.progress.commandOffsetLast >= target || daemon.child.exitCode !== null, 120_000, () => `progress to ${target}: ${daemon.output()}`);
       await sleep(Math.floor(point * 1000) % 37);
       daemon.child.kill('SIGKILL');
       const exit = await daemon.exited;
@@ -139,16 +196,35 @@ t.test('engine daemon on Kafka', async (t) => {
     await finishAndVerify(t, s);
   });
 
+  t.test('two daemons on the same partition at once (a zombie), then one killed: every event once', async (t) => {
+    const s = await prepare(t, broker, ZOMBIE_COMMANDS);
+    const zombieDir = await mkdtemp(path.join(os.tmpdir(), 'engine-kafka-zombie-'));
+    t.teardown(() => rm(zombieDir, { recursive: true, force: true }));
+    // Same engine id and topics, snapshots of its own; both start from the events topic's (empty) tail and write
+    // the whole stream, interleaved, until the first is killed half-way.
+    const first = startDaemon({ ...s.env, LOG_LEVEL: 'info' });
+    const zombie = startDaemon({ ...s.env, DATA_DIR: zombieDir, LOG_LEVEL: 'info' });
+    await waitFor(async () => first.ready() && zombie.ready(), 60_000, () => `start: ${first.output()} ${zombie.output()}`);
+    t.comment(`both daemons consuming at command offset ${s.progress.commandOffsetLast} of ${s.stored.length}`);
+    await waitFor(async () => s.progress.commandOffsetLast >= ZOMBIE_COMMANDS / 2 || first.child.exitCode !== null, 120_000, () => first.output());
+    first.child.kill('SIGKILL');
+    t.equal((await first.exited).signal, 'SIGKILL', `the first daemon was killed while both ran ${first.output()}`);
+    await waitFor(async () => s.progress.commandOffsetLast >= s.stored.length - 1, 240_000, () => `the zombie to the end: ${zombie.output()}`);
+    zombie.child.kill('SIGTERM');
+    t.equal((await zombie.exited).code, 0, `the zombie stops cleanly ${zombie.output()}`);
+    await finishAndVerify(t, s);
+  });
+
   t.test('a broker restart in the middle of a stream loses nothing', async (t) => {
     const s = await prepare(t, broker, 30_000);
     const daemon = startDaemon(s.env);
-    await waitFor(async () => (await committedOffsetOf(s).catch(() => -1)) >= 8_000, 120_000, () => daemon.output());
+    await waitFor(async () => s.progress.commandOffsetLast >= 8_000, 120_000, () => daemon.output());
     await broker.stop();
     await sleep(2_000);
     const restarted = await startKafkaBroker({ dataDir: brokerDir, removeDataDirOnStop: false, port: broker.port, controllerPort: broker.controllerPort, extraConfig: { 'message.max.bytes': '8388608' } });
     t.teardown(() => restarted.stop());
     // The same daemon process must reconnect and carry on to the end of the stream.
-    await waitFor(async () => (await committedOffsetOf(s).catch(() => -1)) >= s.stored.length - 1, 240_000, () => `after the broker restart: ${daemon.output()}`);
+    await waitFor(async () => s.progress.commandOffsetLast >= s.stored.length - 1, 240_000, () => `after the broker restart: ${daemon.output()}`);
     t.equal(daemon.child.exitCode, null, 'the daemon never exited');
     daemon.child.kill('SIGTERM');
     const exit = await Promise.race([daemon.exited, sleep(60_000).then(() => null)]);

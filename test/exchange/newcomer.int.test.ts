@@ -1,11 +1,12 @@
 // Checked as a newcomer would: clone the repository (its committed HEAD) into a fresh directory, run the README's
 // first command exactly as written (`npm ci && npm start`), wait for the API, open /docs, register a user through
-// the API, stop it with Ctrl-C (SIGINT to the process group, as a terminal sends it); run `npm start` again and
-// log in as that user. npm reports a Ctrl-C by dying of SIGINT itself once its script has exited (a shell shows
-// 130), whatever the script's exit code, so the launcher's own clean exit (code 0) is read from its log: "exchange
-// stopped" with clean true and nothing fatal (exchange/main.ts exits 0 exactly then). The environment is a newcomer's shell (PATH, HOME, locale), plus free ports and a
-// data directory in the temporary directory; npm's cache is the machine's (warm), and `prefer-offline` keeps
-// `npm ci` from asking the registry about what the cache has (the command itself is unchanged).
+// the API, stop it with Ctrl-C (SIGINT to the process group, as a terminal sends it); run `npm start` again, log in
+// as that user, and stop it with SIGTERM to npm's own pid (as a script would): it stops cleanly, nothing is left.
+// npm reports a Ctrl-C by dying of SIGINT itself once its script has exited (a shell shows 130), whatever the
+// script's exit code, so the launcher's own clean exit (code 0) is read from its log: "exchange stopped" with clean
+// true and nothing fatal (exchange/main.ts exits 0 exactly then). The environment is a newcomer's shell (PATH, HOME,
+// locale), plus free ports and a data directory in the temporary directory; npm's cache is the machine's (warm),
+// and `prefer-offline` keeps `npm ci` from asking the registry about what the cache has (the command is unchanged).
 //
 // NEWCOMER_REPO clones another repository instead (e.g. a copy with uncommitted work committed, to try it).
 
@@ -78,12 +79,31 @@ t.test('a newcomer clones, runs the README\'s first command, registers, stops, s
   const { userId } = (await registered.json()) as { userId: number };
   await ctrlC(t, first, 'Ctrl-C');
 
-  const again = run('sh', ['-c', 'npm start'], { cwd: clone, baseEnv: env, detached: true });
+  // Started as a script would start it in the background: npm itself is the child (its own process group, so the
+  // check below can see whether anything it started is left).
+  const again = run('npm', ['start'], { cwd: clone, baseEnv: env, detached: true });
   t.teardown(() => void stopWithSigint(again, { group: true, graceMs: 10_000 }));
   await started(again, api, START_TIMEOUT_MS);
   const login = await post('/v1/auth/login');
   t.equal(login.status, 200, 'after npm start again, the user logs in');
   t.equal(((await login.json()) as { userId: number }).userId, userId, 'as the same user id');
   t.equal((await post('/v1/auth/register')).status, 409, 'and the username is still taken');
-  await ctrlC(t, again, 'Ctrl-C after the second start');
+  await stopOwnPid(t, again, 'SIGTERM');
 });
+
+/** SIGTERM to the `npm start` process alone (not its group): npm passes it on, and everything stops cleanly. */
+async function stopOwnPid(t: Test, r: Running, signal: NodeJS.Signals): Promise<void> {
+  r.child.kill(signal);
+  const timer = setTimeout(() => void stopWithSigint(r, { group: true, graceMs: 1_000 }), 60_000);
+  const code = await r.exited;
+  clearTimeout(timer);
+  t.equal(code, 0, `${signal} to npm's own pid: npm exits 0`);
+  t.match(r.output(), /"clean":true[^\n]*"msg":"exchange stopped"/, `${signal} to npm's own pid: the exchange stopped cleanly`);
+  let left = true;
+  try {
+    process.kill(-r.child.pid!, 0);
+  } catch {
+    left = false;
+  }
+  t.notOk(left, 'nothing it started is left running (the devnet included)');
+}

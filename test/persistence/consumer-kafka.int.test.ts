@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { Kafka } from 'kafkajs';
-import { ensureTopics, kafkaClient } from '../../engine/daemon/kafka-log.js';
+import { ensureTopics } from '../../kafka/topics.js';
+import { kafkaClient } from '../../kafka/client.js';
 import { decodeEventRecord, encodeCommand } from '../../engine/wire/codec.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { startKafkaBroker } from '../../tools/kafka/broker.js';
@@ -150,7 +151,7 @@ t.test('persistence on Kafka', async (t) => {
     t.equal(exit?.code, 1, `exits 1 ${consumer.output().slice(-1500)}`);
     const missing = stream.records[151].events[0];
     t.match(consumer.output(), `event seq ${missing.seq} (${missing.type}, cmdId "${missing.cmdId}")`, 'names the event');
-    t.match(consumer.output(), 'PERSIST_SEQ_GAP', 'with its code');
+    t.match(consumer.output(), 'EVENTS_SEQ_GAP', 'with its code (the shared events reader finds the gap)');
     t.equal(await storedSeq(db), stream.records[149].events.at(-1)?.seq, 'everything before it was stored');
   });
 });

@@ -73,7 +73,7 @@ t.test(`seeded streams: ledger equals the engine after every command (seed ${SEE
   }
 });
 
-t.test('redelivered records are skipped; a record across the position is refused', async (t) => {
+t.test('redelivered records are skipped; a record across the position applies only its new events', async (t) => {
   const s = richStream(SEED, 500);
   const p = new Projector();
   const first = p.project(s.records.slice(0, 300));
@@ -81,7 +81,12 @@ t.test('redelivered records are skipped; a record across the position is refused
   t.equal(again.events, 0, 'records at or below the position write nothing');
   t.equal(again.position.lastSeq, first.position.lastSeq, 'the position does not move');
   const split = { ...s.records[300], events: [...s.records[299].events.slice(-1), ...s.records[300].events] };
-  t.throws(() => p.project([split]), { code: 'PERSIST_RECORD_SPLIT' });
+  const straddled = p.project([split]);
+  const whole = new Projector();
+  whole.project(s.records.slice(0, 300));
+  const expected = whole.project([s.records[300]]);
+  t.equal(straddled.events, s.records[300].events.length, 'only the events after the position are applied');
+  t.same(straddled, expected, 'the same rows as the record cut at the position');
 });
 
 t.test('an unappliable event stops the projection with an error naming it', async (t) => {

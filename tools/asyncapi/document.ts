@@ -105,8 +105,8 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
         description:
           `Everything the engine did, in order. Topic name configurable; default \`${DEFAULT_EVENTS_TOPIC}\`.\n\n` +
           'One partition. Each record holds a run of consecutive events (EventRecordV1), which a consumer reads one by one. ' +
-          'Written only by the engine daemon, in Kafka transactions: consume with `isolation.level=read_committed`, ' +
-          'or a consumer may see events of a batch that was aborted and later written again. Never compacted: every event matters.',
+          'Written only by the engine daemon, without transactions (read uncommitted is fine): an event may appear more than ' +
+          'once, so a consumer deduplicates by `seq` (see Answers and deduplication). Never compacted: every event matters.',
         servers: [{ $ref: '#/servers/kafka' }],
         messages: channelMessages(eventIds),
         bindings: { kafka: { partitions: 1, topicConfiguration: { 'cleanup.policy': ['delete'] }, bindingVersion: '0.5.0' } },
@@ -122,8 +122,9 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
           'What the daemon does with each record, in partition order: it stamps the record timestamp as the command\'s time, ' +
           'decodes the value against the schema its `type` names, and applies the command to the engine, which emits the ' +
           'command\'s events (the last one its `commandResult`). A record it cannot decode is answered with a rejected ' +
-          '`commandResult` and the stream goes on. The events of a batch of commands are committed in one Kafka transaction ' +
-          'together with the daemon\'s consumer offset, so after a crash no command is applied twice and no event is written twice.',
+          '`commandResult` and the stream goes on. The events of a batch of commands are appended by an idempotent producer ' +
+          '(acks=all, no transaction); after a crash the daemon resumes after the last `seq` in the events topic, so no command ' +
+          'is applied twice, though an event may be written twice: consumers deduplicate by `seq`.',
         messages: operationMessages('commands', commandIds),
       },
       receiveEvents: {
@@ -232,8 +233,14 @@ function overview(commandsTopic: string, eventsTopic: string): string {
       'character for character), never by a hash alone.',
     '- placeOrder is also idempotent by `clientOrderId` per user: a repeat places nothing and returns the first result, with ' +
       '`duplicateOf` naming the first command.',
-    '- The daemon commits each batch\'s events in one Kafka transaction with its consumer offset: across crashes and restarts ' +
-      'every command is applied once and every event is written once.',
+    '- The daemon appends each batch\'s events without a transaction (an idempotent producer, acks=all) and never takes a ' +
+      'record back: read uncommitted is fine. Each record carries a header `cmdOffsets` (`<first>-<last>`: the command offsets ' +
+      'of its batch). On start the daemon reads the events topic\'s last record, replays its snapshot and the commands silently ' +
+      'up to that `seq`, and writes only higher ones. So every command is applied once, but an event may appear in the topic ' +
+      'more than once: after a crash between a send and its acknowledgement, or while a second daemon for the same partition ' +
+      '(a zombie) runs, and copies may be cut into records at other places. **Consumers must deduplicate by `seq`**: keep the ' +
+      'last `seq` applied, skip every event at or below it (a record may straddle it: apply only its tail), and stop on a ' +
+      'record that starts above it + 1 (a gap). The events themselves are the same whoever wrote them: the engine is deterministic.',
     '',
     '## Records that are not valid commands',
     '',
