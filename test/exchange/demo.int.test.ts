@@ -66,7 +66,8 @@ async function faucetRefusals(t: Test, api: string): Promise<void> {
     ['more than the faucet gives', { asset: 'USDT', amount: '1000001' }, token, 400, 'EX_FAUCET_AMOUNT_OUT_OF_RANGE'],
     ['zero', { asset: 'USDT', amount: '0' }, token, 400, 'EX_FAUCET_AMOUNT_OUT_OF_RANGE'],
     ['more decimals than the asset', { asset: 'USDT', amount: '0.0000001' }, token, 400, 'EX_AMOUNT_TOO_PRECISE'],
-    ['a malformed body', { asset: 'USDT', amount: 1 }, token, 400, 'EX_BAD_REQUEST'],
+    ['an amount that is not a decimal string', { asset: 'USDT', amount: 1 }, token, 400, 'EX_DECIMAL_INVALID'],
+    ['a body without an amount', { asset: 'USDT' }, token, 400, 'EX_BAD_REQUEST'],
   ];
   for (const [what, body, tok, status, code] of cases) {
     const r = await post('/v1/devnet/faucet', body, tok);

@@ -202,7 +202,7 @@ t.test('the trading page, two people, every flow', async (t) => {
     for (const p of ['120.00', '121.00']) await viewer.page.getByRole('button', { name: `Ask ${p}, quantity 1.0000: use this price` }).waitFor({ timeout: 20_000 });
     t.equal(dropDepth, 0, 'one delta was lost on the way');
     t.pass('the book saw the gap by its sequence numbers and resynchronised: both asks are there');
-    (route as WebSocketRoute | null)?.close({ code: 1011, reason: 'test: connection dropped' });
+    await (route as WebSocketRoute | null)?.close({ code: 1011, reason: 'test: connection dropped' });
     await seeText(viewer.page.locator('.live'), 'Reconnecting');
     await seeText(viewer.page.locator('.live'), 'Live', 30_000);
     await place('122');
@@ -216,9 +216,15 @@ t.test('the trading page, two people, every flow', async (t) => {
   await t.test('a withdrawal completes', async (t) => {
     const a = alice.page;
     await a.goto(`${base}/wallet`);
+    await seeText(a.getByTestId('withdraw-no-address'), 'Add an address to your withdrawal address book first');
+    await a.getByLabel('Address (EIP-55 checksummed)').fill(OUTSIDE);
+    await a.getByLabel('Name', { exact: true }).fill('outside wallet');
+    await a.getByRole('button', { name: 'Add address' }).click();
+    await seeText(a.getByTestId('book-result'), 'Added outside wallet: usable now.'); // npm start's time lock is 0
+    await seeRow(a.locator(`[data-testid=address-book] tr[data-address="${OUTSIDE}"]`), ['outside wallet', OUTSIDE, 'now', 'Remove']);
     await a.getByLabel('Asset').nth(1).selectOption('TKA');
     await a.getByLabel('Amount').nth(1).fill('1.25');
-    await a.getByLabel('To address (EIP-55 checksummed)').fill(OUTSIDE);
+    t.match(await a.locator('select[name=withdrawTo] option:checked').innerText(), `outside wallet (${OUTSIDE})`, 'the book\'s address is chosen');
     await a.getByRole('button', { name: 'Withdraw' }).click();
     await seeText(a.getByTestId('withdraw-result'), 'Withdrawal requested: 1.25 TKA, pending.');
     const row = a.locator('[data-testid=withdrawals] tbody tr');
@@ -228,6 +234,9 @@ t.test('the trading page, two people, every flow', async (t) => {
     t.match(c[5], /^0x[0-9a-f]{64}$/);
     await seeRow(a.locator('[data-testid=balances] tr[data-asset=TKA]'), ['TKA', '7.25', '0', '0']);
     t.pass('alice\'s TKA: 8.5 less the 1.25 withdrawn');
+    await a.getByRole('button', { name: 'Remove outside wallet' }).click();
+    await seeText(a.getByTestId('book-result'), 'Removed outside wallet.');
+    await seeText(a.getByTestId('withdraw-no-address'), 'Add an address to your withdrawal address book first');
   });
 
   await t.test('API keys: created with scopes, the secret shown once, listed, revoked', async (t) => {

@@ -120,3 +120,11 @@ export interface Asset {
   symbol: string;
   decimals: number;
 }
+
+export interface WithdrawalAddress {
+  addressId: string;
+  address: string;
+  label: string;
+  createdAt: string;
+  usableAt: string;
+}

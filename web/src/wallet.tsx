@@ -1,5 +1,6 @@
 // Balances, the deposit address (with a QR code) and deposits as they confirm, the devnet faucet (only on a
-// devnet), and withdrawals with their status.
+// devnet), the withdrawal address book (an address is usable after the venue's time lock), and withdrawals to
+// those addresses with their status.
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText } from './api.js';
@@ -8,7 +9,7 @@ import { fmt } from './decimal.js';
 import { Balances } from './orders.js';
 import { Qr } from './qr.js';
 import { useStore } from './store.js';
-import type { Deposit, IncomingDeposit, Withdrawal } from './types.js';
+import type { Deposit, IncomingDeposit, Withdrawal, WithdrawalAddress } from './types.js';
 
 /** Confirmations advance with blocks, which the user channel does not announce: read them this often meanwhile. */
 const INCOMING_POLL_MS = 2000;
@@ -111,22 +112,95 @@ function FaucetPanel() {
   );
 }
 
-function WithdrawPanel() {
+/** The book changes only by this page's own actions; a time lock ending is shown by the clock, read this often. */
+const BOOK_CLOCK_MS = 30_000;
+
+function usable(a: WithdrawalAddress, nowMs: number): boolean {
+  return Date.parse(a.usableAt) <= nowMs;
+}
+
+function AddressBookPanel(props: { book: WithdrawalAddress[]; nowMs: number; changed: () => void }) {
+  const [address, setAddress] = useState('');
+  const [label, setLabel] = useState('');
+  const [otp, setOtp] = useState('');
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const add = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const r = await api<WithdrawalAddress>('POST', '/v1/withdrawal-addresses', { address, label, ...(otp ? { otp } : {}) });
+      const when = usable(r, Date.now()) ? 'usable now' : `usable from ${new Date(r.usableAt).toLocaleString(undefined, { hour12: false })}`;
+      setMessage({ ok: true, text: `Added ${r.label}: ${when}.` });
+      setAddress('');
+      setLabel('');
+      setOtp('');
+      props.changed();
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+  const remove = async (a: WithdrawalAddress) => {
+    try {
+      await api('DELETE', `/v1/withdrawal-addresses/${a.addressId}`);
+      setMessage({ ok: true, text: `Removed ${a.label}.` });
+      props.changed();
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+  return (
+    <section class="panel" aria-label="Withdrawal addresses">
+      <h2>Withdrawal addresses</h2>
+      <p class="muted">Withdrawals go only to addresses in this book. A new address becomes usable after the venue's time lock; removing one is immediate.</p>
+      <form onSubmit={add}>
+        <label>Address (EIP-55 checksummed) <input name="bookAddress" required pattern="0x[0-9a-fA-F]{40}" autoComplete="off" spellcheck={false} value={address} onInput={(e) => setAddress(e.currentTarget.value.trim())} /></label>
+        <div class="inline">
+          <label>Name <input name="bookLabel" required maxLength={64} value={label} onInput={(e) => setLabel(e.currentTarget.value)} /></label>
+          <label>Two-factor code (if on) <input name="bookOtp" autoComplete="one-time-code" inputMode="numeric" value={otp} onInput={(e) => setOtp(e.currentTarget.value.trim())} /></label>
+        </div>
+        <button type="submit">Add address</button>
+      </form>
+      {message !== null ? <p class={message.ok ? 'ok' : 'error'} role={message.ok ? 'status' : 'alert'} data-testid="book-result">{message.text}</p> : null}
+      <div class="scroll">
+        <table data-testid="address-book">
+          <thead><tr><th>Name</th><th>Address</th><th>Usable</th><th /></tr></thead>
+          <tbody>
+            {props.book.length === 0 ? <tr><td colSpan={4} class="muted">No addresses yet.</td></tr> : null}
+            {props.book.map((a) => (
+              <tr key={a.addressId} data-address={a.address}>
+                <td>{a.label}</td>
+                <td><code class="short">{a.address}</code></td>
+                <td>{usable(a, props.nowMs) ? 'now' : `from ${new Date(a.usableAt).toLocaleString(undefined, { hour12: false })}`}</td>
+                <td><button type="button" aria-label={`Remove ${a.label}`} onClick={() => void remove(a)}>Remove</button></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function WithdrawPanel(props: { book: WithdrawalAddress[]; nowMs: number }) {
   const list = useStore(assets);
   const tick = useStore(userChanged);
   const [asset, setAsset] = useState('');
   const [amount, setAmount] = useState('');
-  const [address, setAddress] = useState('');
+  const [addressId, setAddressId] = useState('');
+  const [otp, setOtp] = useState('');
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [rows, setRows] = useState<Withdrawal[]>([]);
   const [again, setAgain] = useState(0);
   useEffect(() => void api<{ withdrawals: Withdrawal[] }>('GET', '/v1/withdrawals?limit=20').then((r) => setRows(r.withdrawals)).catch(() => undefined), [tick, again]);
   const symbol = asset || list[0]?.symbol || '';
+  const ready = props.book.filter((a) => usable(a, props.nowMs));
+  const to = ready.find((a) => a.addressId === addressId) ?? ready[0];
   const send = async (e: Event) => {
     e.preventDefault();
+    if (to === undefined) return;
     try {
-      const r = await api<{ withdrawalId: string; status: string }>('POST', '/v1/withdrawals', { asset: symbol, amount, address });
+      const r = await api<{ withdrawalId: string; status: string }>('POST', '/v1/withdrawals', { asset: symbol, amount, address: to.address, ...(otp ? { otp } : {}) });
       setResult({ ok: true, text: `Withdrawal requested: ${fmt(amount)} ${symbol}, ${r.status}.` });
+      setOtp('');
       setAgain((n) => n + 1);
     } catch (err) {
       setResult({ ok: false, text: errorText(err) });
@@ -135,13 +209,15 @@ function WithdrawPanel() {
   return (
     <section class="panel" aria-label="Withdraw">
       <h2>Withdraw</h2>
+      {ready.length === 0 ? <p class="muted" data-testid="withdraw-no-address">Add an address to your withdrawal address book first; it is usable once its time lock has passed.</p> : null}
       <form onSubmit={send}>
         <div class="inline">
           <label>Asset <select name="withdrawAsset" value={symbol} onChange={(e) => setAsset(e.currentTarget.value)}>{list.map((a) => <option key={a.symbol}>{a.symbol}</option>)}</select></label>
           <label>Amount <input name="withdrawAmount" inputMode="decimal" required value={amount} onInput={(e) => setAmount(e.currentTarget.value)} /></label>
         </div>
-        <label>To address (EIP-55 checksummed) <input name="withdrawAddress" required pattern="0x[0-9a-fA-F]{40}" autoComplete="off" spellcheck={false} value={address} onInput={(e) => setAddress(e.currentTarget.value)} /></label>
-        <button type="submit" class="primary">Withdraw</button>
+        <label>To <select name="withdrawTo" value={to?.addressId ?? ''} onChange={(e) => setAddressId(e.currentTarget.value)}>{ready.map((a) => <option key={a.addressId} value={a.addressId}>{`${a.label} (${a.address})`}</option>)}</select></label>
+        <label>Two-factor code (if on) <input name="withdrawOtp" autoComplete="one-time-code" inputMode="numeric" value={otp} onInput={(e) => setOtp(e.currentTarget.value.trim())} /></label>
+        <button type="submit" class="primary" disabled={to === undefined}>Withdraw</button>
       </form>
       {result !== null ? <p class={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'} data-testid="withdraw-result">{result.text}</p> : null}
       <h3>Withdrawals</h3>
@@ -167,6 +243,28 @@ function WithdrawPanel() {
   );
 }
 
+/** The address book, shared by its panel and the withdrawal form, with a clock for time locks that end. */
+function Withdrawals() {
+  const [book, setBook] = useState<WithdrawalAddress[]>([]);
+  const [again, setAgain] = useState(0);
+  const [nowMs, setNowMs] = useState(Date.now());
+  useEffect(() => void api<{ addresses: WithdrawalAddress[] }>('GET', '/v1/withdrawal-addresses').then((r) => setBook(r.addresses)).catch(() => undefined), [again]);
+  useEffect(() => {
+    const timer = setInterval(() => setNowMs(Date.now()), BOOK_CLOCK_MS);
+    return () => clearInterval(timer);
+  }, []);
+  const changed = () => {
+    setNowMs(Date.now());
+    setAgain((n) => n + 1);
+  };
+  return (
+    <>
+      <AddressBookPanel book={book} nowMs={nowMs} changed={changed} />
+      <WithdrawPanel book={book} nowMs={nowMs} />
+    </>
+  );
+}
+
 export function WalletPage() {
   return (
     <div class="wallet">
@@ -176,7 +274,7 @@ export function WalletPage() {
       </section>
       <FaucetPanel />
       <DepositPanel />
-      <WithdrawPanel />
+      <Withdrawals />
     </div>
   );
 }
