@@ -20,7 +20,6 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { buildGateway } from '../gateway/app.js';
 import type { Authenticate } from '../gateway/app.js';
-import { intVar } from '../config/env.js';
 import { DEFAULT_OPTIONS } from '../gateway/config.js';
 import type { GatewayOptions } from '../gateway/config.js';
 import { marketDataPlugin } from '../gateway/market-data/plugin.js';
@@ -53,9 +52,7 @@ export const startEmbeddedGateway: GatewayStarter = async (deps: EmbeddedGateway
   try {
     await migrateGateway(sql);
     const options: GatewayOptions = {
-      ...DEFAULT_OPTIONS, secretKey: await secretKey(deps.dataDir), depositXpub: deps.keys.depositXpub(),
-      // DEVNET: a new withdrawal address is usable at once, so the demo can withdraw (24 h in front of a real chain).
-      withdrawalAddressDelayMs: intVar(process.env, 'GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS', 0, 0, 30 * 86_400) * 1000,
+      ...DEFAULT_OPTIONS, ...deps.tuning, secretKey: await secretKey(deps.dataDir), depositXpub: deps.keys.depositXpub(),
     };
     if (options.withdrawalAddressDelayMs === 0) logger.warn('DEVNET: the withdrawal address time lock is 0 (GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS); a real venue keeps 24 h');
     const stores = memoryStores();
