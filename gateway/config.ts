@@ -92,6 +92,14 @@ function xpubVar(env: Env): string {
   return raw;
 }
 
+/** The rate limits from the environment: read by the gateway service and by npm start's embedded gateway alike. */
+export function rateLimitVars(env: Env): Pick<GatewayOptions, 'rateLimitIpPerMin' | 'rateLimitKeyPerMin'> {
+  return {
+    rateLimitIpPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_IP_PER_MIN', DEFAULT_OPTIONS.rateLimitIpPerMin, 1, 10_000_000),
+    rateLimitKeyPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_KEY_PER_MIN', DEFAULT_OPTIONS.rateLimitKeyPerMin, 1, 10_000_000),
+  };
+}
+
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = env.DATABASE_URL ?? '';
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
@@ -118,8 +126,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     commandTimeoutMs: intVar(env, 'GATEWAY_COMMAND_TIMEOUT_MS', DEFAULT_OPTIONS.commandTimeoutMs, 100, 120_000),
     sessionTtlMs: intVar(env, 'GATEWAY_SESSION_TTL_SECONDS', DEFAULT_OPTIONS.sessionTtlMs / 1000, 60, 30 * 24 * 3600) * 1000,
     signatureWindowMs: intVar(env, 'GATEWAY_SIGNATURE_WINDOW_MS', DEFAULT_OPTIONS.signatureWindowMs, 1000, 600_000),
-    rateLimitIpPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_IP_PER_MIN', DEFAULT_OPTIONS.rateLimitIpPerMin, 1, 10_000_000),
-    rateLimitKeyPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_KEY_PER_MIN', DEFAULT_OPTIONS.rateLimitKeyPerMin, 1, 10_000_000),
+    ...rateLimitVars(env),
     bodyLimitBytes: intVar(env, 'GATEWAY_BODY_LIMIT_BYTES', DEFAULT_OPTIONS.bodyLimitBytes, 1024, 1024 * 1024),
     scryptCost: powerOfTwoVar(env, 'GATEWAY_SCRYPT_COST', DEFAULT_OPTIONS.scryptCost),
     apiKeysPerUserMax: intVar(env, 'GATEWAY_API_KEYS_PER_USER_MAX', DEFAULT_OPTIONS.apiKeysPerUserMax, 1, 1000),
