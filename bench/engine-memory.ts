@@ -6,7 +6,7 @@
 import { Engine } from '../engine/core/index.js';
 import type { Command } from '../engine/core/index.js';
 import { applyAll, expSample, MARKET_ID, setupCommands } from './stream.js';
-import { Prng } from '../test/support/prng.js';
+import { Prng } from '../testkit/prng.js';
 import { MB, collectGarbage, log, round } from './measure.js';
 
 const MID_TICKS = 10_000;

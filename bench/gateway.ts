@@ -31,11 +31,11 @@ import { kafkaClient } from '../kafka/client.js';
 import { encodeCommand } from '../engine/wire/codec.js';
 import type { CommandInput } from '../engine/wire/codec.js';
 import { pickFreeLoopbackPorts, startKafkaBroker } from '../tools/kafka/broker.js';
-import { startDaemon, waitFor } from '../test/daemon/recovery-support.js';
-import { spawnTs } from '../test/persistence/processes.js';
-import { createTestDatabase } from '../test/support/pg.js';
-import { deleteKeys } from '../test/gateway/support.js';
-import { signRequest } from '../test/gateway/signing-client.js';
+import { startDaemon, waitFor } from '../testkit/daemon-process.js';
+import { spawnTs } from '../testkit/processes.js';
+import { createTestDatabase } from '../testkit/pg.js';
+import { deleteKeys } from '../testkit/redis.js';
+import { signRequest } from '../testkit/signing-client.js';
 
 const SECONDS = Number(process.env.GW_BENCH_SECONDS ?? 10);
 const USERS = Number(process.env.GW_BENCH_USERS ?? 50);

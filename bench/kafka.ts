@@ -59,7 +59,7 @@ import type { CommandRecord, EventRecord } from '../engine/daemon/log.js';
 import { EventRecordPacker, decodeCommand, decodeEventRecord, encodeEvent } from '../engine/wire/codec.js';
 import { kafkaVersion, startKafkaBroker } from '../tools/kafka/broker.js';
 import type { KafkaBroker } from '../tools/kafka/broker.js';
-import { seededCommands } from '../test/daemon/recovery-support.js';
+import { seededCommands } from '../testkit/daemon-process.js';
 import { formatSummary, summarizeProfileFile } from './cpu-profile.js';
 import { collectGarbage, intArg, log, parseArgs, round } from './measure.js';
 

@@ -17,7 +17,7 @@ import { PersistenceConsumer } from '../persistence/consumer.js';
 import { connectPostgres } from '../persistence/db.js';
 import { KafkaEventSource } from '../persistence/kafka-source.js';
 import { startKafkaBroker } from '../tools/kafka/broker.js';
-import { createTestDatabase } from '../test/support/pg.js';
+import { createTestDatabase } from '../testkit/pg.js';
 import { intArg, log, parseArgs, round } from './measure.js';
 import { STREAMS, generateStream } from './stream.js';
 

@@ -8,7 +8,7 @@
 
 import { Engine } from '../engine/core/index.js';
 import type { Command, EngineEvent } from '../engine/core/index.js';
-import { Prng } from '../test/support/prng.js';
+import { Prng } from '../testkit/prng.js';
 
 export const BASE_ASSET = 1;
 export const QUOTE_ASSET = 2;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Kafka, Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { CommandResult, WithdrawalPending } from '../engine/core/events.js';
+import type { CommandResult, WithdrawalPending } from '../engine/core/index.js';
 import type { CommandInput } from '../engine/wire/codec.js';
 import { encodeCommand } from '../engine/wire/codec.js';
 import { decodeEventMessage } from '../kafka/event-stream.js';

@@ -11,7 +11,7 @@
 import type { JsonRpcProvider } from 'ethers';
 import type { Logger } from 'pino';
 import type { ReservedSql, Sql } from 'postgres';
-import type { CommandResult, WithdrawalPending } from '../engine/core/events.js';
+import type { CommandResult, WithdrawalPending } from '../engine/core/index.js';
 import type { ChainConfig } from './config.js';
 import type { CommandSink } from './engine-io.js';
 import { chainCommandKind } from './engine-io.js';

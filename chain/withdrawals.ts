@@ -11,7 +11,7 @@ import { getAddress, ZeroAddress } from 'ethers';
 import type { JsonRpcProvider, TransactionReceipt, Wallet } from 'ethers';
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
-import type { WithdrawalPending } from '../engine/core/events.js';
+import type { WithdrawalPending } from '../engine/core/index.js';
 import { AuditLog } from '../audit/log.js';
 import { ensureControl, markSigned, signingGate } from '../custody/controls.js';
 import type { ChainConfig, TokenConfig } from './config.js';

@@ -98,7 +98,13 @@ export type Decision = 'approve' | 'reject';
  * row now, rejected. Returns the state before, or null when there is nothing to decide (signed, or already
  * decided that way).
  */
-export async function decide(sql: Sql, w: ControlledWithdrawal, d: { decision: Decision; by: string; reason: string | null; nowMs: number }): Promise<ControlState | null> {
+export async function decide(
+  sql: Sql,
+  w: ControlledWithdrawal,
+  d: { decision: Decision; by: string; reason: string | null; nowMs: number },
+  /** Runs in the decision's transaction (the audit entry commits with the decision, or neither does). */
+  recorded?: (tx: TransactionSql, previous: ControlState) => Promise<unknown>,
+): Promise<ControlState | null> {
   return sql.begin(async (tx) => {
     await ensureControl(tx, w);
     const [row] = await tx<{ state: ControlState }[]>`SELECT state FROM custody_withdrawal_controls WHERE withdrawal_id = ${w.withdrawalId} FOR UPDATE`;
@@ -106,6 +112,7 @@ export async function decide(sql: Sql, w: ControlledWithdrawal, d: { decision: D
     if (!allowed.includes(row.state)) return null;
     await tx`UPDATE custody_withdrawal_controls SET state = ${d.decision === 'approve' ? 'approved' : 'rejected'}, decided_by = ${d.by}, decided_at = ${new Date(d.nowMs)}, reason = ${d.reason}
       WHERE withdrawal_id = ${w.withdrawalId}`;
+    await recorded?.(tx, row.state);
     return row.state;
   });
 }

@@ -7,7 +7,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { CommandWriter } from '../engine/daemon/log.js';
 import { decodeEventRecord, encodeCommand } from '../engine/wire/codec.js';
-import type { EngineEvent } from '../engine/core/events.js';
+import type { EngineEvent } from '../engine/core/index.js';
 import type { ChainCommand, CommandSink, EngineEventHandlers } from '../chain/engine-io.js';
 import { chainCommandKind } from '../chain/engine-io.js';
 import { ProjectionError } from '../persistence/errors.js';

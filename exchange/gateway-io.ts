@@ -3,7 +3,7 @@
 // market-data plugin run unchanged in the embedded exchange.
 
 import type { Logger } from 'pino';
-import type { EngineEvent } from '../engine/core/events.js';
+import type { EngineEvent } from '../engine/core/index.js';
 import type { CommandInput } from '../engine/wire/codec.js';
 import type { CommandWriter } from '../engine/daemon/log.js';
 import { CommandPipe } from '../gateway/command-bus.js';

@@ -48,6 +48,10 @@ function banner(x: RunningExchange): string {
     `  tokens:       ${x.devnet.tokens.map((t) => `${t.symbol} (${t.decimals} decimals) ${t.address}`).join('\n                ')}`,
     `  markets:      ${x.markets.map((m) => m.symbol).join(', ')}`,
     `  hot wallet:   ${x.hotWallet}`,
+    ...(x.gatewayUrl === null ? [] : [
+      `  operators:    DATABASE_URL=${x.databaseUrl} GATEWAY_SECRET_KEY=$(cat ${x.dataDir}/gateway-secret.key) npm run admin -- create-operator --name NAME --role admin`,
+      '                (then POST /v1/admin/auth/login with the printed password and a code of the printed TOTP: docs/gateway.md)',
+    ]),
     '  DEVNET ONLY: the keystore passphrase is stored in the data directory. Never send real funds to these addresses.',
     '  Ctrl-C stops it; npm start again resumes where it stopped.',
     '',

@@ -175,7 +175,8 @@ function installJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
-    parse(request, body as string, done);
+    // Callback style: the result goes to done (errors included), so the returned promise, if any, is not needed.
+    void parse(request, body as string, done);
   });
 }
 

@@ -2,7 +2,7 @@
 // events, which end with its commandResult. A result that does not come within the time limit is answered as
 // "unknown" (never as a success): the command may still be applied, and the client looks it up.
 
-import type { CommandResult, EngineEvent } from '../engine/core/events.js';
+import type { CommandResult, EngineEvent } from '../engine/core/index.js';
 import type { Logger } from 'pino';
 import type { CommandWriter } from '../engine/daemon/log.js';
 import { encodeCommand } from '../engine/wire/codec.js';

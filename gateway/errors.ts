@@ -4,8 +4,8 @@
 // the few in ENGINE_CODES_AS_GATEWAY, which become the gateway's code for the same answer: the engine's
 // ORDER_NOT_FOUND is EX_ORDER_NOT_FOUND, so "not yours" and "does not exist" answer alike whichever side found it.
 
-import { REJECT_CODES, REJECT_DESCRIPTIONS } from '../engine/core/codes.js';
-import type { RejectCode } from '../engine/core/codes.js';
+import { REJECT_CODES, REJECT_DESCRIPTIONS } from '../engine/core/index.js';
+import type { RejectCode } from '../engine/core/index.js';
 
 export const GATEWAY_ERRORS = {
   // request shape

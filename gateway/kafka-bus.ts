@@ -4,7 +4,7 @@
 
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { EngineEvent } from '../engine/core/events.js';
+import type { EngineEvent } from '../engine/core/index.js';
 import type { CommandInput } from '../engine/wire/codec.js';
 import { KafkaCommandWriter } from '../kafka/command-writer.js';
 import { EventStreamReader } from '../kafka/event-stream.js';

@@ -1,7 +1,7 @@
 // What a command's events mean to the client who sent it: the order's state and fills after a placement, the
 // orders a cancel closed, the order after an amend. Pure: events and market info in, response objects out.
 
-import type { EngineEvent, OrderAccepted, Trade } from '../engine/core/events.js';
+import type { EngineEvent, OrderAccepted, Trade } from '../engine/core/index.js';
 import type { MarketInfo } from './units.js';
 import { formatLots, formatPriceTicks, formatQuote } from './units.js';
 

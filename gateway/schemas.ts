@@ -8,7 +8,7 @@ import type { TSchema } from 'typebox';
 import { AmendOrderWire, CancelAllWire, CommandResultEvent, OrderAcceptedEvent, OrderCanceledEvent, PlaceOrderWire, RequestWithdrawalWire } from '../engine/wire/schemas.js';
 import { GATEWAY_ERRORS } from './errors.js';
 import type { ErrorCode } from './errors.js';
-import { REJECT_CODES } from '../engine/core/codes.js';
+import { REJECT_CODES } from '../engine/core/index.js';
 import { DECIMAL_MAX_LENGTH, DECIMAL_PATTERN } from './units.js';
 import { OTP_PATTERN } from './auth/totp.js';
 

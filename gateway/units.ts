@@ -2,8 +2,8 @@
 // "0.5" base tokens) and the engine's integer base units. Pure and exact: a value with more decimals than the
 // market's tick or lot (or the asset) allows is refused with its code, never rounded.
 
-import { formatUnits, parseUnits } from '../engine/core/decimal.js';
-import { UINT256_MAX } from '../engine/core/units.js';
+import { formatUnits, parseUnits } from '../engine/core/index.js';
+import { UINT256_MAX } from '../engine/core/index.js';
 import { engineRejection, gatewayError } from './errors.js';
 import type { GatewayError } from './errors.js';
 

@@ -5,7 +5,7 @@
 // withdrawals are already held, and calling again sends them again (engaging is idempotent).
 
 import type { Sql } from 'postgres';
-import type { MarketStatus } from '../engine/core/commands.js';
+import type { MarketStatus } from '../engine/core/index.js';
 import { gatewayError } from './errors.js';
 import { newCommandId, send } from './routes/commands.js';
 import type { RouteContext } from './routes/context.js';

@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import type { EngineEvent } from '../engine/core/events.js';
+import type { EngineEvent } from '../engine/core/index.js';
 import { decodeEventRecord } from '../engine/wire/codec.js';
 import { PartitionReader } from './partition-reader.js';
 import { EventStreamError, SeqFilter } from './seq-filter.js';

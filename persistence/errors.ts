@@ -1,7 +1,7 @@
 // Errors of the persistence consumer, each with a stable code. A ProjectionError means the event stream cannot
 // be applied as it is (a bug upstream or a stream that skipped events): the consumer stops, it never skips.
 
-import type { EngineEvent } from '../engine/core/events.js';
+import type { EngineEvent } from '../engine/core/index.js';
 
 export type ProjectionErrorCode =
   | 'PERSIST_SEQ_GAP' // an event's seq is not the last applied + 1

@@ -7,7 +7,7 @@
 import type {
   BalanceChanged, DepositCredited, EngineEvent, MarketStatusChanged, OrderAccepted, OrderAmended, OrderClosed, OrderFill, Trade, UserFrozenChanged,
   WithdrawalCompleted, WithdrawalFailed, WithdrawalPending,
-} from '../engine/core/events.js';
+} from '../engine/core/index.js';
 import { ProjectionError, eventError } from './errors.js';
 import { KIND_AVAILABLE, KIND_CUSTODY, KIND_FEES, KIND_HELD, KIND_PENDING, LedgerBook, OverdraftError, SYSTEM_USER } from './ledger.js';
 import type { EntryReason } from './ledger.js';

@@ -3,7 +3,7 @@
 // event seq must agree, per user and asset, and per asset for fees and custody. Pure comparison over reads.
 
 import type { Sql } from 'postgres';
-import type { Engine } from '../engine/core/engine.js';
+import type { Engine } from '../engine/core/index.js';
 import { KIND_AVAILABLE, KIND_CUSTODY, KIND_FEES, KIND_HELD, KIND_NAMES, KIND_PENDING, SYSTEM_USER } from './ledger.js';
 
 export interface Difference {

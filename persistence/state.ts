@@ -48,7 +48,6 @@ export async function loadProjector(sql: Sql): Promise<Projector> {
   return p;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function orderFromDb(r: any): OrderRow {
   return {
     orderId: num(r.order_id), userId: num(r.user_id), marketId: r.market_id, clientOrderId: r.client_order_id,
@@ -62,7 +61,6 @@ function orderFromDb(r: any): OrderRow {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function withdrawalFromDb(r: any): WithdrawalRow {
   return {
     withdrawalId: r.withdrawal_id, userId: num(r.user_id), assetId: r.asset_id, amount: big(r.amount), destination: r.destination, status: r.status,

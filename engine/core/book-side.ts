@@ -1,6 +1,12 @@
 // One side of a book: price levels in a B-tree (best first), a Map in front of it for O(1) level lookup,
 // and each level a FIFO of orders as an intrusive doubly linked list (O(1) append and removal).
 // Stop orders use the same structure keyed by stop price, in trigger order.
+//
+// A level that empties is parked rather than deleted: it stays in the tree and the map, empty, so an order
+// arriving at that price again (near the top of a shallow book, prices empty and refill all the time) reuses it
+// without a B-tree insert and delete. At most PARKED_MAX are parked per side; then the ones still empty are
+// deleted. Everything outside this file sees only non-empty levels: best(), level(), forEachLevel(),
+// nextLevel() and levelCount skip parked ones.
 
 import btreeModule from 'sorted-btree';
 import { assert } from './units.js';
@@ -19,14 +25,21 @@ export class Level {
   constructor(readonly priceTicks: number) {}
 }
 
+/** Parked levels per side before the ones still empty are deleted: bounds the memory and the skips of best(). */
+const PARKED_MAX = 128;
+
 const ascending = (a: number, b: number): number => a - b;
 const descending = (a: number, b: number): number => b - a;
 
 export class BookSide {
   private readonly tree: BTreeOf<number, Level>;
   private readonly byPrice = new Map<number, Level>();
-  /** Cached best level; null when the side is empty. */
+  /** Cached best non-empty level; null when the side is empty. */
   private bestLevel: Level | null = null;
+  /** Levels parked since the last purge (some may have been reused since, or appear twice). */
+  private parked: Level[] = [];
+  private levelsLive = 0;
+  private readonly scratchPair: [number, Level] = [0, new Level(0)];
   orderCount = 0;
 
   /** `bestIsLowest`: asks and buy stops rank the lowest price first; bids and sell stops the highest. */
@@ -39,11 +52,12 @@ export class BookSide {
   }
 
   level(priceTicks: number): Level | undefined {
-    return this.byPrice.get(priceTicks);
+    const level = this.byPrice.get(priceTicks);
+    return level !== undefined && level.count > 0 ? level : undefined;
   }
 
   get levelCount(): number {
-    return this.byPrice.size;
+    return this.levelsLive;
   }
 
   /** True when `a` ranks before `b` on this side. */
@@ -57,6 +71,9 @@ export class BookSide {
       level = new Level(keyTicks);
       this.byPrice.set(keyTicks, level);
       this.tree.set(keyTicks, level);
+    }
+    if (level.count === 0) {
+      this.levelsLive++;
       if (this.bestLevel === null || this.isBetter(keyTicks, this.bestLevel.priceTicks)) this.bestLevel = level;
     }
     order.level = level;
@@ -84,30 +101,39 @@ export class BookSide {
     order.prev = null;
     order.next = null;
     this.orderCount--;
-    if (level.count === 0) this.dropLevel(level);
+    if (level.count === 0) this.park(level);
   }
 
-  private dropLevel(level: Level): void {
+  private park(level: Level): void {
     assert(level.totalLots === 0, 'an empty level holds no quantity');
-    this.byPrice.delete(level.priceTicks);
-    this.tree.delete(level.priceTicks);
-    if (this.bestLevel === level) {
-      const key = this.tree.minKey();
-      this.bestLevel = key === undefined ? null : (this.byPrice.get(key) as Level);
-    }
+    this.levelsLive--;
+    this.parked.push(level);
+    if (this.bestLevel === level) this.bestLevel = this.nextLevel(level.priceTicks) ?? null;
+    if (this.parked.length >= PARKED_MAX) this.purgeParked();
   }
 
-  /** Levels from best to worst; stop when the callback returns false. */
+  /** Deletes the parked levels still empty (a reused one is live again; a deleted one may be listed twice). */
+  private purgeParked(): void {
+    for (const level of this.parked) {
+      if (level.count !== 0 || this.byPrice.get(level.priceTicks) !== level) continue;
+      this.byPrice.delete(level.priceTicks);
+      this.tree.delete(level.priceTicks);
+    }
+    this.parked.length = 0;
+  }
+
+  /** Non-empty levels from best to worst; stop when the callback returns false. */
   forEachLevel(visit: (level: Level) => boolean | void): void {
     this.tree.forEachPair((_k: number, level: Level) => {
-      if (visit(level) === false) return { break: true };
+      if (level.count > 0 && visit(level) === false) return { break: true };
       return undefined;
     });
   }
 
-  /** The next level after `priceTicks` in ranking order, if any. */
+  /** The next non-empty level after `priceTicks` in ranking order, if any. */
   nextLevel(priceTicks: number): Level | undefined {
-    const pair = this.tree.nextHigherPair(priceTicks);
+    let pair = this.tree.nextHigherPair(priceTicks, this.scratchPair);
+    while (pair !== undefined && pair[1].count === 0) pair = this.tree.nextHigherPair(pair[0], this.scratchPair);
     return pair === undefined ? undefined : pair[1];
   }
 }

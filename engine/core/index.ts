@@ -9,3 +9,7 @@ export { UINT256_MAX } from './units.js';
 export { snapshot, restore, SNAPSHOT_FORMAT } from './snapshot.js';
 export { checkInvariants } from './invariants.js';
 export { formatUnits, parseUnits } from './decimal.js';
+// Types of the book's internals, for tools that inspect queues (tools/lobster compares the engine's queues with a
+// real feed's); only types: nothing outside engine/ imports the core's modules but this one.
+export type { BookSide } from './book-side.js';
+export type { Market, Order } from './order.js';

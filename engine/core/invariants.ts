@@ -3,7 +3,7 @@
 // print them all with the seed that produced them.
 
 import type { Engine } from './engine.js';
-import type { BookSide } from './book-side.js';
+import type { BookSide, Level } from './book-side.js';
 import type { Market, Order } from './order.js';
 import { requiredHold } from './matching.js';
 
@@ -44,7 +44,11 @@ function checkMarket(e: Engine, m: Market, holds: Map<string, bigint>, problems:
   if (bid !== null && ask !== null && bid.priceTicks >= ask.priceTicks) problems.push(`market ${m.marketId} is crossed: bid ${bid.priceTicks} >= ask ${ask.priceTicks}`);
   const visit = (side: BookSide, isStop: boolean): void => {
     let prev: number | null = null;
+    let first: Level | null = null;
+    let levels = 0;
     side.forEachLevel((level) => {
+      first ??= level;
+      levels++;
       if (prev !== null && !side.isBetter(prev, level.priceTicks)) problems.push(`market ${m.marketId}: levels out of order at ${level.priceTicks}`);
       prev = level.priceTicks;
       let lots = 0;
@@ -58,6 +62,9 @@ function checkMarket(e: Engine, m: Market, holds: Map<string, bigint>, problems:
       }
       if (lots !== level.totalLots || count !== level.count || count === 0) problems.push(`market ${m.marketId} level ${level.priceTicks}: totals ${level.totalLots}/${level.count} != ${lots}/${count}`);
     });
+    // The cached best level and the level count skip parked (empty) levels the way the walk does.
+    if (side.best() !== first) problems.push(`market ${m.marketId}: best level ${side.best()?.priceTicks} is not the first level ${(first as Level | null)?.priceTicks}`);
+    if (side.levelCount !== levels) problems.push(`market ${m.marketId}: ${side.levelCount} levels counted, ${levels} walked`);
   };
   visit(m.book.bids, false);
   visit(m.book.asks, false);

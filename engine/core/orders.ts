@@ -2,7 +2,8 @@
 
 import type { AmendOrder, CancelAll, CancelOrder, PlaceOrder } from './commands.js';
 import type { RejectCode } from './codes.js';
-import type { ClientOrderRecord, Engine } from './engine.js';
+import type { Engine } from './engine.js';
+import type { CommandResult } from './events.js';
 import { EVENT_VERSION } from './events.js';
 import { Order } from './order.js';
 import type { Account, Market } from './order.js';
@@ -32,20 +33,22 @@ export function placeOrder(e: Engine, cmd: PlaceOrder): void {
     rejectOrder(e, cmd, 'CAPACITY_CLIENT_ORDER_IDS');
     return;
   }
-  const record = placeNew(e, cmd, clientOrderId);
-  window.add(clientOrderId, record, e.nowMs);
+  placeNew(e, cmd, clientOrderId);
+  // The record is built only for orders with a client id: most orders have none, and this runs per order.
+  const result = e.out[e.out.length - 1] as CommandResult;
+  assert(result.type === 'commandResult', 'an order command ends with its result');
+  window.add(clientOrderId, { cmdId: e.cmdId, status: result.status, code: result.code, orderId: result.orderId }, e.nowMs);
 }
 
-function rejectOrder(e: Engine, cmd: PlaceOrder, code: RejectCode): ClientOrderRecord {
+function rejectOrder(e: Engine, cmd: PlaceOrder, code: RejectCode): void {
   e.out.push({
     v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'orderRejected',
     userId: cmd.userId, marketId: cmd.marketId, clientOrderId: typeof cmd.clientOrderId === 'string' ? cmd.clientOrderId : null, code,
   });
   e.reject(code);
-  return { cmdId: e.cmdId, status: 'rejected', code, orderId: null };
 }
 
-function placeNew(e: Engine, cmd: PlaceOrder, clientOrderId: string | null): ClientOrderRecord {
+function placeNew(e: Engine, cmd: PlaceOrder, clientOrderId: string | null): void {
   const account = e.accounts.get(cmd.userId);
   if (account !== undefined && account.frozen) return rejectOrder(e, cmd, 'USER_FROZEN');
   const m = Number.isSafeInteger(cmd.marketId) ? e.markets[cmd.marketId] : undefined;
@@ -78,7 +81,6 @@ function placeNew(e: Engine, cmd: PlaceOrder, clientOrderId: string | null): Cli
     processStops(e, m);
   }
   e.result('accepted', null, order.orderId);
-  return { cmdId: e.cmdId, status: 'accepted', code: null, orderId: order.orderId };
 }
 
 /** Everything that can refuse a well-formed order before it changes anything, except funds. */

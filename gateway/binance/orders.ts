@@ -6,7 +6,7 @@
 // with -1014 before anything is sent.
 
 import type { CommandInput } from '../../engine/wire/codec.js';
-import type { EngineEvent, OrderClosed } from '../../engine/core/events.js';
+import type { EngineEvent, OrderClosed } from '../../engine/core/index.js';
 import { newCommandId, send } from '../routes/commands.js';
 import type { Sent } from '../routes/commands.js';
 import type { MarketInfo } from '../units.js';

@@ -4,8 +4,8 @@
 // stream's U/u come from); trades, klines and tickers from persistence's tables, as our own /v1 market routes.
 
 import type { FastifyInstance } from 'fastify';
-import { formatUnits } from '../../engine/core/decimal.js';
-import { UINT256_MAX } from '../../engine/core/units.js';
+import { formatUnits } from '../../engine/core/index.js';
+import { UINT256_MAX } from '../../engine/core/index.js';
 import type { DepthBook } from '../market-data/depth-book.js';
 import type { MarketInfo } from '../units.js';
 import { formatLots, formatPriceTicks, formatQuote } from '../units.js';

@@ -5,7 +5,7 @@
 // the order closes (bounded; an order accepted before this gateway started is reported with what its events say).
 // Pure: events in, messages out.
 
-import type { EngineEvent, OrderAccepted, Trade } from '../../engine/core/events.js';
+import type { EngineEvent, OrderAccepted, Trade } from '../../engine/core/index.js';
 import type { Lookup } from '../market-data/messages.js';
 import type { MarketInfo } from '../units.js';
 import { formatLots, formatPriceTicks, formatQuote, formatUnits } from '../units.js';

@@ -1,7 +1,7 @@
 // Our orders, trades and events as Binance's JSON: order types, statuses, time in force and self-trade prevention
 // modes mapped both ways, prices and quantities as exact decimal strings in market units. Pure.
 
-import type { EngineEvent, OrderAccepted, Trade } from '../../engine/core/events.js';
+import type { EngineEvent, OrderAccepted, Trade } from '../../engine/core/index.js';
 import type { OrderRowDb, TradeRowDb } from '../routes/order-views.js';
 import type { MarketInfo } from '../units.js';
 import { formatLots, formatPriceTicks, formatQuote } from '../units.js';

@@ -8,8 +8,8 @@
 // Records must come gap-free: a record wholly at or below `lastSeq` is a redelivery and is skipped; the next event
 // must be lastSeq + 1. Anything else throws a StreamError and the shell rebuilds the state (see feed.ts).
 
-import type { EngineEvent, OrderAccepted } from '../../engine/core/events.js';
-import type { Side } from '../../engine/core/commands.js';
+import type { EngineEvent, OrderAccepted } from '../../engine/core/index.js';
+import type { Side } from '../../engine/core/index.js';
 import type { AssetInfo, MarketInfo } from '../units.js';
 import { DepthBook } from './depth-book.js';
 import type { DepthDelta } from './depth-book.js';

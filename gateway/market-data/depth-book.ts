@@ -4,7 +4,7 @@
 // absolute quantity (0 = the level is gone): applying a delta twice, or a level's last value, is harmless.
 
 import btreeModule from 'sorted-btree';
-import type { Side } from '../../engine/core/commands.js';
+import type { Side } from '../../engine/core/index.js';
 
 // sorted-btree ships CommonJS with `exports.default` (see engine/core/book-side.ts).
 const BTree = (btreeModule.default ?? btreeModule) as typeof btreeModule.default;

@@ -3,7 +3,7 @@
 // the routes turn them into decimal strings.
 
 import type { Sql } from 'postgres';
-import type { Side } from '../../engine/core/commands.js';
+import type { Side } from '../../engine/core/index.js';
 import type { AssetInfo, MarketInfo } from '../units.js';
 import type { CoreState, TrackedOrder } from './core.js';
 

@@ -1,8 +1,8 @@
 // What the streams send, built from the core's output: prices and quantities as exact decimal strings in market
 // units (price = ticks x tickSize / 10^quoteDecimals, quantity = lots x lotSize / 10^baseDecimals). Pure.
 
-import type { EngineEvent } from '../../engine/core/events.js';
-import { formatUnits } from '../../engine/core/decimal.js';
+import type { EngineEvent } from '../../engine/core/index.js';
+import { formatUnits } from '../../engine/core/index.js';
 import type { AssetInfo, MarketInfo } from '../units.js';
 import { formatLots, formatPriceTicks, formatQuote } from '../units.js';
 import type { DepthDelta, DepthSnapshot, LevelTuple } from './depth-book.js';

@@ -4,7 +4,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { Sql } from 'postgres';
-import { formatUnits } from '../../engine/core/decimal.js';
+import { formatUnits } from '../../engine/core/index.js';
 import { gatewayError } from '../errors.js';
 import type { MarketInfo } from '../units.js';
 import { formatLots, formatPriceTicks, formatQuote } from '../units.js';

@@ -2,7 +2,7 @@
 // large one), in order, each with its offset. Kafka (kafka-source.ts) in production; ArrayEventSource in tests, fed
 // with records already decoded, and appended to while it runs (a live engine).
 
-import type { EngineEvent } from '../../engine/core/events.js';
+import type { EngineEvent } from '../../engine/core/index.js';
 
 export interface EventRecord {
   /** Position in the source (the Kafka offset): persistence stores the offset of its last record with its seq. */

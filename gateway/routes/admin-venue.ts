@@ -146,10 +146,11 @@ async function decideWithdrawal(ctx: RouteContext, withdrawalId: string, decisio
     SELECT user_id, asset_id, amount::text, destination FROM withdrawals WHERE withdrawal_id = ${withdrawalId} AND status = 'pending'`;
   if (w === undefined) throw gatewayError('EX_WITHDRAWAL_NOT_FOUND');
   const userId = Number(w.user_id);
-  const previous = await decide(ctx.sql, { withdrawalId, userId, assetId: w.asset_id, amount: BigInt(w.amount), destination: w.destination }, { decision, by: d.by, reason: d.reason, nowMs: ctx.nowMs() });
+  const controlled = { withdrawalId, userId, assetId: w.asset_id, amount: BigInt(w.amount), destination: w.destination };
+  const previous = await decide(ctx.sql, controlled, { decision, by: d.by, reason: d.reason, nowMs: ctx.nowMs() }, (tx, before) => ctx.audit.append(tx, {
+    actorType: 'operator', actorId: d.by, userId, action: decision === 'approve' ? 'withdrawal.approved' : 'withdrawal.rejected', detail: { withdrawalId, reason: d.reason, previous: before }, ip: d.ip,
+  }));
+  // decide() answers null for what it cannot decide: signed, rejected, or (approve) one that needs no approval.
   if (previous === null || previous === 'rejected' || previous === 'signed') throw gatewayError('EX_WITHDRAWAL_NOT_DECIDABLE');
-  await ctx.audit.append(ctx.sql, {
-    actorType: 'operator', actorId: d.by, userId, action: decision === 'approve' ? 'withdrawal.approved' : 'withdrawal.rejected', detail: { withdrawalId, reason: d.reason, previous }, ip: d.ip,
-  });
   return { withdrawalId, decision: decision === 'approve' ? 'approved' as const : 'rejected' as const, previous };
 }

@@ -4,8 +4,8 @@
 // instance) and the late result, when it comes, replaces the record.
 
 import { randomUUID } from 'node:crypto';
-import type { RejectCode } from '../../engine/core/codes.js';
-import type { CommandResult, EngineEvent } from '../../engine/core/events.js';
+import type { RejectCode } from '../../engine/core/index.js';
+import type { CommandResult, EngineEvent } from '../../engine/core/index.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import type { CommandMeta } from '../command-bus.js';
 import { engineRejection } from '../errors.js';

@@ -1,8 +1,8 @@
 // Rows of the persistence tables as API objects: amounts from base units to decimal strings in market units.
 
 import type { Sql } from 'postgres';
-import type { OrderType, StpMode, TimeInForce } from '../../engine/core/commands.js';
-import type { CloseReason } from '../../engine/core/events.js';
+import type { OrderType, StpMode, TimeInForce } from '../../engine/core/index.js';
+import type { CloseReason } from '../../engine/core/index.js';
 import type { MarketCache } from '../markets.js';
 import { quantitiesOf } from '../results.js';
 import type { OrderStatus } from '../results.js';

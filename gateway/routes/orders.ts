@@ -5,8 +5,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Static } from 'typebox';
-import type { RejectCode } from '../../engine/core/codes.js';
-import type { OrderAmended, OrderClosed } from '../../engine/core/events.js';
+import type { RejectCode } from '../../engine/core/index.js';
+import type { OrderAmended, OrderClosed } from '../../engine/core/index.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { gatewayError } from '../errors.js';
 import { fillsOf, placementOutcome } from '../results.js';

@@ -8,7 +8,7 @@ import t from 'tap';
 import { AuditLog, verifyAudit } from '../../audit/log.js';
 import { migrateAudit } from '../../audit/migrate.js';
 import { REPO_ROOT } from '../daemon/recovery-support.js';
-import { createTestDatabase } from '../support/pg.js';
+import { createTestDatabase } from '../../testkit/pg.js';
 
 const run = promisify(execFile);
 

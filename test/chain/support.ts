@@ -21,8 +21,8 @@ import { startDevNode } from '../../chain/devnet/node.js';
 import type { DevNode } from '../../chain/devnet/node.js';
 import { deployDevTokens } from '../../chain/devnet/tokens.js';
 import type { DevTokens } from '../../chain/devnet/tokens.js';
-import { createTestDatabase } from '../support/pg.js';
-import type { TestDatabase } from '../support/pg.js';
+import { createTestDatabase } from '../../testkit/pg.js';
+import type { TestDatabase } from '../../testkit/pg.js';
 
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -11,7 +11,7 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { FileLog } from '../../engine/daemon/file-log.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 
 const PRODUCERS = 3;
 const BIG_VALUE_BYTES = 64 << 10;

@@ -14,7 +14,7 @@ import { DirectoryLockedError, FileLog, FileLogFailedError, LogCorruptError, rea
 import type { FileLogOptions } from '../../engine/daemon/file-log.js';
 import { encodeCommandFrame, encodeEventFrame } from '../../engine/daemon/log-frames.js';
 import type { CommandRecord, EventRecord } from '../../engine/daemon/log.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,44 +1,22 @@
-// Shared by the daemon recovery tests: a seeded command stream, the reference run (one uninterrupted engine
-// in this process), and control of real daemon processes (spawn, SIGKILL, SIGTERM).
+// Shared by the daemon recovery tests: the reference run (one uninterrupted engine in this process), kill points
+// and the checks against the reference; the seeded stream and daemon processes come from testkit/daemon-process.ts.
 
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { Engine, restore } from '../../engine/core/index.js';
 import { stateHash } from '../../engine/daemon/snapshot-store.js';
-import { DAEMON_NODE_FLAGS } from '../../engine/daemon/config.js';
 import { SnapshotStore } from '../../engine/daemon/snapshot-store.js';
-import { Prng } from '../support/prng.js';
-import { decodeCommand, decodeEventRecord, encodeCommand, encodeEvent } from '../../engine/wire/codec.js';
-import type { CommandInput } from '../../engine/wire/codec.js';
-import { STREAMS, generateStream } from '../../bench/stream.js';
+import { Prng } from '../../testkit/prng.js';
+import { decodeCommand, decodeEventRecord, encodeEvent } from '../../engine/wire/codec.js';
+import { REPO_ROOT, seededCommands, sleep, startDaemon, waitFor } from '../../testkit/daemon-process.js';
+import type { DaemonProcess } from '../../testkit/daemon-process.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// Re-exported for the daemon tests, which import everything from here.
+export { REPO_ROOT, seededCommands, sleep, startDaemon, waitFor };
+export type { DaemonProcess };
 
 export interface StoredCommand {
   readonly value: Uint8Array;
   readonly timestampMs: number;
-}
-
-/**
- * A seeded stream: setup (assets, market, deposits) then limit/market/cancel orders, plus a few malformed
- * records and a few producer retries (a record appended again later with the same command id).
- */
-export function seededCommands(seed: number, count: number): Uint8Array[] {
-  const stream = generateStream({ ...STREAMS.shallow, users: 50, seed, commands: count });
-  const encoder = new TextEncoder();
-  const values = [...stream.setup, ...stream.commands].map(({ timeMs: _t, ...cmd }) => encoder.encode(encodeCommand(cmd as CommandInput)));
-  // Malformed records in the middle: they must get rejection events, never stop the stream.
-  const bad = ['{not json', '{"v":1,"type":"teleport","id":"bad-type"}', '{"v":2,"type":"cancelAll","id":"bad-version","userId":1}', '{"v":1,"type":"deposit","id":"bad-amount","userId":1,"assetId":1,"amount":"12abc","depositId":"x"}'];
-  bad.forEach((text, i) => values.splice(Math.floor(((i + 1) * values.length) / (bad.length + 1)), 0, encoder.encode(text)));
-  // Retries: each must be answered COMMAND_DUPLICATE_ID with no second effect, also across crashes.
-  for (const at of [0.3, 0.55, 0.8]) {
-    const i = Math.floor(at * values.length);
-    values.splice(i + 50, 0, values[i]);
-  }
-  return values;
 }
 
 export interface ReferenceRun {
@@ -57,43 +35,6 @@ export function referenceRun(commands: readonly StoredCommand[]): ReferenceRun {
     for (const ev of out) events.push(encodeEvent(ev));
   }
   return { events, stateHash: stateHash(engine) };
-}
-
-export interface DaemonProcess {
-  readonly child: ChildProcess;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-  /** True once the daemon logged that it is consuming (needs LOG_LEVEL=info): its signal handlers are in place. */
-  ready(): boolean;
-}
-
-export function startDaemon(env: Record<string, string>): DaemonProcess {
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'engine/daemon/main.ts')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  let ready = false;
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-20_000);
-    if (output.includes('engine daemon consuming')) ready = true;
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, exited, output: () => output, ready: () => ready };
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns true; throws with `describe()` after `timeoutMs`. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await sleep(50);
-  }
 }
 
 /** Seeded kill points: one random fraction of the stream in each of `count` equal slices, in increasing order. */

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, MigrationError } from '../../db/migrate.js';
-import { createTestDatabase } from '../support/pg.js';
+import { createTestDatabase } from '../../testkit/pg.js';
 
 t.test('migrations apply in order once, and a changed applied migration is refused', async (t) => {
   const db = await createTestDatabase('migrate');

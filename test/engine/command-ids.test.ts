@@ -6,7 +6,7 @@ import t from 'tap';
 import { restore, snapshot } from '../../engine/core/index.js';
 import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import { CommandIdMemory, idHash } from '../../engine/core/command-ids.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 import { Fixture, USDC, depositCmd, resultOf } from './support.js';
 
 

@@ -8,7 +8,7 @@ import t from 'tap';
 import { Engine, checkInvariants, restore, snapshot } from '../../engine/core/index.js';
 import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import type { Command } from '../../engine/core/index.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 import { ReferenceExchange } from './reference-book.js';
 import { CommandGenerator, makeScenario } from './sim-commands.js';
 import type { SimScenario } from './sim-commands.js';

@@ -12,7 +12,7 @@
 import t from 'tap';
 import { Engine, checkInvariants } from '../../engine/core/index.js';
 import type { Command, EngineEvent } from '../../engine/core/index.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 import { ReferenceExchange } from './reference-book.js';
 import type { ExchangeView, Outcome } from './reference-book.js';
 import { CommandGenerator, STP_MODES_ACTIVE, makeScenario } from './sim-commands.js';

@@ -6,7 +6,7 @@
 
 import type { Command, EngineLimits, PlaceOrder, Side, StpMode, TimeInForce } from '../../engine/core/index.js';
 import { DEFAULT_LIMITS } from '../../engine/core/index.js';
-import type { Prng } from '../support/prng.js';
+import type { Prng } from '../../testkit/prng.js';
 
 export interface SimMarket {
   marketId: number;

@@ -50,7 +50,7 @@ t.test(`persistence and chain SQL on the embedded PostgreSQL, resumed after a re
           await tx`SELECT pg_advisory_xact_lock(${0x63686164})`;
           await tx`SELECT 1`;
         }),
-        chainSql`SELECT relname FROM pg_class LIMIT 40`.cursor(7, async () => undefined),
+        chainSql`SELECT relname FROM pg_class LIMIT 40`.cursor(7, () => undefined),
       ]);
       noiseQueries += 3;
     }

@@ -173,11 +173,13 @@ t.test('the gateway', async (t) => {
 
     // A market's status: cancel-only takes cancels only, halted nothing.
     const resting = (await order(alice)).json().orderId as number;
+    const restingToo = (await order(alice)).json().orderId as number;
     t.equal((await call('PUT', `/v1/admin/markets/${MARKET}/status`, op, { status: 'cancelOnly' })).status, 200);
     t.equal(await code(order(alice)), '422 MARKET_CANCEL_ONLY');
     t.equal(await code(app.inject({ method: 'DELETE', url: `/v1/orders/${resting}`, headers: alice.bearer })), '200 ');
     await call('PUT', `/v1/admin/markets/${MARKET}/status`, op, { status: 'halted' });
     t.equal(await code(order(alice)), '422 MARKET_HALTED');
+    t.equal(await code(app.inject({ method: 'DELETE', url: `/v1/orders/${restingToo}`, headers: alice.bearer })), '422 MARKET_HALTED', 'halted: not even cancels');
 
     // A frozen user places nothing; the freeze shows to operators; unfrozen, the user trades again.
     await call('PUT', `/v1/admin/markets/${MARKET}/status`, op, { status: 'trading' });
@@ -186,7 +188,7 @@ t.test('the gateway', async (t) => {
     t.match((await call('GET', `/v1/admin/users/${alice.userId}/balances`, op)).body, { frozen: true, balances: [{ asset: 'ETH' }, { asset: 'USDT' }] });
     await call('POST', `/v1/admin/users/${alice.userId}/unfreeze`, op, {});
     t.equal(await code(order(alice)), '201 ');
-    t.ok((await call('GET', `/v1/admin/users/${alice.userId}/orders`, op)).body.orders.length >= 2, 'the user\'s orders');
+    t.ok((await call('GET', `/v1/admin/users/${alice.userId}/orders`, op)).body.orders.length >= 3, 'the user\'s orders');
 
     // The kill switch: every market halted and withdrawals refused; released, each market is back as it was.
     await call('PUT', '/v1/admin/markets/2/status', op, { status: 'cancelOnly' });

@@ -20,6 +20,8 @@ const DEPOSIT_ETH = 100n * ETH;
 const DEPOSIT_USDT = 1_000_000n * USDT;
 /** The market-making loop's length: the issue asks for a minute. */
 const LOOP_MS = Number(process.env.BINANCE_MM_LOOP_MS ?? 60_000);
+/** The loop's least time per round (two quotes, a taker order, now and then a cancel-all). */
+const ROUND_MS = 250;
 
 const SETUP: CommandInput[] = [
   { v: 1, type: 'addAsset', id: 'a1', assetId: 1, symbol: 'ETH', decimals: 18 },
@@ -134,6 +136,9 @@ t.test('ccxt binance against the stack', async (t) => {
     const ourTicker = (await stack.http('GET', '/v1/markets/ETH-USDT/ticker')).json;
     t.equal(String(ticker.last), ourTicker.lastPrice);
     t.equal(String(ticker.baseVolume), ourTicker.volume);
+    const tickers = await taker.rest.fetchTickers([SYMBOL]);
+    t.equal(String(tickers[SYMBOL]?.last), ourTicker.lastPrice, 'fetchTickers: the same last price');
+    t.equal(String(tickers[SYMBOL]?.baseVolume), ourTicker.volume, 'fetchTickers: the same volume');
     const ohlcv = await taker.rest.fetchOHLCV(SYMBOL, '1m');
     t.ok(ohlcv.length >= 1);
     const open = await maker.rest.fetchOpenOrders(SYMBOL);
@@ -316,12 +321,16 @@ t.test('ccxt binance against the stack', async (t) => {
     const end = Date.now() + LOOP_MS;
     let i = 0;
     while (Date.now() < end) {
+      // Paced as bots under the venue's rate limit would be: both users call from one address, and the per-IP
+      // limit (1,200 a minute) counts every request; a round is about 3.25 requests.
+      const next = Date.now() + ROUND_MS;
       const mid = 2000 + (i % 7);
       await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 0.05, mid + 1);
       await maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.05, mid - 1);
       await taker.rest.createOrder(SYMBOL, 'market', i % 2 === 0 ? 'buy' : 'sell', 0.03).catch(() => undefined);
       if (i % 4 === 3) await maker.rest.cancelAllOrders(SYMBOL).catch(() => undefined);
       i++;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
     }
     await maker.rest.cancelAllOrders(SYMBOL).catch(() => undefined);
     await settled(stack);

@@ -17,9 +17,9 @@ import type { CommandInput } from '../../engine/wire/codec.js';
 import { pickFreeLoopbackPorts, startKafkaBroker } from '../../tools/kafka/broker.js';
 import { startDaemon, waitFor } from '../daemon/recovery-support.js';
 import type { DaemonProcess } from '../daemon/recovery-support.js';
-import { spawnTs } from '../persistence/processes.js';
-import type { Proc } from '../persistence/processes.js';
-import { createTestDatabase } from '../support/pg.js';
+import { spawnTs } from '../../testkit/processes.js';
+import type { Proc } from '../../testkit/processes.js';
+import { createTestDatabase } from '../../testkit/pg.js';
 import { REDIS_URL, TEST_MNEMONIC, deleteKeys } from './support.js';
 
 export const WAIT_MS = 60_000;

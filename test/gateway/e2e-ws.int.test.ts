@@ -21,7 +21,7 @@ import { waitFor } from '../daemon/recovery-support.js';
 import { ClientBook } from './market-data-support.js';
 import { SETUP_COMMANDS, WAIT_MS, registerUsers, startE2eStack, waitReady } from './e2e-stack.js';
 import type { E2eStack } from './e2e-stack.js';
-import { signRequest } from './signing-client.js';
+import { signRequest } from '../../testkit/signing-client.js';
 
 const SYMBOL = 'ETH-USDT';
 const CHANNELS = [`depth:${SYMBOL}`, `trades:${SYMBOL}`, 'user'];

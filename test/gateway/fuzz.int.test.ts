@@ -4,7 +4,7 @@
 // rate-limit counters). A failure prints the seed; GW_FUZZ_SEED=<seed> replays it.
 
 import t from 'tap';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 import { MARKET, USDT, createOperator, deposit, registerUser, setupMarket, startTestGateway } from './support.js';
 
 const SEED = Number(process.env.GW_FUZZ_SEED ?? Date.now() % 1_000_000);

@@ -23,8 +23,8 @@ import { WS_ERRORS } from '../../gateway/market-data/errors.js';
 import { ServerMessages } from '../../gateway/market-data/schemas.js';
 import { formatLots, formatPriceTicks, formatQuote } from '../../gateway/units.js';
 import type { MarketInfo } from '../../gateway/units.js';
-import { Prng } from '../support/prng.js';
-import { createTestDatabase } from '../support/pg.js';
+import { Prng } from '../../testkit/prng.js';
+import { createTestDatabase } from '../../testkit/pg.js';
 import { START_MS, richStream } from '../persistence/rich-stream.js';
 import { ClientBook, REDIS_URL, TestClient, buildApp, engineDepth, waitFor } from './market-data-support.js';
 

@@ -8,7 +8,7 @@ import { StoreFullError } from '../../gateway/stores/key-value.js';
 import { MemoryKeyValueStore } from '../../gateway/stores/memory-key-value.js';
 import type { MemoryStoreOptions } from '../../gateway/stores/memory-key-value.js';
 import { memoryStores } from '../../gateway/stores/gateway-stores.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 
 function store(opts: Partial<MemoryStoreOptions> = {}): { kv: MemoryKeyValueStore; clock: { ms: number } } {
   const clock = { ms: 1_000_000 };

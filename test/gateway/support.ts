@@ -5,6 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { deleteKeys } from '../../testkit/redis.js';
 import { Engine } from '../../engine/core/index.js';
 import type { EngineEvent } from '../../engine/core/events.js';
 import { decodeCommand, encodeCommand } from '../../engine/wire/codec.js';
@@ -23,12 +24,12 @@ import type { DevnetFaucet } from '../../gateway/routes/faucet.js';
 import { lateResultRecorder } from '../../gateway/routes/commands.js';
 import { redisStores } from '../../gateway/stores/gateway-stores.js';
 import type { GatewayStores } from '../../gateway/stores/gateway-stores.js';
-import { signRequest } from './signing-client.js';
+import { signRequest } from '../../testkit/signing-client.js';
 import { AuditLog } from '../../audit/log.js';
 import { OperatorAccounts } from '../../gateway/auth/operators.js';
 import { totpNow } from '../../gateway/auth/totp.js';
-import { createTestDatabase } from '../support/pg.js';
-import type { TestDatabase } from '../support/pg.js';
+import { createTestDatabase } from '../../testkit/pg.js';
+import type { TestDatabase } from '../../testkit/pg.js';
 import type { Sql } from 'postgres';
 import type { Logger } from 'pino';
 
@@ -162,15 +163,6 @@ export async function startTestGateway(
   };
 }
 
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
 // ---- market setup: ETH (18 decimals) / USDT (6 decimals), tick 0.01 USDT, lot 0.0001 ETH ------------------------
 
 export const ETH = 1;
@@ -247,3 +239,6 @@ export async function createOperator(tg: TestGateway, name: string, role: 'viewe
   const token = login.json().token as string;
   return { name, role, password: e.password, secret: e.secret, token, bearer: { authorization: `Bearer ${token}` } };
 }
+
+// Re-exported for the gateway tests, which import their helpers from here.
+export { deleteKeys };

@@ -18,10 +18,10 @@ import { startKafkaBroker } from '../../tools/kafka/broker.js';
 import { Projector } from '../../persistence/projector.js';
 import type { SourceRecord } from '../../persistence/projector.js';
 import { killPoints, sleep, startDaemon, waitFor } from '../daemon/recovery-support.js';
-import { createTestDatabase } from '../support/pg.js';
-import type { TestDatabase } from '../support/pg.js';
+import { createTestDatabase } from '../../testkit/pg.js';
+import type { TestDatabase } from '../../testkit/pg.js';
 import { ledgerViolations } from './ledger-checks.js';
-import { spawnTs } from './processes.js';
+import { spawnTs } from '../../testkit/processes.js';
 import { richStream } from './rich-stream.js';
 
 const SEED = Number(process.env.PERSIST_SEED ?? 90210);

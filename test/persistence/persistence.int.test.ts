@@ -17,7 +17,7 @@ import type { SourceRecord } from '../../persistence/projector.js';
 import type { EventSource } from '../../persistence/source.js';
 import { reconcile } from '../../persistence/reconcile-core.js';
 import { COMPONENT, MIGRATIONS_DIR, migratePersistence } from '../../persistence/state.js';
-import { createTestDatabase } from '../support/pg.js';
+import { createTestDatabase } from '../../testkit/pg.js';
 import { ledgerViolations } from './ledger-checks.js';
 import { richStream } from './rich-stream.js';
 

@@ -9,7 +9,7 @@ import type { SourceRecord } from '../../persistence/projector.js';
 import { ProjectionError } from '../../persistence/errors.js';
 import { KIND_AVAILABLE, KIND_CUSTODY, KIND_FEES, KIND_HELD, KIND_PENDING, SYSTEM_USER } from '../../persistence/ledger.js';
 import { avgFillPrice } from '../../persistence/rows-util.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 import { richStream } from './rich-stream.js';
 
 const SEED = Number(process.env.PERSIST_SEED ?? 4242);

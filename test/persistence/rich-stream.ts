@@ -6,7 +6,7 @@
 
 import { Engine } from '../../engine/core/index.js';
 import type { Command, EngineEvent, StpMode } from '../../engine/core/index.js';
-import { Prng } from '../support/prng.js';
+import { Prng } from '../../testkit/prng.js';
 import type { SourceRecord } from '../../persistence/projector.js';
 
 export const START_MS = 1_750_000_000_000;

@@ -202,7 +202,7 @@ t.test('the trading page, two people, every flow', async (t) => {
     for (const p of ['120.00', '121.00']) await viewer.page.getByRole('button', { name: `Ask ${p}, quantity 1.0000: use this price` }).waitFor({ timeout: 20_000 });
     t.equal(dropDepth, 0, 'one delta was lost on the way');
     t.pass('the book saw the gap by its sequence numbers and resynchronised: both asks are there');
-    (route as WebSocketRoute | null)?.close({ code: 1011, reason: 'test: connection dropped' });
+    await (route as WebSocketRoute | null)?.close({ code: 1011, reason: 'test: connection dropped' });
     await seeText(viewer.page.locator('.live'), 'Reconnecting');
     await seeText(viewer.page.locator('.live'), 'Live', 30_000);
     await place('122');

@@ -2,11 +2,11 @@
 // and the rejection codes (engine/core/codes.ts), so the document cannot drift from the code: a test regenerates
 // it and compares with the committed docs/asyncapi.yaml. Pure: generate.ts does the file I/O.
 
-import { REJECT_CODES, REJECT_DESCRIPTIONS } from '../../engine/core/codes.js';
-import type { RejectCode } from '../../engine/core/codes.js';
+import { REJECT_CODES, REJECT_DESCRIPTIONS } from '../../engine/core/index.js';
+import type { RejectCode } from '../../engine/core/index.js';
 import { COMMAND_BYTES_MAX, encodeCommand, encodeEvent, encodeEventRecords } from '../../engine/wire/codec.js';
 import { COMMAND_EXAMPLES, EVENT_EXAMPLES, EVENT_RECORD_EXAMPLE } from '../../engine/wire/examples.js';
-import type { EngineEvent } from '../../engine/core/events.js';
+import type { EngineEvent } from '../../engine/core/index.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { COMMAND_SCHEMAS, EVENT_SCHEMAS, EventRecordWire, WIRE_VERSION } from '../../engine/wire/schemas.js';
 import { toYaml } from './yaml.js';

@@ -6,8 +6,8 @@
 
 import { DEFAULT_LIMITS, Engine } from '../../engine/core/index.js';
 import type { Command, EngineLimits, EngineEvent, RejectCode, Side, Trade } from '../../engine/core/index.js';
-import type { BookSide } from '../../engine/core/book-side.js';
-import type { Market, Order } from '../../engine/core/order.js';
+import type { BookSide } from '../../engine/core/index.js';
+import type { Market, Order } from '../../engine/core/index.js';
 
 export const MARKET_ID = 0;
 const SHARES_ASSET = 0;

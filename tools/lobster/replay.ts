@@ -71,7 +71,7 @@
 
 import { checkInvariants } from '../../engine/core/index.js';
 import type { Side, Trade } from '../../engine/core/index.js';
-import type { Order } from '../../engine/core/order.js';
+import type { Order } from '../../engine/core/index.js';
 import { AGGRESSOR_USER, EngineBook, FILE_USER, ANONYMOUS_USER } from './engine-book.js';
 import type { CommandOutcome } from './engine-book.js';
 import { readMessages, readOrderbook } from './files.js';

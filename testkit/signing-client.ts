@@ -1,6 +1,6 @@
 // What a trading client does to sign a request (docs/gateway.md), written from the documentation's side.
 
-import { sign } from '../../gateway/auth/signing.js';
+import { sign } from '../gateway/auth/signing.js';
 
 export function signRequest(key: { keyId: string; secret: string }, req: { method: string; url: string; body: string; timestampMs: number }): Record<string, string> {
   const timestampMs = String(req.timestampMs);

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { REPO_ROOT } from '../daemon/recovery-support.js';
+import { REPO_ROOT } from './daemon-process.js';
 
 export interface Proc {
   readonly child: ChildProcess;
