@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
-import { until } from '../test/exchange/launcher-support.js';
+import { until } from '../testkit/launcher.js';
 import { log, round } from './measure.js';
 import { instrumentPages, waitForLadder } from './web-page.js';
 
