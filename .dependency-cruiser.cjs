@@ -42,7 +42,8 @@ module.exports = {
       comment: 'The services run from an install without devDependencies (compose/Dockerfile).',
       severity: 'error',
       from: { path: SERVICES, pathNot: ['^chain/devnet/', '^engine/demo/'] },
-      to: { dependencyTypes: ['npm-dev'] },
+      // Type-only imports (the ws types of @fastify/websocket's sockets) are erased from the JavaScript.
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'build-is-closed',
@@ -50,6 +51,13 @@ module.exports = {
       severity: 'error',
       from: { path: `^(${BUILT.join('|')})/` },
       to: { dependencyTypes: ['local'], pathNot: `^(${BUILT.join('|')})/` },
+    },
+    {
+      name: 'declared-dependencies',
+      comment: 'Every package imported is declared in package.json (not merely installed as some other package\'s dependency).',
+      severity: 'error',
+      from: {},
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
     },
     {
       name: 'no-unresolvable',
@@ -64,7 +72,8 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },
     // Everything the TypeScript project holds; web/ is the browser page with its own tsconfig and bundler.
-    exclude: { path: '^(node_modules|dist|web|\\.[^/]+)/|\\.c?js$' },
+    // (node_modules is not excluded, only not followed: the rules look at which packages are imported.)
+    exclude: { path: '^(dist|web|\\.[^/]+)/|^[^/]+\\.c?js$' },
     // typebox publishes only through package.json "exports" with an "import" condition.
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], mainFields: ['module', 'main', 'types'] },
   },

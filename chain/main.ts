@@ -13,6 +13,7 @@ import { KafkaCommandSink, KafkaEngineEventSource } from './engine-io.js';
 import { checkChainAndTokens, makeProvider } from './erc20.js';
 import { ChainError } from './errors.js';
 import { HdKeys } from './hd.js';
+import { chainLoggerOptions } from './logging.js';
 import { passphraseFromEnv, readKeystoreFile } from './keystore.js';
 import { ChainService } from './service.js';
 import { startStatusServer } from './status-server.js';
@@ -34,7 +35,8 @@ const BROKERS = { re: /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, what
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
-  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  // It holds the keys: the shared redaction (mnemonic, passphrase, private keys) and a `service` field on each line.
+  const log = pino(chainLoggerOptions(process.env.LOG_LEVEL ?? 'info'));
   // Signals are taken from the first moment: one during start-up stops the service once it is up (the default
   // action would kill it halfway through its start, which is safe but not the clean stop asked for).
   let shutdown: (() => Promise<void>) | null = null;

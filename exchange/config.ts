@@ -5,6 +5,8 @@
 
 import { ConfigError, boolVar, intVar } from '../config/env.js';
 import type { Env } from '../config/env.js';
+import { readGatewayTuning } from '../gateway/config.js';
+import type { GatewayTuning } from '../gateway/config.js';
 
 export { ConfigError };
 
@@ -23,6 +25,8 @@ export interface EmbeddedConfig {
   readonly gatewayPort: number;
   /** Run the gateway in the process (when it can: see exchange/gateway-embedded.ts). */
   readonly gateway: boolean;
+  /** The gateway's GATEWAY_* settings, read as the gateway service reads them (gateway/config.ts). */
+  readonly gatewayTuning: GatewayTuning;
   readonly logLevel: string;
 }
 
@@ -54,6 +58,8 @@ export function readEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
     gatewayHost,
     gatewayPort: intVar(env, 'GATEWAY_PORT', 8080, 0, 65535),
     gateway: boolVar(env, 'EMBEDDED_GATEWAY', true),
+    // DEVNET: a new withdrawal address is usable at once, so the demo can withdraw (24 h in front of a real chain).
+    gatewayTuning: readGatewayTuning(env, 0),
     logLevel,
   };
 }

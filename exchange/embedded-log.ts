@@ -1,7 +1,8 @@
 // The embedded mode's one log: the engine daemon's file log (engine/daemon/file-log.ts), shared in this process by
 // every component instead of Kafka's two topics. Commands go in through `writer()` (FileLog's group-committed,
-// fsync'd appends); the daemon reads them and commits one record per command (events.log); every reader tails
-// those records by index, as a Kafka consumer tails the events topic by offset.
+// fsync'd appends); the daemon reads them and commits each batch's events as records (events.log; a record holds a
+// run of events, engine/wire/codec.ts); every reader tails those records by index, as a Kafka consumer tails the
+// events topic by offset.
 //
 // The daemon is given this object as its CommandLog: a commit is passed through to the FileLog and then wakes
 // the readers, so a record reaches persistence, the chain service and the gateway without a polling delay.

@@ -25,6 +25,7 @@ import { ChainService } from '../chain/service.js';
 import { PersistenceConsumer } from '../persistence/consumer.js';
 import { connectPostgres } from '../persistence/db.js';
 import type { EmbeddedConfig } from './config.js';
+import type { GatewayTuning } from '../gateway/config.js';
 import { startGanache } from './devnet/ganache.js';
 import { ensureDevKeystore } from './devnet/keystore.js';
 import { DEVNET_CHAIN_ID, DEVNET_MNEMONIC, Faucet, provisionDevnet, writeDevnetState } from './devnet/provision.js';
@@ -48,6 +49,8 @@ export interface EmbeddedGatewayDeps {
   readonly dataDir: string;
   readonly host: string;
   readonly port: number;
+  /** GATEWAY_* settings (rate limits, timeouts, ...), read and checked with the rest of the config. */
+  readonly tuning: GatewayTuning;
   readonly logger: Logger;
 }
 
@@ -162,7 +165,7 @@ async function startAll(config: EmbeddedConfig, logger: Logger, life: Lifecycle,
   if (gateway !== undefined) {
     step('the gateway');
     // ---- GATEWAY INTEGRATION POINT: see exchange/gateway-embedded.ts for what is passed and why. ----
-    const g = await gateway({ databaseUrl, log, faucet: new Faucet(devProvider, devnet.tokens), depositConfirmations: chainConfig.confirmations, keys, dataDir, host: config.gatewayHost, port: config.gatewayPort, logger: logger.child({ component: 'gateway' }) });
+    const g = await gateway({ databaseUrl, log, faucet: new Faucet(devProvider, devnet.tokens), depositConfirmations: chainConfig.confirmations, keys, dataDir, host: config.gatewayHost, port: config.gatewayPort, tuning: config.gatewayTuning, logger: logger.child({ component: 'gateway' }) });
     life.defer('gateway', () => g.stop());
     gatewayUrl = g.url;
   }

@@ -20,8 +20,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { buildGateway } from '../gateway/app.js';
 import type { Authenticate } from '../gateway/app.js';
-import { intVar } from '../config/env.js';
-import { DEFAULT_OPTIONS, rateLimitVars } from '../gateway/config.js';
+import { DEFAULT_OPTIONS } from '../gateway/config.js';
 import type { GatewayOptions } from '../gateway/config.js';
 import { marketDataPlugin } from '../gateway/market-data/plugin.js';
 import { migrateGateway } from '../gateway/migrate.js';
@@ -53,11 +52,7 @@ export const startEmbeddedGateway: GatewayStarter = async (deps: EmbeddedGateway
   try {
     await migrateGateway(sql);
     const options: GatewayOptions = {
-      ...DEFAULT_OPTIONS, secretKey: await secretKey(deps.dataDir), depositXpub: deps.keys.depositXpub(),
-      // DEVNET: a new withdrawal address is usable at once, so the demo can withdraw (24 h in front of a real chain).
-      withdrawalAddressDelayMs: intVar(process.env, 'GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS', 0, 0, 30 * 86_400) * 1000,
-      // As the gateway service reads them; bench:web raises them to offer 100 book changes a second from one IP.
-      ...rateLimitVars(process.env),
+      ...DEFAULT_OPTIONS, ...deps.tuning, secretKey: await secretKey(deps.dataDir), depositXpub: deps.keys.depositXpub(),
     };
     if (options.withdrawalAddressDelayMs === 0) logger.warn('DEVNET: the withdrawal address time lock is 0 (GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS); a real venue keeps 24 h');
     const stores = memoryStores();

@@ -92,14 +92,6 @@ function xpubVar(env: Env): string {
   return raw;
 }
 
-/** The rate limits from the environment: read by the gateway service and by npm start's embedded gateway alike. */
-export function rateLimitVars(env: Env): Pick<GatewayOptions, 'rateLimitIpPerMin' | 'rateLimitKeyPerMin'> {
-  return {
-    rateLimitIpPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_IP_PER_MIN', DEFAULT_OPTIONS.rateLimitIpPerMin, 1, 10_000_000),
-    rateLimitKeyPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_KEY_PER_MIN', DEFAULT_OPTIONS.rateLimitKeyPerMin, 1, 10_000_000),
-  };
-}
-
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = env.DATABASE_URL ?? '';
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
@@ -123,15 +115,26 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     secretKey: secretKeyVar(env),
     depositXpub: xpubVar(env),
     redisPrefix: nameVar(env, 'REDIS_PREFIX', DEFAULT_OPTIONS.redisPrefix),
+    ...readGatewayTuning(env, DEFAULT_OPTIONS.withdrawalAddressDelayMs),
+  };
+}
+
+/** The gateway's settings that `npm start`'s embedded gateway reads too (rates, limits, timeouts, log-in back-off). */
+export type GatewayTuning = Pick<GatewayOptions, 'commandTimeoutMs' | 'sessionTtlMs' | 'signatureWindowMs' | 'rateLimitIpPerMin' | 'rateLimitKeyPerMin' | 'bodyLimitBytes' | 'scryptCost' | 'apiKeysPerUserMax' | 'trustProxy' | 'withdrawalAddressDelayMs' | 'withdrawalAddressesPerUserMax' | 'authGuard'>;
+
+/** One reader for both: the service and the embedded exchange differ only in the address time lock's default. */
+export function readGatewayTuning(env: Env, withdrawalAddressDelayMsDefault: number): GatewayTuning {
+  return {
     commandTimeoutMs: intVar(env, 'GATEWAY_COMMAND_TIMEOUT_MS', DEFAULT_OPTIONS.commandTimeoutMs, 100, 120_000),
     sessionTtlMs: intVar(env, 'GATEWAY_SESSION_TTL_SECONDS', DEFAULT_OPTIONS.sessionTtlMs / 1000, 60, 30 * 24 * 3600) * 1000,
     signatureWindowMs: intVar(env, 'GATEWAY_SIGNATURE_WINDOW_MS', DEFAULT_OPTIONS.signatureWindowMs, 1000, 600_000),
-    ...rateLimitVars(env),
+    rateLimitIpPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_IP_PER_MIN', DEFAULT_OPTIONS.rateLimitIpPerMin, 1, 10_000_000),
+    rateLimitKeyPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_KEY_PER_MIN', DEFAULT_OPTIONS.rateLimitKeyPerMin, 1, 10_000_000),
     bodyLimitBytes: intVar(env, 'GATEWAY_BODY_LIMIT_BYTES', DEFAULT_OPTIONS.bodyLimitBytes, 1024, 1024 * 1024),
     scryptCost: powerOfTwoVar(env, 'GATEWAY_SCRYPT_COST', DEFAULT_OPTIONS.scryptCost),
     apiKeysPerUserMax: intVar(env, 'GATEWAY_API_KEYS_PER_USER_MAX', DEFAULT_OPTIONS.apiKeysPerUserMax, 1, 1000),
     trustProxy: boolVar(env, 'GATEWAY_TRUST_PROXY', DEFAULT_OPTIONS.trustProxy),
-    withdrawalAddressDelayMs: intVar(env, 'GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS', DEFAULT_OPTIONS.withdrawalAddressDelayMs / 1000, 0, 30 * 86_400) * 1000,
+    withdrawalAddressDelayMs: intVar(env, 'GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS', withdrawalAddressDelayMsDefault / 1000, 0, 30 * 86_400) * 1000,
     withdrawalAddressesPerUserMax: DEFAULT_OPTIONS.withdrawalAddressesPerUserMax,
     authGuard: {
       ...DEFAULT_GUARD_OPTIONS,

@@ -51,3 +51,13 @@ t.test('the embedded launcher names the variable it refuses', async (t) => {
   const ok = readEmbeddedConfig({});
   t.same([ok.dataDir, ok.databaseUrl, ok.gatewayHost, ok.devnetConfirmations], ['.data', null, '127.0.0.1', 2], 'defaults');
 });
+
+t.test('npm start reads the gateway\'s GATEWAY_* settings as the gateway service does', async (t) => {
+  const config = readEmbeddedConfig({ GATEWAY_RATE_LIMIT_IP_PER_MIN: '50', GATEWAY_RATE_LIMIT_KEY_PER_MIN: '70', GATEWAY_COMMAND_TIMEOUT_MS: '2500' });
+  t.equal(config.gatewayTuning.rateLimitIpPerMin, 50, 'the per-IP rate limit');
+  t.equal(config.gatewayTuning.rateLimitKeyPerMin, 70, 'the per-key rate limit');
+  t.equal(config.gatewayTuning.commandTimeoutMs, 2500);
+  t.equal(readEmbeddedConfig({}).gatewayTuning.rateLimitIpPerMin, 1200, 'the service\'s default when unset');
+  t.equal(readEmbeddedConfig({}).gatewayTuning.withdrawalAddressDelayMs, 0, 'DEVNET: no address time lock by default');
+  t.throws(() => readEmbeddedConfig({ GATEWAY_RATE_LIMIT_IP_PER_MIN: '0' }), /GATEWAY_RATE_LIMIT_IP_PER_MIN/, 'a bad value is refused at start, named');
+});

@@ -1,0 +1,22 @@
+// The chain service's error codes (chain/errors.ts) and the table in docs/chain.md are the same list with the same
+// meanings.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import t from 'tap';
+import { CHAIN_ERROR_CODES } from '../../chain/errors.js';
+import { REPO_ROOT } from '../../testkit/daemon-process.js';
+
+t.test('docs/chain.md lists every chain error code with its meaning, and no other', async (t) => {
+  const doc = await readFile(path.join(REPO_ROOT, 'docs/chain.md'), 'utf8');
+  const documented = new Map([...codeTable(doc).matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]));
+  t.same([...documented.entries()].sort(), Object.entries(CHAIN_ERROR_CODES).sort());
+});
+
+/** The doc's `| code | meaning |` table, up to the blank line after it. */
+function codeTable(doc: string): string {
+  const start = doc.indexOf('| code | meaning |');
+  if (start < 0) throw new Error('no | code | meaning | table');
+  const end = doc.indexOf('\n\n', start);
+  return doc.slice(start, end < 0 ? undefined : end);
+}
