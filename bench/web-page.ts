@@ -1,7 +1,8 @@
 // What bench:web measures inside the page (bench/web.ts): a script added to every document before the page's own
 // scripts run. It watches frames (requestAnimationFrame), long tasks (PerformanceObserver 'longtask', tasks over
-// 50 ms) and the order book ladder (a MutationObserver): when a price level is first in the DOM, the next frame's
-// time is when it is painted. Times are epoch ms (timeOrigin + now), so they compare with the bench's Date.now().
+// 50 ms) and the order book ladder (a MutationObserver). The page draws the book in a requestAnimationFrame callback
+// (web/src/feed.ts), so a level entering the DOM is painted in that same frame: its time is when it entered. Times
+// are epoch ms (timeOrigin + now), so they compare with the bench's Date.now().
 
 import type { Page } from 'playwright-core';
 
@@ -9,7 +10,7 @@ import type { Page } from 'playwright-core';
 export type LadderLevel = [price: string, qty: string];
 
 export interface PageCounters {
-  /** Epoch ms of the first frame with both sides of the ladder on screen; 0 until then. */
+  /** Epoch ms when both sides of the ladder were first in the DOM (painted in that frame); 0 until then. */
   readonly ladderAtEpochMs: number;
   readonly frames: number;
   readonly longestFrameGapMs: number;
@@ -17,7 +18,7 @@ export interface PageCounters {
   readonly frameGapsOver100Ms: number;
   readonly longTasks: number;
   readonly longTasksMs: number;
-  /** Canonical price -> epoch ms of the frame that first painted it. */
+  /** Canonical price -> epoch ms when its level first entered the ladder. */
   readonly seen: Record<string, number>;
 }
 
@@ -28,7 +29,6 @@ const INSTRUMENT = String.raw`(() => {
     return t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t;
   };
   const s = { ladderAtEpochMs: 0, frames: 0, longestFrameGapMs: 0, frameGapsOver100Ms: 0, longTasks: 0, longTasksMs: 0, seen: {} };
-  let pending = [];
   let lastFrameMs = 0;
   const epochMs = () => performance.timeOrigin + performance.now();
   const frame = (t) => {
@@ -39,13 +39,6 @@ const INSTRUMENT = String.raw`(() => {
     }
     lastFrameMs = t;
     s.frames++;
-    // The DOM changed since the last frame: this frame paints it.
-    const now = epochMs();
-    for (const p of pending) s.seen[p] ??= now;
-    pending = [];
-    if (s.ladderAtEpochMs === 0 && document.querySelector('[data-testid=bids] button.level') !== null && document.querySelector('[data-testid=asks] button.level') !== null) {
-      s.ladderAtEpochMs = now;
-    }
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
@@ -57,12 +50,16 @@ const INSTRUMENT = String.raw`(() => {
   }).observe({ type: 'longtask', buffered: true });
   const levelPrice = /^(?:Bid|Ask) ([0-9,.]+),/;
   new MutationObserver((records) => {
+    const now = epochMs();
+    if (s.ladderAtEpochMs === 0 && document.querySelector('[data-testid=bids] button.level') !== null && document.querySelector('[data-testid=asks] button.level') !== null) {
+      s.ladderAtEpochMs = now;
+    }
     for (const r of records) {
       for (const n of r.addedNodes) {
         if (!(n instanceof Element)) continue;
         for (const b of [n, ...n.querySelectorAll('button.level')]) {
           const m = b.matches('button.level') ? levelPrice.exec(b.getAttribute('aria-label') ?? '') : null;
-          if (m !== null) pending.push(canonical(m[1]));
+          if (m !== null) s.seen[canonical(m[1])] ??= now;
         }
       }
     }

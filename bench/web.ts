@@ -3,14 +3,15 @@
 // starts it). A market maker and a viewer sign up through the public API; the maker takes devnet tokens from the
 // faucet and seeds a book (bench/web-render.ts). Prints one JSON line:
 //   firstRenderMsP50/Max   cold navigation to /trade/BASE-QUOTE (a fresh browser context each run, logged in) until
-//                          the first frame with both sides of the ladder on screen; WEB_BENCH_RENDERS runs
+//                          both sides of the ladder are on screen; WEB_BENCH_RENDERS runs
 //   docResponseMsP50, scriptsLoadedMsP50   where that time goes: the HTML answered, the last script loaded
 //   jsGzipBytes            the page's scripts as the gateway serves them gzipped (jsBytes uncompressed)
 //   updatesPerSecOffered   book changes a second (a place or a cancel: a level appears or goes) offered through the
 //                          public API for WEB_BENCH_SECONDS while the page is open; every place is a new best price,
 //                          so its level appears at the top of the ladder
-//   bookLagMsP50/P99/Max   from the order's API answer to the frame that first paints its level (negative: the page
-//                          showed it before the API client had its answer); levelsNeverPainted counts the misses
+//   bookLagMsP50/P99/Max   from the order's API answer to its level on screen (negative: the page showed it before
+//                          the API client had its answer); levelsNeverPainted: placed and canceled between two of
+//                          the page's frames (it draws the book once a frame), so never drawn
 //   longestFrameGapMs, frameGapsOver100Ms, longTasks, longTasksMs   whether the page froze meanwhile
 //   bookMatchesRest        the ladder, once the changes are answered, equals the REST book's best levels
 //   idle*                  the reference: the same page for the same time with no changes (the machine's own noise)
