@@ -3,7 +3,8 @@
 // Healthy = one of the service's Kafka consumers is a member of a Stable group: the process is up, connected to the
 // broker, and reading its input (a process that is merely alive, stuck at start-up, would not be). The groups are
 // named by the services themselves: the engine and persistence read in a fresh group per start,
-// `<group>.reader.<uuid>` (engine/daemon/kafka-log.ts, persistence/kafka-source.ts), the chain service in
+// `<prefix>.reader.<uuid>` (kafka/partition-reader.ts; prefixes from engine/daemon/main.ts and persistence's
+// PERSISTENCE_GROUP_ID), the chain service in
 // `chain-<name>-withdrawals` (chain/main.ts). Settings come from the services' own config readers, so the check looks
 // where the service does. Limitation: after a crash, the dead member stays in its group until its session times out
 // (30 s), so a restart can look healthy for that long.
@@ -36,7 +37,7 @@ export async function groupTarget(service: CheckedService, env: Env): Promise<Gr
     case 'engine': {
       const config = readDaemonConfig(env);
       if (config.kafkaBrokers === null) throw new Error('KAFKA_BROKERS is not set: the engine runs on its file log, nothing to check here');
-      // engine/daemon/main.ts: groupId `${engineId}.engine`; kafka-log.ts reads in `${groupId}.reader.<uuid>`.
+      // engine/daemon/main.ts: prefix `${engineId}.engine`; kafka/partition-reader.ts reads in `<prefix>.reader.<uuid>`.
       const prefix = `${config.engineId}.engine.reader.`;
       return { brokers: config.kafkaBrokers, matches: (id) => id.startsWith(prefix) };
     }

@@ -52,6 +52,8 @@ export interface EmbeddedGatewayDeps {
   /** GATEWAY_* settings (rate limits, timeouts, ...), read and checked with the rest of the config. */
   readonly tuning: GatewayTuning;
   readonly logger: Logger;
+  /** The chain service's loops: part of the gateway's /ready. */
+  readonly chainProgress: () => { readonly loops: Readonly<Record<string, number | null>>; readonly stale: boolean };
 }
 
 /** Starts the gateway; resolves once it listens. The exchange stops it first on shutdown. */
@@ -165,7 +167,7 @@ async function startAll(config: EmbeddedConfig, logger: Logger, life: Lifecycle,
   if (gateway !== undefined) {
     step('the gateway');
     // ---- GATEWAY INTEGRATION POINT: see exchange/gateway-embedded.ts for what is passed and why. ----
-    const g = await gateway({ databaseUrl, log, faucet: new Faucet(devProvider, devnet.tokens), depositConfirmations: chainConfig.confirmations, keys, dataDir, host: config.gatewayHost, port: config.gatewayPort, tuning: config.gatewayTuning, logger: logger.child({ component: 'gateway' }) });
+    const g = await gateway({ databaseUrl, log, faucet: new Faucet(devProvider, devnet.tokens), depositConfirmations: chainConfig.confirmations, keys, dataDir, host: config.gatewayHost, port: config.gatewayPort, tuning: config.gatewayTuning, logger: logger.child({ component: 'gateway' }), chainProgress: () => chain.progress() });
     life.defer('gateway', () => g.stop());
     gatewayUrl = g.url;
   }

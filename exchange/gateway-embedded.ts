@@ -66,7 +66,7 @@ export const startEmbeddedGateway: GatewayStarter = async (deps: EmbeddedGateway
     });
     const webRoot = (await webPageBuilt(DEFAULT_WEB_ROOT)) ? DEFAULT_WEB_ROOT : undefined;
     if (webRoot === undefined) logger.warn({ webRoot: DEFAULT_WEB_ROOT }, 'the web page is not built (npm run build:web): serving the API only');
-    const { app } = await buildGateway({ sql, stores, bus, options, logger, marketData, faucet: deps.faucet, webRoot, depositConfirmations: deps.depositConfirmations });
+    const { app } = await buildGateway({ sql, stores, bus, options, logger, marketData, faucet: deps.faucet, webRoot, depositConfirmations: deps.depositConfirmations, chainProgress: deps.chainProgress });
     const address = await app.listen({ host: deps.host, port: deps.port });
     return {
       url: address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1'),

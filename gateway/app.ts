@@ -43,6 +43,7 @@ import { installSecurityHeaders } from './web/security.js';
 import { webPagePlugin } from './web/page.js';
 import { binancePlugin } from './binance/plugin.js';
 import type { DevnetFaucet } from './routes/faucet.js';
+import type { ChainProgress } from './routes/health.js';
 import type { RouteContext } from './routes/context.js';
 import { operatorRoleOf, requireDeclaredAuth, roleAtLeast } from './route-auth.js';
 import type { DeclaredRoute, RouteAuth } from './route-auth.js';
@@ -82,6 +83,8 @@ export interface GatewayDeps {
   readonly marketData?: (shared: { authenticate: Authenticate }) => MarketDataRegistration;
   /** Kafka's part of /ready beyond the bus's own state (main.ts: an admin metadata call). */
   readonly kafkaReady?: () => Promise<boolean>;
+  /** A chain service in this process (the embedded exchange): its loops' progress is part of /ready. */
+  readonly chainProgress?: ChainProgress;
   /** DEVNET ONLY: mints test tokens; given, POST /v1/devnet/faucet exists (the embedded exchange passes its Faucet). */
   readonly faucet?: DevnetFaucet;
   /** The built web page (tools/web/build.ts: dist/web), served at / when given. */
@@ -147,7 +150,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   await installRateLimits(app, deps.stores, options);
   installAuth(app, auth, ctx.operators, options.secretKey);
 
-  await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady });
+  await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady, chainProgress: deps.chainProgress });
   await app.register(authRoutes, { ctx });
   await app.register(accountRoutes, { ctx });
   await app.register(sessionRoutes, { ctx, devnetFaucet: deps.faucet !== undefined, depositConfirmations: deps.depositConfirmations ?? null });

@@ -378,7 +378,14 @@ export const WithdrawalAddressIdParams = Type.Object({ addressId: Type.String({ 
 
 export const Health = Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false });
 export const Readiness = Type.Object(
-  { status: Type.Enum(['ready', 'unready'] as const), checks: Type.Object({ postgres: Type.Boolean(), redis: Type.Boolean(), kafka: Type.Boolean() }, { additionalProperties: false }) },
+  {
+    status: Type.Enum(['ready', 'unready'] as const),
+    checks: Type.Object(
+      { postgres: Type.Boolean(), redis: Type.Boolean(), kafka: Type.Boolean(), chain: Type.Optional(Type.Boolean({ description: 'With a chain service in this process (npm start): every loop completed a tick within its staleAfterMs.' })) },
+      { additionalProperties: false },
+    ),
+    chainLoopProgressAgeMs: Type.Optional(Type.Record(Type.String(), nullable(Type.Integer({ minimum: 0 })), { description: 'Milliseconds since each chain loop (deposits, sweeps, withdrawals) last completed a tick; null before its first.' })),
+  },
   { additionalProperties: false },
 );
 

@@ -1,8 +1,9 @@
 // The consumer: the imperative shell around the projector. Start: migrate, load the projector's state at the
 // stored position, read the source from there. Each batch: project (pure), write in one transaction with the new
-// position. A ProjectionError (an event that cannot be applied) stops it. A write that fails for an operating
-// reason (connection lost, server restart) is retried after reloading the state from what the database holds,
-// so a commit whose reply was lost is not applied twice.
+// position. Pipelined: the next batch is decoded and projected while the previous one's transaction is in flight
+// (one at a time, in order). A ProjectionError (an event that cannot be applied) stops it. A write that fails for
+// an operating reason (connection lost, server restart) is retried with the same rows once the database's stored
+// position says it did not land, so a commit whose reply was lost is not applied twice.
 
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
@@ -44,6 +45,8 @@ export class PersistenceConsumer {
   private projector: Projector | null = null;
   private readonly writer: BatchWriter;
   private stopping = false;
+  /** The batch write in flight: at most one, so at most two batches' rows are held. */
+  private writing: Promise<void> = Promise.resolve();
   eventsWritten = 0;
   batchesWritten = 0;
 
@@ -62,6 +65,7 @@ export class PersistenceConsumer {
     const from = this.projector.position;
     this.opts.logger.info({ lastSeq: from.lastSeq, sourceOffset: from.sourceOffset, openOrders: this.projector.openOrders.size }, 'persistence consuming');
     await this.opts.source.consume(from.sourceOffset, this.opts.batchRecordsMax, (records) => this.onBatch(records));
+    await this.writing;
   }
 
   async stop(): Promise<void> {
@@ -70,31 +74,44 @@ export class PersistenceConsumer {
   }
 
   private async onBatch(records: SourceRecord[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const projector = this.projector as Projector;
-      let rows: RowSets;
-      try {
-        rows = projector.project(records);
-      } catch (err) {
-        if (err instanceof ProjectionError) await this.writeBefore(records, err);
-        throw err;
+    const projector = this.projector as Projector;
+    let rows: RowSets;
+    try {
+      rows = projector.project(records);
+    } catch (err) {
+      if (err instanceof ProjectionError) {
+        await this.writing;
+        await this.writeBefore(records, err);
       }
-      if (rows.events === 0) return; // all redelivered
+      throw err;
+    }
+    // The previous batch's transaction finishes first: positions move in order (each write checks its predecessor).
+    await this.writing;
+    if (rows.events === 0) return; // all redelivered
+    const writing = this.write(records, rows);
+    // Awaited by the next batch (or run()); the handler keeps a failure from counting as unhandled until then.
+    writing.catch(() => undefined);
+    this.writing = writing;
+  }
+
+  /** Writes one batch's rows, retrying operating failures once the stored position shows the batch did not land. */
+  private async write(records: SourceRecord[], rows: RowSets): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
       try {
         await this.writer.write(rows);
+        break;
       } catch (err) {
         if (isPermanent(err) || this.stopping) throw err;
-        this.opts.logger.warn({ err, attempt, lastSeq: rows.previous.lastSeq }, 'batch write failed; reloading the state and retrying');
-        await sleep(this.opts.retryDelayMs ?? 500);
-        this.projector = await this.reload();
-        continue;
+        this.opts.logger.warn({ err, attempt, lastSeq: rows.previous.lastSeq }, 'batch write failed; checking the stored position and retrying');
+        const storedSeq = await this.storedSeq();
+        if (storedSeq === rows.position.lastSeq) break; // it landed; the reply was lost
+        if (storedSeq !== rows.previous.lastSeq) throw new PositionConflictError(`the stored position is at seq ${storedSeq}, neither before (${rows.previous.lastSeq}) nor after (${rows.position.lastSeq}) this batch`);
       }
-      this.eventsWritten += rows.events;
-      this.batchesWritten++;
-      this.opts.logger.debug({ events: rows.events, lastSeq: rows.position.lastSeq }, 'batch committed');
-      await this.opts.onCommitted?.({ records, rows, committedMs: performance.timeOrigin + performance.now() });
-      return;
     }
+    this.eventsWritten += rows.events;
+    this.batchesWritten++;
+    this.opts.logger.debug({ events: rows.events, lastSeq: rows.position.lastSeq }, 'batch committed');
+    await this.opts.onCommitted?.({ records, rows, committedMs: performance.timeOrigin + performance.now() });
   }
 
   /**
@@ -109,15 +126,16 @@ export class PersistenceConsumer {
     if (rows.events > 0) await this.writer.write(rows);
   }
 
-  /** The state as the database has it, waiting out an unavailable database. */
-  private async reload(): Promise<Projector> {
+  /** The stored position's seq, waiting out an unavailable database. */
+  private async storedSeq(): Promise<number> {
     for (;;) {
+      await sleep(this.opts.retryDelayMs ?? 500);
       try {
-        return await loadProjector(this.opts.sql);
+        const [row] = await this.opts.sql<{ last_seq: string }[]>`SELECT last_seq FROM persistence_position WHERE id = 1`;
+        return Number(row.last_seq);
       } catch (err) {
         if (this.stopping) throw err;
-        this.opts.logger.warn({ err }, 'cannot reload the state yet');
-        await sleep(this.opts.retryDelayMs ?? 500);
+        this.opts.logger.warn({ err }, 'cannot read the stored position yet');
       }
     }
   }

@@ -1,4 +1,4 @@
-// IP allow-lists (per API key, and for the operator routes): IPv4 or IPv6 addresses and CIDR blocks, matched with
+// IP allow-lists per API key: IPv4 or IPv6 addresses and CIDR blocks, matched with
 // node:net's BlockList. An IPv4 client seen through an IPv6 socket (::ffff:1.2.3.4) is matched as IPv4.
 
 import { BlockList, isIP } from 'node:net';

@@ -1,5 +1,6 @@
 // Liveness (/health: the process answers), readiness (/ready: PostgreSQL, Redis and Kafka all answer; `redis` is
-// the gateway's stores, always true when they are in-process) and
+// the gateway's stores, always true when they are in-process; with a chain service in the same process, the
+// embedded exchange, also that every chain loop made progress lately) and
 // Prometheus metrics (/metrics). Not rate limited, not authenticated (expose them on an internal port or path).
 
 import type { FastifyPluginAsync } from 'fastify';
@@ -20,7 +21,10 @@ async function check(work: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
-export const healthRoutes: FastifyPluginAsync<{ ctx: RouteContext; kafkaReady?: () => Promise<boolean> }> = async (fastify, { ctx, kafkaReady }) => {
+/** ChainService.progress(): each loop's milliseconds since its last completed tick, and whether one is too old. */
+export type ChainProgress = () => { readonly loops: Readonly<Record<string, number | null>>; readonly stale: boolean };
+
+export const healthRoutes: FastifyPluginAsync<{ ctx: RouteContext; kafkaReady?: () => Promise<boolean>; chainProgress?: ChainProgress }> = async (fastify, { ctx, kafkaReady, chainProgress }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const noLimit = { auth: 'public' as const, rateLimit: false as const };
 
@@ -35,8 +39,10 @@ export const healthRoutes: FastifyPluginAsync<{ ctx: RouteContext; kafkaReady?: 
         if (kafkaReady !== undefined && !(await kafkaReady())) throw new Error('kafka not reachable');
       }),
     ]);
-    const ready = postgres && redis && kafka;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', checks: { postgres, redis, kafka } });
+    const chain = chainProgress?.();
+    const ready = postgres && redis && kafka && chain?.stale !== true;
+    const chainFields = chain === undefined ? {} : { chainLoopProgressAgeMs: chain.loops };
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', checks: { postgres, redis, kafka, ...(chain === undefined ? {} : { chain: !chain.stale }) }, ...chainFields });
   });
 
   app.get('/metrics', { config: noLimit, schema: { tags, summary: 'Prometheus metrics (text format)', produces: ['text/plain'] } }, async (_request, reply) => {

@@ -11,6 +11,7 @@ import { makeProvider, tokenBalance } from '../../chain/erc20.js';
 import { ChainService } from '../../chain/service.js';
 import { startStatusServer } from '../../chain/status-server.js';
 import type { WithdrawalPending } from '../../engine/core/events.js';
+import { startTestGateway } from '../gateway/support.js';
 import { DepositWatcher } from '../../chain/watcher.js';
 import { HDNodeWallet, Mnemonic, Wallet } from 'ethers';
 import { sendEth, startChainEnv, startRpcProxy } from './support.js';
@@ -126,6 +127,9 @@ t.test('deposits', async (t) => {
     t.teardown(() => service.stop());
     const status = await startStatusServer({ service, sql: env.db.sql, host: '127.0.0.1', port: 0 });
     t.teardown(() => status.close());
+    // The embedded exchange's gateway (npm start) runs with the chain service in its process: its /ready has the loops.
+    const tg = await startTestGateway('chainready', {}, { db: env.db, chainProgress: () => service.progress() });
+    t.teardown(() => tg.close());
     await until(async () => service.progress().loops.withdrawals !== null && service.progress().loops.deposits !== null, 'the loops ticked');
 
     proxy.hang(['eth_sendRawTransaction']);
@@ -141,6 +145,8 @@ t.test('deposits', async (t) => {
     t.equal(ready.status, 503, '/ready says so');
     t.ok(body.loopProgressAgeMs.withdrawals > 1_000 && body.loopProgressAgeMs.deposits < 1_000, `each loop's age: ${JSON.stringify(body.loopProgressAgeMs)}`);
     t.match(await (await fetch(`${status.url}/metrics`)).text(), /chain_loop_progress_age_seconds\{loop="withdrawals"\} [1-9]/, 'and the metric');
+    const gwReady = await tg.gw.app.inject({ method: 'GET', url: '/ready' });
+    t.match([gwReady.statusCode, gwReady.json()], [503, { status: 'unready', checks: { postgres: true, chain: false }, chainLoopProgressAgeMs: { deposits: Number } }], 'and a gateway in the same process');
 
     // Answered again: the sender's next tick re-broadcasts the stored transaction, which the node already mined; the
     // receipt decides, and no second transaction is signed.
@@ -152,6 +158,7 @@ t.test('deposits', async (t) => {
     t.equal(await env.provider.getTransactionCount(hot), 1, 'the hot wallet sent one transaction: nothing twice');
     t.equal(await tokenBalance(env.provider, env.tokens.tka.address, dest), 5n);
     t.equal(out.commands.filter((c) => c.type === 'completeWithdrawal').length, 1, 'completed once');
+    await until(async () => (await tg.gw.app.inject({ method: 'GET', url: '/ready' })).json().checks.chain === true, 'the gateway\'s /ready sees the withdrawal loop back', 5_000);
     await service.stop();
   });
 

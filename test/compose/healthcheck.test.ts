@@ -24,7 +24,7 @@ t.test('the engine counts when one of its command readers is in a Stable group',
   t.ok(isConsuming([{ groupId: reader, state: 'Stable', memberCount: 1 }], target.matches), 'a reading member');
   t.notOk(isConsuming([{ groupId: reader, state: 'Empty', memberCount: 0 }], target.matches), 'a group left by a stopped reader');
   t.notOk(isConsuming([{ groupId: reader, state: 'PreparingRebalance', memberCount: 1 }], target.matches), 'a group still joining');
-  t.notOk(isConsuming([{ groupId: 'engine-0.engine', state: 'Stable', memberCount: 1 }], target.matches), 'the position group has no members by design');
+  t.notOk(isConsuming([{ groupId: 'engine-0.engine', state: 'Stable', memberCount: 1 }], target.matches), 'the bare prefix is not a reader group');
   t.notOk(isConsuming([{ groupId: 'persistence.reader.x', state: 'Stable', memberCount: 1 }], target.matches), "another service's group");
   t.notOk(isConsuming([], target.matches), 'no group at all');
 });
@@ -49,9 +49,9 @@ t.test('the chain service counts by its withdrawals group, named after the chain
 
 t.test('the group names match the ones the services use', async (t) => {
   const read = (file: string): Promise<string> => readFile(path.join(ROOT, file), 'utf8');
-  t.match(await read('engine/daemon/main.ts'), 'groupId: `${config.engineId}.engine`', 'engine position group');
-  t.match(await read('engine/daemon/kafka-log.ts'), 'groupId: `${this.opts.groupId}.reader.${randomUUID()}`', 'engine reader groups');
-  t.match(await read('persistence/kafka-source.ts'), 'groupId: `${this.opts.groupId}.reader.${randomUUID()}`', 'persistence reader groups');
+  t.match(await read('engine/daemon/main.ts'), 'groupIdPrefix: `${config.engineId}.engine`', 'engine reader group prefix');
+  t.match(await read('kafka/partition-reader.ts'), 'groupId: `${this.opts.groupIdPrefix}.reader.${randomUUID()}`', 'every partition reader joins a fresh <prefix>.reader.<uuid> group');
+  t.match(await read('persistence/kafka-source.ts'), 'groupIdPrefix: this.opts.groupId', 'persistence reads with its group id as the prefix');
   t.match(await read('persistence/main.ts'), 'groupId: config.groupId', 'persistence uses PERSISTENCE_GROUP_ID');
   t.match(await read('chain/main.ts'), 'groupId: `chain-${config.name}-withdrawals`', 'chain withdrawals group');
   await t.rejects(groupTarget('engine', {}), /KAFKA_BROKERS/, 'an engine on its file log has no group to check');

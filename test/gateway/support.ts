@@ -21,6 +21,7 @@ import { DEFAULT_OPTIONS } from '../../gateway/config.js';
 import type { GatewayOptions } from '../../gateway/config.js';
 import { migrateGateway } from '../../gateway/migrate.js';
 import type { DevnetFaucet } from '../../gateway/routes/faucet.js';
+import type { ChainProgress } from '../../gateway/routes/health.js';
 import { lateResultRecorder } from '../../gateway/routes/commands.js';
 import { redisStores } from '../../gateway/stores/gateway-stores.js';
 import type { GatewayStores } from '../../gateway/stores/gateway-stores.js';
@@ -130,7 +131,7 @@ export const SECRET_KEY = Buffer.alloc(32, 7);
 export async function startTestGateway(
   name: string,
   overrides: Partial<GatewayOptions> = {},
-  extra: { nowMs?: () => number; logger?: Logger; stores?: GatewayStores; pendingMax?: number; faucet?: DevnetFaucet; webRoot?: string; depositConfirmations?: number; db?: TestDatabase } = {},
+  extra: { nowMs?: () => number; logger?: Logger; stores?: GatewayStores; pendingMax?: number; faucet?: DevnetFaucet; webRoot?: string; depositConfirmations?: number; db?: TestDatabase; chainProgress?: ChainProgress } = {},
 ): Promise<TestGateway> {
   // A database of its own, or one shared with another part of the test (e.g. a chain service's); dropped by its owner.
   const db = extra.db ?? await createTestDatabase(`gw_${name}`);
@@ -149,7 +150,7 @@ export async function startTestGateway(
   const bus = new LocalEngineBus(db.sql, { timeoutMs: options.commandTimeoutMs, pendingMax: extra.pendingMax });
   const stores = extra.stores ?? redisStores(redis);
   bus.onLate = lateResultRecorder(stores.commands, prefix);
-  const gw = await buildGateway({ sql: db.sql, stores, bus, options, nowMs: extra.nowMs, logger: extra.logger, faucet: extra.faucet, webRoot: extra.webRoot, depositConfirmations: extra.depositConfirmations });
+  const gw = await buildGateway({ sql: db.sql, stores, bus, options, nowMs: extra.nowMs, logger: extra.logger, faucet: extra.faucet, webRoot: extra.webRoot, depositConfirmations: extra.depositConfirmations, chainProgress: extra.chainProgress });
   await gw.app.ready();
   return {
     gw, bus, db, redis, prefix, options,
