@@ -17,7 +17,7 @@ import { chainLoggerOptions } from './logging.js';
 import { passphraseFromEnv, readKeystoreFile } from './keystore.js';
 import { ChainService } from './service.js';
 import { startStatusServer } from './status-server.js';
-import { intVar } from '../config/env.js';
+import { ConfigError, intVar, nameVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
 
 
 function need(name: string, format?: { re: RegExp; what: string }): string {
@@ -27,7 +27,6 @@ function need(name: string, format?: { re: RegExp; what: string }): string {
   return v;
 }
 
-const POSTGRES_URL = { re: /^postgres(ql)?:\/\/\S+$/, what: 'a postgres:// URL' };
 const BROKERS = { re: /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, what: 'a comma-separated list of host:port' };
 
 // A stop that takes longer (a broker or node that does not answer) ends the process anyway: every step's state
@@ -36,7 +35,7 @@ const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
   // It holds the keys: the shared redaction (mnemonic, passphrase, private keys) and a `service` field on each line.
-  const log = pino(chainLoggerOptions(process.env.LOG_LEVEL ?? 'info'));
+  const log = pino(chainLoggerOptions(nameVar(process.env, 'LOG_LEVEL', 'info')));
   // Signals are taken from the first moment: one during start-up stops the service once it is up (the default
   // action would kill it halfway through its start, which is safe but not the clean stop asked for).
   let shutdown: (() => Promise<void>) | null = null;
@@ -52,7 +51,8 @@ async function main(): Promise<void> {
 
   // Every variable checked before anything connects: a bad one is named at once.
   const configPath = need('CHAIN_CONFIG');
-  const databaseUrl = need('DATABASE_URL', POSTGRES_URL);
+  const databaseUrl = requiredPostgresUrl(process.env, 'DATABASE_URL');
+  const { commandsTopic, eventsTopic } = topicsVar(process.env);
   const brokers = need('KAFKA_BROKERS', BROKERS).split(',');
   const statusPort = intVar(process.env, 'CHAIN_STATUS_PORT', 9464, 0, 65535);
   const config = await loadChainConfig(configPath);
@@ -63,13 +63,13 @@ async function main(): Promise<void> {
   const provider = makeProvider(config);
   await checkChainAndTokens(provider, config);
   const kafka = kafkaClient(brokers, `chain-${config.name}`, log);
-  const sink = new KafkaCommandSink(kafka, process.env.KAFKA_COMMANDS_TOPIC ?? 'exchange.commands.v1');
+  const sink = new KafkaCommandSink(kafka, commandsTopic);
   await sink.connect();
   const service = new ChainService({ sql, provider, config, keys, sink, log });
   await service.start();
   // /health, /ready (each loop's last progress) and /metrics, on an internal address.
   const status = await startStatusServer({ service, sql, host: process.env.CHAIN_STATUS_HOST ?? '127.0.0.1', port: statusPort });
-  const source = new KafkaEngineEventSource(kafka, { eventsTopic: process.env.KAFKA_EVENTS_TOPIC ?? 'exchange.events.v1', groupId: `chain-${config.name}-withdrawals`, log });
+  const source = new KafkaEngineEventSource(kafka, { eventsTopic, groupId: `chain-${config.name}-withdrawals`, log });
   const fatal = (what: string) => (err: unknown): void => {
     log.fatal({ err }, `${what}; exiting`);
     process.exit(1);
@@ -112,6 +112,6 @@ function stopAndExit(shutdown: () => Promise<void>, log: pino.Logger): void {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`chain service: ${err instanceof ChainError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(`chain service: ${err instanceof ChainError || err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -39,3 +39,35 @@ export function brokersVar(env: Env): string[] | null {
   for (const b of brokers) if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${raw}"`);
   return brokers;
 }
+
+/** The engine's two topics by default: one source for every service, the AsyncAPI document and the docs. */
+export const DEFAULT_COMMANDS_TOPIC = 'exchange.commands.v1';
+export const DEFAULT_EVENTS_TOPIC = 'exchange.events.v1';
+
+/** KAFKA_COMMANDS_TOPIC and KAFKA_EVENTS_TOPIC, each a valid topic name, defaulting to the topics above. */
+export function topicsVar(env: Env): { commandsTopic: string; eventsTopic: string } {
+  return { commandsTopic: nameVar(env, 'KAFKA_COMMANDS_TOPIC', DEFAULT_COMMANDS_TOPIC), eventsTopic: nameVar(env, 'KAFKA_EVENTS_TOPIC', DEFAULT_EVENTS_TOPIC) };
+}
+
+export const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
+
+/**
+ * A postgres:// URL (DATABASE_URL). `unset`: the message when it is missing and required, or null when the caller
+ * has a use for no URL (npm start then runs its embedded PostgreSQL).
+ */
+export function postgresUrlVar(env: Env, name: string, unset: { required: true } | { required: false; meaning: string }): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    if (unset.required) throw new ConfigError(`${name} is required: a postgres:// URL`);
+    return null;
+  }
+  if (!POSTGRES_URL.test(raw)) throw new ConfigError(`${name} must be a postgres:// URL${unset.required ? '' : ` (or unset: ${unset.meaning})`}`);
+  return raw;
+}
+
+/** A required postgres:// URL. */
+export function requiredPostgresUrl(env: Env, name: string): string {
+  const url = postgresUrlVar(env, name, { required: true });
+  if (url === null) throw new ConfigError(`${name} is required`);
+  return url;
+}

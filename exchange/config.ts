@@ -3,7 +3,7 @@
 // stand-ins; variables that point at real infrastructure belong to the separate services (npm run engine,
 // persistence, chain, gateway) and are refused here rather than half-used.
 
-import { ConfigError, boolVar, intVar } from '../config/env.js';
+import { ConfigError, boolVar, intVar, postgresUrlVar } from '../config/env.js';
 import type { Env } from '../config/env.js';
 import { readGatewayTuning } from '../gateway/config.js';
 import type { GatewayTuning } from '../gateway/config.js';
@@ -41,8 +41,7 @@ export function readEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
       throw new ConfigError(`${name} is set, but npm start runs the embedded exchange (file log, embedded PostgreSQL, local devnet, generated keystore). Unset it, or run the services separately: npm run engine | persistence | chain | gateway (see docs/running.md)`);
     }
   }
-  const databaseUrl = env.DATABASE_URL !== undefined && env.DATABASE_URL !== '' ? env.DATABASE_URL : null;
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL (or unset for the embedded PostgreSQL)');
+  const databaseUrl = postgresUrlVar(env, 'DATABASE_URL', { required: false, meaning: 'the embedded PostgreSQL' });
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const gatewayHost = env.GATEWAY_HOST ?? '127.0.0.1';

@@ -6,7 +6,7 @@ import { parseXpub } from '../chain/hd.js';
 import { DEFAULT_GUARD_OPTIONS } from './auth/guard.js';
 import type { GuardOptions } from './auth/guard.js';
 
-import { ConfigError, boolVar, brokersVar, intVar, nameVar as plainNameVar } from '../config/env.js';
+import { ConfigError, boolVar, brokersVar, intVar, nameVar as plainNameVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
 import type { Env } from '../config/env.js';
 
 export { ConfigError };
@@ -93,8 +93,7 @@ function xpubVar(env: Env): string {
 }
 
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
-  const databaseUrl = env.DATABASE_URL ?? '';
-  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
   const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
   const kafkaBrokers = brokersVar(env);
@@ -107,8 +106,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     databaseUrl,
     redisUrl,
     kafkaBrokers,
-    commandsTopic: nameVar(env, 'KAFKA_COMMANDS_TOPIC', 'exchange.commands.v1'),
-    eventsTopic: nameVar(env, 'KAFKA_EVENTS_TOPIC', 'exchange.events.v1'),
+    ...topicsVar(env),
     instanceId: nameVar(env, 'GATEWAY_ID', `${os.hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 100)}-${process.pid}`),
     pendingCommandsMax: intVar(env, 'GATEWAY_PENDING_COMMANDS_MAX', 10_000, 1, 1_000_000),
     logLevel: nameVar(env, 'LOG_LEVEL', 'info'),

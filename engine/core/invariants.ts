@@ -1,4 +1,5 @@
-// Whole-state checks, O(state): run by tests after every command, and by the daemon after recovery.
+// Whole-state checks, O(state): run by tests after every command, and by the daemon on every snapshot it loads
+// and once recovery has replayed up to the event log's end (engine/daemon/daemon.ts).
 // Each returns a list of violations (empty when the state is sound) rather than throwing, so a test can
 // print them all with the seed that produced them.
 

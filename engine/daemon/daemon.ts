@@ -5,7 +5,7 @@
 // Pipelined: the next batch is applied while the previous batch's records are in flight (one at a time).
 
 import type { Logger } from 'pino';
-import { Engine, restore, snapshot } from '../core/index.js';
+import { Engine, checkInvariants, restore, snapshot } from '../core/index.js';
 import type { EngineEvent, EngineLimits } from '../core/index.js';
 import { EventRecordPacker, decodeCommand, decodeEventRecord } from '../wire/codec.js';
 import { isFatalLogError } from './log.js';
@@ -65,10 +65,9 @@ export class EngineDaemon {
         this.opts.logger.warn({ err }, 'snapshot does not restore; trying an older one');
         return false;
       }
-      // A snapshot is written once its events are; one ahead of the log (a log that lost data, or another
-      // daemon's) cannot be resumed from without leaving a gap.
-      if (this.engine.eventSeq <= resume.eventSeq) return true;
-      this.opts.logger.warn({ snapshotSeq: this.engine.eventSeq, logSeq: resume.eventSeq }, 'snapshot is ahead of the event log; trying an older one');
+      const problem = snapshotProblem(this.engine, resume.eventSeq);
+      if (problem === null) return true;
+      this.opts.logger.warn({ snapshotSeq: this.engine.eventSeq, logSeq: resume.eventSeq, problem }, 'snapshot cannot be resumed from; trying an older one');
       return false;
     });
     if (loaded === null) this.engine = new Engine(this.opts.limits);
@@ -115,9 +114,14 @@ export class EngineDaemon {
     }
   }
 
-  /** Logs once when the replay reaches the event log's end: from there on, output is new. */
+  /**
+   * Once, when the replay reaches the event log's end (from there on, output is new): the recovered state must hold
+   * every invariant, or the process stops here rather than trade on a broken state (O(state), once per start).
+   */
   private checkCaughtUp(): void {
     if (this.caughtUp || this.engine.eventSeq < this.emittedSeq) return;
+    const problems = checkInvariants(this.engine);
+    if (problems.length > 0) throw new Error(`engine invariants broken after recovery: ${problems.slice(0, 5).join('; ')}`);
     this.caughtUp = true;
     this.opts.logger.info({ offset: this.appliedOffset, eventSeq: this.engine.eventSeq }, 'engine daemon caught up with the event log');
   }
@@ -177,3 +181,14 @@ function lastSeqOf(record: EventRecord): number {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Why a restored snapshot cannot be resumed from, or null. A snapshot is written once its events are; one ahead of
+ * the log (a log that lost data, or another daemon's) cannot be resumed from without leaving a gap. And a state
+ * that breaks an invariant (a bug, or a snapshot altered with a valid checksum) is never traded on.
+ */
+export function snapshotProblem(engine: Engine, logEventSeq: number): string | null {
+  if (engine.eventSeq > logEventSeq) return `snapshot seq ${engine.eventSeq} is ahead of the event log's ${logEventSeq}`;
+  const problems = checkInvariants(engine);
+  return problems.length === 0 ? null : `invariants broken: ${problems.slice(0, 5).join('; ')}`;
+}

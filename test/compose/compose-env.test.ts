@@ -67,7 +67,9 @@ t.test('the gateway service sets only variables its config reads, with valid val
 t.test('the chain service sets only variables chain/main.ts, the keystore and the config step read', async (t) => {
   const env = await serviceEnv('chain');
   const source = await readFile(path.join(ROOT, 'chain/main.ts'), 'utf8');
-  const mainReads = new Set([...source.matchAll(/need\('([A-Z0-9_]+)'|process\.env\.([A-Z0-9_]+)/g)].map((m) => m[1] ?? m[2]));
+  const mainReads = new Set([...source.matchAll(/need\('([A-Z0-9_]+)'|process\.env\.([A-Z0-9_]+)|\(process\.env, '([A-Z0-9_]+)'/g)].map((m) => m[1] ?? m[2] ?? m[3]));
+  // topicsVar (config/env.ts) reads the two topic variables.
+  if (source.includes('topicsVar(process.env)')) for (const name of ['KAFKA_COMMANDS_TOPIC', 'KAFKA_EVENTS_TOPIC']) mainReads.add(name);
   for (const name of ['CHAIN_CONFIG', 'DATABASE_URL', 'KAFKA_BROKERS']) t.ok(mainReads.has(name) && env[name] !== undefined, `${name}, required by chain/main.ts, is set`);
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'compose-chain-'));

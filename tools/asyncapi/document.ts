@@ -11,8 +11,10 @@ import type { CommandInput } from '../../engine/wire/codec.js';
 import { COMMAND_SCHEMAS, EVENT_SCHEMAS, EventRecordWire, WIRE_VERSION } from '../../engine/wire/schemas.js';
 import { toYaml } from './yaml.js';
 
-export const DEFAULT_COMMANDS_TOPIC = 'exchange.commands.v1';
-export const DEFAULT_EVENTS_TOPIC = 'exchange.events.v1';
+import { DEFAULT_COMMANDS_TOPIC, DEFAULT_EVENTS_TOPIC } from '../../config/env.js';
+
+// The services' defaults (config/env.ts), re-exported for the generator and its test.
+export { DEFAULT_COMMANDS_TOPIC, DEFAULT_EVENTS_TOPIC };
 
 export interface AsyncApiOptions {
   readonly commandsTopic?: string;
