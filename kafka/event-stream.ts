@@ -126,11 +126,14 @@ export async function readEventsTail(kafka: Kafka, topic: string): Promise<Event
 
 /** The last data record in [from, high), reading with a one-off consumer. */
 async function lastRecordFrom(kafka: Kafka, topic: string, from: number, high: number): Promise<EventStreamRecord | null> {
-  const consumer = kafka.consumer({ groupId: `tail.${randomUUID()}`, readUncommitted: true, maxWaitTimeInMs: 50 });
+  // A one-off read: kafkajs must not restart it behind our back after a failure (a restart scheduled when the broker
+  // goes away survives disconnect() and keeps the process alive); the caller retries.
+  const consumer = kafka.consumer({ groupId: `tail.${randomUUID()}`, readUncommitted: true, maxWaitTimeInMs: 50, retry: { retries: 2, restartOnFailure: async () => false } });
   let last: KafkaMessage | null = null;
   try {
     const done = new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic, partition: PARTITION, offset: String(from) }));
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
       const run = async (): Promise<void> => {
         await consumer.connect();
         await consumer.subscribe({ topic, fromBeginning: true });
