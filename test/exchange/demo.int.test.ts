@@ -10,7 +10,7 @@ import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { freePort } from '../../chain/devnet/node.js';
-import { bannerUrl, run, stopWithSigint, until } from './launcher-support.js';
+import { bannerUrl, run, stopWithSigint, until } from '../../testkit/launcher.js';
 
 const REPO = path.join(import.meta.dirname, '..', '..');
 const START_TIMEOUT_MS = 120_000;

@@ -18,8 +18,8 @@ import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { freePort } from '../../chain/devnet/node.js';
-import { bannerUrl, run, stopWithSigint, until } from './launcher-support.js';
-import type { Running } from './launcher-support.js';
+import { bannerUrl, run, stopWithSigint, until } from '../../testkit/launcher.js';
+import type { Running } from '../../testkit/launcher.js';
 
 const REPO = path.join(import.meta.dirname, '..', '..');
 /** npm ci (about 20 s with a warm cache here) plus the first start (devnet deployment, migrations). */

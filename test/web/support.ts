@@ -1,19 +1,7 @@
-// For the browser tests: Debian's Chromium driven by playwright-core (../shared/notes/browser-tests.md), and
-// helpers that wait for what a person would see on the page.
+// For the browser tests (Chromium itself: testkit/chromium.ts): helpers that wait for what a person would see on
+// the page.
 
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
-import type { Browser, Locator, Page } from 'playwright-core';
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not at ${CHROMIUM_PATH}: install it (apt-get install -y chromium; .ci/run does when it is missing) or set CHROMIUM_PATH`);
-  }
-  // --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'] });
-}
+import type { Locator, Page } from 'playwright-core';
 
 /** Waits until the locator's text contains `want` (or matches it); the last text seen is in the error. */
 export async function seeText(loc: Locator, want: string | RegExp, timeoutMs = 30_000): Promise<string> {

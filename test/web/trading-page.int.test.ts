@@ -17,8 +17,9 @@ import t from 'tap';
 import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { freePort } from '../../chain/devnet/node.js';
 import { totpNow } from '../../gateway/auth/totp.js';
-import { run, stopWithSigint, until } from '../exchange/launcher-support.js';
-import { ANY, PageProblems, cells, launchChromium, seeRow, seeText } from './support.js';
+import { launchChromium } from '../../testkit/chromium.js';
+import { run, stopWithSigint, until } from '../../testkit/launcher.js';
+import { ANY, PageProblems, cells, seeRow, seeText } from './support.js';
 
 const REPO = path.join(import.meta.dirname, '..', '..');
 const START_TIMEOUT_MS = 240_000;

@@ -1,6 +1,6 @@
-// Running `npm start`'s launcher (or any command) as a child process in a test: its output collected, waiting
-// for a condition with a deadline (failing early, with the output, when the process exits), and stopping it with
-// SIGINT as Ctrl-C would (SIGKILL after a grace period, so a hung stop cannot hang the test).
+// Running `npm start`'s launcher (or any command) as a child process in a test or a bench: its output collected,
+// waiting for a condition with a deadline (failing early, with the output, when the process exits), and stopping it
+// with SIGINT as Ctrl-C would (SIGKILL after a grace period, so a hung stop cannot hang the test).
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
