@@ -111,7 +111,10 @@ t.test('the trading page, two people, every flow', async (t) => {
     // Keyboard: the level is a button; Enter puts its price in the form.
     await ask.focus();
     await bob.page.keyboard.press('Enter');
-    t.equal(await bob.page.getByLabel('Price (USDT)').inputValue(), '100', 'a price picked in the book fills the form');
+    // The form re-renders after the key press: read the field until it shows the price (bounded).
+    const price = bob.page.getByLabel('Price (USDT)');
+    for (const deadline = Date.now() + 5000; (await price.inputValue()) !== '100' && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
+    t.equal(await price.inputValue(), '100', 'a price picked in the book fills the form');
     await bob.page.getByLabel('Quantity (TKA)').fill('1.5');
     await seeText(bob.page.getByTestId('hold'), '150.3 USDT');
     await bob.page.locator('form button[type=submit]').click();
