@@ -58,6 +58,12 @@ export function startDaemon(env: Record<string, string>): DaemonProcess {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * A sleep that does not keep the process alive, for the losing side of a race (a timeout): a test file then ends
+ * when its work does, not when its longest timeout would have fired (a forgotten 120 s timer held one file open
+ * for ~105 s after its last test).
+ */
+export const raceTimeout = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** Polls `check` until it returns true; throws with `describe()` after `timeoutMs`. */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {

@@ -25,7 +25,7 @@ import { kafkaClient } from '../../kafka/client.js';
 import { decodeEventRecord, encodeCommand } from '../../engine/wire/codec.js';
 import type { CommandInput } from '../../engine/wire/codec.js';
 import { startKafkaBroker } from '../../tools/kafka/broker.js';
-import { REPO_ROOT, sleep, startDaemon, waitFor } from '../daemon/recovery-support.js';
+import { REPO_ROOT, raceTimeout, sleep, startDaemon, waitFor } from '../daemon/recovery-support.js';
 import { sendEth, startChainEnv } from './support.js';
 
 const PASSPHRASE = 'correct horse battery staple e2e';
@@ -179,7 +179,7 @@ t.test('chain service on a real broker with the engine daemon', async (t) => {
   // A SIGTERM stops the service cleanly.
   const stopped = async (svc: ServiceProcess, what: string): Promise<void> => {
     svc.kill('SIGTERM');
-    const exit = await Promise.race([svc.exited, sleep(30_000).then(() => null)]);
+    const exit = await Promise.race([svc.exited, raceTimeout(30_000).then(() => null)]);
     t.same(exit, { code: 0, signal: null }, `${what}: SIGTERM, clean exit 0 ${exit?.code === 0 ? '' : svc.output()}`);
   };
   await stopped(service, 'first run');

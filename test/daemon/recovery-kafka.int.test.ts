@@ -15,7 +15,7 @@ import { kafkaClient } from '../../kafka/client.js';
 import { EventStreamReader, readEventsTail } from '../../kafka/event-stream.js';
 import { startKafkaBroker } from '../../tools/kafka/broker.js';
 import type { KafkaBroker } from '../../tools/kafka/broker.js';
-import { killPoints, referenceRun, seededCommands, sleep, startDaemon, verifyAgainstReference, waitFor } from './recovery-support.js';
+import { killPoints, raceTimeout, referenceRun, seededCommands, sleep, startDaemon, verifyAgainstReference, waitFor } from './recovery-support.js';
 import type { StoredCommand } from './recovery-support.js';
 import { encodeEventRecords } from '../../engine/wire/codec.js';
 import type { EngineEvent } from '../../engine/core/events.js';
@@ -61,7 +61,7 @@ async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: 
         if (records.length >= count) done();
       },
     });
-    await Promise.race([finished, sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${records.length} of ${count} records of ${topic} in ${timeoutMs} ms`)))]);
+    await Promise.race([finished, raceTimeout(timeoutMs).then(() => Promise.reject(new Error(`read ${records.length} of ${count} records of ${topic} in ${timeoutMs} ms`)))]);
     await sleep(READ_GRACE_MS);
   } finally {
     await consumer.disconnect();
@@ -85,7 +85,7 @@ async function readEventsAsConsumer(kafka: Kafka, topic: string, count: number, 
     keptRecords += records.length;
     if (events.length >= count) done();
   });
-  const timeout = sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${events.length} of ${count} events of ${topic} in ${timeoutMs} ms`)));
+  const timeout = raceTimeout(timeoutMs).then(() => Promise.reject(new Error(`read ${events.length} of ${count} events of ${topic} in ${timeoutMs} ms`)));
   await Promise.race([enough, reading.then(() => Promise.reject(new Error('the events reader ended early'))), timeout]);
   await sleep(READ_GRACE_MS);
   await reader.stop();
@@ -227,7 +227,7 @@ t.test('engine daemon on Kafka', async (t) => {
     await waitFor(async () => s.progress.commandOffsetLast >= s.stored.length - 1, 240_000, () => `after the broker restart: ${daemon.output()}`);
     t.equal(daemon.child.exitCode, null, 'the daemon never exited');
     daemon.child.kill('SIGTERM');
-    const exit = await Promise.race([daemon.exited, sleep(60_000).then(() => null)]);
+    const exit = await Promise.race([daemon.exited, raceTimeout(60_000).then(() => null)]);
     t.equal(exit?.code, 0, `after a broker restart the daemon still stops cleanly and in bounded time ${exit?.code === 0 ? '' : daemon.output()}`);
     if (exit === null) daemon.child.kill('SIGKILL');
     await finishAndVerify(t, s);

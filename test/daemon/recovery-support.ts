@@ -7,11 +7,11 @@ import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import { SnapshotStore } from '../../engine/daemon/snapshot-store.js';
 import { Prng } from '../../testkit/prng.js';
 import { decodeCommand, decodeEventRecord, encodeEvent } from '../../engine/wire/codec.js';
-import { REPO_ROOT, seededCommands, sleep, startDaemon, waitFor } from '../../testkit/daemon-process.js';
+import { REPO_ROOT, raceTimeout, seededCommands, sleep, startDaemon, waitFor } from '../../testkit/daemon-process.js';
 import type { DaemonProcess } from '../../testkit/daemon-process.js';
 
 // Re-exported for the daemon tests, which import everything from here.
-export { REPO_ROOT, seededCommands, sleep, startDaemon, waitFor };
+export { REPO_ROOT, raceTimeout, seededCommands, sleep, startDaemon, waitFor };
 export type { DaemonProcess };
 
 export interface StoredCommand {

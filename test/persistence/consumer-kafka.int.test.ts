@@ -17,7 +17,7 @@ import type { CommandInput } from '../../engine/wire/codec.js';
 import { startKafkaBroker } from '../../tools/kafka/broker.js';
 import { Projector } from '../../persistence/projector.js';
 import type { SourceRecord } from '../../persistence/projector.js';
-import { killPoints, sleep, startDaemon, waitFor } from '../daemon/recovery-support.js';
+import { killPoints, raceTimeout, sleep, startDaemon, waitFor } from '../daemon/recovery-support.js';
 import { createTestDatabase } from '../../testkit/pg.js';
 import type { TestDatabase } from '../../testkit/pg.js';
 import { ledgerViolations } from './ledger-checks.js';
@@ -146,7 +146,7 @@ t.test('persistence on Kafka', async (t) => {
     const db = await createTestDatabase('persist_bad');
     t.teardown(() => db.drop());
     const consumer = spawnTs('persistence/main.ts', { KAFKA_BROKERS: broker.brokers, KAFKA_EVENTS_TOPIC: topic, DATABASE_URL: db.url });
-    const exit = await Promise.race([consumer.exited, sleep(60_000).then(() => null)]);
+    const exit = await Promise.race([consumer.exited, raceTimeout(60_000).then(() => null)]);
     if (exit === null) consumer.child.kill('SIGKILL');
     t.equal(exit?.code, 1, `exits 1 ${consumer.output().slice(-1500)}`);
     const missing = stream.records[151].events[0];
