@@ -7,10 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { BookSide } from '../../engine/core/book-side.js';
-import type { Order } from '../../engine/core/order.js';
 import { replayLobster } from '../../tools/lobster/replay.js';
 import type { ReplayResult } from '../../tools/lobster/replay.js';
+import { patchLifo } from './lifo-patch.js';
 
 /** Messages: add 10 (older), add 11 (younger), execute `executed`, delete the other; level-1 book after each. */
 async function replayTwoOrders(dir: string, executed: 10 | 11): Promise<ReplayResult> {
@@ -30,25 +29,6 @@ async function replayTwoOrders(dir: string, executed: 10 | 11): Promise<ReplayRe
   return replayLobster({ messagePath, orderbookPath });
 }
 
-/** Puts each new order at the head of its level instead of the tail, until the returned function is called. */
-function patchLifo(): () => void {
-  const proto = BookSide.prototype;
-  const append = proto.append;
-  proto.append = function (this: BookSide, order: Order, keyTicks: number): void {
-    append.call(this, order, keyTicks);
-    const level = order.level;
-    if (level === null || level.head === order || order.prev === null) return;
-    order.prev.next = null;
-    level.tail = order.prev;
-    order.prev = null;
-    order.next = level.head;
-    if (level.head !== null) level.head.prev = order;
-    level.head = order;
-  };
-  return () => {
-    proto.append = append;
-  };
-}
 
 t.test('the exchange executing the younger of two orders at one price is an exchange inversion, not a violation', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lobster-inversion-'));

@@ -14,10 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { BookSide } from '../../engine/core/book-side.js';
-import type { Order } from '../../engine/core/order.js';
 import { replayLobster } from '../../tools/lobster/replay.js';
 import type { ReplayResult } from '../../tools/lobster/replay.js';
+import { patchLifo } from './lifo-patch.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const LOBSTER_DIR = path.resolve(REPO_ROOT, process.env.LOBSTER_DIR ?? '../shared/conformance/lobster');
@@ -97,24 +96,8 @@ if (missing.length > 0) {
   });
 
   t.test('negative: an engine that queues last-in-first-out breaks price-time priority', async (t) => {
-    // Patches the engine's level queue to put each new order at the head; this test file runs in its own process
-    // and the patch is undone in teardown.
-    const proto = BookSide.prototype;
-    const append = proto.append;
-    t.teardown(() => {
-      proto.append = append;
-    });
-    proto.append = function (this: BookSide, order: Order, keyTicks: number): void {
-      append.call(this, order, keyTicks);
-      const level = order.level;
-      if (level === null || level.head === order || order.prev === null) return;
-      order.prev.next = null;
-      level.tail = order.prev;
-      order.prev = null;
-      order.next = level.head;
-      if (level.head !== null) level.head.prev = order;
-      level.head = order;
-    };
+    // The patch lasts for this subtest (this file runs in its own process).
+    t.teardown(patchLifo());
     const result = await replayLobster({ messagePath: inDir(SMALL.message), orderbookPath: inDir(SMALL.orderbook) });
     t.ok(result.priorityViolations > 0, `priority violations reported: ${result.priorityViolations}`);
     t.equal(result.details[0]?.kind, 'priority', 'the first failure is a priority violation');
