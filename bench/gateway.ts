@@ -6,11 +6,15 @@
 //   latencyMsP50/P99   of every request at a fixed offered load of GW_BENCH_RATE orders/s (place + cancel = 2 requests)
 //   helloWorldPerSec   requests/s of the bare route; ratioVsHelloWorld = ordersPerSec x 2 / helloWorldPerSec
 //   achievedOrdersPerSecAtFixedRate, cpuPercentAtFixedRate (per process, % of one core), unknownAnswers, failedAnswers
+//   gatewayCpuUsPerOrderAtFixedRate  the gateway's CPU per order (place + cancel) at the fixed rate: on a loaded
+//                      machine steadier than the latencies, which mostly measure the wait for a core
 // Settings: GW_BENCH_SECONDS (10), GW_BENCH_USERS (50), GW_BENCH_CONNECTIONS (200), GW_BENCH_RATE (2000),
 //   GW_BENCH_FIXED_CONNECTIONS (enough to offer the rate at 100 ms a request: RATE x 2 x 0.1 = 400),
 //   GW_BENCH_AUTH (apiKey: HMAC-signed requests, replay-checked, as trading clients send them; or session),
 //   GW_BENCH_STORES (redis: the production setup, shared by every instance; or memory: one instance only),
-//   GW_BENCH_LOG_LEVEL (the gateway's LOG_LEVEL, default info as in production).
+//   GW_BENCH_LOG_LEVEL (the gateway's LOG_LEVEL, default info as in production),
+//   GW_BENCH_PROFILE_DIR (the gateway runs with node --cpu-prof into this directory; a summary of the fixed-rate
+//   part goes to stderr; a profiled run's figures are not comparable with an unprofiled one's).
 // Everything comes from one IP with one key per user, so the bench sets the rate limits it runs under explicitly
 // (GW_BENCH_RATE_LIMIT_PER_MIN, default 10,000,000 per IP and per key): they stay on and are counted in Redis, just
 // high enough not to refuse the load the bench offers. 202 answers (status unknown: no result in time) count
@@ -18,7 +22,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -29,6 +33,7 @@ import { KafkaCommandWriter } from '../kafka/command-writer.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { kafkaClient } from '../kafka/client.js';
 import { encodeCommand } from '../engine/wire/codec.js';
+import { formatSummary, summarizeProfileFile } from './cpu-profile.js';
 import type { CommandInput } from '../engine/wire/codec.js';
 import { pickFreeLoopbackPorts, startKafkaBroker } from '../tools/kafka/broker.js';
 import { startDaemon, waitFor } from '../testkit/daemon-process.js';
@@ -51,6 +56,9 @@ const RATE_LIMIT_PER_MIN = Number(process.env.GW_BENCH_RATE_LIMIT_PER_MIN ?? 10_
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The gateway's LOG_LEVEL: info is its default in production, so its per-request cost is part of the figure. */
 const LOG_LEVEL = process.env.GW_BENCH_LOG_LEVEL ?? 'info';
+const PROFILE_DIR = process.env.GW_BENCH_PROFILE_DIR === undefined ? null : path.resolve(process.env.GW_BENCH_PROFILE_DIR);
+/** Monotonic µs on the clock of V8's CPU profiles (CLOCK_MONOTONIC, the same in every process). */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const MNEMONIC = 'test test test test test test test test test test test junk';
 
 type Result = autocannon.Result;
@@ -177,7 +185,8 @@ async function main(): Promise<void> {
     GATEWAY_RATE_LIMIT_IP_PER_MIN: String(RATE_LIMIT_PER_MIN), GATEWAY_RATE_LIMIT_KEY_PER_MIN: String(RATE_LIMIT_PER_MIN),
     // Empty: the gateway keeps its stores in process (spawnTs passes this process's environment on).
     REDIS_URL: STORES === 'redis' ? REDIS_URL : '',
-  });
+  }, PROFILE_DIR === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]); // written when it exits (SIGTERM at the end: exit 0)
+  let profileWindowUs: [number, number] | null = null;
   // A child that stops during the run makes every figure meaningless: say which and why, and fail the run.
   let stopping = false;
   const died: string[] = [];
@@ -219,7 +228,9 @@ async function main(): Promise<void> {
     await placeCancel(base, creds, CONNECTIONS, { duration: 2 });
     const max = await placeCancel(base, creds, CONNECTIONS, {});
     const pids = { gateway: gateway.child.pid ?? 0, daemon: daemon.child.pid ?? 0, persistence: persistence.child.pid ?? 0, broker: broker.pid, benchClient: process.pid };
+    const fixedFromUs = monotonicUs();
     const { result: fixed, cpuPercent } = await cpuShares(pids, () => placeCancel(base, creds, FIXED_CONNECTIONS, { overallRate: RATE * 2 }));
+    profileWindowUs = [fixedFromUs, monotonicUs()];
     if (died.length > 0) throw new Error(`${died.join(', ')} stopped during the run (output above)`);
     const hello = await helloWorld();
     const ordersPerSec = max.requests.average / 2;
@@ -235,6 +246,7 @@ async function main(): Promise<void> {
       unknownAnswers: max.answers.unknown + fixed.answers.unknown,
       failedAnswers: max.answers.failed + fixed.answers.failed,
       cpuPercentAtFixedRate: cpuPercent,
+      gatewayCpuUsPerOrderAtFixedRate: cpuPercent.gateway === null || fixed.requests.average === 0 ? null : Math.round((cpuPercent.gateway * 10_000) / (fixed.requests.average / 2)),
       errors: max.errors + fixed.errors + max.timeouts + fixed.timeouts,
       users: USERS, connections: CONNECTIONS, fixedConnections: FIXED_CONNECTIONS, auth: AUTH, stores: STORES, logLevel: LOG_LEVEL, rateLimitPerMin: RATE_LIMIT_PER_MIN, seconds: SECONDS, cpus: os.cpus().length, loadAverage: Number(loadAverage.toFixed(2)),
     }) + '\n');
@@ -243,12 +255,24 @@ async function main(): Promise<void> {
     stopping = true;
     for (const p of [gateway.child, persistence.child, daemon.child]) p.kill('SIGTERM');
     await Promise.all([gateway.exited, persistence.exited, daemon.exited]);
+    if (PROFILE_DIR !== null && profileWindowUs !== null) await printGatewayProfile(PROFILE_DIR, gateway.child.pid ?? 0, profileWindowUs);
     await deleteKeys(redis, prefix);
     redis.disconnect();
     await db.drop();
     await rm(dataDir, { recursive: true, force: true });
     await broker.stop();
   }
+}
+
+/** The gateway's main-thread profile (tsx's loader thread writes one too), summarized over the fixed-rate part. */
+async function printGatewayProfile(dir: string, pid: number, windowUs: [number, number]): Promise<void> {
+  // Node names profiles CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; the main thread is thread 0.
+  const file = (await readdir(dir)).find((f) => new RegExp(`^CPU\\.\\d+\\.\\d+\\.${pid}\\.0\\.\\d+\\.cpuprofile$`).test(f));
+  if (file === undefined) {
+    process.stderr.write(`bench: no main-thread profile of the gateway (pid ${pid}) in ${dir}\n`);
+    return;
+  }
+  process.stderr.write(`${formatSummary(`gateway at the fixed rate (${path.join(dir, file)})`, await summarizeProfileFile(path.join(dir, file), 30, windowUs))}\n`);
 }
 
 main().then(() => process.exit(0), (err) => {

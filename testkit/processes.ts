@@ -11,8 +11,9 @@ export interface Proc {
   output(): string;
 }
 
-export function spawnTs(file: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, file)], {
+/** `nodeFlags` go before the script (node refuses some in NODE_OPTIONS, --cpu-prof among them). */
+export function spawnTs(file: string, env: Record<string, string>, nodeFlags: readonly string[] = []): Proc {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(REPO_ROOT, file)], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
