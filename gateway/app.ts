@@ -5,7 +5,6 @@
 
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
@@ -21,7 +20,8 @@ import type { OperatorPrincipal } from './auth/operators.js';
 import { TwoFactor } from './auth/two-factor.js';
 import { WithdrawalControls } from './withdrawal-controls.js';
 import { withdrawalAddressRoutes } from './routes/withdrawal-addresses.js';
-import type { Principal, Scope } from './auth/service.js';
+import type { Authenticated, Principal, RouteAuthenticate, Scope } from './auth/service.js';
+import { Admission } from './admission.js';
 import type { CommandBus } from './command-bus.js';
 import type { GatewayOptions } from './config.js';
 import { GatewayError, gatewayError } from './errors.js';
@@ -53,8 +53,8 @@ export type { RouteAuth } from './route-auth.js';
 declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
-    /** A route's own way of reading credentials (Binance's signing); by default AuthService.principal. */
-    authenticate?: (request: FastifyRequest) => Promise<Principal | null>;
+    /** A route's own way of reading credentials (Binance's signing); by default AuthService.authenticate. */
+    authenticate?: RouteAuthenticate;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -132,8 +132,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const guard = new AuthGuard(deps.stores.guards, options.redisPrefix, options.authGuard, nowMs);
   const twoFactor = new TwoFactor(deps.sql, options.secretKey, guard, nowMs);
   const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs, guard, twoFactor, audit });
+  const admission = new Admission(deps.stores.admission, options);
   const ctx: RouteContext = {
-    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, options, metrics, audit, guard, twoFactor, nowMs,
+    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, admission, options, metrics, audit, guard, twoFactor, nowMs,
     withdrawalControls: new WithdrawalControls(deps.sql, { addressDelayMs: options.withdrawalAddressDelayMs, addressesPerUserMax: options.withdrawalAddressesPerUserMax }, nowMs),
     markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
     operators: new OperatorAuth({ sql: deps.sql, secretKey: options.secretKey, scryptCost: options.scryptCost, audit, guard, nowMs }),
@@ -143,12 +144,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const routes: DeclaredRoute[] = [];
   requireDeclaredAuth(app, routes);
   installJsonParser(app);
-  installErrors(app, routes);
+  installErrors(app, routes, admission);
   installMetrics(app, metrics);
   await installSecurityHeaders(app);
   await installDocs(app);
-  await installRateLimits(app, deps.stores, options);
-  installAuth(app, auth, ctx.operators, options.secretKey);
+  installAuth(app, { auth, operators: ctx.operators, admission, secretKey: options.secretKey });
 
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady, chainProgress: deps.chainProgress });
   await app.register(authRoutes, { ctx });
@@ -235,9 +235,9 @@ function schemaAt(root: unknown, schemaPath: string): unknown {
   return node;
 }
 
-function installErrors(app: FastifyInstance, routes: readonly { method: string; url: string }[]): void {
-  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const e = toGatewayError(err, request);
+function installErrors(app: FastifyInstance, routes: readonly { method: string; url: string }[], admission: Admission): void {
+  app.setErrorHandler(async (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const e = await admission.errorBeforeAdmission(request, reply, toGatewayError(err, request));
     if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
     if (typeof e.extra.retryAfterSeconds === 'number') void reply.header('retry-after', String(e.extra.retryAfterSeconds));
     return reply.code(e.statusCode).send({ code: e.code, message: e.message, ...e.extra });
@@ -287,52 +287,62 @@ async function installDocs(app: FastifyInstance): Promise<void> {
   app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () => app.swagger());
 }
 
-async function installRateLimits(app: FastifyInstance, stores: GatewayStores, options: GatewayOptions): Promise<void> {
-  const tooMany = (_request: FastifyRequest, context: { after: string }): GatewayError => gatewayError('EX_RATE_LIMITED', `Rate limit exceeded, retry in ${context.after}.`);
-  // Without `redis` the plugin counts in its own in-process LRU store of `cache` counters (this instance only).
-  const store = 'redis' in stores.rateLimit ? { redis: stores.rateLimit.redis } : { cache: stores.rateLimit.countersMax };
-  // Per IP, before anything else runs (unauthenticated floods included).
-  await app.register(rateLimit, {
-    global: true, hook: 'onRequest', max: options.rateLimitIpPerMin, timeWindow: 60_000, ...store, nameSpace: `${options.redisPrefix}rl:ip:`,
-    errorResponseBuilder: tooMany,
-  });
-  // Per API key (or session user), once the request is authenticated. A second registration of the plugin has
-  // its own hooks and state, so the two limits count independently.
-  await app.register(rateLimit, {
-    global: true, hook: 'preHandler', max: options.rateLimitKeyPerMin, timeWindow: 60_000, ...store, nameSpace: `${options.redisPrefix}rl:key:`,
-    keyGenerator: (request) => (request.principal === null ? 'none' : (request.principal.keyId ?? `user:${request.principal.userId}`)),
-    allowList: (request) => request.principal === null,
-    errorResponseBuilder: tooMany,
-  });
+interface AuthParts {
+  readonly auth: AuthService;
+  readonly operators: OperatorAuth;
+  readonly admission: Admission;
+  readonly secretKey: Buffer;
 }
 
-function installAuth(app: FastifyInstance, auth: AuthService, operators: OperatorAuth, secretKey: Buffer): void {
+function installAuth(app: FastifyInstance, parts: AuthParts): void {
+  const { admission } = parts;
   app.decorateRequest('principal', null);
   app.decorateRequest('operator', null);
   // preValidation: after the body is read (the signature covers it), before the schema sees it, so an
-  // unauthenticated caller learns nothing about the body's rules.
-  app.addHook('preValidation', async (request) => {
+  // unauthenticated caller learns nothing about the body's rules. The rate limits and the replay check are one
+  // step here, once the credentials are known (admission.ts).
+  app.addHook('preValidation', async (request, reply) => {
     // No route matched: the not-found handler answers (it reveals nothing and changes nothing).
     if (request.is404) return;
     const need = request.routeOptions.config?.auth;
     // Every route declared its auth when it registered; undefined here is a programmer error, refused all the same.
     if (need === undefined) throw gatewayError('EX_INTERNAL');
-    if (need === 'public') return;
+    if (need === 'public') return admission.admit(request, reply, { principal: null, replay: null });
     const role = operatorRoleOf(need);
     if (role !== null) {
-      request.operator = await operatorOf(request, operators);
+      await admission.admit(request, reply, { principal: null, replay: null });
+      request.operator = await operatorOf(request, parts.operators);
       if (!roleAtLeast(request.operator.role, role)) throw gatewayError('EX_OPERATOR_ROLE_INSUFFICIENT', `This route needs the ${role} role or above.`);
       return;
     }
-    const custom = request.routeOptions.config?.authenticate;
-    const principal = custom === undefined ? await auth.principal(request) : await custom(request);
-    if (principal === null) throw gatewayError('EX_UNAUTHENTICATED');
-    if (need === 'session' && principal.via !== 'session') throw gatewayError('EX_SESSION_REQUIRED');
-    if (need !== 'session' && !principal.scopes.includes(need as Scope)) throw gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
-    const cookie = principal.via === 'session' && request.headers.authorization === undefined ? sessionCookie(request) : null;
-    if (cookie !== null && !csrfHolds(request, secretKey, cookie)) throw gatewayError('EX_CSRF_TOKEN_INVALID');
-    request.principal = principal;
+    const authd = await userCredentials(request, reply, parts);
+    const refusal = authd === null ? gatewayError('EX_UNAUTHENTICATED') : authd.refusal ?? userRefusal(request, authd.principal, need, parts.secretKey);
+    // A refused request counts against its IP and has its signature remembered, but not against its principal.
+    await admission.admit(request, reply, { principal: refusal === null ? (authd?.principal ?? null) : null, replay: authd?.replay ?? null });
+    if (refusal !== null) throw refusal;
+    request.principal = (authd as Authenticated).principal;
   });
+}
+
+/** The request's user credentials (null: none); when they do not hold, the IP is counted before the refusal. */
+async function userCredentials(request: FastifyRequest, reply: FastifyReply, parts: AuthParts): Promise<Authenticated | null> {
+  const beforeLookup = () => parts.admission.countIp(request, reply);
+  try {
+    const custom = request.routeOptions.config?.authenticate;
+    return custom === undefined ? await parts.auth.authenticate(request, beforeLookup) : await custom(request, beforeLookup);
+  } catch (err) {
+    await beforeLookup();
+    throw err;
+  }
+}
+
+/** Why an authenticated user may not call this route, or null. */
+function userRefusal(request: FastifyRequest, principal: Principal, need: RouteAuth, secretKey: Buffer): GatewayError | null {
+  if (need === 'session' && principal.via !== 'session') return gatewayError('EX_SESSION_REQUIRED');
+  if (need !== 'session' && !principal.scopes.includes(need as Scope)) return gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
+  const cookie = principal.via === 'session' && request.headers.authorization === undefined ? sessionCookie(request) : null;
+  if (cookie !== null && !csrfHolds(request, secretKey, cookie)) return gatewayError('EX_CSRF_TOKEN_INVALID');
+  return null;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Sql } from 'postgres';
 import type { AuditLog } from '../../audit/log.js';
 import { gatewayError } from '../errors.js';
+import type { GatewayError } from '../errors.js';
 import { StoreFullError } from '../stores/key-value.js';
 import type { KeyValueStore } from '../stores/key-value.js';
 import { sessionCookie } from './cookie-session.js';
@@ -110,7 +111,31 @@ export interface KeySignature {
   readonly replayTtlMs: number;
   /** The client's address: a key with an IP allow-list accepts requests from its addresses only. */
   readonly ip: string;
+  /** Runs before the key is looked up in PostgreSQL (not cached): the rate limit counts the IP first. */
+  readonly beforeLookup?: BeforeLookup;
 }
+
+/** Runs before a lookup of credentials in PostgreSQL; it may throw (the request is then refused). */
+export type BeforeLookup = () => Promise<void>;
+
+/** A signature to remember for ttlMs: a second request with it is a replay. */
+export interface SignatureReplay {
+  readonly signature: string;
+  readonly ttlMs: number;
+}
+
+/**
+ * Credentials that hold, before their signature (if any) is remembered. `refusal`: an answer due once the
+ * signature is remembered (the key's IP allow-list, checked after the signature).
+ */
+export interface Authenticated {
+  readonly principal: Principal;
+  readonly replay: SignatureReplay | null;
+  readonly refusal: GatewayError | null;
+}
+
+/** A route's own way of reading credentials (Binance's signing), in place of AuthService.authenticate. */
+export type RouteAuthenticate = (request: FastifyRequest, beforeLookup: BeforeLookup) => Promise<Authenticated | null>;
 
 export interface ApiKeyCreatedView {
   readonly keyId: string;
@@ -274,29 +299,40 @@ export class AuthService {
 
   /**
    * Who sent the request: null when it carries no credentials at all; throws a GatewayError (401) when it
-   * carries credentials that do not hold.
+   * carries credentials that do not hold. A signed request's signature is remembered here (replays refused).
    */
   async principal(request: FastifyRequest): Promise<Principal | null> {
+    const authd = await this.authenticate(request);
+    return authd === null ? null : this.remembered(authd);
+  }
+
+  /**
+   * As principal(), but the signature is not remembered yet: the caller does it together with the rate limits
+   * (gateway/admission.ts), then throws `refusal` if there is one. `beforeLookup` runs before any PostgreSQL
+   * lookup (a key or session not cached).
+   */
+  async authenticate(request: FastifyRequest, beforeLookup?: BeforeLookup): Promise<Authenticated | null> {
     const authorization = request.headers.authorization;
     const apiKey = request.headers['x-api-key'];
     if (authorization !== undefined) {
       const m = /^Bearer (s_[A-Za-z0-9_-]{43})$/.exec(authorization);
       if (m === null) throw gatewayError('EX_SESSION_INVALID');
-      return this.sessionPrincipal(m[1]);
+      return { principal: await this.sessionPrincipal(m[1], beforeLookup), replay: null, refusal: null };
     }
-    if (apiKey !== undefined) return this.apiKeyPrincipal(request, apiKey);
+    if (apiKey !== undefined) return this.apiKeyPrincipal(request, apiKey, beforeLookup);
     // The web page's session, in an HttpOnly cookie (cookie-session.ts; app.ts checks its CSRF token).
     const cookie = sessionCookie(request);
-    if (cookie !== null) return this.sessionPrincipal(cookie);
+    if (cookie !== null) return { principal: await this.sessionPrincipal(cookie, beforeLookup), replay: null, refusal: null };
     return null;
   }
 
-  private async sessionPrincipal(token: string): Promise<Principal> {
+  private async sessionPrincipal(token: string, beforeLookup?: BeforeLookup): Promise<Principal> {
     const hash = sha256(token);
     const cacheKey = hash.toString('hex');
     const now = this.now();
     let s = this.sessions.get(cacheKey);
     if (s === undefined || now - s.cachedMs > CACHE_TTL_MS) {
+      await beforeLookup?.();
       const [row] = await this.opts.sql<{ user_id: string; session_id: string; expires_at: Date }[]>`
         SELECT user_id, session_id, expires_at FROM gateway_sessions WHERE token_hash = ${hash} AND revoked_at IS NULL`;
       if (row === undefined) throw gatewayError('EX_SESSION_INVALID');
@@ -307,13 +343,13 @@ export class AuthService {
     return { userId: s.userId, via: 'session', keyId: null, sessionId: s.sessionId, scopes: SESSION_SCOPES };
   }
 
-  private async apiKeyPrincipal(request: FastifyRequest, apiKey: string | string[]): Promise<Principal> {
+  private async apiKeyPrincipal(request: FastifyRequest, apiKey: string | string[], beforeLookup?: BeforeLookup): Promise<Authenticated> {
     const timestamp = request.headers['x-timestamp'];
     const signature = request.headers['x-signature'];
     const parts = { timestampMs: typeof timestamp === 'string' ? timestamp : '', method: request.method, url: request.url, body: rawBodyOf(request) };
     // A key id sent twice (an array) is no key id.
     if (typeof apiKey !== 'string') throw gatewayError('EX_API_KEY_INVALID');
-    return this.keyPrincipal({
+    return this.verifyKey({
       keyId: apiKey,
       ip: request.ip,
       timestampOk: typeof timestamp === 'string' && timestampInWindow(timestamp, this.now(), this.opts.signatureWindowMs),
@@ -321,6 +357,7 @@ export class AuthService {
       matches: (secret) => typeof signature === 'string' && signatureMatches(secret, parts, signature),
       // A timestamp accepted at either edge of the window stays refused until it is out of the window.
       replayTtlMs: 2 * this.opts.signatureWindowMs,
+      beforeLookup,
     });
   }
 
@@ -329,39 +366,57 @@ export class AuthService {
    * gateway/binance/signing.ts): the key must exist, the time be acceptable, the signature match and be new.
    */
   async keyPrincipal(s: KeySignature): Promise<Principal> {
+    return this.remembered(await this.verifyKey(s));
+  }
+
+  /**
+   * keyPrincipal without the replay check, which the caller makes (with the rate limits: gateway/admission.ts)
+   * before it throws `refusal`: a request from outside the key's IP allow-list, refused once its signature is
+   * remembered, as it always was.
+   */
+  async verifyKey(s: KeySignature): Promise<Authenticated> {
     if (typeof s.keyId !== 'string' || !API_KEY_ID.test(s.keyId)) throw gatewayError('EX_API_KEY_INVALID');
     if (!s.timestampOk) throw gatewayError('EX_TIMESTAMP_OUT_OF_WINDOW');
-    const key = await this.loadKey(s.keyId);
+    const key = await this.loadKey(s.keyId, s.beforeLookup);
     if (key === null) throw gatewayError('EX_API_KEY_INVALID');
     if (!s.matches(key.secret)) throw gatewayError('EX_SIGNATURE_INVALID');
-    // Checked last, so only a valid signature is remembered (an attacker cannot fill the store with garbage).
-    const fresh = await this.opts.signatures.setIfAbsent(`${this.opts.redisPrefix}sig:${s.signature}`, '1', s.replayTtlMs).catch((err: unknown) => {
-      // A full in-process store fails closed: a signature it cannot remember is not accepted.
-      throw err instanceof StoreFullError ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.') : err;
-    });
-    if (!fresh) throw gatewayError('EX_SIGNATURE_REPLAYED');
-    // Checked once the request is proven to come from the key's holder: a caller without the secret learns nothing
-    // about the list.
-    if (key.ipAllow !== null && !ipAllowed(key.ipAllow, s.ip)) throw gatewayError('EX_IP_NOT_ALLOWED');
-    return { userId: key.userId, via: 'apiKey', keyId: s.keyId, sessionId: null, scopes: key.scopes };
+    // Only a valid signature is remembered (an attacker cannot fill the store with garbage). The allow-list is
+    // checked once the request is proven to come from the key's holder: a caller without the secret learns
+    // nothing about the list.
+    const refusal = key.ipAllow !== null && !ipAllowed(key.ipAllow, s.ip) ? gatewayError('EX_IP_NOT_ALLOWED') : null;
+    return { principal: { userId: key.userId, via: 'apiKey', keyId: s.keyId, sessionId: null, scopes: key.scopes }, replay: { signature: s.signature, ttlMs: s.replayTtlMs }, refusal };
+  }
+
+  /** Remembers the signature (a repeat: EX_SIGNATURE_REPLAYED), then throws the refusal if there is one. */
+  private async remembered(authd: Authenticated): Promise<Principal> {
+    if (authd.replay !== null) {
+      const fresh = await this.opts.signatures.setIfAbsent(`${this.opts.redisPrefix}sig:${authd.replay.signature}`, '1', authd.replay.ttlMs).catch((err: unknown) => {
+        // A full in-process store fails closed: a signature it cannot remember is not accepted.
+        throw err instanceof StoreFullError ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.') : err;
+      });
+      if (!fresh) throw gatewayError('EX_SIGNATURE_REPLAYED');
+    }
+    if (authd.refusal !== null) throw authd.refusal;
+    return authd.principal;
   }
 
   /**
    * The principal named by an API key alone, without a signature: only for Binance's user-data stream routes, which
    * Binance clients call with the key and no signature; they reveal the key owner's own events and change nothing.
    */
-  async unsignedKeyPrincipal(keyId: string, ip: string): Promise<Principal> {
+  async unsignedKeyPrincipal(keyId: string, ip: string, beforeLookup?: BeforeLookup): Promise<Principal> {
     if (!API_KEY_ID.test(keyId)) throw gatewayError('EX_API_KEY_INVALID');
-    const key = await this.loadKey(keyId);
+    const key = await this.loadKey(keyId, beforeLookup);
     if (key === null) throw gatewayError('EX_API_KEY_INVALID');
     if (key.ipAllow !== null && !ipAllowed(key.ipAllow, ip)) throw gatewayError('EX_IP_NOT_ALLOWED');
     return { userId: key.userId, via: 'apiKey', keyId, sessionId: null, scopes: key.scopes };
   }
 
-  private async loadKey(keyId: string): Promise<CachedKey | null> {
+  private async loadKey(keyId: string, beforeLookup?: BeforeLookup): Promise<CachedKey | null> {
     const now = this.now();
     const cached = this.keys.get(keyId);
     if (cached !== undefined && now - cached.cachedMs <= CACHE_TTL_MS) return cached;
+    await beforeLookup?.();
     const [row] = await this.opts.sql<{ user_id: string; scopes: Scope[]; secret_enc: Buffer; ip_allow: string[] | null }[]>`
       SELECT user_id, scopes, secret_enc, ip_allow FROM gateway_api_keys WHERE key_id = ${keyId} AND revoked_at IS NULL`;
     if (row === undefined) {

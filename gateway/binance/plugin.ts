@@ -6,7 +6,7 @@
 
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Principal } from '../auth/service.js';
+import type { Principal, RouteAuthenticate } from '../auth/service.js';
 import type { GatewayError } from '../errors.js';
 import { DEFAULT_MARKET_DATA_LIMITS } from '../market-data/plugin.js';
 import type { RouteContext } from '../routes/context.js';
@@ -42,27 +42,29 @@ export async function binancePlugin(app: FastifyInstance, opts: BinancePluginOpt
     request.rawBody = body as string;
     done(null, {});
   });
-  app.setErrorHandler((err: FastifyError | BinanceError, request: FastifyRequest, reply: FastifyReply) => {
-    const e = err instanceof BinanceError ? err : toBinanceError(opts.toGatewayError(err));
+  app.setErrorHandler(async (err: FastifyError | BinanceError, request: FastifyRequest, reply: FastifyReply) => {
+    // A request refused before the admission step still counts against its IP (gateway/admission.ts).
+    const e = err instanceof BinanceError ? err : toBinanceError(await opts.ctx.admission.errorBeforeAdmission(request, reply, opts.toGatewayError(err)));
     if (e.statusCode >= 500) request.log.error({ err }, 'binance route failed');
     return reply.code(e.statusCode).send(e.body());
   });
 
-  const signed = async (request: FastifyRequest): Promise<Principal | null> => {
+  // The signature is remembered by the gateway's admission step, with the rate limits (gateway/admission.ts).
+  const signed: RouteAuthenticate = async (request, beforeLookup) => {
     const key = request.headers['x-mbx-apikey'];
     if (key === undefined) return null;
     if (typeof key !== 'string') throw binanceError('BAD_API_KEY_FMT', BINANCE_MESSAGES.badApiKeyFormat, 401);
     const s = readSigned(queryOf(request.url), request.rawBody ?? '', paramsOf(request));
-    return opts.ctx.auth.keyPrincipal({
+    return opts.ctx.auth.verifyKey({
       keyId: key, ip: request.ip, timestampOk: timestampAccepted(s, nowMs()), signature: s.signature,
-      matches: (secret) => signatureMatches(secret, s.payload, s.signature), replayTtlMs: replayTtlMs(s),
+      matches: (secret) => signatureMatches(secret, s.payload, s.signature), replayTtlMs: replayTtlMs(s), beforeLookup,
     });
   };
-  const keyOnly = async (request: FastifyRequest): Promise<Principal | null> => {
+  const keyOnly: RouteAuthenticate = async (request, beforeLookup) => {
     const key = request.headers['x-mbx-apikey'];
     if (key === undefined) return null;
     if (typeof key !== 'string') throw binanceError('BAD_API_KEY_FMT', BINANCE_MESSAGES.badApiKeyFormat, 401);
-    return opts.ctx.auth.unsignedKeyPrincipal(key, request.ip);
+    return { principal: await opts.ctx.auth.unsignedKeyPrincipal(key, request.ip, beforeLookup), replay: null, refusal: null };
   };
 
   await app.register(marketRoutes, { b });

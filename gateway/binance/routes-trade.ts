@@ -3,6 +3,7 @@
 // persistence's tables after waiting (bounded) until they hold the caller's own last command (read-your-writes).
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RouteAuthenticate } from '../auth/service.js';
 import type { OrderRowDb, TradeRowDb } from '../routes/order-views.js';
 import { ORDER_COLUMNS } from '../routes/order-views.js';
 import { principalOf } from '../routes/context.js';
@@ -20,14 +21,13 @@ import type { Params } from './params.js';
 import * as S from './schemas.js';
 import { myTradeFromRow, orderFromEvents, orderFromRow } from './views.js';
 
-type Authenticate = (request: FastifyRequest) => Promise<import('../auth/service.js').Principal | null>;
 
 const OPEN_STATUSES = ['pendingTrigger', 'new', 'partiallyFilled'];
 /** Binance's list routes answer at most 1000 rows (default 500); open orders are bounded by the engine's per-user max. */
 const LIST_MAX = 1000;
 const OPEN_ORDERS_MAX = 10_000;
 
-export async function tradeRoutes(app: FastifyInstance, opts: { b: BinanceContext; signed: Authenticate }): Promise<void> {
+export async function tradeRoutes(app: FastifyInstance, opts: { b: BinanceContext; signed: RouteAuthenticate }): Promise<void> {
   const { b } = opts;
   const sql = b.ctx.sql;
   const conf = (auth: 'read' | 'trade') => ({ auth, authenticate: opts.signed });

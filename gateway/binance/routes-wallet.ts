@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { depositAddressFor } from '../../chain/addresses.js';
-import type { Principal } from '../auth/service.js';
+import type { Principal, RouteAuthenticate } from '../auth/service.js';
 import { clientOf, principalOf } from '../routes/context.js';
 import { requestWithdrawal } from '../routes/wallet.js';
 import type { AssetInfo } from '../units.js';
@@ -19,7 +19,6 @@ import { TIME_MS_MAX } from './params.js';
 import type { Params } from './params.js';
 import * as S from './schemas.js';
 
-type Authenticate = (request: FastifyRequest) => Promise<Principal | null>;
 
 /** The one network: an EVM chain, named as Binance names Ethereum. */
 export const NETWORK = 'ETH';
@@ -52,7 +51,7 @@ const WITHDRAWAL_STATUS = { pending: 4, failed: 5, completed: 6 } as const;
 
 const utcTime = (d: Date): string => d.toISOString().replace('T', ' ').slice(0, 19);
 
-export async function walletRoutes(app: FastifyInstance, opts: { b: BinanceContext; signed: Authenticate; keyOnly: Authenticate }): Promise<void> {
+export async function walletRoutes(app: FastifyInstance, opts: { b: BinanceContext; signed: RouteAuthenticate; keyOnly: RouteAuthenticate }): Promise<void> {
   const { b } = opts;
   const sql = b.ctx.sql;
   const schema = (summary: string, fields: Record<string, string>, reply: unknown, signed = true) => ({ tags: S.TAGS, security: S.SECURITY, summary, querystring: S.params(fields, signed), response: { 200: reply, ...S.errorReplies } });

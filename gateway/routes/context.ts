@@ -4,6 +4,7 @@ import type { Sql } from 'postgres';
 import type { DepositKeys } from '../../chain/hd.js';
 import type { AuditLog } from '../../audit/log.js';
 import type { AuthGuard } from '../auth/guard.js';
+import type { Admission } from '../admission.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
 import type { OperatorAuth, OperatorPrincipal } from '../auth/operators.js';
 import type { TwoFactor } from '../auth/two-factor.js';
@@ -20,6 +21,8 @@ export interface RouteContext {
   readonly stores: GatewayStores;
   readonly bus: CommandBus;
   readonly auth: AuthService;
+  /** Rate limits and the replay check, one store step per request (a route's own error handler needs it too). */
+  readonly admission: Admission;
   readonly options: GatewayOptions;
   readonly metrics: GatewayMetrics;
   readonly markets: MarketCache;

@@ -8,8 +8,11 @@
 // either mode.
 
 import type { Redis } from 'ioredis';
+import type { AdmissionStore } from './admission-store.js';
+import { MemoryAdmissionStore } from './admission-store.js';
 import type { KeyValueStore } from './key-value.js';
 import { MemoryKeyValueStore } from './memory-key-value.js';
+import { RedisAdmissionStore } from './redis-admission.js';
 import { RedisKeyValueStore } from './redis-key-value.js';
 
 export interface GatewayStores {
@@ -21,15 +24,18 @@ export interface GatewayStores {
   readonly commands: KeyValueStore;
   /** Failure counters and locks of login and one-time-code attempts (`<prefix>guard:...`): auth/guard.ts. */
   readonly guards: KeyValueStore;
-  /** @fastify/rate-limit's store: Redis (shared), or its own in-process LRU of at most `countersMax` counters. */
-  readonly rateLimit: { readonly redis: Redis } | { readonly countersMax: number };
+  /**
+   * Rate-limit counters (`<prefix>rl:ip:<ip>`, `<prefix>rl:key:<key or user>`) and the signatures above, checked
+   * together in one step per request (admission-store.ts; on Redis one script, one round trip).
+   */
+  readonly admission: AdmissionStore;
   /** For readiness: resolves when the stores answer. */
   ping(): Promise<void>;
 }
 
 export function redisStores(redis: Redis): GatewayStores {
   const kv = new RedisKeyValueStore(redis);
-  return { kind: 'redis', signatures: kv, commands: kv, guards: kv, rateLimit: { redis }, ping: async () => void (await redis.ping()) };
+  return { kind: 'redis', signatures: kv, commands: kv, guards: kv, admission: new RedisAdmissionStore(redis), ping: async () => void (await redis.ping()) };
 }
 
 export interface MemoryStoreLimits {
@@ -41,7 +47,7 @@ export interface MemoryStoreLimits {
   readonly signaturesMax: number;
   /** Lookup records of commands answered "unknown"; past it the oldest record is forgotten (its lookup: 404). */
   readonly commandRecordsMax: number;
-  /** Rate-limit counters per limit (IP, key); past it the least recently used counter is forgotten (reset). */
+  /** Rate-limit counters per limit (IP, key); past it the least recently counted key is forgotten (reset). */
   readonly rateLimitCountersMax: number;
   /**
    * Login and one-time-code failure counters and locks; past it the least recently written is forgotten. A flood
@@ -60,12 +66,14 @@ export const DEFAULT_MEMORY_STORE_LIMITS: MemoryStoreLimits = {
 /** In-process stores for a single gateway instance. Separate stores, so command records cannot crowd out signatures. */
 export function memoryStores(limits: Partial<MemoryStoreLimits> = {}, nowMs?: () => number): GatewayStores {
   const l = { ...DEFAULT_MEMORY_STORE_LIMITS, ...limits };
+  const signatures = new MemoryKeyValueStore({ name: 'signatures', entriesMax: l.signaturesMax, whenFull: 'reject', nowMs });
+  const counters = (name: string) => new MemoryKeyValueStore({ name, entriesMax: l.rateLimitCountersMax, whenFull: 'evictOldest', nowMs });
   return {
     kind: 'memory',
-    signatures: new MemoryKeyValueStore({ name: 'signatures', entriesMax: l.signaturesMax, whenFull: 'reject', nowMs }),
+    signatures,
     commands: new MemoryKeyValueStore({ name: 'commands', entriesMax: l.commandRecordsMax, whenFull: 'evictOldest', nowMs }),
     guards: new MemoryKeyValueStore({ name: 'guards', entriesMax: l.guardEntriesMax, whenFull: 'evictOldest', nowMs }),
-    rateLimit: { countersMax: l.rateLimitCountersMax },
+    admission: new MemoryAdmissionStore({ ipCounters: counters('ip rate limits'), principalCounters: counters('key rate limits'), signatures }),
     ping: async () => undefined,
   };
 }

@@ -80,6 +80,13 @@ export class MemoryKeyValueStore implements KeyValueStore {
     return n + 1;
   }
 
+  /** Redis `PTTL key` for a live key (ms until it expires); 0 when absent or expired. */
+  remainingMs(key: string): number {
+    const now = this.now();
+    const entry = this.live(key, now);
+    return entry === undefined ? 0 : entry.expiresMs - now;
+  }
+
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
   }

@@ -327,3 +327,35 @@ t.test('rate limits per IP and per API key: 429 with Retry-After', async (t) => 
   const other = await tg.gw.app.inject({ method: 'GET', url: '/v1/orders/open', remoteAddress: '10.0.0.9' });
   t.equal(other.statusCode, 401, 'another IP has its own budget');
 });
+
+t.test('one admission step: a signed request is one Redis round trip; refusals before it count against the IP first', async (t) => {
+  const tg = await startTestGateway('adm', { rateLimitIpPerMin: 6, rateLimitKeyPerMin: 100 });
+  t.teardown(() => tg.close());
+  const user = await registerUser(tg.gw, 'adam');
+  const key = await createKey(tg.gw, user, ['read']);
+  const balances = (i: number) => tg.gw.app.inject({ method: 'GET', url: '/v1/balances', remoteAddress: '10.7.0.1', headers: signedHeaders(key, 'GET', '/v1/balances', '', Date.now() + i) });
+  t.equal((await balances(0)).statusCode, 200, 'the first request looks the key up (its IP counted before the lookup)');
+  // A spy on the real client: every command still goes to Redis.
+  const sent: string[] = [];
+  const send = tg.redis.sendCommand.bind(tg.redis);
+  tg.redis.sendCommand = ((command: { name: string }, stream?: unknown) => {
+    sent.push(command.name);
+    return send(command as never, stream as never);
+  }) as typeof tg.redis.sendCommand;
+  const second = await balances(1);
+  tg.redis.sendCommand = send;
+  t.equal(second.statusCode, 200);
+  t.same(sent, ['evalsha'], 'IP limit, replay check and key limit: one script, one round trip');
+  t.same([second.headers['x-ratelimit-limit'], second.headers['x-ratelimit-remaining']], ['100', '98'], 'the headers are the key\'s limit');
+  const stranger = { keyId: `k_${'ab'.repeat(12)}`, secret: 'x' };
+  const codes: number[] = [];
+  for (let i = 0; i < 7; i++) codes.push((await tg.gw.app.inject({ method: 'GET', url: '/v1/balances', remoteAddress: '10.7.0.2', headers: signedHeaders(stranger, 'GET', '/v1/balances', '', Date.now() + i) })).statusCode);
+  t.same(codes, [401, 401, 401, 401, 401, 401, 429], 'unknown keys count against the IP, which is refused once over');
+  const badJson = (ip: string) => tg.gw.app.inject({ method: 'POST', url: '/v1/auth/login', remoteAddress: ip, headers: { 'content-type': 'application/json' }, payload: '{"no' });
+  const limited = await badJson('10.7.0.2');
+  t.same([limited.statusCode, limited.json().code], [429, 'EX_RATE_LIMITED'], 'a body refused before admission: the IP over its limit answers first');
+  t.match(limited.headers['retry-after'], /^\d+$/);
+  const early: number[] = [];
+  for (let i = 0; i < 7; i++) early.push((await badJson('10.7.0.3')).statusCode);
+  t.same(early, [400, 400, 400, 400, 400, 400, 429], 'bad bodies count against their IP');
+});

@@ -6,8 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { Redis } from 'ioredis';
+import type { AdmissionStore } from '../../gateway/stores/admission-store.js';
+import { memoryStores } from '../../gateway/stores/gateway-stores.js';
 import type { KeyValueStore } from '../../gateway/stores/key-value.js';
 import { MemoryKeyValueStore } from '../../gateway/stores/memory-key-value.js';
+import { RedisAdmissionStore } from '../../gateway/stores/redis-admission.js';
 import { RedisKeyValueStore } from '../../gateway/stores/redis-key-value.js';
 import { REDIS_URL, deleteKeys } from './support.js';
 
@@ -91,6 +94,55 @@ for (const [name, kv] of impls) {
   t.test(`${name}: a ttl Redis refuses is refused`, async (t) => {
     for (const ttl of [0, -5, 2.5]) await t.rejects(kv.setIfAbsent(k('bad'), 'v', ttl), `ttl ${ttl}`);
     t.equal(await kv.get(k('bad')), null, 'nothing stored');
+  });
+}
+
+// The admission step (IP limit, signature, principal limit in one call): the same contract on both stores.
+const admissions: [string, AdmissionStore][] = [
+  ['redis', new RedisAdmissionStore(redis)],
+  ['memory', memoryStores().admission],
+];
+
+for (const [name, store] of admissions) {
+  const k = (key: string): string => `${prefix}adm:${name}:${key}`;
+  const admit = (ip: string, sig: string | null, who: string | null, max = { ip: 100, principal: 100 }) => store.admit({
+    ip: { key: k(`ip:${ip}`), max: max.ip }, signature: sig === null ? null : { key: k(`sig:${sig}`), ttlMs: LONG_MS },
+    principal: who === null ? null : { key: k(`p:${who}`), max: max.principal }, windowMs: LONG_MS,
+  });
+
+  t.test(`${name}: admission counts the IP and the principal in a window fixed by the first count`, async (t) => {
+    const first = await admit('a', 's1', 'u');
+    t.same([first.refused, first.ip?.count, first.principal?.count], [null, 1, 1]);
+    t.ok(first.ip !== null && first.ip.ttlMs > LONG_MS - 5000 && first.ip.ttlMs <= LONG_MS, 'the window runs from the first count');
+    const second = await admit('a', 's2', 'u');
+    t.same([second.refused, second.ip?.count, second.principal?.count], [null, 2, 2]);
+    t.ok(second.principal !== null && second.principal.ttlMs <= LONG_MS);
+    const bare = await store.admit({ ip: null, signature: null, principal: { key: k('p:bare'), max: 1 }, windowMs: LONG_MS });
+    t.same([bare.refused, bare.ip, bare.principal?.count], [null, null, 1], 'an IP counted already is left out');
+  });
+
+  t.test(`${name}: a replayed signature is refused before the principal counts`, async (t) => {
+    t.equal((await admit('b', 'same', 'v')).refused, null);
+    const replay = await admit('b', 'same', 'v');
+    t.same([replay.refused, replay.ip?.count, replay.principal], ['replayed', 2, null], 'the IP counted, the principal not');
+    t.equal((await admit('b', 'other', 'v')).principal?.count, 2, 'the replay did not count against the principal');
+  });
+
+  t.test(`${name}: an IP over its limit is refused before its signature is remembered`, async (t) => {
+    const tight = { ip: 1, principal: 100 };
+    t.equal((await admit('c', 'c1', 'w', tight)).refused, null);
+    const over = await admit('c', 'c2', 'w', tight);
+    t.same([over.refused, over.ip?.count, over.principal], ['ip', 2, null]);
+    t.equal((await admit('c-elsewhere', 'c2', 'w')).refused, null, 'its signature was not remembered');
+    t.equal((await admit('c-elsewhere', 'c3', 'w')).principal?.count, 3, 'nor its principal counted');
+  });
+
+  t.test(`${name}: a principal over its limit is refused with its signature remembered`, async (t) => {
+    const tight = { ip: 100, principal: 1 };
+    t.equal((await admit('d', 'd1', 'x', tight)).refused, null);
+    const over = await admit('d', 'd2', 'x', tight);
+    t.same([over.refused, over.principal?.count], ['principal', 2]);
+    t.equal((await admit('d', 'd2', 'y')).refused, 'replayed', 'the refused request\'s signature is remembered');
   });
 }
 

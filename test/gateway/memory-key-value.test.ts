@@ -105,8 +105,16 @@ t.test('memoryStores: signatures refuse when full, command records evict, and ne
   t.equal(await stores.signatures.setIfAbsent('sig:a', '1', 60_000), true);
   t.equal(await stores.signatures.setIfAbsent('sig:b', '1', 60_000), true);
   await t.rejects(stores.signatures.setIfAbsent('sig:c', '1', 60_000), StoreFullError, 'a live signature is never forgotten');
-  t.same(stores.rateLimit, { countersMax: 10_000 });
   await stores.ping();
+});
+
+t.test('memoryStores: a full rate-limit counter store forgets the least recently counted key', async (t) => {
+  const stores = memoryStores({ rateLimitCountersMax: 2 });
+  const countIp = async (ip: string) => (await stores.admission.admit({ ip: { key: ip, max: 10 }, signature: null, principal: null, windowMs: 60_000 })).ip?.count;
+  t.same([await countIp('a'), await countIp('a'), await countIp('b')], [1, 2, 1]);
+  t.equal(await countIp('c'), 1, 'a third key: the store is full');
+  t.equal(await countIp('a'), 1, 'a was the least recently counted: forgotten, its count restarts');
+  t.equal(await countIp('c'), 2, 'c is still counted');
 });
 
 t.test('a seeded random sequence agrees with a naive model', async (t) => {
