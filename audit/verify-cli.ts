@@ -4,6 +4,7 @@
 
 import postgres from 'postgres';
 import { verifyAudit } from './log.js';
+import { requiredPostgresUrl } from '../config/env.js';
 
 function usage(message: string): never {
   process.stderr.write(`audit:verify: ${message}\nusage: DATABASE_URL=postgres://... npm run audit:verify -- [--expect-head SEQ:HASH]\n`);
@@ -20,8 +21,12 @@ function parseArgs(argv: readonly string[]): { expectHead?: { seq: number; hash:
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const url = process.env.DATABASE_URL ?? '';
-  if (!/^postgres(ql)?:\/\/\S+$/.test(url)) usage('DATABASE_URL must be a postgres:// URL');
+  let url: string;
+  try {
+    url = requiredPostgresUrl(process.env, 'DATABASE_URL');
+  } catch (err) {
+    usage((err as Error).message);
+  }
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const result = await verifyAudit(sql, opts);

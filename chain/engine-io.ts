@@ -11,7 +11,7 @@ import type { CommandInput } from '../engine/wire/codec.js';
 import { encodeCommand } from '../engine/wire/codec.js';
 import { decodeEventMessage } from '../kafka/event-stream.js';
 import { SeqFilter } from '../kafka/seq-filter.js';
-import { COMMAND_ID_MAX_LENGTH } from '../engine/wire/schemas.js';
+import { COMMAND_ID_MAX_LENGTH, isPrintableId } from '../engine/core/index.js';
 import { bounded, DISCONNECT_TIMEOUT_MS } from '../kafka/shutdown.js';
 import { KafkaCommandWriter } from '../kafka/command-writer.js';
 
@@ -28,7 +28,7 @@ const KINDS: readonly ChainCommandKind[] = ['deposit', 'withdrawal-complete', 'w
  */
 export function chainCommandId(kind: ChainCommandKind, key: string): string {
   const plain = `${kind}:${key}`;
-  if (plain.length <= COMMAND_ID_MAX_LENGTH && /^[\x21-\x7e]+$/.test(plain)) return plain;
+  if (isPrintableId(plain, COMMAND_ID_MAX_LENGTH)) return plain;
   return `${kind}:sha256:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }
 

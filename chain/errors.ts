@@ -14,7 +14,7 @@ export const CHAIN_ERROR_CODES = {
   KEYSTORE_WEAK_PASSPHRASE: 'the passphrase is too short',
   KEYSTORE_BAD_MNEMONIC: 'not a valid BIP-39 mnemonic',
   // configuration
-  CHAIN_CONFIG_INVALID: 'a configuration file field or environment variable is wrong (named)',
+  CHAIN_CONFIG_INVALID: 'a configuration file field is wrong, or the file unreadable (named)',
   CHAIN_ID_MISMATCH: 'the RPC node serves another chain than the configuration names',
   TOKEN_CHECK_FAILED: 'a configured token has no contract, or its decimals() or symbol() differ',
   // withdrawals: the reason of a refused withdrawal, carried in failWithdrawal

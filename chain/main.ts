@@ -3,7 +3,6 @@
 //   KEYSTORE_PASSPHRASE_FILE=/run/secrets/keystore KAFKA_BROKERS=host:9092 npm run chain
 // Applies the chain migrations, unlocks the keystore, checks the RPC's chain id and the tokens, then runs.
 
-import path from 'node:path';
 import pino from 'pino';
 import postgres from 'postgres';
 import { migrateChain } from './migrate.js';
@@ -17,25 +16,18 @@ import { chainLoggerOptions } from './logging.js';
 import { passphraseFromEnv, readKeystoreFile } from './keystore.js';
 import { ChainService } from './service.js';
 import { startStatusServer } from './status-server.js';
-import { ConfigError, intVar, nameVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
-
-
-function need(name: string, format?: { re: RegExp; what: string }): string {
-  const v = process.env[name];
-  if (v === undefined || v === '') throw new ChainError('CHAIN_CONFIG_INVALID', `environment variable ${name} is required`, name);
-  if (format !== undefined && !format.re.test(v)) throw new ChainError('CHAIN_CONFIG_INVALID', `environment variable ${name} must be ${format.what}`, name);
-  return v;
-}
-
-const BROKERS = { re: /^[A-Za-z0-9.-]+:\d{1,5}(,[A-Za-z0-9.-]+:\d{1,5})*$/, what: 'a comma-separated list of host:port' };
+import { ConfigError } from '../config/env.js';
+import { readChainSettings } from './settings.js';
 
 // A stop that takes longer (a broker or node that does not answer) ends the process anyway: every step's state
 // is in PostgreSQL, so a hard exit is recovered like a crash.
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 async function main(): Promise<void> {
+  // Every variable checked before anything connects: a bad one is named at once.
+  const settings = readChainSettings(process.env);
   // It holds the keys: the shared redaction (mnemonic, passphrase, private keys) and a `service` field on each line.
-  const log = pino(chainLoggerOptions(nameVar(process.env, 'LOG_LEVEL', 'info')));
+  const log = pino(chainLoggerOptions(settings.logLevel));
   // Signals are taken from the first moment: one during start-up stops the service once it is up (the default
   // action would kill it halfway through its start, which is safe but not the clean stop asked for).
   let shutdown: (() => Promise<void>) | null = null;
@@ -49,26 +41,21 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 
-  // Every variable checked before anything connects: a bad one is named at once.
-  const configPath = need('CHAIN_CONFIG');
-  const databaseUrl = requiredPostgresUrl(process.env, 'DATABASE_URL');
-  const { commandsTopic, eventsTopic } = topicsVar(process.env);
-  const brokers = need('KAFKA_BROKERS', BROKERS).split(',');
-  const statusPort = intVar(process.env, 'CHAIN_STATUS_PORT', 9464, 0, 65535);
-  const config = await loadChainConfig(configPath);
+  const { databaseUrl, commandsTopic, eventsTopic } = settings;
+  const config = await loadChainConfig(settings.configPath);
   // One connection held for the advisory lock, one per loop (deposits, sweeps, withdrawals), the events reader, spare.
   const sql = postgres(databaseUrl, { max: 8, onnotice: () => {} });
   await migrateChain(sql);
-  const keys = new HdKeys(await readKeystoreFile(process.env.KEYSTORE_PATH ?? 'keystore.json', await passphraseFromEnv()));
+  const keys = new HdKeys(await readKeystoreFile(settings.keystorePath, await passphraseFromEnv()));
   const provider = makeProvider(config);
   await checkChainAndTokens(provider, config);
-  const kafka = kafkaClient(brokers, `chain-${config.name}`, log);
+  const kafka = kafkaClient(settings.kafkaBrokers, `chain-${config.name}`, log);
   const sink = new KafkaCommandSink(kafka, commandsTopic);
   await sink.connect();
   const service = new ChainService({ sql, provider, config, keys, sink, log });
   await service.start();
   // /health, /ready (each loop's last progress) and /metrics, on an internal address.
-  const status = await startStatusServer({ service, sql, host: process.env.CHAIN_STATUS_HOST ?? '127.0.0.1', port: statusPort });
+  const status = await startStatusServer({ service, sql, host: settings.statusHost, port: settings.statusPort });
   const source = new KafkaEngineEventSource(kafka, { eventsTopic, groupId: `chain-${config.name}-withdrawals`, log });
   const fatal = (what: string) => (err: unknown): void => {
     log.fatal({ err }, `${what}; exiting`);

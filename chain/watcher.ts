@@ -23,6 +23,7 @@ import type { DepositAddress } from './addresses.js';
 import { TRANSFER_TOPIC, addressTopic, blockHeader } from './erc20.js';
 import type { BlockHeader } from './erc20.js';
 import { assert } from './errors.js';
+import { COMMAND_VERSION } from '../engine/core/index.js';
 
 /** Deposit addresses per eth_getLogs topic filter; more addresses take more calls. */
 export const ADDRESSES_PER_FILTER_MAX = 1_000;
@@ -233,7 +234,7 @@ export class DepositWatcher {
         const depositId = `${r.tx_hash}:${r.log_index}`;
         const amount = BigInt(r.amount);
         assert(amount > 0n, 'a deposit credits a positive amount');
-        return { v: 1, type: 'deposit', id: chainCommandId('deposit', depositId), userId: Number(r.user_id), assetId: r.asset_id, amount, depositId } as const;
+        return { v: COMMAND_VERSION, type: 'deposit', id: chainCommandId('deposit', depositId), userId: Number(r.user_id), assetId: r.asset_id, amount, depositId } as const;
       }),
     );
     await sql.begin(async (tx) => {

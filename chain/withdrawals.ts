@@ -24,6 +24,7 @@ import type { ChainErrorCode } from './errors.js';
 import type { HdKeys } from './hd.js';
 import { broadcastRaw, currentFees, signTx, takeNonce, withMargin } from './tx.js';
 import type { Fees } from './tx.js';
+import { COMMAND_VERSION } from '../engine/core/index.js';
 
 const UINT256_MAX = (1n << 256n) - 1n;
 /** Rows handled per step per tick. */
@@ -142,8 +143,8 @@ export class WithdrawalProcessor {
     if (rows.length === 0) return;
     const commands: ChainCommand[] = rows.map((r) =>
       r.state === 'confirmed'
-        ? { v: 1, type: 'completeWithdrawal', id: chainCommandId('withdrawal-complete', r.withdrawal_id), withdrawalId: r.withdrawal_id, txHash: r.mined_tx_hash! }
-        : { v: 1, type: 'failWithdrawal', id: chainCommandId('withdrawal-fail', r.withdrawal_id), withdrawalId: r.withdrawal_id, reason: `${r.status_code}: ${r.status_detail ?? ''}`.slice(0, 200) },
+        ? { v: COMMAND_VERSION, type: 'completeWithdrawal', id: chainCommandId('withdrawal-complete', r.withdrawal_id), withdrawalId: r.withdrawal_id, txHash: r.mined_tx_hash! }
+        : { v: COMMAND_VERSION, type: 'failWithdrawal', id: chainCommandId('withdrawal-fail', r.withdrawal_id), withdrawalId: r.withdrawal_id, reason: `${r.status_code}: ${r.status_detail ?? ''}`.slice(0, 200) },
     );
     // Sent before marked: a crash in between re-sends; the engine refuses a second completion of the same id.
     await sink.send(commands);

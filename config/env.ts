@@ -31,12 +31,34 @@ export function boolVar(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
+/** A file path (or name): any non-blank value; whoever opens it names what is wrong with it. */
+export function pathVar(env: Env, name: string, fallback: string | null): string {
+  const value = env[name] === undefined || env[name] === '' ? fallback : env[name];
+  if (value === null || value === undefined) throw new ConfigError(`${name} is required: a file path`);
+  if (value.trim() !== value) throw new ConfigError(`${name} must be a file path without leading or trailing spaces, got "${value}"`);
+  return value;
+}
+
+/** A host name or address to listen on. */
+export function hostVar(env: Env, name: string, fallback: string): string {
+  const value = env[name] ?? fallback;
+  if (!/^[A-Za-z0-9.:-]{1,255}$/.test(value)) throw new ConfigError(`${name} must be a host name or address, got "${value}"`);
+  return value;
+}
+
 /** KAFKA_BROKERS as host:port entries; null when unset or blank. */
 export function brokersVar(env: Env): string[] | null {
   const raw = env.KAFKA_BROKERS;
   if (raw === undefined || raw.trim() === '') return null;
   const brokers = raw.split(',').map((b) => b.trim());
   for (const b of brokers) if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${raw}"`);
+  return brokers;
+}
+
+/** KAFKA_BROKERS for a service that cannot run without Kafka. */
+export function requiredBrokersVar(env: Env): string[] {
+  const brokers = brokersVar(env);
+  if (brokers === null) throw new ConfigError('KAFKA_BROKERS is required: a comma-separated list of host:port');
   return brokers;
 }
 

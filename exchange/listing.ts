@@ -4,6 +4,7 @@
 
 import type { CommandInput } from '../engine/wire/codec.js';
 import type { DevnetToken } from './devnet/provision.js';
+import { COMMAND_VERSION } from '../engine/core/index.js';
 
 export interface DemoMarket {
   readonly marketId: number;
@@ -30,13 +31,13 @@ const TAKER_FEE_BPS = 20;
 
 export function listingCommands(tokens: readonly DevnetToken[]): CommandInput[] {
   const bySymbol = new Map(tokens.map((t) => [t.symbol, t]));
-  const assets: CommandInput[] = tokens.map((t) => ({ v: 1, id: `embedded:addAsset:${t.symbol}`, type: 'addAsset', assetId: t.assetId, symbol: t.symbol, decimals: t.decimals }));
+  const assets: CommandInput[] = tokens.map((t) => ({ v: COMMAND_VERSION, id: `embedded:addAsset:${t.symbol}`, type: 'addAsset', assetId: t.assetId, symbol: t.symbol, decimals: t.decimals }));
   const markets: CommandInput[] = DEMO_MARKETS.map((m) => {
     const base = bySymbol.get(m.base);
     const quote = bySymbol.get(m.quote);
     if (base === undefined || quote === undefined) throw new Error(`market ${m.symbol} needs tokens ${m.base} and ${m.quote}`);
     return {
-      v: 1, id: `embedded:addMarket:${m.symbol}`, type: 'addMarket', marketId: m.marketId, symbol: m.symbol, baseAssetId: base.assetId, quoteAssetId: quote.assetId,
+      v: COMMAND_VERSION, id: `embedded:addMarket:${m.symbol}`, type: 'addMarket', marketId: m.marketId, symbol: m.symbol, baseAssetId: base.assetId, quoteAssetId: quote.assetId,
       tickSize: m.tickSize, lotSize: m.lotSize, minNotional: m.minNotional, makerFeeBps: MAKER_FEE_BPS, takerFeeBps: TAKER_FEE_BPS,
     };
   });

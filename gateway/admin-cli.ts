@@ -12,7 +12,8 @@ import { AuditLog } from '../audit/log.js';
 import { OperatorAccounts, OperatorError } from './auth/operators.js';
 import type { OperatorEnrolment } from './auth/operators.js';
 import { qrTerminal } from './auth/totp.js';
-import { ConfigError, DEFAULT_OPTIONS, powerOfTwoVar, secretKeyVar } from './config.js';
+import { DEFAULT_OPTIONS, powerOfTwoVar, secretKeyVar } from './config.js';
+import { requiredPostgresUrl } from '../config/env.js';
 import { migrateGateway } from './migrate.js';
 
 const USAGE = 'usage: DATABASE_URL=... GATEWAY_SECRET_KEY=... npm run admin -- create-operator --name NAME --role viewer|operator|admin [--password-stdin]\n'
@@ -75,11 +76,11 @@ async function run(accounts: OperatorAccounts, a: Args): Promise<void> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const url = process.env.DATABASE_URL ?? '';
+  let url: string;
   let secretKey: Buffer;
   let scryptCost: number;
   try {
-    if (!/^postgres(ql)?:\/\/\S+$/.test(url)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+    url = requiredPostgresUrl(process.env, 'DATABASE_URL');
     secretKey = secretKeyVar(process.env);
     scryptCost = powerOfTwoVar(process.env, 'GATEWAY_SCRYPT_COST', DEFAULT_OPTIONS.scryptCost);
   } catch (err) {

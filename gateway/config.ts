@@ -6,7 +6,7 @@ import { parseXpub } from '../chain/hd.js';
 import { DEFAULT_GUARD_OPTIONS } from './auth/guard.js';
 import type { GuardOptions } from './auth/guard.js';
 
-import { ConfigError, boolVar, brokersVar, intVar, nameVar as plainNameVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
+import { ConfigError, boolVar, hostVar, intVar, nameVar as plainNameVar, requiredBrokersVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
 import type { Env } from '../config/env.js';
 
 export { ConfigError };
@@ -96,10 +96,8 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
   const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
-  const kafkaBrokers = brokersVar(env);
-  if (kafkaBrokers === null) throw new ConfigError('KAFKA_BROKERS is required: a comma-separated list of host:port');
-  const host = env.GATEWAY_HOST ?? '0.0.0.0';
-  if (!/^[A-Za-z0-9.:-]{1,255}$/.test(host)) throw new ConfigError(`GATEWAY_HOST must be a host name or address, got "${host}"`);
+  const kafkaBrokers = requiredBrokersVar(env);
+  const host = hostVar(env, 'GATEWAY_HOST', '0.0.0.0');
   return {
     host,
     port: intVar(env, 'GATEWAY_PORT', 8080, 0, 65535),

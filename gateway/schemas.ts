@@ -8,7 +8,7 @@ import type { TSchema } from 'typebox';
 import { AmendOrderWire, CancelAllWire, CommandResultEvent, OrderAcceptedEvent, OrderCanceledEvent, PlaceOrderWire, RequestWithdrawalWire } from '../engine/wire/schemas.js';
 import { GATEWAY_ERRORS } from './errors.js';
 import type { ErrorCode } from './errors.js';
-import { REJECT_CODES } from '../engine/core/index.js';
+import { ASSET_SYMBOL, CLIENT_ORDER_ID_MAX_LENGTH, COMMAND_ID_MAX_LENGTH, REJECT_CODES, idPattern } from '../engine/core/index.js';
 import { DECIMAL_MAX_LENGTH, DECIMAL_PATTERN } from './units.js';
 import { OTP_PATTERN } from './auth/totp.js';
 
@@ -148,7 +148,7 @@ export const PlaceOrderBody = Type.Object(
     timeInForce: P.timeInForce,
     postOnly: P.postOnly,
     stp: P.stp,
-    clientOrderId: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7e]{1,64}$', description: describe(P.clientOrderId) })),
+    clientOrderId: Type.Optional(Type.String({ pattern: idPattern(CLIENT_ORDER_ID_MAX_LENGTH), description: describe(P.clientOrderId) })),
   },
   { additionalProperties: false, description: PlaceOrderWire.description },
 );
@@ -221,8 +221,8 @@ export const AmendResult = Type.Object(
 );
 
 export const OrderIdParams = Type.Object({ orderId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
-export const ClientOrderIdParams = Type.Object({ clientOrderId: Type.String({ pattern: '^[\\x21-\\x7e]{1,64}$' }) }, { additionalProperties: false });
-export const CommandIdParams = Type.Object({ commandId: Type.String({ pattern: '^[\\x21-\\x7e]{1,128}$' }) }, { additionalProperties: false });
+export const ClientOrderIdParams = Type.Object({ clientOrderId: Type.String({ pattern: idPattern(CLIENT_ORDER_ID_MAX_LENGTH) }) }, { additionalProperties: false });
+export const CommandIdParams = Type.Object({ commandId: Type.String({ pattern: idPattern(COMMAND_ID_MAX_LENGTH) }) }, { additionalProperties: false });
 export const CancelAllQuery = Type.Object({ marketId: Type.Optional(CancelAllWire.properties.marketId) }, { additionalProperties: false });
 
 export const Order = Type.Object(
@@ -323,7 +323,7 @@ export const IncomingDepositList = Type.Object({ deposits: Type.Array(IncomingDe
 export const DepositList = Type.Object({ deposits: Type.Array(Deposit), nextBefore }, { additionalProperties: false });
 export const WithdrawalBody = Type.Object(
   {
-    asset: Type.String({ pattern: '^([A-Z0-9._]{1,16}|[0-9]{1,9})$', description: 'Asset symbol (or id).' }),
+    asset: Type.String({ pattern: `^(${ASSET_SYMBOL}|[0-9]{1,9})$`, description: 'Asset symbol (or id).' }),
     amount: Decimal('Amount in whole tokens, at most the asset\'s decimals.'),
     address: Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', description: `${describe(RequestWithdrawalWire.properties.destination)} Here: an EIP-55 checksummed address from your withdrawal address book, past its time lock.` }),
     otp: Type.Optional(Type.String({ pattern: OTP_PATTERN, description: 'Required with a session when two-factor authentication is on.' })),

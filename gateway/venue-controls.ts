@@ -9,6 +9,7 @@ import type { MarketStatus } from '../engine/core/index.js';
 import { gatewayError } from './errors.js';
 import { newCommandId, send } from './routes/commands.js';
 import type { RouteContext } from './routes/context.js';
+import { COMMAND_VERSION } from '../engine/core/index.js';
 
 export interface ControlsView {
   readonly killSwitchEngaged: boolean;
@@ -42,7 +43,7 @@ async function marketStatuses(sql: Sql): Promise<{ market_id: number; status: Ma
 async function setStatuses(ctx: RouteContext, statuses: readonly { marketId: number; status: MarketStatus }[]): Promise<string[]> {
   const ids: string[] = [];
   for (const s of statuses) {
-    const sent = await send(ctx, { v: 1, type: 'setMarketStatus', id: newCommandId(), marketId: s.marketId, status: s.status }, { userId: 0 });
+    const sent = await send(ctx, { v: COMMAND_VERSION, type: 'setMarketStatus', id: newCommandId(), marketId: s.marketId, status: s.status }, { userId: 0 });
     ids.push(sent.cmdId);
   }
   return ids;
@@ -92,6 +93,6 @@ export async function setUserFrozen(ctx: RouteContext, u: { userId: number; froz
     else await tx`DELETE FROM custody_frozen_users WHERE user_id = ${u.userId}`;
     await ctx.audit.append(tx, { actorType: 'operator', actorId: u.by, userId: u.userId, action: u.frozen ? 'user.frozen' : 'user.unfrozen', detail: { reason: u.reason }, ip: u.ip });
   });
-  const sent = await send(ctx, { v: 1, type: 'setUserFrozen', id: newCommandId(), userId: u.userId, frozen: u.frozen }, { userId: u.userId });
+  const sent = await send(ctx, { v: COMMAND_VERSION, type: 'setUserFrozen', id: newCommandId(), userId: u.userId, frozen: u.frozen }, { userId: u.userId });
   return { status: sent.status, commandId: sent.cmdId, userId: u.userId, frozen: u.frozen };
 }

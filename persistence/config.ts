@@ -1,7 +1,7 @@
 // The consumer's and reconcile's settings from the environment, validated at start: a bad value stops the
 // process with a message naming the variable.
 
-import { ConfigError, brokersVar, intVar, nameVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
+import { ConfigError, intVar, nameVar, requiredBrokersVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
 import type { Env } from '../config/env.js';
 
 export { ConfigError };
@@ -20,8 +20,7 @@ export interface PersistenceConfig {
 
 export function readPersistenceConfig(env: Env = process.env): PersistenceConfig {
   const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
-  const kafkaBrokers = brokersVar(env);
-  if (kafkaBrokers === null) throw new ConfigError('KAFKA_BROKERS is required: a comma-separated list of host:port');
+  const kafkaBrokers = requiredBrokersVar(env);
   return {
     databaseUrl,
     kafkaBrokers,

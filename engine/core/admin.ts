@@ -7,9 +7,10 @@ import { EVENT_VERSION } from './events.js';
 import { BookSide } from './book-side.js';
 import type { Market } from './order.js';
 import { UINT256_MAX } from './units.js';
+import { ASSET_SYMBOL_PATTERN, MARKET_SYMBOL_PATTERN } from './formats.js';
 
-const ASSET_SYMBOL = /^[A-Z0-9._]{1,16}$/;
-const MARKET_SYMBOL = /^[A-Z0-9._-]{3,33}$/;
+const ASSET_SYMBOL = new RegExp(ASSET_SYMBOL_PATTERN);
+const MARKET_SYMBOL = new RegExp(MARKET_SYMBOL_PATTERN);
 export const FEE_BPS_MAX = 1000;
 
 export function addAsset(e: Engine, cmd: AddAsset): void {

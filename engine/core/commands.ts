@@ -2,13 +2,15 @@
 // Time (`timeMs`) and identity (`id`) arrive on the command: the core reads no clock.
 // Amounts are bigint base units; prices are quote base units per one whole base token (10^baseDecimals base units).
 
+import type { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES } from './formats.js';
+
 export const COMMAND_VERSION = 1 as const;
 
-export type Side = 'buy' | 'sell';
-export type OrderType = 'limit' | 'market' | 'stopLimit' | 'stopMarket';
-export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+export type Side = (typeof SIDES)[number];
+export type OrderType = (typeof ORDER_TYPES)[number];
+export type TimeInForce = (typeof TIME_IN_FORCES)[number];
 /** Self-trade prevention; the incoming (taker) order's mode decides. */
-export type StpMode = 'none' | 'expireTaker' | 'expireMaker' | 'expireBoth' | 'decrementAndCancel';
+export type StpMode = (typeof STP_MODES)[number];
 /**
  * What a market accepts: `trading` everything; `cancelOnly` cancels only (no new orders, no amends); `halted`
  * nothing (resting orders stay as they are until trading resumes).

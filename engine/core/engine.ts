@@ -14,7 +14,7 @@ import { DedupWindow } from './dedup-window.js';
 import { CommandIdMemory } from './command-ids.js';
 import { Account } from './order.js';
 import type { Asset, Market, Order, PendingWithdrawal } from './order.js';
-import { isPrintableId } from './units.js';
+import { COMMAND_ID_MAX_LENGTH, isPrintableId } from './formats.js';
 import { addAsset, addMarket } from './admin.js';
 import { completeWithdrawal, deposit, failWithdrawal, requestWithdrawal } from './wallet.js';
 import { amendOrder, cancelAll, cancelOrder, placeOrder } from './orders.js';
@@ -190,7 +190,7 @@ export class Engine {
 function checkEnvelope(cmd: Command): RejectCode | null {
   if (cmd === null || typeof cmd !== 'object') return 'COMMAND_MALFORMED';
   if (cmd.v !== COMMAND_VERSION) return 'COMMAND_UNSUPPORTED_VERSION';
-  if (!isPrintableId(cmd.id, 128)) return 'COMMAND_MALFORMED';
+  if (!isPrintableId(cmd.id, COMMAND_ID_MAX_LENGTH)) return 'COMMAND_MALFORMED';
   if (!Number.isSafeInteger(cmd.timeMs) || cmd.timeMs < 0) return 'COMMAND_MALFORMED';
   return null;
 }

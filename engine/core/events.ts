@@ -4,6 +4,7 @@
 
 import type { MarketStatus, OrderType, Side, StpMode, TimeInForce } from './commands.js';
 import type { RejectCode } from './codes.js';
+import type { CLOSE_REASONS } from './formats.js';
 
 export const EVENT_VERSION = 1 as const;
 
@@ -100,14 +101,12 @@ export interface OrderFill extends EventBase {
   readonly released: bigint;
 }
 
-export type CloseReason =
-  | 'user' // cancelOrder
-  | 'cancelAll'
-  | 'ioc' // immediate order: nothing more to match
-  | 'noLiquidity' // market order: the book ran out
-  | 'funds' // a market order's budget ran out
-  | 'stp' // self-trade prevention
-  | 'amend'; // re-queued at a new price under a new sequence
+/**
+ * user: cancelOrder; cancelAll; ioc: an immediate order with nothing more to match; noLiquidity: a market order
+ * ran out of book; funds: a market order's budget ran out; stp: self-trade prevention; amend: re-queued at a new
+ * price under a new sequence.
+ */
+export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export interface OrderClosed extends EventBase {
   readonly type: 'orderCanceled' | 'orderExpired';

@@ -3,6 +3,7 @@ export * from './commands.js';
 export * from './events.js';
 export * from './codes.js';
 export * from './config.js';
+export * from './formats.js';
 export { Engine } from './engine.js';
 export type { ClientOrderRecord } from './engine.js';
 export { UINT256_MAX } from './units.js';

@@ -5,6 +5,7 @@ import type { PlaceOrder, StpMode, TimeInForce } from './commands.js';
 import type { RejectCode } from './codes.js';
 import type { Market } from './order.js';
 import { SAFE_MAX_BIG, UINT256_MAX } from './units.js';
+import { STP_MODES as STP_MODE_LIST, TIME_IN_FORCES } from './formats.js';
 
 export interface OrderSpec {
   priceTicks: number;
@@ -16,8 +17,8 @@ export interface OrderSpec {
   stp: StpMode;
 }
 
-const STP_MODES: ReadonlySet<string> = new Set(['none', 'expireTaker', 'expireMaker', 'expireBoth', 'decrementAndCancel']);
-const TIFS: ReadonlySet<string> = new Set(['GTC', 'IOC', 'FOK']);
+const STP_MODES: ReadonlySet<string> = new Set(STP_MODE_LIST);
+const TIFS: ReadonlySet<string> = new Set(TIME_IN_FORCES);
 
 interface StepCodes {
   missing: RejectCode;

@@ -10,13 +10,14 @@ import type { Account, Market } from './order.js';
 import type { OrderSpec } from './order-spec.js';
 import { parseOrderSpec, priceToTicks, qtyToLots } from './order-spec.js';
 import { addStop, bookSideOf, buyHold, closeOrder, execute, fokFillable, marketBuyCost, notional, processStops, register, requiredHold, restOrder } from './matching.js';
-import { assert, isPositiveSafeInt, isPrintableId } from './units.js';
+import { assert, isPositiveSafeInt } from './units.js';
+import { CLIENT_ORDER_ID_MAX_LENGTH, isPrintableId } from './formats.js';
 import { cancelRefusal, orderRefusal } from './venue.js';
 
 export function placeOrder(e: Engine, cmd: PlaceOrder): void {
   if (!isPositiveSafeInt(cmd.userId)) return e.reject('ORDER_USER_INVALID');
   const clientOrderId = cmd.clientOrderId ?? null;
-  if (clientOrderId !== null && !isPrintableId(clientOrderId, 64)) {
+  if (clientOrderId !== null && !isPrintableId(clientOrderId, CLIENT_ORDER_ID_MAX_LENGTH)) {
     rejectOrder(e, cmd, 'ORDER_CLIENT_ID_INVALID');
     return;
   }

@@ -17,16 +17,6 @@ export function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`invariant violated: ${message}`);
 }
 
-/** 1..maxLen characters, each printable ASCII without space (0x21-0x7e). A loop: every command's id goes through here, and it runs faster than the regular expression it replaced. */
-export function isPrintableId(x: unknown, maxLen: number): x is string {
-  if (typeof x !== 'string' || x.length < 1 || x.length > maxLen) return false;
-  for (let i = 0; i < x.length; i++) {
-    const c = x.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
-
 export function isPositiveSafeInt(x: unknown): x is number {
   return typeof x === 'number' && Number.isSafeInteger(x) && x > 0;
 }

@@ -5,7 +5,8 @@ import type { RejectCode } from './codes.js';
 import type { Engine } from './engine.js';
 import { EVENT_VERSION } from './events.js';
 import type { PendingWithdrawal } from './order.js';
-import { UINT256_MAX, assert, isPositiveSafeInt, isPrintableId } from './units.js';
+import { UINT256_MAX, assert, isPositiveSafeInt } from './units.js';
+import { EXTERNAL_ID_MAX_LENGTH, isPrintableId } from './formats.js';
 
 function checkMovement(e: Engine, userId: unknown, assetId: unknown, amount: unknown): RejectCode | null {
   if (!isPositiveSafeInt(userId)) return 'WALLET_USER_INVALID';
@@ -19,7 +20,7 @@ function checkMovement(e: Engine, userId: unknown, assetId: unknown, amount: unk
 export function deposit(e: Engine, cmd: Deposit): void {
   const code = checkMovement(e, cmd.userId, cmd.assetId, cmd.amount);
   if (code !== null) return e.reject(code);
-  if (!isPrintableId(cmd.depositId, 128)) return e.reject('DEPOSIT_ID_INVALID');
+  if (!isPrintableId(cmd.depositId, EXTERNAL_ID_MAX_LENGTH)) return e.reject('DEPOSIT_ID_INVALID');
   e.depositIds.expire(e.nowMs);
   if (e.depositIds.get(cmd.depositId) !== undefined) return e.reject('DEPOSIT_DUPLICATE');
   if (!e.depositIds.hasRoom()) return e.reject('CAPACITY_DEPOSIT_IDS');
@@ -42,8 +43,8 @@ export function requestWithdrawal(e: Engine, cmd: RequestWithdrawal): void {
   if (code !== null) return e.reject(code);
   const account = e.accounts.get(cmd.userId);
   if (account !== undefined && account.frozen) return e.reject('USER_FROZEN');
-  if (!isPrintableId(cmd.withdrawalId, 128)) return e.reject('WITHDRAWAL_ID_INVALID');
-  if (!isPrintableId(cmd.destination, 128)) return e.reject('WITHDRAWAL_DESTINATION_INVALID');
+  if (!isPrintableId(cmd.withdrawalId, EXTERNAL_ID_MAX_LENGTH)) return e.reject('WITHDRAWAL_ID_INVALID');
+  if (!isPrintableId(cmd.destination, EXTERNAL_ID_MAX_LENGTH)) return e.reject('WITHDRAWAL_DESTINATION_INVALID');
   if (e.withdrawals.has(cmd.withdrawalId)) return e.reject('WITHDRAWAL_ID_DUPLICATE');
   if (e.withdrawals.size >= e.limits.pendingWithdrawalsMax) return e.reject('CAPACITY_PENDING_WITHDRAWALS');
   if (account === undefined || account.available[cmd.assetId] < cmd.amount) return e.reject('RISK_INSUFFICIENT_FUNDS');
@@ -58,7 +59,7 @@ export function requestWithdrawal(e: Engine, cmd: RequestWithdrawal): void {
 }
 
 function takePending(e: Engine, withdrawalId: unknown): PendingWithdrawal | RejectCode {
-  if (!isPrintableId(withdrawalId, 128)) return 'WITHDRAWAL_ID_INVALID';
+  if (!isPrintableId(withdrawalId, EXTERNAL_ID_MAX_LENGTH)) return 'WITHDRAWAL_ID_INVALID';
   const w = e.withdrawals.get(withdrawalId);
   if (w === undefined) return 'WITHDRAWAL_NOT_FOUND';
   e.withdrawals.delete(withdrawalId);

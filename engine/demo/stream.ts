@@ -1,5 +1,6 @@
 // A small deterministic demo stream: one WETH-USDC market, four users, limit, market and stop orders.
 
+import { COMMAND_VERSION } from '../core/index.js';
 import type { Command, PlaceOrder } from '../core/index.js';
 
 export const DEMO = {
@@ -20,7 +21,7 @@ function lcg(seed: number): () => number {
 
 export function* demoCommands(): Generator<Command> {
   let n = 0;
-  const base = { v: 1 as const, timeMs: 0, id: '' };
+  const base = { v: COMMAND_VERSION, timeMs: 0, id: '' };
   const next = <T extends object>(body: T): T & typeof base => ({ ...base, id: `demo-${++n}`, timeMs: 1_700_000_000_000 + n, ...body });
   yield next({ type: 'addAsset', assetId: 0, symbol: 'WETH', decimals: 18 });
   yield next({ type: 'addAsset', assetId: 1, symbol: 'USDC', decimals: 6 });

@@ -22,7 +22,8 @@ import type { TSchema } from 'typebox';
 import type { Command } from '../core/commands.js';
 import type { RejectCode } from '../core/codes.js';
 import type { EngineEvent } from '../core/events.js';
-import { COMMAND_ID_MAX_LENGTH, COMMAND_SCHEMAS, EVENT_SCHEMAS, WIRE_VERSION, bigintFields } from './schemas.js';
+import { COMMAND_ID_MAX_LENGTH, isPrintableId } from '../core/formats.js';
+import { COMMAND_SCHEMAS, EVENT_SCHEMAS, WIRE_VERSION, bigintFields } from './schemas.js';
 
 /** A command as a producer writes it: the daemon adds `timeMs`. */
 export type CommandInput = Command extends infer C ? (C extends Command ? Omit<C, 'timeMs'> : never) : never;
@@ -83,12 +84,6 @@ const EVENT_CODECS = codecs(EVENT_SCHEMAS);
 // Commands
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const USABLE_ID = /^[\x21-\x7e]+$/;
-
-function isUsableId(x: unknown): x is string {
-  return typeof x === 'string' && x.length >= 1 && x.length <= COMMAND_ID_MAX_LENGTH && USABLE_ID.test(x);
-}
-
 function reject(id: string, code: RejectCode, detail: string): DecodeResult {
   return { ok: false, id, code, detail: detail.length > DETAIL_MAX_LENGTH ? detail.slice(0, DETAIL_MAX_LENGTH - 3) + '...' : detail };
 }
@@ -107,7 +102,7 @@ export function decodeCommand(bytes: Uint8Array | string, timeMs: number): Decod
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return reject('', 'COMMAND_MALFORMED', 'not a JSON object');
   const obj = value as Record<string, unknown>;
-  if (!isUsableId(obj.id)) return reject('', 'COMMAND_MALFORMED', 'id missing or not 1-128 printable ASCII characters');
+  if (!isPrintableId(obj.id, COMMAND_ID_MAX_LENGTH)) return reject('', 'COMMAND_MALFORMED', 'id missing or not 1-128 printable ASCII characters');
   const id = obj.id;
   if (obj.v !== WIRE_VERSION) return reject(id, 'COMMAND_UNSUPPORTED_VERSION', `v must be ${WIRE_VERSION}`);
   const codec = typeof obj.type === 'string' ? COMMAND_CODECS.get(obj.type) : undefined;

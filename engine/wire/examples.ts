@@ -3,7 +3,9 @@
 // not compile. Figures follow one story: WETH (18 decimals) against USDC (6 decimals), 0.01 USDC ticks,
 // 0.0001 WETH lots, user 7 buys 0.5 WETH at 2000 USDC from user 8.
 
+import { COMMAND_VERSION } from '../core/commands.js';
 import type { CommandType } from '../core/commands.js';
+import { EVENT_VERSION } from '../core/events.js';
 import type { EngineEvent, EventType } from '../core/events.js';
 import type { CommandInput } from './codec.js';
 
@@ -19,30 +21,30 @@ const SELLER = 8;
 const WEI_PER_LOT = 10n ** 14n;
 
 export const COMMAND_EXAMPLES: { readonly [K in CommandType]: CommandInputOf<K> } = {
-  addAsset: { v: 1, type: 'addAsset', id: 'admin-0001', assetId: WETH, symbol: 'WETH', decimals: 18 },
+  addAsset: { v: COMMAND_VERSION, type: 'addAsset', id: 'admin-0001', assetId: WETH, symbol: 'WETH', decimals: 18 },
   addMarket: {
-    v: 1, type: 'addMarket', id: 'admin-0003', marketId: MARKET, symbol: 'WETH-USDC', baseAssetId: WETH, quoteAssetId: USDC,
+    v: COMMAND_VERSION, type: 'addMarket', id: 'admin-0003', marketId: MARKET, symbol: 'WETH-USDC', baseAssetId: WETH, quoteAssetId: USDC,
     tickSize: 10_000n, lotSize: WEI_PER_LOT, minNotional: 1_000_000n, makerFeeBps: 10, takerFeeBps: 20,
   },
-  deposit: { v: 1, type: 'deposit', id: 'chain-dep-0x9f2c', userId: BUYER, assetId: USDC, amount: 5_000_000_000n, depositId: '0x9f2c41d7e8a3b6c5:12' },
+  deposit: { v: COMMAND_VERSION, type: 'deposit', id: 'chain-dep-0x9f2c', userId: BUYER, assetId: USDC, amount: 5_000_000_000n, depositId: '0x9f2c41d7e8a3b6c5:12' },
   requestWithdrawal: {
-    v: 1, type: 'requestWithdrawal', id: 'gw-5c1e', userId: SELLER, assetId: USDC, amount: 250_000_000n, withdrawalId: 'wd-000123',
+    v: COMMAND_VERSION, type: 'requestWithdrawal', id: 'gw-5c1e', userId: SELLER, assetId: USDC, amount: 250_000_000n, withdrawalId: 'wd-000123',
     destination: '0x52908400098527886E0F7030069857D2E4169EE7',
   },
-  completeWithdrawal: { v: 1, type: 'completeWithdrawal', id: 'chain-wd-000123', withdrawalId: 'wd-000123', txHash: '0x4e3a3754410177e6937ef1f84bba68ea139e8d1a2258c5f85db9f1cd715a1bdd' },
-  failWithdrawal: { v: 1, type: 'failWithdrawal', id: 'chain-wd-000124', withdrawalId: 'wd-000124', reason: 'destination rejected the transfer' },
+  completeWithdrawal: { v: COMMAND_VERSION, type: 'completeWithdrawal', id: 'chain-wd-000123', withdrawalId: 'wd-000123', txHash: '0x4e3a3754410177e6937ef1f84bba68ea139e8d1a2258c5f85db9f1cd715a1bdd' },
+  failWithdrawal: { v: COMMAND_VERSION, type: 'failWithdrawal', id: 'chain-wd-000124', withdrawalId: 'wd-000124', reason: 'destination rejected the transfer' },
   placeOrder: {
-    v: 1, type: 'placeOrder', id: 'gw-7f3a', userId: BUYER, marketId: MARKET, side: 'buy', orderType: 'limit',
+    v: COMMAND_VERSION, type: 'placeOrder', id: 'gw-7f3a', userId: BUYER, marketId: MARKET, side: 'buy', orderType: 'limit',
     price: 2_000_000_000n, quantity: 5000n * WEI_PER_LOT, timeInForce: 'GTC', stp: 'expireTaker', clientOrderId: 'my-order-1',
   },
-  cancelOrder: { v: 1, type: 'cancelOrder', id: 'gw-7f3b', userId: BUYER, clientOrderId: 'my-order-1' },
-  cancelAll: { v: 1, type: 'cancelAll', id: 'gw-7f3c', userId: BUYER, marketId: MARKET },
-  amendOrder: { v: 1, type: 'amendOrder', id: 'gw-7f3d', userId: BUYER, orderId: 41, quantity: 3000n * WEI_PER_LOT },
-  setMarketStatus: { v: 1, type: 'setMarketStatus', id: 'ops-0042', marketId: MARKET, status: 'cancelOnly' },
-  setUserFrozen: { v: 1, type: 'setUserFrozen', id: 'ops-0043', userId: SELLER, frozen: true },
+  cancelOrder: { v: COMMAND_VERSION, type: 'cancelOrder', id: 'gw-7f3b', userId: BUYER, clientOrderId: 'my-order-1' },
+  cancelAll: { v: COMMAND_VERSION, type: 'cancelAll', id: 'gw-7f3c', userId: BUYER, marketId: MARKET },
+  amendOrder: { v: COMMAND_VERSION, type: 'amendOrder', id: 'gw-7f3d', userId: BUYER, orderId: 41, quantity: 3000n * WEI_PER_LOT },
+  setMarketStatus: { v: COMMAND_VERSION, type: 'setMarketStatus', id: 'ops-0042', marketId: MARKET, status: 'cancelOnly' },
+  setUserFrozen: { v: COMMAND_VERSION, type: 'setUserFrozen', id: 'ops-0043', userId: SELLER, frozen: true },
 };
 
-const at = { v: 1, cmdId: 'gw-7f3a', timeMs: 1767225600000 } as const;
+const at = { v: EVENT_VERSION, cmdId: 'gw-7f3a', timeMs: 1767225600000 } as const;
 
 export const EVENT_EXAMPLES: { readonly [K in EventType]: EventOf<K> } = {
   commandResult: { ...at, seq: 1012, type: 'commandResult', status: 'accepted', code: null, orderId: 42, duplicateOf: null },

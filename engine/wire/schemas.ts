@@ -17,6 +17,7 @@ import Type from 'typebox';
 import type { Static, TProperties, TSchema } from 'typebox';
 import { REJECT_CODES } from '../core/codes.js';
 import { MARKET_STATUSES } from '../core/commands.js';
+import { CLOSE_REASONS, COMMAND_ID_MAX_LENGTH, ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES, idPattern } from '../core/formats.js';
 import type { RejectCode } from '../core/codes.js';
 
 export const WIRE_VERSION = 1 as const;
@@ -30,8 +31,7 @@ export const SIGNED_DECIMAL_PATTERN = '^(0|-?[1-9][0-9]{0,79})$';
 /** Unsigned canonical decimal integer of at most 78 digits: what the engine emits (every figure is within uint256). */
 export const UNSIGNED_DECIMAL_PATTERN = '^(0|[1-9][0-9]{0,77})$';
 /** The engine's id rule: 1-128 printable ASCII characters, no spaces. */
-export const COMMAND_ID_PATTERN = '^[\\x21-\\x7e]{1,128}$';
-export const COMMAND_ID_MAX_LENGTH = 128;
+export const COMMAND_ID_PATTERN = idPattern(COMMAND_ID_MAX_LENGTH);
 /**
  * Upper bound on free-text and external-id fields of a command. The engine's own rules are tighter (e.g. 1-128
  * printable characters for a deposit id, 1-64 for a client order id) and give specific codes; this bound only
@@ -72,11 +72,6 @@ function nullable<T extends TSchema>(schema: T, description: string) {
   return Type.Union([schema, Type.Null()], { description });
 }
 
-const SIDES = ['buy', 'sell'] as const;
-const ORDER_TYPES = ['limit', 'market', 'stopLimit', 'stopMarket'] as const;
-const TIME_IN_FORCES = ['GTC', 'IOC', 'FOK'] as const;
-const STP_MODES = ['none', 'expireTaker', 'expireMaker', 'expireBoth', 'decrementAndCancel'] as const;
-const CLOSE_REASONS = ['user', 'cancelAll', 'ioc', 'noLiquidity', 'funds', 'stp', 'amend'] as const;
 const REJECT_CODE_NAMES = Object.keys(REJECT_CODES) as RejectCode[];
 
 const side = (description: string) => Type.Enum(SIDES, { description });
@@ -262,7 +257,7 @@ function event<T extends string, P extends TProperties>(type: T, title: string, 
         description: 'Global event sequence number: the first event is 1 and each next event is exactly one more, so a consumer detects a gap or a repeat.',
       }),
       cmdId: Type.String({
-        pattern: '^[\\x21-\\x7e]{0,128}$',
+        pattern: idPattern(COMMAND_ID_MAX_LENGTH, 0),
         maxLength: COMMAND_ID_MAX_LENGTH,
         description: 'Id of the command that caused the event. Empty when the command was rejected before a usable id could be read from it.',
       }),

@@ -7,6 +7,7 @@
 
 import type { CommandInput } from '../../engine/wire/codec.js';
 import type { EngineEvent, OrderClosed } from '../../engine/core/index.js';
+import { COMMAND_VERSION, TIME_IN_FORCES } from '../../engine/core/index.js';
 import { newCommandId, send } from '../routes/commands.js';
 import type { Sent } from '../routes/commands.js';
 import type { MarketInfo } from '../units.js';
@@ -46,7 +47,7 @@ export function placement(p: Params, m: MarketInfo, userId: number): Placement {
   }
   const side = oneOf(p, 'side', ['BUY', 'SELL'], () => binanceError('INVALID_SIDE', 'Invalid side.')) ?? (() => { throw needs('side')(); })();
   const type = orderType(p);
-  const tif = oneOf(p, 'timeInForce', ['GTC', 'IOC', 'FOK'], () => binanceError('INVALID_TIF', 'Invalid timeInForce.'));
+  const tif = oneOf(p, 'timeInForce', TIME_IN_FORCES, () => binanceError('INVALID_TIF', 'Invalid timeInForce.'));
   const price = decimal(p, 'price');
   const stopPrice = decimal(p, 'stopPrice');
   const quantity = decimal(p, 'quantity');
@@ -65,7 +66,7 @@ export function placement(p: Params, m: MarketInfo, userId: number): Placement {
   if (quoteQty !== undefined && type !== 'MARKET' && type !== 'STOP_LOSS') throw notRequired('quoteOrderQty');
   const ourType = type === 'MARKET' ? 'market' : type === 'STOP_LOSS' ? 'stopMarket' : type === 'STOP_LOSS_LIMIT' ? 'stopLimit' : 'limit';
   const cmd: Placement['cmd'] = {
-    v: 1, type: 'placeOrder', id: newCommandId(), userId, marketId: m.marketId, side: side === 'BUY' ? 'buy' : 'sell', orderType: ourType,
+    v: COMMAND_VERSION, type: 'placeOrder', id: newCommandId(), userId, marketId: m.marketId, side: side === 'BUY' ? 'buy' : 'sell', orderType: ourType,
     ...(price !== undefined ? { price: priceToUnits(price, m) } : {}),
     ...(stopPrice !== undefined ? { stopPrice: priceToUnits(stopPrice, m, 'stopPrice') } : {}),
     ...(quantity !== undefined ? { quantity: qtyToUnits(quantity, m) } : {}),

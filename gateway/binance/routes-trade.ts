@@ -20,6 +20,7 @@ import { TIME_MS_MAX } from './params.js';
 import type { Params } from './params.js';
 import * as S from './schemas.js';
 import { myTradeFromRow, orderFromEvents, orderFromRow } from './views.js';
+import { COMMAND_VERSION } from '../../engine/core/index.js';
 
 
 const OPEN_STATUSES = ['pendingTrigger', 'new', 'partiallyFilled'];
@@ -76,7 +77,7 @@ export async function tradeRoutes(app: FastifyInstance, opts: { b: BinanceContex
   app.delete('/api/v3/openOrders', { config: conf('trade'), schema: schema('Cancel all your open orders of a symbol', { symbol: 'BASEQUOTE' }, S.OrderList) }, async (request) => {
     const { userId } = principalOf(request);
     const m = b.symbols.market(required(paramsOf(request), 'symbol'));
-    const sent = await sendFor(b, { v: 1, type: 'cancelAll', id: newCommandId(), userId, marketId: m.marketId });
+    const sent = await sendFor(b, { v: COMMAND_VERSION, type: 'cancelAll', id: newCommandId(), userId, marketId: m.marketId });
     const closed = canceledOrders(sent.events);
     if (closed.length === 0) throw binanceError('CANCEL_REJECTED', BINANCE_MESSAGES.unknownOrder);
     const rows = await rowsAfter(b, userId, sent.result.seq, closed.map((c) => c.orderId));
@@ -234,7 +235,7 @@ async function cancelOne(b: BinanceContext, userId: number, p: Params, idName: s
   if (row !== undefined && !OPEN_STATUSES.includes(row.status)) throw binanceError('CANCEL_REJECTED', BINANCE_MESSAGES.unknownOrder);
   const orderId = integer(p, idName, 1, Number.MAX_SAFE_INTEGER);
   const target = row !== undefined ? { orderId: Number(row.order_id) } : orderId !== undefined ? { orderId } : { clientOrderId: clientOrderId(p, clientName) as string };
-  const sent = await sendFor(b, { v: 1, type: 'cancelOrder', id: newCommandId(), userId, ...target });
+  const sent = await sendFor(b, { v: COMMAND_VERSION, type: 'cancelOrder', id: newCommandId(), userId, ...target });
   const [closed] = canceledOrders(sent.events);
   if (closed === undefined) throw binanceError('CANCEL_REJECTED', BINANCE_MESSAGES.unknownOrder);
   const rows = await rowsAfter(b, userId, sent.result.seq, [closed.orderId]);

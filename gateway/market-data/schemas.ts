@@ -3,15 +3,14 @@
 
 import Type from 'typebox';
 import type { Static } from 'typebox';
+import { MARKET_SYMBOL_PATTERN, SIDES } from '../../engine/core/index.js';
 
 const Decimal = Type.String({ pattern: '^(0|[1-9][0-9]*)(\\.[0-9]+)?$', description: 'Exact decimal in market units, e.g. "1850.25".' });
 const NullableDecimal = Type.Union([Decimal, Type.Null()]);
-/** The engine's market symbol rule (engine/core/admin.ts). */
-export const MARKET_SYMBOL_PATTERN = '^[A-Z0-9._-]{3,33}$';
-const Symbol = Type.String({ pattern: MARKET_SYMBOL_PATTERN, maxLength: 33 });
+const Symbol = Type.String({ pattern: MARKET_SYMBOL_PATTERN });
 const SafeUint = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const LevelSchema = Type.Array(Decimal, { minItems: 2, maxItems: 2, description: '[price, quantity]; quantity "0" in a delta removes the level.' });
-const Side = Type.Union([Type.Literal('buy'), Type.Literal('sell')]);
+const Side = Type.Enum(SIDES);
 
 export const AssetSchema = Type.Object({
   assetId: SafeUint, symbol: Type.String(), decimals: Type.Integer({ minimum: 0, maximum: 36 }),

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type {} from '@fastify/websocket'; // route option `websocket: true`
 import type { RawData, WebSocket } from 'ws';
 import { Compile } from 'typebox/compile';
+import { MARKET_SYMBOL } from '../../engine/core/index.js';
 import { gatewayError } from '../errors.js';
 import type { MarketInfo } from '../units.js';
 import { Connection } from './hub.js';
@@ -28,7 +29,7 @@ export interface WsOptions {
 }
 
 const checkMessage = Compile(ClientMessage);
-const CHANNEL = /^(depth|trades):([A-Z0-9._-]{3,33})$/;
+const CHANNEL = new RegExp(`^(depth|trades):(${MARKET_SYMBOL})$`);
 
 export async function marketDataWs(app: FastifyInstance, opts: WsOptions): Promise<void> {
   const userOf = new WeakMap<FastifyRequest, number>();

@@ -21,6 +21,7 @@ import { adminTags as tags, operatorSecurity as security } from './admin.js';
 import { newCommandId, send } from './commands.js';
 import type { RouteContext } from './context.js';
 import { clientOf, operatorOf } from './context.js';
+import { COMMAND_VERSION } from '../../engine/core/index.js';
 
 const admin = { auth: 'operator:admin' as const };
 const operator = { auth: 'operator:operator' as const };
@@ -35,7 +36,7 @@ export const adminVenueRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async
     config: admin, schema: { tags, security, summary: 'Add an asset (the engine\'s addAsset)', body: NewAsset, response: { 201: AdminCommandResult, 202: AdminCommandResult, ...errorResponses } },
   }, async (request, reply) => {
     const { by, ip } = audited(request);
-    const sent = await send(ctx, { v: 1, type: 'addAsset', id: newCommandId(), ...request.body }, { userId: 0 });
+    const sent = await send(ctx, { v: COMMAND_VERSION, type: 'addAsset', id: newCommandId(), ...request.body }, { userId: 0 });
     await ctx.audit.append(ctx.sql, { actorType: 'operator', actorId: by, userId: null, action: 'asset.added', detail: { ...request.body, status: sent.status, commandId: sent.cmdId }, ip });
     return reply.code(sent.status === 'accepted' ? 201 : 202).send({ status: sent.status, commandId: sent.cmdId });
   });
@@ -65,7 +66,7 @@ export const adminVenueRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async
     const { by, ip } = audited(request);
     const b = request.body;
     const cmd = { ...b, tickSize: BigInt(b.tickSize), lotSize: BigInt(b.lotSize), minNotional: BigInt(b.minNotional) };
-    const sent = await send(ctx, { v: 1, type: 'addMarket', id: newCommandId(), ...cmd }, { userId: 0 });
+    const sent = await send(ctx, { v: COMMAND_VERSION, type: 'addMarket', id: newCommandId(), ...cmd }, { userId: 0 });
     await ctx.audit.append(ctx.sql, { actorType: 'operator', actorId: by, userId: null, action: 'market.added', detail: { ...b, status: sent.status, commandId: sent.cmdId }, ip });
     return reply.code(sent.status === 'accepted' ? 201 : 202).send({ status: sent.status, commandId: sent.cmdId });
   });
@@ -79,7 +80,7 @@ export const adminVenueRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async
   }, async (request, reply) => {
     const { by, ip } = audited(request);
     const { marketId } = request.params;
-    const sent = await send(ctx, { v: 1, type: 'setMarketStatus', id: newCommandId(), marketId, status: request.body.status }, { userId: 0 });
+    const sent = await send(ctx, { v: COMMAND_VERSION, type: 'setMarketStatus', id: newCommandId(), marketId, status: request.body.status }, { userId: 0 });
     await ctx.audit.append(ctx.sql, { actorType: 'operator', actorId: by, userId: null, action: 'market.status_changed', detail: { marketId, status: request.body.status, commandId: sent.cmdId }, ip });
     return reply.code(sent.status === 'accepted' ? 200 : 202).send({ status: sent.status, commandId: sent.cmdId });
   });

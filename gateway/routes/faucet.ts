@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { depositAddressFor } from '../../chain/addresses.js';
+import { ASSET_SYMBOL_PATTERN } from '../../engine/core/index.js';
 import { gatewayError } from '../errors.js';
 import { Decimal, errorResponses } from '../schemas.js';
 import { amountToUnits, formatUnits } from '../units.js';
@@ -35,7 +36,7 @@ export const FAUCET_IN_FLIGHT_MAX = 16;
 
 const FaucetBody = Type.Object(
   {
-    asset: Type.String({ pattern: '^[A-Z0-9._]{1,16}$', description: 'Symbol of a devnet token (e.g. TKA, TKB, USDT).' }),
+    asset: Type.String({ pattern: ASSET_SYMBOL_PATTERN, description: 'Symbol of a devnet token (e.g. TKA, TKB, USDT).' }),
     amount: Decimal('Amount in whole tokens, at most the asset\'s decimals.'),
   },
   { additionalProperties: false },

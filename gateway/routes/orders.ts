@@ -21,6 +21,7 @@ import type { RouteContext } from './context.js';
 import { principalOf } from './context.js';
 import { ORDER_COLUMNS, orderView, orderViews, tradeView, userTrades } from './order-views.js';
 import type { OrderRowDb } from './order-views.js';
+import { COMMAND_VERSION } from '../../engine/core/index.js';
 
 const tags = ['trading'];
 const security: { [name: string]: string[] }[] = [{ session: [] }, { apiKey: [] }];
@@ -42,7 +43,7 @@ async function marketOf(ctx: RouteContext, marketId: number): Promise<MarketInfo
 
 function placeCommand(body: PlaceBody, m: MarketInfo, userId: number): CommandInput {
   return {
-    v: 1, type: 'placeOrder', id: newCommandId(), userId, marketId: body.marketId, side: body.side, orderType: body.orderType,
+    v: COMMAND_VERSION, type: 'placeOrder', id: newCommandId(), userId, marketId: body.marketId, side: body.side, orderType: body.orderType,
     ...(body.price !== undefined ? { price: priceToUnits(body.price, m) } : {}),
     ...(body.stopPrice !== undefined ? { stopPrice: priceToUnits(body.stopPrice, m, 'stopPrice') } : {}),
     ...(body.quantity !== undefined ? { quantity: qtyToUnits(body.quantity, m) } : {}),
@@ -147,7 +148,7 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
     schema: { tags, security, summary: 'Cancel an order', params: OrderIdParams, response: { 200: CancelResult, 202: CancelResult, ...errorResponses } },
   }, async (request, reply) => {
     const { userId } = principalOf(request);
-    const res = await cancel({ v: 1, type: 'cancelOrder', id: newCommandId(), userId, orderId: request.params.orderId }, userId);
+    const res = await cancel({ v: COMMAND_VERSION, type: 'cancelOrder', id: newCommandId(), userId, orderId: request.params.orderId }, userId);
     return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
   });
 
@@ -156,7 +157,7 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
     schema: { tags, security, summary: 'Cancel an order by client order id', params: ClientOrderIdParams, response: { 200: CancelResult, 202: CancelResult, ...errorResponses } },
   }, async (request, reply) => {
     const { userId } = principalOf(request);
-    const res = await cancel({ v: 1, type: 'cancelOrder', id: newCommandId(), userId, clientOrderId: request.params.clientOrderId }, userId);
+    const res = await cancel({ v: COMMAND_VERSION, type: 'cancelOrder', id: newCommandId(), userId, clientOrderId: request.params.clientOrderId }, userId);
     return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
   });
 
@@ -166,7 +167,7 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
   }, async (request, reply) => {
     const { userId } = principalOf(request);
     const marketId = request.query.marketId;
-    const res = await cancel({ v: 1, type: 'cancelAll', id: newCommandId(), userId, ...(marketId !== undefined ? { marketId } : {}) }, userId);
+    const res = await cancel({ v: COMMAND_VERSION, type: 'cancelAll', id: newCommandId(), userId, ...(marketId !== undefined ? { marketId } : {}) }, userId);
     return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
   });
 
@@ -179,7 +180,7 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
     const m = await marketOf(ctx, await ownOrderMarket(userId, orderId));
     const body = request.body;
     const cmd: CommandInput = {
-      v: 1, type: 'amendOrder', id: newCommandId(), userId, orderId,
+      v: COMMAND_VERSION, type: 'amendOrder', id: newCommandId(), userId, orderId,
       ...(body.price !== undefined ? { price: priceToUnits(body.price, m) } : {}),
       ...(body.quantity !== undefined ? { quantity: qtyToUnits(body.quantity, m) } : {}),
     };

@@ -16,6 +16,7 @@ import { newCommandId, send } from './commands.js';
 import type { ClientInfo, Principal } from '../auth/service.js';
 import type { RouteContext } from './context.js';
 import { clientOf, principalOf } from './context.js';
+import { COMMAND_VERSION } from '../../engine/core/index.js';
 
 const tags = ['wallet'];
 const security: { [name: string]: string[] }[] = [{ session: [] }, { apiKey: [] }];
@@ -71,7 +72,7 @@ export async function requestWithdrawal(ctx: RouteContext, p: Principal, body: {
     ctx.audit.append(ctx.sql, { actorType: 'user', actorId: String(p.userId), userId: p.userId, action, detail: { withdrawalId, asset: a.symbol, amount: body.amount, address: body.address, via: p.keyId ?? 'session', ...detail }, ip: client.ip });
   let sent;
   try {
-    sent = await send(ctx, { v: 1, type: 'requestWithdrawal', id: newCommandId(), userId: p.userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId: p.userId });
+    sent = await send(ctx, { v: COMMAND_VERSION, type: 'requestWithdrawal', id: newCommandId(), userId: p.userId, assetId: a.assetId, amount, withdrawalId, destination: body.address }, { userId: p.userId });
   } catch (err) {
     await controls.refused(withdrawalId);
     await audit('withdrawal.refused', { code: (err as { code?: string }).code ?? 'EX_INTERNAL' });

@@ -4,18 +4,19 @@
 // variables the file takes from compose/.env (`${VAR:?}`, see placeholderVars); the chain service's paths inside
 // the container (/secrets, /tmp) are pointed at temporary files, since those mounts do not exist here.
 
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { loadChainConfig } from '../../chain/config.js';
+import { readChainSettings } from '../../chain/settings.js';
 import { encryptMnemonic, passphraseFromEnv, readKeystoreFile, writeKeystoreFile } from '../../chain/keystore.js';
 import { CHAIN_CONFIG_STEP_VARS, writeChainConfig } from '../../compose/chain-config.js';
 import { DAEMON_NODE_FLAGS, readDaemonConfig } from '../../engine/daemon/config.js';
 import { readGatewayConfig } from '../../gateway/config.js';
 import { readPersistenceConfig } from '../../persistence/config.js';
-import { ROOT, composeText, composeVariables, loadCompose, packageScripts, placeholderVars, recordingEnv } from './compose-file.js';
+import { composeText, composeVariables, loadCompose, packageScripts, placeholderVars, recordingEnv } from './compose-file.js';
 
 const TOKEN = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 
@@ -64,13 +65,12 @@ t.test('the gateway service sets only variables its config reads, with valid val
   t.equal(env.GATEWAY_ID, undefined, 'no fixed instance id: each scaled gateway names itself after its container');
 });
 
-t.test('the chain service sets only variables chain/main.ts, the keystore and the config step read', async (t) => {
+t.test('the chain service sets only variables its settings, the keystore and the config step read, with valid values', async (t) => {
   const env = await serviceEnv('chain');
-  const source = await readFile(path.join(ROOT, 'chain/main.ts'), 'utf8');
-  const mainReads = new Set([...source.matchAll(/need\('([A-Z0-9_]+)'|process\.env\.([A-Z0-9_]+)|\(process\.env, '([A-Z0-9_]+)'/g)].map((m) => m[1] ?? m[2] ?? m[3]));
-  // topicsVar (config/env.ts) reads the two topic variables.
-  if (source.includes('topicsVar(process.env)')) for (const name of ['KAFKA_COMMANDS_TOPIC', 'KAFKA_EVENTS_TOPIC']) mainReads.add(name);
-  for (const name of ['CHAIN_CONFIG', 'DATABASE_URL', 'KAFKA_BROKERS']) t.ok(mainReads.has(name) && env[name] !== undefined, `${name}, required by chain/main.ts, is set`);
+  const settings = recordingEnv(env);
+  readChainSettings(settings.env);
+  const mainReads = settings.read;
+  for (const name of ['CHAIN_CONFIG', 'DATABASE_URL', 'KAFKA_BROKERS']) t.ok(env[name] !== undefined, `${name}, required by chain/settings.ts, is set`);
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'compose-chain-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -98,7 +98,7 @@ t.test('the chain service sets only variables chain/main.ts, the keystore and th
 
   for (const name of Object.keys(env)) {
     const readBy = mainReads.has(name) || keys.read.has(name) || (step.read.has(name) && (CHAIN_CONFIG_STEP_VARS as readonly string[]).includes(name));
-    t.ok(readBy, `${name} is read by chain/main.ts, chain/keystore.ts or compose/chain-config.ts`);
+    t.ok(readBy, `${name} is read by chain/settings.ts, chain/keystore.ts or compose/chain-config.ts`);
   }
 });
 

@@ -11,6 +11,8 @@ import pino from 'pino';
 import { gatewayLoggerOptions } from '../../gateway/logging.js';
 import { ETH, MARKET, USDT, addWithdrawalAddress, createKey, deposit, registerUser, setupMarket, signedHeaders, startTestGateway } from './support.js';
 import type { TestGateway, TestUser } from './support.js';
+import { CLOSE_REASONS, ORDER_TYPES, REJECT_CODES, SIDES, STP_MODES, TIME_IN_FORCES } from '../../engine/core/index.js';
+import { GATEWAY_ERRORS } from '../../gateway/errors.js';
 
 const ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 
@@ -18,6 +20,36 @@ function logCapture(): { logger: pino.Logger; text: () => string } {
   let text = '';
   const stream = new Writable({ write: (chunk, _enc, done) => void ((text += chunk.toString()), done()) });
   return { logger: pino({ ...gatewayLoggerOptions('trace') }, stream), text: () => text };
+}
+
+interface JsonSchema { $ref?: string; enum?: unknown[]; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; properties?: Record<string, JsonSchema> }
+interface OpenApiDoc {
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: JsonSchema }> }> }>>;
+  components?: { schemas?: Record<string, JsonSchema> };
+}
+
+function resolve(doc: OpenApiDoc, s: JsonSchema): JsonSchema {
+  if (s.$ref === undefined) return s;
+  const name = s.$ref.replace(/^#\/components\/schemas\//, '');
+  const target = doc.components?.schemas?.[name];
+  if (target === undefined) throw new Error(`unresolved ${s.$ref}`);
+  return resolve(doc, target);
+}
+
+function responseSchema(doc: OpenApiDoc, path: string, method: string, code: string): JsonSchema {
+  const content = doc.paths[path][method].responses[code].content ?? {};
+  return resolve(doc, content['application/json'].schema);
+}
+
+/** The values a property may take, as a client generated from the document sees them (null left out). */
+function enumAt(doc: OpenApiDoc, object: JsonSchema, property: string): unknown[] {
+  const values = (s: JsonSchema): unknown[] => {
+    const r = resolve(doc, s);
+    return [...(r.enum ?? []), ...[...(r.anyOf ?? []), ...(r.oneOf ?? [])].flatMap(values)].filter((v) => v !== null);
+  };
+  const prop = object.properties?.[property];
+  if (prop === undefined) throw new Error(`no property ${property}`);
+  return values(prop);
 }
 
 t.test('gateway API', async (t) => {
@@ -62,6 +94,20 @@ t.test('gateway API', async (t) => {
     }
     const docs = await app.inject({ method: 'GET', url: '/docs/' });
     t.equal(docs.statusCode, 200, 'Swagger UI is served');
+  });
+
+  t.test('the OpenAPI document lists the values of every enum an answer carries', async (t) => {
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as OpenApiDoc;
+    const order = responseSchema(doc, '/v1/orders/{orderId}', 'get', '200');
+    t.same(enumAt(doc, order, 'side'), [...SIDES], 'side');
+    t.same(enumAt(doc, order, 'orderType'), [...ORDER_TYPES], 'order type');
+    t.same(enumAt(doc, order, 'timeInForce'), [...TIME_IN_FORCES], 'time in force');
+    t.same(enumAt(doc, order, 'stp'), [...STP_MODES], 'self-trade prevention');
+    t.same(enumAt(doc, order, 'closeReason'), [...CLOSE_REASONS], 'close reason');
+    const status = responseSchema(doc, '/v1/commands/{commandId}', 'get', '200');
+    t.same(enumAt(doc, status, 'code').sort(), Object.keys(REJECT_CODES).sort(), 'a command\'s reject code');
+    const error = responseSchema(doc, '/v1/orders', 'post', '4XX');
+    t.same(enumAt(doc, error, 'code').sort(), [...Object.keys(GATEWAY_ERRORS), ...Object.keys(REJECT_CODES)].sort(), 'an error\'s code');
   });
 
   t.test('registration and login', async (t) => {

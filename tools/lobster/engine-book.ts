@@ -4,7 +4,7 @@
 // The replay reads the engine's own book (levels, and the orders queued at a level) rather than a copy built from
 // events, so what it compares is the structure the engine matches against.
 
-import { DEFAULT_LIMITS, Engine } from '../../engine/core/index.js';
+import { COMMAND_VERSION, DEFAULT_LIMITS, Engine } from '../../engine/core/index.js';
 import type { Command, EngineLimits, EngineEvent, RejectCode, Side, Trade } from '../../engine/core/index.js';
 import type { BookSide } from '../../engine/core/index.js';
 import type { Market, Order } from '../../engine/core/index.js';
@@ -116,7 +116,7 @@ export class EngineBook {
   }
 
   private run(body: DistributiveOmit<Command, 'v' | 'id' | 'timeMs'>): CommandOutcome {
-    const events = this.engine.apply({ ...body, v: 1, id: `lobster-${++this.commandCount}`, timeMs: this.timeMs } as Command);
+    const events = this.engine.apply({ ...body, v: COMMAND_VERSION, id: `lobster-${++this.commandCount}`, timeMs: this.timeMs } as Command);
     const result = events[events.length - 1];
     if (result.type !== 'commandResult') throw new Error('the engine did not end a command with its result');
     return { accepted: result.status === 'accepted', code: result.code, orderId: result.orderId, trades: tradesOf(events) };
