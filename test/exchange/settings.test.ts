@@ -9,7 +9,7 @@ import { ConfigError, readEmbeddedConfig } from '../../exchange/config.js';
 const ROOT = path.join(import.meta.dirname, '..', '..');
 /** Every file where a component reads its environment. */
 const SOURCES = [
-  'config/env.ts', 'engine/daemon/config.ts', 'persistence/config.ts', 'chain/main.ts', 'chain/keystore.ts', 'chain/keys-cli.ts', 'gateway/config.ts', 'exchange/config.ts',
+  'config/env.ts', 'engine/daemon/config.ts', 'persistence/config.ts', 'chain/main.ts', 'chain/settings.ts', 'chain/keystore.ts', 'chain/keys-cli.ts', 'gateway/config.ts', 'exchange/config.ts',
 ];
 // env.NAME, env['NAME'], process.env.NAME, helper(env, 'NAME', ...), need('NAME'), and the launcher's refused list.
 const PATTERNS = [/\benv\.([A-Z][A-Z0-9_]+)/g, /\benv\['([A-Z][A-Z0-9_]+)'\]/g, /\((?:env|process\.env), '([A-Z][A-Z0-9_]+)'/g, /\bneed\('([A-Z][A-Z0-9_]+)'\)/g, /SERVICE_ONLY = \[([^\]]*)\]/g];
