@@ -12,9 +12,9 @@ import { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from './auth/service.js';
 import type { SignatureReplay } from './auth/service.js';
+import { signatureStoreFailure } from './auth/service.js';
 import { GatewayError, gatewayError } from './errors.js';
 import type { AdmissionResult, AdmissionStore, CounterState } from './stores/admission-store.js';
-import { StoreFullError } from './stores/key-value.js';
 
 /** Both limits count per minute (their settings are per minute). */
 const WINDOW_MS = 60_000;
@@ -59,10 +59,7 @@ export class Admission {
     const signature = who.replay === null ? null : { key: `${this.opts.redisPrefix}sig:${who.replay.signature}`, ttlMs: who.replay.ttlMs };
     if (ip === null && principal === null && signature === null) return;
     (request as Tracked)[COUNTED] = true;
-    const result = await this.store.admit({ ip, signature, principal, windowMs: WINDOW_MS }).catch((err: unknown) => {
-      // A full in-process signature store fails closed: a signature it cannot remember is not accepted.
-      throw err instanceof StoreFullError ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.') : err;
-    });
+    const result = await this.store.admit({ ip, signature, principal, windowMs: WINDOW_MS }).catch(signatureStoreFailure);
     this.answer(result, reply, principal === null ? null : this.opts.rateLimitKeyPerMin);
   }
 

@@ -137,6 +137,14 @@ export interface Authenticated {
 /** A route's own way of reading credentials (Binance's signing), in place of AuthService.authenticate. */
 export type RouteAuthenticate = (request: FastifyRequest, beforeLookup: BeforeLookup) => Promise<Authenticated | null>;
 
+/**
+ * For a failed write of a signature: a full in-process store fails closed (a signature it cannot remember is not
+ * accepted) with EX_UNAVAILABLE; anything else is rethrown as it is.
+ */
+export function signatureStoreFailure(err: unknown): never {
+  throw err instanceof StoreFullError ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.') : err;
+}
+
 export interface ApiKeyCreatedView {
   readonly keyId: string;
   readonly secret: string;
@@ -390,10 +398,7 @@ export class AuthService {
   /** Remembers the signature (a repeat: EX_SIGNATURE_REPLAYED), then throws the refusal if there is one. */
   private async remembered(authd: Authenticated): Promise<Principal> {
     if (authd.replay !== null) {
-      const fresh = await this.opts.signatures.setIfAbsent(`${this.opts.redisPrefix}sig:${authd.replay.signature}`, '1', authd.replay.ttlMs).catch((err: unknown) => {
-        // A full in-process store fails closed: a signature it cannot remember is not accepted.
-        throw err instanceof StoreFullError ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.') : err;
-      });
+      const fresh = await this.opts.signatures.setIfAbsent(`${this.opts.redisPrefix}sig:${authd.replay.signature}`, '1', authd.replay.ttlMs).catch(signatureStoreFailure);
       if (!fresh) throw gatewayError('EX_SIGNATURE_REPLAYED');
     }
     if (authd.refusal !== null) throw authd.refusal;
