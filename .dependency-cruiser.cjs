@@ -11,7 +11,8 @@ module.exports = {
   forbidden: [
     {
       name: 'engine-core-pure',
-      comment: 'engine/core does no I/O, reads no clock: it imports only itself and sorted-btree (no node:*, Kafka, Postgres, Fastify, ethers).',
+      comment:
+        'engine/core does no I/O, reads no clock: it imports only itself and sorted-btree (no node:*, Kafka, Postgres, Fastify, ethers).',
       severity: 'error',
       from: { path: '^engine/core/' },
       to: { pathNot: ['^engine/core/', '^node_modules/sorted-btree/'] },
@@ -47,14 +48,16 @@ module.exports = {
     },
     {
       name: 'build-is-closed',
-      comment: 'Built code imports only built code: `npm start` and the image run dist/, which holds only the folders in tsconfig.build.json.',
+      comment:
+        'Built code imports only built code: `npm start` and the image run dist/, which holds only the folders in tsconfig.build.json.',
       severity: 'error',
       from: { path: `^(${BUILT.join('|')})/` },
       to: { dependencyTypes: ['local'], pathNot: `^(${BUILT.join('|')})/` },
     },
     {
       name: 'declared-dependencies',
-      comment: 'Every package imported is declared in package.json (not merely installed as some other package\'s dependency).',
+      comment:
+        "Every package imported is declared in package.json (not merely installed as some other package's dependency).",
       severity: 'error',
       from: {},
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
@@ -75,6 +78,10 @@ module.exports = {
     // (node_modules is not excluded, only not followed: the rules look at which packages are imported.)
     exclude: { path: '^(dist|web|\\.[^/]+)/|^[^/]+\\.c?js$' },
     // typebox publishes only through package.json "exports" with an "import" condition.
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], mainFields: ['module', 'main', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      mainFields: ['module', 'main', 'types'],
+    },
   },
 };

@@ -23,14 +23,38 @@ const DETAIL_BYTES_MAX = 4096;
 /** Every action the log records: stable names (a renamed action would split the history). */
 export const AUDIT_ACTIONS = [
   'account.registered',
-  'auth.login_succeeded', 'auth.login_failed', 'auth.logout', 'session.revoked',
-  'two_factor.setup_started', 'two_factor.enabled', 'two_factor.disabled', 'two_factor.recovery_codes_renewed', 'two_factor.recovery_code_used',
-  'api_key.created', 'api_key.revoked',
-  'withdrawal_address.added', 'withdrawal_address.removed',
-  'withdrawal.requested', 'withdrawal.refused', 'withdrawal.approved', 'withdrawal.rejected', 'withdrawal.sent',
-  'operator.created', 'operator.disabled', 'operator.two_factor_reset', 'operator.login_succeeded', 'operator.login_failed', 'operator.logout',
-  'asset.added', 'asset.limits_changed', 'market.added', 'market.status_changed', 'user.frozen', 'user.unfrozen',
-  'kill_switch.engaged', 'kill_switch.released',
+  'auth.login_succeeded',
+  'auth.login_failed',
+  'auth.logout',
+  'session.revoked',
+  'two_factor.setup_started',
+  'two_factor.enabled',
+  'two_factor.disabled',
+  'two_factor.recovery_codes_renewed',
+  'two_factor.recovery_code_used',
+  'api_key.created',
+  'api_key.revoked',
+  'withdrawal_address.added',
+  'withdrawal_address.removed',
+  'withdrawal.requested',
+  'withdrawal.refused',
+  'withdrawal.approved',
+  'withdrawal.rejected',
+  'withdrawal.sent',
+  'operator.created',
+  'operator.disabled',
+  'operator.two_factor_reset',
+  'operator.login_succeeded',
+  'operator.login_failed',
+  'operator.logout',
+  'asset.added',
+  'asset.limits_changed',
+  'market.added',
+  'market.status_changed',
+  'user.frozen',
+  'user.unfrozen',
+  'kill_switch.engaged',
+  'kill_switch.released',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -62,7 +86,16 @@ export interface AuditRow {
 
 /** The hash of a row given its predecessor's: what append stores and verify recomputes. */
 export function rowHash(prevHash: Buffer, r: Omit<AuditRow, 'prevHash' | 'hash'>): Buffer {
-  const canonical = JSON.stringify([r.seq, r.at.toISOString(), r.actorType, r.actorId, r.userId, r.action, r.detail, r.ip]);
+  const canonical = JSON.stringify([
+    r.seq,
+    r.at.toISOString(),
+    r.actorType,
+    r.actorId,
+    r.userId,
+    r.action,
+    r.detail,
+    r.ip,
+  ]);
   return createHash('sha256').update(prevHash).update(canonical, 'utf8').digest();
 }
 
@@ -95,8 +128,14 @@ export class AuditLog {
     const prevHash = last === undefined ? GENESIS_HASH : last.hash;
     // Millisecond precision: what the row stores (timestamptz keeps microseconds) is exactly what was hashed.
     const row = {
-      seq: last === undefined ? 1 : Number(last.seq) + 1, at: new Date(this.nowMs()), actorType: e.actorType, actorId: e.actorId,
-      userId: e.userId, action: e.action, detail: detailText(e.detail), ip: e.ip ?? null,
+      seq: last === undefined ? 1 : Number(last.seq) + 1,
+      at: new Date(this.nowMs()),
+      actorType: e.actorType,
+      actorId: e.actorId,
+      userId: e.userId,
+      action: e.action,
+      detail: detailText(e.detail),
+      ip: e.ip ?? null,
     };
     const hash = rowHash(prevHash, row);
     await tx`INSERT INTO audit_log (seq, at, actor_type, actor_id, user_id, action, detail, ip, prev_hash, hash)
@@ -107,20 +146,42 @@ export class AuditLog {
 }
 
 interface AuditRowDb {
-  seq: string; at: Date; actor_type: ActorType; actor_id: string | null; user_id: string | null; action: string; detail: string; ip: string | null; prev_hash: Buffer; hash: Buffer;
+  seq: string;
+  at: Date;
+  actor_type: ActorType;
+  actor_id: string | null;
+  user_id: string | null;
+  action: string;
+  detail: string;
+  ip: string | null;
+  prev_hash: Buffer;
+  hash: Buffer;
 }
 
 const fromDb = (r: AuditRowDb): AuditRow => ({
-  seq: Number(r.seq), at: r.at, actorType: r.actor_type, actorId: r.actor_id, userId: r.user_id === null ? null : Number(r.user_id),
-  action: r.action, detail: r.detail, ip: r.ip, prevHash: r.prev_hash, hash: r.hash,
+  seq: Number(r.seq),
+  at: r.at,
+  actorType: r.actor_type,
+  actorId: r.actor_id,
+  userId: r.user_id === null ? null : Number(r.user_id),
+  action: r.action,
+  detail: r.detail,
+  ip: r.ip,
+  prevHash: r.prev_hash,
+  hash: r.hash,
 });
 
 /** A page of entries, newest first: all of them, or one user's; `beforeSeq` continues a previous page. */
-export async function readAudit(sql: Sql, q: { userId: number | null; beforeSeq: number | null; limit: number }): Promise<AuditRow[]> {
+export async function readAudit(
+  sql: Sql,
+  q: { userId: number | null; beforeSeq: number | null; limit: number },
+): Promise<AuditRow[]> {
   const limit = Math.min(q.limit, AUDIT_PAGE_MAX);
   const user = q.userId === null ? sql`` : sql`AND user_id = ${q.userId}`;
   const before = q.beforeSeq === null ? sql`` : sql`AND seq < ${q.beforeSeq}`;
-  const rows = await sql<AuditRowDb[]>`SELECT * FROM audit_log WHERE true ${user} ${before} ORDER BY seq DESC LIMIT ${limit}`;
+  const rows = await sql<
+    AuditRowDb[]
+  >`SELECT * FROM audit_log WHERE true ${user} ${before} ORDER BY seq DESC LIMIT ${limit}`;
   return rows.map(fromDb);
 }
 
@@ -142,7 +203,10 @@ export interface AuditVerification {
  * Recomputes the chain from the first row: every seq present once in order from 1, every prev_hash the hash of the
  * row before, every hash matching its row. `expectHead` (a head recorded earlier) must still be in the chain.
  */
-export async function verifyAudit(sql: Sql, opts: { expectHead?: { seq: number; hash: string } } = {}): Promise<AuditVerification> {
+export async function verifyAudit(
+  sql: Sql,
+  opts: { expectHead?: { seq: number; hash: string } } = {},
+): Promise<AuditVerification> {
   const problems: AuditProblem[] = [];
   let prev: Buffer = GENESIS_HASH;
   let expectedSeq = 1;
@@ -150,16 +214,30 @@ export async function verifyAudit(sql: Sql, opts: { expectHead?: { seq: number; 
   let head: { seq: number; hash: string } | null = null;
   let expectSeen = false;
   for (;;) {
-    const page = (await sql<AuditRowDb[]>`SELECT * FROM audit_log WHERE seq >= ${expectedSeq} ORDER BY seq LIMIT ${AUDIT_PAGE_MAX}`).map(fromDb);
+    const page = (
+      await sql<AuditRowDb[]>`SELECT * FROM audit_log WHERE seq >= ${expectedSeq} ORDER BY seq LIMIT ${AUDIT_PAGE_MAX}`
+    ).map(fromDb);
     if (page.length === 0) break;
     for (const r of page) {
       rows++;
-      if (r.seq !== expectedSeq) problems.push({ seq: r.seq, problem: 'gap', detail: `rows ${expectedSeq}..${r.seq - 1} are missing` });
-      if (!r.prevHash.equals(prev)) problems.push({ seq: r.seq, problem: 'prev_hash_mismatch', detail: 'prev_hash is not the hash of the row before' });
-      if (!rowHash(r.prevHash, r).equals(r.hash)) problems.push({ seq: r.seq, problem: 'hash_mismatch', detail: 'the row does not match its hash: it was changed' });
+      if (r.seq !== expectedSeq)
+        problems.push({ seq: r.seq, problem: 'gap', detail: `rows ${expectedSeq}..${r.seq - 1} are missing` });
+      if (!r.prevHash.equals(prev))
+        problems.push({
+          seq: r.seq,
+          problem: 'prev_hash_mismatch',
+          detail: 'prev_hash is not the hash of the row before',
+        });
+      if (!rowHash(r.prevHash, r).equals(r.hash))
+        problems.push({
+          seq: r.seq,
+          problem: 'hash_mismatch',
+          detail: 'the row does not match its hash: it was changed',
+        });
       if (opts.expectHead !== undefined && r.seq === opts.expectHead.seq) {
         expectSeen = true;
-        if (r.hash.toString('hex') !== opts.expectHead.hash) problems.push({ seq: r.seq, problem: 'head_mismatch', detail: 'the recorded head has another hash now' });
+        if (r.hash.toString('hex') !== opts.expectHead.hash)
+          problems.push({ seq: r.seq, problem: 'head_mismatch', detail: 'the recorded head has another hash now' });
       }
       prev = r.hash;
       expectedSeq = r.seq + 1;
@@ -168,7 +246,11 @@ export async function verifyAudit(sql: Sql, opts: { expectHead?: { seq: number; 
     if (problems.length >= 20) break;
   }
   if (opts.expectHead !== undefined && !expectSeen) {
-    problems.push({ seq: opts.expectHead.seq, problem: 'head_mismatch', detail: `the recorded head ${opts.expectHead.seq} is gone: rows were cut off the end` });
+    problems.push({
+      seq: opts.expectHead.seq,
+      problem: 'head_mismatch',
+      detail: `the recorded head ${opts.expectHead.seq} is gone: rows were cut off the end`,
+    });
   }
   return { ok: problems.length === 0, rows, head, problems: problems.slice(0, 20) };
 }

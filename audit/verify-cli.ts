@@ -7,7 +7,9 @@ import { verifyAudit } from './log.js';
 import { requiredPostgresUrl } from '../config/env.js';
 
 function usage(message: string): never {
-  process.stderr.write(`audit:verify: ${message}\nusage: DATABASE_URL=postgres://... npm run audit:verify -- [--expect-head SEQ:HASH]\n`);
+  process.stderr.write(
+    `audit:verify: ${message}\nusage: DATABASE_URL=postgres://... npm run audit:verify -- [--expect-head SEQ:HASH]\n`,
+  );
   process.exit(2);
 }
 

@@ -127,16 +127,27 @@ export function summarizeProfile(profile: CpuProfile, top = 25, windowUs?: reado
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, ms]) => ({ name, ms: Math.round(ms), share: Number((ms / busyMs).toFixed(3)) }));
-  return { wallMs: Math.round(wallMs), busyMs: Math.round(busyMs), areas: ranked(areaMs, 20), self: ranked(selfMs, top), total: ranked(totalMs, top) };
+  return {
+    wallMs: Math.round(wallMs),
+    busyMs: Math.round(busyMs),
+    areas: ranked(areaMs, 20),
+    self: ranked(selfMs, top),
+    total: ranked(totalMs, top),
+  };
 }
 
-export async function summarizeProfileFile(file: string, top = 25, windowUs?: readonly [number, number]): Promise<ProfileSummary> {
+export async function summarizeProfileFile(
+  file: string,
+  top = 25,
+  windowUs?: readonly [number, number],
+): Promise<ProfileSummary> {
   return summarizeProfile(JSON.parse(await readFile(file, 'utf8')) as CpuProfile, top, windowUs);
 }
 
 export function formatSummary(title: string, s: ProfileSummary): string {
   const pct = (share: number): string => `${(share * 100).toFixed(1).padStart(5)}%`;
-  const rows = (costs: FunctionCost[]): string => costs.map((c) => `  ${pct(c.share)} ${String(c.ms).padStart(7)} ms  ${c.name}`).join('\n');
+  const rows = (costs: FunctionCost[]): string =>
+    costs.map((c) => `  ${pct(c.share)} ${String(c.ms).padStart(7)} ms  ${c.name}`).join('\n');
   return [
     `${title}: ${s.busyMs} ms busy of ${s.wallMs} ms sampled`,
     'by area (self time):',

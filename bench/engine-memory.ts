@@ -21,7 +21,9 @@ export function runResting(seed: number, count: number): Record<string, unknown>
   applyAll(e, setupCommands(USERS, 0));
   collectGarbage();
   const before = process.memoryUsage();
-  log(`resting: placing ${count.toLocaleString('en')} non-crossing orders (seed ${seed}); baseline rss ${(before.rss / MB).toFixed(1)} MB, heap ${(before.heapUsed / MB).toFixed(1)} MB`);
+  log(
+    `resting: placing ${count.toLocaleString('en')} non-crossing orders (seed ${seed}); baseline rss ${(before.rss / MB).toFixed(1)} MB, heap ${(before.heapUsed / MB).toFixed(1)} MB`,
+  );
 
   const t0 = process.hrtime.bigint();
   for (let start = 0; start < count; start += CHUNK) {
@@ -32,16 +34,30 @@ export function runResting(seed: number, count: number): Record<string, unknown>
       const offset = 1 + Math.floor(expSample(rng, 20));
       const price = side === 'buy' ? MID_TICKS - offset : MID_TICKS + offset;
       chunk.push({
-        v: 1, id: `r${i}`, timeMs: 1_700_000_000_000 + i, type: 'placeOrder', userId: 1 + (i % USERS), marketId: MARKET_ID,
-        side, orderType: 'limit', price: BigInt(price), quantity: BigInt(rng.int(1, 100)), timeInForce: 'GTC', stp: 'none',
+        v: 1,
+        id: `r${i}`,
+        timeMs: 1_700_000_000_000 + i,
+        type: 'placeOrder',
+        userId: 1 + (i % USERS),
+        marketId: MARKET_ID,
+        side,
+        orderType: 'limit',
+        price: BigInt(price),
+        quantity: BigInt(rng.int(1, 100)),
+        timeInForce: 'GTC',
+        stp: 'none',
       });
     }
     for (const cmd of chunk) {
       const events = e.apply(cmd);
       const result = events[events.length - 1];
-      if (result.type !== 'commandResult' || result.status !== 'accepted') throw new Error(`resting order ${cmd.id} rejected: ${String(result.type === 'commandResult' ? result.code : result.type)}`);
+      if (result.type !== 'commandResult' || result.status !== 'accepted')
+        throw new Error(
+          `resting order ${cmd.id} rejected: ${String(result.type === 'commandResult' ? result.code : result.type)}`,
+        );
     }
-    if ((start + CHUNK) % 200_000 === 0) log(`  ${(start + CHUNK).toLocaleString('en')} placed, rss ${(process.memoryUsage.rss() / MB).toFixed(0)} MB`);
+    if ((start + CHUNK) % 200_000 === 0)
+      log(`  ${(start + CHUNK).toLocaleString('en')} placed, rss ${(process.memoryUsage.rss() / MB).toFixed(0)} MB`);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const rssBeforeGcMb = process.memoryUsage.rss() / MB;
@@ -66,6 +82,8 @@ export function runResting(seed: number, count: number): Record<string, unknown>
     goalMet: resting >= GOAL.restingOrders && after.rss / MB < GOAL.rssMb,
     node: process.version,
   };
-  log(`  ${resting.toLocaleString('en')} resting: rss ${result.rssMb} MB, heap ${result.heapUsedMb} MB, ${result.bytesPerOrder} heap bytes per order`);
+  log(
+    `  ${resting.toLocaleString('en')} resting: rss ${result.rssMb} MB, heap ${result.heapUsedMb} MB, ${result.bytesPerOrder} heap bytes per order`,
+  );
   return result;
 }

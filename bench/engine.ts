@@ -27,10 +27,25 @@ import { applyAll, generateStream, KIND_NAMES, MARKET_ID, STREAMS } from './stre
 import type { Stream, StreamSpec } from './stream.js';
 import { applyPeer, newPeer, peerCalls, peerDepth, peerRestingOrders } from './peer.js';
 import type { PeerCall } from './peer.js';
-import { MB, collectGarbage, intArg, log, parseArgs, peakRssBytes, percentilesUs, round, sampleRss, timerOverheadNs } from './measure.js';
+import {
+  MB,
+  collectGarbage,
+  intArg,
+  log,
+  parseArgs,
+  peakRssBytes,
+  percentilesUs,
+  round,
+  sampleRss,
+  timerOverheadNs,
+} from './measure.js';
 import { runResting } from './engine-memory.js';
 
-const GOALS = { commandsPerSec: 1_000_000, ratioVsPeer: { shallow: 4, deep: 20 } as Record<string, number>, latencyUsP99: 5 };
+const GOALS = {
+  commandsPerSec: 1_000_000,
+  ratioVsPeer: { shallow: 4, deep: 20 } as Record<string, number>,
+  latencyUsP99: 5,
+};
 const SAMPLE_MASK = 0xffff;
 
 interface PassResult {
@@ -120,7 +135,10 @@ function peerLatencyPass(ob: Peer, calls: readonly PeerCall[]): LatencyResult {
 }
 
 /** p50/p99 per kind of command: says which commands make the tail. */
-function latencyByKind(samplesNs: Float64Array, kinds: Uint8Array): Record<string, { count: number; p50: number; p99: number }> {
+function latencyByKind(
+  samplesNs: Float64Array,
+  kinds: Uint8Array,
+): Record<string, { count: number; p50: number; p99: number }> {
   const out: Record<string, { count: number; p50: number; p99: number }> = {};
   KIND_NAMES.forEach((name, kind) => {
     const picked = samplesNs.filter((_, i) => kinds[i] === kind);
@@ -171,10 +189,14 @@ const median = (xs: readonly number[]): number => {
 function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> {
   // Shared machines: the load when the run started says how far to trust its timings.
   const loadAtStart = loadavg()[0];
-  log(`stream ${spec.name}, seed ${spec.seed}: generating ${spec.commands.toLocaleString('en')} commands (untimed, by the engine itself)`);
+  log(
+    `stream ${spec.name}, seed ${spec.seed}: generating ${spec.commands.toLocaleString('en')} commands (untimed, by the engine itself)`,
+  );
   const stream = generateStream(spec, (n) => log(`  generated ${n.toLocaleString('en')}`));
   const { stats } = stream;
-  log(`  mix: ${stats.limits} limits (${stats.marketableLimits} traded on arrival), ${stats.cancels} cancels, ${stats.markets} markets; resting max ${stats.restingOrdersMax}, final ${stats.restingOrdersFinal}`);
+  log(
+    `  mix: ${stats.limits} limits (${stats.marketableLimits} traded on arrival), ${stats.cancels} cancels, ${stats.markets} markets; resting max ${stats.restingOrdersMax}, final ${stats.restingOrdersFinal}`,
+  );
   const calls = opts.withPeer ? peerCalls(stream.peerOps) : [];
   const cmds = stream.commands;
   const warm = Math.min(opts.warmup, cmds.length);
@@ -193,13 +215,16 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
     const e = freshEngine(stream);
     thr.push(enginePass(e, cmds, cmds.length));
     const d = engineDepth(e);
-    if (r > 0 && (!sameDepth(d, depth) || e.openOrdersTotal !== restingOrdersFinal)) throw new Error('the engine ended two passes of the same stream in different states');
+    if (r > 0 && (!sameDepth(d, depth) || e.openOrdersTotal !== restingOrdersFinal))
+      throw new Error('the engine ended two passes of the same stream in different states');
     depth = d;
     restingOrdersFinal = e.openOrdersTotal;
     settle();
     // After a full GC with this engine still alive: its state (the pre-built stream subtracted).
     engineHeapMb = process.memoryUsage().heapUsed / MB - streamHeapMb;
-    log(`engine: throughput pass ${r + 1}/${opts.rounds}: ${Math.round(cmds.length / thr[r].seconds).toLocaleString('en')} commands/s, ${thr[r].consumed.toLocaleString('en')} events, resting ${restingOrdersFinal}`);
+    log(
+      `engine: throughput pass ${r + 1}/${opts.rounds}: ${Math.round(cmds.length / thr[r].seconds).toLocaleString('en')} commands/s, ${thr[r].consumed.toLocaleString('en')} events, resting ${restingOrdersFinal}`,
+    );
   }
   settle();
   const commandsPerSec = cmds.length / median(thr.map((t) => t.seconds));
@@ -209,15 +234,28 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
   const timerNs = timerOverheadNs();
   const eLat = freshEngine(stream);
   const lat = engineLatencyPass(eLat, cmds);
-  log(`  p50 ${lat.p50.toFixed(2)} µs, p99 ${lat.p99.toFixed(2)} µs, p99.9 ${lat.p999.toFixed(2)} µs, max ${lat.max.toFixed(0)} µs (timer pair ${timerNs.toFixed(0)} ns)`);
+  log(
+    `  p50 ${lat.p50.toFixed(2)} µs, p99 ${lat.p99.toFixed(2)} µs, p99.9 ${lat.p999.toFixed(2)} µs, max ${lat.max.toFixed(0)} µs (timer pair ${timerNs.toFixed(0)} ns)`,
+  );
   const latencyUsByKind = latencyByKind(lat.samplesNs, stream.kinds);
-  const deterministic = eLat.openOrdersTotal === restingOrdersFinal && sameDepth(engineDepth(eLat), depth) && restingOrdersFinal === stats.restingOrdersFinal;
+  const deterministic =
+    eLat.openOrdersTotal === restingOrdersFinal &&
+    sameDepth(engineDepth(eLat), depth) &&
+    restingOrdersFinal === stats.restingOrdersFinal;
   settle();
   const enginePeakRssMb = peakRssBytes() / MB;
 
   const out: Record<string, unknown> = {
     bench: 'engine',
-    stream: { name: spec.name, seed: spec.seed, commands: cmds.length, marketLotsMax: spec.marketLotsMax, midTicks: spec.midTicks, offsetMeanTicks: spec.offsetMeanTicks, users: spec.users },
+    stream: {
+      name: spec.name,
+      seed: spec.seed,
+      commands: cmds.length,
+      marketLotsMax: spec.marketLotsMax,
+      midTicks: spec.midTicks,
+      offsetMeanTicks: spec.offsetMeanTicks,
+      users: spec.users,
+    },
     commandsPerSec: Math.round(commandsPerSec),
     commandsPerCpuSec: Math.round(commandsPerCpuSec),
     commandsPerSecRounds: thr.map((t) => Math.round(cmds.length / t.seconds)),
@@ -231,14 +269,21 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
     timerOverheadNs: Math.round(timerNs),
     latencyPassCommandsPerSec: Math.round(cmds.length / lat.seconds),
     peakRssMb: round(enginePeakRssMb, 1),
-    peakRssMethod: 'max process RSS sampled every 65,536 commands from stream generation to the end of the engine passes (before the peer runs); includes the pre-built stream',
+    peakRssMethod:
+      'max process RSS sampled every 65,536 commands from stream generation to the end of the engine passes (before the peer runs); includes the pre-built stream',
     engineHeapMb: round(engineHeapMb, 1),
     streamHeapMb: round(streamHeapMb, 1),
     restingOrdersFinal,
     restingOrdersMax: stats.restingOrdersMax,
     levelsFinal,
     eventsPerCommand: round(thr[0].consumed / cmds.length, 3),
-    mix: { limits: stats.limits, marketableLimits: stats.marketableLimits, cancels: stats.cancels, markets: stats.markets, cancelsReplacedByLimits: stats.cancelsReplaced },
+    mix: {
+      limits: stats.limits,
+      marketableLimits: stats.marketableLimits,
+      cancels: stats.cancels,
+      markets: stats.markets,
+      cancelsReplacedByLimits: stats.cancelsReplaced,
+    },
     feeBps: spec.feeBps,
     stp: 'none',
     deterministic,
@@ -257,7 +302,9 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
       peerResting = peerRestingOrders(ob);
       peerAgrees &&= peerResting === restingOrdersFinal && sameDepth(peerDepth(ob), depth);
       settle();
-      log(`peer: throughput pass ${r + 1}/${opts.peerRounds}: ${Math.round(calls.length / pThr[r].seconds).toLocaleString('en')} commands/s, agrees with the engine: ${peerAgrees}`);
+      log(
+        `peer: throughput pass ${r + 1}/${opts.peerRounds}: ${Math.round(calls.length / pThr[r].seconds).toLocaleString('en')} commands/s, agrees with the engine: ${peerAgrees}`,
+      );
     }
     const peerCommandsPerSec = calls.length / median(pThr.map((t) => t.seconds));
     const peerCommandsPerCpuSec = calls.length / median(pThr.map((t) => t.cpuSeconds));
@@ -275,14 +322,21 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
       log('peer: latency pass');
       const pLat = peerLatencyPass(newPeer(), calls);
       log(`  p50 ${pLat.p50.toFixed(2)} µs, p99 ${pLat.p99.toFixed(2)} µs, p99.9 ${pLat.p999.toFixed(2)} µs`);
-      Object.assign(out, { peerLatencyUsP50: round(pLat.p50, 3), peerLatencyUsP99: round(pLat.p99, 3), peerLatencyUsP999: round(pLat.p999, 3) });
+      Object.assign(out, {
+        peerLatencyUsP50: round(pLat.p50, 3),
+        peerLatencyUsP99: round(pLat.p99, 3),
+        peerLatencyUsP999: round(pLat.p999, 3),
+      });
     }
   }
   if (opts.withPeer) out.peerPeakRssMb = round(peakRssBytes() / MB, 1);
   out.goalsMet = {
     commandsPerSec: commandsPerSec >= GOALS.commandsPerSec,
     latencyUsP99: lat.p99 < GOALS.latencyUsP99,
-    ratioVsPeer: opts.withPeer && GOALS.ratioVsPeer[spec.name] !== undefined ? (out.ratioVsPeer as number) >= GOALS.ratioVsPeer[spec.name] : null,
+    ratioVsPeer:
+      opts.withPeer && GOALS.ratioVsPeer[spec.name] !== undefined
+        ? (out.ratioVsPeer as number) >= GOALS.ratioVsPeer[spec.name]
+        : null,
   };
   out.node = process.version;
   out.loadAvg1mAtStart = round(loadAtStart, 2);
@@ -293,7 +347,8 @@ function runStream(spec: StreamSpec, opts: RunOptions): Record<string, unknown> 
 /** The commit the figures belong to: short hash, `+dirty` when the work tree differs; null outside git. */
 function currentCommit(): string | null {
   try {
-    const git = (args: string[]): string => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (args: string[]): string =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const hash = git(['rev-parse', '--short', 'HEAD']);
     return git(['status', '--porcelain', '--untracked-files=no']) === '' ? hash : `${hash}+dirty`;
   } catch {

@@ -22,7 +22,10 @@ interface Result {
   durableWritesPerSec?: number;
 }
 
-async function timed(seconds: number, step: () => Promise<number>): Promise<{ records: number; steps: number; elapsed: number }> {
+async function timed(
+  seconds: number,
+  step: () => Promise<number>,
+): Promise<{ records: number; steps: number; elapsed: number }> {
   const t0 = process.hrtime.bigint();
   const deadline = t0 + BigInt(Math.round(seconds * 1e9));
   let records = 0;
@@ -44,7 +47,12 @@ async function withLog<T>(root: string, name: string, body: (log: FileLog) => Pr
 }
 
 function result(records: number, writes: number, elapsed: number): Result {
-  return { records, seconds: round(elapsed, 3), recordsPerSec: Math.round(records / elapsed), durableWritesPerSec: Math.round(writes / elapsed) };
+  return {
+    records,
+    seconds: round(elapsed, 3),
+    recordsPerSec: Math.round(records / elapsed),
+    durableWritesPerSec: Math.round(writes / elapsed),
+  };
 }
 
 async function sequentialAppends(root: string, batch: number, bytes: number, seconds: number): Promise<Result> {
@@ -59,7 +67,9 @@ async function concurrentAppends(root: string, producers: number, bytes: number,
   const value = [new Uint8Array(bytes).fill(0x62)];
   return withLog(root, `concurrent-${producers}`, async (fileLog) => {
     const t0 = process.hrtime.bigint();
-    const runs = await Promise.all(Array.from({ length: producers }, () => timed(seconds, async () => (await fileLog.append(value)).length)));
+    const runs = await Promise.all(
+      Array.from({ length: producers }, () => timed(seconds, async () => (await fileLog.append(value)).length)),
+    );
     const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
     const records = runs.reduce((sum, r) => sum + r.records, 0);
     return { records, seconds: round(elapsed, 3), recordsPerSec: Math.round(records / elapsed) };

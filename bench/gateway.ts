@@ -56,13 +56,15 @@ const RATE_LIMIT_PER_MIN = Number(process.env.GW_BENCH_RATE_LIMIT_PER_MIN ?? 10_
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The gateway's LOG_LEVEL: info is its default in production, so its per-request cost is part of the figure. */
 const LOG_LEVEL = process.env.GW_BENCH_LOG_LEVEL ?? 'info';
-const PROFILE_DIR = process.env.GW_BENCH_PROFILE_DIR === undefined ? null : path.resolve(process.env.GW_BENCH_PROFILE_DIR);
+const PROFILE_DIR =
+  process.env.GW_BENCH_PROFILE_DIR === undefined ? null : path.resolve(process.env.GW_BENCH_PROFILE_DIR);
 /** Monotonic µs on the clock of V8's CPU profiles (CLOCK_MONOTONIC, the same in every process). */
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const MNEMONIC = 'test test test test test test test test test test test junk';
 
 type Result = autocannon.Result;
-const run = (opts: autocannon.Options): Promise<Result> => new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
+const run = (opts: autocannon.Options): Promise<Result> =>
+  new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
 
 /** Answers by kind: a 202 is "status unknown" (no result in time): 2xx to autocannon, but not a success. */
 interface Answers {
@@ -81,28 +83,45 @@ const count = (answers: Answers, status: number): void => {
 type Credential = { readonly token: string } | { readonly keyId: string; readonly secret: string };
 
 function authHeaders(cred: Credential, method: string, url: string, body: string): Record<string, string> {
-  if ('token' in cred) return { authorization: `Bearer ${cred.token}`, ...(body !== '' ? { 'content-type': 'application/json' } : {}) };
+  if ('token' in cred)
+    return { authorization: `Bearer ${cred.token}`, ...(body !== '' ? { 'content-type': 'application/json' } : {}) };
   return signRequest(cred, { method, url, body, timestampMs: Date.now() });
 }
 
 /** Place a resting limit order, then cancel it by the id the answer gave: two requests per order. */
-async function placeCancel(url: string, creds: Credential[], connections: number, extra: Partial<autocannon.Options>): Promise<Result & { answers: Answers }> {
+async function placeCancel(
+  url: string,
+  creds: Credential[],
+  connections: number,
+  extra: Partial<autocannon.Options>,
+): Promise<Result & { answers: Answers }> {
   let next = 0;
   let placed = 0;
   const answers: Answers = { done: 0, unknown: 0, failed: 0 };
   const tag = randomBytes(4).toString('hex');
   const res = await run({
-    url, connections, duration: SECONDS, ...extra,
+    url,
+    connections,
+    duration: SECONDS,
+    ...extra,
     requests: [
       {
-        method: 'POST', path: '/v1/orders',
+        method: 'POST',
+        path: '/v1/orders',
         setupRequest: (req, context: Record<string, unknown>) => {
           context.cred ??= creds[next++ % creds.length];
           const buy = Math.random() < 0.5;
           // Buys far below sells: orders rest, nothing trades, so balances never run out.
           const price = buy ? 1000 + Math.floor(Math.random() * 100) : 3000 + Math.floor(Math.random() * 100);
           // A unique client order id, as a trading client sends: it also keeps two signed bodies from being equal.
-          const body = JSON.stringify({ marketId: 1, side: buy ? 'buy' : 'sell', orderType: 'limit', price: String(price), quantity: '0.01', clientOrderId: `b-${tag}-${placed++}` });
+          const body = JSON.stringify({
+            marketId: 1,
+            side: buy ? 'buy' : 'sell',
+            orderType: 'limit',
+            price: String(price),
+            quantity: '0.01',
+            clientOrderId: `b-${tag}-${placed++}`,
+          });
           return { ...req, headers: authHeaders(context.cred as Credential, 'POST', '/v1/orders', body), body };
         },
         onResponse: (status, body, context: Record<string, unknown>) => {
@@ -134,16 +153,21 @@ function cpuMs(pid: number): number | null {
 }
 
 /** Where the CPU went while `work` ran: percent of one core per process. */
-async function cpuShares<T>(pids: Record<string, number>, work: () => Promise<T>): Promise<{ result: T; cpuPercent: Record<string, number | null> }> {
+async function cpuShares<T>(
+  pids: Record<string, number>,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpuPercent: Record<string, number | null> }> {
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuMs(pid)]));
   const startedMs = performance.now();
   const result = await work();
   const elapsedMs = performance.now() - startedMs;
-  const cpuPercent = Object.fromEntries(Object.entries(pids).map(([name, pid]) => {
-    const a = before[name];
-    const b = cpuMs(pid);
-    return [name, a === null || b === null ? null : Math.round(((b - a) / elapsedMs) * 100)];
-  }));
+  const cpuPercent = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => {
+      const a = before[name];
+      const b = cpuMs(pid);
+      return [name, a === null || b === null ? null : Math.round(((b - a) / elapsedMs) * 100)];
+    }),
+  );
   return { result, cpuPercent };
 }
 
@@ -162,7 +186,8 @@ async function main(): Promise<void> {
   const db = await createTestDatabase('bench_gw');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-gw-'));
   if (AUTH !== 'apiKey' && AUTH !== 'session') throw new Error(`GW_BENCH_AUTH must be apiKey or session, got ${AUTH}`);
-  if (STORES !== 'redis' && STORES !== 'memory') throw new Error(`GW_BENCH_STORES must be redis or memory, got ${STORES}`);
+  if (STORES !== 'redis' && STORES !== 'memory')
+    throw new Error(`GW_BENCH_STORES must be redis or memory, got ${STORES}`);
   const redis = new Redis(REDIS_URL);
   const prefix = `bench:gw:${process.pid}:${randomBytes(3).toString('hex')}:`;
   const id = `bench-${randomUUID().slice(0, 8)}`;
@@ -173,19 +198,43 @@ async function main(): Promise<void> {
   await ensureTopics(admin, topics);
   // The daemon reads its committed offset first thing and stops on NOT_COORDINATOR_FOR_GROUP while the fresh
   // broker is still loading its group coordinator: wait for the coordinator to answer before starting it.
-  await waitFor(async () => admin.fetchOffsets({ groupId: `${id}.engine`, topics: [topics.commandsTopic] }).then(() => true, () => false), 60_000, () => 'group coordinator not ready');
+  await waitFor(
+    async () =>
+      admin.fetchOffsets({ groupId: `${id}.engine`, topics: [topics.commandsTopic] }).then(
+        () => true,
+        () => false,
+      ),
+    60_000,
+    () => 'group coordinator not ready',
+  );
   await admin.disconnect();
-  const env = { KAFKA_BROKERS: broker.brokers, KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic, DATABASE_URL: db.url };
+  const env = {
+    KAFKA_BROKERS: broker.brokers,
+    KAFKA_COMMANDS_TOPIC: topics.commandsTopic,
+    KAFKA_EVENTS_TOPIC: topics.eventsTopic,
+    DATABASE_URL: db.url,
+  };
   const daemon = startDaemon({ ...env, DATA_DIR: dataDir, ENGINE_ID: id });
   const persistence = spawnTs('persistence/main.ts', env);
   const [port] = await pickFreeLoopbackPorts(1);
-  const gateway = spawnTs('gateway/main.ts', {
-    ...env, REDIS_PREFIX: prefix, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), GATEWAY_SECRET_KEY: randomBytes(32).toString('hex'),
-    DEPOSIT_XPUB: new HdKeys(MNEMONIC).depositXpub(), GATEWAY_SCRYPT_COST: '1024', LOG_LEVEL,
-    GATEWAY_RATE_LIMIT_IP_PER_MIN: String(RATE_LIMIT_PER_MIN), GATEWAY_RATE_LIMIT_KEY_PER_MIN: String(RATE_LIMIT_PER_MIN),
-    // Empty: the gateway keeps its stores in process (spawnTs passes this process's environment on).
-    REDIS_URL: STORES === 'redis' ? REDIS_URL : '',
-  }, PROFILE_DIR === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`]); // written when it exits (SIGTERM at the end: exit 0)
+  const gateway = spawnTs(
+    'gateway/main.ts',
+    {
+      ...env,
+      REDIS_PREFIX: prefix,
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(port),
+      GATEWAY_SECRET_KEY: randomBytes(32).toString('hex'),
+      DEPOSIT_XPUB: new HdKeys(MNEMONIC).depositXpub(),
+      GATEWAY_SCRYPT_COST: '1024',
+      LOG_LEVEL,
+      GATEWAY_RATE_LIMIT_IP_PER_MIN: String(RATE_LIMIT_PER_MIN),
+      GATEWAY_RATE_LIMIT_KEY_PER_MIN: String(RATE_LIMIT_PER_MIN),
+      // Empty: the gateway keeps its stores in process (spawnTs passes this process's environment on).
+      REDIS_URL: STORES === 'redis' ? REDIS_URL : '',
+    },
+    PROFILE_DIR === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`],
+  ); // written when it exits (SIGTERM at the end: exit 0)
   let profileWindowUs: [number, number] | null = null;
   // A child that stops during the run makes every figure meaningless: say which and why, and fail the run.
   let stopping = false;
@@ -194,7 +243,9 @@ async function main(): Promise<void> {
     void proc.exited.then((e) => {
       if (stopping) return;
       died.push(name);
-      process.stderr.write(`bench: ${name} exited (${JSON.stringify(e)}) during the run:\n${proc.output().slice(-4000)}\n`);
+      process.stderr.write(
+        `bench: ${name} exited (${JSON.stringify(e)}) during the run:\n${proc.output().slice(-4000)}\n`,
+      );
     });
   }
   const base = `http://127.0.0.1:${port}`;
@@ -205,10 +256,32 @@ async function main(): Promise<void> {
     await send([
       { v: 1, type: 'addAsset', id: 'a1', assetId: 1, symbol: 'ETH', decimals: 18 },
       { v: 1, type: 'addAsset', id: 'a2', assetId: 2, symbol: 'USDT', decimals: 6 },
-      { v: 1, type: 'addMarket', id: 'm1', marketId: 1, symbol: 'ETH-USDT', baseAssetId: 1, quoteAssetId: 2, tickSize: 10_000n, lotSize: 10n ** 14n, minNotional: 1_000_000n, makerFeeBps: 10, takerFeeBps: 20 },
+      {
+        v: 1,
+        type: 'addMarket',
+        id: 'm1',
+        marketId: 1,
+        symbol: 'ETH-USDT',
+        baseAssetId: 1,
+        quoteAssetId: 2,
+        tickSize: 10_000n,
+        lotSize: 10n ** 14n,
+        minNotional: 1_000_000n,
+        makerFeeBps: 10,
+        takerFeeBps: 20,
+      },
     ]);
-    await waitFor(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 120_000, () => gateway.output());
-    const post = (url: string, body: unknown) => fetch(base + url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+    await waitFor(
+      async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200,
+      120_000,
+      () => gateway.output(),
+    );
+    const post = (url: string, body: unknown) =>
+      fetch(base + url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<any>);
     const creds: Credential[] = [];
     const deposits: CommandInput[] = [];
     for (let i = 0; i < USERS; i++) {
@@ -217,45 +290,88 @@ async function main(): Promise<void> {
       const s = await post('/v1/auth/login', user);
       if (AUTH === 'session') creds.push({ token: s.token as string });
       else {
-        const key = await fetch(`${base}/v1/api-keys`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token as string}` }, body: JSON.stringify({ label: 'bench', scopes: ['read', 'trade'] }) }).then((r) => r.json() as Promise<any>);
+        const key = await fetch(`${base}/v1/api-keys`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token as string}` },
+          body: JSON.stringify({ label: 'bench', scopes: ['read', 'trade'] }),
+        }).then((r) => r.json() as Promise<any>);
         creds.push({ keyId: key.keyId as string, secret: key.secret as string });
       }
-      deposits.push({ v: 1, type: 'deposit', id: `d${i}e`, userId: s.userId, assetId: 1, amount: 10n ** 24n, depositId: `d${i}e` });
-      deposits.push({ v: 1, type: 'deposit', id: `d${i}u`, userId: s.userId, assetId: 2, amount: 10n ** 15n, depositId: `d${i}u` });
+      deposits.push({
+        v: 1,
+        type: 'deposit',
+        id: `d${i}e`,
+        userId: s.userId,
+        assetId: 1,
+        amount: 10n ** 24n,
+        depositId: `d${i}e`,
+      });
+      deposits.push({
+        v: 1,
+        type: 'deposit',
+        id: `d${i}u`,
+        userId: s.userId,
+        assetId: 2,
+        amount: 10n ** 15n,
+        depositId: `d${i}u`,
+      });
     }
     await send(deposits);
     // Warm-up (JIT, connections, caches) before measuring.
     await placeCancel(base, creds, CONNECTIONS, { duration: 2 });
     const max = await placeCancel(base, creds, CONNECTIONS, {});
-    const pids = { gateway: gateway.child.pid ?? 0, daemon: daemon.child.pid ?? 0, persistence: persistence.child.pid ?? 0, broker: broker.pid, benchClient: process.pid };
+    const pids = {
+      gateway: gateway.child.pid ?? 0,
+      daemon: daemon.child.pid ?? 0,
+      persistence: persistence.child.pid ?? 0,
+      broker: broker.pid,
+      benchClient: process.pid,
+    };
     const fixedFromUs = monotonicUs();
-    const { result: fixed, cpuPercent } = await cpuShares(pids, () => placeCancel(base, creds, FIXED_CONNECTIONS, { overallRate: RATE * 2 }));
+    const { result: fixed, cpuPercent } = await cpuShares(pids, () =>
+      placeCancel(base, creds, FIXED_CONNECTIONS, { overallRate: RATE * 2 }),
+    );
     profileWindowUs = [fixedFromUs, monotonicUs()];
     if (died.length > 0) throw new Error(`${died.join(', ')} stopped during the run (output above)`);
     const hello = await helloWorld();
     const ordersPerSec = max.requests.average / 2;
-    process.stdout.write(JSON.stringify({
-      ordersPerSec: Math.round(ordersPerSec),
-      latencyMsP50: fixed.latency.p50,
-      latencyMsP99: fixed.latency.p99,
-      offeredOrdersPerSec: RATE,
-      achievedOrdersPerSecAtFixedRate: Math.round(fixed.requests.average / 2),
-      helloWorldPerSec: Math.round(hello),
-      ratioVsHelloWorld: Number(((ordersPerSec * 2) / hello).toFixed(4)),
-      non2xx: max.non2xx + fixed.non2xx,
-      unknownAnswers: max.answers.unknown + fixed.answers.unknown,
-      failedAnswers: max.answers.failed + fixed.answers.failed,
-      cpuPercentAtFixedRate: cpuPercent,
-      gatewayCpuUsPerOrderAtFixedRate: cpuPercent.gateway === null || fixed.requests.average === 0 ? null : Math.round((cpuPercent.gateway * 10_000) / (fixed.requests.average / 2)),
-      errors: max.errors + fixed.errors + max.timeouts + fixed.timeouts,
-      users: USERS, connections: CONNECTIONS, fixedConnections: FIXED_CONNECTIONS, auth: AUTH, stores: STORES, logLevel: LOG_LEVEL, rateLimitPerMin: RATE_LIMIT_PER_MIN, seconds: SECONDS, cpus: os.cpus().length, loadAverage: Number(loadAverage.toFixed(2)),
-    }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        ordersPerSec: Math.round(ordersPerSec),
+        latencyMsP50: fixed.latency.p50,
+        latencyMsP99: fixed.latency.p99,
+        offeredOrdersPerSec: RATE,
+        achievedOrdersPerSecAtFixedRate: Math.round(fixed.requests.average / 2),
+        helloWorldPerSec: Math.round(hello),
+        ratioVsHelloWorld: Number(((ordersPerSec * 2) / hello).toFixed(4)),
+        non2xx: max.non2xx + fixed.non2xx,
+        unknownAnswers: max.answers.unknown + fixed.answers.unknown,
+        failedAnswers: max.answers.failed + fixed.answers.failed,
+        cpuPercentAtFixedRate: cpuPercent,
+        gatewayCpuUsPerOrderAtFixedRate:
+          cpuPercent.gateway === null || fixed.requests.average === 0
+            ? null
+            : Math.round((cpuPercent.gateway * 10_000) / (fixed.requests.average / 2)),
+        errors: max.errors + fixed.errors + max.timeouts + fixed.timeouts,
+        users: USERS,
+        connections: CONNECTIONS,
+        fixedConnections: FIXED_CONNECTIONS,
+        auth: AUTH,
+        stores: STORES,
+        logLevel: LOG_LEVEL,
+        rateLimitPerMin: RATE_LIMIT_PER_MIN,
+        seconds: SECONDS,
+        cpus: os.cpus().length,
+        loadAverage: Number(loadAverage.toFixed(2)),
+      }) + '\n',
+    );
   } finally {
     await writer.close().catch(() => undefined);
     stopping = true;
     for (const p of [gateway.child, persistence.child, daemon.child]) p.kill('SIGTERM');
     await Promise.all([gateway.exited, persistence.exited, daemon.exited]);
-    if (PROFILE_DIR !== null && profileWindowUs !== null) await printGatewayProfile(PROFILE_DIR, gateway.child.pid ?? 0, profileWindowUs);
+    if (PROFILE_DIR !== null && profileWindowUs !== null)
+      await printGatewayProfile(PROFILE_DIR, gateway.child.pid ?? 0, profileWindowUs);
     await deleteKeys(redis, prefix);
     redis.disconnect();
     await db.drop();
@@ -267,15 +383,22 @@ async function main(): Promise<void> {
 /** The gateway's main-thread profile (tsx's loader thread writes one too), summarized over the fixed-rate part. */
 async function printGatewayProfile(dir: string, pid: number, windowUs: [number, number]): Promise<void> {
   // Node names profiles CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; the main thread is thread 0.
-  const file = (await readdir(dir)).find((f) => new RegExp(`^CPU\\.\\d+\\.\\d+\\.${pid}\\.0\\.\\d+\\.cpuprofile$`).test(f));
+  const file = (await readdir(dir)).find((f) =>
+    new RegExp(`^CPU\\.\\d+\\.\\d+\\.${pid}\\.0\\.\\d+\\.cpuprofile$`).test(f),
+  );
   if (file === undefined) {
     process.stderr.write(`bench: no main-thread profile of the gateway (pid ${pid}) in ${dir}\n`);
     return;
   }
-  process.stderr.write(`${formatSummary(`gateway at the fixed rate (${path.join(dir, file)})`, await summarizeProfileFile(path.join(dir, file), 30, windowUs))}\n`);
+  process.stderr.write(
+    `${formatSummary(`gateway at the fixed rate (${path.join(dir, file)})`, await summarizeProfileFile(path.join(dir, file), 30, windowUs))}\n`,
+  );
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -113,9 +113,16 @@ class CpuWindow {
     this.child0 = cpuSecondsOf(childPid);
   }
 
-  end(): { wallSec: number; brokerCores: number | null; childCores: number | null; childCpuSec: number | null; benchCores: number } {
+  end(): {
+    wallSec: number;
+    brokerCores: number | null;
+    childCores: number | null;
+    childCpuSec: number | null;
+    benchCores: number;
+  } {
     const wallSec = (performance.now() - this.t0) / 1000;
-    const cores = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : round((b - a) / wallSec));
+    const cores = (a: number | null, b: number | null): number | null =>
+      a === null || b === null ? null : round((b - a) / wallSec);
     const own = process.cpuUsage(this.own0);
     const child1 = cpuSecondsOf(this.childPid);
     return {
@@ -135,7 +142,13 @@ interface NodeChild {
 }
 
 /** A node child started like the daemon (node --import tsx), with --cpu-prof when profiling. */
-function spawnNode(script: string, args: string[], env: Record<string, string>, nodeFlags: string[], profile: { dir: string; name: string } | null): NodeChild {
+function spawnNode(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  nodeFlags: string[],
+  profile: { dir: string; name: string } | null,
+): NodeChild {
   // A directory per child: tsx's loader thread writes a profile too, and a fixed file name would let it win.
   const profArgs = profile === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(profile.dir, profile.name)}`];
   const child = spawn(process.execPath, [...nodeFlags, ...profArgs, '--import', 'tsx', script, ...args], {
@@ -215,13 +228,25 @@ async function readEdges(kafka: Kafka, admin: Admin, topic: string): Promise<{ f
   const first = await readFrom(kafka, topic, 0, () => true);
   // The last data record sits at high - 1, or at high - 2 before a transaction's commit marker: the last record
   // of the batch that reaches either.
-  const tail = await readFrom(kafka, topic, Math.max(0, high - 3000), (e, isBatchEnd) => isBatchEnd && e.offset >= high - 2);
+  const tail = await readFrom(
+    kafka,
+    topic,
+    Math.max(0, high - 3000),
+    (e, isBatchEnd) => isBatchEnd && e.offset >= high - 2,
+  );
   return { first, last: tail };
 }
 
-async function readFrom(kafka: Kafka, topic: string, fromOffset: number, isWanted: (e: Edge, isBatchEnd: boolean) => boolean): Promise<Edge> {
+async function readFrom(
+  kafka: Kafka,
+  topic: string,
+  fromOffset: number,
+  isWanted: (e: Edge, isBatchEnd: boolean) => boolean,
+): Promise<Edge> {
   const consumer = kafka.consumer({ groupId: `bench-edges-${randomUUID()}`, maxWaitTimeInMs: 50 });
-  consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic, partition: PARTITION, offset: String(fromOffset) }));
+  consumer.on(consumer.events.GROUP_JOIN, () =>
+    consumer.seek({ topic, partition: PARTITION, offset: String(fromOffset) }),
+  );
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -237,7 +262,12 @@ async function readFrom(kafka: Kafka, topic: string, fromOffset: number, isWante
         }
       },
     });
-    return await Promise.race([result, deadline(30_000).then(() => Promise.reject(new Error(`no wanted record in ${topic} from offset ${fromOffset} in 30 s`)))]);
+    return await Promise.race([
+      result,
+      deadline(30_000).then(() =>
+        Promise.reject(new Error(`no wanted record in ${topic} from offset ${fromOffset} in 30 s`)),
+      ),
+    ]);
   } finally {
     await consumer.disconnect();
   }
@@ -263,7 +293,9 @@ function precomputeEvents(values: Uint8Array[]): PrecomputedEvents {
   let eventCount = 0;
   values.forEach((value, i) => {
     const decoded = decodeCommand(value, PRECOMPUTE_TIME_MS + i);
-    const events = decoded.ok ? engine.apply(decoded.command) : engine.applyInvalid(decoded.id, PRECOMPUTE_TIME_MS + i, decoded.code);
+    const events = decoded.ok
+      ? engine.apply(decoded.command)
+      : engine.applyInvalid(decoded.id, PRECOMPUTE_TIME_MS + i, decoded.code);
     texts.push(events.map(encodeEvent).join(','));
     eventCount += events.length;
   });
@@ -294,8 +326,12 @@ async function runPassthroughChild(args: Map<string, string>): Promise<void> {
   const groupId = args.get('group') as string;
   const count = intArg(args, 'count', 0);
   const batchMax = intArg(args, 'batch-max', 1000);
-  const events = mode === 'events' ? precomputeEvents(seededCommands(intArg(args, 'seed', 0), intArg(args, 'stream-commands', 0))) : null;
-  if (events !== null && events.texts.length !== count) throw new Error(`precomputed ${events.texts.length} commands' events, the topic holds ${count}`);
+  const events =
+    mode === 'events'
+      ? precomputeEvents(seededCommands(intArg(args, 'seed', 0), intArg(args, 'stream-commands', 0)))
+      : null;
+  if (events !== null && events.texts.length !== count)
+    throw new Error(`precomputed ${events.texts.length} commands' events, the topic holds ${count}`);
   collectGarbage();
 
   let firstBatch = 0;
@@ -313,7 +349,12 @@ async function runPassthroughChild(args: Map<string, string>): Promise<void> {
   };
   const report = (): void => {
     const cpu = process.cpuUsage(cpu0);
-    const r: ChildReport = { firstBatch, windowUs: [firstUs, nowUs()], commitSpanMs: performance.now() - firstMs, cpuSec: (cpu.user + cpu.system) / 1e6 };
+    const r: ChildReport = {
+      firstBatch,
+      windowUs: [firstUs, nowUs()],
+      commitSpanMs: performance.now() - firstMs,
+      cpuSec: (cpu.user + cpu.system) / 1e6,
+    };
     process.stdout.write(`${JSON.stringify(r)}\n`);
   };
 
@@ -325,11 +366,20 @@ async function runPassthroughChild(args: Map<string, string>): Promise<void> {
     });
     process.exit(0);
   }
-  const commandLog = new KafkaCommandLog({ brokers, clientId: groupId, commandsTopic, eventsTopic, groupIdPrefix: groupId });
+  const commandLog = new KafkaCommandLog({
+    brokers,
+    clientId: groupId,
+    commandsTopic,
+    eventsTopic,
+    groupIdPrefix: groupId,
+  });
   await commandLog.connect();
   await commandLog.consume(0, batchMax, async (records) => {
     // kafkajs takes a Buffer value as well as a string one: the passthrough's bytes go out as they came in.
-    const out: EventRecord[] = events === null ? records.map((r) => ({ key: '', value: r.value as unknown as string })) : recordsOf(events, records);
+    const out: EventRecord[] =
+      events === null
+        ? records.map((r) => ({ key: '', value: r.value as unknown as string }))
+        : recordsOf(events, records);
     await commandLog.commit(out, records[records.length - 1].offset, records[0].offset);
     if (done(records)) {
       report();
@@ -348,9 +398,15 @@ async function passthroughNoTxn(
   const kafka = kafkaClient(opts.brokers, opts.groupId);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const consumer = kafka.consumer({ groupId: `${opts.groupId}.reader.${randomUUID()}`, maxWaitTimeInMs: 50, sessionTimeout: 30_000 });
+  const consumer = kafka.consumer({
+    groupId: `${opts.groupId}.reader.${randomUUID()}`,
+    maxWaitTimeInMs: 50,
+    sessionTimeout: 30_000,
+  });
   let nextOffset = 0;
-  consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic: opts.commandsTopic, partition: PARTITION, offset: String(nextOffset) }));
+  consumer.on(consumer.events.GROUP_JOIN, () =>
+    consumer.seek({ topic: opts.commandsTopic, partition: PARTITION, offset: String(nextOffset) }),
+  );
   await consumer.connect();
   await consumer.subscribe({ topic: opts.commandsTopic, fromBeginning: true });
   let finished: () => void = () => undefined;
@@ -365,13 +421,19 @@ async function passthroughNoTxn(
         if (!isRunning() || isStale() || stopped) return;
         const chunk = records.slice(i, i + opts.batchMax);
         for (let j = 0; j < chunk.length; j += SEND_MESSAGES_MAX) {
-          const messages = chunk.slice(j, j + SEND_MESSAGES_MAX).map((m) => ({ key: '', value: m.value, partition: PARTITION }));
+          const messages = chunk
+            .slice(j, j + SEND_MESSAGES_MAX)
+            .map((m) => ({ key: '', value: m.value, partition: PARTITION }));
           await producer.send({ topic: opts.eventsTopic, acks: -1, messages });
         }
         nextOffset = Number(chunk[chunk.length - 1].offset) + 1;
         resolveOffset(String(nextOffset - 1));
         await heartbeat();
-        const asRecords = chunk.map((m) => ({ offset: Number(m.offset), value: m.value ?? Buffer.alloc(0), timestampMs: Number(m.timestamp) }));
+        const asRecords = chunk.map((m) => ({
+          offset: Number(m.offset),
+          value: m.value ?? Buffer.alloc(0),
+          timestampMs: Number(m.timestamp),
+        }));
         if (onCommitted(asRecords)) {
           stopped = true;
           finished();
@@ -437,19 +499,47 @@ function setProfileWindow(s: Setup, windowUs: [number, number]): void {
 }
 
 /** Rate from the events' record timestamps: commands after the first batch over first-to-last event. */
-function rateFromEdges(first: Edge, last: Edge, commands: number, firstBatch: number): { commandsPerSec: number; timedCommands: number; spanMs: number } {
+function rateFromEdges(
+  first: Edge,
+  last: Edge,
+  commands: number,
+  firstBatch: number,
+): { commandsPerSec: number; timedCommands: number; spanMs: number } {
   const spanMs = last.timestampMs - first.timestampMs;
   const timedCommands = commands - firstBatch;
   return { commandsPerSec: Math.round((timedCommands / spanMs) * 1000), timedCommands, spanMs };
 }
 
-async function runPassthrough(s: Setup, name: string, mode: PassthroughMode, commandsTopic: string, commands: number): Promise<ThroughputRun> {
+async function runPassthrough(
+  s: Setup,
+  name: string,
+  mode: PassthroughMode,
+  commandsTopic: string,
+  commands: number,
+): Promise<ThroughputRun> {
   const eventsTopic = `${s.tag}.${name}.events`;
   await ensureTopics(s.admin, { commandsTopic, eventsTopic });
   const args = [
-    '--role', 'passthrough', '--mode', mode, '--brokers', s.broker.brokers, '--commands-topic', commandsTopic, '--events-topic', eventsTopic,
-    '--group', `${s.tag}.${name}`, '--count', String(commands), '--batch-max', String(s.batchMax), '--seed', String(s.seed),
-    '--stream-commands', String(s.streamCommands),
+    '--role',
+    'passthrough',
+    '--mode',
+    mode,
+    '--brokers',
+    s.broker.brokers,
+    '--commands-topic',
+    commandsTopic,
+    '--events-topic',
+    eventsTopic,
+    '--group',
+    `${s.tag}.${name}`,
+    '--count',
+    String(commands),
+    '--batch-max',
+    String(s.batchMax),
+    '--seed',
+    String(s.seed),
+    '--stream-commands',
+    String(s.streamCommands),
   ];
   const child = spawnNode(THIS_FILE, args, {}, s.nodeFlags, profileFor(s, name));
   const cpu = new CpuWindow(s.broker.pid);
@@ -457,24 +547,39 @@ async function runPassthrough(s: Setup, name: string, mode: PassthroughMode, com
   const window = cpu.end();
   if (exit === null || exit.code !== 0) {
     child.child.kill('SIGKILL');
-    throw new Error(`${name} ${exit === null ? 'did not finish in 240 s' : `exited with ${exit.code ?? exit.signal}`}: ${child.output()}`);
+    throw new Error(
+      `${name} ${exit === null ? 'did not finish in 240 s' : `exited with ${exit.code ?? exit.signal}`}: ${child.output()}`,
+    );
   }
   const report = JSON.parse(child.output().trim().split('\n').pop() as string) as ChildReport;
   if (s.profileDir !== null) s.profiles[s.profiles.length - 1].windowUs = report.windowUs;
   const { first, last } = await readEdges(s.kafka, s.admin, eventsTopic);
   const rate = rateFromEdges(first, last, commands, report.firstBatch);
-  if (report.firstBatch !== s.batchMax) log(`  note: ${name}'s first batch held ${report.firstBatch} commands, not ${s.batchMax}`);
+  if (report.firstBatch !== s.batchMax)
+    log(`  note: ${name}'s first batch held ${report.firstBatch} commands, not ${s.batchMax}`);
   const childCores = round(report.cpuSec / (report.commitSpanMs / 1000));
   // The broker's share is over the child's whole life (start-up included), so it reads low.
   const cpuUsPerCommand = Math.round((report.cpuSec * 1e6) / rate.timedCommands);
-  log(`  ${name}: ${rate.commandsPerSec} commands/s (${rate.timedCommands} in ${rate.spanMs} ms; child ${childCores} cores, ${cpuUsPerCommand} µs CPU/command; broker >= ${window.brokerCores} cores)`);
+  log(
+    `  ${name}: ${rate.commandsPerSec} commands/s (${rate.timedCommands} in ${rate.spanMs} ms; child ${childCores} cores, ${cpuUsPerCommand} µs CPU/command; broker >= ${window.brokerCores} cores)`,
+  );
   return { ...rate, events: null, cpuUsPerCommand, cpu: { childCores, brokerCores: window.brokerCores } };
 }
 
-function daemonEnv(s: Setup, engineId: string, commandsTopic: string, eventsTopic: string, dataDir: string): Record<string, string> {
+function daemonEnv(
+  s: Setup,
+  engineId: string,
+  commandsTopic: string,
+  eventsTopic: string,
+  dataDir: string,
+): Record<string, string> {
   return {
-    KAFKA_BROKERS: s.broker.brokers, DATA_DIR: dataDir, ENGINE_ID: engineId,
-    KAFKA_COMMANDS_TOPIC: commandsTopic, KAFKA_EVENTS_TOPIC: eventsTopic, ENGINE_BATCH_MAX: String(s.batchMax),
+    KAFKA_BROKERS: s.broker.brokers,
+    DATA_DIR: dataDir,
+    ENGINE_ID: engineId,
+    KAFKA_COMMANDS_TOPIC: commandsTopic,
+    KAFKA_EVENTS_TOPIC: eventsTopic,
+    ENGINE_BATCH_MAX: String(s.batchMax),
   };
 }
 
@@ -483,14 +588,28 @@ async function runDaemon(s: Setup, name: string, commandsTopic: string, commands
   const eventsTopic = `${engineId}.events`;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-kafka-daemon-'));
   try {
-    const daemon = spawnNode(s.daemonScript, [], daemonEnv(s, engineId, commandsTopic, eventsTopic, dataDir), s.nodeFlags, profileFor(s, name));
+    const daemon = spawnNode(
+      s.daemonScript,
+      [],
+      daemonEnv(s, engineId, commandsTopic, eventsTopic, dataDir),
+      s.nodeFlags,
+      profileFor(s, name),
+    );
     const offset = (): Promise<number> => writtenOffset(s.kafka, eventsTopic).catch(() => -1);
     const alive = (): boolean => daemon.child.exitCode === null;
     let firstSeen = -1;
-    await waitFor(async () => (firstSeen = await offset()) >= 0 || !alive(), 120_000, () => `daemon's first commit: ${daemon.output()}`);
+    await waitFor(
+      async () => (firstSeen = await offset()) >= 0 || !alive(),
+      120_000,
+      () => `daemon's first commit: ${daemon.output()}`,
+    );
     const cpu = new CpuWindow(s.broker.pid, daemon.child.pid);
     const fromUs = nowUs();
-    await waitFor(async () => (await offset()) >= commands - 1 || !alive(), 240_000, () => `daemon at the end of the stream: ${daemon.output()}`);
+    await waitFor(
+      async () => (await offset()) >= commands - 1 || !alive(),
+      240_000,
+      () => `daemon at the end of the stream: ${daemon.output()}`,
+    );
     const window = cpu.end();
     setProfileWindow(s, [fromUs, nowUs()]);
     if (!alive()) throw new Error(`the daemon exited early: ${daemon.output()}`);
@@ -499,9 +618,17 @@ async function runDaemon(s: Setup, name: string, commandsTopic: string, commands
     const rate = rateFromEdges(first, last, commands, Math.min(s.batchMax, commands));
     const events = lastEvent(last.value).seq;
     // The CPU window runs from the first poll that saw a commit (at offset firstSeen) to the one that saw the last.
-    const cpuUsPerCommand = window.childCpuSec === null ? null : Math.round((window.childCpuSec * 1e6) / (commands - 1 - firstSeen));
-    log(`  ${name}: ${rate.commandsPerSec} commands/s (${rate.timedCommands} in ${rate.spanMs} ms; ${events} events; daemon ${window.childCores} cores, ${cpuUsPerCommand} µs CPU/command; broker ${window.brokerCores} cores)`);
-    return { ...rate, events, cpuUsPerCommand, cpu: { childCores: window.childCores, brokerCores: window.brokerCores } };
+    const cpuUsPerCommand =
+      window.childCpuSec === null ? null : Math.round((window.childCpuSec * 1e6) / (commands - 1 - firstSeen));
+    log(
+      `  ${name}: ${rate.commandsPerSec} commands/s (${rate.timedCommands} in ${rate.spanMs} ms; ${events} events; daemon ${window.childCores} cores, ${cpuUsPerCommand} µs CPU/command; broker ${window.brokerCores} cores)`,
+    );
+    return {
+      ...rate,
+      events,
+      cpuUsPerCommand,
+      cpu: { childCores: window.childCores, brokerCores: window.brokerCores },
+    };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
@@ -586,7 +713,14 @@ function idOf(text: string): string | null {
  * Produces values[from, to) at `ratePerSec`, each command at its own scheduled time; one request in flight, each
  * carrying every command due when it leaves (the adaptive batching a gateway in front of Kafka would do).
  */
-async function pacedProduce(writer: KafkaCommandWriter, values: Uint8Array[], from: number, to: number, ratePerSec: number, scheduledMs: Float64Array): Promise<{ requests: number; lastAckMs: number }> {
+async function pacedProduce(
+  writer: KafkaCommandWriter,
+  values: Uint8Array[],
+  from: number,
+  to: number,
+  ratePerSec: number,
+  scheduledMs: Float64Array,
+): Promise<{ requests: number; lastAckMs: number }> {
   const t0 = performance.now() + 2;
   for (let i = from; i < to; i++) scheduledMs[i] = t0 + ((i - from) * 1000) / ratePerSec;
   let next = from;
@@ -611,7 +745,14 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-async function runLatency(s: Setup, values: Uint8Array[], setupCount: number, ratePerSec: number, seconds: number, warmupSeconds: number): Promise<LatencyRun> {
+async function runLatency(
+  s: Setup,
+  values: Uint8Array[],
+  setupCount: number,
+  ratePerSec: number,
+  seconds: number,
+  warmupSeconds: number,
+): Promise<LatencyRun> {
   const engineId = `${s.tag}.latency-${ratePerSec}`;
   const topics = { commandsTopic: `${engineId}.commands`, eventsTopic: `${engineId}.events` };
   await ensureTopics(s.admin, topics);
@@ -620,21 +761,34 @@ async function runLatency(s: Setup, values: Uint8Array[], setupCount: number, ra
   const scheduledMs = new Float64Array(values.length);
   const consumer = s.kafka.consumer({ groupId: `${engineId}.latency-reader`, maxWaitTimeInMs: 50 });
   const writer = new KafkaCommandWriter(s.kafka, topics.commandsTopic);
-  const daemon = spawnNode(s.daemonScript, [], daemonEnv(s, engineId, topics.commandsTopic, topics.eventsTopic, dataDir), s.nodeFlags, profileFor(s, `daemon-latency-${ratePerSec}`));
+  const daemon = spawnNode(
+    s.daemonScript,
+    [],
+    daemonEnv(s, engineId, topics.commandsTopic, topics.eventsTopic, dataDir),
+    s.nodeFlags,
+    profileFor(s, `daemon-latency-${ratePerSec}`),
+  );
   try {
     let joined: () => void = () => undefined;
     const isJoined = new Promise<void>((resolve) => (joined = resolve));
     consumer.on(consumer.events.GROUP_JOIN, () => joined());
     await consumer.connect();
     await consumer.subscribe({ topic: topics.eventsTopic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => tracker.onBatch(batch.messages, performance.now()) });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => tracker.onBatch(batch.messages, performance.now()),
+    });
     await isJoined;
     await writer.connect();
     const drained = (from: number, to: number, timeoutMs: number, what: string): Promise<void> =>
-      waitFor(async () => {
-        if (daemon.child.exitCode !== null) throw new Error(`the daemon exited: ${daemon.output()}`);
-        return tracker.allReceived(from, to);
-      }, timeoutMs, () => `${what} at ${ratePerSec}/s: ${daemon.output()}`);
+      waitFor(
+        async () => {
+          if (daemon.child.exitCode !== null) throw new Error(`the daemon exited: ${daemon.output()}`);
+          return tracker.allReceived(from, to);
+        },
+        timeoutMs,
+        () => `${what} at ${ratePerSec}/s: ${daemon.output()}`,
+      );
 
     for (let i = 0; i < setupCount; i += 2000) await writer.append(values.slice(i, Math.min(setupCount, i + 2000)));
     await drained(0, setupCount, 120_000, 'setup results');
@@ -652,10 +806,14 @@ async function runLatency(s: Setup, values: Uint8Array[], setupCount: number, ra
     const window = cpu.end();
     setProfileWindow(s, [fromUs, nowUs()]);
     // A daemon that cannot keep up drains its backlog here; what it could not finish in time counts as missing.
-    await drained(warmupEnd, end, Math.max(20_000, seconds * 4_000), 'measured results').catch((err: Error) => log(`  ${err.message.slice(0, 200)}`));
+    await drained(warmupEnd, end, Math.max(20_000, seconds * 4_000), 'measured results').catch((err: Error) =>
+      log(`  ${err.message.slice(0, 200)}`),
+    );
     return latencyStats(tracker, scheduledMs, warmupEnd, end, ratePerSec, requests, lastAckMs, window);
   } finally {
-    await stopChild(daemon, `the latency daemon (${ratePerSec}/s)`).catch((err: Error) => log(`  ${err.message.slice(0, 500)}`));
+    await stopChild(daemon, `the latency daemon (${ratePerSec}/s)`).catch((err: Error) =>
+      log(`  ${err.message.slice(0, 500)}`),
+    );
     await consumer.disconnect();
     await writer.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -663,8 +821,14 @@ async function runLatency(s: Setup, values: Uint8Array[], setupCount: number, ra
 }
 
 function latencyStats(
-  tracker: ResultTracker, scheduledMs: Float64Array, from: number, to: number, ratePerSec: number,
-  requests: number, lastAckMs: number, window: ReturnType<CpuWindow['end']>,
+  tracker: ResultTracker,
+  scheduledMs: Float64Array,
+  from: number,
+  to: number,
+  ratePerSec: number,
+  requests: number,
+  lastAckMs: number,
+  window: ReturnType<CpuWindow['end']>,
 ): LatencyRun {
   const latencies: number[] = [];
   const legs = { produce: [] as number[], engine: [] as number[], deliver: [] as number[] };
@@ -692,15 +856,32 @@ function latencyStats(
   const commands = to - from;
   const producedPerSec = Math.round((commands / (lastAckMs - scheduledMs[from])) * 1000);
   const achievedPerSec = Math.round((latencies.length / (lastReceivedMs - scheduledMs[from])) * 1000);
-  const sustained = missing === 0 && producedPerSec >= SUSTAINED_SHARE * ratePerSec && achievedPerSec >= SUSTAINED_SHARE * ratePerSec;
+  const sustained =
+    missing === 0 && producedPerSec >= SUSTAINED_SHARE * ratePerSec && achievedPerSec >= SUSTAINED_SHARE * ratePerSec;
   const run: LatencyRun = {
-    offeredPerSec: ratePerSec, producedPerSec, achievedPerSec, sustained, commands, missing, produceRequests: requests,
-    latencyMs: { p50: round(percentile(sorted, 0.5)), p90: round(percentile(sorted, 0.9)), p99: round(percentile(sorted, 0.99)), p999: round(percentile(sorted, 0.999)), max: round(sorted[sorted.length - 1] ?? NaN) },
+    offeredPerSec: ratePerSec,
+    producedPerSec,
+    achievedPerSec,
+    sustained,
+    commands,
+    missing,
+    produceRequests: requests,
+    latencyMs: {
+      p50: round(percentile(sorted, 0.5)),
+      p90: round(percentile(sorted, 0.9)),
+      p99: round(percentile(sorted, 0.99)),
+      p999: round(percentile(sorted, 0.999)),
+      max: round(sorted[sorted.length - 1] ?? NaN),
+    },
     legsMs: { produce: p5099(legs.produce), engine: p5099(legs.engine), deliver: p5099(legs.deliver) },
     cpu: { daemonCores: window.childCores, brokerCores: window.brokerCores, benchCores: window.benchCores },
   };
-  log(`  ${ratePerSec}/s: produced ${producedPerSec}/s, completed ${achievedPerSec}/s, sustained ${sustained}, missing ${missing}; latency p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, max ${run.latencyMs.max} ms`);
-  log(`    legs p50/p99 ms: produce ${run.legsMs.produce.join('/')}, engine ${run.legsMs.engine.join('/')}, deliver ${run.legsMs.deliver.join('/')}; cores: daemon ${run.cpu.daemonCores}, broker ${run.cpu.brokerCores}, bench ${run.cpu.benchCores}`);
+  log(
+    `  ${ratePerSec}/s: produced ${producedPerSec}/s, completed ${achievedPerSec}/s, sustained ${sustained}, missing ${missing}; latency p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, max ${run.latencyMs.max} ms`,
+  );
+  log(
+    `    legs p50/p99 ms: produce ${run.legsMs.produce.join('/')}, engine ${run.legsMs.engine.join('/')}, deliver ${run.legsMs.deliver.join('/')}; cores: daemon ${run.cpu.daemonCores}, broker ${run.cpu.brokerCores}, bench ${run.cpu.benchCores}`,
+  );
   return run;
 }
 
@@ -723,7 +904,8 @@ async function main(): Promise<void> {
   const streamCommands = intArg(args, 'commands', 100_000);
   const batchMax = intArg(args, 'batch-max', 1000);
   const rates = (args.get('rates') ?? '10000,1000').split(',').map((r) => Number(r.replace(/_/g, '')));
-  if (rates.some((r) => !Number.isSafeInteger(r) || r <= 0)) throw new Error(`--rates must be positive integers, got ${args.get('rates')}`);
+  if (rates.some((r) => !Number.isSafeInteger(r) || r <= 0))
+    throw new Error(`--rates must be positive integers, got ${args.get('rates')}`);
   const seconds = intArg(args, 'seconds', 10);
   const rounds = Math.max(1, intArg(args, 'rounds', 2));
   const warmupSeconds = intArg(args, 'warmup-seconds', 3);
@@ -732,7 +914,9 @@ async function main(): Promise<void> {
   const daemonScript = path.resolve(args.get('daemon') ?? path.join(REPO_ROOT, 'engine/daemon/main.ts'));
   const startedMs = performance.now();
 
-  log(`kafka bench: seed ${seed}, ${streamCommands} commands, batches of ${batchMax}, rates ${rates.join(', ')}/s; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
+  log(
+    `kafka bench: seed ${seed}, ${streamCommands} commands, batches of ${batchMax}, rates ${rates.join(', ')}/s; ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`,
+  );
   const values = seededCommands(seed, streamCommands);
   const eventsPerCommand = precomputeEvents(values).eventCount / values.length;
   const latencySeed = seed + 1;
@@ -747,7 +931,19 @@ async function main(): Promise<void> {
   try {
     await admin.connect();
     log(`broker ${broker.brokers} ready in ${broker.startupMs} ms`);
-    const s: Setup = { broker, kafka, admin, tag: `bench-${randomUUID().slice(0, 8)}`, seed, streamCommands, batchMax, daemonScript, nodeFlags, profileDir, profiles: [] };
+    const s: Setup = {
+      broker,
+      kafka,
+      admin,
+      tag: `bench-${randomUUID().slice(0, 8)}`,
+      seed,
+      streamCommands,
+      batchMax,
+      daemonScript,
+      nodeFlags,
+      profileDir,
+      profiles: [],
+    };
     const commandsTopic = `${s.tag}.commands`;
     await ensureTopics(admin, { commandsTopic, eventsTopic: `${s.tag}.unused.events` });
     await produceAll(kafka, commandsTopic, values);
@@ -763,14 +959,17 @@ async function main(): Promise<void> {
       daemons.push(await runDaemon(s, `daemon-${round}`, commandsTopic, commands));
     }
     const noTxn = await runPassthrough(s, 'passthrough-notxn', 'notxn', commandsTopic, commands);
-    const engineOutput = withEngineOutput ? await runPassthrough(s, 'engine-output', 'events', commandsTopic, commands) : null;
+    const engineOutput = withEngineOutput
+      ? await runPassthrough(s, 'engine-output', 'events', commandsTopic, commands)
+      : null;
     const best = (runs: ThroughputRun[]): number => Math.max(...runs.map((r) => r.commandsPerSec));
     const passthroughPerSec = best(passthroughs);
     const commandsPerSec = best(daemons);
 
     log(`latency: ${latencyValues.length - setupCount} commands of seed ${latencySeed} available`);
     const latency: LatencyRun[] = [];
-    for (const rate of rates) latency.push(await runLatency(s, latencyValues, setupCount, rate, seconds, warmupSeconds));
+    for (const rate of rates)
+      latency.push(await runLatency(s, latencyValues, setupCount, rate, seconds, warmupSeconds));
     const atGoal = latency.find((l) => l.offeredPerSec === GOALS.atOfferedPerSec) ?? latency[0];
     const highestSustained = latency.filter((l) => l.sustained).sort((a, b) => b.offeredPerSec - a.offeredPerSec)[0];
 
@@ -798,7 +997,14 @@ async function main(): Promise<void> {
       latencyMsP50: atGoal.latencyMs.p50,
       latencyMsP99: atGoal.latencyMs.p99,
       // The highest measured rate the daemon kept up with, so a latency figure exists even when 10,000/s is too much.
-      latencyAtHighestSustained: highestSustained === undefined ? null : { offeredPerSec: highestSustained.offeredPerSec, p50: highestSustained.latencyMs.p50, p99: highestSustained.latencyMs.p99 },
+      latencyAtHighestSustained:
+        highestSustained === undefined
+          ? null
+          : {
+              offeredPerSec: highestSustained.offeredPerSec,
+              p50: highestSustained.latencyMs.p50,
+              p99: highestSustained.latencyMs.p99,
+            },
       goals: GOALS,
       throughput: { rounds, passthrough: passthroughs, daemon: daemons, passthroughNoTxn: noTxn, engineOutput },
       daemon: path.relative(REPO_ROOT, daemonScript),
@@ -820,7 +1026,9 @@ async function main(): Promise<void> {
 async function printProfiles(expected: Profiled[]): Promise<void> {
   for (const { dir, windowUs } of expected) {
     // Node names profiles CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; the main thread is thread 0.
-    const main = (await readdir(dir).catch(() => [] as string[])).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    const main = (await readdir(dir).catch(() => [] as string[])).find((f) =>
+      /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f),
+    );
     if (main === undefined) {
       log(`no main-thread profile in ${dir}`);
       continue;

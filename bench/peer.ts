@@ -15,9 +15,12 @@ export function peerCalls(ops: readonly PeerOp[]): PeerCall[] {
   return ops.map((op): PeerCall => {
     const side = (s: 'buy' | 'sell'): Side => (s === 'buy' ? Side.BUY : Side.SELL);
     switch (op.kind) {
-      case 'limit': return { kind: 0, arg: { id: op.id, side: side(op.side), size: op.size, price: op.price } };
-      case 'market': return { kind: 1, arg: { side: side(op.side), size: op.size } };
-      case 'cancel': return { kind: 2, arg: op.id };
+      case 'limit':
+        return { kind: 0, arg: { id: op.id, side: side(op.side), size: op.size, price: op.price } };
+      case 'market':
+        return { kind: 1, arg: { side: side(op.side), size: op.size } };
+      case 'cancel':
+        return { kind: 2, arg: op.id };
     }
   });
 }
@@ -29,9 +32,12 @@ export function newPeer(): OrderBook {
 /** Applies one call; returns a count taken from its response so the work cannot be skipped. */
 export function applyPeer(ob: OrderBook, call: PeerCall): number {
   switch (call.kind) {
-    case 0: return ob.limit(call.arg).done.length + 1;
-    case 1: return ob.market(call.arg).done.length + 1;
-    case 2: return ob.cancel(call.arg) === undefined ? 0 : 1;
+    case 0:
+      return ob.limit(call.arg).done.length + 1;
+    case 1:
+      return ob.market(call.arg).done.length + 1;
+    case 2:
+      return ob.cancel(call.arg) === undefined ? 0 : 1;
   }
 }
 

@@ -46,7 +46,11 @@ function seededRecords(): { values: string[][]; events: number } {
 
 async function fill(producer: Producer, topic: string, values: string[]): Promise<void> {
   for (let i = 0; i < values.length; i += SEND_RECORDS_MAX) {
-    await producer.send({ topic, acks: -1, messages: values.slice(i, i + SEND_RECORDS_MAX).map((value) => ({ value })) });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: values.slice(i, i + SEND_RECORDS_MAX).map((value) => ({ value })),
+    });
   }
 }
 
@@ -72,7 +76,10 @@ async function catchUp(kafka: Kafka, producer: Producer, records: string[], even
     const source = new KafkaEventSource({ kafka, topic, groupId: 'bench' });
     let doneMs = 0;
     const consumer = new PersistenceConsumer({
-      sql, source, logger: silent, batchRecordsMax: BATCH_RECORDS_MAX,
+      sql,
+      source,
+      logger: silent,
+      batchRecordsMax: BATCH_RECORDS_MAX,
       onCommitted: ({ rows }) => {
         if (rows.position.lastSeq >= events) {
           doneMs = performance.now();
@@ -102,7 +109,8 @@ async function copyLimit(rows: number, perTx: number): Promise<number> {
     const t0 = performance.now();
     for (let i = 0; i < rows; i += perTx) {
       let text = '';
-      for (let j = i; j < Math.min(rows, i + perTx); j++) text += `${j}\t0\t2\t2\t${j % 1000}\t1\t${(j + 7) % 1000}\t${1000n + BigInt(j)}\ttrade\t${j}\t${at}\n`;
+      for (let j = i; j < Math.min(rows, i + perTx); j++)
+        text += `${j}\t0\t2\t2\t${j % 1000}\t1\t${(j + 7) % 1000}\t${1000n + BigInt(j)}\ttrade\t${j}\t${at}\n`;
       await sql.begin(async (tx) => {
         const stream = await tx`COPY copy_probe FROM STDIN`.writable();
         stream.end(text);
@@ -124,7 +132,10 @@ async function lagP99(kafka: Kafka, producer: Producer, values: string[][], even
   const lags: number[] = [];
   try {
     const consumer = new PersistenceConsumer({
-      sql, source: new KafkaEventSource({ kafka, topic, groupId: 'bench-lag', maxWaitTimeMs: 20 }), logger: silent, batchRecordsMax: BATCH_RECORDS_MAX,
+      sql,
+      source: new KafkaEventSource({ kafka, topic, groupId: 'bench-lag', maxWaitTimeMs: 20 }),
+      logger: silent,
+      batchRecordsMax: BATCH_RECORDS_MAX,
       onCommitted: ({ records, committedMs }) => {
         for (const r of records) lags.push(committedMs - r.timestampMs);
       },
@@ -158,7 +169,8 @@ async function lagP99(kafka: Kafka, producer: Producer, values: string[][], even
   return lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))];
 }
 
-const countRecords = (values: string[][], commands: number): number => values.slice(0, commands).reduce((n, v) => n + v.length, 0);
+const countRecords = (values: string[][], commands: number): number =>
+  values.slice(0, commands).reduce((n, v) => n + v.length, 0);
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -185,11 +197,19 @@ async function main(): Promise<void> {
       log(`COPY limit ${round(copyLimitPerSec)} rows/s (${eventsPerBatch} rows per transaction)`);
       const eventCounts = values.map((v) => v.reduce((n, r) => n + (r.match(/"seq":/g)?.length ?? 0), 0));
       const lagMsP99 = await lagP99(kafka, producer, values, eventCounts);
-      console.log(JSON.stringify({
-        bench: 'persistence', seed: SEED, commands: COMMANDS, events,
-        eventsPerSec: Math.round(eventsPerSec), copyLimitPerSec: Math.round(copyLimitPerSec), ratioVsCopy: round(eventsPerSec / copyLimitPerSec, 3),
-        lagMsP99: round(lagMsP99, 1), lagOfferedEventsPerSec: RATE_EVENTS_PER_SEC,
-      }));
+      console.log(
+        JSON.stringify({
+          bench: 'persistence',
+          seed: SEED,
+          commands: COMMANDS,
+          events,
+          eventsPerSec: Math.round(eventsPerSec),
+          copyLimitPerSec: Math.round(copyLimitPerSec),
+          ratioVsCopy: round(eventsPerSec / copyLimitPerSec, 3),
+          lagMsP99: round(lagMsP99, 1),
+          lagOfferedEventsPerSec: RATE_EVENTS_PER_SEC,
+        }),
+      );
     } finally {
       await producer.disconnect();
     }

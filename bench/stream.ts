@@ -33,7 +33,13 @@ export const STREAMS: Record<string, Omit<StreamSpec, 'seed' | 'commands'>> = {
 
 /** What the peer package is given for one command: the same side, price, size and (mapped) order id. */
 export type PeerOp =
-  | { readonly kind: 'limit'; readonly id: string; readonly side: 'buy' | 'sell'; readonly size: number; readonly price: number }
+  | {
+      readonly kind: 'limit';
+      readonly id: string;
+      readonly side: 'buy' | 'sell';
+      readonly size: number;
+      readonly price: number;
+    }
   | { readonly kind: 'market'; readonly side: 'buy' | 'sell'; readonly size: number }
   | { readonly kind: 'cancel'; readonly id: string };
 
@@ -74,14 +80,33 @@ export function setupCommands(users: number, feeBps: number): Command[] {
     { v: 1, id: 'setup-base', timeMs: START_MS, type: 'addAsset', assetId: BASE_ASSET, symbol: 'BASE', decimals: 0 },
     { v: 1, id: 'setup-quote', timeMs: START_MS, type: 'addAsset', assetId: QUOTE_ASSET, symbol: 'QUOTE', decimals: 0 },
     {
-      v: 1, id: 'setup-market', timeMs: START_MS, type: 'addMarket', marketId: MARKET_ID, symbol: 'BASE-QUOTE',
-      baseAssetId: BASE_ASSET, quoteAssetId: QUOTE_ASSET, tickSize: 1n, lotSize: 1n, minNotional: 1n,
-      makerFeeBps: feeBps, takerFeeBps: feeBps,
+      v: 1,
+      id: 'setup-market',
+      timeMs: START_MS,
+      type: 'addMarket',
+      marketId: MARKET_ID,
+      symbol: 'BASE-QUOTE',
+      baseAssetId: BASE_ASSET,
+      quoteAssetId: QUOTE_ASSET,
+      tickSize: 1n,
+      lotSize: 1n,
+      minNotional: 1n,
+      makerFeeBps: feeBps,
+      takerFeeBps: feeBps,
     },
   ];
   for (let u = 1; u <= users; u++) {
     for (const assetId of [BASE_ASSET, QUOTE_ASSET]) {
-      cmds.push({ v: 1, id: `setup-dep-${u}-${assetId}`, timeMs: START_MS, type: 'deposit', userId: u, assetId, amount: DEPOSIT, depositId: `dep-${u}-${assetId}` });
+      cmds.push({
+        v: 1,
+        id: `setup-dep-${u}-${assetId}`,
+        timeMs: START_MS,
+        type: 'deposit',
+        userId: u,
+        assetId,
+        amount: DEPOSIT,
+        depositId: `dep-${u}-${assetId}`,
+      });
     }
   }
   return cmds;
@@ -91,7 +116,8 @@ export function applyAll(e: Engine, cmds: readonly Command[]): void {
   for (const cmd of cmds) {
     const events = e.apply(cmd);
     const result = events[events.length - 1];
-    if (result.type !== 'commandResult' || result.status !== 'accepted') throw new Error(`setup command ${cmd.id} failed: ${JSON.stringify(result, bigintJson)}`);
+    if (result.type !== 'commandResult' || result.status !== 'accepted')
+      throw new Error(`setup command ${cmd.id} failed: ${JSON.stringify(result, bigintJson)}`);
   }
 }
 
@@ -147,7 +173,16 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
   const commands: Command[] = [];
   const peerOps: PeerOp[] = [];
   const kinds = new Uint8Array(spec.commands);
-  const stats = { limits: 0, cancels: 0, markets: 0, marketableLimits: 0, cancelsReplaced: 0, restingOrdersMax: 0, restingOrdersFinal: 0, levelsFinal: 0 };
+  const stats = {
+    limits: 0,
+    cancels: 0,
+    markets: 0,
+    marketableLimits: 0,
+    cancelsReplaced: 0,
+    restingOrdersMax: 0,
+    restingOrdersFinal: 0,
+    levelsFinal: 0,
+  };
 
   for (let i = 0; i < spec.commands; i++) {
     const id = `c${i}`;
@@ -164,7 +199,20 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
       const offset = Math.floor(expSample(rng, spec.offsetMeanTicks)) - 3;
       const price = side === 'buy' ? spec.midTicks - offset : spec.midTicks + offset;
       const lots = rng.int(1, 100);
-      cmd = { v: 1, id, timeMs, type: 'placeOrder', userId, marketId: MARKET_ID, side, orderType: 'limit', price: BigInt(price), quantity: BigInt(lots), timeInForce: 'GTC', stp: 'none' };
+      cmd = {
+        v: 1,
+        id,
+        timeMs,
+        type: 'placeOrder',
+        userId,
+        marketId: MARKET_ID,
+        side,
+        orderType: 'limit',
+        price: BigInt(price),
+        quantity: BigInt(lots),
+        timeInForce: 'GTC',
+        stp: 'none',
+      };
       stats.limits++;
     } else if (r < 0.9) {
       const victim = live.pick(rng);
@@ -175,7 +223,18 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
     } else {
       const side = rng.float() < 0.5 ? 'buy' : 'sell';
       const lots = rng.int(1, spec.marketLotsMax);
-      cmd = { v: 1, id, timeMs, type: 'placeOrder', userId, marketId: MARKET_ID, side, orderType: 'market', quantity: BigInt(lots), stp: 'none' };
+      cmd = {
+        v: 1,
+        id,
+        timeMs,
+        type: 'placeOrder',
+        userId,
+        marketId: MARKET_ID,
+        side,
+        orderType: 'market',
+        quantity: BigInt(lots),
+        stp: 'none',
+      };
       peerOps.push({ kind: 'market', side, size: lots });
       stats.markets++;
       kinds[i] = KIND_MARKET;
@@ -183,11 +242,19 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
     const events = e.apply(cmd);
     const result = events[events.length - 1];
     if (result.type !== 'commandResult' || result.status !== 'accepted') {
-      throw new Error(`stream command ${id} was rejected: ${JSON.stringify(result)} (the stream must pass every check)`);
+      throw new Error(
+        `stream command ${id} was rejected: ${JSON.stringify(result)} (the stream must pass every check)`,
+      );
     }
     if (cmd.type === 'placeOrder' && cmd.orderType === 'limit') {
       const orderId = result.orderId as number;
-      peerOps.push({ kind: 'limit', id: String(orderId), side: cmd.side, size: Number(cmd.quantity), price: Number(cmd.price) });
+      peerOps.push({
+        kind: 'limit',
+        id: String(orderId),
+        side: cmd.side,
+        size: Number(cmd.quantity),
+        price: Number(cmd.price),
+      });
       const traded = events.some((ev) => ev.type === 'trade');
       if (traded) stats.marketableLimits++;
       kinds[i] = traded ? KIND_LIMIT_TRADED : KIND_LIMIT_RESTED;
@@ -206,7 +273,8 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
 function trackLive(live: LiveOrders, events: EngineEvent[]): void {
   for (const ev of events) {
     if (ev.type === 'orderRested') live.add(ev.orderId, ownerOf(events, ev.orderId));
-    else if (ev.type === 'orderFilled' || ev.type === 'orderCanceled' || ev.type === 'orderExpired') live.remove(ev.orderId);
+    else if (ev.type === 'orderFilled' || ev.type === 'orderCanceled' || ev.type === 'orderExpired')
+      live.remove(ev.orderId);
   }
 }
 

@@ -78,7 +78,9 @@ const INSTRUMENT = String.raw`(() => {
  */
 export async function waitForLadder(page: Page, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!((await page.evaluate('window.__bench !== undefined && window.__bench.state.ladderAtEpochMs > 0')) as boolean)) {
+  while (
+    !((await page.evaluate('window.__bench !== undefined && window.__bench.state.ladderAtEpochMs > 0')) as boolean)
+  ) {
     if (Date.now() > deadline) throw new Error(`the ladder was not on screen after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -89,7 +91,9 @@ export async function instrumentPages(page: Page): Promise<void> {
 }
 
 export async function readCounters(page: Page): Promise<PageCounters> {
-  return (await page.evaluate('JSON.stringify(window.__bench.state)').then((t) => JSON.parse(t as string))) as PageCounters;
+  return (await page
+    .evaluate('JSON.stringify(window.__bench.state)')
+    .then((t) => JSON.parse(t as string))) as PageCounters;
 }
 
 /** Starts a measuring window: frame and long-task counters from zero (the levels seen are kept). */
@@ -106,7 +110,10 @@ export function canonicalDecimal(s: string): string {
 /** The ladder as a person reads it: each side's levels, best first, from the buttons' accessible names. */
 export async function readLadder(page: Page): Promise<{ bids: LadderLevel[]; asks: LadderLevel[] }> {
   const side = async (testId: string): Promise<LadderLevel[]> => {
-    const labels = await page.getByTestId(testId).locator('button.level').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-label') ?? '')) as string[];
+    const labels = (await page
+      .getByTestId(testId)
+      .locator('button.level')
+      .evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-label') ?? ''))) as string[];
     return labels.map((l) => {
       const m = /^(?:Bid|Ask) ([0-9,.]+), quantity ([0-9,.]+):/.exec(l);
       if (m === null) throw new Error(`a ladder level reads ${JSON.stringify(l)}`);

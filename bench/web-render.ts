@@ -15,15 +15,29 @@ const SEED_LEVELS = 20;
 /** Ticks between the seeded sides and the mid: new best prices come from this gap, one tick nearer each time. */
 export const GAP_TICKS = 1000;
 
-export interface Market { marketId: number; symbol: string; baseAsset: string; quoteAsset: string; tickSize: string; lotSize: string }
+export interface Market {
+  marketId: number;
+  symbol: string;
+  baseAsset: string;
+  quoteAsset: string;
+  tickSize: string;
+  lotSize: string;
+}
 
 export class Api {
-  constructor(readonly base: string, private token = '') {}
+  constructor(
+    readonly base: string,
+    private token = '',
+  ) {}
 
   async call<T>(method: string, url: string, body?: unknown): Promise<{ status: number; json: T }> {
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
     if (this.token !== '') headers.authorization = `Bearer ${this.token}`;
-    const res = await fetch(this.base + url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(this.base + url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, json: (await res.json()) as T };
   }
 
@@ -54,14 +68,21 @@ export const percentile = (xs: number[], p: number): number | null => {
 };
 
 export async function fund(maker: Api, market: Market): Promise<void> {
-  for (const [asset, amount] of [[market.baseAsset, '10000'], [market.quoteAsset, '1000000']]) {
+  for (const [asset, amount] of [
+    [market.baseAsset, '10000'],
+    [market.quoteAsset, '1000000'],
+  ]) {
     await maker.ok('POST', '/v1/devnet/faucet', { asset, amount });
   }
-  await until('the faucet\'s deposits to be credited', async () => {
-    const { balances } = await maker.ok<{ balances: { asset: string; available: string }[] }>('GET', '/v1/balances');
-    const has = (a: string) => balances.some((b) => b.asset === a && b.available !== '0');
-    return has(market.baseAsset) && has(market.quoteAsset) ? true : null;
-  }, 120_000);
+  await until(
+    "the faucet's deposits to be credited",
+    async () => {
+      const { balances } = await maker.ok<{ balances: { asset: string; available: string }[] }>('GET', '/v1/balances');
+      const has = (a: string) => balances.some((b) => b.asset === a && b.available !== '0');
+      return has(market.baseAsset) && has(market.quoteAsset) ? true : null;
+    },
+    120_000,
+  );
 }
 
 /** The maker's book: SEED_LEVELS a side, GAP_TICKS and more away from the mid, 1 to 5 whole base units each. */
@@ -70,7 +91,13 @@ export async function seedBook(maker: Api, market: Market, midTicks: number): Pr
   for (let i = 0; i < SEED_LEVELS; i++) {
     for (const side of ['buy', 'sell'] as const) {
       const ticks = side === 'buy' ? midTicks - GAP_TICKS - i * 25 : midTicks + GAP_TICKS + i * 25;
-      orders.push({ marketId: market.marketId, side, orderType: 'limit', price: priceOf(ticks, market.tickSize), quantity: String(1 + (i % 5)) });
+      orders.push({
+        marketId: market.marketId,
+        side,
+        orderType: 'limit',
+        price: priceOf(ticks, market.tickSize),
+        quantity: String(1 + (i % 5)),
+      });
     }
   }
   await Promise.all(orders.map((o) => maker.ok('POST', '/v1/orders', o)));
@@ -82,12 +109,16 @@ async function scriptSizes(urls: string[]): Promise<{ jsBytes: number; jsGzipByt
   let jsGzipBytes = 0;
   for (const url of urls) {
     const { body, encoding } = await new Promise<{ body: Buffer; encoding: string }>((resolve, reject) => {
-      http.get(url, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
-        if (res.statusCode !== 200) reject(new Error(`${url} answered ${res.statusCode}`));
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ body: Buffer.concat(chunks), encoding: String(res.headers['content-encoding'] ?? '') }));
-      }).on('error', reject);
+      http
+        .get(url, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+          if (res.statusCode !== 200) reject(new Error(`${url} answered ${res.statusCode}`));
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ body: Buffer.concat(chunks), encoding: String(res.headers['content-encoding'] ?? '') }),
+          );
+        })
+        .on('error', reject);
     });
     jsGzipBytes += encoding === 'gzip' ? body.length : gzipSync(body, { level: 9 }).length;
     jsBytes += encoding === 'gzip' ? gunzipSync(body).length : body.length;
@@ -103,7 +134,12 @@ const TIMING = String.raw`JSON.stringify((() => {
 })())`;
 
 /** Cold first renders: a fresh context (empty cache), logged in, navigated to the market; timed in the page. */
-export async function firstRenders(browser: Browser, base: string, symbol: string, login: (page: Page) => Promise<void>): Promise<Record<string, number | null>> {
+export async function firstRenders(
+  browser: Browser,
+  base: string,
+  symbol: string,
+  login: (page: Page) => Promise<void>,
+): Promise<Record<string, number | null>> {
   const totals: number[] = [];
   const docs: number[] = [];
   const scriptsDone: number[] = [];
@@ -115,19 +151,28 @@ export async function firstRenders(browser: Browser, base: string, symbol: strin
     await login(page);
     await page.goto(`${base}/trade/${symbol}`, { waitUntil: 'commit' });
     await waitForLadder(page);
-    const timing = JSON.parse(await page.evaluate(TIMING) as string) as { docMs: number; scriptsMs: number; ladderMs: number; scripts: string[] };
+    const timing = JSON.parse((await page.evaluate(TIMING)) as string) as {
+      docMs: number;
+      scriptsMs: number;
+      ladderMs: number;
+      scripts: string[];
+    };
     totals.push(timing.ladderMs);
     docs.push(timing.docMs);
     scriptsDone.push(timing.scriptsMs);
     scripts = timing.scripts;
-    log(`first render ${i + 1}/${RENDERS}: ${Math.round(timing.ladderMs)} ms (HTML at ${Math.round(timing.docMs)} ms, scripts at ${Math.round(timing.scriptsMs)} ms)`);
+    log(
+      `first render ${i + 1}/${RENDERS}: ${Math.round(timing.ladderMs)} ms (HTML at ${Math.round(timing.docMs)} ms, scripts at ${Math.round(timing.scriptsMs)} ms)`,
+    );
     await ctx.close();
   }
   if (scripts.length === 0) throw new Error('the page loaded no scripts: is dist/web built?');
   return {
-    firstRenderMsP50: percentile(totals, 0.5), firstRenderMsMax: round(Math.max(...totals), 1),
-    docResponseMsP50: percentile(docs, 0.5), scriptsLoadedMsP50: percentile(scriptsDone, 0.5),
-    ...(await scriptSizes(scripts)), renders: RENDERS,
+    firstRenderMsP50: percentile(totals, 0.5),
+    firstRenderMsMax: round(Math.max(...totals), 1),
+    docResponseMsP50: percentile(docs, 0.5),
+    scriptsLoadedMsP50: percentile(scriptsDone, 0.5),
+    ...(await scriptSizes(scripts)),
+    renders: RENDERS,
   };
 }
-

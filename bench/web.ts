@@ -30,7 +30,14 @@ import { freePort } from '../chain/devnet/node.js';
 import { run, stopWithSigint, until } from '../testkit/launcher.js';
 import { launchChromium } from '../testkit/chromium.js';
 import { log, round } from './measure.js';
-import { canonicalDecimal, instrumentPages, readCounters, readLadder, resetCounters, waitForLadder } from './web-page.js';
+import {
+  canonicalDecimal,
+  instrumentPages,
+  readCounters,
+  readLadder,
+  resetCounters,
+  waitForLadder,
+} from './web-page.js';
 import type { LadderLevel } from './web-page.js';
 import { Api, GAP_TICKS, PASSWORD, firstRenders, fund, percentile, priceOf, seedBook } from './web-render.js';
 import type { Market } from './web-render.js';
@@ -51,7 +58,11 @@ const LIVE_ORDERS_MAX = 6;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Placed { readonly price: string; readonly sentMs: number; answeredMs: number }
+interface Placed {
+  readonly price: string;
+  readonly sentMs: number;
+  answeredMs: number;
+}
 
 /** The maker's changes: places at ever better prices (one tick nearer the mid each), cancels of the oldest. */
 class UpdateStream {
@@ -62,7 +73,11 @@ class UpdateStream {
   inFlight = 0;
   failed: string[] = [];
 
-  constructor(private readonly maker: Api, readonly market: Market, private readonly midTicks: number) {}
+  constructor(
+    private readonly maker: Api,
+    readonly market: Market,
+    private readonly midTicks: number,
+  ) {}
 
   change(): Promise<void> {
     return this.live.length >= LIVE_ORDERS_MAX ? this.cancelOldest() : this.place();
@@ -76,8 +91,14 @@ class UpdateStream {
     const clientOrderId = `wb-${process.pid}-${this.count++}`;
     const p: Placed = { price: canonicalDecimal(price), sentMs: Date.now(), answeredMs: 0 };
     this.placed.push(p);
-    const answered = this.request('POST', '/v1/orders', { marketId: this.market.marketId, side, orderType: 'limit', price, quantity: String(1 + (this.count % 3)), clientOrderId })
-      .then(() => void (p.answeredMs = Date.now()));
+    const answered = this.request('POST', '/v1/orders', {
+      marketId: this.market.marketId,
+      side,
+      orderType: 'limit',
+      price,
+      quantity: String(1 + (this.count % 3)),
+      clientOrderId,
+    }).then(() => void (p.answeredMs = Date.now()));
     this.live.push({ clientOrderId, answered });
     return answered;
   }
@@ -94,7 +115,8 @@ class UpdateStream {
     try {
       const { status, json } = await this.maker.call(method, url, body);
       // 202: no result in time (status unknown): not a success either.
-      if (status === 202 || status < 200 || status >= 300) this.failed.push(`${status} ${method} ${url} ${JSON.stringify(json).slice(0, 200)}`);
+      if (status === 202 || status < 200 || status >= 300)
+        this.failed.push(`${status} ${method} ${url} ${JSON.stringify(json).slice(0, 200)}`);
     } finally {
       this.inFlight--;
     }
@@ -120,12 +142,19 @@ async function offer(stream: UpdateStream, rate: number): Promise<{ achievedPerS
 }
 
 /** The page's ladder against the REST book's best levels, retried for SETTLE_MS (the last deltas may be on their way). */
-async function ladderMatchesRest(page: Page, maker: Api, market: Market): Promise<{ matches: boolean; levelsCompared: number }> {
+async function ladderMatchesRest(
+  page: Page,
+  maker: Api,
+  market: Market,
+): Promise<{ matches: boolean; levelsCompared: number }> {
   const deadline = Date.now() + SETTLE_MS;
   for (;;) {
     const shown = await readLadder(page);
     const limit = Math.max(shown.bids.length, shown.asks.length, 1);
-    const rest = await maker.ok<{ bids: LadderLevel[]; asks: LadderLevel[] }>('GET', `/v1/markets/${market.symbol}/depth?limit=${limit}`);
+    const rest = await maker.ok<{ bids: LadderLevel[]; asks: LadderLevel[] }>(
+      'GET',
+      `/v1/markets/${market.symbol}/depth?limit=${limit}`,
+    );
     const canon = (ls: LadderLevel[]) => ls.map(([p, q]) => [canonicalDecimal(p), canonicalDecimal(q)]);
     const want = JSON.stringify({ bids: canon(rest.bids), asks: canon(rest.asks) });
     if (JSON.stringify(shown) === want) return { matches: true, levelsCompared: shown.bids.length + shown.asks.length };
@@ -157,12 +186,24 @@ async function updates(page: Page, maker: Api, stream: UpdateStream, rate: numbe
   const failed = stream.failed.slice(failedBefore);
   if (failed.length > 0) log(`${failed.length} changes failed, e.g. ${failed.slice(0, 3).join('; ')}`);
   return {
-    updatesPerSecOffered: rate, updatesPerSecAchieved: achievedPerSec, skippedTicks, failedAnswers: failed.length, levelsPlaced: mine.length,
-    bookLagMsP50: percentile(lagsMs, 0.5), bookLagMsP99: percentile(lagsMs, 0.99), bookLagMsMax: lagsMs.length === 0 ? null : round(Math.max(...lagsMs), 1),
-    bookLagFromSendMsP50: percentile(fromSendMs, 0.5), bookLagFromSendMsP99: percentile(fromSendMs, 0.99), levelsNeverPainted: mine.length - lagsMs.length,
-    longestFrameGapMs: round(during.longestFrameGapMs, 1), frameGapsOver100Ms: during.frameGapsOver100Ms, frames: during.frames,
-    longTasks: during.longTasks, longTasksMs: round(during.longTasksMs, 0),
-    bookMatchesRest: matches, ladderLevelsCompared: levelsCompared,
+    updatesPerSecOffered: rate,
+    updatesPerSecAchieved: achievedPerSec,
+    skippedTicks,
+    failedAnswers: failed.length,
+    levelsPlaced: mine.length,
+    bookLagMsP50: percentile(lagsMs, 0.5),
+    bookLagMsP99: percentile(lagsMs, 0.99),
+    bookLagMsMax: lagsMs.length === 0 ? null : round(Math.max(...lagsMs), 1),
+    bookLagFromSendMsP50: percentile(fromSendMs, 0.5),
+    bookLagFromSendMsP99: percentile(fromSendMs, 0.99),
+    levelsNeverPainted: mine.length - lagsMs.length,
+    longestFrameGapMs: round(during.longestFrameGapMs, 1),
+    frameGapsOver100Ms: during.frameGapsOver100Ms,
+    frames: during.frames,
+    longTasks: during.longTasks,
+    longTasksMs: round(during.longTasksMs, 0),
+    bookMatchesRest: matches,
+    ladderLevelsCompared: levelsCompared,
   };
 }
 
@@ -183,7 +224,8 @@ async function measure(base: string): Promise<Record<string, unknown>> {
   await anonymous.signUp(viewerName);
   const { markets } = await anonymous.ok<{ markets: Market[] }>('GET', '/v1/markets');
   const market = markets.find((m) => m.symbol === MARKET);
-  if (market === undefined) throw new Error(`no market ${MARKET}; there are ${markets.map((m) => m.symbol).join(', ')}`);
+  if (market === undefined)
+    throw new Error(`no market ${MARKET}; there are ${markets.map((m) => m.symbol).join(', ')}`);
   // The mid: 100 quote units, in ticks.
   const midTicks = Math.round(100 / Number(market.tickSize));
   log('funding the maker through the faucet');
@@ -192,7 +234,10 @@ async function measure(base: string): Promise<Record<string, unknown>> {
   const browser = await launchChromium();
   try {
     const login = async (page: Page): Promise<void> => {
-      const res = await page.request.post(`${base}/v1/auth/session`, { data: { username: viewerName, password: PASSWORD }, headers: { origin: base } });
+      const res = await page.request.post(`${base}/v1/auth/session`, {
+        data: { username: viewerName, password: PASSWORD },
+        headers: { origin: base },
+      });
       if (!res.ok()) throw new Error(`the viewer's login answered ${res.status()}: ${await res.text()}`);
     };
     const renders = await firstRenders(browser, base, MARKET, login);
@@ -207,8 +252,12 @@ async function measure(base: string): Promise<Record<string, unknown>> {
     log(`${HEADROOM_RATE} changes a second for ${SECONDS} s`);
     const headroom = await updates(page, maker, stream, HEADROOM_RATE);
     return {
-      ...renders, ...atRate,
-      idleLongestFrameGapMs: round(idle.longestFrameGapMs, 1), idleFrameGapsOver100Ms: idle.frameGapsOver100Ms, idleLongTasks: idle.longTasks, idleLongTasksMs: round(idle.longTasksMs, 0),
+      ...renders,
+      ...atRate,
+      idleLongestFrameGapMs: round(idle.longestFrameGapMs, 1),
+      idleFrameGapsOver100Ms: idle.frameGapsOver100Ms,
+      idleLongTasks: idle.longTasks,
+      idleLongTasksMs: round(idle.longTasksMs, 0),
       headroom,
     };
   } finally {
@@ -222,26 +271,48 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-web-'));
   const port = await freePort();
   const env = {
-    DATA_DIR: dataDir, EMBEDDED_PG_PORT: '0', DEVNET_PORT: String(await freePort()), GATEWAY_PORT: String(port), LOG_LEVEL: 'warn',
-    GATEWAY_RATE_LIMIT_IP_PER_MIN: String(RATE_LIMIT_PER_MIN), GATEWAY_RATE_LIMIT_KEY_PER_MIN: String(RATE_LIMIT_PER_MIN),
+    DATA_DIR: dataDir,
+    EMBEDDED_PG_PORT: '0',
+    DEVNET_PORT: String(await freePort()),
+    GATEWAY_PORT: String(port),
+    LOG_LEVEL: 'warn',
+    GATEWAY_RATE_LIMIT_IP_PER_MIN: String(RATE_LIMIT_PER_MIN),
+    GATEWAY_RATE_LIMIT_KEY_PER_MIN: String(RATE_LIMIT_PER_MIN),
   };
   // The README's command, in its own process group so the stop reaches npm and the node it runs, as Ctrl-C does.
   const ex = run('npm', ['start'], { cwd: REPO, env, detached: true });
   try {
     log('starting the exchange (npm start)');
-    await until('the launcher\'s banner', () => (ex.output().includes('exchange-core is running') ? true : null), START_TIMEOUT_MS, ex);
+    await until(
+      "the launcher's banner",
+      () => (ex.output().includes('exchange-core is running') ? true : null),
+      START_TIMEOUT_MS,
+      ex,
+    );
     const figures = await measure(`http://127.0.0.1:${port}`);
-    process.stdout.write(JSON.stringify({
-      bench: 'web', market: MARKET, ...figures, seconds: SECONDS, commit, cpus: os.cpus().length,
-      loadAverage: Number(loadAverage[0].toFixed(2)), loadAverageEnd: Number(os.loadavg()[0].toFixed(2)), date: new Date().toISOString(),
-    }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        bench: 'web',
+        market: MARKET,
+        ...figures,
+        seconds: SECONDS,
+        commit,
+        cpus: os.cpus().length,
+        loadAverage: Number(loadAverage[0].toFixed(2)),
+        loadAverageEnd: Number(os.loadavg()[0].toFixed(2)),
+        date: new Date().toISOString(),
+      }) + '\n',
+    );
   } finally {
     await stopWithSigint(ex, { group: true, graceMs: 30_000 });
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -20,7 +20,9 @@ const calls = intArg(args, 'calls', 200_000);
 
 const utf8 = new TextEncoder();
 const commands = Object.values(COMMAND_EXAMPLES).map((c) => utf8.encode(encodeCommand(c as CommandInput)));
-const malformed = utf8.encode('{"v":1,"type":"deposit","id":"bad-1","userId":7,"assetId":1,"amount":"1.5","depositId":"tx"}');
+const malformed = utf8.encode(
+  '{"v":1,"type":"deposit","id":"bad-1","userId":7,"assetId":1,"amount":"1.5","depositId":"tx"}',
+);
 const events = Object.values(EVENT_EXAMPLES) as EngineEvent[];
 
 function timeUs(fn: (i: number) => number): number[] {
@@ -36,7 +38,10 @@ function timeUs(fn: (i: number) => number): number[] {
   return perCall.sort((a, b) => a - b);
 }
 
-const summary = (us: number[]): { bestUs: number; medianUs: number } => ({ bestUs: round(us[0], 3), medianUs: round(us[us.length >> 1], 3) });
+const summary = (us: number[]): { bestUs: number; medianUs: number } => ({
+  bestUs: round(us[0], 3),
+  medianUs: round(us[us.length >> 1], 3),
+});
 
 log(`decodeCommand: ${commands.length} command types, ${rounds} rounds of ${calls} calls`);
 const decode = timeUs((i) => (decodeCommand(commands[i % commands.length], i).ok ? 1 : 0));
@@ -44,4 +49,13 @@ const decodeMalformed = timeUs((i) => (decodeCommand(malformed, i).ok ? 0 : 1));
 const encode = timeUs((i) => encodeEvent(events[i % events.length]).length);
 const meanCommandBytes = Math.round(commands.reduce((n, c) => n + c.length, 0) / commands.length);
 
-console.log(JSON.stringify({ bench: 'wire', meanCommandBytes, decodeCommand: summary(decode), decodeMalformed: summary(decodeMalformed), encodeEvent: summary(encode), node: process.version }));
+console.log(
+  JSON.stringify({
+    bench: 'wire',
+    meanCommandBytes,
+    decodeCommand: summary(decode),
+    decodeMalformed: summary(decodeMalformed),
+    encodeEvent: summary(encode),
+    node: process.version,
+  }),
+);

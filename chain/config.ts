@@ -87,7 +87,8 @@ function str(o: Obj, key: string, field: string, re?: RegExp): string {
 function units(o: Obj, key: string, field: string, dflt?: bigint): bigint {
   const v = o[key];
   if (v === undefined && dflt !== undefined) return dflt;
-  if (typeof v !== 'string' || !/^[0-9]{1,78}$/.test(v)) fail(`${field}.${key}`, 'must be a decimal string of base units');
+  if (typeof v !== 'string' || !/^[0-9]{1,78}$/.test(v))
+    fail(`${field}.${key}`, 'must be a decimal string of base units');
   const n = BigInt(v);
   if (n >= 1n << 256n) fail(`${field}.${key}`, 'exceeds uint256');
   return n;
@@ -97,7 +98,17 @@ function checkKeys(o: Obj, field: string, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(`${field}.${k}`, 'unknown field (a typo?)');
 }
 
-const TOKEN_KEYS = ['assetId', 'symbol', 'address', 'decimals', 'sweepThreshold', 'withdrawalMin', 'hotWalletCap', 'hotWalletTarget', 'hotWalletRefillBelow'] as const;
+const TOKEN_KEYS = [
+  'assetId',
+  'symbol',
+  'address',
+  'decimals',
+  'sweepThreshold',
+  'withdrawalMin',
+  'hotWalletCap',
+  'hotWalletTarget',
+  'hotWalletRefillBelow',
+] as const;
 
 function optionalUnits(o: Obj, key: string, field: string): bigint | null {
   return o[key] === undefined ? null : units(o, key, field);
@@ -120,30 +131,55 @@ function parseToken(v: unknown, field: string): TokenConfig {
   };
 }
 
-function hotWallet(o: Obj, field: string): Pick<TokenConfig, 'hotWalletCap' | 'hotWalletTarget' | 'hotWalletRefillBelow'> {
+function hotWallet(
+  o: Obj,
+  field: string,
+): Pick<TokenConfig, 'hotWalletCap' | 'hotWalletTarget' | 'hotWalletRefillBelow'> {
   const cap = optionalUnits(o, 'hotWalletCap', field);
   const target = optionalUnits(o, 'hotWalletTarget', field);
   const refill = optionalUnits(o, 'hotWalletRefillBelow', field);
-  if (target !== null && (cap === null || target > cap)) fail(`${field}.hotWalletTarget`, 'needs hotWalletCap and must not exceed it');
-  if (refill !== null && cap !== null && refill >= (target ?? cap)) fail(`${field}.hotWalletRefillBelow`, 'must be below what a move to cold storage leaves (hotWalletTarget, or the cap)');
+  if (target !== null && (cap === null || target > cap))
+    fail(`${field}.hotWalletTarget`, 'needs hotWalletCap and must not exceed it');
+  if (refill !== null && cap !== null && refill >= (target ?? cap))
+    fail(
+      `${field}.hotWalletRefillBelow`,
+      'must be below what a move to cold storage leaves (hotWalletTarget, or the cap)',
+    );
   return { hotWalletCap: cap, hotWalletTarget: cap === null ? null : (target ?? cap), hotWalletRefillBelow: refill };
 }
 
 function coldAddressOf(o: Obj, tokens: readonly TokenConfig[]): string | null {
   if (o.coldAddress === undefined) {
-    if (tokens.some((t) => t.hotWalletCap !== null)) fail('config.coldAddress', 'is required when a token has a hotWalletCap');
+    if (tokens.some((t) => t.hotWalletCap !== null))
+      fail('config.coldAddress', 'is required when a token has a hotWalletCap');
     return null;
   }
   const a = str(o, 'coldAddress', 'config');
   if (!isAddress(a)) fail('config.coldAddress', 'not an address, or a bad EIP-55 checksum');
   const address = getAddress(a);
-  if (address === ZeroAddress || tokens.some((t) => t.address === address)) fail('config.coldAddress', 'cannot be the zero address or a token contract');
+  if (address === ZeroAddress || tokens.some((t) => t.address === address))
+    fail('config.coldAddress', 'cannot be the zero address or a token contract');
   return address;
 }
 
 export function parseChainConfig(v: unknown): ChainConfig {
   const o = obj(v, 'config');
-  checkKeys(o, 'config', ['name', 'chainId', 'rpcUrl', 'confirmations', 'pollIntervalMs', 'startBlock', 'logBlockRangeMax', 'reorgWindowBlocks', 'tokens', 'coldAddress', 'sweep', 'withdrawals', 'rpc', 'staleAfterMs']);
+  checkKeys(o, 'config', [
+    'name',
+    'chainId',
+    'rpcUrl',
+    'confirmations',
+    'pollIntervalMs',
+    'startBlock',
+    'logBlockRangeMax',
+    'reorgWindowBlocks',
+    'tokens',
+    'coldAddress',
+    'sweep',
+    'withdrawals',
+    'rpc',
+    'staleAfterMs',
+  ]);
   const rpc = obj(o.rpc ?? {}, 'config.rpc');
   checkKeys(rpc, 'config.rpc', ['timeoutMs', 'attempts']);
   const pollIntervalMs = int(o, 'pollIntervalMs', 'config', { min: 10, max: 600_000, dflt: 4_000 });
@@ -157,9 +193,16 @@ export function parseChainConfig(v: unknown): ChainConfig {
   uniqueBy(tokens, (t) => String(t.assetId), 'assetId');
   const sweep = obj(o.sweep ?? {}, 'config.sweep');
   checkKeys(sweep, 'config.sweep', ['enabled', 'gasLimitMarginPct']);
-  if (sweep.enabled !== undefined && typeof sweep.enabled !== 'boolean') fail('config.sweep.enabled', 'must be a boolean');
+  if (sweep.enabled !== undefined && typeof sweep.enabled !== 'boolean')
+    fail('config.sweep.enabled', 'must be a boolean');
   const w = obj(o.withdrawals ?? {}, 'config.withdrawals');
-  checkKeys(w, 'config.withdrawals', ['stuckAfterMs', 'feeBumpPct', 'maxFeePerGasCapWei', 'inFlightMax', 'gasLimitMarginPct']);
+  checkKeys(w, 'config.withdrawals', [
+    'stuckAfterMs',
+    'feeBumpPct',
+    'maxFeePerGasCapWei',
+    'inFlightMax',
+    'gasLimitMarginPct',
+  ]);
   return {
     name: str(o, 'name', 'config', /^[a-z0-9-]{1,32}$/),
     chainId: int(o, 'chainId', 'config', { min: 1, max: Number.MAX_SAFE_INTEGER }),
@@ -168,13 +211,24 @@ export function parseChainConfig(v: unknown): ChainConfig {
     pollIntervalMs,
     startBlock: int(o, 'startBlock', 'config', { min: 0, max: Number.MAX_SAFE_INTEGER }),
     logBlockRangeMax: int(o, 'logBlockRangeMax', 'config', { min: 1, max: 10_000, dflt: 500 }),
-    reorgWindowBlocks: int(o, 'reorgWindowBlocks', 'config', { min: confirmations + 1, max: 10_000, dflt: confirmations + 64 }),
+    reorgWindowBlocks: int(o, 'reorgWindowBlocks', 'config', {
+      min: confirmations + 1,
+      max: 10_000,
+      dflt: confirmations + 64,
+    }),
     tokens,
     coldAddress: coldAddressOf(o, tokens),
     rpc: { timeoutMs: rpcTimeoutMs, attempts: rpcAttempts },
     // A tick can take a few RPC calls' worst case (timeouts and retries) before it makes progress again.
-    staleAfterMs: int(o, 'staleAfterMs', 'config', { min: 1_000, max: 86_400_000, dflt: Math.max(120_000, 10 * pollIntervalMs, 4 * rpcTimeoutMs * rpcAttempts) }),
-    sweep: { enabled: sweep.enabled !== false, gasLimitMarginPct: int(sweep, 'gasLimitMarginPct', 'config.sweep', { min: 0, max: 100, dflt: 20 }) },
+    staleAfterMs: int(o, 'staleAfterMs', 'config', {
+      min: 1_000,
+      max: 86_400_000,
+      dflt: Math.max(120_000, 10 * pollIntervalMs, 4 * rpcTimeoutMs * rpcAttempts),
+    }),
+    sweep: {
+      enabled: sweep.enabled !== false,
+      gasLimitMarginPct: int(sweep, 'gasLimitMarginPct', 'config.sweep', { min: 0, max: 100, dflt: 20 }),
+    },
     withdrawals: {
       stuckAfterMs: int(w, 'stuckAfterMs', 'config.withdrawals', { min: 1_000, max: 86_400_000, dflt: 180_000 }),
       feeBumpPct: int(w, 'feeBumpPct', 'config.withdrawals', { min: 10, max: 200, dflt: 20 }),

@@ -117,7 +117,8 @@ export class KafkaEngineEventSource {
         const record = decodeEventMessage(message);
         for (const ev of this.seen.fresh(record.events, record.offset)) {
           if (ev.type === 'withdrawalPending') await handlers.onWithdrawalPending(ev);
-          else if (ev.type === 'commandResult' && ev.status === 'rejected' && chainCommandKind(ev.cmdId) !== null) await handlers.onChainCommandRejected(ev);
+          else if (ev.type === 'commandResult' && ev.status === 'rejected' && chainCommandKind(ev.cmdId) !== null)
+            await handlers.onChainCommandRejected(ev);
         }
         // Only once handled: a handler that throws gets the same events again when kafkajs retries the record.
         this.seen.accept(record.events, record.offset);

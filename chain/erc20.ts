@@ -29,12 +29,18 @@ export function addressTopic(address: string): string {
 }
 
 export async function tokenBalance(provider: Provider, token: string, owner: string): Promise<bigint> {
-  const [bal] = ERC20.decodeFunctionResult('balanceOf', await provider.call({ to: token, data: ERC20.encodeFunctionData('balanceOf', [owner]) }));
+  const [bal] = ERC20.decodeFunctionResult(
+    'balanceOf',
+    await provider.call({ to: token, data: ERC20.encodeFunctionData('balanceOf', [owner]) }),
+  );
   return bal as bigint;
 }
 
 /** True when the receipt succeeded and holds exactly this token transfer. */
-export function receiptHasTransfer(receipt: TransactionReceipt, t: { token: string; from: string; to: string; amount: bigint }): boolean {
+export function receiptHasTransfer(
+  receipt: TransactionReceipt,
+  t: { token: string; from: string; to: string; amount: bigint },
+): boolean {
   if (receipt.status !== 1) return false;
   const fromTopic = addressTopic(t.from);
   const toTopic = addressTopic(t.to);
@@ -50,9 +56,14 @@ export function receiptHasTransfer(receipt: TransactionReceipt, t: { token: stri
 }
 
 /** The service's provider: bounded timeouts and retries on every call (chain/rpc.ts). */
-export function makeProvider(config: Pick<ChainConfig, 'rpcUrl' | 'chainId' | 'pollIntervalMs'> & { rpc?: ChainConfig['rpc'] }): JsonRpcProvider {
+export function makeProvider(
+  config: Pick<ChainConfig, 'rpcUrl' | 'chainId' | 'pollIntervalMs'> & { rpc?: ChainConfig['rpc'] },
+): JsonRpcProvider {
   const rpc = config.rpc ?? DEFAULT_RPC;
-  return new BoundedJsonRpcProvider(config.rpcUrl, config.chainId, { ...rpc, pollingIntervalMs: Math.min(config.pollIntervalMs, 4_000) });
+  return new BoundedJsonRpcProvider(config.rpcUrl, config.chainId, {
+    ...rpc,
+    pollingIntervalMs: Math.min(config.pollIntervalMs, 4_000),
+  });
 }
 
 const DEFAULT_RPC: ChainConfig['rpc'] = { timeoutMs: 10_000, attempts: 3 };
@@ -61,11 +72,16 @@ const DEFAULT_RPC: ChainConfig['rpc'] = { timeoutMs: 10_000, attempts: 3 };
 export async function checkChainAndTokens(provider: JsonRpcProvider, config: ChainConfig): Promise<void> {
   const net = await provider.send('eth_chainId', []);
   if (BigInt(net as string) !== BigInt(config.chainId)) {
-    throw new ChainError('CHAIN_ID_MISMATCH', `${config.rpcUrl} serves chain ${BigInt(net as string)}, config says ${config.chainId}`, 'config.chainId');
+    throw new ChainError(
+      'CHAIN_ID_MISMATCH',
+      `${config.rpcUrl} serves chain ${BigInt(net as string)}, config says ${config.chainId}`,
+      'config.chainId',
+    );
   }
   for (const [i, t] of config.tokens.entries()) {
     const field = `config.tokens[${i}]`;
-    if ((await provider.getCode(t.address)) === '0x') throw new ChainError('TOKEN_CHECK_FAILED', `${t.symbol}: no contract at ${t.address}`, `${field}.address`);
+    if ((await provider.getCode(t.address)) === '0x')
+      throw new ChainError('TOKEN_CHECK_FAILED', `${t.symbol}: no contract at ${t.address}`, `${field}.address`);
     const c = new Contract(t.address, ERC20, provider);
     let decimals: bigint;
     let symbol: string;
@@ -73,10 +89,24 @@ export async function checkChainAndTokens(provider: JsonRpcProvider, config: Cha
       decimals = (await c.getFunction('decimals')()) as bigint;
       symbol = (await c.getFunction('symbol')()) as string;
     } catch (err) {
-      throw new ChainError('TOKEN_CHECK_FAILED', `${t.symbol}: decimals()/symbol() failed at ${t.address}: ${(err as Error).message}`, `${field}.address`);
+      throw new ChainError(
+        'TOKEN_CHECK_FAILED',
+        `${t.symbol}: decimals()/symbol() failed at ${t.address}: ${(err as Error).message}`,
+        `${field}.address`,
+      );
     }
-    if (Number(decimals) !== t.decimals) throw new ChainError('TOKEN_CHECK_FAILED', `${t.symbol}: contract has ${decimals} decimals, config says ${t.decimals}`, `${field}.decimals`);
-    if (symbol !== t.symbol) throw new ChainError('TOKEN_CHECK_FAILED', `${t.address}: contract symbol is ${JSON.stringify(symbol)}, config says ${JSON.stringify(t.symbol)}`, `${field}.symbol`);
+    if (Number(decimals) !== t.decimals)
+      throw new ChainError(
+        'TOKEN_CHECK_FAILED',
+        `${t.symbol}: contract has ${decimals} decimals, config says ${t.decimals}`,
+        `${field}.decimals`,
+      );
+    if (symbol !== t.symbol)
+      throw new ChainError(
+        'TOKEN_CHECK_FAILED',
+        `${t.address}: contract symbol is ${JSON.stringify(symbol)}, config says ${JSON.stringify(t.symbol)}`,
+        `${field}.symbol`,
+      );
   }
 }
 
@@ -87,7 +117,11 @@ export interface BlockHeader {
 }
 
 export async function blockHeader(provider: JsonRpcProvider, n: number): Promise<BlockHeader | null> {
-  const b = (await provider.send('eth_getBlockByNumber', ['0x' + n.toString(16), false])) as { number: string; hash: string; parentHash: string } | null;
+  const b = (await provider.send('eth_getBlockByNumber', ['0x' + n.toString(16), false])) as {
+    number: string;
+    hash: string;
+    parentHash: string;
+  } | null;
   if (b === null) return null;
   return { number: Number(BigInt(b.number)), hash: b.hash, parentHash: b.parentHash };
 }

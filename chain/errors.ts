@@ -21,7 +21,7 @@ export const CHAIN_ERROR_CODES = {
   WITHDRAWAL_BAD_ADDRESS: 'the destination is not a 20-byte hex address',
   WITHDRAWAL_BAD_AMOUNT: 'the amount is not in [1, 2^256-1] base units',
   WITHDRAWAL_UNKNOWN_ASSET: 'the asset is not a token of this chain',
-  WITHDRAWAL_TX_REVERTED: 'the withdrawal\'s transaction was mined and reverted',
+  WITHDRAWAL_TX_REVERTED: "the withdrawal's transaction was mined and reverted",
   // deposits
   DEEP_REORG: 'a reorganisation deeper than the confirmations reached credited deposits: crediting halts',
 } as const;

@@ -62,7 +62,10 @@ export class HdKeys {
   }
 
   #depositNode(index: number): HDKey {
-    assert(Number.isSafeInteger(index) && index >= 0 && index <= DEPOSIT_INDEX_MAX, 'deposit index is a non-hardened child index');
+    assert(
+      Number.isSafeInteger(index) && index >= 0 && index <= DEPOSIT_INDEX_MAX,
+      'deposit index is a non-hardened child index',
+    );
     return this.#deposits.deriveChild(index);
   }
 
@@ -92,8 +95,13 @@ export function parseXpub(xpub: string): HDKey {
   } catch (err) {
     throw new ChainError('KEYSTORE_MALFORMED', `not an extended public key (${(err as Error).message})`);
   }
-  if (node.privateKey !== null) throw new ChainError('KEYSTORE_MALFORMED', 'an extended PRIVATE key was given where the public one belongs');
-  if (node.depth !== DEPOSIT_BRANCH_DEPTH) throw new ChainError('KEYSTORE_MALFORMED', `expected the key of m/44'/60'/0'/0 (depth ${DEPOSIT_BRANCH_DEPTH}), got depth ${node.depth}`);
+  if (node.privateKey !== null)
+    throw new ChainError('KEYSTORE_MALFORMED', 'an extended PRIVATE key was given where the public one belongs');
+  if (node.depth !== DEPOSIT_BRANCH_DEPTH)
+    throw new ChainError(
+      'KEYSTORE_MALFORMED',
+      `expected the key of m/44'/60'/0'/0 (depth ${DEPOSIT_BRANCH_DEPTH}), got depth ${node.depth}`,
+    );
   return node;
 }
 
@@ -109,7 +117,10 @@ export class XpubDepositKeys implements DepositKeys {
   }
 
   depositAddress(index: number): string {
-    assert(Number.isSafeInteger(index) && index >= 0 && index <= DEPOSIT_INDEX_MAX, 'deposit index is a non-hardened child index');
+    assert(
+      Number.isSafeInteger(index) && index >= 0 && index <= DEPOSIT_INDEX_MAX,
+      'deposit index is a non-hardened child index',
+    );
     return addressOf(this.#branch.deriveChild(index));
   }
 }

@@ -19,7 +19,10 @@ export interface HotWalletFigures {
 }
 
 /** Pure: how much to move to cold storage (0n: none), given what the hot wallet must still pay. */
-export function coldExcess(t: Pick<TokenConfig, 'hotWalletCap' | 'hotWalletTarget'>, f: Pick<HotWalletFigures, 'hot' | 'inFlight' | 'queued'>): bigint {
+export function coldExcess(
+  t: Pick<TokenConfig, 'hotWalletCap' | 'hotWalletTarget'>,
+  f: Pick<HotWalletFigures, 'hot' | 'inFlight' | 'queued'>,
+): bigint {
   if (t.hotWalletCap === null || t.hotWalletTarget === null) return 0n;
   const free = f.hot - f.inFlight - f.queued;
   return free > t.hotWalletCap ? free - t.hotWalletTarget : 0n;
@@ -28,7 +31,17 @@ export function coldExcess(t: Pick<TokenConfig, 'hotWalletCap' | 'hotWalletTarge
 export class HotWalletKeeper {
   private readonly low = new Map<string, boolean>();
 
-  constructor(private readonly deps: { sql: Sql; provider: JsonRpcProvider; config: ChainConfig; hotAddress: string; log: Logger; metrics?: ChainMetrics; nowMs?: () => number }) {}
+  constructor(
+    private readonly deps: {
+      sql: Sql;
+      provider: JsonRpcProvider;
+      config: ChainConfig;
+      hotAddress: string;
+      log: Logger;
+      metrics?: ChainMetrics;
+      nowMs?: () => number;
+    },
+  ) {}
 
   async tick(): Promise<void> {
     for (const t of this.deps.config.tokens) await this.token(t);
@@ -42,14 +55,33 @@ export class HotWalletKeeper {
     metrics?.hotBalance.set({ token: t.symbol }, Number(spendable));
     metrics?.hotLow.set({ token: t.symbol }, low ? 1 : 0);
     if (low && this.low.get(t.symbol) !== true) {
-      log.warn({ alert: 'HOT_WALLET_LOW', token: t.symbol, spendable: spendable.toString(), refillBelow: t.hotWalletRefillBelow!.toString(), queued: f.queued.toString() },
-        `hot wallet ${t.symbol} below its refill threshold: refill it from cold storage`);
+      log.warn(
+        {
+          alert: 'HOT_WALLET_LOW',
+          token: t.symbol,
+          spendable: spendable.toString(),
+          refillBelow: t.hotWalletRefillBelow!.toString(),
+          queued: f.queued.toString(),
+        },
+        `hot wallet ${t.symbol} below its refill threshold: refill it from cold storage`,
+      );
     }
     this.low.set(t.symbol, low);
     await sql`INSERT INTO custody_wallet_figures ${sql({
-      chain_id: config.chainId, token: t.address, asset_id: t.assetId, symbol: t.symbol, hot_address: this.deps.hotAddress, hot_balance: f.hot.toString(),
-      in_flight: f.inFlight.toString(), queued: f.queued.toString(), cold_address: config.coldAddress, cold_balance: f.cold?.toString() ?? null,
-      hot_cap: t.hotWalletCap?.toString() ?? null, refill_below: t.hotWalletRefillBelow?.toString() ?? null, low, updated_at: new Date(this.now()),
+      chain_id: config.chainId,
+      token: t.address,
+      asset_id: t.assetId,
+      symbol: t.symbol,
+      hot_address: this.deps.hotAddress,
+      hot_balance: f.hot.toString(),
+      in_flight: f.inFlight.toString(),
+      queued: f.queued.toString(),
+      cold_address: config.coldAddress,
+      cold_balance: f.cold?.toString() ?? null,
+      hot_cap: t.hotWalletCap?.toString() ?? null,
+      refill_below: t.hotWalletRefillBelow?.toString() ?? null,
+      low,
+      updated_at: new Date(this.now()),
     })} ON CONFLICT (chain_id, token) DO UPDATE SET hot_balance = EXCLUDED.hot_balance, in_flight = EXCLUDED.in_flight, queued = EXCLUDED.queued,
       cold_balance = EXCLUDED.cold_balance, hot_cap = EXCLUDED.hot_cap, refill_below = EXCLUDED.refill_below, low = EXCLUDED.low, updated_at = EXCLUDED.updated_at`;
     const excess = coldExcess(t, f);
@@ -73,9 +105,21 @@ export class HotWalletKeeper {
     const { sql, config, log } = this.deps;
     const id = `cold-${config.chainId}-${t.symbol}-${this.now()}`;
     const r = await sql`INSERT INTO chain_withdrawals ${sql({
-      withdrawal_id: id, chain_id: config.chainId, user_id: 0, asset_id: t.assetId, token: t.address, destination: config.coldAddress!, amount: amount.toString(), state: 'queued', kind: 'cold',
+      withdrawal_id: id,
+      chain_id: config.chainId,
+      user_id: 0,
+      asset_id: t.assetId,
+      token: t.address,
+      destination: config.coldAddress!,
+      amount: amount.toString(),
+      state: 'queued',
+      kind: 'cold',
     })} ON CONFLICT DO NOTHING`;
-    if (r.count === 1) log.info({ id, token: t.symbol, amount: amount.toString(), coldAddress: config.coldAddress }, 'hot wallet above its cap: moving the excess to cold storage');
+    if (r.count === 1)
+      log.info(
+        { id, token: t.symbol, amount: amount.toString(), coldAddress: config.coldAddress },
+        'hot wallet above its cap: moving the excess to cold storage',
+      );
   }
 
   private now(): number {

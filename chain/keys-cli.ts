@@ -26,7 +26,9 @@ async function main(argv: string[]): Promise<void> {
   }
   if (cmd === 'show') {
     const keys = new HdKeys(await readKeystoreFile(path, passphrase));
-    process.stdout.write(`hot wallet: ${keys.hotWalletAddress()}\ngas wallet: ${keys.gasWalletAddress()}\ndeposit xpub (DEPOSIT_XPUB of the gateway): ${keys.depositXpub()}\n`);
+    process.stdout.write(
+      `hot wallet: ${keys.hotWalletAddress()}\ngas wallet: ${keys.gasWalletAddress()}\ndeposit xpub (DEPOSIT_XPUB of the gateway): ${keys.depositXpub()}\n`,
+    );
     return;
   }
   process.stderr.write('usage: keys-cli.ts init|show [keystore-path]\n');

@@ -3,7 +3,14 @@
 // old files. The header (version, KDF, salt, IV) is authenticated as GCM additional data, and a separate check
 // value (HMAC under a second derived key) tells a wrong passphrase apart from a tampered ciphertext.
 
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+} from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as bip39 from 'bip39';
 import { ChainError } from './errors.js';
@@ -39,30 +46,54 @@ export const PASSPHRASE_LENGTH_MIN = 12;
 function scrypt(passphrase: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   const maxmem = 128 * params.N * params.r * 2 + 1024 * 1024;
   return new Promise((resolve, reject) => {
-    scryptCb(passphrase.normalize('NFKC'), salt, 64, { N: params.N, r: params.r, p: params.p, maxmem }, (err, key) => (err ? reject(err) : resolve(key)));
+    scryptCb(passphrase.normalize('NFKC'), salt, 64, { N: params.N, r: params.r, p: params.p, maxmem }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
 function header(k: Pick<KeystoreFile, 'version' | 'kdf' | 'kdfParams' | 'salt' | 'cipher' | 'iv'>): Buffer {
-  return Buffer.from(JSON.stringify([k.version, k.kdf, k.kdfParams.N, k.kdfParams.r, k.kdfParams.p, k.salt, k.cipher, k.iv]));
+  return Buffer.from(
+    JSON.stringify([k.version, k.kdf, k.kdfParams.N, k.kdfParams.r, k.kdfParams.p, k.salt, k.cipher, k.iv]),
+  );
 }
 
 function checkValue(macKey: Buffer): Buffer {
   return createHmac('sha256', macKey).update('exchange-core keystore passphrase check v1').digest();
 }
 
-export async function encryptMnemonic(mnemonic: string, passphrase: string, params: ScryptParams = SCRYPT_DEFAULT): Promise<KeystoreFile> {
+export async function encryptMnemonic(
+  mnemonic: string,
+  passphrase: string,
+  params: ScryptParams = SCRYPT_DEFAULT,
+): Promise<KeystoreFile> {
   if (!bip39.validateMnemonic(mnemonic)) throw new ChainError('KEYSTORE_BAD_MNEMONIC', 'not a valid BIP-39 mnemonic');
-  if (passphrase.length < PASSPHRASE_LENGTH_MIN) throw new ChainError('KEYSTORE_WEAK_PASSPHRASE', `the passphrase must have at least ${PASSPHRASE_LENGTH_MIN} characters`);
+  if (passphrase.length < PASSPHRASE_LENGTH_MIN)
+    throw new ChainError(
+      'KEYSTORE_WEAK_PASSPHRASE',
+      `the passphrase must have at least ${PASSPHRASE_LENGTH_MIN} characters`,
+    );
   checkParams(params);
   const salt = randomBytes(32);
   const iv = randomBytes(12);
   const key = await scrypt(passphrase, salt, params);
-  const base = { version: KEYSTORE_VERSION, kdf: 'scrypt' as const, kdfParams: { N: params.N, r: params.r, p: params.p }, salt: salt.toString('hex'), cipher: 'aes-256-gcm' as const, iv: iv.toString('hex') };
+  const base = {
+    version: KEYSTORE_VERSION,
+    kdf: 'scrypt' as const,
+    kdfParams: { N: params.N, r: params.r, p: params.p },
+    salt: salt.toString('hex'),
+    cipher: 'aes-256-gcm' as const,
+    iv: iv.toString('hex'),
+  };
   const cipher = createCipheriv('aes-256-gcm', key.subarray(0, 32), iv);
   cipher.setAAD(header(base));
   const ciphertext = Buffer.concat([cipher.update(mnemonic, 'utf8'), cipher.final()]);
-  return { ...base, tag: cipher.getAuthTag().toString('hex'), ciphertext: ciphertext.toString('hex'), check: checkValue(key.subarray(32)).toString('hex') };
+  return {
+    ...base,
+    tag: cipher.getAuthTag().toString('hex'),
+    ciphertext: ciphertext.toString('hex'),
+    check: checkValue(key.subarray(32)).toString('hex'),
+  };
 }
 
 export async function decryptMnemonic(file: unknown, passphrase: string): Promise<string> {
@@ -71,7 +102,10 @@ export async function decryptMnemonic(file: unknown, passphrase: string): Promis
   const check = Buffer.from(k.check, 'hex');
   const expected = checkValue(key.subarray(32));
   if (check.length !== expected.length || !timingSafeEqual(check, expected)) {
-    throw new ChainError('KEYSTORE_WRONG_PASSPHRASE', 'wrong passphrase (or the key derivation header of the file was altered)');
+    throw new ChainError(
+      'KEYSTORE_WRONG_PASSPHRASE',
+      'wrong passphrase (or the key derivation header of the file was altered)',
+    );
   }
   let mnemonic: string;
   try {
@@ -82,7 +116,8 @@ export async function decryptMnemonic(file: unknown, passphrase: string): Promis
   } catch {
     throw new ChainError('KEYSTORE_TAMPERED', 'the keystore failed authentication: the file was altered or corrupted');
   }
-  if (!bip39.validateMnemonic(mnemonic)) throw new ChainError('KEYSTORE_TAMPERED', 'the decrypted secret is not a valid mnemonic');
+  if (!bip39.validateMnemonic(mnemonic))
+    throw new ChainError('KEYSTORE_TAMPERED', 'the decrypted secret is not a valid mnemonic');
   return mnemonic;
 }
 
@@ -94,7 +129,11 @@ function parseKeystore(file: unknown): KeystoreFile {
   };
   if (typeof file !== 'object' || file === null) return bad('not a JSON object');
   const k = file as Record<string, unknown>;
-  if (k.version !== KEYSTORE_VERSION) throw new ChainError('KEYSTORE_UNSUPPORTED_VERSION', `keystore version ${JSON.stringify(k.version)} is not supported (expected ${KEYSTORE_VERSION})`);
+  if (k.version !== KEYSTORE_VERSION)
+    throw new ChainError(
+      'KEYSTORE_UNSUPPORTED_VERSION',
+      `keystore version ${JSON.stringify(k.version)} is not supported (expected ${KEYSTORE_VERSION})`,
+    );
   if (k.kdf !== 'scrypt') bad('kdf must be "scrypt"');
   if (k.cipher !== 'aes-256-gcm') bad('cipher must be "aes-256-gcm"');
   const p = k.kdfParams as Record<string, unknown> | undefined;
@@ -104,15 +143,18 @@ function parseKeystore(file: unknown): KeystoreFile {
   const hexLen: Record<string, number | undefined> = { salt: 64, iv: 24, tag: 32, check: 64, ciphertext: undefined };
   for (const [f, len] of Object.entries(hexLen)) {
     const v = k[f];
-    if (typeof v !== 'string' || !HEX.test(v) || v.length % 2 !== 0 || (len !== undefined && v.length !== len)) bad(`${f} must be hex${len ? ` of ${len} digits` : ''}`);
+    if (typeof v !== 'string' || !HEX.test(v) || v.length % 2 !== 0 || (len !== undefined && v.length !== len))
+      bad(`${f} must be hex${len ? ` of ${len} digits` : ''}`);
   }
   return k as unknown as KeystoreFile;
 }
 
 function checkParams(p: ScryptParams): void {
   const pow2 = p.N > 0 && (p.N & (p.N - 1)) === 0;
-  if (!pow2 || p.N < SCRYPT_N_MIN || p.N > SCRYPT_N_MAX) throw new ChainError('KEYSTORE_MALFORMED', `scrypt N must be a power of two in [${SCRYPT_N_MIN}, ${SCRYPT_N_MAX}]`);
-  if (p.r < 1 || p.r > 32 || p.p < 1 || p.p > 16) throw new ChainError('KEYSTORE_MALFORMED', 'scrypt r must be in [1, 32] and p in [1, 16]');
+  if (!pow2 || p.N < SCRYPT_N_MIN || p.N > SCRYPT_N_MAX)
+    throw new ChainError('KEYSTORE_MALFORMED', `scrypt N must be a power of two in [${SCRYPT_N_MIN}, ${SCRYPT_N_MAX}]`);
+  if (p.r < 1 || p.r > 32 || p.p < 1 || p.p > 16)
+    throw new ChainError('KEYSTORE_MALFORMED', 'scrypt r must be in [1, 32] and p in [1, 16]');
 }
 
 /** Writes a new keystore; never replaces an existing file (the only copy of a mnemonic must not be lost). */
@@ -120,7 +162,8 @@ export async function writeKeystoreFile(path: string, k: KeystoreFile): Promise<
   try {
     await writeFile(path, JSON.stringify(k, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ChainError('KEYSTORE_EXISTS', `${path} exists; refusing to overwrite a keystore`);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new ChainError('KEYSTORE_EXISTS', `${path} exists; refusing to overwrite a keystore`);
     throw err;
   }
 }
@@ -130,7 +173,8 @@ export async function readKeystoreFile(path: string, passphrase: string): Promis
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChainError('KEYSTORE_NOT_FOUND', `${path} does not exist (create it with npm run keys:init)`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ChainError('KEYSTORE_NOT_FOUND', `${path} does not exist (create it with npm run keys:init)`);
     throw err;
   }
   let json: unknown;
@@ -154,5 +198,8 @@ export async function passphraseFromEnv(env: NodeJS.ProcessEnv = process.env): P
   }
   if (file !== undefined && file !== '') return (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
   if (inline !== undefined && inline !== '') return inline;
-  throw new ChainError('KEYSTORE_NO_PASSPHRASE', 'no passphrase: set KEYSTORE_PASSPHRASE_FILE (preferred) or KEYSTORE_PASSPHRASE');
+  throw new ChainError(
+    'KEYSTORE_NO_PASSPHRASE',
+    'no passphrase: set KEYSTORE_PASSPHRASE_FILE (preferred) or KEYSTORE_PASSPHRASE',
+  );
 }

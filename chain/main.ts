@@ -57,10 +57,12 @@ async function main(): Promise<void> {
   // /health, /ready (each loop's last progress) and /metrics, on an internal address.
   const status = await startStatusServer({ service, sql, host: settings.statusHost, port: settings.statusPort });
   const source = new KafkaEngineEventSource(kafka, { eventsTopic, groupId: `chain-${config.name}-withdrawals`, log });
-  const fatal = (what: string) => (err: unknown): void => {
-    log.fatal({ err }, `${what}; exiting`);
-    process.exit(1);
-  };
+  const fatal =
+    (what: string) =>
+    (err: unknown): void => {
+      log.fatal({ err }, `${what}; exiting`);
+      process.exit(1);
+    };
   // A broken invariant ends the loop: exit, and let the restart recover from the database.
   service.done.catch(fatal('chain service loop failed'));
   await source.start({
@@ -76,7 +78,16 @@ async function main(): Promise<void> {
     provider.destroy();
     await sql.end({ timeout: 5 });
   };
-  log.info({ chain: config.name, chainId: config.chainId, status: status.url, hotWallet: keys.hotWalletAddress(), gasWallet: keys.gasWalletAddress() }, 'chain service running');
+  log.info(
+    {
+      chain: config.name,
+      chainId: config.chainId,
+      status: status.url,
+      hotWallet: keys.hotWalletAddress(),
+      gasWallet: keys.gasWalletAddress(),
+    },
+    'chain service running',
+  );
   if (stopAsked) stopAndExit(shutdown, log);
 }
 
@@ -99,6 +110,8 @@ function stopAndExit(shutdown: () => Promise<void>, log: pino.Logger): void {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`chain service: ${err instanceof ChainError || err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(
+    `chain service: ${err instanceof ChainError || err instanceof ConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exit(1);
 });

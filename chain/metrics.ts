@@ -9,15 +9,33 @@ export type LoopName = (typeof LOOPS)[number];
 export class ChainMetrics {
   readonly registry = new client.Registry();
   private readonly lastProgressMs = new Map<LoopName, number>();
-  readonly loopErrors = new client.Counter({ name: 'chain_loop_errors_total', help: 'Ticks of a loop that failed (retried next tick)', labelNames: ['loop'], registers: [this.registry] });
-  readonly hotBalance = new client.Gauge({ name: 'chain_hot_wallet_balance', help: 'Hot wallet token balance, base units, less unmined withdrawals', labelNames: ['token'], registers: [this.registry] });
-  readonly hotLow = new client.Gauge({ name: 'chain_hot_wallet_low', help: '1 while the hot wallet is below its refill threshold (HOT_WALLET_LOW)', labelNames: ['token'], registers: [this.registry] });
+  readonly loopErrors = new client.Counter({
+    name: 'chain_loop_errors_total',
+    help: 'Ticks of a loop that failed (retried next tick)',
+    labelNames: ['loop'],
+    registers: [this.registry],
+  });
+  readonly hotBalance = new client.Gauge({
+    name: 'chain_hot_wallet_balance',
+    help: 'Hot wallet token balance, base units, less unmined withdrawals',
+    labelNames: ['token'],
+    registers: [this.registry],
+  });
+  readonly hotLow = new client.Gauge({
+    name: 'chain_hot_wallet_low',
+    help: '1 while the hot wallet is below its refill threshold (HOT_WALLET_LOW)',
+    labelNames: ['token'],
+    registers: [this.registry],
+  });
 
   constructor(private readonly nowMs: () => number = Date.now) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'chain_' });
     const self = this;
     new client.Gauge({
-      name: 'chain_loop_progress_age_seconds', help: 'Seconds since the loop last completed a tick', labelNames: ['loop'], registers: [this.registry],
+      name: 'chain_loop_progress_age_seconds',
+      help: 'Seconds since the loop last completed a tick',
+      labelNames: ['loop'],
+      registers: [this.registry],
       collect() {
         for (const loop of LOOPS) {
           const age = self.progressAgeMs(loop);

@@ -25,7 +25,12 @@ export class BoundedJsonRpcProvider extends JsonRpcProvider {
     const request = new FetchRequest(url);
     request.timeout = opts.timeoutMs;
     // cacheTimeout -1: ethers otherwise serves a repeated call (nonce, balance) from a 250 ms cache.
-    super(request, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1, pollingInterval: opts.pollingIntervalMs, batchMaxCount: 1 });
+    super(request, Network.from(chainId), {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      pollingInterval: opts.pollingIntervalMs,
+      batchMaxCount: 1,
+    });
     this.attempts = opts.attempts;
   }
 

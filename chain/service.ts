@@ -39,7 +39,18 @@ export class ChainService {
   private loops: Promise<void> | null = null;
   private readonly wakers = new Map<LoopName, () => void>();
 
-  constructor(private readonly deps: { sql: Sql; provider: JsonRpcProvider; config: ChainConfig; keys: HdKeys; sink: CommandSink; log: Logger; metrics?: ChainMetrics; nowMs?: () => number }) {
+  constructor(
+    private readonly deps: {
+      sql: Sql;
+      provider: JsonRpcProvider;
+      config: ChainConfig;
+      keys: HdKeys;
+      sink: CommandSink;
+      log: Logger;
+      metrics?: ChainMetrics;
+      nowMs?: () => number;
+    },
+  ) {
     this.metrics = deps.metrics ?? new ChainMetrics(deps.nowMs);
     this.watcher = new DepositWatcher(deps);
     this.sweeper = new Sweeper(deps);
@@ -70,16 +81,24 @@ export class ChainService {
     const kind = chainCommandKind(result.cmdId);
     // A completion/failure re-sent after the engine forgot the command id (outside its window) finds nothing pending.
     if (kind !== 'deposit' && result.code === 'WITHDRAWAL_NOT_FOUND') {
-      log.warn({ cmdId: result.cmdId, code: result.code }, 'the engine has no such pending withdrawal (already finished?)');
+      log.warn(
+        { cmdId: result.cmdId, code: result.code },
+        'the engine has no such pending withdrawal (already finished?)',
+      );
       return;
     }
-    log.fatal({ alert: 'ENGINE_REJECTED_COMMAND', cmdId: result.cmdId, code: result.code, seq: result.seq }, `the engine rejected ${kind} command ${result.cmdId}: ${result.code}`);
+    log.fatal(
+      { alert: 'ENGINE_REJECTED_COMMAND', cmdId: result.cmdId, code: result.code, seq: result.seq },
+      `the engine rejected ${kind} command ${result.cmdId}: ${result.code}`,
+    );
   }
 
   async start(): Promise<void> {
     const { sql, config } = this.deps;
     this.lock = await sql.reserve();
-    const [{ ok }] = await this.lock<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${LOCK_NAMESPACE}, ${config.chainId % 0x7fffffff}) AS ok`;
+    const [{ ok }] = await this.lock<
+      { ok: boolean }[]
+    >`SELECT pg_try_advisory_lock(${LOCK_NAMESPACE}, ${config.chainId % 0x7fffffff}) AS ok`;
     if (!ok) {
       this.lock.release();
       throw new Error(`another chain service holds chain ${config.chainId}`);
@@ -102,7 +121,10 @@ export class ChainService {
 
   /** Milliseconds since each loop last completed a tick (null before its first), and whether that is too long. */
   progress(): { loops: Record<LoopName, number | null>; stale: boolean } {
-    const loops = Object.fromEntries(LOOPS.map((l) => [l, this.metrics.progressAgeMs(l)])) as Record<LoopName, number | null>;
+    const loops = Object.fromEntries(LOOPS.map((l) => [l, this.metrics.progressAgeMs(l)])) as Record<
+      LoopName,
+      number | null
+    >;
     const stale = Object.values(loops).some((age) => age === null || age > this.deps.config.staleAfterMs);
     return { loops, stale };
   }

@@ -1,7 +1,15 @@
 // The chain service's settings from the environment, read with the shared readers of config/env.ts and validated
 // before anything connects: a bad value is named at once (ConfigError).
 
-import { intVar, hostVar, nameVar, pathVar, requiredBrokersVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
+import {
+  intVar,
+  hostVar,
+  nameVar,
+  pathVar,
+  requiredBrokersVar,
+  requiredPostgresUrl,
+  topicsVar,
+} from '../config/env.js';
 import type { Env } from '../config/env.js';
 
 export interface ChainSettings {

@@ -46,13 +46,24 @@ export interface SweepHooks {
 }
 
 export class Sweeper {
-  constructor(private readonly deps: { sql: Sql; provider: JsonRpcProvider; config: ChainConfig; keys: HdKeys; log: Logger; hooks?: SweepHooks }) {}
+  constructor(
+    private readonly deps: {
+      sql: Sql;
+      provider: JsonRpcProvider;
+      config: ChainConfig;
+      keys: HdKeys;
+      log: Logger;
+      hooks?: SweepHooks;
+    },
+  ) {}
 
   async tick(): Promise<void> {
     if (!this.deps.config.sweep.enabled) return;
     await this.plan();
     const { sql, config } = this.deps;
-    const active = await sql<SweepRow[]>`SELECT * FROM chain_sweeps WHERE chain_id = ${config.chainId} AND state NOT IN ('done', 'failed') ORDER BY id LIMIT ${SWEEP_BATCH_MAX}`;
+    const active = await sql<
+      SweepRow[]
+    >`SELECT * FROM chain_sweeps WHERE chain_id = ${config.chainId} AND state NOT IN ('done', 'failed') ORDER BY id LIMIT ${SWEEP_BATCH_MAX}`;
     for (const s of active) await this.advance(s);
   }
 
@@ -123,7 +134,9 @@ export class Sweeper {
     const topup = need - has;
     const gasWallet = keys.gasWallet(provider);
     const signed = await sql.begin(async (tx) => {
-      const nonce = await takeNonce(tx, config.chainId, gasWallet.address, () => provider.getTransactionCount(gasWallet.address, 'pending'));
+      const nonce = await takeNonce(tx, config.chainId, gasWallet.address, () =>
+        provider.getTransactionCount(gasWallet.address, 'pending'),
+      );
       const t = await signTx(gasWallet, {
         chainId: config.chainId,
         nonce,
@@ -133,7 +146,8 @@ export class Sweeper {
         maxFeePerGas: BigInt(s.max_fee_per_gas),
         maxPriorityFeePerGas: BigInt(s.max_priority_fee),
       });
-      const u = await tx`UPDATE chain_sweeps SET state = 'topup_signed', topup_amount = ${topup.toString()}, topup_nonce = ${nonce}, topup_raw_tx = ${t.raw}, topup_tx_hash = ${t.hash}, updated_at = now()
+      const u =
+        await tx`UPDATE chain_sweeps SET state = 'topup_signed', topup_amount = ${topup.toString()}, topup_nonce = ${nonce}, topup_raw_tx = ${t.raw}, topup_tx_hash = ${t.hash}, updated_at = now()
         WHERE id = ${s.id} AND state = 'planned'`;
       assert(u.count === 1, 'one sweeper per chain signs a planned sweep');
       return t;
@@ -147,7 +161,8 @@ export class Sweeper {
     const receipt = await provider.getTransactionReceipt(s.topup_tx_hash!);
     if (receipt === null) {
       const b = await broadcastRaw(provider, s.topup_raw_tx!);
-      if (b.result === 'error') log.error({ sweepId: s.id, error: b.message }, 'top-up broadcast failed (is the gas wallet funded?); retrying');
+      if (b.result === 'error')
+        log.error({ sweepId: s.id, error: b.message }, 'top-up broadcast failed (is the gas wallet funded?); retrying');
       return;
     }
     if (receipt.status !== 1) return this.fail(s, `top-up ${receipt.hash} reverted`);
@@ -177,7 +192,8 @@ export class Sweeper {
       maxFeePerGas: BigInt(s.max_fee_per_gas),
       maxPriorityFeePerGas: BigInt(s.max_priority_fee),
     });
-    const u = await sql`UPDATE chain_sweeps SET state = 'transfer_signed', transfer_nonce = ${nonce}, transfer_raw_tx = ${t.raw}, transfer_tx_hash = ${t.hash}, updated_at = now()
+    const u =
+      await sql`UPDATE chain_sweeps SET state = 'transfer_signed', transfer_nonce = ${nonce}, transfer_raw_tx = ${t.raw}, transfer_tx_hash = ${t.hash}, updated_at = now()
       WHERE id = ${s.id} AND state = 'funded'`;
     assert(u.count === 1, 'one sweeper per chain signs a funded sweep');
     await hooks?.afterStep?.(s.id, 'transfer_signed');
@@ -189,12 +205,20 @@ export class Sweeper {
     const receipt = await provider.getTransactionReceipt(s.transfer_tx_hash!);
     if (receipt === null) {
       const b = await broadcastRaw(provider, s.transfer_raw_tx!);
-      if (b.result === 'error') log.error({ sweepId: s.id, error: b.message }, 'sweep transfer broadcast failed; retrying');
+      if (b.result === 'error')
+        log.error({ sweepId: s.id, error: b.message }, 'sweep transfer broadcast failed; retrying');
       return;
     }
     const head = await provider.getBlockNumber();
     if (head - receipt.blockNumber + 1 < config.confirmations) return;
-    if (!receiptHasTransfer(receipt, { token: s.token, from: s.address, to: keys.hotWalletAddress(), amount: BigInt(s.amount) })) {
+    if (
+      !receiptHasTransfer(receipt, {
+        token: s.token,
+        from: s.address,
+        to: keys.hotWalletAddress(),
+        amount: BigInt(s.amount),
+      })
+    ) {
       return this.fail(s, `transfer ${receipt.hash} mined without the token transfer (status ${receipt.status})`);
     }
     await sql.begin(async (tx) => {
@@ -207,7 +231,11 @@ export class Sweeper {
   }
 
   private async fail(s: SweepRow, detail: string): Promise<void> {
-    await this.deps.sql`UPDATE chain_sweeps SET state = 'failed', detail = ${detail}, updated_at = now() WHERE id = ${s.id}`;
-    this.deps.log.error({ alert: 'SWEEP_FAILED', sweepId: s.id, address: s.address, detail }, 'sweep failed; sweeps of this address stop until an operator resolves it');
+    await this.deps
+      .sql`UPDATE chain_sweeps SET state = 'failed', detail = ${detail}, updated_at = now() WHERE id = ${s.id}`;
+    this.deps.log.error(
+      { alert: 'SWEEP_FAILED', sweepId: s.id, address: s.address, detail },
+      'sweep failed; sweeps of this address stop until an operator resolves it',
+    );
   }
 }

@@ -65,12 +65,16 @@ export class DepositWatcher {
     const head = await this.deps.provider.getBlockNumber();
     if (cursor.halted) return { head, nextBlock: cursor.nextBlock, seen: 0, credited: 0, dropped: 0, halted: true };
     const reorg = await this.checkReorg();
-    if (reorg === 'halted') return { head, nextBlock: cursor.nextBlock, seen: 0, credited: 0, dropped: 0, halted: true };
+    if (reorg === 'halted')
+      return { head, nextBlock: cursor.nextBlock, seen: 0, credited: 0, dropped: 0, halted: true };
     const nextBlock = reorg === 'none' ? cursor.nextBlock : reorg.nextBlock;
     const dropped = reorg === 'none' ? 0 : reorg.dropped;
     // Head before addresses: an address allocated after this read can only receive in a later block.
     const addresses = await loadDepositAddresses(sql);
-    const seen = nextBlock <= head ? await this.scan(nextBlock, Math.min(head, nextBlock + config.logBlockRangeMax - 1), head, addresses) : 0;
+    const seen =
+      nextBlock <= head
+        ? await this.scan(nextBlock, Math.min(head, nextBlock + config.logBlockRangeMax - 1), head, addresses)
+        : 0;
     const credited = await this.credit(head);
     const after = await this.cursor();
     return { head, nextBlock: after.nextBlock, seen, credited, dropped, halted: false };
@@ -79,7 +83,9 @@ export class DepositWatcher {
   private async cursor(): Promise<{ nextBlock: number; halted: boolean }> {
     const { sql, config } = this.deps;
     await sql`INSERT INTO chain_watch_cursor (chain_id, next_block) VALUES (${config.chainId}, ${config.startBlock}) ON CONFLICT DO NOTHING`;
-    const [row] = await sql<{ next_block: string; halted: boolean }[]>`SELECT next_block, halted FROM chain_watch_cursor WHERE chain_id = ${config.chainId}`;
+    const [row] = await sql<
+      { next_block: string; halted: boolean }[]
+    >`SELECT next_block, halted FROM chain_watch_cursor WHERE chain_id = ${config.chainId}`;
     return { nextBlock: Number(row.next_block), halted: row.halted };
   }
 
@@ -107,16 +113,23 @@ export class DepositWatcher {
     if (forkPoint === null || depth >= config.confirmations || credited > 0) {
       const reason = `reorg of ${depth} blocks below block ${top} (confirmations ${config.confirmations}, credited deposits in replaced blocks: ${credited})`;
       await sql`UPDATE chain_watch_cursor SET halted = true, halt_reason = ${reason}, updated_at = now() WHERE chain_id = ${config.chainId}`;
-      log.fatal({ alert: 'DEEP_REORG', chainId: config.chainId, top, forkPoint, depth, credited }, `deposit crediting halted: ${reason}`);
+      log.fatal(
+        { alert: 'DEEP_REORG', chainId: config.chainId, top, forkPoint, depth, credited },
+        `deposit crediting halted: ${reason}`,
+      );
       return 'halted';
     }
     const dropped = await sql.begin(async (tx) => {
-      const d = await tx`UPDATE chain_deposits SET state = 'dropped' WHERE chain_id = ${config.chainId} AND state = 'seen' AND block_number > ${forkPoint}`;
+      const d =
+        await tx`UPDATE chain_deposits SET state = 'dropped' WHERE chain_id = ${config.chainId} AND state = 'seen' AND block_number > ${forkPoint}`;
       await tx`DELETE FROM chain_blocks WHERE chain_id = ${config.chainId} AND block_number > ${forkPoint}`;
       await tx`UPDATE chain_watch_cursor SET next_block = LEAST(next_block, ${forkPoint + 1}), updated_at = now() WHERE chain_id = ${config.chainId}`;
       return d.count;
     });
-    log.warn({ chainId: config.chainId, forkPoint, depth, dropped }, 'reorg: replaced blocks re-read, uncredited deposits in them dropped');
+    log.warn(
+      { chainId: config.chainId, forkPoint, depth, dropped },
+      'reorg: replaced blocks re-read, uncredited deposits in them dropped',
+    );
     return { nextBlock: forkPoint + 1, dropped };
   }
 
@@ -153,7 +166,8 @@ export class DepositWatcher {
           ON CONFLICT (chain_id, block_number) DO UPDATE SET block_hash = EXCLUDED.block_hash, parent_hash = EXCLUDED.parent_hash`;
       }
       await tx`DELETE FROM chain_blocks WHERE chain_id = ${config.chainId} AND block_number <= ${to - config.reorgWindowBlocks}`;
-      const moved = await tx`UPDATE chain_watch_cursor SET next_block = ${to + 1}, updated_at = now() WHERE chain_id = ${config.chainId} AND next_block = ${from}`;
+      const moved =
+        await tx`UPDATE chain_watch_cursor SET next_block = ${to + 1}, updated_at = now() WHERE chain_id = ${config.chainId} AND next_block = ${from}`;
       assert(moved.count === 1, 'one watcher per chain moves the cursor');
     });
     return rows.length;
@@ -169,7 +183,9 @@ export class DepositWatcher {
       if (h === null) return null;
       headers.push(h);
     }
-    const [below] = await sql<{ block_hash: string }[]>`SELECT block_hash FROM chain_blocks WHERE chain_id = ${config.chainId} AND block_number = ${low - 1}`;
+    const [below] = await sql<
+      { block_hash: string }[]
+    >`SELECT block_hash FROM chain_blocks WHERE chain_id = ${config.chainId} AND block_number = ${low - 1}`;
     if (below !== undefined && headers[0].parentHash !== below.block_hash) return null;
     for (let i = 1; i < headers.length; i++) if (headers[i].parentHash !== headers[i - 1].hash) return null;
     return headers;
@@ -220,7 +236,17 @@ export class DepositWatcher {
   private async credit(head: number): Promise<number> {
     const { sql, config, sink } = this.deps;
     const confirmedMax = head - config.confirmations + 1;
-    const rows = await sql<{ tx_hash: string; log_index: number; block_number: string; block_hash: string; user_id: string; asset_id: number; amount: string }[]>`
+    const rows = await sql<
+      {
+        tx_hash: string;
+        log_index: number;
+        block_number: string;
+        block_hash: string;
+        user_id: string;
+        asset_id: number;
+        amount: string;
+      }[]
+    >`
       SELECT d.tx_hash, d.log_index, d.block_number, d.block_hash, d.user_id, d.asset_id, d.amount
       FROM chain_deposits d
       LEFT JOIN chain_blocks b ON b.chain_id = d.chain_id AND b.block_number = d.block_number
@@ -234,7 +260,15 @@ export class DepositWatcher {
         const depositId = `${r.tx_hash}:${r.log_index}`;
         const amount = BigInt(r.amount);
         assert(amount > 0n, 'a deposit credits a positive amount');
-        return { v: COMMAND_VERSION, type: 'deposit', id: chainCommandId('deposit', depositId), userId: Number(r.user_id), assetId: r.asset_id, amount, depositId } as const;
+        return {
+          v: COMMAND_VERSION,
+          type: 'deposit',
+          id: chainCommandId('deposit', depositId),
+          userId: Number(r.user_id),
+          assetId: r.asset_id,
+          amount,
+          depositId,
+        } as const;
       }),
     );
     await sql.begin(async (tx) => {

@@ -18,7 +18,8 @@ type Env = Record<string, string | undefined>;
 
 /** The template with its rpcUrl replaced (or added), as JSON text, after the chain service's validation. */
 export function withRpcUrl(template: unknown, rpcUrl: string): { json: string; config: ChainConfig } {
-  if (typeof template !== 'object' || template === null || Array.isArray(template)) throw new Error('CHAIN_CONFIG_TEMPLATE must hold a JSON object');
+  if (typeof template !== 'object' || template === null || Array.isArray(template))
+    throw new Error('CHAIN_CONFIG_TEMPLATE must hold a JSON object');
   const merged = { ...(template as Record<string, unknown>), rpcUrl };
   const config = parseChainConfig(merged);
   return { json: JSON.stringify(merged, null, 2) + '\n', config };
@@ -49,7 +50,10 @@ export async function writeChainConfig(env: Env = process.env): Promise<ChainCon
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   writeChainConfig().then(
     // The URL is not printed: it may hold an API key.
-    (config) => process.stdout.write(`chain config: ${config.name} (chain id ${config.chainId}) written to ${process.env.CHAIN_CONFIG}\n`),
+    (config) =>
+      process.stdout.write(
+        `chain config: ${config.name} (chain id ${config.chainId}) written to ${process.env.CHAIN_CONFIG}\n`,
+      ),
     (err: unknown) => {
       process.stderr.write(`chain config: ${(err as Error).message}\n`);
       process.exit(1);

@@ -36,7 +36,8 @@ export async function groupTarget(service: CheckedService, env: Env): Promise<Gr
   switch (service) {
     case 'engine': {
       const config = readDaemonConfig(env);
-      if (config.kafkaBrokers === null) throw new Error('KAFKA_BROKERS is not set: the engine runs on its file log, nothing to check here');
+      if (config.kafkaBrokers === null)
+        throw new Error('KAFKA_BROKERS is not set: the engine runs on its file log, nothing to check here');
       // engine/daemon/main.ts: prefix `${engineId}.engine`; kafka/partition-reader.ts reads in `<prefix>.reader.<uuid>`.
       const prefix = `${config.engineId}.engine.reader.`;
       return { brokers: config.kafkaBrokers, matches: (id) => id.startsWith(prefix) };
@@ -68,11 +69,21 @@ const GROUPS_DESCRIBED_MAX = 100;
 const CHECK_TIMEOUT_MS = 8_000;
 
 async function readGroups(target: GroupTarget): Promise<GroupState[]> {
-  const kafka = new Kafka({ brokers: target.brokers, clientId: 'healthcheck', logLevel: logLevel.NOTHING, connectionTimeout: 3_000, requestTimeout: 5_000, retry: { retries: 1 } });
+  const kafka = new Kafka({
+    brokers: target.brokers,
+    clientId: 'healthcheck',
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    requestTimeout: 5_000,
+    retry: { retries: 1 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter(target.matches).slice(-GROUPS_DESCRIBED_MAX);
+    const ids = (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter(target.matches)
+      .slice(-GROUPS_DESCRIBED_MAX);
     if (ids.length === 0) return [];
     const { groups } = await admin.describeGroups(ids);
     return groups.map((g) => ({ groupId: g.groupId, state: g.state, memberCount: g.members.length }));
@@ -96,7 +107,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main(process.argv.slice(2)).then(
     (healthy) => {
       clearTimeout(timer);
-      process.stdout.write(healthy ? 'healthy: consuming\n' : 'unhealthy: no consumer of this service in a Stable group\n');
+      process.stdout.write(
+        healthy ? 'healthy: consuming\n' : 'unhealthy: no consumer of this service in a Stable group\n',
+      );
       process.exit(healthy ? 0 : 1);
     },
     (err: unknown) => {

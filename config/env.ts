@@ -11,7 +11,8 @@ export function intVar(env: Env, name: string, fallback: number, min: number, ma
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
@@ -19,7 +20,10 @@ export function intVar(env: Env, name: string, fallback: number, min: number, ma
 export function nameVar(env: Env, name: string, fallback: string, opts: { colon?: boolean } = {}): string {
   const value = env[name] ?? fallback;
   const ok = opts.colon === true ? /^[A-Za-z0-9._:-]{1,200}$/ : /^[A-Za-z0-9._-]{1,200}$/;
-  if (!ok.test(value)) throw new ConfigError(`${name} must be 1-200 characters of A-Z a-z 0-9 . _ ${opts.colon === true ? ': ' : ''}-, got "${value}"`);
+  if (!ok.test(value))
+    throw new ConfigError(
+      `${name} must be 1-200 characters of A-Z a-z 0-9 . _ ${opts.colon === true ? ': ' : ''}-, got "${value}"`,
+    );
   return value;
 }
 
@@ -35,14 +39,16 @@ export function boolVar(env: Env, name: string, fallback: boolean): boolean {
 export function pathVar(env: Env, name: string, fallback: string | null): string {
   const value = env[name] === undefined || env[name] === '' ? fallback : env[name];
   if (value === null || value === undefined) throw new ConfigError(`${name} is required: a file path`);
-  if (value.trim() !== value) throw new ConfigError(`${name} must be a file path without leading or trailing spaces, got "${value}"`);
+  if (value.trim() !== value)
+    throw new ConfigError(`${name} must be a file path without leading or trailing spaces, got "${value}"`);
   return value;
 }
 
 /** A host name or address to listen on. */
 export function hostVar(env: Env, name: string, fallback: string): string {
   const value = env[name] ?? fallback;
-  if (!/^[A-Za-z0-9.:-]{1,255}$/.test(value)) throw new ConfigError(`${name} must be a host name or address, got "${value}"`);
+  if (!/^[A-Za-z0-9.:-]{1,255}$/.test(value))
+    throw new ConfigError(`${name} must be a host name or address, got "${value}"`);
   return value;
 }
 
@@ -51,7 +57,9 @@ export function brokersVar(env: Env): string[] | null {
   const raw = env.KAFKA_BROKERS;
   if (raw === undefined || raw.trim() === '') return null;
   const brokers = raw.split(',').map((b) => b.trim());
-  for (const b of brokers) if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${raw}"`);
+  for (const b of brokers)
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))
+      throw new ConfigError(`KAFKA_BROKERS must be a comma-separated list of host:port, got "${raw}"`);
   return brokers;
 }
 
@@ -68,7 +76,10 @@ export const DEFAULT_EVENTS_TOPIC = 'exchange.events.v1';
 
 /** KAFKA_COMMANDS_TOPIC and KAFKA_EVENTS_TOPIC, each a valid topic name, defaulting to the topics above. */
 export function topicsVar(env: Env): { commandsTopic: string; eventsTopic: string } {
-  return { commandsTopic: nameVar(env, 'KAFKA_COMMANDS_TOPIC', DEFAULT_COMMANDS_TOPIC), eventsTopic: nameVar(env, 'KAFKA_EVENTS_TOPIC', DEFAULT_EVENTS_TOPIC) };
+  return {
+    commandsTopic: nameVar(env, 'KAFKA_COMMANDS_TOPIC', DEFAULT_COMMANDS_TOPIC),
+    eventsTopic: nameVar(env, 'KAFKA_EVENTS_TOPIC', DEFAULT_EVENTS_TOPIC),
+  };
 }
 
 export const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
@@ -77,13 +88,18 @@ export const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
  * A postgres:// URL (DATABASE_URL). `unset`: the message when it is missing and required, or null when the caller
  * has a use for no URL (npm start then runs its embedded PostgreSQL).
  */
-export function postgresUrlVar(env: Env, name: string, unset: { required: true } | { required: false; meaning: string }): string | null {
+export function postgresUrlVar(
+  env: Env,
+  name: string,
+  unset: { required: true } | { required: false; meaning: string },
+): string | null {
   const raw = env[name];
   if (raw === undefined || raw === '') {
     if (unset.required) throw new ConfigError(`${name} is required: a postgres:// URL`);
     return null;
   }
-  if (!POSTGRES_URL.test(raw)) throw new ConfigError(`${name} must be a postgres:// URL${unset.required ? '' : ` (or unset: ${unset.meaning})`}`);
+  if (!POSTGRES_URL.test(raw))
+    throw new ConfigError(`${name} must be a postgres:// URL${unset.required ? '' : ` (or unset: ${unset.meaning})`}`);
   return raw;
 }
 

@@ -10,7 +10,10 @@ export type ControlState = 'clear' | 'awaiting_approval' | 'approved' | 'rejecte
 export type GateWait = 'WITHDRAWALS_HALTED' | 'USER_FROZEN' | 'AWAITING_APPROVAL';
 export type GateRefusal = 'WITHDRAWAL_REJECTED_BY_OPERATOR';
 
-export type Gate = { readonly action: 'sign' } | { readonly action: 'wait'; readonly code: GateWait } | { readonly action: 'reject'; readonly code: GateRefusal; readonly detail: string };
+export type Gate =
+  | { readonly action: 'sign' }
+  | { readonly action: 'wait'; readonly code: GateWait }
+  | { readonly action: 'reject'; readonly code: GateRefusal; readonly detail: string };
 
 export interface ControlledWithdrawal {
   readonly withdrawalId: string;
@@ -36,7 +39,8 @@ export async function assetLimits(db: Db, assetId: number): Promise<AssetLimits>
   };
 }
 
-export const needsApproval = (limits: AssetLimits, amount: bigint): boolean => limits.approvalThreshold !== null && amount > limits.approvalThreshold;
+export const needsApproval = (limits: AssetLimits, amount: bigint): boolean =>
+  limits.approvalThreshold !== null && amount > limits.approvalThreshold;
 
 /**
  * The control row of a withdrawal the engine holds: awaiting approval above the asset's threshold, clear otherwise.
@@ -48,7 +52,9 @@ export async function ensureControl(db: Db, w: ControlledWithdrawal): Promise<Co
   const state: ControlState = needsApproval(limits, w.amount) ? 'awaiting_approval' : 'clear';
   await db`INSERT INTO custody_withdrawal_controls (withdrawal_id, user_id, asset_id, amount, destination, state)
     VALUES (${w.withdrawalId}, ${w.userId}, ${w.assetId}, ${w.amount.toString()}, ${w.destination}, ${state}) ON CONFLICT (withdrawal_id) DO NOTHING`;
-  const [row] = await db<{ state: ControlState }[]>`SELECT state FROM custody_withdrawal_controls WHERE withdrawal_id = ${w.withdrawalId}`;
+  const [row] = await db<
+    { state: ControlState }[]
+  >`SELECT state FROM custody_withdrawal_controls WHERE withdrawal_id = ${w.withdrawalId}`;
   return row.state;
 }
 
@@ -59,7 +65,9 @@ export async function ensureControl(db: Db, w: ControlledWithdrawal): Promise<Co
  * the same transaction.
  */
 export async function signingGate(tx: TransactionSql, w: ControlledWithdrawal): Promise<Gate> {
-  const [controls] = await tx<{ halted: boolean }[]>`SELECT withdrawals_halted AS halted FROM custody_controls FOR SHARE`;
+  const [controls] = await tx<
+    { halted: boolean }[]
+  >`SELECT withdrawals_halted AS halted FROM custody_controls FOR SHARE`;
   if (controls?.halted !== false) return { action: 'wait', code: 'WITHDRAWALS_HALTED' };
   const [frozen] = await tx`SELECT 1 FROM custody_frozen_users WHERE user_id = ${w.userId}`;
   if (frozen !== undefined) return { action: 'wait', code: 'USER_FROZEN' };
@@ -74,7 +82,11 @@ export async function signingGate(tx: TransactionSql, w: ControlledWithdrawal): 
     case 'awaiting_approval':
       return { action: 'wait', code: 'AWAITING_APPROVAL' };
     case 'rejected':
-      return { action: 'reject', code: 'WITHDRAWAL_REJECTED_BY_OPERATOR', detail: `rejected by ${row.decided_by ?? 'an operator'}${row.reason === null ? '' : `: ${row.reason}`}` };
+      return {
+        action: 'reject',
+        code: 'WITHDRAWAL_REJECTED_BY_OPERATOR',
+        detail: `rejected by ${row.decided_by ?? 'an operator'}${row.reason === null ? '' : `: ${row.reason}`}`,
+      };
     case 'signed':
       // One signer per chain (advisory lock) and one signature per queued row: a second would be a bug.
       throw new Error(`withdrawal ${w.withdrawalId} is queued but its control says signed`);
@@ -86,7 +98,8 @@ export async function signingGate(tx: TransactionSql, w: ControlledWithdrawal): 
 }
 
 export async function markSigned(tx: TransactionSql, withdrawalId: string): Promise<void> {
-  const u = await tx`UPDATE custody_withdrawal_controls SET state = 'signed' WHERE withdrawal_id = ${withdrawalId} AND state IN ('clear', 'approved')`;
+  const u =
+    await tx`UPDATE custody_withdrawal_controls SET state = 'signed' WHERE withdrawal_id = ${withdrawalId} AND state IN ('clear', 'approved')`;
   if (u.count !== 1) throw new Error(`withdrawal ${withdrawalId}: control not signable`);
 }
 
@@ -107,8 +120,11 @@ export async function decide(
 ): Promise<ControlState | null> {
   return sql.begin(async (tx) => {
     await ensureControl(tx, w);
-    const [row] = await tx<{ state: ControlState }[]>`SELECT state FROM custody_withdrawal_controls WHERE withdrawal_id = ${w.withdrawalId} FOR UPDATE`;
-    const allowed: ControlState[] = d.decision === 'approve' ? ['awaiting_approval'] : ['clear', 'awaiting_approval', 'approved'];
+    const [row] = await tx<
+      { state: ControlState }[]
+    >`SELECT state FROM custody_withdrawal_controls WHERE withdrawal_id = ${w.withdrawalId} FOR UPDATE`;
+    const allowed: ControlState[] =
+      d.decision === 'approve' ? ['awaiting_approval'] : ['clear', 'awaiting_approval', 'approved'];
     if (!allowed.includes(row.state)) return null;
     await tx`UPDATE custody_withdrawal_controls SET state = ${d.decision === 'approve' ? 'approved' : 'rejected'}, decided_by = ${d.by}, decided_at = ${new Date(d.nowMs)}, reason = ${d.reason}
       WHERE withdrawal_id = ${w.withdrawalId}`;

@@ -16,7 +16,8 @@ export interface Migration {
 
 export class MigrationError extends Error {
   constructor(
-    readonly code: 'MIGRATION_CHANGED' | 'MIGRATION_BAD_NAME' | 'MIGRATION_DUPLICATE_VERSION' | 'MIGRATION_UNKNOWN_APPLIED',
+    readonly code:
+      'MIGRATION_CHANGED' | 'MIGRATION_BAD_NAME' | 'MIGRATION_DUPLICATE_VERSION' | 'MIGRATION_UNKNOWN_APPLIED',
     message: string,
   ) {
     super(message);
@@ -33,7 +34,11 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   const out: Migration[] = [];
   for (const file of names) {
     const m = FILE_NAME.exec(file);
-    if (m === null) throw new MigrationError('MIGRATION_BAD_NAME', `${join(dir, file)}: migration files are named NNNN_lower_snake.sql`);
+    if (m === null)
+      throw new MigrationError(
+        'MIGRATION_BAD_NAME',
+        `${join(dir, file)}: migration files are named NNNN_lower_snake.sql`,
+      );
     const text = await readFile(join(dir, file), 'utf8');
     const version = Number(m[1]);
     if (out.length > 0 && out[out.length - 1].version === version) {
@@ -65,10 +70,16 @@ export async function migrate(sql: Sql, opts: { component: string; dir: string }
     for (const row of rows) {
       const m = known.get(row.version);
       if (m === undefined) {
-        throw new MigrationError('MIGRATION_UNKNOWN_APPLIED', `${opts.component}: applied migration ${row.version} (${row.name}) is not in ${opts.dir}`);
+        throw new MigrationError(
+          'MIGRATION_UNKNOWN_APPLIED',
+          `${opts.component}: applied migration ${row.version} (${row.name}) is not in ${opts.dir}`,
+        );
       }
       if (m.sha256 !== row.sha256) {
-        throw new MigrationError('MIGRATION_CHANGED', `${opts.component}: migration ${row.version}_${row.name} changed after it was applied; add a new migration instead`);
+        throw new MigrationError(
+          'MIGRATION_CHANGED',
+          `${opts.component}: migration ${row.version}_${row.name} changed after it was applied; add a new migration instead`,
+        );
       }
     }
     const done = new Set(rows.map((r) => r.version));

@@ -44,12 +44,20 @@ export class Api {
   }
 
   /** `expect`: the status the step needs; any other is a failure naming the call. */
-  async call<T>(method: string, path: string, body?: unknown, expect: number | readonly number[] = [200, 201]): Promise<T> {
+  async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    expect: number | readonly number[] = [200, 201],
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== null) headers.authorization = `Bearer ${this.token}`;
     const res = await fetch(this.baseUrl + path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await res.text();
     const parsed: unknown = text === '' ? null : JSON.parse(text);
@@ -82,13 +90,22 @@ export async function balances(api: Api, decimals: ReadonlyMap<string, number>):
   for (const r of rows) {
     const d = decimals.get(r.asset);
     if (d === undefined) throw new DemoFailure(`GET /v1/balances names an asset /v1/assets does not: ${r.asset}`);
-    out.set(r.asset, { available: parseUnits(r.available, d), held: parseUnits(r.held, d), pending: parseUnits(r.pending, d) });
+    out.set(r.asset, {
+      available: parseUnits(r.available, d),
+      held: parseUnits(r.held, d),
+      pending: parseUnits(r.pending, d),
+    });
   }
   return out;
 }
 
 /** Polls `probe` until it returns a value (not null) or `timeoutMs` passes; then the failure names `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs: number, intervalMs = 500): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null>,
+  timeoutMs: number,
+  intervalMs = 500,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -15,7 +15,12 @@ export interface OrderBody {
   quantity: string;
 }
 
-interface Fill { price: string; quantity: string; fee: string; liquidity: 'maker' | 'taker' }
+interface Fill {
+  price: string;
+  quantity: string;
+  fee: string;
+  liquidity: 'maker' | 'taker';
+}
 interface Placed {
   status: 'accepted' | 'unknown';
   orderId: number | null;
@@ -23,7 +28,12 @@ interface Placed {
   filledQuantity: string | null;
   fills: Fill[];
 }
-interface OrderView { orderId: number; status: string; filledQuantity: string; feesPaid: string }
+interface OrderView {
+  orderId: number;
+  status: string;
+  filledQuantity: string;
+  feesPaid: string;
+}
 
 /** The order after its placement command, amounts in base units (filled: base asset; fees: quote asset). */
 export interface Outcome {
@@ -35,7 +45,12 @@ export interface Outcome {
 
 const LOOKUP_TIMEOUT_MS = 60_000;
 
-export async function placeOrder(api: Api, who: string, body: OrderBody, d: { base: number; quote: number }): Promise<Outcome> {
+export async function placeOrder(
+  api: Api,
+  who: string,
+  body: OrderBody,
+  d: { base: number; quote: number },
+): Promise<Outcome> {
   const clientOrderId = `demo-${randomBytes(6).toString('hex')}`;
   const what = `${body.orderType} ${body.side} ${body.quantity}${body.price === undefined ? '' : ` @ ${body.price}`}`;
   const placed = await api.post<Placed>('/v1/orders', { ...body, clientOrderId }, [201, 202]);
@@ -43,16 +58,30 @@ export async function placeOrder(api: Api, who: string, body: OrderBody, d: { ba
     say(`  ${who} places a ${what}: order ${placed.orderId}, ${placed.orderStatus}`);
     for (const f of placed.fills) say(`    fill: ${f.quantity} @ ${f.price} as ${f.liquidity}, fee ${f.fee}`);
     const feesPaid = placed.fills.reduce((sum, f) => sum + parseUnits(f.fee, d.quote), 0n);
-    return { orderId: placed.orderId, status: placed.orderStatus, filled: parseUnits(placed.filledQuantity ?? '0', d.base), feesPaid };
+    return {
+      orderId: placed.orderId,
+      status: placed.orderStatus,
+      filled: parseUnits(placed.filledQuantity ?? '0', d.base),
+      feesPaid,
+    };
   }
   say(`  ${who} places a ${what}: the result did not come in time; looking the order up by its client order id`);
-  const view = await waitFor(`order ${clientOrderId}`, async () => {
-    try {
-      return await api.get<OrderView>(`/v1/orders/by-client-id/${clientOrderId}`);
-    } catch {
-      return null;
-    }
-  }, LOOKUP_TIMEOUT_MS);
+  const view = await waitFor(
+    `order ${clientOrderId}`,
+    async () => {
+      try {
+        return await api.get<OrderView>(`/v1/orders/by-client-id/${clientOrderId}`);
+      } catch {
+        return null;
+      }
+    },
+    LOOKUP_TIMEOUT_MS,
+  );
   say(`  order ${view.orderId}: ${view.status}, filled ${view.filledQuantity}, fees ${view.feesPaid}`);
-  return { orderId: view.orderId, status: view.status, filled: parseUnits(view.filledQuantity, d.base), feesPaid: parseUnits(view.feesPaid, d.quote) };
+  return {
+    orderId: view.orderId,
+    status: view.status,
+    filled: parseUnits(view.filledQuantity, d.base),
+    feesPaid: parseUnits(view.feesPaid, d.quote),
+  };
 }

@@ -31,21 +31,31 @@ export interface EmbeddedConfig {
 }
 
 /** Variables of the separate services that the embedded mode cannot honour. */
-const SERVICE_ONLY = ['KAFKA_BROKERS', 'CHAIN_CONFIG', 'KEYSTORE_PATH', 'KEYSTORE_PASSPHRASE', 'KEYSTORE_PASSPHRASE_FILE'] as const;
+const SERVICE_ONLY = [
+  'KAFKA_BROKERS',
+  'CHAIN_CONFIG',
+  'KEYSTORE_PATH',
+  'KEYSTORE_PASSPHRASE',
+  'KEYSTORE_PASSPHRASE_FILE',
+] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function readEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
   for (const name of SERVICE_ONLY) {
     if (env[name] !== undefined && env[name] !== '') {
-      throw new ConfigError(`${name} is set, but npm start runs the embedded exchange (file log, embedded PostgreSQL, local devnet, generated keystore). Unset it, or run the services separately: npm run engine | persistence | chain | gateway (see docs/running.md)`);
+      throw new ConfigError(
+        `${name} is set, but npm start runs the embedded exchange (file log, embedded PostgreSQL, local devnet, generated keystore). Unset it, or run the services separately: npm run engine | persistence | chain | gateway (see docs/running.md)`,
+      );
     }
   }
   const databaseUrl = postgresUrlVar(env, 'DATABASE_URL', { required: false, meaning: 'the embedded PostgreSQL' });
   const logLevel = env.LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const gatewayHost = env.GATEWAY_HOST ?? '127.0.0.1';
-  if (!/^[A-Za-z0-9.:-]{1,255}$/.test(gatewayHost)) throw new ConfigError(`GATEWAY_HOST must be a host name or address, got "${gatewayHost}"`);
+  if (!/^[A-Za-z0-9.:-]{1,255}$/.test(gatewayHost))
+    throw new ConfigError(`GATEWAY_HOST must be a host name or address, got "${gatewayHost}"`);
   const dataDir = env.DATA_DIR !== undefined && env.DATA_DIR !== '' ? env.DATA_DIR : '.data';
   return {
     dataDir,

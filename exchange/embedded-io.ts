@@ -33,7 +33,11 @@ export class EmbeddedEventSource implements EventSource {
     this.tail = new LogTail(log);
   }
 
-  consume(afterOffset: number, batchRecordsMax: number, onBatch: (records: SourceRecord[]) => Promise<void>): Promise<void> {
+  consume(
+    afterOffset: number,
+    batchRecordsMax: number,
+    onBatch: (records: SourceRecord[]) => Promise<void>,
+  ): Promise<void> {
     return this.tail.run(afterOffset, batchRecordsMax, (records) => onBatch(records.map(toSourceRecord)));
   }
 
@@ -47,7 +51,10 @@ function toSourceRecord(r: CommittedEvent): SourceRecord {
   try {
     events = decodeEventRecord(r.value);
   } catch (err) {
-    throw new ProjectionError('PERSIST_BAD_RECORD', `embedded log record ${r.index} (key ${JSON.stringify(r.key)}): ${(err as Error).message}`);
+    throw new ProjectionError(
+      'PERSIST_BAD_RECORD',
+      `embedded log record ${r.index} (key ${JSON.stringify(r.key)}): ${(err as Error).message}`,
+    );
   }
   // The file log stamps commands, not records: the command's time is the record's (lag measurement only).
   return { offset: r.index, timestampMs: events[0].timeMs, events };
@@ -92,7 +99,9 @@ export class EmbeddedChainEvents {
 
   async start(handlers: EngineEventHandlers): Promise<void> {
     const after = await readPosition(this.opts.positionFile);
-    this.running = this.tail.run(after, CHAIN_BATCH_MAX, (records) => this.handle(records, handlers)).catch((err) => handlers.onFatal(err));
+    this.running = this.tail
+      .run(after, CHAIN_BATCH_MAX, (records) => this.handle(records, handlers))
+      .catch((err) => handlers.onFatal(err));
   }
 
   private async handle(records: CommittedEvent[], handlers: EngineEventHandlers): Promise<void> {
@@ -101,14 +110,18 @@ export class EmbeddedChainEvents {
         for (const r of records) {
           for (const ev of decodeLogRecord(r)) {
             if (ev.type === 'withdrawalPending') await handlers.onWithdrawalPending(ev);
-            else if (ev.type === 'commandResult' && ev.status === 'rejected' && chainCommandKind(ev.cmdId) !== null) await handlers.onChainCommandRejected(ev);
+            else if (ev.type === 'commandResult' && ev.status === 'rejected' && chainCommandKind(ev.cmdId) !== null)
+              await handlers.onChainCommandRejected(ev);
           }
         }
         break;
       } catch (err) {
         // Stopping: the position stays before this batch, which the next start handles again.
         if (this.stopping) return;
-        this.opts.logger.error({ err, attempt, firstRecord: records[0].index }, 'chain events handler failed; retrying the batch');
+        this.opts.logger.error(
+          { err, attempt, firstRecord: records[0].index },
+          'chain events handler failed; retrying the batch',
+        );
         await new Promise((r) => setTimeout(r, CHAIN_RETRY_DELAY_MS));
       }
     }
@@ -131,7 +144,8 @@ async function readPosition(file: string): Promise<number> {
     throw err;
   }
   const n = Number(text.trim());
-  if (!Number.isSafeInteger(n) || n < -1) throw new Error(`${file}: not a record index: ${JSON.stringify(text.slice(0, 40))}`);
+  if (!Number.isSafeInteger(n) || n < -1)
+    throw new Error(`${file}: not a record index: ${JSON.stringify(text.slice(0, 40))}`);
   return n;
 }
 

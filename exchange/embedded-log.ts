@@ -66,7 +66,8 @@ export class EmbeddedLog implements CommandLog {
 
   /** Up to `max` committed records from `fromIndex` on. */
   read(fromIndex: number, max: number): Promise<CommittedEvent[]> {
-    if (!Number.isSafeInteger(max) || max < 1 || max > RECORDS_PER_READ_MAX) throw new RangeError(`read max must be 1..${RECORDS_PER_READ_MAX}, got ${max}`);
+    if (!Number.isSafeInteger(max) || max < 1 || max > RECORDS_PER_READ_MAX)
+      throw new RangeError(`read max must be 1..${RECORDS_PER_READ_MAX}, got ${max}`);
     return this.file.readEvents(fromIndex, max);
   }
 
@@ -106,7 +107,11 @@ export class LogTail {
 
   constructor(private readonly log: EmbeddedLog) {}
 
-  async run(afterIndex: number, batchMax: number, onBatch: (records: CommittedEvent[]) => Promise<void>): Promise<void> {
+  async run(
+    afterIndex: number,
+    batchMax: number,
+    onBatch: (records: CommittedEvent[]) => Promise<void>,
+  ): Promise<void> {
     if (this.running !== null) throw new Error('this tail is already running');
     const loop = this.loop(afterIndex, batchMax, onBatch);
     this.running = loop;
@@ -117,7 +122,11 @@ export class LogTail {
     }
   }
 
-  private async loop(afterIndex: number, batchMax: number, onBatch: (records: CommittedEvent[]) => Promise<void>): Promise<void> {
+  private async loop(
+    afterIndex: number,
+    batchMax: number,
+    onBatch: (records: CommittedEvent[]) => Promise<void>,
+  ): Promise<void> {
     let next = afterIndex + 1;
     while (!this.stopped) {
       const records = next < this.log.recordCount ? await this.log.read(next, batchMax) : [];

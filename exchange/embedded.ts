@@ -85,7 +85,11 @@ export class StartAborted extends Error {}
  * Starts every component. On a failure half-way, what was started is stopped again before the error is thrown.
  * `lifecycle` lets the caller stop a start-up in progress (a Ctrl-C while the database initialises).
  */
-export async function startEmbeddedExchange(config: EmbeddedConfig, logger: Logger, opts: { lifecycle?: Lifecycle; gateway?: GatewayStarter } = {}): Promise<RunningExchange> {
+export async function startEmbeddedExchange(
+  config: EmbeddedConfig,
+  logger: Logger,
+  opts: { lifecycle?: Lifecycle; gateway?: GatewayStarter } = {},
+): Promise<RunningExchange> {
   const life = opts.lifecycle ?? new Lifecycle(logger);
   try {
     return await startAll(config, logger, life, opts.gateway);
@@ -95,31 +99,52 @@ export async function startEmbeddedExchange(config: EmbeddedConfig, logger: Logg
   }
 }
 
-async function startAll(config: EmbeddedConfig, logger: Logger, life: Lifecycle, gateway: GatewayStarter | undefined): Promise<RunningExchange> {
+async function startAll(
+  config: EmbeddedConfig,
+  logger: Logger,
+  life: Lifecycle,
+  gateway: GatewayStarter | undefined,
+): Promise<RunningExchange> {
   const dataDir = path.resolve(config.dataDir);
   const step = (what: string): void => {
     if (life.isStopping) throw new StartAborted(`start-up stopped before ${what}`);
   };
   await mkdir(dataDir, { recursive: true });
   // First: the log's lock refuses a second exchange on the same data directory before anything else is touched.
-  const log = await EmbeddedLog.open(path.join(dataDir, 'log'), { onTruncate: (file, droppedBytes, reason) => logger.warn({ file, droppedBytes, reason }, 'cut a torn tail off the log') });
+  const log = await EmbeddedLog.open(path.join(dataDir, 'log'), {
+    onTruncate: (file, droppedBytes, reason) =>
+      logger.warn({ file, droppedBytes, reason }, 'cut a torn tail off the log'),
+  });
   life.defer('file log', () => log.close());
 
   step('the database');
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
-    const pg = await startEmbeddedPostgres({ dir: path.join(dataDir, 'pg'), logger: logger.child({ component: 'embedded-postgres' }), port: config.pgPort, onFatal: (err) => life.fail('embedded postgres', err) });
+    const pg = await startEmbeddedPostgres({
+      dir: path.join(dataDir, 'pg'),
+      logger: logger.child({ component: 'embedded-postgres' }),
+      port: config.pgPort,
+      onFatal: (err) => life.fail('embedded postgres', err),
+    });
     life.defer('embedded postgres', () => pg.stop());
     databaseUrl = pg.url;
   }
 
   step('the devnet');
   await mkdir(path.join(dataDir, 'devnet'), { recursive: true });
-  const ganache = await startGanache({ dbPath: path.join(dataDir, 'devnet', 'chain'), chainId: DEVNET_CHAIN_ID, mnemonic: DEVNET_MNEMONIC, blockTimeSec: config.devnetBlockTimeSec, port: config.devnetPort });
+  const ganache = await startGanache({
+    dbPath: path.join(dataDir, 'devnet', 'chain'),
+    chainId: DEVNET_CHAIN_ID,
+    mnemonic: DEVNET_MNEMONIC,
+    blockTimeSec: config.devnetBlockTimeSec,
+    port: config.devnetPort,
+  });
   life.defer('devnet', () => ganache.stop());
   const { keys, created, passphraseFile } = await ensureDevKeystore(dataDir);
-  logger.warn({ keystore: path.join(dataDir, 'keystore.json'), passphraseFile, created },
-    'DEVNET ONLY: the keystore passphrase is stored in a file next to the keystore. Anyone who can read the data directory controls these keys. Never use this keystore or mode for real funds.');
+  logger.warn(
+    { keystore: path.join(dataDir, 'keystore.json'), passphraseFile, created },
+    'DEVNET ONLY: the keystore passphrase is stored in a file next to the keystore. Anyone who can read the data directory controls these keys. Never use this keystore or mode for real funds.',
+  );
   const devProvider = makeProvider({ rpcUrl: ganache.url, chainId: DEVNET_CHAIN_ID, pollIntervalMs: 250 });
   life.defer('devnet provider', async () => devProvider.destroy());
   const devnetFile = path.join(dataDir, 'devnet', 'devnet.json');
@@ -128,7 +153,11 @@ async function startAll(config: EmbeddedConfig, logger: Logger, life: Lifecycle,
   step('the engine');
   const daemon = new EngineDaemon({
     log,
-    snapshots: new SnapshotStore({ dir: path.join(dataDir, 'snapshots', ENGINE_ID), keep: 3, onSkip: (file, reason) => logger.warn({ file, reason }, 'skipped a snapshot that does not verify') }),
+    snapshots: new SnapshotStore({
+      dir: path.join(dataDir, 'snapshots', ENGINE_ID),
+      keep: 3,
+      onSkip: (file, reason) => logger.warn({ file, reason }, 'skipped a snapshot that does not verify'),
+    }),
     logger: logger.child({ component: 'engine' }),
     batchMax: 1000,
     snapshotEveryCommands: 100_000,
@@ -145,12 +174,20 @@ async function startAll(config: EmbeddedConfig, logger: Logger, life: Lifecycle,
     await writer.append(listingCommands(devnet.tokens).map((c) => encoder.encode(encodeCommand(c))));
     devnet = { ...devnet, listed: true };
     await writeDevnetState(devnetFile, devnet);
-    logger.info({ assets: devnet.tokens.map((t) => t.symbol), markets: DEMO_MARKETS.map((m) => m.symbol) }, 'listed the demo tokens and markets in the engine');
+    logger.info(
+      { assets: devnet.tokens.map((t) => t.symbol), markets: DEMO_MARKETS.map((m) => m.symbol) },
+      'listed the demo tokens and markets in the engine',
+    );
   }
 
   step('persistence');
   const persistenceSql = connectPostgres(databaseUrl, { max: 1 });
-  const persistence = new PersistenceConsumer({ sql: persistenceSql, source: new EmbeddedEventSource(log), logger: logger.child({ component: 'persistence' }), batchRecordsMax: 2000 });
+  const persistence = new PersistenceConsumer({
+    sql: persistenceSql,
+    source: new EmbeddedEventSource(log),
+    logger: logger.child({ component: 'persistence' }),
+    batchRecordsMax: 2000,
+  });
   const persistenceRun = persistence.run();
   life.watch('persistence', persistenceRun);
   life.defer('persistence', async () => {
@@ -161,21 +198,53 @@ async function startAll(config: EmbeddedConfig, logger: Logger, life: Lifecycle,
 
   step('the chain service');
   const chainConfig = devnetChainConfig(ganache.url, devnet, config.devnetConfirmations);
-  const chain = await startChain({ chainConfig, databaseUrl, keys, log, dataDir, logger: logger.child({ component: 'chain' }), life });
+  const chain = await startChain({
+    chainConfig,
+    databaseUrl,
+    keys,
+    log,
+    dataDir,
+    logger: logger.child({ component: 'chain' }),
+    life,
+  });
 
   let gatewayUrl: string | null = null;
   if (gateway !== undefined) {
     step('the gateway');
     // ---- GATEWAY INTEGRATION POINT: see exchange/gateway-embedded.ts for what is passed and why. ----
-    const g = await gateway({ databaseUrl, log, faucet: new Faucet(devProvider, devnet.tokens), depositConfirmations: chainConfig.confirmations, keys, dataDir, host: config.gatewayHost, port: config.gatewayPort, tuning: config.gatewayTuning, logger: logger.child({ component: 'gateway' }), chainProgress: () => chain.progress() });
+    const g = await gateway({
+      databaseUrl,
+      log,
+      faucet: new Faucet(devProvider, devnet.tokens),
+      depositConfirmations: chainConfig.confirmations,
+      keys,
+      dataDir,
+      host: config.gatewayHost,
+      port: config.gatewayPort,
+      tuning: config.gatewayTuning,
+      logger: logger.child({ component: 'gateway' }),
+      chainProgress: () => chain.progress(),
+    });
     life.defer('gateway', () => g.stop());
     gatewayUrl = g.url;
   }
 
   return {
-    dataDir, databaseUrl, rpcUrl: ganache.url, chainId: DEVNET_CHAIN_ID, devnet, markets: DEMO_MARKETS,
-    hotWallet: keys.hotWalletAddress(), gasWallet: keys.gasWalletAddress(), gatewayUrl,
-    faucet: new Faucet(devProvider, devnet.tokens), log, daemon, persistence, chain, lifecycle: life,
+    dataDir,
+    databaseUrl,
+    rpcUrl: ganache.url,
+    chainId: DEVNET_CHAIN_ID,
+    devnet,
+    markets: DEMO_MARKETS,
+    hotWallet: keys.hotWalletAddress(),
+    gasWallet: keys.gasWalletAddress(),
+    gatewayUrl,
+    faucet: new Faucet(devProvider, devnet.tokens),
+    log,
+    daemon,
+    persistence,
+    chain,
+    lifecycle: life,
     stop: () => life.stopAll(),
   };
 }
@@ -189,7 +258,10 @@ export function devnetChainConfig(rpcUrl: string, devnet: DevnetState, confirmat
     startBlock: devnet.startBlock,
     pollIntervalMs: 1000,
     tokens: devnet.tokens.map((t) => ({
-      assetId: t.assetId, symbol: t.symbol, address: t.address, decimals: t.decimals,
+      assetId: t.assetId,
+      symbol: t.symbol,
+      address: t.address,
+      decimals: t.decimals,
       // Sweep once an address holds one whole token: the demo shows sweeps without waiting for much.
       sweepThreshold: (10n ** BigInt(t.decimals)).toString(),
     })),
@@ -197,7 +269,15 @@ export function devnetChainConfig(rpcUrl: string, devnet: DevnetState, confirmat
   });
 }
 
-async function startChain(opts: { chainConfig: ChainConfig; databaseUrl: string; keys: HdKeys; log: EmbeddedLog; dataDir: string; logger: Logger; life: Lifecycle }): Promise<ChainService> {
+async function startChain(opts: {
+  chainConfig: ChainConfig;
+  databaseUrl: string;
+  keys: HdKeys;
+  log: EmbeddedLog;
+  dataDir: string;
+  logger: Logger;
+  life: Lifecycle;
+}): Promise<ChainService> {
   const { chainConfig, keys, log, logger, life } = opts;
   // As chain/main.ts: the advisory lock's, one per loop, the events reader's, a spare.
   const sql = postgres(opts.databaseUrl, { max: 8, onnotice: () => {} });
@@ -214,13 +294,24 @@ async function startChain(opts: { chainConfig: ChainConfig; databaseUrl: string;
     await service.stop();
     await sink.close();
   });
-  const events = new EmbeddedChainEvents(log, { positionFile: path.join(opts.dataDir, `chain-${chainConfig.name}.events-position`), logger });
+  const events = new EmbeddedChainEvents(log, {
+    positionFile: path.join(opts.dataDir, `chain-${chainConfig.name}.events-position`),
+    logger,
+  });
   await events.start({
     onWithdrawalPending: (ev) => service.onWithdrawalPending(ev),
     onChainCommandRejected: (r) => service.onChainCommandRejected(r),
     onFatal: (err) => life.fail('chain events reader', err),
   });
   life.defer('chain events reader', () => events.stop());
-  logger.info({ chain: chainConfig.name, chainId: chainConfig.chainId, hotWallet: keys.hotWalletAddress(), gasWallet: keys.gasWalletAddress() }, 'chain service running');
+  logger.info(
+    {
+      chain: chainConfig.name,
+      chainId: chainConfig.chainId,
+      hotWallet: keys.hotWalletAddress(),
+      gasWallet: keys.gasWalletAddress(),
+    },
+    'chain service running',
+  );
   return service;
 }

@@ -52,12 +52,21 @@ export const startEmbeddedGateway: GatewayStarter = async (deps: EmbeddedGateway
   try {
     await migrateGateway(sql);
     const options: GatewayOptions = {
-      ...DEFAULT_OPTIONS, ...deps.tuning, secretKey: await secretKey(deps.dataDir), depositXpub: deps.keys.depositXpub(),
+      ...DEFAULT_OPTIONS,
+      ...deps.tuning,
+      secretKey: await secretKey(deps.dataDir),
+      depositXpub: deps.keys.depositXpub(),
     };
-    if (options.withdrawalAddressDelayMs === 0) logger.warn('DEVNET: the withdrawal address time lock is 0 (GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS); a real venue keeps 24 h');
+    if (options.withdrawalAddressDelayMs === 0)
+      logger.warn(
+        'DEVNET: the withdrawal address time lock is 0 (GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS); a real venue keeps 24 h',
+      );
     const stores = memoryStores();
     const bus = new EmbeddedCommandBus(deps.log, {
-      pendingMax: PENDING_COMMANDS_MAX, timeoutMs: options.commandTimeoutMs, logger, onLate: lateResultRecorder(stores.commands, options.redisPrefix),
+      pendingMax: PENDING_COMMANDS_MAX,
+      timeoutMs: options.commandTimeoutMs,
+      logger,
+      onLate: lateResultRecorder(stores.commands, options.redisPrefix),
     });
     bus.start();
     const marketData = ({ authenticate }: { authenticate: Authenticate }) => ({
@@ -65,8 +74,20 @@ export const startEmbeddedGateway: GatewayStarter = async (deps: EmbeddedGateway
       options: { sql, logger, authenticate, publish: false, events: new EmbeddedMarketSource(deps.log) },
     });
     const webRoot = (await webPageBuilt(DEFAULT_WEB_ROOT)) ? DEFAULT_WEB_ROOT : undefined;
-    if (webRoot === undefined) logger.warn({ webRoot: DEFAULT_WEB_ROOT }, 'the web page is not built (npm run build:web): serving the API only');
-    const { app } = await buildGateway({ sql, stores, bus, options, logger, marketData, faucet: deps.faucet, webRoot, depositConfirmations: deps.depositConfirmations, chainProgress: deps.chainProgress });
+    if (webRoot === undefined)
+      logger.warn({ webRoot: DEFAULT_WEB_ROOT }, 'the web page is not built (npm run build:web): serving the API only');
+    const { app } = await buildGateway({
+      sql,
+      stores,
+      bus,
+      options,
+      logger,
+      marketData,
+      faucet: deps.faucet,
+      webRoot,
+      depositConfirmations: deps.depositConfirmations,
+      chainProgress: deps.chainProgress,
+    });
     const address = await app.listen({ host: deps.host, port: deps.port });
     return {
       url: address.replace('://0.0.0.0', '://127.0.0.1').replace('://[::]', '://127.0.0.1'),

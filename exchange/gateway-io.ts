@@ -32,19 +32,25 @@ export class EmbeddedCommandBus implements CommandBus {
   ) {
     this.writer = log.writer();
     this.tail = new LogTail(log);
-    this.pipe = new CommandPipe(this.writer, opts.logger, 'the embedded log', { pendingMax: opts.pendingMax, timeoutMs: opts.timeoutMs, onLate: opts.onLate });
+    this.pipe = new CommandPipe(this.writer, opts.logger, 'the embedded log', {
+      pendingMax: opts.pendingMax,
+      timeoutMs: opts.timeoutMs,
+      onLate: opts.onLate,
+    });
   }
 
   /** Positions the reader at the log's end before any command is sent: no result of ours is missed. */
   start(): void {
     const after = this.log.recordCount - 1;
     this.running = true;
-    this.reading = this.tail.run(after, READ_BATCH_MAX, async (records) => {
-      for (const r of records) this.pipe.deliver(decodeLogRecord(r));
-    }).catch((err) => {
-      this.running = false;
-      this.opts.logger.error({ err }, 'embedded command bus: reading results failed');
-    });
+    this.reading = this.tail
+      .run(after, READ_BATCH_MAX, async (records) => {
+        for (const r of records) this.pipe.deliver(decodeLogRecord(r));
+      })
+      .catch((err) => {
+        this.running = false;
+        this.opts.logger.error({ err }, 'embedded command bus: reading results failed');
+      });
   }
 
   submit(cmd: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
@@ -78,7 +84,9 @@ export class EmbeddedMarketSource implements MarketEventSource {
     // A fresh tail per call: the interface allows consume() again after it ended.
     const tail = new LogTail(this.log);
     this.tail = tail;
-    await tail.run(afterOffset, READ_BATCH_MAX, (records) => onBatch(records.map((r) => ({ offset: r.index, events: decodeLogRecord(r) }))));
+    await tail.run(afterOffset, READ_BATCH_MAX, (records) =>
+      onBatch(records.map((r) => ({ offset: r.index, events: decodeLogRecord(r) }))),
+    );
   }
 
   async stop(): Promise<void> {

@@ -66,7 +66,11 @@ export class Lifecycle {
       const step = this.steps.pop() as Step;
       const startedMs = Date.now();
       try {
-        await withTimeout(step.stop(), STOP_STEP_TIMEOUT_MS, `stopping ${step.name} took over ${STOP_STEP_TIMEOUT_MS} ms`);
+        await withTimeout(
+          step.stop(),
+          STOP_STEP_TIMEOUT_MS,
+          `stopping ${step.name} took over ${STOP_STEP_TIMEOUT_MS} ms`,
+        );
         this.logger.info({ component: step.name, ms: Date.now() - startedMs }, 'stopped');
       } catch (err) {
         clean = false;

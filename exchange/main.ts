@@ -16,7 +16,10 @@ async function loadGateway(config: EmbeddedConfig, logger: pino.Logger): Promise
     // Loaded lazily: the exchange runs (engine, persistence, chain) even when the gateway cannot start here.
     return (await import('./gateway-embedded.js')).startEmbeddedGateway;
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'the gateway is not available in the embedded mode yet; running without the API');
+    logger.warn(
+      { err: (err as Error).message },
+      'the gateway is not available in the embedded mode yet; running without the API',
+    );
     return undefined;
   }
 }
@@ -42,16 +45,20 @@ function banner(x: RunningExchange): string {
     'exchange-core is running (embedded mode: one process, data in ' + x.dataDir + ')',
     // From the process's start: under `npm start` that includes bringing dist/ up to date (tools/build/start.mjs).
     `  ready in:     ${process.uptime().toFixed(1)} s`,
-    x.gatewayUrl === null ? '  API:          (gateway not running in this process)' : `  Web page:     ${x.gatewayUrl}/\n  API:          ${x.gatewayUrl}/v1\n  Swagger UI:   ${x.gatewayUrl}/docs\n  WebSocket:    ${x.gatewayUrl.replace(/^http/, 'ws')}/v1/ws`,
+    x.gatewayUrl === null
+      ? '  API:          (gateway not running in this process)'
+      : `  Web page:     ${x.gatewayUrl}/\n  API:          ${x.gatewayUrl}/v1\n  Swagger UI:   ${x.gatewayUrl}/docs\n  WebSocket:    ${x.gatewayUrl.replace(/^http/, 'ws')}/v1/ws`,
     `  PostgreSQL:   ${x.databaseUrl}   (psql works while it runs)`,
     `  devnet RPC:   ${x.rpcUrl}   (chain id ${x.chainId})`,
     `  tokens:       ${x.devnet.tokens.map((t) => `${t.symbol} (${t.decimals} decimals) ${t.address}`).join('\n                ')}`,
     `  markets:      ${x.markets.map((m) => m.symbol).join(', ')}`,
     `  hot wallet:   ${x.hotWallet}`,
-    ...(x.gatewayUrl === null ? [] : [
-      `  operators:    DATABASE_URL=${x.databaseUrl} GATEWAY_SECRET_KEY=$(cat ${x.dataDir}/gateway-secret.key) npm run admin -- create-operator --name NAME --role admin`,
-      '                (then POST /v1/admin/auth/login with the printed password and a code of the printed TOTP: docs/gateway.md)',
-    ]),
+    ...(x.gatewayUrl === null
+      ? []
+      : [
+          `  operators:    DATABASE_URL=${x.databaseUrl} GATEWAY_SECRET_KEY=$(cat ${x.dataDir}/gateway-secret.key) npm run admin -- create-operator --name NAME --role admin`,
+          '                (then POST /v1/admin/auth/login with the printed password and a code of the printed TOTP: docs/gateway.md)',
+        ]),
     '  DEVNET ONLY: the keystore passphrase is stored in the data directory. Never send real funds to these addresses.',
     '  Ctrl-C stops it; npm start again resumes where it stopped.',
     '',
@@ -79,7 +86,8 @@ async function main(): Promise<number> {
   const onSignal = (signal: string): void => {
     // Kept, not once: a terminal's Ctrl-C can arrive twice (directly and relayed by tsx), and a default handler
     // for the second one would kill the process in the middle of its clean stop. Every stop step is time-bounded.
-    if (signals++ > 0) return void logger.warn({ signal }, 'already stopping (each step has a time limit; SIGKILL forces it)');
+    if (signals++ > 0)
+      return void logger.warn({ signal }, 'already stopping (each step has a time limit; SIGKILL forces it)');
     logger.info({ signal }, 'stopping');
     signalled?.();
   };
@@ -94,7 +102,10 @@ async function main(): Promise<number> {
   if (config.gateway) await ensureWebPage(logger);
   let exchange: RunningExchange;
   try {
-    exchange = await startEmbeddedExchange(config, logger, { lifecycle: life, gateway: await loadGateway(config, logger) });
+    exchange = await startEmbeddedExchange(config, logger, {
+      lifecycle: life,
+      gateway: await loadGateway(config, logger),
+    });
   } catch (err) {
     if (err instanceof StartAborted) return exitCode;
     logger.fatal({ err }, `start-up failed: ${(err as Error).message}`);

@@ -16,15 +16,21 @@ import { DEFAULT_OPTIONS, powerOfTwoVar, secretKeyVar } from './config.js';
 import { requiredPostgresUrl } from '../config/env.js';
 import { migrateGateway } from './migrate.js';
 
-const USAGE = 'usage: DATABASE_URL=... GATEWAY_SECRET_KEY=... npm run admin -- create-operator --name NAME --role viewer|operator|admin [--password-stdin]\n'
-  + '       | reset-operator --name NAME [--password-stdin] | disable-operator --name NAME | list-operators';
+const USAGE =
+  'usage: DATABASE_URL=... GATEWAY_SECRET_KEY=... npm run admin -- create-operator --name NAME --role viewer|operator|admin [--password-stdin]\n' +
+  '       | reset-operator --name NAME [--password-stdin] | disable-operator --name NAME | list-operators';
 
 function usage(message: string): never {
   process.stderr.write(`admin: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-interface Args { command: string; name?: string; role?: string; passwordStdin: boolean }
+interface Args {
+  command: string;
+  name?: string;
+  role?: string;
+  passwordStdin: boolean;
+}
 
 function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
@@ -45,13 +51,17 @@ function parseArgs(argv: readonly string[]): Args {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function printEnrolment(e: OperatorEnrolment, passwordGiven: boolean): Promise<void> {
   process.stdout.write(`operator ${e.name} (${e.role})\n`);
   if (!passwordGiven) process.stdout.write(`password: ${e.password}\n`);
-  process.stdout.write(`TOTP (required at every login; add it to an authenticator app):\n${e.otpauthUri}\n${await qrTerminal(e.otpauthUri)}\n`);
+  process.stdout.write(
+    `TOTP (required at every login; add it to an authenticator app):\n${e.otpauthUri}\n${await qrTerminal(e.otpauthUri)}\n`,
+  );
 }
 
 async function run(accounts: OperatorAccounts, a: Args): Promise<void> {
@@ -59,7 +69,10 @@ async function run(accounts: OperatorAccounts, a: Args): Promise<void> {
   const password = a.passwordStdin ? await readStdin() : undefined;
   switch (a.command) {
     case 'create-operator':
-      return printEnrolment(await accounts.create(need(a.name, '--name'), need(a.role, '--role'), password), password !== undefined);
+      return printEnrolment(
+        await accounts.create(need(a.name, '--name'), need(a.role, '--role'), password),
+        password !== undefined,
+      );
     case 'reset-operator':
       return printEnrolment(await accounts.reset(need(a.name, '--name'), password), password !== undefined);
     case 'disable-operator':

@@ -44,7 +44,12 @@ export class Admission {
   async countIp(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (!this.limited(request) || (request as Tracked)[COUNTED] === true) return;
     (request as Tracked)[COUNTED] = true;
-    const result = await this.store.admit({ ip: this.ipCheck(request), signature: null, principal: null, windowMs: WINDOW_MS });
+    const result = await this.store.admit({
+      ip: this.ipCheck(request),
+      signature: null,
+      principal: null,
+      windowMs: WINDOW_MS,
+    });
     this.answer(result, reply, null);
   }
 
@@ -52,14 +57,29 @@ export class Admission {
    * The one step: the IP (unless counted already), the signature (remembered; a repeat is EX_SIGNATURE_REPLAYED)
    * and the principal's counter. Throws the refusal; sets the rate-limit headers.
    */
-  async admit(request: FastifyRequest, reply: FastifyReply, who: { readonly principal: Principal | null; readonly replay: SignatureReplay | null }): Promise<void> {
+  async admit(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    who: { readonly principal: Principal | null; readonly replay: SignatureReplay | null },
+  ): Promise<void> {
     const limited = this.limited(request);
     const ip = limited && (request as Tracked)[COUNTED] !== true ? this.ipCheck(request) : null;
-    const principal = limited && who.principal !== null ? { key: `${this.opts.redisPrefix}rl:key:${who.principal.keyId ?? `user:${who.principal.userId}`}`, max: this.opts.rateLimitKeyPerMin } : null;
-    const signature = who.replay === null ? null : { key: `${this.opts.redisPrefix}sig:${who.replay.signature}`, ttlMs: who.replay.ttlMs };
+    const principal =
+      limited && who.principal !== null
+        ? {
+            key: `${this.opts.redisPrefix}rl:key:${who.principal.keyId ?? `user:${who.principal.userId}`}`,
+            max: this.opts.rateLimitKeyPerMin,
+          }
+        : null;
+    const signature =
+      who.replay === null
+        ? null
+        : { key: `${this.opts.redisPrefix}sig:${who.replay.signature}`, ttlMs: who.replay.ttlMs };
     if (ip === null && principal === null && signature === null) return;
     (request as Tracked)[COUNTED] = true;
-    const result = await this.store.admit({ ip, signature, principal, windowMs: WINDOW_MS }).catch(signatureStoreFailure);
+    const result = await this.store
+      .admit({ ip, signature, principal, windowMs: WINDOW_MS })
+      .catch(signatureStoreFailure);
     this.answer(result, reply, principal === null ? null : this.opts.rateLimitKeyPerMin);
   }
 
@@ -83,19 +103,29 @@ export class Admission {
   }
 
   private ipCheck(request: FastifyRequest): { key: string; max: number } {
-    return { key: `${this.opts.redisPrefix}rl:ip:${normalizeIP(request.ip, IPV6_SUBNET_BITS)}`, max: this.opts.rateLimitIpPerMin };
+    return {
+      key: `${this.opts.redisPrefix}rl:ip:${normalizeIP(request.ip, IPV6_SUBNET_BITS)}`,
+      max: this.opts.rateLimitIpPerMin,
+    };
   }
 
   /** Headers of the principal's limit when it was counted, else the IP's; the refusal, if any, thrown. */
   private answer(result: AdmissionResult, reply: FastifyReply, principalMax: number | null): void {
     if (result.refused === 'replayed') throw gatewayError('EX_SIGNATURE_REPLAYED');
-    const shown: [CounterState, number] | null = principalMax !== null && result.principal !== null ? [result.principal, principalMax]
-      : result.ip !== null ? [result.ip, this.opts.rateLimitIpPerMin] : null;
+    const shown: [CounterState, number] | null =
+      principalMax !== null && result.principal !== null
+        ? [result.principal, principalMax]
+        : result.ip !== null
+          ? [result.ip, this.opts.rateLimitIpPerMin]
+          : null;
     if (shown === null) return;
     const [state, max] = shown;
     const resetSeconds = Math.ceil(state.ttlMs / 1000);
     const over = result.refused !== null;
-    void reply.header('x-ratelimit-limit', max).header('x-ratelimit-remaining', over ? 0 : Math.max(0, max - state.count)).header('x-ratelimit-reset', resetSeconds);
+    void reply
+      .header('x-ratelimit-limit', max)
+      .header('x-ratelimit-remaining', over ? 0 : Math.max(0, max - state.count))
+      .header('x-ratelimit-reset', resetSeconds);
     if (!over) return;
     void reply.header('retry-after', resetSeconds);
     throw gatewayError('EX_RATE_LIMITED', `Rate limit exceeded, retry in ${resetSeconds} s.`);

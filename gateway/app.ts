@@ -4,7 +4,14 @@
 // main.ts wires production.
 
 import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
@@ -122,7 +129,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     // (Through a LogController: the top-level option is deprecated in Fastify 5 and warned about at every start.)
     logController: new LogController({ disableRequestLogging: true }),
     // Malformed URLs and the like, before any route: still our error shape, never a 5xx.
-    frameworkErrors: (error, _request, reply) => void (reply as FastifyReply).code(400).send({ code: 'EX_BAD_REQUEST', message: error.message }),
+    frameworkErrors: (error, _request, reply) =>
+      void (reply as FastifyReply).code(400).send({ code: 'EX_BAD_REQUEST', message: error.message }),
     ajv: { customOptions: { coerceTypes: false } },
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
@@ -131,13 +139,43 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const audit = new AuditLog(nowMs);
   const guard = new AuthGuard(deps.stores.guards, options.redisPrefix, options.authGuard, nowMs);
   const twoFactor = new TwoFactor(deps.sql, options.secretKey, guard, nowMs);
-  const auth = new AuthService({ ...options, sql: deps.sql, signatures: deps.stores.signatures, nowMs: deps.nowMs, guard, twoFactor, audit });
+  const auth = new AuthService({
+    ...options,
+    sql: deps.sql,
+    signatures: deps.stores.signatures,
+    nowMs: deps.nowMs,
+    guard,
+    twoFactor,
+    audit,
+  });
   const admission = new Admission(deps.stores.admission, options);
   const ctx: RouteContext = {
-    sql: deps.sql, stores: deps.stores, bus: deps.bus, auth, admission, options, metrics, audit, guard, twoFactor, nowMs,
-    withdrawalControls: new WithdrawalControls(deps.sql, { addressDelayMs: options.withdrawalAddressDelayMs, addressesPerUserMax: options.withdrawalAddressesPerUserMax }, nowMs),
-    markets: new MarketCache(deps.sql), depositKeys: new XpubDepositKeys(options.depositXpub),
-    operators: new OperatorAuth({ sql: deps.sql, secretKey: options.secretKey, scryptCost: options.scryptCost, audit, guard, nowMs }),
+    sql: deps.sql,
+    stores: deps.stores,
+    bus: deps.bus,
+    auth,
+    admission,
+    options,
+    metrics,
+    audit,
+    guard,
+    twoFactor,
+    nowMs,
+    withdrawalControls: new WithdrawalControls(
+      deps.sql,
+      { addressDelayMs: options.withdrawalAddressDelayMs, addressesPerUserMax: options.withdrawalAddressesPerUserMax },
+      nowMs,
+    ),
+    markets: new MarketCache(deps.sql),
+    depositKeys: new XpubDepositKeys(options.depositXpub),
+    operators: new OperatorAuth({
+      sql: deps.sql,
+      secretKey: options.secretKey,
+      scryptCost: options.scryptCost,
+      audit,
+      guard,
+      nowMs,
+    }),
   };
 
   // Fail closed: a route that does not declare its auth refuses to register (gateway/route-auth.ts).
@@ -153,7 +191,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   await app.register(healthRoutes, { ctx, kafkaReady: deps.kafkaReady, chainProgress: deps.chainProgress });
   await app.register(authRoutes, { ctx });
   await app.register(accountRoutes, { ctx });
-  await app.register(sessionRoutes, { ctx, devnetFaucet: deps.faucet !== undefined, depositConfirmations: deps.depositConfirmations ?? null });
+  await app.register(sessionRoutes, {
+    ctx,
+    devnetFaucet: deps.faucet !== undefined,
+    depositConfirmations: deps.depositConfirmations ?? null,
+  });
   await app.register(orderRoutes, { ctx });
   await app.register(walletRoutes, { ctx, depositConfirmations: deps.depositConfirmations ?? null });
   await app.register(withdrawalAddressRoutes, { ctx });
@@ -199,13 +241,15 @@ export function toGatewayError(err: FastifyError | GatewayError | Error, request
   const decimal = request === undefined ? null : decimalFieldError(fe, request);
   if (decimal !== null) return decimal;
   const code = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
-  if (code !== undefined) return gatewayError(code, code === 'EX_BAD_REQUEST' || code === 'EX_BAD_JSON' ? fe.message : undefined);
+  if (code !== undefined)
+    return gatewayError(code, code === 'EX_BAD_REQUEST' || code === 'EX_BAD_JSON' ? fe.message : undefined);
   if (fe.validation !== undefined) return gatewayError('EX_BAD_REQUEST', fe.message);
   if (err instanceof SyntaxError) return gatewayError('EX_BAD_JSON');
   const status = fe.statusCode;
   if (status === 413) return gatewayError('EX_BODY_TOO_LARGE');
   if (status === 415) return gatewayError('EX_UNSUPPORTED_MEDIA_TYPE');
-  if (typeof status === 'number' && status >= 400 && status < 500) return new GatewayError('EX_BAD_REQUEST', fe.message, status);
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new GatewayError('EX_BAD_REQUEST', fe.message, status);
   return gatewayError('EX_INTERNAL');
 }
 
@@ -218,11 +262,16 @@ function decimalFieldError(fe: FastifyError, request: FastifyRequest): GatewayEr
   const first = fe.validation?.[0] as { schemaPath?: string; instancePath?: string } | undefined;
   const part = fe.validationContext;
   if (first?.schemaPath === undefined || part === undefined) return null;
-  const root = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part === 'querystring' ? 'querystring' : part];
+  const root = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[
+    part === 'querystring' ? 'querystring' : part
+  ];
   const field = schemaAt(root, first.schemaPath);
   if (!isDecimalSchema(field)) return null;
   const name = (first.instancePath ?? '').replace(/^\//, '') || 'value';
-  return gatewayError('EX_DECIMAL_INVALID', `${name} must be a plain decimal string like "1850.25" (no sign, exponent, spaces or leading zeros)`);
+  return gatewayError(
+    'EX_DECIMAL_INVALID',
+    `${name} must be a plain decimal string like "1850.25" (no sign, exponent, spaces or leading zeros)`,
+  );
 }
 
 function schemaAt(root: unknown, schemaPath: string): unknown {
@@ -235,19 +284,30 @@ function schemaAt(root: unknown, schemaPath: string): unknown {
   return node;
 }
 
-function installErrors(app: FastifyInstance, routes: readonly { method: string; url: string }[], admission: Admission): void {
+function installErrors(
+  app: FastifyInstance,
+  routes: readonly { method: string; url: string }[],
+  admission: Admission,
+): void {
   app.setErrorHandler(async (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const e = await admission.errorBeforeAdmission(request, reply, toGatewayError(err, request));
     if (e.statusCode >= 500) request.log.error({ err }, 'request failed');
-    if (typeof e.extra.retryAfterSeconds === 'number') void reply.header('retry-after', String(e.extra.retryAfterSeconds));
+    if (typeof e.extra.retryAfterSeconds === 'number')
+      void reply.header('retry-after', String(e.extra.retryAfterSeconds));
     return reply.code(e.statusCode).send({ code: e.code, message: e.message, ...e.extra });
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
     const allowed = [...new Set(routes.filter((r) => routePattern(r.url).test(path)).map((r) => r.method))];
     if (allowed.length > 0) {
-      const e = gatewayError('EX_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; this route takes ${allowed.join(', ')}.`);
-      return reply.code(e.statusCode).header('allow', allowed.join(', ')).send({ code: e.code, message: e.message } as never);
+      const e = gatewayError(
+        'EX_METHOD_NOT_ALLOWED',
+        `${request.method} is not allowed here; this route takes ${allowed.join(', ')}.`,
+      );
+      return reply
+        .code(e.statusCode)
+        .header('allow', allowed.join(', '))
+        .send({ code: e.code, message: e.message } as never);
     }
     return reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' } as never);
   });
@@ -255,7 +315,10 @@ function installErrors(app: FastifyInstance, routes: readonly { method: string; 
 
 /** A registered url (`/v1/orders/:orderId`, `/docs/*`) as a regular expression over request paths. */
 function routePattern(url: string): RegExp {
-  const body = url.split('/').map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  const body = url
+    .split('/')
+    .map((part) => (part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
   return new RegExp(`^${body}$`);
 }
 
@@ -271,14 +334,42 @@ async function installDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Exchange gateway', version: '1.0.0', description: 'REST API of the exchange. Errors: `{ code, message }` (docs/gateway.md). Prices and quantities are decimal strings in market units.' },
+      info: {
+        title: 'Exchange gateway',
+        version: '1.0.0',
+        description:
+          'REST API of the exchange. Errors: `{ code, message }` (docs/gateway.md). Prices and quantities are decimal strings in market units.',
+      },
       components: {
         securitySchemes: {
           session: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login.' },
-          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'ex_session', description: 'The web page\'s session (POST /v1/auth/session; `__Host-ex_session` over TLS). Requests that change something also send X-CSRF-Token.' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'With X-Timestamp (Unix ms) and X-Signature: hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath\\nquery\\nsha256hex(body)`.' },
-          operatorSession: { type: 'http', scheme: 'bearer', description: 'Operator session token (`o_…`) from POST /v1/admin/auth/login: the /v1/admin/ routes (tag admin) take only this.' },
-          binanceKey: { type: 'apiKey', in: 'header', name: 'X-MBX-APIKEY', description: 'Binance-compatible routes (tag binance): the same API keys, signed as Binance signs (timestamp, recvWindow, signature = hex HMAC-SHA256 of the query string followed by the body). See docs/binance-compat.md.' },
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'ex_session',
+            description:
+              "The web page's session (POST /v1/auth/session; `__Host-ex_session` over TLS). Requests that change something also send X-CSRF-Token.",
+          },
+          apiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-API-Key',
+            description:
+              'With X-Timestamp (Unix ms) and X-Signature: hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath\\nquery\\nsha256hex(body)`.',
+          },
+          operatorSession: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'Operator session token (`o_…`) from POST /v1/admin/auth/login: the /v1/admin/ routes (tag admin) take only this.',
+          },
+          binanceKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-MBX-APIKEY',
+            description:
+              'Binance-compatible routes (tag binance): the same API keys, signed as Binance signs (timestamp, recvWindow, signature = hex HMAC-SHA256 of the query string followed by the body). See docs/binance-compat.md.',
+          },
         },
       },
     },
@@ -312,24 +403,37 @@ function installAuth(app: FastifyInstance, parts: AuthParts): void {
     if (role !== null) {
       await admission.admit(request, reply, { principal: null, replay: null });
       request.operator = await operatorOf(request, parts.operators);
-      if (!roleAtLeast(request.operator.role, role)) throw gatewayError('EX_OPERATOR_ROLE_INSUFFICIENT', `This route needs the ${role} role or above.`);
+      if (!roleAtLeast(request.operator.role, role))
+        throw gatewayError('EX_OPERATOR_ROLE_INSUFFICIENT', `This route needs the ${role} role or above.`);
       return;
     }
     const authd = await userCredentials(request, reply, parts);
-    const refusal = authd === null ? gatewayError('EX_UNAUTHENTICATED') : authd.refusal ?? userRefusal(request, authd.principal, need, parts.secretKey);
+    const refusal =
+      authd === null
+        ? gatewayError('EX_UNAUTHENTICATED')
+        : (authd.refusal ?? userRefusal(request, authd.principal, need, parts.secretKey));
     // A refused request counts against its IP and has its signature remembered, but not against its principal.
-    await admission.admit(request, reply, { principal: refusal === null ? (authd?.principal ?? null) : null, replay: authd?.replay ?? null });
+    await admission.admit(request, reply, {
+      principal: refusal === null ? (authd?.principal ?? null) : null,
+      replay: authd?.replay ?? null,
+    });
     if (refusal !== null) throw refusal;
     request.principal = (authd as Authenticated).principal;
   });
 }
 
 /** The request's user credentials (null: none); when they do not hold, the IP is counted before the refusal. */
-async function userCredentials(request: FastifyRequest, reply: FastifyReply, parts: AuthParts): Promise<Authenticated | null> {
+async function userCredentials(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  parts: AuthParts,
+): Promise<Authenticated | null> {
   const beforeLookup = () => parts.admission.countIp(request, reply);
   try {
     const custom = request.routeOptions.config?.authenticate;
-    return custom === undefined ? await parts.auth.authenticate(request, beforeLookup) : await custom(request, beforeLookup);
+    return custom === undefined
+      ? await parts.auth.authenticate(request, beforeLookup)
+      : await custom(request, beforeLookup);
   } catch (err) {
     await beforeLookup();
     throw err;
@@ -337,10 +441,17 @@ async function userCredentials(request: FastifyRequest, reply: FastifyReply, par
 }
 
 /** Why an authenticated user may not call this route, or null. */
-function userRefusal(request: FastifyRequest, principal: Principal, need: RouteAuth, secretKey: Buffer): GatewayError | null {
+function userRefusal(
+  request: FastifyRequest,
+  principal: Principal,
+  need: RouteAuth,
+  secretKey: Buffer,
+): GatewayError | null {
   if (need === 'session' && principal.via !== 'session') return gatewayError('EX_SESSION_REQUIRED');
-  if (need !== 'session' && !principal.scopes.includes(need as Scope)) return gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
-  const cookie = principal.via === 'session' && request.headers.authorization === undefined ? sessionCookie(request) : null;
+  if (need !== 'session' && !principal.scopes.includes(need as Scope))
+    return gatewayError('EX_SCOPE_MISSING', `This route needs the ${need} scope.`);
+  const cookie =
+    principal.via === 'session' && request.headers.authorization === undefined ? sessionCookie(request) : null;
   if (cookie !== null && !csrfHolds(request, secretKey, cookie)) return gatewayError('EX_CSRF_TOKEN_INVALID');
   return null;
 }
@@ -352,7 +463,10 @@ function userRefusal(request: FastifyRequest, principal: Principal, need: RouteA
 async function operatorOf(request: FastifyRequest, operators: OperatorAuth): Promise<OperatorPrincipal> {
   const operator = await operators.principal(request);
   if (operator !== null) return operator;
-  const userCredentials = request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined || sessionCookie(request) !== null;
+  const userCredentials =
+    request.headers.authorization !== undefined ||
+    request.headers['x-api-key'] !== undefined ||
+    sessionCookie(request) !== null;
   throw gatewayError(userCredentials ? 'EX_OPERATOR_REQUIRED' : 'EX_UNAUTHENTICATED');
 }
 

@@ -10,7 +10,12 @@ import type { CommandInput } from '../engine/wire/codec.js';
 import { gatewayError } from './errors.js';
 
 export type CommandOutcome =
-  | { readonly status: 'done'; readonly cmdId: string; readonly result: CommandResult; readonly events: readonly EngineEvent[] }
+  | {
+      readonly status: 'done';
+      readonly cmdId: string;
+      readonly result: CommandResult;
+      readonly events: readonly EngineEvent[];
+    }
   | { readonly status: 'unknown'; readonly cmdId: string };
 
 /** Who asked, kept with a pending command so a late result can be recorded for its owner. */

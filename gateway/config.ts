@@ -6,7 +6,16 @@ import { parseXpub } from '../chain/hd.js';
 import { DEFAULT_GUARD_OPTIONS } from './auth/guard.js';
 import type { GuardOptions } from './auth/guard.js';
 
-import { ConfigError, boolVar, hostVar, intVar, nameVar as plainNameVar, requiredBrokersVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
+import {
+  ConfigError,
+  boolVar,
+  hostVar,
+  intVar,
+  nameVar as plainNameVar,
+  requiredBrokersVar,
+  requiredPostgresUrl,
+  topicsVar,
+} from '../config/env.js';
 import type { Env } from '../config/env.js';
 
 export { ConfigError };
@@ -67,7 +76,8 @@ export const DEFAULT_OPTIONS = {
 } as const;
 
 /** Gateway names may carry a colon (e.g. an instance named host:port). */
-const nameVar = (env: Env, name: string, fallback: string): string => plainNameVar(env, name, fallback, { colon: true });
+const nameVar = (env: Env, name: string, fallback: string): string =>
+  plainNameVar(env, name, fallback, { colon: true });
 
 function required(env: Env, name: string): string {
   const value = env[name];
@@ -78,7 +88,10 @@ function required(env: Env, name: string): string {
 export function secretKeyVar(env: Env): Buffer {
   const raw = required(env, 'GATEWAY_SECRET_KEY');
   // The value is a secret: never echoed in the message.
-  if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError('GATEWAY_SECRET_KEY must be 64 hex characters (32 random bytes, e.g. `openssl rand -hex 32`)');
+  if (!/^[0-9a-fA-F]{64}$/.test(raw))
+    throw new ConfigError(
+      'GATEWAY_SECRET_KEY must be 64 hex characters (32 random bytes, e.g. `openssl rand -hex 32`)',
+    );
   return Buffer.from(raw, 'hex');
 }
 
@@ -87,7 +100,9 @@ function xpubVar(env: Env): string {
   try {
     parseXpub(raw);
   } catch (err) {
-    throw new ConfigError(`DEPOSIT_XPUB must be the extended public key of m/44'/60'/0'/0 (npm run keys:show prints it): ${(err as Error).message}`);
+    throw new ConfigError(
+      `DEPOSIT_XPUB must be the extended public key of m/44'/60'/0'/0 (npm run keys:show prints it): ${(err as Error).message}`,
+    );
   }
   return raw;
 }
@@ -95,7 +110,8 @@ function xpubVar(env: Env): string {
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
   const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
-  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl))
+    throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
   const kafkaBrokers = requiredBrokersVar(env);
   const host = hostVar(env, 'GATEWAY_HOST', '0.0.0.0');
   return {
@@ -105,7 +121,14 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
     redisUrl,
     kafkaBrokers,
     ...topicsVar(env),
-    instanceId: nameVar(env, 'GATEWAY_ID', `${os.hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 100)}-${process.pid}`),
+    instanceId: nameVar(
+      env,
+      'GATEWAY_ID',
+      `${os
+        .hostname()
+        .replace(/[^A-Za-z0-9.-]/g, '-')
+        .slice(0, 100)}-${process.pid}`,
+    ),
     pendingCommandsMax: intVar(env, 'GATEWAY_PENDING_COMMANDS_MAX', 10_000, 1, 1_000_000),
     logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
     secretKey: secretKeyVar(env),
@@ -116,25 +139,54 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
 }
 
 /** The gateway's settings that `npm start`'s embedded gateway reads too (rates, limits, timeouts, log-in back-off). */
-export type GatewayTuning = Pick<GatewayOptions, 'commandTimeoutMs' | 'sessionTtlMs' | 'signatureWindowMs' | 'rateLimitIpPerMin' | 'rateLimitKeyPerMin' | 'bodyLimitBytes' | 'scryptCost' | 'apiKeysPerUserMax' | 'trustProxy' | 'withdrawalAddressDelayMs' | 'withdrawalAddressesPerUserMax' | 'authGuard'>;
+export type GatewayTuning = Pick<
+  GatewayOptions,
+  | 'commandTimeoutMs'
+  | 'sessionTtlMs'
+  | 'signatureWindowMs'
+  | 'rateLimitIpPerMin'
+  | 'rateLimitKeyPerMin'
+  | 'bodyLimitBytes'
+  | 'scryptCost'
+  | 'apiKeysPerUserMax'
+  | 'trustProxy'
+  | 'withdrawalAddressDelayMs'
+  | 'withdrawalAddressesPerUserMax'
+  | 'authGuard'
+>;
 
 /** One reader for both: the service and the embedded exchange differ only in the address time lock's default. */
 export function readGatewayTuning(env: Env, withdrawalAddressDelayMsDefault: number): GatewayTuning {
   return {
     commandTimeoutMs: intVar(env, 'GATEWAY_COMMAND_TIMEOUT_MS', DEFAULT_OPTIONS.commandTimeoutMs, 100, 120_000),
-    sessionTtlMs: intVar(env, 'GATEWAY_SESSION_TTL_SECONDS', DEFAULT_OPTIONS.sessionTtlMs / 1000, 60, 30 * 24 * 3600) * 1000,
+    sessionTtlMs:
+      intVar(env, 'GATEWAY_SESSION_TTL_SECONDS', DEFAULT_OPTIONS.sessionTtlMs / 1000, 60, 30 * 24 * 3600) * 1000,
     signatureWindowMs: intVar(env, 'GATEWAY_SIGNATURE_WINDOW_MS', DEFAULT_OPTIONS.signatureWindowMs, 1000, 600_000),
     rateLimitIpPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_IP_PER_MIN', DEFAULT_OPTIONS.rateLimitIpPerMin, 1, 10_000_000),
-    rateLimitKeyPerMin: intVar(env, 'GATEWAY_RATE_LIMIT_KEY_PER_MIN', DEFAULT_OPTIONS.rateLimitKeyPerMin, 1, 10_000_000),
+    rateLimitKeyPerMin: intVar(
+      env,
+      'GATEWAY_RATE_LIMIT_KEY_PER_MIN',
+      DEFAULT_OPTIONS.rateLimitKeyPerMin,
+      1,
+      10_000_000,
+    ),
     bodyLimitBytes: intVar(env, 'GATEWAY_BODY_LIMIT_BYTES', DEFAULT_OPTIONS.bodyLimitBytes, 1024, 1024 * 1024),
     scryptCost: powerOfTwoVar(env, 'GATEWAY_SCRYPT_COST', DEFAULT_OPTIONS.scryptCost),
     apiKeysPerUserMax: intVar(env, 'GATEWAY_API_KEYS_PER_USER_MAX', DEFAULT_OPTIONS.apiKeysPerUserMax, 1, 1000),
     trustProxy: boolVar(env, 'GATEWAY_TRUST_PROXY', DEFAULT_OPTIONS.trustProxy),
-    withdrawalAddressDelayMs: intVar(env, 'GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS', withdrawalAddressDelayMsDefault / 1000, 0, 30 * 86_400) * 1000,
+    withdrawalAddressDelayMs:
+      intVar(env, 'GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS', withdrawalAddressDelayMsDefault / 1000, 0, 30 * 86_400) *
+      1000,
     withdrawalAddressesPerUserMax: DEFAULT_OPTIONS.withdrawalAddressesPerUserMax,
     authGuard: {
       ...DEFAULT_GUARD_OPTIONS,
-      accountFailuresFree: intVar(env, 'GATEWAY_LOGIN_FAILURES_FREE', DEFAULT_GUARD_OPTIONS.accountFailuresFree, 1, 1000),
+      accountFailuresFree: intVar(
+        env,
+        'GATEWAY_LOGIN_FAILURES_FREE',
+        DEFAULT_GUARD_OPTIONS.accountFailuresFree,
+        1,
+        1000,
+      ),
       ipFailuresFree: intVar(env, 'GATEWAY_LOGIN_IP_FAILURES_FREE', DEFAULT_GUARD_OPTIONS.ipFailuresFree, 1, 100_000),
       lockMaxMs: intVar(env, 'GATEWAY_AUTH_LOCK_MAX_SECONDS', DEFAULT_GUARD_OPTIONS.lockMaxMs / 1000, 1, 86_400) * 1000,
     },
@@ -143,6 +195,7 @@ export function readGatewayTuning(env: Env, withdrawalAddressDelayMsDefault: num
 
 export function powerOfTwoVar(env: Env, name: string, fallback: number): number {
   const value = intVar(env, name, fallback, 1024, 1 << 20);
-  if ((value & (value - 1)) !== 0) throw new ConfigError(`${name} must be a power of two from 1024 to 1048576, got "${value}"`);
+  if ((value & (value - 1)) !== 0)
+    throw new ConfigError(`${name} must be a power of two from 1024 to 1048576, got "${value}"`);
   return value;
 }

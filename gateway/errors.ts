@@ -9,16 +9,19 @@ import type { RejectCode } from '../engine/core/index.js';
 
 export const GATEWAY_ERRORS = {
   // request shape
-  EX_BAD_REQUEST: { status: 400, message: 'The request does not match the route\'s schema.' },
+  EX_BAD_REQUEST: { status: 400, message: "The request does not match the route's schema." },
   EX_BAD_JSON: { status: 400, message: 'The body is not valid JSON.' },
   EX_BODY_TOO_LARGE: { status: 413, message: 'The body exceeds the size limit.' },
   EX_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The body must be application/json.' },
   EX_NOT_FOUND: { status: 404, message: 'No such route.' },
   EX_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not take this method.' },
   // decimals: prices and quantities in market units
-  EX_DECIMAL_INVALID: { status: 400, message: 'A price, quantity or amount is not a plain positive decimal string like "1850.25".' },
-  EX_PRICE_TOO_PRECISE: { status: 400, message: 'The price has more decimals than the market\'s tick size allows.' },
-  EX_QTY_TOO_PRECISE: { status: 400, message: 'The quantity has more decimals than the market\'s lot size allows.' },
+  EX_DECIMAL_INVALID: {
+    status: 400,
+    message: 'A price, quantity or amount is not a plain positive decimal string like "1850.25".',
+  },
+  EX_PRICE_TOO_PRECISE: { status: 400, message: "The price has more decimals than the market's tick size allows." },
+  EX_QTY_TOO_PRECISE: { status: 400, message: "The quantity has more decimals than the market's lot size allows." },
   EX_AMOUNT_TOO_PRECISE: { status: 400, message: 'The amount has more decimals than the asset has.' },
   EX_VALUE_OVERFLOW: { status: 400, message: 'The value exceeds 2^256-1 base units.' },
   EX_MARKET_UNKNOWN: { status: 404, message: 'No market has this id.' },
@@ -29,17 +32,30 @@ export const GATEWAY_ERRORS = {
   EX_SESSION_INVALID: { status: 401, message: 'The session token is unknown, revoked or expired.' },
   EX_API_KEY_INVALID: { status: 401, message: 'The API key is unknown or revoked.' },
   EX_SIGNATURE_INVALID: { status: 401, message: 'The request signature does not match.' },
-  EX_TIMESTAMP_OUT_OF_WINDOW: { status: 401, message: 'The request timestamp is missing or outside the allowed window.' },
+  EX_TIMESTAMP_OUT_OF_WINDOW: {
+    status: 401,
+    message: 'The request timestamp is missing or outside the allowed window.',
+  },
   EX_SIGNATURE_REPLAYED: { status: 401, message: 'This signature was already used.' },
   EX_SCOPE_MISSING: { status: 403, message: 'The API key lacks the scope this route needs.' },
   EX_SESSION_REQUIRED: { status: 403, message: 'API keys are managed with a session token, not with an API key.' },
-  EX_CSRF_TOKEN_INVALID: { status: 403, message: 'A request signed in by the session cookie that changes something needs the X-CSRF-Token header from GET /v1/auth/session.' },
+  EX_CSRF_TOKEN_INVALID: {
+    status: 403,
+    message:
+      'A request signed in by the session cookie that changes something needs the X-CSRF-Token header from GET /v1/auth/session.',
+  },
   EX_USERNAME_TAKEN: { status: 409, message: 'This username is taken.' },
   EX_API_KEYS_MAX: { status: 409, message: 'The user has the maximum number of active API keys.' },
-  EX_RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the Retry-After header\'s seconds.' },
-  EX_AUTH_THROTTLED: { status: 429, message: 'Too many failed attempts; retry after the Retry-After header\'s seconds.' },
+  EX_RATE_LIMITED: { status: 429, message: "Too many requests; retry after the Retry-After header's seconds." },
+  EX_AUTH_THROTTLED: {
+    status: 429,
+    message: "Too many failed attempts; retry after the Retry-After header's seconds.",
+  },
   EX_IP_NOT_ALLOWED: { status: 403, message: 'Requests from this address are not allowed with these credentials.' },
-  EX_IP_ALLOW_LIST_INVALID: { status: 400, message: 'The IP allow-list holds 1 to 16 IPv4/IPv6 addresses or CIDR blocks.' },
+  EX_IP_ALLOW_LIST_INVALID: {
+    status: 400,
+    message: 'The IP allow-list holds 1 to 16 IPv4/IPv6 addresses or CIDR blocks.',
+  },
   EX_SESSION_NOT_FOUND: { status: 404, message: 'No session of yours has this id.' },
   // two-factor authentication
   EX_OTP_REQUIRED: { status: 401, message: 'Two-factor authentication is on: send the current one-time code (otp).' },
@@ -48,10 +64,16 @@ export const GATEWAY_ERRORS = {
   EX_TWO_FACTOR_NOT_SET_UP: { status: 409, message: 'Start the set-up first: POST /v1/auth/2fa/setup.' },
   EX_TWO_FACTOR_NOT_ENABLED: { status: 409, message: 'Two-factor authentication is not on.' },
   // operators (the /v1/admin/ routes)
-  EX_OPERATOR_REQUIRED: { status: 403, message: 'This route is for operators: log in with POST /v1/admin/auth/login and send the operator session token.' },
+  EX_OPERATOR_REQUIRED: {
+    status: 403,
+    message: 'This route is for operators: log in with POST /v1/admin/auth/login and send the operator session token.',
+  },
   EX_OPERATOR_ROLE_INSUFFICIENT: { status: 403, message: 'Your operator role does not allow this route.' },
   EX_USER_NOT_FOUND: { status: 404, message: 'No user has this id.' },
-  EX_WITHDRAWAL_NOT_DECIDABLE: { status: 409, message: 'The withdrawal cannot take this decision: it needs no approval, was already decided, or is signed.' },
+  EX_WITHDRAWAL_NOT_DECIDABLE: {
+    status: 409,
+    message: 'The withdrawal cannot take this decision: it needs no approval, was already decided, or is signed.',
+  },
   EX_KILL_SWITCH_NOT_ENGAGED: { status: 409, message: 'The kill switch is not engaged.' },
   // resources
   EX_ORDER_NOT_FOUND: { status: 404, message: 'No order of yours has this id.' },
@@ -62,15 +84,27 @@ export const GATEWAY_ERRORS = {
   EX_INSUFFICIENT_BALANCE: { status: 422, message: 'The available balance does not cover the amount.' },
   // withdrawal controls
   EX_WITHDRAWALS_HALTED: { status: 503, message: 'Withdrawals are halted by the operator; nothing was requested.' },
-  EX_WITHDRAWAL_ADDRESS_NOT_IN_BOOK: { status: 422, message: 'Withdrawals go only to addresses in your withdrawal address book (POST /v1/withdrawal-addresses).' },
-  EX_WITHDRAWAL_ADDRESS_LOCKED: { status: 422, message: 'This address was added recently and is not usable yet (see usableAt).' },
+  EX_WITHDRAWAL_ADDRESS_NOT_IN_BOOK: {
+    status: 422,
+    message: 'Withdrawals go only to addresses in your withdrawal address book (POST /v1/withdrawal-addresses).',
+  },
+  EX_WITHDRAWAL_ADDRESS_LOCKED: {
+    status: 422,
+    message: 'This address was added recently and is not usable yet (see usableAt).',
+  },
   EX_WITHDRAWAL_ADDRESS_EXISTS: { status: 409, message: 'This address is already in your withdrawal address book.' },
   EX_WITHDRAWAL_ADDRESSES_MAX: { status: 409, message: 'Your withdrawal address book is full.' },
   EX_WITHDRAWAL_ADDRESS_NOT_FOUND: { status: 404, message: 'No withdrawal address of yours has this id.' },
-  EX_WITHDRAWAL_LIMIT_EXCEEDED: { status: 422, message: 'The amount exceeds what is left of your rolling 24 h withdrawal limit for this asset (see remaining).' },
+  EX_WITHDRAWAL_LIMIT_EXCEEDED: {
+    status: 422,
+    message: 'The amount exceeds what is left of your rolling 24 h withdrawal limit for this asset (see remaining).',
+  },
   // devnet faucet (only where the gateway runs on a devnet: gateway/routes/faucet.ts)
   EX_FAUCET_UNKNOWN_TOKEN: { status: 404, message: 'The devnet faucet has no token with this symbol.' },
-  EX_FAUCET_AMOUNT_OUT_OF_RANGE: { status: 400, message: 'The faucet mints from one base unit up to its maximum per request (1,000,000 whole tokens).' },
+  EX_FAUCET_AMOUNT_OUT_OF_RANGE: {
+    status: 400,
+    message: 'The faucet mints from one base unit up to its maximum per request (1,000,000 whole tokens).',
+  },
   EX_FAUCET_BUSY: { status: 503, message: 'Too many faucet requests are waiting; retry shortly.' },
   // operating conditions
   EX_BUSY: { status: 503, message: 'Too many commands are waiting for the engine; retry shortly.' },

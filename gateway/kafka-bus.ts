@@ -41,8 +41,18 @@ export class KafkaCommandBus implements CommandBus {
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.writer = new KafkaCommandWriter(opts.kafka, opts.commandsTopic);
-    this.reader = new EventStreamReader({ kafka: opts.kafka, topic: opts.eventsTopic, groupIdPrefix: `gateway.${opts.instanceId}`, batchRecordsMax: RESULT_RECORDS_MAX, maxWaitTimeMs: 100 });
-    this.pipe = new CommandPipe(this.writer, opts.logger, 'the commands topic', { pendingMax: opts.pendingMax, timeoutMs: opts.timeoutMs, onLate: opts.onLate });
+    this.reader = new EventStreamReader({
+      kafka: opts.kafka,
+      topic: opts.eventsTopic,
+      groupIdPrefix: `gateway.${opts.instanceId}`,
+      batchRecordsMax: RESULT_RECORDS_MAX,
+      maxWaitTimeMs: 100,
+    });
+    this.pipe = new CommandPipe(this.writer, opts.logger, 'the commands topic', {
+      pendingMax: opts.pendingMax,
+      timeoutMs: opts.timeoutMs,
+      onLate: opts.onLate,
+    });
   }
 
   async start(): Promise<void> {

@@ -40,17 +40,33 @@ async function main(): Promise<void> {
   // Auto-pipelining: the admission scripts of the requests handled in one event-loop turn go out in one socket
   // write (each write was a system call of its own, the largest single cost under load). ioredis leaves
   // (un)subscribe and the like out of it, so the market-data relay's subscriber (a duplicate) is unaffected.
-  const redis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000, enableOfflineQueue: true, enableAutoPipelining: true });
+  const redis =
+    config.redisUrl === null
+      ? null
+      : new Redis(config.redisUrl, {
+          maxRetriesPerRequest: 2,
+          connectTimeout: 2000,
+          enableOfflineQueue: true,
+          enableAutoPipelining: true,
+        });
   if (redis === null) {
-    logger.warn('REDIS_URL is not set: rate limits, signature replay protection and command lookups are kept in this process, and market data has no relays; run a single gateway instance only');
+    logger.warn(
+      'REDIS_URL is not set: rate limits, signature replay protection and command lookups are kept in this process, and market data has no relays; run a single gateway instance only',
+    );
   }
   const stores = redis === null ? memoryStores() : redisStores(redis);
   const kafka = kafkaClient(config.kafkaBrokers, `gateway-${config.instanceId}`, logger);
   const metrics = new GatewayMetrics();
   const bus = new KafkaCommandBus({
-    kafka, commandsTopic: config.commandsTopic, eventsTopic: config.eventsTopic, instanceId: config.instanceId,
-    pendingMax: config.pendingCommandsMax, timeoutMs: config.commandTimeoutMs, logger,
-    onLate: lateResultRecorder(stores.commands, config.redisPrefix), onRecordTimestamp: (ms) => metrics.onRecordTimestamp(ms),
+    kafka,
+    commandsTopic: config.commandsTopic,
+    eventsTopic: config.eventsTopic,
+    instanceId: config.instanceId,
+    pendingMax: config.pendingCommandsMax,
+    timeoutMs: config.commandTimeoutMs,
+    logger,
+    onLate: lateResultRecorder(stores.commands, config.redisPrefix),
+    onRecordTimestamp: (ms) => metrics.onRecordTimestamp(ms),
   });
   await bus.start();
   const admin = kafka.admin();
@@ -61,14 +77,31 @@ async function main(): Promise<void> {
   const marketData = ({ authenticate }: { authenticate: Authenticate }) => ({
     plugin: marketDataPlugin as never,
     options: {
-      sql, logger, authenticate,
+      sql,
+      logger,
+      authenticate,
       ...(redis === null ? { publish: false } : { redis, redisPrefix: `${config.redisPrefix}md:` }),
-      events: new KafkaMarketSource({ kafka, topic: config.eventsTopic, groupIdPrefix: `gateway-md.${config.instanceId}` }),
+      events: new KafkaMarketSource({
+        kafka,
+        topic: config.eventsTopic,
+        groupIdPrefix: `gateway-md.${config.instanceId}`,
+      }),
     },
   });
   const webRoot = (await webPageBuilt(DEFAULT_WEB_ROOT)) ? DEFAULT_WEB_ROOT : undefined;
-  if (webRoot === undefined) logger.info({ webRoot: DEFAULT_WEB_ROOT }, 'no built web page (npm run build:web): serving the API only');
-  const { app } = await buildGateway({ sql, stores, bus, options: config, logger, metrics, kafkaReady, marketData, webRoot });
+  if (webRoot === undefined)
+    logger.info({ webRoot: DEFAULT_WEB_ROOT }, 'no built web page (npm run build:web): serving the API only');
+  const { app } = await buildGateway({
+    sql,
+    stores,
+    bus,
+    options: config,
+    logger,
+    metrics,
+    kafkaReady,
+    marketData,
+    webRoot,
+  });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -66,7 +66,13 @@ export function fillsOf(events: readonly EngineEvent[], orderId: number, m: Mark
     const t: Trade = ev;
     if (t.takerOrderId !== orderId && t.makerOrderId !== orderId) continue;
     const taker = t.takerOrderId === orderId;
-    fills.push({ tradeId: t.tradeId, price: formatPriceTicks(t.priceTicks, m), quantity: formatLots(t.qtyLots, m), fee: formatQuote(taker ? t.takerFee : t.makerFee, m), liquidity: taker ? 'taker' : 'maker' });
+    fills.push({
+      tradeId: t.tradeId,
+      price: formatPriceTicks(t.priceTicks, m),
+      quantity: formatLots(t.qtyLots, m),
+      fee: formatQuote(taker ? t.takerFee : t.makerFee, m),
+      liquidity: taker ? 'taker' : 'maker',
+    });
   }
   return fills;
 }
@@ -107,6 +113,22 @@ export function placementOutcome(events: readonly EngineEvent[], orderId: number
         break;
     }
   }
-  const q = quantitiesOf({ status, byQuote: accepted.quoteQuantity > 0n, qtyLots: accepted.qtyLots, originalQtyLots: accepted.qtyLots, filledLots, remainingLots }, m);
-  return { orderId, orderStatus: status, filledQuantity: q.filledQuantity, remainingQuantity: q.remainingQuantity, fills: fillsOf(events, orderId, m) };
+  const q = quantitiesOf(
+    {
+      status,
+      byQuote: accepted.quoteQuantity > 0n,
+      qtyLots: accepted.qtyLots,
+      originalQtyLots: accepted.qtyLots,
+      filledLots,
+      remainingLots,
+    },
+    m,
+  );
+  return {
+    orderId,
+    orderStatus: status,
+    filledQuantity: q.filledQuantity,
+    remainingQuantity: q.remainingQuantity,
+    fills: fillsOf(events, orderId, m),
+  };
 }

@@ -16,7 +16,16 @@ export type OperatorRole = (typeof OPERATOR_ROLES)[number];
 export type OperatorRouteAuth = `operator:${OperatorRole}`;
 export type RouteAuth = 'public' | Scope | 'session' | OperatorRouteAuth;
 
-export const ROUTE_AUTHS: readonly RouteAuth[] = ['public', 'read', 'trade', 'withdraw', 'session', 'operator:viewer', 'operator:operator', 'operator:admin'];
+export const ROUTE_AUTHS: readonly RouteAuth[] = [
+  'public',
+  'read',
+  'trade',
+  'withdraw',
+  'session',
+  'operator:viewer',
+  'operator:operator',
+  'operator:admin',
+];
 
 /** Swagger UI's own routes (its page and static files) are registered by its plugin; they are public. */
 export const DOCS_ROUTE_PREFIX = '/docs';
@@ -51,11 +60,14 @@ export interface DeclaredRoute {
  */
 export function requireDeclaredAuth(app: FastifyInstance, routes: DeclaredRoute[]): void {
   app.addHook('onRoute', (r: RouteOptions) => {
-    if (r.url === DOCS_ROUTE_PREFIX || r.url.startsWith(`${DOCS_ROUTE_PREFIX}/`)) r.config = { ...r.config, auth: 'public' };
+    if (r.url === DOCS_ROUTE_PREFIX || r.url.startsWith(`${DOCS_ROUTE_PREFIX}/`))
+      r.config = { ...r.config, auth: 'public' };
     const auth = (r.config as { auth?: unknown } | undefined)?.auth;
     const methods = [r.method].flat().filter((m) => m !== 'HEAD');
     if (!isRouteAuth(auth)) {
-      throw new RouteAuthMissingError(`${methods.join(',')} ${r.url} does not declare who may call it: set config.auth to one of ${ROUTE_AUTHS.join(', ')} ('public' for an open route)`);
+      throw new RouteAuthMissingError(
+        `${methods.join(',')} ${r.url} does not declare who may call it: set config.auth to one of ${ROUTE_AUTHS.join(', ')} ('public' for an open route)`,
+      );
     }
     for (const method of methods) routes.push({ method, url: r.url, auth });
   });

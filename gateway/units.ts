@@ -51,12 +51,23 @@ function fractionDigits(text: string): number {
 type Parsed = { ok: true; value: bigint } | { ok: false; error: GatewayError };
 
 /** text in units of 10^decimals, at most `allowedDecimals` significant fractional digits, within uint256. */
-function parseExact(text: string, decimals: number, allowedDecimals: number, tooPrecise: GatewayError, field: string): Parsed {
-  if (!DECIMAL.test(text)) return { ok: false, error: gatewayError('EX_DECIMAL_INVALID', `${field} must be a plain decimal string like "1850.25"`) };
+function parseExact(
+  text: string,
+  decimals: number,
+  allowedDecimals: number,
+  tooPrecise: GatewayError,
+  field: string,
+): Parsed {
+  if (!DECIMAL.test(text))
+    return {
+      ok: false,
+      error: gatewayError('EX_DECIMAL_INVALID', `${field} must be a plain decimal string like "1850.25"`),
+    };
   if (fractionDigits(text) > Math.min(allowedDecimals, decimals)) return { ok: false, error: tooPrecise };
   const value = parseUnits(text, decimals);
   if (value === null) return { ok: false, error: tooPrecise };
-  if (value > UINT256_MAX) return { ok: false, error: gatewayError('EX_VALUE_OVERFLOW', `${field} exceeds 2^256-1 base units`) };
+  if (value > UINT256_MAX)
+    return { ok: false, error: gatewayError('EX_VALUE_OVERFLOW', `${field} exceeds 2^256-1 base units`) };
   return { ok: true, value };
 }
 
@@ -67,17 +78,26 @@ function unwrap(p: Parsed): bigint {
 
 /** A limit or stop price in quote per whole base token -> quote base units (a multiple of the tick). */
 export function priceToUnits(text: string, m: MarketInfo, field = 'price'): bigint {
-  const tooPrecise = gatewayError('EX_PRICE_TOO_PRECISE', `${field} has more decimals than the tick size ${formatUnits(m.tickSize, m.quoteDecimals)} allows`);
+  const tooPrecise = gatewayError(
+    'EX_PRICE_TOO_PRECISE',
+    `${field} has more decimals than the tick size ${formatUnits(m.tickSize, m.quoteDecimals)} allows`,
+  );
   const value = unwrap(parseExact(text, m.quoteDecimals, stepDecimals(m.tickSize, m.quoteDecimals), tooPrecise, field));
   // Same decimals as the tick but off its grid (tick 0.05, price 1.03): the engine's own code, without a round trip.
-  if (value % m.tickSize !== 0n) throw engineRejection(field === 'price' ? 'ORDER_PRICE_NOT_ON_TICK' : 'ORDER_STOP_PRICE_NOT_ON_TICK');
+  if (value % m.tickSize !== 0n)
+    throw engineRejection(field === 'price' ? 'ORDER_PRICE_NOT_ON_TICK' : 'ORDER_STOP_PRICE_NOT_ON_TICK');
   return value;
 }
 
 /** A base quantity in whole base tokens -> base units (a multiple of the lot). */
 export function qtyToUnits(text: string, m: MarketInfo): bigint {
-  const tooPrecise = gatewayError('EX_QTY_TOO_PRECISE', `quantity has more decimals than the lot size ${formatUnits(m.lotSize, m.baseDecimals)} allows`);
-  const value = unwrap(parseExact(text, m.baseDecimals, stepDecimals(m.lotSize, m.baseDecimals), tooPrecise, 'quantity'));
+  const tooPrecise = gatewayError(
+    'EX_QTY_TOO_PRECISE',
+    `quantity has more decimals than the lot size ${formatUnits(m.lotSize, m.baseDecimals)} allows`,
+  );
+  const value = unwrap(
+    parseExact(text, m.baseDecimals, stepDecimals(m.lotSize, m.baseDecimals), tooPrecise, 'quantity'),
+  );
   if (value % m.lotSize !== 0n) throw engineRejection('ORDER_QTY_NOT_ON_LOT');
   return value;
 }
@@ -88,8 +108,12 @@ export function amountToUnits(text: string, decimals: number, field = 'amount'):
   return unwrap(parseExact(text, decimals, decimals, tooPrecise, field));
 }
 
-export const formatPriceTicks = (ticks: number | bigint, m: MarketInfo): string => formatUnits(BigInt(ticks) * m.tickSize, m.quoteDecimals);
-export const formatLots = (lots: number | bigint, m: MarketInfo): string => formatUnits(BigInt(lots) * m.lotSize, m.baseDecimals);
-export const formatBase = (amount: bigint | string, m: MarketInfo): string => formatUnits(BigInt(amount), m.baseDecimals);
-export const formatQuote = (amount: bigint | string, m: MarketInfo): string => formatUnits(BigInt(amount), m.quoteDecimals);
+export const formatPriceTicks = (ticks: number | bigint, m: MarketInfo): string =>
+  formatUnits(BigInt(ticks) * m.tickSize, m.quoteDecimals);
+export const formatLots = (lots: number | bigint, m: MarketInfo): string =>
+  formatUnits(BigInt(lots) * m.lotSize, m.baseDecimals);
+export const formatBase = (amount: bigint | string, m: MarketInfo): string =>
+  formatUnits(BigInt(amount), m.baseDecimals);
+export const formatQuote = (amount: bigint | string, m: MarketInfo): string =>
+  formatUnits(BigInt(amount), m.quoteDecimals);
 export { formatUnits };

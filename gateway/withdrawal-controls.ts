@@ -21,9 +21,21 @@ export interface BookAddress {
   readonly usableAt: string;
 }
 
-interface AddressRowDb { address_id: string; address: string; label: string; created_at: Date; usable_at: Date }
+interface AddressRowDb {
+  address_id: string;
+  address: string;
+  label: string;
+  created_at: Date;
+  usable_at: Date;
+}
 
-const view = (r: AddressRowDb): BookAddress => ({ addressId: r.address_id, address: r.address, label: r.label, createdAt: r.created_at.toISOString(), usableAt: r.usable_at.toISOString() });
+const view = (r: AddressRowDb): BookAddress => ({
+  addressId: r.address_id,
+  address: r.address,
+  label: r.label,
+  createdAt: r.created_at.toISOString(),
+  usableAt: r.usable_at.toISOString(),
+});
 
 export class WithdrawalControls {
   constructor(
@@ -42,11 +54,18 @@ export class WithdrawalControls {
   async addAddress(userId: number, address: string, label: string): Promise<BookAddress> {
     const now = new Date(this.nowMs());
     const row = {
-      address_id: `wa_${randomBytes(12).toString('hex')}`, user_id: userId, address, label, created_at: now, usable_at: new Date(now.getTime() + this.opts.addressDelayMs),
+      address_id: `wa_${randomBytes(12).toString('hex')}`,
+      user_id: userId,
+      address,
+      label,
+      created_at: now,
+      usable_at: new Date(now.getTime() + this.opts.addressDelayMs),
     };
     const added = await this.sql.begin(async (tx) => {
       await tx`SELECT user_id FROM gateway_accounts WHERE user_id = ${userId} FOR UPDATE`;
-      const [{ n }] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM custody_withdrawal_addresses WHERE user_id = ${userId} AND removed_at IS NULL`;
+      const [{ n }] = await tx<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM custody_withdrawal_addresses WHERE user_id = ${userId} AND removed_at IS NULL`;
       if (n >= this.opts.addressesPerUserMax) throw gatewayError('EX_WITHDRAWAL_ADDRESSES_MAX');
       const r = await tx`INSERT INTO custody_withdrawal_addresses ${tx(row)} ON CONFLICT DO NOTHING`;
       return r.count === 1;
@@ -57,7 +76,9 @@ export class WithdrawalControls {
 
   /** Removal is immediate: a withdrawal to it is refused from now on. */
   async removeAddress(userId: number, addressId: string): Promise<BookAddress> {
-    const [row] = await this.sql<AddressRowDb[]>`UPDATE custody_withdrawal_addresses SET removed_at = ${new Date(this.nowMs())}
+    const [row] = await this.sql<
+      AddressRowDb[]
+    >`UPDATE custody_withdrawal_addresses SET removed_at = ${new Date(this.nowMs())}
       WHERE address_id = ${addressId} AND user_id = ${userId} AND removed_at IS NULL RETURNING address_id, address, label, created_at, usable_at`;
     if (row === undefined) throw gatewayError('EX_WITHDRAWAL_ADDRESS_NOT_FOUND');
     return view(row);
@@ -74,7 +95,8 @@ export class WithdrawalControls {
     const [row] = await this.sql<{ usable_at: Date }[]>`
       SELECT usable_at FROM custody_withdrawal_addresses WHERE user_id = ${userId} AND address = ${address} AND removed_at IS NULL`;
     if (row === undefined) throw gatewayError('EX_WITHDRAWAL_ADDRESS_NOT_IN_BOOK');
-    if (row.usable_at.getTime() > this.nowMs()) throw gatewayError('EX_WITHDRAWAL_ADDRESS_LOCKED', undefined, { usableAt: row.usable_at.toISOString() });
+    if (row.usable_at.getTime() > this.nowMs())
+      throw gatewayError('EX_WITHDRAWAL_ADDRESS_LOCKED', undefined, { usableAt: row.usable_at.toISOString() });
   }
 
   /**
@@ -82,7 +104,13 @@ export class WithdrawalControls {
    * once cannot both fit in what is left). Refunded withdrawals (failed in the engine) and refused requests do not
    * count. Returns whether the asset's approval threshold applies.
    */
-  async admit(w: { withdrawalId: string; userId: number; asset: AssetInfo; amount: bigint; address: string }): Promise<{ approvalRequired: boolean }> {
+  async admit(w: {
+    withdrawalId: string;
+    userId: number;
+    asset: AssetInfo;
+    amount: bigint;
+    address: string;
+  }): Promise<{ approvalRequired: boolean }> {
     return this.sql.begin(async (tx) => {
       const limits = await assetLimits(tx, w.asset.assetId);
       await tx`SELECT user_id FROM gateway_accounts WHERE user_id = ${w.userId} FOR UPDATE`;
@@ -93,7 +121,10 @@ export class WithdrawalControls {
           WHERE r.user_id = ${w.userId} AND r.asset_id = ${w.asset.assetId} AND r.requested_at > ${new Date(now - WINDOW_MS)} AND NOT r.refused
             AND NOT EXISTS (SELECT 1 FROM withdrawals f WHERE f.withdrawal_id = r.withdrawal_id AND f.status = 'failed')`;
         const left = limits.dailyWithdrawalLimit - BigInt(used);
-        if (w.amount > left) throw gatewayError('EX_WITHDRAWAL_LIMIT_EXCEEDED', undefined, { remaining: formatUnits(left > 0n ? left : 0n, w.asset.decimals) });
+        if (w.amount > left)
+          throw gatewayError('EX_WITHDRAWAL_LIMIT_EXCEEDED', undefined, {
+            remaining: formatUnits(left > 0n ? left : 0n, w.asset.decimals),
+          });
       }
       await tx`INSERT INTO custody_withdrawal_requests ${tx({ withdrawal_id: w.withdrawalId, user_id: w.userId, asset_id: w.asset.assetId, amount: w.amount.toString(), address: w.address, requested_at: new Date(now) })}`;
       return { approvalRequired: limits.approvalThreshold !== null && w.amount > limits.approvalThreshold };

@@ -5,7 +5,8 @@ import type { LogEntry, logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export function kafkaClient(brokers: string[], clientId: string, logger?: Logger): Kafka {
-  const logging = logger === undefined ? { logLevel: logLevel.ERROR } : { logLevel: logLevel.WARN, logCreator: toPino(logger) };
+  const logging =
+    logger === undefined ? { logLevel: logLevel.ERROR } : { logLevel: logLevel.WARN, logCreator: toPino(logger) };
   return new Kafka({ brokers, clientId, ...logging, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
 }
 
@@ -18,7 +19,12 @@ function toPino(logger: Logger): logCreator {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
   return () =>
     ({ namespace, level, log }: LogEntry) => {
-      const { message, timestamp: _timestamp, logger: _name, ...fields } = log as LogEntry['log'] & { logger?: unknown };
+      const {
+        message,
+        timestamp: _timestamp,
+        logger: _name,
+        ...fields
+      } = log as LogEntry['log'] & { logger?: unknown };
       const record = { namespace, ...fields };
       const routine = namespace === 'Connection' || 'retryCount' in fields;
       if ((level === logLevel.ERROR || level === logLevel.WARN) && !routine) kafkaLogger.warn(record, message);

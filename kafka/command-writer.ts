@@ -11,7 +11,11 @@ export class KafkaCommandWriter implements CommandWriter {
     kafka: Kafka,
     private readonly topic: string,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   async connect(): Promise<void> {
@@ -19,7 +23,11 @@ export class KafkaCommandWriter implements CommandWriter {
   }
 
   async append(values: Uint8Array[]): Promise<number[]> {
-    const [meta] = await this.producer.send({ topic: this.topic, acks: -1, messages: values.map((v) => ({ value: Buffer.from(v.buffer, v.byteOffset, v.byteLength) })) });
+    const [meta] = await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: values.map((v) => ({ value: Buffer.from(v.buffer, v.byteOffset, v.byteLength) })),
+    });
     const base = Number(meta.baseOffset ?? meta.offset);
     return values.map((_, i) => base + i);
   }

@@ -39,9 +39,18 @@ export function commandOffsetLastOf(m: KafkaMessage): number | null {
 export function decodeEventMessage(m: KafkaMessage): EventStreamRecord {
   const offset = Number(m.offset);
   try {
-    return { offset, timestampMs: Number(m.timestamp), events: decodeEventRecord(m.value ?? new Uint8Array(0)), commandOffsetLast: commandOffsetLastOf(m) };
+    return {
+      offset,
+      timestampMs: Number(m.timestamp),
+      events: decodeEventRecord(m.value ?? new Uint8Array(0)),
+      commandOffsetLast: commandOffsetLastOf(m),
+    };
   } catch (err) {
-    throw new EventStreamError('EVENTS_BAD_RECORD', `events topic record at offset ${offset}: ${(err as Error).message}`, offset);
+    throw new EventStreamError(
+      'EVENTS_BAD_RECORD',
+      `events topic record at offset ${offset}: ${(err as Error).message}`,
+      offset,
+    );
   }
 }
 
@@ -119,20 +128,37 @@ export async function readEventsTail(kafka: Kafka, topic: string): Promise<Event
     const from = Math.max(bounds.low, bounds.high - scan);
     if (from >= bounds.high) return null;
     const last = await lastRecordFrom(kafka, topic, from, bounds.high);
-    if (last !== null) return { recordOffset: last.offset, lastSeq: last.events[last.events.length - 1].seq, commandOffsetLast: last.commandOffsetLast };
+    if (last !== null)
+      return {
+        recordOffset: last.offset,
+        lastSeq: last.events[last.events.length - 1].seq,
+        commandOffsetLast: last.commandOffsetLast,
+      };
     if (from === bounds.low) return null;
   }
 }
 
 /** The last data record in [from, high), reading with a one-off consumer. */
-async function lastRecordFrom(kafka: Kafka, topic: string, from: number, high: number): Promise<EventStreamRecord | null> {
+async function lastRecordFrom(
+  kafka: Kafka,
+  topic: string,
+  from: number,
+  high: number,
+): Promise<EventStreamRecord | null> {
   // A one-off read: kafkajs must not restart it behind our back after a failure (a restart scheduled when the broker
   // goes away survives disconnect() and keeps the process alive); the caller retries.
-  const consumer = kafka.consumer({ groupId: `tail.${randomUUID()}`, readUncommitted: true, maxWaitTimeInMs: 50, retry: { retries: 2, restartOnFailure: async () => false } });
+  const consumer = kafka.consumer({
+    groupId: `tail.${randomUUID()}`,
+    readUncommitted: true,
+    maxWaitTimeInMs: 50,
+    retry: { retries: 2, restartOnFailure: async () => false },
+  });
   let last: KafkaMessage | null = null;
   try {
     const done = new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic, partition: PARTITION, offset: String(from) }));
+      consumer.on(consumer.events.GROUP_JOIN, () =>
+        consumer.seek({ topic, partition: PARTITION, offset: String(from) }),
+      );
       consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
       const run = async (): Promise<void> => {
         await consumer.connect();
@@ -148,7 +174,13 @@ async function lastRecordFrom(kafka: Kafka, topic: string, from: number, high: n
       run().catch(reject);
     });
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading the tail of ${topic} took over ${TAIL_READ_TIMEOUT_MS} ms`)), TAIL_READ_TIMEOUT_MS)));
+    const timeout = new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new Error(`reading the tail of ${topic} took over ${TAIL_READ_TIMEOUT_MS} ms`)),
+          TAIL_READ_TIMEOUT_MS,
+        )),
+    );
     await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
   } finally {
     await bounded(consumer.disconnect(), DISCONNECT_TIMEOUT_MS);

@@ -38,7 +38,8 @@ export class PartitionReader<R> {
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: PartitionReaderOptions<R>) {
-    if (!(opts.batchRecordsMax >= 1)) throw new RangeError(`batchRecordsMax ${opts.batchRecordsMax} must be at least 1`);
+    if (!(opts.batchRecordsMax >= 1))
+      throw new RangeError(`batchRecordsMax ${opts.batchRecordsMax} must be at least 1`);
   }
 
   /**
@@ -56,7 +57,9 @@ export class PartitionReader<R> {
     this.consumer = consumer;
     const position = { next: fromOffset };
     // After any (re)join the position is ours to set: everything before position.next was delivered.
-    consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic: this.opts.topic, partition: PARTITION, offset: String(position.next) }));
+    consumer.on(consumer.events.GROUP_JOIN, () =>
+      consumer.seek({ topic: this.opts.topic, partition: PARTITION, offset: String(position.next) }),
+    );
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });

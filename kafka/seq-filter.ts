@@ -13,7 +13,9 @@ export interface Sequenced {
 }
 
 function describe(ev: Sequenced): string {
-  return ev.type === undefined ? `event seq ${ev.seq}` : `event seq ${ev.seq} (${ev.type}, cmdId ${JSON.stringify(ev.cmdId)})`;
+  return ev.type === undefined
+    ? `event seq ${ev.seq}`
+    : `event seq ${ev.seq} (${ev.type}, cmdId ${JSON.stringify(ev.cmdId)})`;
 }
 
 /** Stable codes of the events stream's errors (never reused). */
@@ -40,7 +42,8 @@ export class SeqFilter {
    *   (a reader starting at the topic's end, with no stored position).
    */
   constructor(private lastSeqApplied: number | null) {
-    if (lastSeqApplied !== null && (!Number.isSafeInteger(lastSeqApplied) || lastSeqApplied < 0)) throw new RangeError(`lastSeq ${lastSeqApplied} must be a non-negative integer`);
+    if (lastSeqApplied !== null && (!Number.isSafeInteger(lastSeqApplied) || lastSeqApplied < 0))
+      throw new RangeError(`lastSeq ${lastSeqApplied} must be a non-negative integer`);
   }
 
   get lastSeq(): number | null {
@@ -60,15 +63,26 @@ export class SeqFilter {
 
   /** What accept() would return, without moving the position (for a consumer that moves it once it applied them). */
   fresh<E extends Sequenced>(events: readonly E[], offset: number): readonly E[] {
-    if (events.length === 0) throw new EventStreamError('EVENTS_BAD_RECORD', `record at offset ${offset} holds no events`, offset);
+    if (events.length === 0)
+      throw new EventStreamError('EVENTS_BAD_RECORD', `record at offset ${offset} holds no events`, offset);
     const first = events[0].seq;
     const last = events[events.length - 1].seq;
     // decodeEventRecord checks that a record is consecutive; a caller handing other arrays is a programming error.
-    if (last - first !== events.length - 1) throw new EventStreamError('EVENTS_BAD_RECORD', `record at offset ${offset} holds seqs ${first}..${last} in ${events.length} events`, offset);
+    if (last - first !== events.length - 1)
+      throw new EventStreamError(
+        'EVENTS_BAD_RECORD',
+        `record at offset ${offset} holds seqs ${first}..${last} in ${events.length} events`,
+        offset,
+      );
     const known = this.lastSeqApplied;
     if (known === null) return events;
     if (last <= known) return [];
-    if (first > known + 1) throw new EventStreamError('EVENTS_SEQ_GAP', `record at offset ${offset} starts at ${describe(events[0])}, expected seq ${known + 1}: events ${known + 1}..${first - 1} are missing`, offset);
+    if (first > known + 1)
+      throw new EventStreamError(
+        'EVENTS_SEQ_GAP',
+        `record at offset ${offset} starts at ${describe(events[0])}, expected seq ${known + 1}: events ${known + 1}..${first - 1} are missing`,
+        offset,
+      );
     return first > known ? events : events.slice(known + 1 - first);
   }
 }

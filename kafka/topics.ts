@@ -10,7 +10,10 @@ export const PARTITION = 0;
  * append time: it becomes the command's timeMs, so producers cannot set the engine's clock and a replay sees the
  * same time.
  */
-export async function ensureTopics(admin: Admin, opts: { commandsTopic: string; eventsTopic: string; replicationFactor?: number }): Promise<void> {
+export async function ensureTopics(
+  admin: Admin,
+  opts: { commandsTopic: string; eventsTopic: string; replicationFactor?: number },
+): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const wanted = [
     { topic: opts.commandsTopic, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] },
@@ -18,7 +21,10 @@ export async function ensureTopics(admin: Admin, opts: { commandsTopic: string; 
   ];
   const missing = wanted.filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
-  await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ ...t, numPartitions: 1, replicationFactor: opts.replicationFactor ?? 1 })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((t) => ({ ...t, numPartitions: 1, replicationFactor: opts.replicationFactor ?? 1 })),
+  });
 }
 
 /** The partition's first and next offsets (next = the high watermark: the offset the next record gets). */

@@ -9,7 +9,11 @@ export class ArrayEventSource implements EventSource {
 
   constructor(private readonly records: readonly SourceRecord[]) {}
 
-  async consume(afterOffset: number, batchRecordsMax: number, onBatch: (records: SourceRecord[]) => Promise<void>): Promise<void> {
+  async consume(
+    afterOffset: number,
+    batchRecordsMax: number,
+    onBatch: (records: SourceRecord[]) => Promise<void>,
+  ): Promise<void> {
     let i = this.records.findIndex((r) => r.offset > afterOffset);
     if (i === -1) return;
     while (i < this.records.length && !this.stopped) {

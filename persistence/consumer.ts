@@ -63,7 +63,10 @@ export class PersistenceConsumer {
     if (applied.length > 0) this.opts.logger.info({ applied }, 'migrations applied');
     this.projector = await loadProjector(this.opts.sql);
     const from = this.projector.position;
-    this.opts.logger.info({ lastSeq: from.lastSeq, sourceOffset: from.sourceOffset, openOrders: this.projector.openOrders.size }, 'persistence consuming');
+    this.opts.logger.info(
+      { lastSeq: from.lastSeq, sourceOffset: from.sourceOffset, openOrders: this.projector.openOrders.size },
+      'persistence consuming',
+    );
     await this.opts.source.consume(from.sourceOffset, this.opts.batchRecordsMax, (records) => this.onBatch(records));
     await this.writing;
   }
@@ -102,10 +105,16 @@ export class PersistenceConsumer {
         break;
       } catch (err) {
         if (isPermanent(err) || this.stopping) throw err;
-        this.opts.logger.warn({ err, attempt, lastSeq: rows.previous.lastSeq }, 'batch write failed; checking the stored position and retrying');
+        this.opts.logger.warn(
+          { err, attempt, lastSeq: rows.previous.lastSeq },
+          'batch write failed; checking the stored position and retrying',
+        );
         const storedSeq = await this.storedSeq();
         if (storedSeq === rows.position.lastSeq) break; // it landed; the reply was lost
-        if (storedSeq !== rows.previous.lastSeq) throw new PositionConflictError(`the stored position is at seq ${storedSeq}, neither before (${rows.previous.lastSeq}) nor after (${rows.position.lastSeq}) this batch`);
+        if (storedSeq !== rows.previous.lastSeq)
+          throw new PositionConflictError(
+            `the stored position is at seq ${storedSeq}, neither before (${rows.previous.lastSeq}) nor after (${rows.position.lastSeq}) this batch`,
+          );
       }
     }
     this.eventsWritten += rows.events;
@@ -119,7 +128,8 @@ export class PersistenceConsumer {
    * right before the event the error names (an operator looking at the database sees exactly where it stopped).
    */
   private async writeBefore(records: SourceRecord[], err: ProjectionError): Promise<void> {
-    const bad = err.seq === null ? -1 : records.findIndex((r) => r.events[r.events.length - 1].seq >= (err.seq as number));
+    const bad =
+      err.seq === null ? -1 : records.findIndex((r) => r.events[r.events.length - 1].seq >= (err.seq as number));
     if (bad <= 0) return;
     this.projector = await loadProjector(this.opts.sql);
     const rows = this.projector.project(records.slice(0, bad));
@@ -131,7 +141,9 @@ export class PersistenceConsumer {
     for (;;) {
       await sleep(this.opts.retryDelayMs ?? 500);
       try {
-        const [row] = await this.opts.sql<{ last_seq: string }[]>`SELECT last_seq FROM persistence_position WHERE id = 1`;
+        const [row] = await this.opts.sql<
+          { last_seq: string }[]
+        >`SELECT last_seq FROM persistence_position WHERE id = 1`;
         return Number(row.last_seq);
       } catch (err) {
         if (this.stopping) throw err;

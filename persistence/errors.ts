@@ -5,16 +5,16 @@ import type { EngineEvent } from '../engine/core/index.js';
 
 /** Every code with what it means: docs/persistence.md's table lists the same (test/persistence/errors-docs.test.ts). */
 export const PROJECTION_ERROR_CODES = {
-  PERSIST_SEQ_GAP: 'an event\'s seq is not the last applied + 1',
+  PERSIST_SEQ_GAP: "an event's seq is not the last applied + 1",
   PERSIST_RECORD_SPLIT: 'retired (a record straddling the position is now cut there); never reused',
   PERSIST_UNKNOWN_ASSET: 'an event names an asset that was never added',
   PERSIST_UNKNOWN_MARKET: 'an event names a market that was never added',
   PERSIST_UNKNOWN_ORDER: 'a fill, close or amend of an order that is not open',
   PERSIST_DUPLICATE_ID: 'an order, asset, market or withdrawal created twice',
   PERSIST_UNKNOWN_WITHDRAWAL: 'a withdrawal completed or failed that was never requested',
-  PERSIST_HOLD_MISMATCH: 'an order\'s hold would go negative, or stays non-zero once closed',
+  PERSIST_HOLD_MISMATCH: "an order's hold would go negative, or stays non-zero once closed",
   PERSIST_LEDGER_OVERDRAFT: 'a ledger account would go below zero',
-  PERSIST_BALANCE_MISMATCH: 'the ledger disagrees with the engine\'s balanceChanged figures',
+  PERSIST_BALANCE_MISMATCH: "the ledger disagrees with the engine's balanceChanged figures",
   PERSIST_BAD_RECORD: 'a record that is not a valid events record',
 } as const;
 

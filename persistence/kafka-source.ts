@@ -25,9 +25,19 @@ export class KafkaEventSource implements EventSource {
    * The stored position's seq is the projector's to check: the first record read may straddle it (cut elsewhere by
    * another writer), and the projector applies only the events after it.
    */
-  async consume(afterOffset: number, batchRecordsMax: number, onBatch: (records: SourceRecord[]) => Promise<void>): Promise<void> {
+  async consume(
+    afterOffset: number,
+    batchRecordsMax: number,
+    onBatch: (records: SourceRecord[]) => Promise<void>,
+  ): Promise<void> {
     if (this.stopped) return;
-    this.reader = new EventStreamReader({ kafka: this.opts.kafka, topic: this.opts.topic, groupIdPrefix: this.opts.groupId, batchRecordsMax, maxWaitTimeMs: this.opts.maxWaitTimeMs });
+    this.reader = new EventStreamReader({
+      kafka: this.opts.kafka,
+      topic: this.opts.topic,
+      groupIdPrefix: this.opts.groupId,
+      batchRecordsMax,
+      maxWaitTimeMs: this.opts.maxWaitTimeMs,
+    });
     await this.reader.consume({ afterOffset, afterSeq: null }, onBatch);
   }
 

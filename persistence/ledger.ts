@@ -16,7 +16,8 @@ export const KIND_CUSTODY = 5;
 export const SYSTEM_USER = 0;
 export const KIND_NAMES = ['', 'available', 'held', 'pending', 'fees', 'custody'] as const;
 
-export type EntryReason = 'deposit' | 'hold' | 'release' | 'trade' | 'fee' | 'withdrawalRequest' | 'withdrawalComplete' | 'withdrawalFail';
+export type EntryReason =
+  'deposit' | 'hold' | 'release' | 'trade' | 'fee' | 'withdrawalRequest' | 'withdrawalComplete' | 'withdrawalFail';
 
 const isDebitNormal = (kind: number): boolean => kind === KIND_CUSTODY;
 
@@ -47,15 +48,33 @@ export class LedgerBook {
    * Moves `amount` from `debit` to `credit` (in the ledger's sense) as entry (seq, n). A zero amount moves
    * nothing and writes nothing. Throws OverdraftError, before changing anything, if an account would go negative.
    */
-  transfer(t: { seq: number; n: number; assetId: number; debitKind: number; debitUser: number; creditKind: number; creditUser: number; amount: bigint; reason: EntryReason; refId: string; postedMs: number }): boolean {
+  transfer(t: {
+    seq: number;
+    n: number;
+    assetId: number;
+    debitKind: number;
+    debitUser: number;
+    creditKind: number;
+    creditUser: number;
+    amount: bigint;
+    reason: EntryReason;
+    refId: string;
+    postedMs: number;
+  }): boolean {
     if (t.amount === 0n) return false;
     if (t.amount < 0n) throw new OverdraftError(`negative transfer ${t.amount} (${t.reason})`);
     const debitKey = LedgerBook.accountKey(t.debitKind, t.debitUser, t.assetId);
     const creditKey = LedgerBook.accountKey(t.creditKind, t.creditUser, t.assetId);
     const debitAfter = (this.balances.get(debitKey) ?? 0n) + (isDebitNormal(t.debitKind) ? t.amount : -t.amount);
     const creditAfter = (this.balances.get(creditKey) ?? 0n) + (isDebitNormal(t.creditKind) ? -t.amount : t.amount);
-    if (debitAfter < 0n) throw new OverdraftError(`${KIND_NAMES[t.debitKind]} of user ${t.debitUser} asset ${t.assetId} would be ${debitAfter} after a ${t.reason} of ${t.amount}`);
-    if (creditAfter < 0n) throw new OverdraftError(`${KIND_NAMES[t.creditKind]} of user ${t.creditUser} asset ${t.assetId} would be ${creditAfter} after a ${t.reason} of ${t.amount}`);
+    if (debitAfter < 0n)
+      throw new OverdraftError(
+        `${KIND_NAMES[t.debitKind]} of user ${t.debitUser} asset ${t.assetId} would be ${debitAfter} after a ${t.reason} of ${t.amount}`,
+      );
+    if (creditAfter < 0n)
+      throw new OverdraftError(
+        `${KIND_NAMES[t.creditKind]} of user ${t.creditUser} asset ${t.assetId} would be ${creditAfter} after a ${t.reason} of ${t.amount}`,
+      );
     this.set(debitKey, t.debitKind, t.debitUser, t.assetId, debitAfter, t.seq);
     this.set(creditKey, t.creditKind, t.creditUser, t.assetId, creditAfter, t.seq);
     this.entries.push(t); // the caller builds a fresh object for every transfer

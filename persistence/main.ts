@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'persistence' } });
   // One connection: batches are sequential, and the staging tables live on it.
   const sql = connectPostgres(config.databaseUrl, { max: 1 });
-  const source = new KafkaEventSource({ kafka: kafkaClient(config.kafkaBrokers, config.groupId), topic: config.eventsTopic, groupId: config.groupId });
+  const source = new KafkaEventSource({
+    kafka: kafkaClient(config.kafkaBrokers, config.groupId),
+    topic: config.eventsTopic,
+    groupId: config.groupId,
+  });
   const consumer = new PersistenceConsumer({ sql, source, logger, batchRecordsMax: config.batchRecordsMax });
   const stop = (signal: string): void => {
     logger.info({ signal }, 'stopping');
@@ -32,13 +36,23 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  const statsTimer = setInterval(() => logger.info({ position: consumer.position, eventsWritten: consumer.eventsWritten, batches: consumer.batchesWritten }, 'progress'), 10_000);
+  const statsTimer = setInterval(
+    () =>
+      logger.info(
+        { position: consumer.position, eventsWritten: consumer.eventsWritten, batches: consumer.batchesWritten },
+        'progress',
+      ),
+    10_000,
+  );
   statsTimer.unref();
   try {
     await consumer.run();
   } catch (err) {
     // The message names the event (seq, type, cmdId) for a ProjectionError.
-    logger.fatal({ err, code: (err as { code?: unknown }).code, position: consumer.position }, `persistence stopped: ${(err as Error).message}`);
+    logger.fatal(
+      { err, code: (err as { code?: unknown }).code, position: consumer.position },
+      `persistence stopped: ${(err as Error).message}`,
+    );
     await sql.end({ timeout: 5 }).catch(() => undefined);
     throw err;
   }

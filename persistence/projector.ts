@@ -5,13 +5,43 @@
 // throws a ProjectionError naming the event: the consumer stops rather than write a wrong ledger.
 
 import type {
-  BalanceChanged, DepositCredited, EngineEvent, MarketStatusChanged, OrderAccepted, OrderAmended, OrderClosed, OrderFill, Trade, UserFrozenChanged,
-  WithdrawalCompleted, WithdrawalFailed, WithdrawalPending,
+  BalanceChanged,
+  DepositCredited,
+  EngineEvent,
+  MarketStatusChanged,
+  OrderAccepted,
+  OrderAmended,
+  OrderClosed,
+  OrderFill,
+  Trade,
+  UserFrozenChanged,
+  WithdrawalCompleted,
+  WithdrawalFailed,
+  WithdrawalPending,
 } from '../engine/core/index.js';
 import { ProjectionError, eventError } from './errors.js';
-import { KIND_AVAILABLE, KIND_CUSTODY, KIND_FEES, KIND_HELD, KIND_PENDING, LedgerBook, OverdraftError, SYSTEM_USER } from './ledger.js';
+import {
+  KIND_AVAILABLE,
+  KIND_CUSTODY,
+  KIND_FEES,
+  KIND_HELD,
+  KIND_PENDING,
+  LedgerBook,
+  OverdraftError,
+  SYSTEM_USER,
+} from './ledger.js';
 import type { EntryReason } from './ledger.js';
-import type { AssetRow, BalanceRow, MarketRow, MarketStatusRow, OrderRow, Position, RowSets, UserFrozenRow, WithdrawalRow } from './rows.js';
+import type {
+  AssetRow,
+  BalanceRow,
+  MarketRow,
+  MarketStatusRow,
+  OrderRow,
+  Position,
+  RowSets,
+  UserFrozenRow,
+  WithdrawalRow,
+} from './rows.js';
 import { avgFillPrice, emptyRowSets } from './rows-util.js';
 
 /**
@@ -64,7 +94,8 @@ export class Projector {
 
   private projectRecord(record: SourceRecord): void {
     const events = record.events;
-    if (events.length === 0) throw new ProjectionError('PERSIST_BAD_RECORD', `record at offset ${record.offset} holds no events`);
+    if (events.length === 0)
+      throw new ProjectionError('PERSIST_BAD_RECORD', `record at offset ${record.offset} holds no events`);
     const last = events[events.length - 1].seq;
     if (last <= this.position.lastSeq) return;
     // A record cut elsewhere by another writer (a daemon's restart, or a second daemon) may straddle the stored
@@ -73,7 +104,8 @@ export class Projector {
     const pos = { ...this.position };
     for (let i = skip; i < events.length; i++) {
       const ev = events[i];
-      if (ev.seq !== pos.lastSeq + 1) throw eventError('PERSIST_SEQ_GAP', ev, `expected seq ${pos.lastSeq + 1}: events are missing or out of order`);
+      if (ev.seq !== pos.lastSeq + 1)
+        throw eventError('PERSIST_SEQ_GAP', ev, `expected seq ${pos.lastSeq + 1}: events are missing or out of order`);
       this.entryN = 0;
       try {
         this.apply(ev);
@@ -91,12 +123,24 @@ export class Projector {
 
   private apply(ev: EngineEvent): void {
     switch (ev.type) {
-      case 'commandResult': return;
-      case 'assetAdded': return this.onAsset(ev);
-      case 'marketAdded': return this.onMarket(ev);
-      case 'orderAccepted': return this.onAccepted(ev);
+      case 'commandResult':
+        return;
+      case 'assetAdded':
+        return this.onAsset(ev);
+      case 'marketAdded':
+        return this.onMarket(ev);
+      case 'orderAccepted':
+        return this.onAccepted(ev);
       case 'orderRejected':
-        this.rows.rejections.push({ seq: ev.seq, cmdId: ev.cmdId, userId: ev.userId, marketId: ev.marketId, clientOrderId: ev.clientOrderId, code: ev.code, rejectedMs: ev.timeMs });
+        this.rows.rejections.push({
+          seq: ev.seq,
+          cmdId: ev.cmdId,
+          userId: ev.userId,
+          marketId: ev.marketId,
+          clientOrderId: ev.clientOrderId,
+          code: ev.code,
+          rejectedMs: ev.timeMs,
+        });
         return;
       case 'orderRested': {
         const o = this.order(ev, ev.orderId);
@@ -110,47 +154,94 @@ export class Projector {
         return this.touchOrder(o, ev);
       }
       case 'orderPartiallyFilled':
-      case 'orderFilled': return this.onFill(ev);
+      case 'orderFilled':
+        return this.onFill(ev);
       case 'orderCanceled':
-      case 'orderExpired': return this.onClosed(ev);
-      case 'orderAmended': return this.onAmended(ev);
-      case 'trade': return this.onTrade(ev);
-      case 'balanceChanged': return this.onBalance(ev);
-      case 'depositCredited': return this.onDeposit(ev);
-      case 'withdrawalPending': return this.onWithdrawalPending(ev);
+      case 'orderExpired':
+        return this.onClosed(ev);
+      case 'orderAmended':
+        return this.onAmended(ev);
+      case 'trade':
+        return this.onTrade(ev);
+      case 'balanceChanged':
+        return this.onBalance(ev);
+      case 'depositCredited':
+        return this.onDeposit(ev);
+      case 'withdrawalPending':
+        return this.onWithdrawalPending(ev);
       case 'withdrawalCompleted':
-      case 'withdrawalFailed': return this.onWithdrawalFinished(ev);
-      case 'marketStatusChanged': return this.onMarketStatus(ev);
-      case 'userFrozenChanged': return this.onUserFrozen(ev);
+      case 'withdrawalFailed':
+        return this.onWithdrawalFinished(ev);
+      case 'marketStatusChanged':
+        return this.onMarketStatus(ev);
+      case 'userFrozenChanged':
+        return this.onUserFrozen(ev);
       default: {
         const _exhaustive: never = ev;
-        throw new ProjectionError('PERSIST_BAD_RECORD', `unknown event type ${JSON.stringify((_exhaustive as EngineEvent).type)}`);
+        throw new ProjectionError(
+          'PERSIST_BAD_RECORD',
+          `unknown event type ${JSON.stringify((_exhaustive as EngineEvent).type)}`,
+        );
       }
     }
   }
 
-  private move(ev: EngineEvent, assetId: number, from: [number, number], to: [number, number], amount: bigint, reason: EntryReason, refId: string): void {
+  private move(
+    ev: EngineEvent,
+    assetId: number,
+    from: [number, number],
+    to: [number, number],
+    amount: bigint,
+    reason: EntryReason,
+    refId: string,
+  ): void {
     const moved = this.ledger.transfer({
-      seq: ev.seq, n: this.entryN, assetId, debitKind: from[0], debitUser: from[1], creditKind: to[0], creditUser: to[1],
-      amount, reason, refId, postedMs: ev.timeMs,
+      seq: ev.seq,
+      n: this.entryN,
+      assetId,
+      debitKind: from[0],
+      debitUser: from[1],
+      creditKind: to[0],
+      creditUser: to[1],
+      amount,
+      reason,
+      refId,
+      postedMs: ev.timeMs,
     });
     if (moved) this.entryN++;
   }
 
   private onAsset(ev: Extract<EngineEvent, { type: 'assetAdded' }>): void {
     if (this.assets.has(ev.assetId)) throw eventError('PERSIST_DUPLICATE_ID', ev, `asset ${ev.assetId} exists already`);
-    const row: AssetRow = { assetId: ev.assetId, symbol: ev.symbol, decimals: ev.decimals, createdSeq: ev.seq, createdMs: ev.timeMs };
+    const row: AssetRow = {
+      assetId: ev.assetId,
+      symbol: ev.symbol,
+      decimals: ev.decimals,
+      createdSeq: ev.seq,
+      createdMs: ev.timeMs,
+    };
     this.assets.set(ev.assetId, row);
     this.rows.assets.push(row);
   }
 
   private onMarket(ev: Extract<EngineEvent, { type: 'marketAdded' }>): void {
-    if (this.markets.has(ev.marketId)) throw eventError('PERSIST_DUPLICATE_ID', ev, `market ${ev.marketId} exists already`);
+    if (this.markets.has(ev.marketId))
+      throw eventError('PERSIST_DUPLICATE_ID', ev, `market ${ev.marketId} exists already`);
     const base = this.assets.get(ev.baseAssetId);
-    if (base === undefined || !this.assets.has(ev.quoteAssetId)) throw eventError('PERSIST_UNKNOWN_ASSET', ev, `market ${ev.marketId} names an unknown asset`);
+    if (base === undefined || !this.assets.has(ev.quoteAssetId))
+      throw eventError('PERSIST_UNKNOWN_ASSET', ev, `market ${ev.marketId} names an unknown asset`);
     const row: MarketRow = {
-      marketId: ev.marketId, symbol: ev.symbol, baseAssetId: ev.baseAssetId, quoteAssetId: ev.quoteAssetId, tickSize: ev.tickSize, lotSize: ev.lotSize,
-      minNotional: ev.minNotional, makerFeeBps: ev.makerFeeBps, takerFeeBps: ev.takerFeeBps, createdSeq: ev.seq, createdMs: ev.timeMs,
+      marketId: ev.marketId,
+      symbol: ev.symbol,
+      baseAssetId: ev.baseAssetId,
+      quoteAssetId: ev.quoteAssetId,
+      tickSize: ev.tickSize,
+      lotSize: ev.lotSize,
+      minNotional: ev.minNotional,
+      makerFeeBps: ev.makerFeeBps,
+      takerFeeBps: ev.takerFeeBps,
+      createdSeq: ev.seq,
+      createdMs: ev.timeMs,
     };
     this.markets.set(ev.marketId, { row, baseAssetDecimals: base.decimals });
     this.rows.markets.push(row);
@@ -176,31 +267,77 @@ export class Projector {
 
   private onAccepted(ev: OrderAccepted): void {
     const m = this.market(ev, ev.marketId).row;
-    if (this.openOrders.has(ev.orderId)) throw eventError('PERSIST_DUPLICATE_ID', ev, `order ${ev.orderId} is open already`);
+    if (this.openOrders.has(ev.orderId))
+      throw eventError('PERSIST_DUPLICATE_ID', ev, `order ${ev.orderId} is open already`);
     const isStop = ev.orderType === 'stopLimit' || ev.orderType === 'stopMarket';
     const qty = BigInt(ev.qtyLots) * m.lotSize;
     const o: OrderRow = {
-      orderId: ev.orderId, userId: ev.userId, marketId: ev.marketId, clientOrderId: ev.clientOrderId,
-      side: ev.side, orderType: ev.orderType, timeInForce: ev.timeInForce, postOnly: ev.postOnly, stp: ev.stp,
-      status: isStop ? 'pendingTrigger' : 'new', closeReason: null,
-      priceTicks: ev.priceTicks, price: BigInt(ev.priceTicks) * m.tickSize, stopPriceTicks: ev.stopPriceTicks, stopPrice: BigInt(ev.stopPriceTicks) * m.tickSize,
-      originalQtyLots: ev.qtyLots, qtyLots: ev.qtyLots, filledLots: 0, remainingLots: ev.qtyLots,
-      originalQuantity: qty, filledQuantity: 0n, remainingQuantity: qty, quoteQuantity: ev.quoteQuantity,
-      filledQuote: 0n, feesPaid: 0n, avgFillPrice: null, holdAssetId: ev.holdAssetId, held: ev.held, tradesCount: 0,
-      createdSeq: ev.seq, createdMs: ev.timeMs, updatedSeq: ev.seq, updatedMs: ev.timeMs, triggeredMs: null, closedMs: null,
+      orderId: ev.orderId,
+      userId: ev.userId,
+      marketId: ev.marketId,
+      clientOrderId: ev.clientOrderId,
+      side: ev.side,
+      orderType: ev.orderType,
+      timeInForce: ev.timeInForce,
+      postOnly: ev.postOnly,
+      stp: ev.stp,
+      status: isStop ? 'pendingTrigger' : 'new',
+      closeReason: null,
+      priceTicks: ev.priceTicks,
+      price: BigInt(ev.priceTicks) * m.tickSize,
+      stopPriceTicks: ev.stopPriceTicks,
+      stopPrice: BigInt(ev.stopPriceTicks) * m.tickSize,
+      originalQtyLots: ev.qtyLots,
+      qtyLots: ev.qtyLots,
+      filledLots: 0,
+      remainingLots: ev.qtyLots,
+      originalQuantity: qty,
+      filledQuantity: 0n,
+      remainingQuantity: qty,
+      quoteQuantity: ev.quoteQuantity,
+      filledQuote: 0n,
+      feesPaid: 0n,
+      avgFillPrice: null,
+      holdAssetId: ev.holdAssetId,
+      held: ev.held,
+      tradesCount: 0,
+      createdSeq: ev.seq,
+      createdMs: ev.timeMs,
+      updatedSeq: ev.seq,
+      updatedMs: ev.timeMs,
+      triggeredMs: null,
+      closedMs: null,
     };
     this.openOrders.set(o.orderId, o);
     this.newOrderIds.add(o.orderId);
     this.touchOrder(o, ev);
-    this.move(ev, ev.holdAssetId, [KIND_AVAILABLE, ev.userId], [KIND_HELD, ev.userId], ev.held, 'hold', String(ev.orderId));
+    this.move(
+      ev,
+      ev.holdAssetId,
+      [KIND_AVAILABLE, ev.userId],
+      [KIND_HELD, ev.userId],
+      ev.held,
+      'hold',
+      String(ev.orderId),
+    );
   }
 
   private onAmended(ev: OrderAmended): void {
     const o = this.order(ev, ev.orderId);
     const m = this.market(ev, o.marketId).row;
     const delta = ev.held - o.held;
-    if (delta > 0n) this.move(ev, o.holdAssetId, [KIND_AVAILABLE, o.userId], [KIND_HELD, o.userId], delta, 'hold', String(o.orderId));
-    else this.move(ev, o.holdAssetId, [KIND_HELD, o.userId], [KIND_AVAILABLE, o.userId], -delta, 'release', String(o.orderId));
+    if (delta > 0n)
+      this.move(ev, o.holdAssetId, [KIND_AVAILABLE, o.userId], [KIND_HELD, o.userId], delta, 'hold', String(o.orderId));
+    else
+      this.move(
+        ev,
+        o.holdAssetId,
+        [KIND_HELD, o.userId],
+        [KIND_AVAILABLE, o.userId],
+        -delta,
+        'release',
+        String(o.orderId),
+      );
     o.held = ev.held;
     o.priceTicks = ev.priceTicks;
     o.price = BigInt(ev.priceTicks) * m.tickSize;
@@ -225,24 +362,53 @@ export class Projector {
     this.move(ev, q, [KIND_HELD, buyer.userId], [KIND_FEES, SYSTEM_USER], buyerFee, 'fee', ref);
     // The seller's fee comes out of what the seller just received.
     this.move(ev, q, [KIND_AVAILABLE, seller.userId], [KIND_FEES, SYSTEM_USER], sellerFee, 'fee', ref);
-    this.move(ev, m.baseAssetId, [KIND_HELD, seller.userId], [KIND_AVAILABLE, buyer.userId], ev.baseAmount, 'trade', ref);
+    this.move(
+      ev,
+      m.baseAssetId,
+      [KIND_HELD, seller.userId],
+      [KIND_AVAILABLE, buyer.userId],
+      ev.baseAmount,
+      'trade',
+      ref,
+    );
     this.spendHold(ev, buyer, ev.quoteAmount + buyerFee);
     this.spendHold(ev, seller, ev.baseAmount);
-    for (const [o, fee] of [[maker, ev.makerFee], [taker, ev.takerFee]] as const) {
+    for (const [o, fee] of [
+      [maker, ev.makerFee],
+      [taker, ev.takerFee],
+    ] as const) {
       o.filledQuote += ev.quoteAmount;
       o.feesPaid += fee;
       o.tradesCount++;
       this.touchOrder(o, ev);
     }
     this.rows.trades.push({
-      tradeId: ev.tradeId, seq: ev.seq, marketId: ev.marketId, priceTicks: ev.priceTicks, price: BigInt(ev.priceTicks) * m.tickSize, qtyLots: ev.qtyLots,
-      baseAmount: ev.baseAmount, quoteAmount: ev.quoteAmount, takerSide: ev.takerSide, makerOrderId: ev.makerOrderId, takerOrderId: ev.takerOrderId,
-      makerUserId: ev.makerUserId, takerUserId: ev.takerUserId, makerFee: ev.makerFee, takerFee: ev.takerFee, executedMs: ev.timeMs,
+      tradeId: ev.tradeId,
+      seq: ev.seq,
+      marketId: ev.marketId,
+      priceTicks: ev.priceTicks,
+      price: BigInt(ev.priceTicks) * m.tickSize,
+      qtyLots: ev.qtyLots,
+      baseAmount: ev.baseAmount,
+      quoteAmount: ev.quoteAmount,
+      takerSide: ev.takerSide,
+      makerOrderId: ev.makerOrderId,
+      takerOrderId: ev.takerOrderId,
+      makerUserId: ev.makerUserId,
+      takerUserId: ev.takerUserId,
+      makerFee: ev.makerFee,
+      takerFee: ev.takerFee,
+      executedMs: ev.timeMs,
     });
   }
 
   private spendHold(ev: EngineEvent, o: OrderRow, amount: bigint): void {
-    if (o.held < amount) throw eventError('PERSIST_HOLD_MISMATCH', ev, `order ${o.orderId} holds ${o.held}, less than the ${amount} it spends`);
+    if (o.held < amount)
+      throw eventError(
+        'PERSIST_HOLD_MISMATCH',
+        ev,
+        `order ${o.orderId} holds ${o.held}, less than the ${amount} it spends`,
+      );
     o.held -= amount;
   }
 
@@ -268,9 +434,24 @@ export class Projector {
   }
 
   /** A closed order releases all it still holds: anything else means the hold was tracked wrong. */
-  private close(ev: EngineEvent, o: OrderRow, status: OrderRow['status'], reason: string | null, released: bigint): void {
-    if (released !== o.held) throw eventError('PERSIST_HOLD_MISMATCH', ev, `order ${o.orderId} releases ${released} but holds ${o.held}`);
-    this.move(ev, o.holdAssetId, [KIND_HELD, o.userId], [KIND_AVAILABLE, o.userId], released, 'release', String(o.orderId));
+  private close(
+    ev: EngineEvent,
+    o: OrderRow,
+    status: OrderRow['status'],
+    reason: string | null,
+    released: bigint,
+  ): void {
+    if (released !== o.held)
+      throw eventError('PERSIST_HOLD_MISMATCH', ev, `order ${o.orderId} releases ${released} but holds ${o.held}`);
+    this.move(
+      ev,
+      o.holdAssetId,
+      [KIND_HELD, o.userId],
+      [KIND_AVAILABLE, o.userId],
+      released,
+      'release',
+      String(o.orderId),
+    );
     o.held = 0n;
     o.status = status;
     o.closeReason = reason;
@@ -284,24 +465,70 @@ export class Projector {
     const held = l.balance(KIND_HELD, ev.userId, ev.assetId);
     const pending = l.balance(KIND_PENDING, ev.userId, ev.assetId);
     if (available !== ev.available || held !== ev.held || pending !== ev.pending) {
-      throw eventError('PERSIST_BALANCE_MISMATCH', ev, `user ${ev.userId} asset ${ev.assetId}: engine says available/held/pending ${ev.available}/${ev.held}/${ev.pending}, the ledger ${available}/${held}/${pending}`);
+      throw eventError(
+        'PERSIST_BALANCE_MISMATCH',
+        ev,
+        `user ${ev.userId} asset ${ev.assetId}: engine says available/held/pending ${ev.available}/${ev.held}/${ev.pending}, the ledger ${available}/${held}/${pending}`,
+      );
     }
     this.seeUser(ev);
-    this.balances.set(`${ev.userId}:${ev.assetId}`, { userId: ev.userId, assetId: ev.assetId, available: ev.available, held: ev.held, pending: ev.pending, updatedSeq: ev.seq, updatedMs: ev.timeMs });
+    this.balances.set(`${ev.userId}:${ev.assetId}`, {
+      userId: ev.userId,
+      assetId: ev.assetId,
+      available: ev.available,
+      held: ev.held,
+      pending: ev.pending,
+      updatedSeq: ev.seq,
+      updatedMs: ev.timeMs,
+    });
   }
 
   private onDeposit(ev: DepositCredited): void {
     if (!this.assets.has(ev.assetId)) throw eventError('PERSIST_UNKNOWN_ASSET', ev, `asset ${ev.assetId} is unknown`);
-    this.move(ev, ev.assetId, [KIND_CUSTODY, SYSTEM_USER], [KIND_AVAILABLE, ev.userId], ev.amount, 'deposit', ev.depositId);
-    this.rows.deposits.push({ depositId: ev.depositId, userId: ev.userId, assetId: ev.assetId, amount: ev.amount, seq: ev.seq, creditedMs: ev.timeMs });
+    this.move(
+      ev,
+      ev.assetId,
+      [KIND_CUSTODY, SYSTEM_USER],
+      [KIND_AVAILABLE, ev.userId],
+      ev.amount,
+      'deposit',
+      ev.depositId,
+    );
+    this.rows.deposits.push({
+      depositId: ev.depositId,
+      userId: ev.userId,
+      assetId: ev.assetId,
+      amount: ev.amount,
+      seq: ev.seq,
+      creditedMs: ev.timeMs,
+    });
   }
 
   private onWithdrawalPending(ev: WithdrawalPending): void {
-    if (this.pendingWithdrawals.has(ev.withdrawalId)) throw eventError('PERSIST_DUPLICATE_ID', ev, `withdrawal ${ev.withdrawalId} is pending already`);
-    this.move(ev, ev.assetId, [KIND_AVAILABLE, ev.userId], [KIND_PENDING, ev.userId], ev.amount, 'withdrawalRequest', ev.withdrawalId);
+    if (this.pendingWithdrawals.has(ev.withdrawalId))
+      throw eventError('PERSIST_DUPLICATE_ID', ev, `withdrawal ${ev.withdrawalId} is pending already`);
+    this.move(
+      ev,
+      ev.assetId,
+      [KIND_AVAILABLE, ev.userId],
+      [KIND_PENDING, ev.userId],
+      ev.amount,
+      'withdrawalRequest',
+      ev.withdrawalId,
+    );
     const w: WithdrawalRow = {
-      withdrawalId: ev.withdrawalId, userId: ev.userId, assetId: ev.assetId, amount: ev.amount, destination: ev.destination,
-      status: 'pending', txHash: null, failReason: null, requestedSeq: ev.seq, requestedMs: ev.timeMs, finishedSeq: null, finishedMs: null,
+      withdrawalId: ev.withdrawalId,
+      userId: ev.userId,
+      assetId: ev.assetId,
+      amount: ev.amount,
+      destination: ev.destination,
+      status: 'pending',
+      txHash: null,
+      failReason: null,
+      requestedSeq: ev.seq,
+      requestedMs: ev.timeMs,
+      finishedSeq: null,
+      finishedMs: null,
     };
     this.pendingWithdrawals.set(w.withdrawalId, w);
     this.touchedWithdrawals.set(w.withdrawalId, w);
@@ -309,14 +536,32 @@ export class Projector {
 
   private onWithdrawalFinished(ev: WithdrawalCompleted | WithdrawalFailed): void {
     const w = this.pendingWithdrawals.get(ev.withdrawalId);
-    if (w === undefined) throw eventError('PERSIST_UNKNOWN_WITHDRAWAL', ev, `withdrawal ${ev.withdrawalId} is not pending`);
-    if (w.amount !== ev.amount || w.userId !== ev.userId || w.assetId !== ev.assetId) throw eventError('PERSIST_UNKNOWN_WITHDRAWAL', ev, `withdrawal ${ev.withdrawalId} differs from its request`);
+    if (w === undefined)
+      throw eventError('PERSIST_UNKNOWN_WITHDRAWAL', ev, `withdrawal ${ev.withdrawalId} is not pending`);
+    if (w.amount !== ev.amount || w.userId !== ev.userId || w.assetId !== ev.assetId)
+      throw eventError('PERSIST_UNKNOWN_WITHDRAWAL', ev, `withdrawal ${ev.withdrawalId} differs from its request`);
     if (ev.type === 'withdrawalCompleted') {
-      this.move(ev, w.assetId, [KIND_PENDING, w.userId], [KIND_CUSTODY, SYSTEM_USER], w.amount, 'withdrawalComplete', w.withdrawalId);
+      this.move(
+        ev,
+        w.assetId,
+        [KIND_PENDING, w.userId],
+        [KIND_CUSTODY, SYSTEM_USER],
+        w.amount,
+        'withdrawalComplete',
+        w.withdrawalId,
+      );
       w.status = 'completed';
       w.txHash = ev.txHash;
     } else {
-      this.move(ev, w.assetId, [KIND_PENDING, w.userId], [KIND_AVAILABLE, w.userId], w.amount, 'withdrawalFail', w.withdrawalId);
+      this.move(
+        ev,
+        w.assetId,
+        [KIND_PENDING, w.userId],
+        [KIND_AVAILABLE, w.userId],
+        w.amount,
+        'withdrawalFail',
+        w.withdrawalId,
+      );
       w.status = 'failed';
       w.failReason = ev.reason;
     }
@@ -347,7 +592,7 @@ export class Projector {
   private finishBatch(): RowSets {
     const rows = this.rows;
     for (const o of this.touchedOrders.values()) {
-      const m = (this.markets.get(o.marketId) as MarketInfo);
+      const m = this.markets.get(o.marketId) as MarketInfo;
       o.avgFillPrice = avgFillPrice(o.filledQuote, o.filledQuantity, m.baseAssetDecimals);
       (this.newOrderIds.has(o.orderId) ? rows.newOrders : rows.changedOrders).push({ ...o });
     }

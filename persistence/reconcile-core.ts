@@ -27,11 +27,15 @@ type Figures = Map<string, bigint>;
 const key = (kind: number, userId: number, assetId: number): string => `${kind}:${userId}:${assetId}`;
 
 /** All four reads in one snapshot: a running consumer commits between them otherwise, which would show as differences. */
-function postgresFigures(sql: Sql): Promise<{ balances: Figures; entries: Figures; maintained: Figures; lastSeq: number }> {
+function postgresFigures(
+  sql: Sql,
+): Promise<{ balances: Figures; entries: Figures; maintained: Figures; lastSeq: number }> {
   return sql.begin('isolation level repeatable read read only', (tx) => readFigures(tx as unknown as Sql));
 }
 
-async function readFigures(sql: Sql): Promise<{ balances: Figures; entries: Figures; maintained: Figures; lastSeq: number }> {
+async function readFigures(
+  sql: Sql,
+): Promise<{ balances: Figures; entries: Figures; maintained: Figures; lastSeq: number }> {
   const balances: Figures = new Map();
   for (const r of await sql`SELECT user_id, asset_id, available, held, pending FROM balances`) {
     balances.set(key(KIND_AVAILABLE, Number(r.user_id), r.asset_id), BigInt(r.available));
@@ -39,9 +43,11 @@ async function readFigures(sql: Sql): Promise<{ balances: Figures; entries: Figu
     balances.set(key(KIND_PENDING, Number(r.user_id), r.asset_id), BigInt(r.pending));
   }
   const entries: Figures = new Map();
-  for (const r of await sql`SELECT kind, user_id, asset_id, balance FROM ledger_entry_sums`) entries.set(key(r.kind, Number(r.user_id), r.asset_id), BigInt(r.balance));
+  for (const r of await sql`SELECT kind, user_id, asset_id, balance FROM ledger_entry_sums`)
+    entries.set(key(r.kind, Number(r.user_id), r.asset_id), BigInt(r.balance));
   const maintained: Figures = new Map();
-  for (const r of await sql`SELECT kind, user_id, asset_id, balance FROM ledger_balances`) maintained.set(key(r.kind, Number(r.user_id), r.asset_id), BigInt(r.balance));
+  for (const r of await sql`SELECT kind, user_id, asset_id, balance FROM ledger_balances`)
+    maintained.set(key(r.kind, Number(r.user_id), r.asset_id), BigInt(r.balance));
   const [pos] = await sql`SELECT last_seq FROM persistence_position WHERE id = 1`;
   return { balances, entries, maintained, lastSeq: Number(pos.last_seq) };
 }
@@ -76,11 +82,24 @@ export async function reconcile(sql: Sql, engine: Engine): Promise<ReconcileRepo
   for (const k of keys) {
     const [kind, userId, assetId] = k.split(':').map(Number);
     const isUser = kind <= KIND_PENDING;
-    const values = [isUser ? (pg.balances.get(k) ?? 0n) : null, pg.entries.get(k) ?? 0n, pg.maintained.get(k) ?? 0n, eng.get(k) ?? 0n];
+    const values = [
+      isUser ? (pg.balances.get(k) ?? 0n) : null,
+      pg.entries.get(k) ?? 0n,
+      pg.maintained.get(k) ?? 0n,
+      eng.get(k) ?? 0n,
+    ];
     const present = values.filter((v): v is bigint => v !== null);
     if (present.every((v) => v === present[0])) continue;
     const s = (v: bigint | null): string | null => (v === null ? null : v.toString());
-    differences.push({ userId, assetId, account: KIND_NAMES[kind], postgres: s(values[0]), ledgerEntries: s(values[1]), ledgerBalances: s(values[2]), engine: s(values[3]) });
+    differences.push({
+      userId,
+      assetId,
+      account: KIND_NAMES[kind],
+      postgres: s(values[0]),
+      ledgerEntries: s(values[1]),
+      ledgerBalances: s(values[2]),
+      engine: s(values[3]),
+    });
   }
   differences.sort((a, b) => a.userId - b.userId || a.assetId - b.assetId || a.account.localeCompare(b.account));
   return { lastSeq: pg.lastSeq, engineSeq: engine.eventSeq, accountsChecked: keys.size, differences };

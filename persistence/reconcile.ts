@@ -25,11 +25,18 @@ async function* readCommands(kafka: Kafka, topic: string, fromOffset: number): A
   let lastArrivalMs = Date.now();
   await consumer.connect();
   try {
-    consumer.on(consumer.events.GROUP_JOIN, () => consumer.seek({ topic, partition: PARTITION, offset: String(fromOffset) }));
+    consumer.on(consumer.events.GROUP_JOIN, () =>
+      consumer.seek({ topic, partition: PARTITION, offset: String(fromOffset) }),
+    );
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) queue.push({ offset: Number(m.offset), value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) });
+        for (const m of batch.messages)
+          queue.push({
+            offset: Number(m.offset),
+            value: m.value ?? new Uint8Array(0),
+            timestampMs: Number(m.timestamp),
+          });
         lastArrivalMs = Date.now();
         wake?.();
         // Back-pressure: the replay is slower than the fetch.
@@ -53,7 +60,10 @@ async function* readCommands(kafka: Kafka, topic: string, fromOffset: number): A
   }
 }
 
-async function startingPoint(snapshotDir: string | null, targetSeq: number): Promise<{ engine: Engine; offset: number }> {
+async function startingPoint(
+  snapshotDir: string | null,
+  targetSeq: number,
+): Promise<{ engine: Engine; offset: number }> {
   if (snapshotDir === null) return { engine: new Engine(), offset: -1 };
   for await (const s of new SnapshotStore({ dir: snapshotDir }).loadAll()) {
     const engine = restore(s.bytes);
@@ -73,7 +83,14 @@ async function main(): Promise<number> {
     const engine = await replayToSeq(readCommands(kafka, config.commandsTopic, start.offset + 1), targetSeq, start);
     const report = await reconcile(sql, engine);
     for (const d of report.differences) console.log(JSON.stringify({ difference: d }));
-    console.log(JSON.stringify({ lastSeq: report.lastSeq, engineSeq: report.engineSeq, accountsChecked: report.accountsChecked, differences: report.differences.length }));
+    console.log(
+      JSON.stringify({
+        lastSeq: report.lastSeq,
+        engineSeq: report.engineSeq,
+        accountsChecked: report.accountsChecked,
+        differences: report.differences.length,
+      }),
+    );
     return report.differences.length === 0 && report.lastSeq === report.engineSeq ? 0 : 1;
   } finally {
     await sql.end({ timeout: 5 });

@@ -14,9 +14,14 @@ export class ReplayError extends Error {
  * events. Throws when the log ends first, or when the target falls inside a command (the consumer stored a
  * position between two records of one command: reconcile again once it has caught up).
  */
-export async function replayToSeq(records: AsyncIterable<CommandRecord>, targetSeq: number, start: { engine: Engine; offset: number } = { engine: new Engine(), offset: -1 }): Promise<Engine> {
+export async function replayToSeq(
+  records: AsyncIterable<CommandRecord>,
+  targetSeq: number,
+  start: { engine: Engine; offset: number } = { engine: new Engine(), offset: -1 },
+): Promise<Engine> {
   const engine = start.engine;
-  if (engine.eventSeq > targetSeq) throw new ReplayError(`the starting snapshot is at seq ${engine.eventSeq}, past the target ${targetSeq}`);
+  if (engine.eventSeq > targetSeq)
+    throw new ReplayError(`the starting snapshot is at seq ${engine.eventSeq}, past the target ${targetSeq}`);
   if (engine.eventSeq === targetSeq) return engine;
   for await (const r of records) {
     if (r.offset <= start.offset) continue;
@@ -24,7 +29,10 @@ export async function replayToSeq(records: AsyncIterable<CommandRecord>, targetS
     if (decoded.ok) engine.apply(decoded.command);
     else engine.applyInvalid(decoded.id, r.timestampMs, decoded.code);
     if (engine.eventSeq === targetSeq) return engine;
-    if (engine.eventSeq > targetSeq) throw new ReplayError(`seq ${targetSeq} falls inside the command at offset ${r.offset} (seq ..${engine.eventSeq}): the consumer is mid-command, try again`);
+    if (engine.eventSeq > targetSeq)
+      throw new ReplayError(
+        `seq ${targetSeq} falls inside the command at offset ${r.offset} (seq ..${engine.eventSeq}): the consumer is mid-command, try again`,
+      );
   }
   throw new ReplayError(`the command log ended at seq ${engine.eventSeq}, before the stored position ${targetSeq}`);
 }

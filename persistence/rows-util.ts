@@ -4,8 +4,23 @@ import type { Position, RowSets } from './rows.js';
 
 export function emptyRowSets(previous: Position): RowSets {
   return {
-    users: [], assets: [], markets: [], marketStatuses: [], userFrozen: [], newOrders: [], changedOrders: [], rejections: [], trades: [], balances: [], deposits: [],
-    withdrawals: [], entries: [], ledgerBalances: [], position: previous, previous, events: 0,
+    users: [],
+    assets: [],
+    markets: [],
+    marketStatuses: [],
+    userFrozen: [],
+    newOrders: [],
+    changedOrders: [],
+    rejections: [],
+    trades: [],
+    balances: [],
+    deposits: [],
+    withdrawals: [],
+    entries: [],
+    ledgerBalances: [],
+    position: previous,
+    previous,
+    events: 0,
   };
 }
 

@@ -8,7 +8,11 @@ export interface EventSource {
    * Delivers the records after `afterOffset`, in order, in batches of at most `batchRecordsMax` records,
    * awaiting each `onBatch` before the next. Resolves after stop(); rejects when the source fails.
    */
-  consume(afterOffset: number, batchRecordsMax: number, onBatch: (records: SourceRecord[]) => Promise<void>): Promise<void>;
+  consume(
+    afterOffset: number,
+    batchRecordsMax: number,
+    onBatch: (records: SourceRecord[]) => Promise<void>,
+  ): Promise<void>;
   /** Lets the batch in hand finish, then ends consume(). */
   stop(): Promise<void>;
 }

@@ -5,7 +5,19 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Sql, TransactionSql } from 'postgres';
-import { ASSETS, BALANCES, DEPOSITS, ENTRIES, LEDGER_BALANCES, MARKETS, ORDERS, REJECTIONS, TRADES, USERS, WITHDRAWALS } from './copy-format.js';
+import {
+  ASSETS,
+  BALANCES,
+  DEPOSITS,
+  ENTRIES,
+  LEDGER_BALANCES,
+  MARKETS,
+  ORDERS,
+  REJECTIONS,
+  TRADES,
+  USERS,
+  WITHDRAWALS,
+} from './copy-format.js';
 import type { CopyTable } from './copy-format.js';
 import type { RowSets } from './rows.js';
 
@@ -50,7 +62,10 @@ export class BatchWriter {
         SET last_seq = ${rows.position.lastSeq}, source_offset = ${rows.position.sourceOffset},
             commands_applied = ${rows.position.commandsApplied}, updated_at = now()
         WHERE id = 1 AND last_seq = ${rows.previous.lastSeq}`;
-      if (moved.count !== 1) throw new PositionConflictError(`the stored position is not at seq ${rows.previous.lastSeq}: another consumer writes to this database`);
+      if (moved.count !== 1)
+        throw new PositionConflictError(
+          `the stored position is not at seq ${rows.previous.lastSeq}: another consumer writes to this database`,
+        );
       await tx.unsafe(STAGING);
       await this.appends(tx, rows);
       await this.merges(tx, rows);
@@ -81,7 +96,10 @@ export class BatchWriter {
           updated_at = s.updated_at, triggered_at = s.triggered_at, closed_at = s.closed_at
         FROM stage_orders s WHERE o.order_id = s.order_id`;
       // Paired with the projector: an order it believes stored must be there.
-      if (updated.count !== rows.changedOrders.length) throw new Error(`updated ${updated.count} of ${rows.changedOrders.length} orders: the projector's state is not the database's`);
+      if (updated.count !== rows.changedOrders.length)
+        throw new Error(
+          `updated ${updated.count} of ${rows.changedOrders.length} orders: the projector's state is not the database's`,
+        );
     }
     if (rows.balances.length > 0) {
       await copyRows(tx, BALANCES, rows.balances, 'stage_balances');
@@ -98,12 +116,16 @@ export class BatchWriter {
     }
     // Operator actions are rare: one statement each. Paired with the projector, which saw the row created.
     for (const r of rows.marketStatuses) {
-      const updated = await tx`UPDATE markets SET status = ${r.status}, status_seq = ${r.seq} WHERE market_id = ${r.marketId}`;
-      if (updated.count !== 1) throw new Error(`market ${r.marketId} is not stored: the projector's state is not the database's`);
+      const updated =
+        await tx`UPDATE markets SET status = ${r.status}, status_seq = ${r.seq} WHERE market_id = ${r.marketId}`;
+      if (updated.count !== 1)
+        throw new Error(`market ${r.marketId} is not stored: the projector's state is not the database's`);
     }
     for (const r of rows.userFrozen) {
-      const updated = await tx`UPDATE users SET frozen = ${r.frozen}, frozen_seq = ${r.seq} WHERE user_id = ${r.userId}`;
-      if (updated.count !== 1) throw new Error(`user ${r.userId} is not stored: the projector's state is not the database's`);
+      const updated =
+        await tx`UPDATE users SET frozen = ${r.frozen}, frozen_seq = ${r.seq} WHERE user_id = ${r.userId}`;
+      if (updated.count !== 1)
+        throw new Error(`user ${r.userId} is not stored: the projector's state is not the database's`);
     }
     if (rows.withdrawals.length > 0) {
       await copyRows(tx, WITHDRAWALS, rows.withdrawals, 'stage_withdrawals');

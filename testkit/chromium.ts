@@ -8,7 +8,9 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not at ${CHROMIUM_PATH}: install it (apt-get install -y chromium; .ci/run does when it is missing) or set CHROMIUM_PATH`);
+    throw new Error(
+      `Chromium is not at ${CHROMIUM_PATH}: install it (apt-get install -y chromium; .ci/run does when it is missing) or set CHROMIUM_PATH`,
+    );
   }
   // --no-sandbox: the tests run as root, where Chromium's sandbox refuses to start.
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'] });

@@ -19,10 +19,19 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export function seededCommands(seed: number, count: number): Uint8Array[] {
   const stream = generateStream({ ...STREAMS.shallow, users: 50, seed, commands: count });
   const encoder = new TextEncoder();
-  const values = [...stream.setup, ...stream.commands].map(({ timeMs: _t, ...cmd }) => encoder.encode(encodeCommand(cmd as CommandInput)));
+  const values = [...stream.setup, ...stream.commands].map(({ timeMs: _t, ...cmd }) =>
+    encoder.encode(encodeCommand(cmd as CommandInput)),
+  );
   // Malformed records in the middle: they must get rejection events, never stop the stream.
-  const bad = ['{not json', '{"v":1,"type":"teleport","id":"bad-type"}', '{"v":2,"type":"cancelAll","id":"bad-version","userId":1}', '{"v":1,"type":"deposit","id":"bad-amount","userId":1,"assetId":1,"amount":"12abc","depositId":"x"}'];
-  bad.forEach((text, i) => values.splice(Math.floor(((i + 1) * values.length) / (bad.length + 1)), 0, encoder.encode(text)));
+  const bad = [
+    '{not json',
+    '{"v":1,"type":"teleport","id":"bad-type"}',
+    '{"v":2,"type":"cancelAll","id":"bad-version","userId":1}',
+    '{"v":1,"type":"deposit","id":"bad-amount","userId":1,"assetId":1,"amount":"12abc","depositId":"x"}',
+  ];
+  bad.forEach((text, i) =>
+    values.splice(Math.floor(((i + 1) * values.length) / (bad.length + 1)), 0, encoder.encode(text)),
+  );
   // Retries: each must be answered COMMAND_DUPLICATE_ID with no second effect, also across crashes.
   for (const at of [0.3, 0.55, 0.8]) {
     const i = Math.floor(at * values.length);
@@ -40,11 +49,15 @@ export interface DaemonProcess {
 }
 
 export function startDaemon(env: Record<string, string>): DaemonProcess {
-  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'engine/daemon/main.ts')], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...DAEMON_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'engine/daemon/main.ts')],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   let ready = false;
   const keep = (chunk: Buffer): void => {
@@ -53,7 +66,9 @@ export function startDaemon(env: Record<string, string>): DaemonProcess {
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, exited, output: () => output, ready: () => ready };
 }
 

@@ -15,9 +15,18 @@ export interface Running {
  * `env` is added to `baseEnv` (default: this process's environment). `detached`: its own process group, so a stop
  * can reach everything it started (sh -> npm -> node), as a terminal's Ctrl-C does.
  */
-export function run(command: string, args: readonly string[], opts: { cwd: string; env?: Record<string, string>; baseEnv?: NodeJS.ProcessEnv; detached?: boolean }): Running {
+export function run(
+  command: string,
+  args: readonly string[],
+  opts: { cwd: string; env?: Record<string, string>; baseEnv?: NodeJS.ProcessEnv; detached?: boolean },
+): Running {
   const env = { ...(opts.baseEnv ?? process.env), ...opts.env };
-  const child = spawn(command, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+  });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -25,13 +34,20 @@ export function run(command: string, args: readonly string[], opts: { cwd: strin
   return { child, exited, output: () => out };
 }
 
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined> | T | null | undefined, timeoutMs: number, r?: Running): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined> | T | null | undefined,
+  timeoutMs: number,
+  r?: Running,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== null && v !== undefined) return v;
-    if (r !== undefined && r.child.exitCode !== null) throw new Error(`process exited (${r.child.exitCode}) while waiting for ${what}:\n${r.output().slice(-4000)}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${r === undefined ? '' : `:\n${r.output().slice(-4000)}`}`);
+    if (r !== undefined && r.child.exitCode !== null)
+      throw new Error(`process exited (${r.child.exitCode}) while waiting for ${what}:\n${r.output().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${r === undefined ? '' : `:\n${r.output().slice(-4000)}`}`);
     await new Promise((res) => setTimeout(res, 250));
   }
 }
@@ -43,7 +59,10 @@ export function bannerUrl(output: string, label: string): string | null {
 }
 
 /** SIGINT (to the process group when `group`), SIGKILL after `graceMs`; resolves with the exit code. */
-export async function stopWithSigint(r: Running, opts: { group?: boolean; graceMs?: number } = {}): Promise<number | null> {
+export async function stopWithSigint(
+  r: Running,
+  opts: { group?: boolean; graceMs?: number } = {},
+): Promise<number | null> {
   if (r.child.exitCode !== null || r.child.signalCode !== null) return r.child.exitCode;
   const signal = (s: NodeJS.Signals): void => {
     try {

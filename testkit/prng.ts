@@ -43,7 +43,8 @@ export class Prng {
 
   /** Uniform integer in [lo, hi], both ends included. */
   int(lo: number, hi: number): number {
-    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || hi < lo) throw new Error(`prng.int: bad range [${lo}, ${hi}]`);
+    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || hi < lo)
+      throw new Error(`prng.int: bad range [${lo}, ${hi}]`);
     return lo + Math.floor(this.float() * (hi - lo + 1));
   }
 

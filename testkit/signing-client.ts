@@ -2,7 +2,10 @@
 
 import { sign } from '../gateway/auth/signing.js';
 
-export function signRequest(key: { keyId: string; secret: string }, req: { method: string; url: string; body: string; timestampMs: number }): Record<string, string> {
+export function signRequest(
+  key: { keyId: string; secret: string },
+  req: { method: string; url: string; body: string; timestampMs: number },
+): Record<string, string> {
   const timestampMs = String(req.timestampMs);
   const headers: Record<string, string> = {
     'x-api-key': key.keyId,

@@ -33,12 +33,22 @@ interface SolcOutput {
  * `evmVersion`: 'cancun' (default) for Hardhat's EDR and today's networks; 'shanghai' for ganache 7, whose EVM
  * predates cancun's opcodes (MCOPY, which solc emits for cancun, is an invalid opcode there).
  */
-export async function compileDevnetContracts(opts: { evmVersion?: 'cancun' | 'shanghai' } = {}): Promise<DevnetArtifacts> {
+export async function compileDevnetContracts(
+  opts: { evmVersion?: 'cancun' | 'shanghai' } = {},
+): Promise<DevnetArtifacts> {
   const evmVersion = opts.evmVersion ?? 'cancun';
-  const solc = require('solc') as { version(): string; compile(input: string, opts: { import(p: string): { contents?: string; error?: string } }): string };
+  const solc = require('solc') as {
+    version(): string;
+    compile(input: string, opts: { import(p: string): { contents?: string; error?: string } }): string;
+  };
   const sources: Record<string, { content: string }> = {};
   for (const name of CONTRACTS) sources[name] = { content: await readFile(path.join(HERE, 'contracts', name), 'utf8') };
-  const key = createHash('sha256').update(solc.version()).update(JSON.stringify(sources)).update(evmVersion === 'cancun' ? '' : evmVersion).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(solc.version())
+    .update(JSON.stringify(sources))
+    .update(evmVersion === 'cancun' ? '' : evmVersion)
+    .digest('hex')
+    .slice(0, 16);
   const cacheFile = path.join(CACHE_DIR, `artifacts-${key}.json`);
   try {
     return JSON.parse(await readFile(cacheFile, 'utf8')) as DevnetArtifacts;
@@ -49,7 +59,11 @@ export async function compileDevnetContracts(opts: { evmVersion?: 'cancun' | 'sh
     language: 'Solidity',
     sources,
     // cancun: supported by Hardhat 2.29's EDR and by mainnet/Sepolia.
-    settings: { evmVersion, optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } },
+    settings: {
+      evmVersion,
+      optimizer: { enabled: true, runs: 200 },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+    },
   };
   const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
   const errors = (out.errors ?? []).filter((e) => e.severity === 'error');
@@ -58,7 +72,10 @@ export async function compileDevnetContracts(opts: { evmVersion?: 'cancun' | 'sh
     const c = out.contracts[file][name];
     return { abi: c.abi, bytecode: '0x' + c.evm.bytecode.object };
   };
-  const artifacts: DevnetArtifacts = { TestToken: pick('TestToken.sol', 'TestToken'), NoReturnToken: pick('NoReturnToken.sol', 'NoReturnToken') };
+  const artifacts: DevnetArtifacts = {
+    TestToken: pick('TestToken.sol', 'TestToken'),
+    NoReturnToken: pick('NoReturnToken.sol', 'NoReturnToken'),
+  };
   await mkdir(CACHE_DIR, { recursive: true });
   // Write then rename: two test files compiling at once never read a half-written cache.
   const tmp = `${cacheFile}.${process.pid}.tmp`;

@@ -53,11 +53,19 @@ async function startOnce(port: number): Promise<DevNode> {
   // The node exits when its stdin closes (our end of the pipe closes when we die, even by SIGKILL), so an aborted
   // test never leaves a node running. argv[1] stays the CLI path, as Hardhat expects.
   const watchdog = `process.stdin.on('close',()=>process.exit(0));process.stdin.resume();require(${JSON.stringify(cli)})`;
-  const child = spawn(process.execPath, ['-e', watchdog, cli, 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
-    cwd: REPO,
-    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true', HARDHAT_CONFIG: path.join(REPO, 'hardhat.config.cjs') },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-e', watchdog, cli, 'node', '--hostname', '127.0.0.1', '--port', String(port)],
+    {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true',
+        HARDHAT_CONFIG: path.join(REPO, 'hardhat.config.cjs'),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const output = keepOutput(child);
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -68,4 +76,3 @@ async function startOnce(port: number): Promise<DevNode> {
     throw err;
   }
 }
-

@@ -18,12 +18,22 @@ export function keepOutput(child: ChildProcess): () => string {
 }
 
 /** Polls eth_chainId until it answers; throws (with the child's output) when the child exits or time runs out. */
-export async function waitForRpc(url: string, child: ChildProcess, output: () => string, what: string, timeoutMs: number): Promise<bigint> {
+export async function waitForRpc(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  what: string,
+  timeoutMs: number,
+): Promise<bigint> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}: ${output()}`);
     try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      });
       const body = (await res.json()) as { result?: string };
       if (res.ok && body.result !== undefined) return BigInt(body.result);
     } catch {

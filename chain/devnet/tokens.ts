@@ -21,9 +21,17 @@ export interface DevTokens {
   readonly usdt: DevToken;
 }
 
-export async function deployDevTokens(deployer: Signer, opts: { evmVersion?: 'cancun' | 'shanghai' } = {}): Promise<DevTokens> {
+export async function deployDevTokens(
+  deployer: Signer,
+  opts: { evmVersion?: 'cancun' | 'shanghai' } = {},
+): Promise<DevTokens> {
   const a = await compileDevnetContracts(opts);
-  const deploy = async (kind: 'TestToken' | 'NoReturnToken', name: string, symbol: string, decimals: number): Promise<DevToken> => {
+  const deploy = async (
+    kind: 'TestToken' | 'NoReturnToken',
+    name: string,
+    symbol: string,
+    decimals: number,
+  ): Promise<DevToken> => {
     const factory = new ContractFactory(a[kind].abi as never[], a[kind].bytecode, deployer);
     const c = await factory.deploy(name, symbol, decimals);
     await c.waitForDeployment();

@@ -24,7 +24,16 @@ export function addAsset(e: Engine, cmd: AddAsset): void {
     e.withdrawnTotal.push(0n);
   }
   for (const account of e.accounts.values()) account.ensureAsset(cmd.assetId);
-  e.out.push({ v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'assetAdded', assetId: cmd.assetId, symbol: cmd.symbol, decimals: cmd.decimals });
+  e.out.push({
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'assetAdded',
+    assetId: cmd.assetId,
+    symbol: cmd.symbol,
+    decimals: cmd.decimals,
+  });
   e.result('accepted', null, null);
 }
 
@@ -44,9 +53,20 @@ export function addMarket(e: Engine, cmd: AddMarket): void {
   e.markets[cmd.marketId] = market;
   e.marketIdBySymbol.set(cmd.symbol, cmd.marketId);
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'marketAdded',
-    marketId: cmd.marketId, symbol: cmd.symbol, baseAssetId: cmd.baseAssetId, quoteAssetId: cmd.quoteAssetId,
-    tickSize: cmd.tickSize, lotSize: cmd.lotSize, minNotional: cmd.minNotional, makerFeeBps: cmd.makerFeeBps, takerFeeBps: cmd.takerFeeBps,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'marketAdded',
+    marketId: cmd.marketId,
+    symbol: cmd.symbol,
+    baseAssetId: cmd.baseAssetId,
+    quoteAssetId: cmd.quoteAssetId,
+    tickSize: cmd.tickSize,
+    lotSize: cmd.lotSize,
+    minNotional: cmd.minNotional,
+    makerFeeBps: cmd.makerFeeBps,
+    takerFeeBps: cmd.takerFeeBps,
   });
   e.result('accepted', null, null);
 }
@@ -68,7 +88,12 @@ export function createMarket(e: Engine, cmd: Omit<AddMarket, 'v' | 'id' | 'timeM
     makerFeeBpsBig: BigInt(cmd.makerFeeBps),
     takerFeeBpsBig: BigInt(cmd.takerFeeBps),
     holdFeeBpsBig: BigInt(Math.max(cmd.makerFeeBps, cmd.takerFeeBps)),
-    book: { bids: new BookSide(false), asks: new BookSide(true), buyStops: new BookSide(true), sellStops: new BookSide(false) },
+    book: {
+      bids: new BookSide(false),
+      asks: new BookSide(true),
+      buyStops: new BookSide(true),
+      sellStops: new BookSide(false),
+    },
     lastPriceTicks: 0,
     status: 'trading',
   };
@@ -92,7 +117,8 @@ function checkMarket(e: Engine, cmd: AddMarket): RejectCode | null {
   const product = cmd.tickSize * cmd.lotSize;
   const scale = 10n ** BigInt(base.decimals);
   if (product % scale !== 0n || product / scale === 0n) return 'MARKET_UNITS_INEXACT';
-  if (typeof cmd.minNotional !== 'bigint' || cmd.minNotional < 0n || cmd.minNotional > UINT256_MAX) return 'MARKET_MIN_NOTIONAL_INVALID';
+  if (typeof cmd.minNotional !== 'bigint' || cmd.minNotional < 0n || cmd.minNotional > UINT256_MAX)
+    return 'MARKET_MIN_NOTIONAL_INVALID';
   for (const bps of [cmd.makerFeeBps, cmd.takerFeeBps]) {
     if (!Number.isInteger(bps) || bps < 0 || bps > FEE_BPS_MAX) return 'MARKET_FEE_INVALID';
   }

@@ -158,7 +158,8 @@ export const REJECT_DESCRIPTIONS: Record<RejectCode, string> = {
   ORDER_STOP_PRICE_OUT_OF_RANGE: 'Stop price exceeds the engine range (2^53-1 ticks).',
   ORDER_STOP_PRICE_NOT_ALLOWED: 'Only stop orders take a stop price.',
   ORDER_STOP_WOULD_TRIGGER: 'The last trade price already meets the stop price.',
-  ORDER_STOP_MARKET_BUY_NEEDS_QUOTE_QTY: 'A stop-market buy must give quoteQuantity, so its funds can be held at placement.',
+  ORDER_STOP_MARKET_BUY_NEEDS_QUOTE_QTY:
+    'A stop-market buy must give quoteQuantity, so its funds can be held at placement.',
   ORDER_NOTIONAL_TOO_SMALL: 'Price x quantity is below the market minimum notional.',
   ORDER_POST_ONLY_WOULD_TAKE: 'A post-only order would take liquidity.',
   ORDER_POST_ONLY_NOT_GTC: 'Post-only needs a GTC limit order.',
@@ -195,7 +196,8 @@ export const REJECT_DESCRIPTIONS: Record<RejectCode, string> = {
   MARKET_NOT_FOUND: 'setMarketStatus names a market that does not exist.',
   MARKET_STATUS_INVALID: 'Market status must be trading, cancelOnly or halted.',
   MARKET_CANCEL_ONLY: 'The market accepts cancels only: no new orders or amends until trading resumes.',
-  MARKET_HALTED: 'The market is halted: no orders, amends or cancels until trading resumes; resting orders stay as they are.',
+  MARKET_HALTED:
+    'The market is halted: no orders, amends or cancels until trading resumes; resting orders stay as they are.',
   USER_ID_INVALID: 'setUserFrozen: user id must be a positive safe integer.',
   USER_FROZEN: 'The user is frozen by an operator: no new orders, amends or withdrawal requests (cancels still work).',
 };

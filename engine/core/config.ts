@@ -46,6 +46,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
 
 export function checkLimits(limits: EngineLimits): void {
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`engine limit ${name} must be a positive safe integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new Error(`engine limit ${name} must be a positive safe integer, got ${value}`);
   }
 }

@@ -63,7 +63,8 @@ export class DedupWindow<V> {
   /** Live entries in insertion order (for snapshots). */
   entries(): Array<[string, number, V]> {
     const out: Array<[string, number, V]> = [];
-    for (let i = this.head; i < this.ids.length; i++) out.push([this.ids[i], this.times[i], this.values.get(this.ids[i]) as V]);
+    for (let i = this.head; i < this.ids.length; i++)
+      out.push([this.ids[i], this.times[i], this.values.get(this.ids[i]) as V]);
     return out;
   }
 }

@@ -96,18 +96,30 @@ export class Engine {
 
   private dispatch(cmd: Command): void {
     switch (cmd.type) {
-      case 'addAsset': return addAsset(this, cmd);
-      case 'addMarket': return addMarket(this, cmd);
-      case 'deposit': return deposit(this, cmd);
-      case 'requestWithdrawal': return requestWithdrawal(this, cmd);
-      case 'completeWithdrawal': return completeWithdrawal(this, cmd);
-      case 'failWithdrawal': return failWithdrawal(this, cmd);
-      case 'placeOrder': return placeOrder(this, cmd);
-      case 'cancelOrder': return cancelOrder(this, cmd);
-      case 'cancelAll': return cancelAll(this, cmd);
-      case 'amendOrder': return amendOrder(this, cmd);
-      case 'setMarketStatus': return setMarketStatus(this, cmd);
-      case 'setUserFrozen': return setUserFrozen(this, cmd);
+      case 'addAsset':
+        return addAsset(this, cmd);
+      case 'addMarket':
+        return addMarket(this, cmd);
+      case 'deposit':
+        return deposit(this, cmd);
+      case 'requestWithdrawal':
+        return requestWithdrawal(this, cmd);
+      case 'completeWithdrawal':
+        return completeWithdrawal(this, cmd);
+      case 'failWithdrawal':
+        return failWithdrawal(this, cmd);
+      case 'placeOrder':
+        return placeOrder(this, cmd);
+      case 'cancelOrder':
+        return cancelOrder(this, cmd);
+      case 'cancelAll':
+        return cancelAll(this, cmd);
+      case 'amendOrder':
+        return amendOrder(this, cmd);
+      case 'setMarketStatus':
+        return setMarketStatus(this, cmd);
+      case 'setUserFrozen':
+        return setUserFrozen(this, cmd);
       default: {
         const _exhaustive: never = cmd;
         void _exhaustive;
@@ -140,9 +152,24 @@ export class Engine {
   }
 
   /** Ends the command's work with its result; must be called exactly once per command, last. */
-  result(status: 'accepted' | 'rejected', code: RejectCode | null, orderId: number | null, duplicateOf: string | null = null): void {
+  result(
+    status: 'accepted' | 'rejected',
+    code: RejectCode | null,
+    orderId: number | null,
+    duplicateOf: string | null = null,
+  ): void {
     // seq is assigned in end(), after the balance events that precede the result.
-    this.out.push({ v: EVENT_VERSION, seq: 0, cmdId: this.cmdId, timeMs: this.nowMs, type: 'commandResult', status, code, orderId, duplicateOf });
+    this.out.push({
+      v: EVENT_VERSION,
+      seq: 0,
+      cmdId: this.cmdId,
+      timeMs: this.nowMs,
+      type: 'commandResult',
+      status,
+      code,
+      orderId,
+      duplicateOf,
+    });
   }
 
   reject(code: RejectCode): void {
@@ -160,8 +187,16 @@ export class Engine {
 
   private emitBalance(a: Account, assetId: number): void {
     this.out.push({
-      v: EVENT_VERSION, seq: this.nextSeq(), cmdId: this.cmdId, timeMs: this.nowMs, type: 'balanceChanged',
-      userId: a.userId, assetId, available: a.available[assetId], held: a.held[assetId], pending: a.pending[assetId],
+      v: EVENT_VERSION,
+      seq: this.nextSeq(),
+      cmdId: this.cmdId,
+      timeMs: this.nowMs,
+      type: 'balanceChanged',
+      userId: a.userId,
+      assetId,
+      available: a.available[assetId],
+      held: a.held[assetId],
+      pending: a.pending[assetId],
     });
   }
 

@@ -24,17 +24,20 @@ function checkConservation(e: Engine, problems: string[]): void {
     let sum = e.feeBalances[asset];
     for (const a of e.accounts.values()) {
       const parts = [a.available[asset], a.held[asset], a.pending[asset]];
-      if (parts.some((x) => x < 0n)) problems.push(`user ${a.userId} asset ${asset} has a negative balance ${parts.join('/')}`);
+      if (parts.some((x) => x < 0n))
+        problems.push(`user ${a.userId} asset ${asset} has a negative balance ${parts.join('/')}`);
       sum += parts[0] + parts[1] + parts[2];
     }
     const expected = e.depositedTotal[asset] - e.withdrawnTotal[asset];
     if (sum !== expected) problems.push(`asset ${asset}: balances+fees ${sum} != deposited-withdrawn ${expected}`);
   }
   const pending = new Map<string, bigint>();
-  for (const w of e.withdrawals.values()) pending.set(`${w.userId}/${w.assetId}`, (pending.get(`${w.userId}/${w.assetId}`) ?? 0n) + w.amount);
+  for (const w of e.withdrawals.values())
+    pending.set(`${w.userId}/${w.assetId}`, (pending.get(`${w.userId}/${w.assetId}`) ?? 0n) + w.amount);
   for (const a of e.accounts.values()) {
     a.pending.forEach((p, asset) => {
-      if (p !== (pending.get(`${a.userId}/${asset}`) ?? 0n)) problems.push(`user ${a.userId} asset ${asset}: pending ${p} != pending withdrawals`);
+      if (p !== (pending.get(`${a.userId}/${asset}`) ?? 0n))
+        problems.push(`user ${a.userId} asset ${asset}: pending ${p} != pending withdrawals`);
     });
   }
 }
@@ -42,7 +45,8 @@ function checkConservation(e: Engine, problems: string[]): void {
 function checkMarket(e: Engine, m: Market, holds: Map<string, bigint>, problems: string[]): void {
   const bid = m.book.bids.best();
   const ask = m.book.asks.best();
-  if (bid !== null && ask !== null && bid.priceTicks >= ask.priceTicks) problems.push(`market ${m.marketId} is crossed: bid ${bid.priceTicks} >= ask ${ask.priceTicks}`);
+  if (bid !== null && ask !== null && bid.priceTicks >= ask.priceTicks)
+    problems.push(`market ${m.marketId} is crossed: bid ${bid.priceTicks} >= ask ${ask.priceTicks}`);
   const visit = (side: BookSide, isStop: boolean): void => {
     let prev: number | null = null;
     let first: Level | null = null;
@@ -50,7 +54,8 @@ function checkMarket(e: Engine, m: Market, holds: Map<string, bigint>, problems:
     side.forEachLevel((level) => {
       first ??= level;
       levels++;
-      if (prev !== null && !side.isBetter(prev, level.priceTicks)) problems.push(`market ${m.marketId}: levels out of order at ${level.priceTicks}`);
+      if (prev !== null && !side.isBetter(prev, level.priceTicks))
+        problems.push(`market ${m.marketId}: levels out of order at ${level.priceTicks}`);
       prev = level.priceTicks;
       let lots = 0;
       let count = 0;
@@ -61,11 +66,18 @@ function checkMarket(e: Engine, m: Market, holds: Map<string, bigint>, problems:
         const key = `${o.userId}/${o.holdAssetId}`;
         holds.set(key, (holds.get(key) ?? 0n) + o.held);
       }
-      if (lots !== level.totalLots || count !== level.count || count === 0) problems.push(`market ${m.marketId} level ${level.priceTicks}: totals ${level.totalLots}/${level.count} != ${lots}/${count}`);
+      if (lots !== level.totalLots || count !== level.count || count === 0)
+        problems.push(
+          `market ${m.marketId} level ${level.priceTicks}: totals ${level.totalLots}/${level.count} != ${lots}/${count}`,
+        );
     });
     // The cached best level and the level count skip parked (empty) levels the way the walk does.
-    if (side.best() !== first) problems.push(`market ${m.marketId}: best level ${side.best()?.priceTicks} is not the first level ${(first as Level | null)?.priceTicks}`);
-    if (side.levelCount !== levels) problems.push(`market ${m.marketId}: ${side.levelCount} levels counted, ${levels} walked`);
+    if (side.best() !== first)
+      problems.push(
+        `market ${m.marketId}: best level ${side.best()?.priceTicks} is not the first level ${(first as Level | null)?.priceTicks}`,
+      );
+    if (side.levelCount !== levels)
+      problems.push(`market ${m.marketId}: ${side.levelCount} levels counted, ${levels} walked`);
   };
   visit(m.book.bids, false);
   visit(m.book.asks, false);
@@ -79,16 +91,19 @@ function checkOrder(e: Engine, m: Market, o: Order, isStop: boolean, problems: s
   if (o.isStopPending !== isStop) problems.push(`order ${o.orderId}: stop flag ${o.isStopPending} on the wrong book`);
   // A stop-market buy by budget has no quantity until it triggers.
   const waitsForQuantity = isStop && o.quoteBudget > 0n && o.remainingLots === 0;
-  if ((o.remainingLots <= 0 && !waitsForQuantity) || o.remainingLots + o.filledLots !== o.qtyLots) problems.push(`order ${o.orderId}: quantities ${o.qtyLots}=${o.filledLots}+${o.remainingLots} do not add up`);
+  if ((o.remainingLots <= 0 && !waitsForQuantity) || o.remainingLots + o.filledLots !== o.qtyLots)
+    problems.push(`order ${o.orderId}: quantities ${o.qtyLots}=${o.filledLots}+${o.remainingLots} do not add up`);
   // Budget orders (stop-market buys by quote) hold their budget, which is all they can spend.
-  if (o.quoteBudget === 0n && o.orderType !== 'stopMarket' && o.held < requiredHold(m, o)) problems.push(`order ${o.orderId} is underfunded: held ${o.held} < ${requiredHold(m, o)}`);
+  if (o.quoteBudget === 0n && o.orderType !== 'stopMarket' && o.held < requiredHold(m, o))
+    problems.push(`order ${o.orderId} is underfunded: held ${o.held} < ${requiredHold(m, o)}`);
 }
 
 /** Every unit a user holds is held by exactly one open order. */
 function checkHolds(e: Engine, holds: Map<string, bigint>, problems: string[]): void {
   let registeredOnBooks = 0;
   for (const o of e.orders.values()) if (o.level !== null) registeredOnBooks++;
-  if (registeredOnBooks !== e.orders.size) problems.push(`${e.orders.size - registeredOnBooks} registered orders are on no book`);
+  if (registeredOnBooks !== e.orders.size)
+    problems.push(`${e.orders.size - registeredOnBooks} registered orders are on no book`);
   if (e.orders.size !== e.openOrdersTotal) problems.push(`openOrdersTotal ${e.openOrdersTotal} != ${e.orders.size}`);
   for (const a of e.accounts.values()) {
     a.held.forEach((h, asset) => {

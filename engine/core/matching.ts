@@ -24,7 +24,9 @@ export function buyHold(m: Market, priceTicks: number, lots: number): bigint {
 
 /** The hold a resting order needs for its remaining quantity. */
 export function requiredHold(m: Market, order: Order): bigint {
-  return order.side === 'buy' ? buyHold(m, order.priceTicks, order.remainingLots) : BigInt(order.remainingLots) * m.lotSize;
+  return order.side === 'buy'
+    ? buyHold(m, order.priceTicks, order.remainingLots)
+    : BigInt(order.remainingLots) * m.lotSize;
 }
 
 export function register(e: Engine, account: Account, order: Order): void {
@@ -65,7 +67,13 @@ function stopSideOf(m: Market, order: Order): BookSide {
 }
 
 /** Takes the order out of every structure and releases its hold. */
-export function closeOrder(e: Engine, m: Market, order: Order, type: 'orderCanceled' | 'orderExpired', reason: CloseReason): void {
+export function closeOrder(
+  e: Engine,
+  m: Market,
+  order: Order,
+  type: 'orderCanceled' | 'orderExpired',
+  reason: CloseReason,
+): void {
   if (order.level !== null) {
     if (order.isStopPending) stopSideOf(m, order).remove(order);
     else bookSideOf(m, order).remove(order);
@@ -74,9 +82,18 @@ export function closeOrder(e: Engine, m: Market, order: Order, type: 'orderCance
   if (order.registered) unregister(e, order);
   const released = releaseHold(e, order);
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type,
-    orderId: order.orderId, userId: order.userId, marketId: order.marketId, reason,
-    remainingLots: order.remainingLots, holdAssetId: order.holdAssetId, released,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type,
+    orderId: order.orderId,
+    userId: order.userId,
+    marketId: order.marketId,
+    reason,
+    remainingLots: order.remainingLots,
+    holdAssetId: order.holdAssetId,
+    released,
   });
 }
 
@@ -90,8 +107,16 @@ export function restOrder(e: Engine, m: Market, order: Order): void {
   assert(order.registered, 'a resting order is registered');
   bookSideOf(m, order).append(order, order.priceTicks);
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'orderRested',
-    orderId: order.orderId, marketId: order.marketId, side: order.side, priceTicks: order.priceTicks, remainingLots: order.remainingLots,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'orderRested',
+    orderId: order.orderId,
+    marketId: order.marketId,
+    side: order.side,
+    priceTicks: order.priceTicks,
+    remainingLots: order.remainingLots,
   });
 }
 
@@ -108,16 +133,23 @@ export function execute(e: Engine, m: Market, taker: Order): void {
   if (taker.quoteBudget > 0n) {
     capBudgetLots(m, taker);
     // Not one lot is affordable at the best ask (or there is none): nothing to match, the budget goes back.
-    if (taker.remainingLots === 0) return closeOrder(e, m, taker, 'orderExpired', m.book.asks.best() === null ? 'noLiquidity' : 'funds');
+    if (taker.remainingLots === 0)
+      return closeOrder(e, m, taker, 'orderExpired', m.book.asks.best() === null ? 'noLiquidity' : 'funds');
   }
   const stopReason = match(e, m, taker);
   if (taker.remainingLots === 0) return; // fill() closed it
-  if (stopReason === null && taker.orderType !== 'market' && taker.orderType !== 'stopMarket' && taker.timeInForce === 'GTC') {
+  if (
+    stopReason === null &&
+    taker.orderType !== 'market' &&
+    taker.orderType !== 'stopMarket' &&
+    taker.timeInForce === 'GTC'
+  ) {
     if (!taker.registered) register(e, e.accounts.get(taker.userId) as Account, taker);
     restOrder(e, m, taker);
     return;
   }
-  const reason: CloseReason = stopReason ?? (taker.orderType === 'market' || taker.orderType === 'stopMarket' ? 'noLiquidity' : 'ioc');
+  const reason: CloseReason =
+    stopReason ?? (taker.orderType === 'market' || taker.orderType === 'stopMarket' ? 'noLiquidity' : 'ioc');
   closeOrder(e, m, taker, 'orderExpired', reason);
 }
 
@@ -225,9 +257,20 @@ function decrement(e: Engine, m: Market, order: Order, lots: number): void {
     e.touch(account, order.holdAssetId);
   }
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'orderAmended',
-    orderId: order.orderId, userId: order.userId, marketId: order.marketId, priceTicks: order.priceTicks, qtyLots: order.qtyLots,
-    remainingLots: order.remainingLots, keptPriority: true, holdAssetId: order.holdAssetId, held: order.held,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'orderAmended',
+    orderId: order.orderId,
+    userId: order.userId,
+    marketId: order.marketId,
+    priceTicks: order.priceTicks,
+    qtyLots: order.qtyLots,
+    remainingLots: order.remainingLots,
+    keptPriority: true,
+    holdAssetId: order.holdAssetId,
+    held: order.held,
   });
 }
 
@@ -254,10 +297,24 @@ function fill(e: Engine, m: Market, taker: Order, maker: Order, lots: number, pr
 
   const tradeId = e.nextTradeId++;
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'trade',
-    tradeId, marketId: m.marketId, priceTicks, qtyLots: lots, takerSide: taker.side,
-    makerOrderId: maker.orderId, takerOrderId: taker.orderId, makerUserId: maker.userId, takerUserId: taker.userId,
-    baseAmount: base, quoteAmount: quote, makerFee, takerFee,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'trade',
+    tradeId,
+    marketId: m.marketId,
+    priceTicks,
+    qtyLots: lots,
+    takerSide: taker.side,
+    makerOrderId: maker.orderId,
+    takerOrderId: taker.orderId,
+    makerUserId: maker.userId,
+    takerUserId: taker.userId,
+    baseAmount: base,
+    quoteAmount: quote,
+    makerFee,
+    takerFee,
   });
   if (maker.remainingLots === 0) bookSideOf(m, maker).remove(maker);
   fillEvent(e, maker, tradeId, lots);
@@ -293,8 +350,18 @@ function fillEvent(e: Engine, order: Order, tradeId: number, lots: number): void
     released = releaseHold(e, order);
   }
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: done ? 'orderFilled' : 'orderPartiallyFilled',
-    orderId: order.orderId, userId: order.userId, tradeId, fillLots: lots, filledLots: order.filledLots, remainingLots: order.remainingLots, released,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: done ? 'orderFilled' : 'orderPartiallyFilled',
+    orderId: order.orderId,
+    userId: order.userId,
+    tradeId,
+    fillLots: lots,
+    filledLots: order.filledLots,
+    remainingLots: order.remainingLots,
+    released,
   });
 }
 
@@ -308,10 +375,26 @@ export function processStops(e: Engine, m: Market): void {
     const buyHead = buy !== null && buy.priceTicks <= last ? buy.head : null;
     const sellHead = sell !== null && sell.priceTicks >= last ? sell.head : null;
     if (buyHead === null && sellHead === null) return;
-    const order = buyHead === null ? (sellHead as Order) : sellHead === null ? buyHead : buyHead.orderId < sellHead.orderId ? buyHead : sellHead;
+    const order =
+      buyHead === null
+        ? (sellHead as Order)
+        : sellHead === null
+          ? buyHead
+          : buyHead.orderId < sellHead.orderId
+            ? buyHead
+            : sellHead;
     stopSideOf(m, order).remove(order);
     markTriggered(e, order);
-    e.out.push({ v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'orderTriggered', orderId: order.orderId, marketId: m.marketId, lastPriceTicks: last });
+    e.out.push({
+      v: EVENT_VERSION,
+      seq: e.nextSeq(),
+      cmdId: e.cmdId,
+      timeMs: e.nowMs,
+      type: 'orderTriggered',
+      orderId: order.orderId,
+      marketId: m.marketId,
+      lastPriceTicks: last,
+    });
     execute(e, m, order);
   }
 }

@@ -28,9 +28,27 @@ interface StepCodes {
   outOfRange: RejectCode;
 }
 
-const PRICE_CODES: StepCodes = { missing: 'ORDER_PRICE_MISSING', notPositive: 'ORDER_PRICE_NOT_POSITIVE', overflow: 'ORDER_PRICE_OVERFLOW', notOnStep: 'ORDER_PRICE_NOT_ON_TICK', outOfRange: 'ORDER_PRICE_OUT_OF_RANGE' };
-const STOP_CODES: StepCodes = { missing: 'ORDER_STOP_PRICE_MISSING', notPositive: 'ORDER_STOP_PRICE_NOT_POSITIVE', overflow: 'ORDER_STOP_PRICE_OVERFLOW', notOnStep: 'ORDER_STOP_PRICE_NOT_ON_TICK', outOfRange: 'ORDER_STOP_PRICE_OUT_OF_RANGE' };
-const QTY_CODES: StepCodes = { missing: 'ORDER_QTY_MISSING', notPositive: 'ORDER_QTY_NOT_POSITIVE', overflow: 'ORDER_QTY_OVERFLOW', notOnStep: 'ORDER_QTY_NOT_ON_LOT', outOfRange: 'ORDER_QTY_OUT_OF_RANGE' };
+const PRICE_CODES: StepCodes = {
+  missing: 'ORDER_PRICE_MISSING',
+  notPositive: 'ORDER_PRICE_NOT_POSITIVE',
+  overflow: 'ORDER_PRICE_OVERFLOW',
+  notOnStep: 'ORDER_PRICE_NOT_ON_TICK',
+  outOfRange: 'ORDER_PRICE_OUT_OF_RANGE',
+};
+const STOP_CODES: StepCodes = {
+  missing: 'ORDER_STOP_PRICE_MISSING',
+  notPositive: 'ORDER_STOP_PRICE_NOT_POSITIVE',
+  overflow: 'ORDER_STOP_PRICE_OVERFLOW',
+  notOnStep: 'ORDER_STOP_PRICE_NOT_ON_TICK',
+  outOfRange: 'ORDER_STOP_PRICE_OUT_OF_RANGE',
+};
+const QTY_CODES: StepCodes = {
+  missing: 'ORDER_QTY_MISSING',
+  notPositive: 'ORDER_QTY_NOT_POSITIVE',
+  overflow: 'ORDER_QTY_OVERFLOW',
+  notOnStep: 'ORDER_QTY_NOT_ON_LOT',
+  outOfRange: 'ORDER_QTY_OUT_OF_RANGE',
+};
 
 /** value / step as a safe integer, or the code saying why it is not one. */
 export function toSteps(value: unknown, step: bigint, codes: StepCodes): number | RejectCode {
@@ -51,7 +69,15 @@ export function parseOrderSpec(cmd: PlaceOrder, m: Market): OrderSpec | RejectCo
   if (cmd.side !== 'buy' && cmd.side !== 'sell') return 'ORDER_SIDE_INVALID';
   const stp = cmd.stp ?? 'none';
   if (!STP_MODES.has(stp)) return 'ORDER_STP_INVALID';
-  const spec: OrderSpec = { priceTicks: 0, stopPriceTicks: 0, qtyLots: 0, quoteBudget: 0n, timeInForce: 'GTC', postOnly: cmd.postOnly === true, stp };
+  const spec: OrderSpec = {
+    priceTicks: 0,
+    stopPriceTicks: 0,
+    qtyLots: 0,
+    quoteBudget: 0n,
+    timeInForce: 'GTC',
+    postOnly: cmd.postOnly === true,
+    stp,
+  };
   if (cmd.postOnly !== undefined && typeof cmd.postOnly !== 'boolean') return 'COMMAND_MALFORMED';
   switch (cmd.orderType) {
     case 'limit':

@@ -9,7 +9,20 @@ import { Order } from './order.js';
 import type { Account, Market } from './order.js';
 import type { OrderSpec } from './order-spec.js';
 import { parseOrderSpec, priceToTicks, qtyToLots } from './order-spec.js';
-import { addStop, bookSideOf, buyHold, closeOrder, execute, fokFillable, marketBuyCost, notional, processStops, register, requiredHold, restOrder } from './matching.js';
+import {
+  addStop,
+  bookSideOf,
+  buyHold,
+  closeOrder,
+  execute,
+  fokFillable,
+  marketBuyCost,
+  notional,
+  processStops,
+  register,
+  requiredHold,
+  restOrder,
+} from './matching.js';
 import { assert, isPositiveSafeInt } from './units.js';
 import { CLIENT_ORDER_ID_MAX_LENGTH, isPrintableId } from './formats.js';
 import { cancelRefusal, orderRefusal } from './venue.js';
@@ -38,13 +51,24 @@ export function placeOrder(e: Engine, cmd: PlaceOrder): void {
   // The record is built only for orders with a client id: most orders have none, and this runs per order.
   const result = e.out[e.out.length - 1] as CommandResult;
   assert(result.type === 'commandResult', 'an order command ends with its result');
-  window.add(clientOrderId, { cmdId: e.cmdId, status: result.status, code: result.code, orderId: result.orderId }, e.nowMs);
+  window.add(
+    clientOrderId,
+    { cmdId: e.cmdId, status: result.status, code: result.code, orderId: result.orderId },
+    e.nowMs,
+  );
 }
 
 function rejectOrder(e: Engine, cmd: PlaceOrder, code: RejectCode): void {
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'orderRejected',
-    userId: cmd.userId, marketId: cmd.marketId, clientOrderId: typeof cmd.clientOrderId === 'string' ? cmd.clientOrderId : null, code,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'orderRejected',
+    userId: cmd.userId,
+    marketId: cmd.marketId,
+    clientOrderId: typeof cmd.clientOrderId === 'string' ? cmd.clientOrderId : null,
+    code,
   });
   e.reject(code);
 }
@@ -64,7 +88,8 @@ function placeNew(e: Engine, cmd: PlaceOrder, clientOrderId: string | null): voi
   const acct = account as Account;
 
   const order = newOrder(e, cmd, m, spec, clientOrderId);
-  if (spec.timeInForce === 'FOK' && cmd.orderType === 'limit' && !fokFillable(m, order)) return rejectOrder(e, cmd, 'ORDER_FOK_NOT_FILLABLE');
+  if (spec.timeInForce === 'FOK' && cmd.orderType === 'limit' && !fokFillable(m, order))
+    return rejectOrder(e, cmd, 'ORDER_FOK_NOT_FILLABLE');
   if (acct.available[order.holdAssetId] < order.held) return rejectOrder(e, cmd, 'RISK_INSUFFICIENT_FUNDS');
 
   e.nextOrderId++;
@@ -85,13 +110,21 @@ function placeNew(e: Engine, cmd: PlaceOrder, clientOrderId: string | null): voi
 }
 
 /** Everything that can refuse a well-formed order before it changes anything, except funds. */
-function checkPlacement(e: Engine, m: Market, cmd: PlaceOrder, spec: OrderSpec, isStop: boolean, account: Account | undefined): RejectCode | null {
+function checkPlacement(
+  e: Engine,
+  m: Market,
+  cmd: PlaceOrder,
+  spec: OrderSpec,
+  isStop: boolean,
+  account: Account | undefined,
+): RejectCode | null {
   const priced = cmd.orderType === 'limit' || cmd.orderType === 'stopLimit';
   if (priced && notional(m, spec.priceTicks, spec.qtyLots) < m.minNotional) return 'ORDER_NOTIONAL_TOO_SMALL';
   if (spec.quoteBudget > 0n && spec.quoteBudget < m.minNotional) return 'ORDER_NOTIONAL_TOO_SMALL';
   if (isStop) {
     const last = m.lastPriceTicks;
-    if (last !== 0 && (cmd.side === 'buy' ? last >= spec.stopPriceTicks : last <= spec.stopPriceTicks)) return 'ORDER_STOP_WOULD_TRIGGER';
+    if (last !== 0 && (cmd.side === 'buy' ? last >= spec.stopPriceTicks : last <= spec.stopPriceTicks))
+      return 'ORDER_STOP_WOULD_TRIGGER';
   }
   if (spec.postOnly && wouldTake(m, cmd.side, spec.priceTicks)) return 'ORDER_POST_ONLY_WOULD_TAKE';
   if (account === undefined) return 'RISK_INSUFFICIENT_FUNDS';
@@ -117,25 +150,56 @@ function newOrder(e: Engine, cmd: PlaceOrder, m: Market, spec: OrderSpec, client
   else if (cmd.orderType === 'market') held = marketBuyCost(m, spec.qtyLots);
   else held = buyHold(m, spec.priceTicks, spec.qtyLots);
   return new Order(
-    e.nextOrderId, cmd.userId, m.marketId, cmd.side, cmd.orderType, spec.timeInForce, spec.postOnly, spec.stp,
-    spec.priceTicks, spec.stopPriceTicks, spec.qtyLots, spec.qtyLots, spec.quoteBudget,
-    isBuy ? m.quoteAssetId : m.baseAssetId, held, clientOrderId, e.nowMs,
+    e.nextOrderId,
+    cmd.userId,
+    m.marketId,
+    cmd.side,
+    cmd.orderType,
+    spec.timeInForce,
+    spec.postOnly,
+    spec.stp,
+    spec.priceTicks,
+    spec.stopPriceTicks,
+    spec.qtyLots,
+    spec.qtyLots,
+    spec.quoteBudget,
+    isBuy ? m.quoteAssetId : m.baseAssetId,
+    held,
+    clientOrderId,
+    e.nowMs,
   );
 }
 
 function emitAccepted(e: Engine, o: Order): void {
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'orderAccepted',
-    orderId: o.orderId, userId: o.userId, marketId: o.marketId, side: o.side, orderType: o.orderType, timeInForce: o.timeInForce,
-    postOnly: o.postOnly, stp: o.stp, priceTicks: o.priceTicks, stopPriceTicks: o.stopPriceTicks, qtyLots: o.quoteBudget > 0n ? 0 : o.qtyLots,
-    quoteQuantity: o.quoteBudget, holdAssetId: o.holdAssetId, held: o.held, clientOrderId: o.clientOrderId,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'orderAccepted',
+    orderId: o.orderId,
+    userId: o.userId,
+    marketId: o.marketId,
+    side: o.side,
+    orderType: o.orderType,
+    timeInForce: o.timeInForce,
+    postOnly: o.postOnly,
+    stp: o.stp,
+    priceTicks: o.priceTicks,
+    stopPriceTicks: o.stopPriceTicks,
+    qtyLots: o.quoteBudget > 0n ? 0 : o.qtyLots,
+    quoteQuantity: o.quoteBudget,
+    holdAssetId: o.holdAssetId,
+    held: o.held,
+    clientOrderId: o.clientOrderId,
   });
 }
 
 /** The user's open order by engine id or client id; undefined when it is not theirs or not open. */
 function findOwnOrder(e: Engine, userId: number, orderId: unknown, clientOrderId: unknown): Order | undefined {
   let id = orderId;
-  if (id === undefined && typeof clientOrderId === 'string') id = e.clientOrderIds.get(userId)?.get(clientOrderId)?.orderId ?? undefined;
+  if (id === undefined && typeof clientOrderId === 'string')
+    id = e.clientOrderIds.get(userId)?.get(clientOrderId)?.orderId ?? undefined;
   if (typeof id !== 'number') return undefined;
   const order = e.orders.get(id);
   return order !== undefined && order.userId === userId ? order : undefined;
@@ -166,7 +230,10 @@ export function cancelAll(e: Engine, cmd: CancelAll): void {
   for (let o = account?.ordersHead ?? null; o !== null; o = o.userNext) {
     // Across markets, a halted market's orders stay (cancels elsewhere still go through): a user getting out
     // of their positions should not be stopped by one market an operator halted.
-    if (cmd.marketId !== undefined ? o.marketId === cmd.marketId : cancelRefusal(e.markets[o.marketId] as Market) === null) victims.push(o);
+    if (
+      cmd.marketId !== undefined ? o.marketId === cmd.marketId : cancelRefusal(e.markets[o.marketId] as Market) === null
+    )
+      victims.push(o);
   }
   // Oldest first, whatever order the user's list has after restores and re-queues.
   victims.sort((a, b) => a.orderId - b.orderId);
@@ -181,7 +248,8 @@ export function amendOrder(e: Engine, cmd: AmendOrder): void {
   if (order === undefined) return e.reject('ORDER_NOT_FOUND');
   const refusal = orderRefusal(e.markets[order.marketId] as Market);
   if (refusal !== null) return e.reject(refusal);
-  if (order.isStopPending || order.orderType !== 'limit' && order.orderType !== 'stopLimit') return e.reject('AMEND_NOT_SUPPORTED_FOR_TYPE');
+  if (order.isStopPending || (order.orderType !== 'limit' && order.orderType !== 'stopLimit'))
+    return e.reject('AMEND_NOT_SUPPORTED_FOR_TYPE');
   const m = e.markets[order.marketId] as Market;
   const qty = cmd.quantity === undefined ? order.qtyLots : qtyToLots(cmd.quantity, m);
   if (typeof qty === 'string') return e.reject(qty);
@@ -235,8 +303,19 @@ function adjustHold(e: Engine, order: Order, newHeld: bigint): void {
 
 function emitAmended(e: Engine, o: Order, keptPriority: boolean): void {
   e.out.push({
-    v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'orderAmended',
-    orderId: o.orderId, userId: o.userId, marketId: o.marketId, priceTicks: o.priceTicks, qtyLots: o.qtyLots,
-    remainingLots: o.remainingLots, keptPriority, holdAssetId: o.holdAssetId, held: o.held,
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'orderAmended',
+    orderId: o.orderId,
+    userId: o.userId,
+    marketId: o.marketId,
+    priceTicks: o.priceTicks,
+    qtyLots: o.qtyLots,
+    remainingLots: o.remainingLots,
+    keptPriority,
+    holdAssetId: o.holdAssetId,
+    held: o.held,
   });
 }

@@ -16,10 +16,46 @@ import { assert } from './units.js';
 export const SNAPSHOT_FORMAT = 3;
 const READABLE_FORMATS: readonly number[] = [2, SNAPSHOT_FORMAT];
 
-type OrderRow = [number, number, string, string, string, boolean, string, number, number, number, number, number, string, number, string, string | null, number];
+type OrderRow = [
+  number,
+  number,
+  string,
+  string,
+  string,
+  boolean,
+  string,
+  number,
+  number,
+  number,
+  number,
+  number,
+  string,
+  number,
+  string,
+  string | null,
+  number,
+];
 
 function orderRow(o: Order): OrderRow {
-  return [o.orderId, o.userId, o.side, o.orderType, o.timeInForce, o.postOnly, o.stp, o.priceTicks, o.stopPriceTicks, o.qtyLots, o.remainingLots, o.filledLots, o.quoteBudget.toString(), o.holdAssetId, o.held.toString(), o.clientOrderId, o.createdMs];
+  return [
+    o.orderId,
+    o.userId,
+    o.side,
+    o.orderType,
+    o.timeInForce,
+    o.postOnly,
+    o.stp,
+    o.priceTicks,
+    o.stopPriceTicks,
+    o.qtyLots,
+    o.remainingLots,
+    o.filledLots,
+    o.quoteBudget.toString(),
+    o.holdAssetId,
+    o.held.toString(),
+    o.clientOrderId,
+    o.createdMs,
+  ];
 }
 
 function sideRows(side: BookSide): OrderRow[] {
@@ -33,21 +69,45 @@ function sideRows(side: BookSide): OrderRow[] {
 const big = (xs: bigint[]): string[] => xs.map((x) => x.toString());
 
 export function snapshotObject(e: Engine): unknown {
-  const markets = e.markets.filter((m): m is Market => m !== undefined).map((m) => ({
-    marketId: m.marketId, symbol: m.symbol, baseAssetId: m.baseAssetId, quoteAssetId: m.quoteAssetId,
-    tickSize: m.tickSize.toString(), lotSize: m.lotSize.toString(), minNotional: m.minNotional.toString(),
-    makerFeeBps: m.makerFeeBps, takerFeeBps: m.takerFeeBps, lastPriceTicks: m.lastPriceTicks, status: m.status,
-    bids: sideRows(m.book.bids), asks: sideRows(m.book.asks), buyStops: sideRows(m.book.buyStops), sellStops: sideRows(m.book.sellStops),
-  }));
+  const markets = e.markets
+    .filter((m): m is Market => m !== undefined)
+    .map((m) => ({
+      marketId: m.marketId,
+      symbol: m.symbol,
+      baseAssetId: m.baseAssetId,
+      quoteAssetId: m.quoteAssetId,
+      tickSize: m.tickSize.toString(),
+      lotSize: m.lotSize.toString(),
+      minNotional: m.minNotional.toString(),
+      makerFeeBps: m.makerFeeBps,
+      takerFeeBps: m.takerFeeBps,
+      lastPriceTicks: m.lastPriceTicks,
+      status: m.status,
+      bids: sideRows(m.book.bids),
+      asks: sideRows(m.book.asks),
+      buyStops: sideRows(m.book.buyStops),
+      sellStops: sideRows(m.book.sellStops),
+    }));
   const sortedAccounts = [...e.accounts.values()].sort((a, b) => a.userId - b.userId);
   const accounts = sortedAccounts.map((a) => [a.userId, big(a.available), big(a.held), big(a.pending)]);
   const frozenUsers = sortedAccounts.filter((a) => a.frozen).map((a) => a.userId);
-  const clientIds = [...e.clientOrderIds.entries()].sort((a, b) => a[0] - b[0]).map(([userId, w]) => [userId, w.entries()]).filter(([, entries]) => (entries as unknown[]).length > 0);
-  const withdrawals = [...e.withdrawals.values()].sort((a, b) => (a.withdrawalId < b.withdrawalId ? -1 : 1)).map((w) => ({ ...w, amount: w.amount.toString() }));
+  const clientIds = [...e.clientOrderIds.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([userId, w]) => [userId, w.entries()])
+    .filter(([, entries]) => (entries as unknown[]).length > 0);
+  const withdrawals = [...e.withdrawals.values()]
+    .sort((a, b) => (a.withdrawalId < b.withdrawalId ? -1 : 1))
+    .map((w) => ({ ...w, amount: w.amount.toString() }));
   return {
     format: SNAPSHOT_FORMAT,
     limits: e.limits,
-    counters: { nextOrderId: e.nextOrderId, nextTradeId: e.nextTradeId, eventSeq: e.eventSeq, commandsApplied: e.commandsApplied, lastTimeMs: e.lastTimeMs },
+    counters: {
+      nextOrderId: e.nextOrderId,
+      nextTradeId: e.nextTradeId,
+      eventSeq: e.eventSeq,
+      commandsApplied: e.commandsApplied,
+      lastTimeMs: e.lastTimeMs,
+    },
     assets: e.assets.filter((a) => a !== undefined),
     markets,
     accounts,
@@ -71,7 +131,9 @@ interface SnapshotData {
   limits: EngineLimits;
   counters: { nextOrderId: number; nextTradeId: number; eventSeq: number; commandsApplied: number; lastTimeMs: number };
   assets: Array<{ assetId: number; symbol: string; decimals: number }>;
-  markets: Array<Record<string, unknown> & { bids: OrderRow[]; asks: OrderRow[]; buyStops: OrderRow[]; sellStops: OrderRow[] }>;
+  markets: Array<
+    Record<string, unknown> & { bids: OrderRow[]; asks: OrderRow[]; buyStops: OrderRow[]; sellStops: OrderRow[] }
+  >;
   accounts: Array<[number, string[], string[], string[]]>;
   /** Absent in format 2. */
   frozenUsers?: number[];
@@ -81,7 +143,14 @@ interface SnapshotData {
   clientOrderIds: Array<[number, Array<[string, number, ClientOrderRecord]>]>;
   depositIds: Array<[string, number]>;
   commandIds: Array<[string, number]>;
-  withdrawals: Array<{ withdrawalId: string; userId: number; assetId: number; amount: string; destination: string; requestedMs: number }>;
+  withdrawals: Array<{
+    withdrawalId: string;
+    userId: number;
+    assetId: number;
+    amount: string;
+    destination: string;
+    requestedMs: number;
+  }>;
 }
 
 /** Rebuilds an engine from snapshot bytes; throws on anything malformed (the caller falls back to an older one). */
@@ -121,9 +190,15 @@ export function restore(bytes: Uint8Array): Engine {
 
 function restoreMarket(e: Engine, row: SnapshotData['markets'][number]): void {
   const m = createMarket(e, {
-    marketId: row.marketId as number, symbol: row.symbol as string, baseAssetId: row.baseAssetId as number, quoteAssetId: row.quoteAssetId as number,
-    tickSize: BigInt(row.tickSize as string), lotSize: BigInt(row.lotSize as string), minNotional: BigInt(row.minNotional as string),
-    makerFeeBps: row.makerFeeBps as number, takerFeeBps: row.takerFeeBps as number,
+    marketId: row.marketId as number,
+    symbol: row.symbol as string,
+    baseAssetId: row.baseAssetId as number,
+    quoteAssetId: row.quoteAssetId as number,
+    tickSize: BigInt(row.tickSize as string),
+    lotSize: BigInt(row.lotSize as string),
+    minNotional: BigInt(row.minNotional as string),
+    makerFeeBps: row.makerFeeBps as number,
+    takerFeeBps: row.takerFeeBps as number,
   });
   m.lastPriceTicks = row.lastPriceTicks as number;
   const status = row.status ?? 'trading';
@@ -143,7 +218,25 @@ function restoreMarket(e: Engine, row: SnapshotData['markets'][number]): void {
 }
 
 function registered(e: Engine, m: Market, r: OrderRow): Order {
-  const o = new Order(r[0], r[1], m.marketId, r[2] as Order['side'], r[3] as Order['orderType'], r[4] as Order['timeInForce'], r[5], r[6] as Order['stp'], r[7], r[8], r[9], r[10], BigInt(r[12]), r[13], BigInt(r[14]), r[15], r[16]);
+  const o = new Order(
+    r[0],
+    r[1],
+    m.marketId,
+    r[2] as Order['side'],
+    r[3] as Order['orderType'],
+    r[4] as Order['timeInForce'],
+    r[5],
+    r[6] as Order['stp'],
+    r[7],
+    r[8],
+    r[9],
+    r[10],
+    BigInt(r[12]),
+    r[13],
+    BigInt(r[14]),
+    r[15],
+    r[16],
+  );
   o.filledLots = r[11];
   const account = e.accounts.get(o.userId);
   assert(account !== undefined, `order ${o.orderId} has an account`);

@@ -28,7 +28,15 @@ export function setMarketStatus(e: Engine, cmd: SetMarketStatus): void {
   if (!(MARKET_STATUSES as readonly unknown[]).includes(cmd.status)) return e.reject('MARKET_STATUS_INVALID');
   // Idempotent: an operator's kill switch sets every market without asking which were set already.
   m.status = cmd.status;
-  e.out.push({ v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'marketStatusChanged', marketId: m.marketId, status: m.status });
+  e.out.push({
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'marketStatusChanged',
+    marketId: m.marketId,
+    status: m.status,
+  });
   e.result('accepted', null, null);
 }
 
@@ -40,6 +48,14 @@ export function setUserFrozen(e: Engine, cmd: SetUserFrozen): void {
   const account = cmd.frozen ? e.accountFor(cmd.userId) : e.accounts.get(cmd.userId);
   if (cmd.frozen && account === undefined) return e.reject('CAPACITY_USERS');
   if (account !== undefined) account.frozen = cmd.frozen;
-  e.out.push({ v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'userFrozenChanged', userId: cmd.userId, frozen: cmd.frozen });
+  e.out.push({
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'userFrozenChanged',
+    userId: cmd.userId,
+    frozen: cmd.frozen,
+  });
   e.result('accepted', null, null);
 }

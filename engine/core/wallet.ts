@@ -10,7 +10,8 @@ import { EXTERNAL_ID_MAX_LENGTH, isPrintableId } from './formats.js';
 
 function checkMovement(e: Engine, userId: unknown, assetId: unknown, amount: unknown): RejectCode | null {
   if (!isPositiveSafeInt(userId)) return 'WALLET_USER_INVALID';
-  if (typeof assetId !== 'number' || !Number.isSafeInteger(assetId) || e.assets[assetId] === undefined) return 'WALLET_ASSET_UNKNOWN';
+  if (typeof assetId !== 'number' || !Number.isSafeInteger(assetId) || e.assets[assetId] === undefined)
+    return 'WALLET_ASSET_UNKNOWN';
   if (typeof amount !== 'bigint') return 'COMMAND_MALFORMED';
   if (amount <= 0n) return 'WALLET_AMOUNT_NOT_POSITIVE';
   if (amount > UINT256_MAX) return 'WALLET_AMOUNT_OVERFLOW';
@@ -34,7 +35,17 @@ export function deposit(e: Engine, cmd: Deposit): void {
   account.available[cmd.assetId] += cmd.amount;
   e.depositedTotal[cmd.assetId] += cmd.amount;
   e.touch(account, cmd.assetId);
-  e.out.push({ v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'depositCredited', depositId: cmd.depositId, userId: cmd.userId, assetId: cmd.assetId, amount: cmd.amount });
+  e.out.push({
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'depositCredited',
+    depositId: cmd.depositId,
+    userId: cmd.userId,
+    assetId: cmd.assetId,
+    amount: cmd.amount,
+  });
   e.result('accepted', null, null);
 }
 
@@ -52,9 +63,27 @@ export function requestWithdrawal(e: Engine, cmd: RequestWithdrawal): void {
   account.available[cmd.assetId] -= cmd.amount;
   account.pending[cmd.assetId] += cmd.amount;
   e.touch(account, cmd.assetId);
-  const w: PendingWithdrawal = { withdrawalId: cmd.withdrawalId, userId: cmd.userId, assetId: cmd.assetId, amount: cmd.amount, destination: cmd.destination, requestedMs: e.nowMs };
+  const w: PendingWithdrawal = {
+    withdrawalId: cmd.withdrawalId,
+    userId: cmd.userId,
+    assetId: cmd.assetId,
+    amount: cmd.amount,
+    destination: cmd.destination,
+    requestedMs: e.nowMs,
+  };
   e.withdrawals.set(w.withdrawalId, w);
-  e.out.push({ v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'withdrawalPending', withdrawalId: w.withdrawalId, userId: w.userId, assetId: w.assetId, amount: w.amount, destination: w.destination });
+  e.out.push({
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'withdrawalPending',
+    withdrawalId: w.withdrawalId,
+    userId: w.userId,
+    assetId: w.assetId,
+    amount: w.amount,
+    destination: w.destination,
+  });
   e.result('accepted', null, null);
 }
 
@@ -70,12 +99,26 @@ export function completeWithdrawal(e: Engine, cmd: CompleteWithdrawal): void {
   const w = takePending(e, cmd.withdrawalId);
   if (typeof w === 'string') return e.reject(w);
   const account = e.accounts.get(w.userId);
-  assert(account !== undefined && account.pending[w.assetId] >= w.amount, 'a pending withdrawal is covered by its pending balance');
+  assert(
+    account !== undefined && account.pending[w.assetId] >= w.amount,
+    'a pending withdrawal is covered by its pending balance',
+  );
   account.pending[w.assetId] -= w.amount;
   e.withdrawnTotal[w.assetId] += w.amount;
   e.touch(account, w.assetId);
   const txHash = typeof cmd.txHash === 'string' ? cmd.txHash : null;
-  e.out.push({ v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'withdrawalCompleted', withdrawalId: w.withdrawalId, userId: w.userId, assetId: w.assetId, amount: w.amount, txHash });
+  e.out.push({
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'withdrawalCompleted',
+    withdrawalId: w.withdrawalId,
+    userId: w.userId,
+    assetId: w.assetId,
+    amount: w.amount,
+    txHash,
+  });
   e.result('accepted', null, null);
 }
 
@@ -83,11 +126,25 @@ export function failWithdrawal(e: Engine, cmd: FailWithdrawal): void {
   const w = takePending(e, cmd.withdrawalId);
   if (typeof w === 'string') return e.reject(w);
   const account = e.accounts.get(w.userId);
-  assert(account !== undefined && account.pending[w.assetId] >= w.amount, 'a pending withdrawal is covered by its pending balance');
+  assert(
+    account !== undefined && account.pending[w.assetId] >= w.amount,
+    'a pending withdrawal is covered by its pending balance',
+  );
   account.pending[w.assetId] -= w.amount;
   account.available[w.assetId] += w.amount;
   e.touch(account, w.assetId);
   const reason = typeof cmd.reason === 'string' ? cmd.reason : null;
-  e.out.push({ v: EVENT_VERSION, seq: e.nextSeq(), cmdId: e.cmdId, timeMs: e.nowMs, type: 'withdrawalFailed', withdrawalId: w.withdrawalId, userId: w.userId, assetId: w.assetId, amount: w.amount, reason });
+  e.out.push({
+    v: EVENT_VERSION,
+    seq: e.nextSeq(),
+    cmdId: e.cmdId,
+    timeMs: e.nowMs,
+    type: 'withdrawalFailed',
+    withdrawalId: w.withdrawalId,
+    userId: w.userId,
+    assetId: w.assetId,
+    amount: w.amount,
+    reason,
+  });
   e.result('accepted', null, null);
 }

@@ -52,7 +52,10 @@ export class EngineDaemon {
   async run(): Promise<void> {
     const resume = await this.recover();
     const from = this.appliedOffset + 1;
-    this.opts.logger.info({ from, resumeOffset: resume.commandOffset, resumeSeq: resume.eventSeq }, 'engine daemon consuming');
+    this.opts.logger.info(
+      { from, resumeOffset: resume.commandOffset, resumeSeq: resume.eventSeq },
+      'engine daemon consuming',
+    );
     await this.opts.log.consume(from, this.opts.batchMax, (records) => this.onBatch(records));
     await this.appending;
     // A clean stop leaves a snapshot of the state (every event of it is written), so the next start replays nothing.
@@ -75,13 +78,24 @@ export class EngineDaemon {
       }
       const problem = snapshotProblem(this.engine, resume.eventSeq);
       if (problem === null) return true;
-      this.opts.logger.warn({ snapshotSeq: this.engine.eventSeq, logSeq: resume.eventSeq, problem }, 'snapshot cannot be resumed from; trying an older one');
+      this.opts.logger.warn(
+        { snapshotSeq: this.engine.eventSeq, logSeq: resume.eventSeq, problem },
+        'snapshot cannot be resumed from; trying an older one',
+      );
       return false;
     });
     if (loaded === null) this.engine = new Engine(this.opts.limits);
     this.appliedOffset = loaded === null ? -1 : loaded.offset;
     this.emittedSeq = resume.eventSeq;
-    this.opts.logger.info({ snapshotOffset: this.appliedOffset, resumeOffset: resume.commandOffset, eventSeq: this.engine.eventSeq, resumeSeq: resume.eventSeq }, 'engine daemon recovered');
+    this.opts.logger.info(
+      {
+        snapshotOffset: this.appliedOffset,
+        resumeOffset: resume.commandOffset,
+        eventSeq: this.engine.eventSeq,
+        resumeSeq: resume.eventSeq,
+      },
+      'engine daemon recovered',
+    );
     this.checkCaughtUp();
     return resume;
   }
@@ -116,7 +130,15 @@ export class EngineDaemon {
       this.appending = appending;
       if (!PIPELINE_APPENDS) await appending;
     }
-    this.opts.logger.debug({ commands: records.length, events: out.length, applyMs: appliedMs - startedMs, waitMs: performance.now() - appliedMs }, 'batch');
+    this.opts.logger.debug(
+      {
+        commands: records.length,
+        events: out.length,
+        applyMs: appliedMs - startedMs,
+        waitMs: performance.now() - appliedMs,
+      },
+      'batch',
+    );
     if (this.commandsSinceSnapshot >= this.opts.snapshotEveryCommands) {
       await this.appending; // a snapshot only of a state whose events are all written
       await this.writeSnapshot();
@@ -130,9 +152,13 @@ export class EngineDaemon {
   private checkCaughtUp(): void {
     if (this.caughtUp || this.engine.eventSeq < this.emittedSeq) return;
     const problems = checkInvariants(this.engine);
-    if (problems.length > 0) throw new Error(`engine invariants broken after recovery: ${problems.slice(0, 5).join('; ')}`);
+    if (problems.length > 0)
+      throw new Error(`engine invariants broken after recovery: ${problems.slice(0, 5).join('; ')}`);
     this.caughtUp = true;
-    this.opts.logger.info({ offset: this.appliedOffset, eventSeq: this.engine.eventSeq }, 'engine daemon caught up with the event log');
+    this.opts.logger.info(
+      { offset: this.appliedOffset, eventSeq: this.engine.eventSeq },
+      'engine daemon caught up with the event log',
+    );
   }
 
   private applyRecord(record: CommandRecord): EngineEvent[] {
@@ -197,7 +223,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * that breaks an invariant (a bug, or a snapshot altered with a valid checksum) is never traded on.
  */
 export function snapshotProblem(engine: Engine, logEventSeq: number): string | null {
-  if (engine.eventSeq > logEventSeq) return `snapshot seq ${engine.eventSeq} is ahead of the event log's ${logEventSeq}`;
+  if (engine.eventSeq > logEventSeq)
+    return `snapshot seq ${engine.eventSeq} is ahead of the event log's ${logEventSeq}`;
   const problems = checkInvariants(engine);
   return problems.length === 0 ? null : `invariants broken: ${problems.slice(0, 5).join('; ')}`;
 }

@@ -68,7 +68,8 @@ function crc32Table(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-export const crc32: (bytes: Uint8Array) => number = typeof zlib.crc32 === 'function' ? (bytes) => zlib.crc32(bytes) : crc32Table;
+export const crc32: (bytes: Uint8Array) => number =
+  typeof zlib.crc32 === 'function' ? (bytes) => zlib.crc32(bytes) : crc32Table;
 
 /** Exposed so a test can check the fallback agrees with the native implementation. */
 export const crc32Fallback = crc32Table;

@@ -15,8 +15,13 @@ export class DirectoryLockedError extends Error {
     readonly lockPath: string,
     readonly holder: LockHolder,
   ) {
-    const who = holder.pid === process.pid && holder.host === os.hostname() ? 'this process' : `pid ${holder.pid} on ${holder.host}`;
-    super(`${lockPath} is held by ${who} since ${holder.acquiredAt}: another log is open on this data directory and two writers would corrupt it. If that process is gone, delete the lock file.`);
+    const who =
+      holder.pid === process.pid && holder.host === os.hostname()
+        ? 'this process'
+        : `pid ${holder.pid} on ${holder.host}`;
+    super(
+      `${lockPath} is held by ${who} since ${holder.acquiredAt}: another log is open on this data directory and two writers would corrupt it. If that process is gone, delete the lock file.`,
+    );
     this.name = 'DirectoryLockedError';
   }
 }
@@ -42,7 +47,12 @@ export class FileLock {
 
   /** Takes the lock at `lockPath`, replacing a stale one; throws DirectoryLockedError if a live process holds it. */
   static async acquire(lockPath: string): Promise<FileLock> {
-    const me: LockHolder = { pid: process.pid, host: os.hostname(), startTicks: await processStartTicks(process.pid), acquiredAt: new Date().toISOString() };
+    const me: LockHolder = {
+      pid: process.pid,
+      host: os.hostname(),
+      startTicks: await processStartTicks(process.pid),
+      acquiredAt: new Date().toISOString(),
+    };
     const tempPath = `${lockPath}.${process.pid}.${++tempSeq}.tmp`;
     const fh = await open(tempPath, 'w');
     try {
@@ -72,7 +82,8 @@ export class FileLock {
     if (this.released) return;
     this.released = true;
     const holder = await readHolder(this.path);
-    if (holder !== null && holder.pid === this.holder.pid && holder.acquiredAt === this.holder.acquiredAt) await rm(this.path, { force: true });
+    if (holder !== null && holder.pid === this.holder.pid && holder.acquiredAt === this.holder.acquiredAt)
+      await rm(this.path, { force: true });
   }
 }
 
@@ -81,7 +92,8 @@ async function readHolder(lockPath: string): Promise<LockHolder | null> {
   try {
     const parsed = JSON.parse(await readFile(lockPath, 'utf8')) as Partial<LockHolder>;
     // pid <= 0 would address a process group in kill(): only a corrupt file holds one.
-    if (!Number.isSafeInteger(parsed.pid) || (parsed.pid as number) <= 0 || typeof parsed.host !== 'string') return null;
+    if (!Number.isSafeInteger(parsed.pid) || (parsed.pid as number) <= 0 || typeof parsed.host !== 'string')
+      return null;
     const pid = parsed.pid as number;
     return { pid, host: parsed.host, startTicks: parsed.startTicks ?? null, acquiredAt: String(parsed.acquiredAt) };
   } catch {

@@ -23,9 +23,20 @@ import path from 'node:path';
 import { ensureDir, writeFully } from './durable-fs.js';
 import { FileLock } from './file-lock.js';
 import {
-  COMMANDS_FILE, EVENTS_FILE, FILE_HEADER_BYTES, FrameReader, LogCorruptError, MAX_FRAME_PAYLOAD_BYTES,
-  commandBatchHeader, decodeCommandRecords, decodeEvents, encodeCommandFrame, encodeEventFrame, eventBatchHeader,
-  openLogFile, truncateTornTail,
+  COMMANDS_FILE,
+  EVENTS_FILE,
+  FILE_HEADER_BYTES,
+  FrameReader,
+  LogCorruptError,
+  MAX_FRAME_PAYLOAD_BYTES,
+  commandBatchHeader,
+  decodeCommandRecords,
+  decodeEvents,
+  encodeCommandFrame,
+  encodeEventFrame,
+  eventBatchHeader,
+  openLogFile,
+  truncateTornTail,
 } from './log-frames.js';
 import type { CommittedEvent, LogFileKind } from './log-frames.js';
 import type { CommandLog, CommandRecord, CommandWriter, EventRecord, ResumePoint } from './log.js';
@@ -152,7 +163,9 @@ export class FileLog implements CommandLog, CommandWriter {
       const commands = await scanCommands(commandsFile.fh, commandsFile.size, report);
       const events = await scanEvents(eventsFile.fh, eventsFile.size, report);
       if (events.committedOffset >= commands.nextOffset) {
-        throw new LogCorruptError(`events.log commits commands up to offset ${events.committedOffset} but commands.log ends before offset ${commands.nextOffset}: the command log lost durable data`);
+        throw new LogCorruptError(
+          `events.log commits commands up to offset ${events.committedOffset} but commands.log ends before offset ${commands.nextOffset}: the command log lost durable data`,
+        );
       }
       // What a killed predecessor wrote may still be only in the page cache: make it durable before using it.
       await commandsFile.fh.sync();
@@ -186,7 +199,8 @@ export class FileLog implements CommandLog, CommandWriter {
       bytes += RECORD_OVERHEAD_BYTES + v.length;
     }
     if (values.length === 0) return Promise.resolve([]);
-    if (BATCH_OVERHEAD_BYTES + bytes > MAX_FRAME_PAYLOAD_BYTES) return Promise.reject(new RangeError(`one append takes at most ${MAX_FRAME_PAYLOAD_BYTES} bytes, got ${bytes}`));
+    if (BATCH_OVERHEAD_BYTES + bytes > MAX_FRAME_PAYLOAD_BYTES)
+      return Promise.reject(new RangeError(`one append takes at most ${MAX_FRAME_PAYLOAD_BYTES} bytes, got ${bytes}`));
     return new Promise((resolve, reject) => {
       this.queue.push({ values: [...values], bytes, resolve, reject });
       if (this.flushing === null) this.flushing = this.flushQueue();
@@ -230,9 +244,15 @@ export class FileLog implements CommandLog, CommandWriter {
    * what is available at the time, it does not wait to fill up. stop() is final: a later consume returns at once.
    * Do not await stop() inside `onBatch` (stop waits for the batch in progress).
    */
-  async consume(fromOffset: number, batchMax: number, onBatch: (records: CommandRecord[]) => Promise<void>): Promise<void> {
-    if (!Number.isSafeInteger(fromOffset) || fromOffset < 0) throw new RangeError(`fromOffset must be a non-negative safe integer, got ${fromOffset}`);
-    if (!Number.isSafeInteger(batchMax) || batchMax < 1) throw new RangeError(`batchMax must be a positive integer, got ${batchMax}`);
+  async consume(
+    fromOffset: number,
+    batchMax: number,
+    onBatch: (records: CommandRecord[]) => Promise<void>,
+  ): Promise<void> {
+    if (!Number.isSafeInteger(fromOffset) || fromOffset < 0)
+      throw new RangeError(`fromOffset must be a non-negative safe integer, got ${fromOffset}`);
+    if (!Number.isSafeInteger(batchMax) || batchMax < 1)
+      throw new RangeError(`batchMax must be a positive integer, got ${batchMax}`);
     if (this.consuming !== null) throw new Error('consume is already running on this log');
     const run = this.consumeLoop(fromOffset, batchMax, onBatch);
     this.consuming = run;
@@ -269,7 +289,12 @@ export class FileLog implements CommandLog, CommandWriter {
   /** Up to `max` committed events from index `fromIndex` on (events are numbered from 0 across commits). */
   async readEvents(fromIndex = 0, max = Number.MAX_SAFE_INTEGER): Promise<CommittedEvent[]> {
     this.assertOpen();
-    const reader = new FrameReader(this.eventsFh, EVENTS_FILE.frameType, this.events.index.floor(fromIndex), this.events.end);
+    const reader = new FrameReader(
+      this.eventsFh,
+      EVENTS_FILE.frameType,
+      this.events.index.floor(fromIndex),
+      this.events.end,
+    );
     return readEventFrames(reader, fromIndex, max, true);
   }
 
@@ -291,7 +316,8 @@ export class FileLog implements CommandLog, CommandWriter {
     while (this.queue.length > 0) {
       let taken = 1;
       let bytes = this.queue[0].bytes;
-      while (taken < this.queue.length && bytes + this.queue[taken].bytes <= this.groupCommitBytes) bytes += this.queue[taken++].bytes;
+      while (taken < this.queue.length && bytes + this.queue[taken].bytes <= this.groupCommitBytes)
+        bytes += this.queue[taken++].bytes;
       await this.writeAppends(this.queue.splice(0, taken));
     }
     // Cleared in the same synchronous step that saw the queue empty, so no append can be left waiting.
@@ -332,8 +358,12 @@ export class FileLog implements CommandLog, CommandWriter {
   private async commitNow(events: EventRecord[], lastOffset: number): Promise<void> {
     if (this.failure !== null) throw this.failure;
     const committed = this.events.committedOffset;
-    if (!Number.isSafeInteger(lastOffset) || lastOffset <= committed) throw new RangeError(`commit lastOffset ${lastOffset} must be above the committed offset ${committed}`);
-    if (lastOffset >= this.commands.nextOffset) throw new RangeError(`commit lastOffset ${lastOffset} is past the last command (offset ${this.commands.nextOffset - 1})`);
+    if (!Number.isSafeInteger(lastOffset) || lastOffset <= committed)
+      throw new RangeError(`commit lastOffset ${lastOffset} must be above the committed offset ${committed}`);
+    if (lastOffset >= this.commands.nextOffset)
+      throw new RangeError(
+        `commit lastOffset ${lastOffset} is past the last command (offset ${this.commands.nextOffset - 1})`,
+      );
     const frame = encodeEventFrame(lastOffset, this.events.eventCount, events);
     await this.durableWrite(this.eventsFh, EVENTS_FILE, frame, this.events.end);
     this.events.index.add(this.events.eventCount, this.events.end);
@@ -363,11 +393,18 @@ export class FileLog implements CommandLog, CommandWriter {
   }
 
   private fail(kind: LogFileKind, cause: unknown): void {
-    this.failure ??= new FileLogFailedError(`${path.join(this.dir, kind.name)} may not be durable (${String(cause)}): the log refuses further work; restart to recover from disk`, cause);
+    this.failure ??= new FileLogFailedError(
+      `${path.join(this.dir, kind.name)} may not be durable (${String(cause)}): the log refuses further work; restart to recover from disk`,
+      cause,
+    );
     this.wakeConsumer();
   }
 
-  private async consumeLoop(fromOffset: number, batchMax: number, onBatch: (records: CommandRecord[]) => Promise<void>): Promise<void> {
+  private async consumeLoop(
+    fromOffset: number,
+    batchMax: number,
+    onBatch: (records: CommandRecord[]) => Promise<void>,
+  ): Promise<void> {
     const cursor = new CommandCursor(this.commandsFh, this.commands, fromOffset);
     while (!this.stopped) {
       if (this.failure !== null) throw this.failure;
@@ -440,7 +477,10 @@ class CommandCursor {
       this.reader.limit = this.state.end;
       const check = await this.reader.next();
       if (check === null) break;
-      if (check.kind !== 'frame') throw new LogCorruptError(`commands.log at byte ${start}: ${check.kind === 'invalid' ? check.reason : 'frame cut off'} inside durable data`);
+      if (check.kind !== 'frame')
+        throw new LogCorruptError(
+          `commands.log at byte ${start}: ${check.kind === 'invalid' ? check.reason : 'frame cut off'} inside durable data`,
+        );
       this.buffered = decodeCommandRecords(check.payload, this.fromOffset);
       this.next = 0;
     }
@@ -449,14 +489,22 @@ class CommandCursor {
 }
 
 /** Reads whole event frames to the reader's limit. `strict`: a bad frame is corruption, else the end of the data. */
-async function readEventFrames(reader: FrameReader, fromIndex: number, max: number, strict: boolean): Promise<CommittedEvent[]> {
+async function readEventFrames(
+  reader: FrameReader,
+  fromIndex: number,
+  max: number,
+  strict: boolean,
+): Promise<CommittedEvent[]> {
   const out: CommittedEvent[] = [];
   while (out.length < max) {
     const start = reader.pos;
     const check = await reader.next();
     if (check === null) break;
     if (check.kind !== 'frame') {
-      if (strict) throw new LogCorruptError(`events.log at byte ${start}: ${check.kind === 'invalid' ? check.reason : 'frame cut off'} inside committed data`);
+      if (strict)
+        throw new LogCorruptError(
+          `events.log at byte ${start}: ${check.kind === 'invalid' ? check.reason : 'frame cut off'} inside committed data`,
+        );
       break;
     }
     for (const ev of decodeEvents(check.payload, fromIndex)) if (out.length < max) out.push(ev);
@@ -469,13 +517,23 @@ async function readEventFrames(reader: FrameReader, fromIndex: number, max: numb
  * another process while the daemon runs. A commit still being written is not returned. Events read this way may
  * precede their commit's fsync; a crash then re-creates the same events (the engine is deterministic).
  */
-export async function readCommittedEvents(dir: string, fromIndex = 0, max = Number.MAX_SAFE_INTEGER): Promise<CommittedEvent[]> {
+export async function readCommittedEvents(
+  dir: string,
+  fromIndex = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): Promise<CommittedEvent[]> {
   const fh = await open(path.join(dir, EVENTS_FILE.name), 'r');
   try {
     const size = (await fh.stat()).size;
     const head = await fh.read(Buffer.alloc(FILE_HEADER_BYTES), 0, FILE_HEADER_BYTES, 0);
-    if (head.bytesRead < FILE_HEADER_BYTES || !head.buffer.subarray(0, 8).equals(EVENTS_FILE.magic)) throw new LogCorruptError(`${dir}/events.log is not an events log`);
-    return await readEventFrames(new FrameReader(fh, EVENTS_FILE.frameType, FILE_HEADER_BYTES, size), fromIndex, max, false);
+    if (head.bytesRead < FILE_HEADER_BYTES || !head.buffer.subarray(0, 8).equals(EVENTS_FILE.magic))
+      throw new LogCorruptError(`${dir}/events.log is not an events log`);
+    return await readEventFrames(
+      new FrameReader(fh, EVENTS_FILE.frameType, FILE_HEADER_BYTES, size),
+      fromIndex,
+      max,
+      false,
+    );
   } finally {
     await fh.close();
   }
@@ -488,7 +546,10 @@ async function scanCommands(fh: FileHandle, size: number, report: TruncateReport
   state.end = await scanFrames(fh, COMMANDS_FILE, size, report, (payload, at) => {
     const header = commandBatchHeader(payload);
     if (typeof header === 'string') throw new LogCorruptError(`commands.log frame at byte ${at}: ${header}`);
-    if (header.first !== state.nextOffset) throw new LogCorruptError(`commands.log frame at byte ${at} starts at offset ${header.first}, expected ${state.nextOffset}`);
+    if (header.first !== state.nextOffset)
+      throw new LogCorruptError(
+        `commands.log frame at byte ${at} starts at offset ${header.first}, expected ${state.nextOffset}`,
+      );
     state.index.add(state.nextOffset, at);
     state.nextOffset += header.count;
     state.lastTimestampMs = header.second;
@@ -501,8 +562,14 @@ async function scanEvents(fh: FileHandle, size: number, report: TruncateReport):
   state.end = await scanFrames(fh, EVENTS_FILE, size, report, (payload, at) => {
     const header = eventBatchHeader(payload);
     if (typeof header === 'string') throw new LogCorruptError(`events.log frame at byte ${at}: ${header}`);
-    if (header.first !== state.eventCount) throw new LogCorruptError(`events.log frame at byte ${at} starts at event ${header.first}, expected ${state.eventCount}`);
-    if (header.second <= state.committedOffset) throw new LogCorruptError(`events.log frame at byte ${at} commits offset ${header.second}, not above ${state.committedOffset}`);
+    if (header.first !== state.eventCount)
+      throw new LogCorruptError(
+        `events.log frame at byte ${at} starts at event ${header.first}, expected ${state.eventCount}`,
+      );
+    if (header.second <= state.committedOffset)
+      throw new LogCorruptError(
+        `events.log frame at byte ${at} commits offset ${header.second}, not above ${state.committedOffset}`,
+      );
     state.index.add(state.eventCount, at);
     state.eventCount += header.count;
     state.committedOffset = header.second;
@@ -514,7 +581,13 @@ async function scanEvents(fh: FileHandle, size: number, report: TruncateReport):
  * Verifies every frame (checksum, then `onFrame` for content and continuity), and cuts off a torn tail.
  * Returns where the valid frames end.
  */
-async function scanFrames(fh: FileHandle, kind: LogFileKind, size: number, report: TruncateReport, onFrame: (payload: Buffer, at: number) => void): Promise<number> {
+async function scanFrames(
+  fh: FileHandle,
+  kind: LogFileKind,
+  size: number,
+  report: TruncateReport,
+  onFrame: (payload: Buffer, at: number) => void,
+): Promise<number> {
   const reader = new FrameReader(fh, kind.frameType, FILE_HEADER_BYTES, size);
   for (;;) {
     const at = reader.pos;

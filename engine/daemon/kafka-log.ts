@@ -71,7 +71,9 @@ export class KafkaCommandLog implements CommandLog {
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2000)) {
       try {
         const tail = await readEventsTail(this.kafka, this.opts.eventsTopic);
-        return tail === null ? { commandOffset: -1, eventSeq: 0 } : { commandOffset: tail.commandOffsetLast ?? -1, eventSeq: tail.lastSeq };
+        return tail === null
+          ? { commandOffset: -1, eventSeq: 0 }
+          : { commandOffset: tail.commandOffsetLast ?? -1, eventSeq: tail.lastSeq };
       } catch (err) {
         if (this.stopped || Date.now() + delayMs > deadline) throw err;
         this.opts.logger?.warn({ err }, 'cannot read the events topic tail yet');
@@ -80,10 +82,18 @@ export class KafkaCommandLog implements CommandLog {
     }
   }
 
-  async consume(fromOffset: number, batchMax: number, onBatch: (records: CommandRecord[]) => Promise<void>): Promise<void> {
+  async consume(
+    fromOffset: number,
+    batchMax: number,
+    onBatch: (records: CommandRecord[]) => Promise<void>,
+  ): Promise<void> {
     if (this.stopped) return;
     this.reader = new PartitionReader({
-      kafka: this.kafka, topic: this.opts.commandsTopic, groupIdPrefix: this.opts.groupIdPrefix, batchRecordsMax: batchMax, decode: toRecord,
+      kafka: this.kafka,
+      topic: this.opts.commandsTopic,
+      groupIdPrefix: this.opts.groupIdPrefix,
+      batchRecordsMax: batchMax,
+      decode: toRecord,
     });
     await this.reader.consume(fromOffset, onBatch);
   }
@@ -106,7 +116,14 @@ export class KafkaCommandLog implements CommandLog {
     try {
       for (const chunk of chunkEvents(events, this.opts.produceBytesMax ?? 900_000)) {
         await this.producer.send({
-          topic: this.opts.eventsTopic, acks: -1, messages: chunk.map((e) => ({ key: e.key === '' ? null : e.key, value: e.value, partition: PARTITION, headers })),
+          topic: this.opts.eventsTopic,
+          acks: -1,
+          messages: chunk.map((e) => ({
+            key: e.key === '' ? null : e.key,
+            value: e.value,
+            partition: PARTITION,
+            headers,
+          })),
         });
       }
     } catch (err) {

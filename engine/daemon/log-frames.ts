@@ -46,8 +46,18 @@ export interface LogFileKind {
   readonly checkPayload: (payload: Buffer) => string | null;
 }
 
-export const COMMANDS_FILE: LogFileKind = { name: 'commands.log', magic: Buffer.from('EXCMDLOG', 'ascii'), frameType: 0x43, checkPayload: (p) => str(commandBatchHeader(p)) };
-export const EVENTS_FILE: LogFileKind = { name: 'events.log', magic: Buffer.from('EXEVTLOG', 'ascii'), frameType: 0x45, checkPayload: (p) => str(eventBatchHeader(p)) };
+export const COMMANDS_FILE: LogFileKind = {
+  name: 'commands.log',
+  magic: Buffer.from('EXCMDLOG', 'ascii'),
+  frameType: 0x43,
+  checkPayload: (p) => str(commandBatchHeader(p)),
+};
+export const EVENTS_FILE: LogFileKind = {
+  name: 'events.log',
+  magic: Buffer.from('EXEVTLOG', 'ascii'),
+  frameType: 0x45,
+  checkPayload: (p) => str(eventBatchHeader(p)),
+};
 
 const str = (x: object | string): string | null => (typeof x === 'string' ? x : null);
 
@@ -62,7 +72,8 @@ const INCOMPLETE: FrameCheck = { kind: 'incomplete' };
 
 /** Allocates a frame and lets `fill` write the payload from byte FRAME_HEADER_BYTES on; seals it with the CRC. */
 function sealedFrame(type: number, payloadBytes: number, fill: (frame: Buffer, at: number) => number): Buffer {
-  if (payloadBytes > MAX_FRAME_PAYLOAD_BYTES) throw new RangeError(`a frame holds at most ${MAX_FRAME_PAYLOAD_BYTES} bytes, this one needs ${payloadBytes}`);
+  if (payloadBytes > MAX_FRAME_PAYLOAD_BYTES)
+    throw new RangeError(`a frame holds at most ${MAX_FRAME_PAYLOAD_BYTES} bytes, this one needs ${payloadBytes}`);
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
   frame.writeUInt32BE(payloadBytes, 4);
   frame[8] = type;
@@ -76,11 +87,14 @@ function sealedFrame(type: number, payloadBytes: number, fill: (frame: Buffer, a
 export function checkFrame(buf: Buffer, at: number, type: number): FrameCheck {
   if (buf.length - at < FRAME_HEADER_BYTES) return INCOMPLETE;
   const payloadBytes = buf.readUInt32BE(at + 4);
-  if (payloadBytes > MAX_FRAME_PAYLOAD_BYTES) return { kind: 'invalid', reason: `frame length ${payloadBytes} is over the maximum` };
-  if (buf[at + 8] !== type) return { kind: 'invalid', reason: `frame type 0x${buf[at + 8].toString(16)} is not 0x${type.toString(16)}` };
+  if (payloadBytes > MAX_FRAME_PAYLOAD_BYTES)
+    return { kind: 'invalid', reason: `frame length ${payloadBytes} is over the maximum` };
+  if (buf[at + 8] !== type)
+    return { kind: 'invalid', reason: `frame type 0x${buf[at + 8].toString(16)} is not 0x${type.toString(16)}` };
   const bytes = FRAME_HEADER_BYTES + payloadBytes;
   if (buf.length - at < bytes) return INCOMPLETE;
-  if (crc32(buf.subarray(at + 4, at + bytes)) !== buf.readUInt32BE(at)) return { kind: 'invalid', reason: 'frame checksum mismatch' };
+  if (crc32(buf.subarray(at + 4, at + bytes)) !== buf.readUInt32BE(at))
+    return { kind: 'invalid', reason: 'frame checksum mismatch' };
   return { kind: 'frame', payload: buf.subarray(at + FRAME_HEADER_BYTES, at + bytes), bytes };
 }
 
@@ -184,7 +198,12 @@ export function decodeCommandRecords(payload: Buffer, minOffset: number): Comman
   for (let i = 0; i < header.count; i++) {
     const length = payload.readUInt32BE(at);
     const offset = header.first + i;
-    if (offset >= minOffset) records.push({ offset, timestampMs: header.second, value: new Uint8Array(payload.subarray(at + LENGTH_BYTES, at + LENGTH_BYTES + length)) });
+    if (offset >= minOffset)
+      records.push({
+        offset,
+        timestampMs: header.second,
+        value: new Uint8Array(payload.subarray(at + LENGTH_BYTES, at + LENGTH_BYTES + length)),
+      });
     at += LENGTH_BYTES + length;
   }
   return records;
@@ -201,7 +220,8 @@ export interface CommittedEvent extends EventRecord {
 
 export function encodeEventFrame(lastOffset: number, firstEventIndex: number, events: readonly EventRecord[]): Buffer {
   let payloadBytes = BATCH_HEADER_BYTES;
-  for (const ev of events) payloadBytes += 2 * LENGTH_BYTES + Buffer.byteLength(ev.key, 'utf8') + Buffer.byteLength(ev.value, 'utf8');
+  for (const ev of events)
+    payloadBytes += 2 * LENGTH_BYTES + Buffer.byteLength(ev.key, 'utf8') + Buffer.byteLength(ev.value, 'utf8');
   return sealedFrame(EVENTS_FILE.frameType, payloadBytes, (frame, start) => {
     let at = writeBatchHeader(frame, start, firstEventIndex, lastOffset, events.length);
     for (const ev of events) {
@@ -236,7 +256,13 @@ export function decodeEvents(payload: Buffer, minIndex: number): CommittedEvent[
     const valueBytes = payload.readUInt32BE(keyAt + keyBytes);
     const valueAt = keyAt + keyBytes + LENGTH_BYTES;
     const index = header.first + i;
-    if (index >= minIndex) events.push({ index, commitOffset: header.second, key: payload.toString('utf8', keyAt, keyAt + keyBytes), value: payload.toString('utf8', valueAt, valueAt + valueBytes) });
+    if (index >= minIndex)
+      events.push({
+        index,
+        commitOffset: header.second,
+        key: payload.toString('utf8', keyAt, keyAt + keyBytes),
+        value: payload.toString('utf8', valueAt, valueAt + valueBytes),
+      });
     at = valueAt + valueBytes;
   }
   return events;
@@ -297,9 +323,13 @@ export async function openLogFile(dir: string, kind: LogFileKind): Promise<{ fh:
       await writeHeader(fh, expected);
       return { fh, size: FILE_HEADER_BYTES };
     }
-    if (head.length < FILE_HEADER_BYTES || !head.subarray(0, 8).equals(kind.magic)) throw new LogCorruptError(`${filePath} is not a ${kind.name} file (bad magic)`);
+    if (head.length < FILE_HEADER_BYTES || !head.subarray(0, 8).equals(kind.magic))
+      throw new LogCorruptError(`${filePath} is not a ${kind.name} file (bad magic)`);
     const version = head.readUInt32BE(8);
-    if (version !== LOG_FILE_VERSION) throw new LogCorruptError(`${filePath} has format version ${version}; this build reads version ${LOG_FILE_VERSION}`);
+    if (version !== LOG_FILE_VERSION)
+      throw new LogCorruptError(
+        `${filePath} has format version ${version}; this build reads version ${LOG_FILE_VERSION}`,
+      );
     return { fh, size };
   } catch (err) {
     await fh.close();
@@ -323,16 +353,27 @@ function isTornHeader(head: Buffer, expected: Buffer): boolean {
  * Throws instead if the damage cannot be a torn last frame: the tail is longer than one frame can be, or an
  * intact frame follows the damage (each frame is fsync'd before the next is written, so the damaged one was durable).
  */
-export async function truncateTornTail(fh: FileHandle, kind: LogFileKind, validEnd: number, size: number, why: string): Promise<number> {
+export async function truncateTornTail(
+  fh: FileHandle,
+  kind: LogFileKind,
+  validEnd: number,
+  size: number,
+  why: string,
+): Promise<number> {
   if (validEnd >= size) return 0;
   const tailBytes = size - validEnd;
   const where = `${kind.name} is damaged at byte ${validEnd} (${why})`;
-  if (tailBytes > FRAME_HEADER_BYTES + MAX_FRAME_PAYLOAD_BYTES) throw new LogCorruptError(`${where} with ${tailBytes} bytes after it, more than one frame: not a torn write; refusing to truncate`);
+  if (tailBytes > FRAME_HEADER_BYTES + MAX_FRAME_PAYLOAD_BYTES)
+    throw new LogCorruptError(
+      `${where} with ${tailBytes} bytes after it, more than one frame: not a torn write; refusing to truncate`,
+    );
   const tail = await readAt(fh, tailBytes, validEnd);
   for (let at = 1; at + FRAME_HEADER_BYTES <= tail.length; at++) {
     const check = checkFrame(tail, at, kind.frameType);
     if (check.kind === 'frame' && kind.checkPayload(check.payload) === null) {
-      throw new LogCorruptError(`${where} but an intact frame follows at byte ${validEnd + at}: durable data is corrupt; refusing to truncate`);
+      throw new LogCorruptError(
+        `${where} but an intact frame follows at byte ${validEnd + at}: durable data is corrupt; refusing to truncate`,
+      );
     }
   }
   await fh.truncate(validEnd);

@@ -14,7 +14,10 @@ import { SnapshotStore } from './snapshot-store.js';
 async function openLog(config: DaemonConfig, logger: pino.Logger): Promise<CommandLog> {
   if (config.kafkaBrokers === null) {
     logger.info({ dataDir: config.dataDir }, 'no KAFKA_BROKERS: using the embedded file log');
-    return FileLog.open(path.join(config.dataDir, 'log'), { onTruncate: (file, droppedBytes, reason) => logger.warn({ file, droppedBytes, reason }, 'cut a torn tail off the log') });
+    return FileLog.open(path.join(config.dataDir, 'log'), {
+      onTruncate: (file, droppedBytes, reason) =>
+        logger.warn({ file, droppedBytes, reason }, 'cut a torn tail off the log'),
+    });
   }
   const log = new KafkaCommandLog({
     brokers: config.kafkaBrokers,
@@ -57,7 +60,13 @@ export async function main(): Promise<void> {
     keep: config.snapshotKeep,
     onSkip: (file, reason) => logger.warn({ file, reason }, 'skipped a snapshot that does not verify'),
   });
-  daemon = new EngineDaemon({ log, snapshots, logger, batchMax: config.batchMax, snapshotEveryCommands: config.snapshotEveryCommands });
+  daemon = new EngineDaemon({
+    log,
+    snapshots,
+    logger,
+    batchMax: config.batchMax,
+    snapshotEveryCommands: config.snapshotEveryCommands,
+  });
   if (stopAsked) stopDaemon(daemon);
   try {
     await daemon.run();

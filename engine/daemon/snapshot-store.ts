@@ -73,7 +73,8 @@ export class SnapshotStore {
 
   /** Durably stores `bytes` as the snapshot covering command `offset`; resolves once it survives a crash. */
   write(bytes: Uint8Array, offset: number): Promise<void> {
-    if (!Number.isSafeInteger(offset) || offset < 0) return Promise.reject(new RangeError(`snapshot offset must be a non-negative safe integer, got ${offset}`));
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      return Promise.reject(new RangeError(`snapshot offset must be a non-negative safe integer, got ${offset}`));
     // Serialized so a prune never races a rename from the same store.
     const run = this.tail.then(() => this.writeNow(bytes, offset));
     this.tail = run.catch(() => {});
@@ -174,13 +175,15 @@ function digestOf(header: Buffer, body: Uint8Array): Buffer {
 
 /** The body of a snapshot file, or why the file is not a valid snapshot for `expectedOffset`. */
 export function decodeSnapshotFile(data: Buffer, expectedOffset: number): Uint8Array | string {
-  if (data.length < HEADER_BYTES) return `truncated: ${data.length} bytes, shorter than the ${HEADER_BYTES}-byte header`;
+  if (data.length < HEADER_BYTES)
+    return `truncated: ${data.length} bytes, shorter than the ${HEADER_BYTES}-byte header`;
   if (!data.subarray(0, MAGIC.length).equals(MAGIC)) return 'bad magic: not a snapshot file';
   const version = data.readUInt32BE(8);
   if (version !== SNAPSHOT_FILE_VERSION) return `unsupported snapshot file version ${version}`;
   const offset = readU64(data, 12);
   const bodyBytes = readU64(data, 20);
-  if (bodyBytes < 0 || data.length !== HEADER_BYTES + bodyBytes) return `length mismatch: header says ${bodyBytes} body bytes, file has ${data.length - HEADER_BYTES}`;
+  if (bodyBytes < 0 || data.length !== HEADER_BYTES + bodyBytes)
+    return `length mismatch: header says ${bodyBytes} body bytes, file has ${data.length - HEADER_BYTES}`;
   const body = data.subarray(HEADER_BYTES);
   if (!digestOf(data, body).equals(data.subarray(DIGEST_AT, HEADER_BYTES))) return 'checksum mismatch';
   // Checked after the digest: a valid digest means the header is as written, so a mismatch is a misnamed file.

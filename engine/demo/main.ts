@@ -21,7 +21,9 @@ function main(): void {
   printTrades(trades);
   printBook(engine);
   printBalances(engine);
-  console.log(`\n${engine.commandsApplied} commands, ${trades.length} trades, ${engine.eventSeq} events, ${rejected.length} rejected${rejected.length > 0 ? ': ' + rejected.join(', ') : ''}`);
+  console.log(
+    `\n${engine.commandsApplied} commands, ${trades.length} trades, ${engine.eventSeq} events, ${rejected.length} rejected${rejected.length > 0 ? ': ' + rejected.join(', ') : ''}`,
+  );
   console.log(`state hash ${stateHash(engine)}`);
 }
 
@@ -35,7 +37,9 @@ const qty = (lots: number): string => formatUnits(BigInt(lots) * DEMO.lotSize, D
 function printTrades(trades: Trade[]): void {
   console.log(`Last trades of ${DEMO.symbol} (of ${trades.length}):`);
   for (const t of trades.slice(-10)) {
-    console.log(`  #${t.tradeId} ${t.takerSide.padEnd(4)} ${qty(t.qtyLots).padStart(8)} @ ${price(t.priceTicks).padStart(9)}  maker ${t.makerUserId} taker ${t.takerUserId}  fees ${formatUnits(t.makerFee + t.takerFee, DEMO.quoteDecimals)}`);
+    console.log(
+      `  #${t.tradeId} ${t.takerSide.padEnd(4)} ${qty(t.qtyLots).padStart(8)} @ ${price(t.priceTicks).padStart(9)}  maker ${t.makerUserId} taker ${t.takerUserId}  fees ${formatUnits(t.makerFee + t.takerFee, DEMO.quoteDecimals)}`,
+    );
   }
 }
 

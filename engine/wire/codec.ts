@@ -85,7 +85,12 @@ const EVENT_CODECS = codecs(EVENT_SCHEMAS);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 function reject(id: string, code: RejectCode, detail: string): DecodeResult {
-  return { ok: false, id, code, detail: detail.length > DETAIL_MAX_LENGTH ? detail.slice(0, DETAIL_MAX_LENGTH - 3) + '...' : detail };
+  return {
+    ok: false,
+    id,
+    code,
+    detail: detail.length > DETAIL_MAX_LENGTH ? detail.slice(0, DETAIL_MAX_LENGTH - 3) + '...' : detail,
+  };
 }
 
 /**
@@ -93,20 +98,24 @@ function reject(id: string, code: RejectCode, detail: string): DecodeResult {
  * time (a command carrying its own `timeMs` is malformed). Never throws.
  */
 export function decodeCommand(bytes: Uint8Array | string, timeMs: number): DecodeResult {
-  if (bytes.length > COMMAND_BYTES_MAX) return reject('', 'COMMAND_MALFORMED', `command larger than ${COMMAND_BYTES_MAX} bytes`);
+  if (bytes.length > COMMAND_BYTES_MAX)
+    return reject('', 'COMMAND_MALFORMED', `command larger than ${COMMAND_BYTES_MAX} bytes`);
   let value: unknown;
   try {
     value = JSON.parse(typeof bytes === 'string' ? bytes : utf8.decode(bytes));
   } catch {
     return reject('', 'COMMAND_MALFORMED', 'not UTF-8 JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return reject('', 'COMMAND_MALFORMED', 'not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return reject('', 'COMMAND_MALFORMED', 'not a JSON object');
   const obj = value as Record<string, unknown>;
-  if (!isPrintableId(obj.id, COMMAND_ID_MAX_LENGTH)) return reject('', 'COMMAND_MALFORMED', 'id missing or not 1-128 printable ASCII characters');
+  if (!isPrintableId(obj.id, COMMAND_ID_MAX_LENGTH))
+    return reject('', 'COMMAND_MALFORMED', 'id missing or not 1-128 printable ASCII characters');
   const id = obj.id;
   if (obj.v !== WIRE_VERSION) return reject(id, 'COMMAND_UNSUPPORTED_VERSION', `v must be ${WIRE_VERSION}`);
   const codec = typeof obj.type === 'string' ? COMMAND_CODECS.get(obj.type) : undefined;
-  if (codec === undefined) return reject(id, 'COMMAND_UNKNOWN_TYPE', `unknown command type ${JSON.stringify(obj.type) ?? 'undefined'}`);
+  if (codec === undefined)
+    return reject(id, 'COMMAND_UNKNOWN_TYPE', `unknown command type ${JSON.stringify(obj.type) ?? 'undefined'}`);
   if (!codec.validator.Check(obj)) return reject(id, 'COMMAND_MALFORMED', describeErrors(codec, obj));
   for (const name of codec.bigints) {
     const text = obj[name];
@@ -119,10 +128,12 @@ export function decodeCommand(bytes: Uint8Array | string, timeMs: number): Decod
 /** Encodes a command for the command topic (producers), in schema field order. Throws when it breaks the schema. */
 export function encodeCommand(cmd: CommandInput): string {
   const codec = COMMAND_CODECS.get((cmd as { type: unknown }).type as string);
-  if (codec === undefined) throw new WireError(`unknown command type ${JSON.stringify((cmd as { type: unknown }).type)}`);
+  if (codec === undefined)
+    throw new WireError(`unknown command type ${JSON.stringify((cmd as { type: unknown }).type)}`);
   const text = encodeWith(codec, cmd as unknown as Record<string, unknown>, true);
   const check = JSON.parse(text) as unknown;
-  if (!codec.validator.Check(check)) throw new WireError(`command does not match its schema: ${describeErrors(codec, check)}`);
+  if (!codec.validator.Check(check))
+    throw new WireError(`command does not match its schema: ${describeErrors(codec, check)}`);
   return text;
 }
 
@@ -198,9 +209,13 @@ export function decodeEventRecord(value: string | Uint8Array): EngineEvent[] {
   const { events } = obj;
   if (!Array.isArray(events) || events.length === 0) throw new WireError('event record has no events');
   return events.map((item: unknown, i) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new WireError(`event ${i} of the record is not a JSON object`);
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw new WireError(`event ${i} of the record is not a JSON object`);
     const ev = eventFromJson(item as Record<string, unknown>);
-    if (i > 0 && ev.seq !== (events[i - 1] as { seq: number }).seq + 1) throw new WireError(`event ${i} of the record has seq ${ev.seq} after ${(events[i - 1] as { seq: number }).seq}: a record is a run of consecutive events`);
+    if (i > 0 && ev.seq !== (events[i - 1] as { seq: number }).seq + 1)
+      throw new WireError(
+        `event ${i} of the record has seq ${ev.seq} after ${(events[i - 1] as { seq: number }).seq}: a record is a run of consecutive events`,
+      );
     return ev;
   });
 }
@@ -212,7 +227,8 @@ function parseJson(text: string | Uint8Array, what: string): Record<string, unkn
   } catch {
     throw new WireError(`${what} is not UTF-8 JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WireError(`${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new WireError(`${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -221,7 +237,8 @@ function eventFromJson(obj: Record<string, unknown>): EngineEvent {
   const type = obj.type;
   const codec = typeof type === 'string' ? EVENT_CODECS.get(type) : undefined;
   if (codec === undefined) throw new WireError(`unknown event type ${JSON.stringify(type)}`);
-  if (!codec.validator.Check(obj)) throw new WireError(`${String(type)} event does not match its schema: ${describeErrors(codec, obj)}`);
+  if (!codec.validator.Check(obj))
+    throw new WireError(`${String(type)} event does not match its schema: ${describeErrors(codec, obj)}`);
   for (const name of codec.bigints) obj[name] = BigInt(obj[name] as string);
   return obj as unknown as EngineEvent;
 }
@@ -240,7 +257,8 @@ function encodeWith(codec: Codec, obj: Record<string, unknown>, optionalAllowed:
       if (optionalAllowed) continue;
       throw new WireError(`${String(obj.type)}: field ${name} is missing`);
     }
-    if (codec.isBigint[i] && typeof value !== 'bigint') throw new WireError(`${String(obj.type)}: field ${name} must be a bigint`);
+    if (codec.isBigint[i] && typeof value !== 'bigint')
+      throw new WireError(`${String(obj.type)}: field ${name} must be a bigint`);
     // The precomputed prefix carries a comma unless it is the first field; optional fields may skip the first.
     out += first && i > 0 ? codec.prefixes[i].slice(1) : codec.prefixes[i];
     out += typeof value === 'bigint' ? '"' + value.toString() + '"' : JSON.stringify(value);
@@ -258,7 +276,8 @@ function describeErrors(codec: Codec, value: unknown): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
   const obj = value as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (key === 'timeMs' && !Object.hasOwn(codec.schema.properties, key)) return 'unexpected field "timeMs": the daemon stamps the record time';
+    if (key === 'timeMs' && !Object.hasOwn(codec.schema.properties, key))
+      return 'unexpected field "timeMs": the daemon stamps the record time';
     if (!Object.hasOwn(codec.schema.properties, key)) return `unexpected field ${JSON.stringify(key)}`;
   }
   const required = codec.schema.required ?? [];

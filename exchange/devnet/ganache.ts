@@ -63,7 +63,10 @@ server.listen(${port}, '127.0.0.1').catch((err) => { console.error(String(err));
 export async function startGanache(opts: GanacheOptions): Promise<Ganache> {
   const port = opts.port !== undefined && opts.port !== 0 ? opts.port : await freePort();
   // detached: its own process group, so a terminal's Ctrl-C does not reach it.
-  const child = spawn(process.execPath, ['-e', childScript(opts, port)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['-e', childScript(opts, port)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   const output = keepOutput(child);
   const url = `http://127.0.0.1:${port}`;
   // SIGTERM lets ganache close its database cleanly (its chain must survive a restart).
@@ -76,4 +79,3 @@ export async function startGanache(opts: GanacheOptions): Promise<Ganache> {
   }
   return { url, port, stop };
 }
-

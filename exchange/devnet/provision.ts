@@ -63,7 +63,12 @@ export async function writeDevnetState(file: string, s: DevnetState): Promise<vo
 }
 
 /** The devnet as DATA_DIR knows it, deploying and funding on the first start. */
-export async function provisionDevnet(opts: { file: string; provider: JsonRpcProvider; keys: HdKeys; logger: Logger }): Promise<DevnetState> {
+export async function provisionDevnet(opts: {
+  file: string;
+  provider: JsonRpcProvider;
+  keys: HdKeys;
+  logger: Logger;
+}): Promise<DevnetState> {
   const { file, provider, keys, logger } = opts;
   const known = await readDevnetState(file);
   if (known !== null) {
@@ -74,12 +79,19 @@ export async function provisionDevnet(opts: { file: string; provider: JsonRpcPro
   const deployer = devnetDeployer(provider);
   const startBlock = await provider.getBlockNumber();
   const t = await deployDevTokens(deployer, { evmVersion: 'shanghai' });
-  const tokens = [t.tka, t.tkb, t.usdt].map((d) => ({ assetId: TOKEN_ASSET_IDS[d.symbol], symbol: d.symbol, decimals: d.decimals, address: getAddress(d.address) }));
+  const tokens = [t.tka, t.tkb, t.usdt].map((d) => ({
+    assetId: TOKEN_ASSET_IDS[d.symbol],
+    symbol: d.symbol,
+    decimals: d.decimals,
+    address: getAddress(d.address),
+  }));
   for (const to of [keys.hotWalletAddress(), keys.gasWalletAddress()]) {
     await (await deployer.sendTransaction({ to, value: WALLET_FUNDING_WEI })).wait();
   }
   for (const d of [t.tka, t.tkb, t.usdt]) {
-    await (await d.contract.getFunction('mint')(keys.hotWalletAddress(), HOT_WALLET_TOKENS_WHOLE * 10n ** BigInt(d.decimals))).wait();
+    await (
+      await d.contract.getFunction('mint')(keys.hotWalletAddress(), HOT_WALLET_TOKENS_WHOLE * 10n ** BigInt(d.decimals))
+    ).wait();
   }
   const state: DevnetState = { version: 1, chainId: DEVNET_CHAIN_ID, tokens, startBlock, listed: false };
   await writeDevnetState(file, state);
@@ -89,7 +101,9 @@ export async function provisionDevnet(opts: { file: string; provider: JsonRpcPro
 async function checkDeployed(provider: JsonRpcProvider, s: DevnetState): Promise<void> {
   for (const t of s.tokens) {
     if ((await provider.getCode(t.address)) === '0x') {
-      throw new Error(`the devnet has no contract at ${t.address} (${t.symbol}) that devnet.json names: the chain's data was lost or belongs to another data directory; stop, delete the whole DATA_DIR and start again`);
+      throw new Error(
+        `the devnet has no contract at ${t.address} (${t.symbol}) that devnet.json names: the chain's data was lost or belongs to another data directory; stop, delete the whole DATA_DIR and start again`,
+      );
     }
   }
 }
@@ -128,15 +142,24 @@ export class Faucet {
   /** `amount` in base units of the token. */
   mint(to: string, symbol: string, amount: bigint): Promise<{ txHash: string; token: DevnetToken }> {
     const token = this.tokens.find((t) => t.symbol === symbol);
-    if (token === undefined) return Promise.reject(new FaucetError('FAUCET_UNKNOWN_TOKEN', `no devnet token ${JSON.stringify(symbol)} (have ${this.tokens.map((t) => t.symbol).join(', ')})`));
+    if (token === undefined)
+      return Promise.reject(
+        new FaucetError(
+          'FAUCET_UNKNOWN_TOKEN',
+          `no devnet token ${JSON.stringify(symbol)} (have ${this.tokens.map((t) => t.symbol).join(', ')})`,
+        ),
+      );
     let address: string;
     try {
       address = getAddress(to);
     } catch {
-      return Promise.reject(new FaucetError('FAUCET_BAD_ADDRESS', `not an address (or a bad EIP-55 checksum): ${JSON.stringify(to)}`));
+      return Promise.reject(
+        new FaucetError('FAUCET_BAD_ADDRESS', `not an address (or a bad EIP-55 checksum): ${JSON.stringify(to)}`),
+      );
     }
     const max = FAUCET_WHOLE_TOKENS_MAX * 10n ** BigInt(token.decimals);
-    if (amount <= 0n || amount > max) return Promise.reject(new FaucetError('FAUCET_BAD_AMOUNT', `amount must be 1..${max} base units of ${symbol}`));
+    if (amount <= 0n || amount > max)
+      return Promise.reject(new FaucetError('FAUCET_BAD_AMOUNT', `amount must be 1..${max} base units of ${symbol}`));
     const run = this.tail.then(async () => {
       const c = new Contract(token.address, MINT_ABI, this.deployer);
       const mint = c.getFunction('mint');

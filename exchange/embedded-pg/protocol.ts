@@ -39,7 +39,8 @@ export function splitMessages(buf: Buffer): { messages: Buffer[]; rest: Buffer }
   let at = 0;
   while (buf.length - at >= 5) {
     const length = buf.readInt32BE(at + 1);
-    if (length < 4 || length > MESSAGE_BYTES_MAX) throw new Error(`bad message length ${length} for type ${JSON.stringify(String.fromCharCode(buf[at]))}`);
+    if (length < 4 || length > MESSAGE_BYTES_MAX)
+      throw new Error(`bad message length ${length} for type ${JSON.stringify(String.fromCharCode(buf[at]))}`);
     if (buf.length - at < 1 + length) break;
     messages.push(buf.subarray(at, at + 1 + length));
     at += 1 + length;

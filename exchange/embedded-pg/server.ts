@@ -29,8 +29,20 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
 import {
-  ReadyTracker, SYNC_MESSAGE, copyFromStdin, copyInResponse, fatalError, mentionsCopyFromStdin, messageType, parseText,
-  queryMessage, queryText, raiseStatement, reparse, splitMessages, takeStartupPacket,
+  ReadyTracker,
+  SYNC_MESSAGE,
+  copyFromStdin,
+  copyInResponse,
+  fatalError,
+  mentionsCopyFromStdin,
+  messageType,
+  parseText,
+  queryMessage,
+  queryText,
+  raiseStatement,
+  reparse,
+  splitMessages,
+  takeStartupPacket,
 } from './protocol.js';
 
 export interface EmbeddedPgServerOptions {
@@ -129,13 +141,24 @@ export class EmbeddedPgServer {
     socket.on('close', () => this.sockets.delete(socket));
     if (this.stopping || this.failed !== null || this.clients.size >= this.connectionsMax) {
       const full = this.clients.size >= this.connectionsMax;
-      const why = full ? `too many connections to the embedded database (at most ${this.connectionsMax})` : 'the embedded database is shutting down';
+      const why = full
+        ? `too many connections to the embedded database (at most ${this.connectionsMax})`
+        : 'the embedded database is shutting down';
       socket.on('error', () => socket.destroy());
       // The client may keep its end open after reading the error: close ours once the error is sent.
       socket.end(fatalError(full ? '53300' : '57P01', why), () => socket.destroy());
       return;
     }
-    const c: Client = { id: this.nextId++, socket, phase: 'startup', pending: Buffer.alloc(0), queue: [], queuedBytes: 0, copy: null, waitingSinceMs: 0 };
+    const c: Client = {
+      id: this.nextId++,
+      socket,
+      phase: 'startup',
+      pending: Buffer.alloc(0),
+      queue: [],
+      queuedBytes: 0,
+      copy: null,
+      waitingSinceMs: 0,
+    };
     this.clients.set(c.id, c);
     socket.on('data', (data) => this.onData(c, data));
     socket.on('error', () => socket.destroy());
@@ -151,7 +174,10 @@ export class EmbeddedPgServer {
       c.pending = rest;
       for (const m of messages) this.enqueue(c, m);
     } catch (err) {
-      this.opts.logger.warn({ client: c.id, err: (err as Error).message }, 'embedded postgres: protocol error; closing the connection');
+      this.opts.logger.warn(
+        { client: c.id, err: (err as Error).message },
+        'embedded postgres: protocol error; closing the connection',
+      );
       c.socket.destroy();
       return;
     }
@@ -254,9 +280,23 @@ export class EmbeddedPgServer {
           c.socket.write(copyInResponse(copy.columns));
           return;
         }
-        return this.exec(c, queryMessage(raiseStatement('0A000', 'the embedded database supports COPY FROM STDIN only as a whole simple query (COPY table (columns) FROM STDIN)')));
+        return this.exec(
+          c,
+          queryMessage(
+            raiseStatement(
+              '0A000',
+              'the embedded database supports COPY FROM STDIN only as a whole simple query (COPY table (columns) FROM STDIN)',
+            ),
+          ),
+        );
       }
-      return this.exec(c, reparse(m, raiseStatement('0A000', 'the embedded database does not support COPY FROM STDIN in the extended protocol')));
+      return this.exec(
+        c,
+        reparse(
+          m,
+          raiseStatement('0A000', 'the embedded database does not support COPY FROM STDIN in the extended protocol'),
+        ),
+      );
     }
     const n = special < 0 ? c.queue.length : special;
     const batch = c.queue.splice(0, n);
@@ -292,9 +332,11 @@ export class EmbeddedPgServer {
         await this.opts.db._cleanupBlob();
       }
     }
-    const why = copy.tooBig ? `COPY data over ${this.copyBytesMax} bytes: the embedded database holds it in memory; send smaller batches`
-      : type === 'f' ? `COPY from stdin failed: ${m.toString('utf8', 5, m.length - 1)}`
-      : `unexpected message ${JSON.stringify(type)} during COPY from stdin`;
+    const why = copy.tooBig
+      ? `COPY data over ${this.copyBytesMax} bytes: the embedded database holds it in memory; send smaller batches`
+      : type === 'f'
+        ? `COPY from stdin failed: ${m.toString('utf8', 5, m.length - 1)}`
+        : `unexpected message ${JSON.stringify(type)} during COPY from stdin`;
     return this.exec(c, queryMessage(raiseStatement(copy.tooBig ? '54000' : '57014', why)));
   }
 
@@ -324,14 +366,20 @@ export class EmbeddedPgServer {
       await db.execProtocolRawStream(SYNC_MESSAGE, sink);
       if (this.tracker.lastReady !== 'I') await db.execProtocolRawStream(queryMessage('ROLLBACK'), sink);
     });
-    this.opts.logger.debug({ client: c.id, status: this.tracker.lastReady }, 'embedded postgres: released the session of a closed connection');
+    this.opts.logger.debug(
+      { client: c.id, status: this.tracker.lastReady },
+      'embedded postgres: released the session of a closed connection',
+    );
     this.owner = null;
   }
 
   private warnIfHeldLong(): void {
     const heldMs = Date.now() - this.ownerSinceMs;
     if (this.waiting.length > 0 && heldMs > this.ownerWarnAfterMs) {
-      this.opts.logger.warn({ owner: this.owner?.id, heldMs, waiting: this.waiting.length }, 'embedded postgres: one connection has held the session (a transaction) for long; the others wait');
+      this.opts.logger.warn(
+        { owner: this.owner?.id, heldMs, waiting: this.waiting.length },
+        'embedded postgres: one connection has held the session (a transaction) for long; the others wait',
+      );
       this.ownerSinceMs = Date.now();
     }
   }

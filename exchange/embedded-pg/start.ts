@@ -14,7 +14,12 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedPostgres(opts: { dir: string; logger: Logger; port?: number; onFatal?: (err: unknown) => void }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  logger: Logger;
+  port?: number;
+  onFatal?: (err: unknown) => void;
+}): Promise<EmbeddedPostgres> {
   await mkdir(opts.dir, { recursive: true });
   const db = await PGlite.create({ dataDir: opts.dir });
   const server = new EmbeddedPgServer({ db, logger: opts.logger, port: opts.port, onFatal: opts.onFatal });

@@ -31,15 +31,26 @@ export function sessionCookie(request: FastifyRequest): string | null {
 
 const isTls = (request: FastifyRequest): boolean => request.protocol === 'https';
 
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, maxAgeSeconds: number): void {
+export function setSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  token: string,
+  maxAgeSeconds: number,
+): void {
   const secure = isTls(request);
   const name = secure ? COOKIE_SECURE : COOKIE_PLAIN;
-  reply.header('set-cookie', `${name}=${token}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`);
+  reply.header(
+    'set-cookie',
+    `${name}=${token}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`,
+  );
 }
 
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
   const secure = isTls(request);
-  reply.header('set-cookie', `${secure ? COOKIE_SECURE : COOKIE_PLAIN}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`);
+  reply.header(
+    'set-cookie',
+    `${secure ? COOKIE_SECURE : COOKIE_PLAIN}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`,
+  );
 }
 
 /** The CSRF token of a session: derived, so nothing is stored; another session's token does not fit. */

@@ -19,7 +19,12 @@ export interface GuardOptions {
   readonly windowMs: number;
 }
 
-export const DEFAULT_GUARD_OPTIONS: GuardOptions = { accountFailuresFree: 5, ipFailuresFree: 50, lockMaxMs: 15 * 60_000, windowMs: 60 * 60_000 };
+export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
+  accountFailuresFree: 5,
+  ipFailuresFree: 50,
+  lockMaxMs: 15 * 60_000,
+  windowMs: 60 * 60_000,
+};
 
 export interface GuardKey {
   readonly name: string;

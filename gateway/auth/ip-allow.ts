@@ -13,7 +13,8 @@ export class IpAllowListError extends Error {
 export function normalIpEntry(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
   const m = /^([0-9A-Fa-f.:]{2,45})(?:\/([0-9]{1,3}))?$/.exec(entry);
   const version = m === null ? 0 : isIP(m[1]);
-  if (m === null || version === 0) throw new IpAllowListError(`"${entry}" is not an IPv4 or IPv6 address or CIDR block`);
+  if (m === null || version === 0)
+    throw new IpAllowListError(`"${entry}" is not an IPv4 or IPv6 address or CIDR block`);
   const family = version === 4 ? 'ipv4' : 'ipv6';
   const bits = version === 4 ? 32 : 128;
   const prefix = m[2] === undefined ? bits : Number(m[2]);
@@ -23,7 +24,8 @@ export function normalIpEntry(entry: string): { address: string; prefix: number;
 
 /** Validates and normalises a list (1 to IP_ALLOW_ENTRIES_MAX entries, no repeats). */
 export function normalIpAllowList(entries: readonly string[]): string[] {
-  if (entries.length === 0 || entries.length > IP_ALLOW_ENTRIES_MAX) throw new IpAllowListError(`an allow-list has 1 to ${IP_ALLOW_ENTRIES_MAX} entries`);
+  if (entries.length === 0 || entries.length > IP_ALLOW_ENTRIES_MAX)
+    throw new IpAllowListError(`an allow-list has 1 to ${IP_ALLOW_ENTRIES_MAX} entries`);
   const out = entries.map((e) => {
     const n = normalIpEntry(e);
     return n.prefix === (n.family === 'ipv4' ? 32 : 128) ? n.address : `${n.address}/${n.prefix}`;

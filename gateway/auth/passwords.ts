@@ -14,7 +14,9 @@ const COST_MAX = 1 << 20;
 function scrypt(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
   // maxmem must exceed 128 * N * r bytes, which node's 32 MiB default does not for N >= 2^15.
   const maxmem = 256 * (opts.N ?? 0) * (opts.r ?? R) + 1024 * 1024;
-  return new Promise((resolve, reject) => scryptCb(password, salt, KEY_BYTES, { ...opts, maxmem }, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, KEY_BYTES, { ...opts, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export async function hashPassword(password: string, cost: number): Promise<string> {

@@ -142,7 +142,9 @@ export type RouteAuthenticate = (request: FastifyRequest, beforeLookup: BeforeLo
  * accepted) with EX_UNAVAILABLE; anything else is rethrown as it is.
  */
 export function signatureStoreFailure(err: unknown): never {
-  throw err instanceof StoreFullError ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.') : err;
+  throw err instanceof StoreFullError
+    ? gatewayError('EX_UNAVAILABLE', 'Too many signed requests; retry shortly.')
+    : err;
 }
 
 export interface ApiKeyCreatedView {
@@ -169,7 +171,11 @@ export class AuthService {
   // ------------------------------------------------------------------------------------------------------------
   // Accounts and sessions
 
-  async register(username: string, password: string, client: ClientInfo): Promise<{ userId: number; username: string }> {
+  async register(
+    username: string,
+    password: string,
+    client: ClientInfo,
+  ): Promise<{ userId: number; username: string }> {
     const name = username.toLowerCase();
     const hash = await hashPassword(password, this.opts.scryptCost);
     const rows = await this.opts.sql<{ user_id: string; created_at: Date }[]>`
@@ -179,8 +185,15 @@ export class AuthService {
     const userId = Number(rows[0].user_id);
     // Normally no row yet (the persistence consumer adds it on the first balance movement; a trigger then fills
     // the profile); this covers an id the engine already knew.
-    await this.opts.sql`UPDATE users SET display_name = ${name}, registered_at = ${rows[0].created_at} WHERE user_id = ${userId} AND registered_at IS NULL`;
-    await this.opts.audit.append(this.opts.sql, { actorType: 'user', actorId: String(userId), userId, action: 'account.registered', ip: client.ip });
+    await this.opts
+      .sql`UPDATE users SET display_name = ${name}, registered_at = ${rows[0].created_at} WHERE user_id = ${userId} AND registered_at IS NULL`;
+    await this.opts.audit.append(this.opts.sql, {
+      actorType: 'user',
+      actorId: String(userId),
+      userId,
+      action: 'account.registered',
+      ip: client.ip,
+    });
     return { userId, username: name };
   }
 
@@ -189,7 +202,10 @@ export class AuthService {
    * the same time (the unknown name is checked against a dummy hash); failures count per name and per IP with
    * back-off (guard.ts), checked before the password so a locked-out guesser learns nothing.
    */
-  async login(input: { username: string; password: string; otp?: string }, client: ClientInfo): Promise<{ token: string; userId: number; sessionId: string; expiresAt: string }> {
+  async login(
+    input: { username: string; password: string; otp?: string },
+    client: ClientInfo,
+  ): Promise<{ token: string; userId: number; sessionId: string; expiresAt: string }> {
     const { guard, twoFactor, audit, sql } = this.opts;
     const name = input.username.toLowerCase();
     const keys = guard.loginKeys('user', name, client.ip);
@@ -201,16 +217,39 @@ export class AuthService {
     const userId = row === undefined ? null : Number(row.user_id);
     if (!ok || userId === null) {
       await guard.fail(keys);
-      await audit.append(sql, { actorType: 'anonymous', actorId: null, userId, action: 'auth.login_failed', detail: { reason: 'bad_credentials' }, ip: client.ip });
+      await audit.append(sql, {
+        actorType: 'anonymous',
+        actorId: null,
+        userId,
+        action: 'auth.login_failed',
+        detail: { reason: 'bad_credentials' },
+        ip: client.ip,
+      });
       throw gatewayError('EX_BAD_CREDENTIALS');
     }
     if (row!.totp) {
       try {
         const used = await twoFactor.verify(userId, input.otp);
-        if (used === 'recovery') await audit.append(sql, { actorType: 'user', actorId: String(userId), userId, action: 'two_factor.recovery_code_used', detail: { at: 'login' }, ip: client.ip });
+        if (used === 'recovery')
+          await audit.append(sql, {
+            actorType: 'user',
+            actorId: String(userId),
+            userId,
+            action: 'two_factor.recovery_code_used',
+            detail: { at: 'login' },
+            ip: client.ip,
+          });
       } catch (err) {
         const code = (err as { code?: string }).code;
-        if (code === 'EX_OTP_INVALID') await audit.append(sql, { actorType: 'anonymous', actorId: null, userId, action: 'auth.login_failed', detail: { reason: 'otp_invalid' }, ip: client.ip });
+        if (code === 'EX_OTP_INVALID')
+          await audit.append(sql, {
+            actorType: 'anonymous',
+            actorId: null,
+            userId,
+            action: 'auth.login_failed',
+            detail: { reason: 'otp_invalid' },
+            ip: client.ip,
+          });
         throw err;
       }
     }
@@ -221,7 +260,14 @@ export class AuthService {
     const userAgent = client.userAgent?.slice(0, USER_AGENT_MAX) ?? null;
     await sql.begin(async (tx) => {
       await tx`INSERT INTO gateway_sessions (token_hash, user_id, expires_at, session_id, ip, user_agent) VALUES (${sha256(token)}, ${userId}, ${expires}, ${sessionId}, ${client.ip}, ${userAgent})`;
-      await audit.append(tx, { actorType: 'user', actorId: String(userId), userId, action: 'auth.login_succeeded', detail: { sessionId, twoFactor: row!.totp }, ip: client.ip });
+      await audit.append(tx, {
+        actorType: 'user',
+        actorId: String(userId),
+        userId,
+        action: 'auth.login_succeeded',
+        detail: { sessionId, twoFactor: row!.totp },
+        ip: client.ip,
+      });
     });
     return { token, userId, sessionId, expiresAt: expires.toISOString() };
   }
@@ -230,25 +276,62 @@ export class AuthService {
     const hash = sha256(token);
     this.sessions.delete(hash.toString('hex'));
     await this.opts.sql.begin(async (tx) => {
-      const [row] = await tx<{ user_id: string; session_id: string }[]>`UPDATE gateway_sessions SET revoked_at = now() WHERE token_hash = ${hash} AND revoked_at IS NULL RETURNING user_id, session_id`;
-      if (row !== undefined) await this.opts.audit.append(tx, { actorType: 'user', actorId: row.user_id, userId: Number(row.user_id), action: 'auth.logout', detail: { sessionId: row.session_id }, ip: client.ip });
+      const [row] = await tx<
+        { user_id: string; session_id: string }[]
+      >`UPDATE gateway_sessions SET revoked_at = now() WHERE token_hash = ${hash} AND revoked_at IS NULL RETURNING user_id, session_id`;
+      if (row !== undefined)
+        await this.opts.audit.append(tx, {
+          actorType: 'user',
+          actorId: row.user_id,
+          userId: Number(row.user_id),
+          action: 'auth.logout',
+          detail: { sessionId: row.session_id },
+          ip: client.ip,
+        });
     });
   }
 
   async listSessions(userId: number, currentSessionId: string | null): Promise<SessionView[]> {
-    const rows = await this.opts.sql<{ session_id: string; created_at: Date; expires_at: Date; ip: string | null; user_agent: string | null }[]>`
+    const rows = await this.opts.sql<
+      { session_id: string; created_at: Date; expires_at: Date; ip: string | null; user_agent: string | null }[]
+    >`
       SELECT session_id, created_at, expires_at, ip, user_agent FROM gateway_sessions
       WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > ${new Date(this.now())} ORDER BY created_at DESC, session_id LIMIT 100`;
-    return rows.map((r) => ({ sessionId: r.session_id, createdAt: r.created_at.toISOString(), expiresAt: r.expires_at.toISOString(), ip: r.ip, userAgent: r.user_agent, current: r.session_id === currentSessionId }));
+    return rows.map((r) => ({
+      sessionId: r.session_id,
+      createdAt: r.created_at.toISOString(),
+      expiresAt: r.expires_at.toISOString(),
+      ip: r.ip,
+      userAgent: r.user_agent,
+      current: r.session_id === currentSessionId,
+    }));
   }
 
   /** Revokes one of the user's sessions (`sessionId`), or all but `keep` (sessionId null). Returns how many. */
-  async revokeSessions(userId: number, target: { sessionId: string } | { allBut: string | null }, client: ClientInfo): Promise<number> {
-    const which = 'sessionId' in target ? this.opts.sql`AND session_id = ${target.sessionId}` : target.allBut === null ? this.opts.sql`` : this.opts.sql`AND session_id <> ${target.allBut}`;
+  async revokeSessions(
+    userId: number,
+    target: { sessionId: string } | { allBut: string | null },
+    client: ClientInfo,
+  ): Promise<number> {
+    const which =
+      'sessionId' in target
+        ? this.opts.sql`AND session_id = ${target.sessionId}`
+        : target.allBut === null
+          ? this.opts.sql``
+          : this.opts.sql`AND session_id <> ${target.allBut}`;
     const revoked = await this.opts.sql.begin(async (tx) => {
-      const rows = await tx<{ session_id: string }[]>`UPDATE gateway_sessions SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL ${which} RETURNING session_id`;
+      const rows = await tx<
+        { session_id: string }[]
+      >`UPDATE gateway_sessions SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL ${which} RETURNING session_id`;
       if (rows.length > 0) {
-        await this.opts.audit.append(tx, { actorType: 'user', actorId: String(userId), userId, action: 'session.revoked', detail: { sessions: rows.length, ...('sessionId' in target ? { sessionId: target.sessionId } : {}) }, ip: client.ip });
+        await this.opts.audit.append(tx, {
+          actorType: 'user',
+          actorId: String(userId),
+          userId,
+          action: 'session.revoked',
+          detail: { sessions: rows.length, ...('sessionId' in target ? { sessionId: target.sessionId } : {}) },
+          ip: client.ip,
+        });
       }
       return rows.map((r) => r.session_id);
     });
@@ -265,7 +348,11 @@ export class AuthService {
    * A key with the withdraw scope needs a one-time code when the user has 2FA on: a stolen session alone cannot
    * mint a key that withdraws. `ipAllow` (normalised by ip-allow.ts) limits where requests may come from.
    */
-  async createApiKey(userId: number, req: { label: string; scopes: readonly Scope[]; ipAllow: string[] | null; otp?: string }, client: ClientInfo): Promise<ApiKeyCreatedView> {
+  async createApiKey(
+    userId: number,
+    req: { label: string; scopes: readonly Scope[]; ipAllow: string[] | null; otp?: string },
+    client: ClientInfo,
+  ): Promise<ApiKeyCreatedView> {
     const unique = [...new Set(req.scopes)].sort() as Scope[];
     if (unique.includes('withdraw')) await this.opts.twoFactor.verifyIfEnabled(userId, req.otp);
     const keyId = `k_${randomBytes(12).toString('hex')}`;
@@ -274,29 +361,61 @@ export class AuthService {
     const created = await this.opts.sql.begin(async (tx) => {
       // Serialises one user's key creations so the count check holds.
       await tx`SELECT user_id FROM gateway_accounts WHERE user_id = ${userId} FOR UPDATE`;
-      const [{ n }] = await tx<{ n: number }[]>`SELECT count(*)::int AS n FROM gateway_api_keys WHERE user_id = ${userId} AND revoked_at IS NULL`;
+      const [{ n }] = await tx<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM gateway_api_keys WHERE user_id = ${userId} AND revoked_at IS NULL`;
       if (n >= this.opts.apiKeysPerUserMax) return null;
       const [row] = await tx<{ created_at: Date }[]>`
         INSERT INTO gateway_api_keys (key_id, user_id, label, scopes, secret_enc, ip_allow) VALUES (${keyId}, ${userId}, ${req.label}, ${unique}, ${box}, ${req.ipAllow}) RETURNING created_at`;
-      await this.opts.audit.append(tx, { actorType: 'user', actorId: String(userId), userId, action: 'api_key.created', detail: { keyId, scopes: unique, ipAllowList: req.ipAllow }, ip: client.ip });
+      await this.opts.audit.append(tx, {
+        actorType: 'user',
+        actorId: String(userId),
+        userId,
+        action: 'api_key.created',
+        detail: { keyId, scopes: unique, ipAllowList: req.ipAllow },
+        ip: client.ip,
+      });
       return row.created_at;
     });
     if (created === null) throw gatewayError('EX_API_KEYS_MAX');
-    return { keyId, secret, label: req.label, scopes: unique, ipAllowList: req.ipAllow, createdAt: created.toISOString() };
+    return {
+      keyId,
+      secret,
+      label: req.label,
+      scopes: unique,
+      ipAllowList: req.ipAllow,
+      createdAt: created.toISOString(),
+    };
   }
 
   async listApiKeys(userId: number): Promise<Omit<ApiKeyCreatedView, 'secret'>[]> {
-    const rows = await this.opts.sql<{ key_id: string; label: string; scopes: Scope[]; ip_allow: string[] | null; created_at: Date }[]>`
+    const rows = await this.opts.sql<
+      { key_id: string; label: string; scopes: Scope[]; ip_allow: string[] | null; created_at: Date }[]
+    >`
       SELECT key_id, label, scopes, ip_allow, created_at FROM gateway_api_keys WHERE user_id = ${userId} AND revoked_at IS NULL ORDER BY created_at, key_id`;
-    return rows.map((r) => ({ keyId: r.key_id, label: r.label, scopes: r.scopes, ipAllowList: r.ip_allow, createdAt: r.created_at.toISOString() }));
+    return rows.map((r) => ({
+      keyId: r.key_id,
+      label: r.label,
+      scopes: r.scopes,
+      ipAllowList: r.ip_allow,
+      createdAt: r.created_at.toISOString(),
+    }));
   }
 
   async revokeApiKey(userId: number, keyId: string, client: ClientInfo): Promise<void> {
     this.keys.delete(keyId);
     const revoked = await this.opts.sql.begin(async (tx) => {
-      const res = await tx`UPDATE gateway_api_keys SET revoked_at = now() WHERE key_id = ${keyId} AND user_id = ${userId} AND revoked_at IS NULL`;
+      const res =
+        await tx`UPDATE gateway_api_keys SET revoked_at = now() WHERE key_id = ${keyId} AND user_id = ${userId} AND revoked_at IS NULL`;
       if (res.count !== 1) return false;
-      await this.opts.audit.append(tx, { actorType: 'user', actorId: String(userId), userId, action: 'api_key.revoked', detail: { keyId }, ip: client.ip });
+      await this.opts.audit.append(tx, {
+        actorType: 'user',
+        actorId: String(userId),
+        userId,
+        action: 'api_key.revoked',
+        detail: { keyId },
+        ip: client.ip,
+      });
       return true;
     });
     if (!revoked) throw gatewayError('EX_API_KEY_NOT_FOUND');
@@ -330,7 +449,8 @@ export class AuthService {
     if (apiKey !== undefined) return this.apiKeyPrincipal(request, apiKey, beforeLookup);
     // The web page's session, in an HttpOnly cookie (cookie-session.ts; app.ts checks its CSRF token).
     const cookie = sessionCookie(request);
-    if (cookie !== null) return { principal: await this.sessionPrincipal(cookie, beforeLookup), replay: null, refusal: null };
+    if (cookie !== null)
+      return { principal: await this.sessionPrincipal(cookie, beforeLookup), replay: null, refusal: null };
     return null;
   }
 
@@ -344,23 +464,38 @@ export class AuthService {
       const [row] = await this.opts.sql<{ user_id: string; session_id: string; expires_at: Date }[]>`
         SELECT user_id, session_id, expires_at FROM gateway_sessions WHERE token_hash = ${hash} AND revoked_at IS NULL`;
       if (row === undefined) throw gatewayError('EX_SESSION_INVALID');
-      s = { userId: Number(row.user_id), sessionId: row.session_id, expiresMs: row.expires_at.getTime(), cachedMs: now };
+      s = {
+        userId: Number(row.user_id),
+        sessionId: row.session_id,
+        expiresMs: row.expires_at.getTime(),
+        cachedMs: now,
+      };
       boundedSet(this.sessions, cacheKey, s);
     }
     if (s.expiresMs <= now) throw gatewayError('EX_SESSION_INVALID');
     return { userId: s.userId, via: 'session', keyId: null, sessionId: s.sessionId, scopes: SESSION_SCOPES };
   }
 
-  private async apiKeyPrincipal(request: FastifyRequest, apiKey: string | string[], beforeLookup?: BeforeLookup): Promise<Authenticated> {
+  private async apiKeyPrincipal(
+    request: FastifyRequest,
+    apiKey: string | string[],
+    beforeLookup?: BeforeLookup,
+  ): Promise<Authenticated> {
     const timestamp = request.headers['x-timestamp'];
     const signature = request.headers['x-signature'];
-    const parts = { timestampMs: typeof timestamp === 'string' ? timestamp : '', method: request.method, url: request.url, body: rawBodyOf(request) };
+    const parts = {
+      timestampMs: typeof timestamp === 'string' ? timestamp : '',
+      method: request.method,
+      url: request.url,
+      body: rawBodyOf(request),
+    };
     // A key id sent twice (an array) is no key id.
     if (typeof apiKey !== 'string') throw gatewayError('EX_API_KEY_INVALID');
     return this.verifyKey({
       keyId: apiKey,
       ip: request.ip,
-      timestampOk: typeof timestamp === 'string' && timestampInWindow(timestamp, this.now(), this.opts.signatureWindowMs),
+      timestampOk:
+        typeof timestamp === 'string' && timestampInWindow(timestamp, this.now(), this.opts.signatureWindowMs),
       signature: typeof signature === 'string' ? signature : '',
       matches: (secret) => typeof signature === 'string' && signatureMatches(secret, parts, signature),
       // A timestamp accepted at either edge of the window stays refused until it is out of the window.
@@ -392,13 +527,19 @@ export class AuthService {
     // checked once the request is proven to come from the key's holder: a caller without the secret learns
     // nothing about the list.
     const refusal = key.ipAllow !== null && !ipAllowed(key.ipAllow, s.ip) ? gatewayError('EX_IP_NOT_ALLOWED') : null;
-    return { principal: { userId: key.userId, via: 'apiKey', keyId: s.keyId, sessionId: null, scopes: key.scopes }, replay: { signature: s.signature, ttlMs: s.replayTtlMs }, refusal };
+    return {
+      principal: { userId: key.userId, via: 'apiKey', keyId: s.keyId, sessionId: null, scopes: key.scopes },
+      replay: { signature: s.signature, ttlMs: s.replayTtlMs },
+      refusal,
+    };
   }
 
   /** Remembers the signature (a repeat: EX_SIGNATURE_REPLAYED), then throws the refusal if there is one. */
   private async remembered(authd: Authenticated): Promise<Principal> {
     if (authd.replay !== null) {
-      const fresh = await this.opts.signatures.setIfAbsent(`${this.opts.redisPrefix}sig:${authd.replay.signature}`, '1', authd.replay.ttlMs).catch(signatureStoreFailure);
+      const fresh = await this.opts.signatures
+        .setIfAbsent(`${this.opts.redisPrefix}sig:${authd.replay.signature}`, '1', authd.replay.ttlMs)
+        .catch(signatureStoreFailure);
       if (!fresh) throw gatewayError('EX_SIGNATURE_REPLAYED');
     }
     if (authd.refusal !== null) throw authd.refusal;
@@ -422,7 +563,9 @@ export class AuthService {
     const cached = this.keys.get(keyId);
     if (cached !== undefined && now - cached.cachedMs <= CACHE_TTL_MS) return cached;
     await beforeLookup?.();
-    const [row] = await this.opts.sql<{ user_id: string; scopes: Scope[]; secret_enc: Buffer; ip_allow: string[] | null }[]>`
+    const [row] = await this.opts.sql<
+      { user_id: string; scopes: Scope[]; secret_enc: Buffer; ip_allow: string[] | null }[]
+    >`
       SELECT user_id, scopes, secret_enc, ip_allow FROM gateway_api_keys WHERE key_id = ${keyId} AND revoked_at IS NULL`;
     if (row === undefined) {
       this.keys.delete(keyId);
@@ -431,7 +574,13 @@ export class AuthService {
     const secret = open(this.opts.secretKey, row.secret_enc, keyId);
     // A row that does not open was written under another server key or tampered with: not a usable key.
     if (secret === null) return null;
-    const key = { userId: Number(row.user_id), scopes: row.scopes, secret: secret.toString('utf8'), ipAllow: row.ip_allow === null ? null : ipBlockList(row.ip_allow), cachedMs: now };
+    const key = {
+      userId: Number(row.user_id),
+      scopes: row.scopes,
+      secret: secret.toString('utf8'),
+      ipAllow: row.ip_allow === null ? null : ipBlockList(row.ip_allow),
+      cachedMs: now,
+    };
     boundedSet(this.keys, keyId, key);
     return key;
   }

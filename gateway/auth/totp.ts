@@ -22,7 +22,14 @@ export function newTotpSecret(): string {
 }
 
 function totp(secretBase32: string, label: string, issuer: string): TOTP {
-  return new TOTP({ issuer, label, algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_S, secret: Secret.fromBase32(secretBase32) });
+  return new TOTP({
+    issuer,
+    label,
+    algorithm: 'SHA1',
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_S,
+    secret: Secret.fromBase32(secretBase32),
+  });
 }
 
 export function otpauthUri(secretBase32: string, opts: { issuer: string; label: string }): string {
@@ -44,19 +51,37 @@ export const isTotpCode = (code: string): boolean => /^[0-9]{6}$/.test(code);
 /** The time step the code belongs to (within the window around nowMs), or null when it matches none. */
 export function totpStep(secretBase32: string, code: string, nowMs: number): number | null {
   if (!isTotpCode(code)) return null;
-  const delta = TOTP.validate({ token: code, secret: Secret.fromBase32(secretBase32), algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_S, timestamp: nowMs, window: TOTP_WINDOW });
+  const delta = TOTP.validate({
+    token: code,
+    secret: Secret.fromBase32(secretBase32),
+    algorithm: 'SHA1',
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_S,
+    timestamp: nowMs,
+    window: TOTP_WINDOW,
+  });
   if (delta === null) return null;
   return TOTP.counter({ period: TOTP_PERIOD_S, timestamp: nowMs }) + delta;
 }
 
 /** The current code (tests and the CLI's self-check). */
 export function totpNow(secretBase32: string, nowMs: number): string {
-  return TOTP.generate({ secret: Secret.fromBase32(secretBase32), algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_S, timestamp: nowMs });
+  return TOTP.generate({
+    secret: Secret.fromBase32(secretBase32),
+    algorithm: 'SHA1',
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_S,
+    timestamp: nowMs,
+  });
 }
 
 /** Ten codes like `k3m9x-p2qrt` (about 50 bits each). */
 export function newRecoveryCodes(): string[] {
-  const code = (): string => Array.from({ length: 10 }, (_, i) => (i === 5 ? '-' : '') + RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)]).join('');
+  const code = (): string =>
+    Array.from(
+      { length: 10 },
+      (_, i) => (i === 5 ? '-' : '') + RECOVERY_ALPHABET[randomInt(RECOVERY_ALPHABET.length)],
+    ).join('');
   return Array.from({ length: RECOVERY_CODES_COUNT }, code);
 }
 

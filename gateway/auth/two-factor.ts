@@ -34,11 +34,17 @@ export class TwoFactor {
     const [row] = await this.sql<{ enabled_at: Date | null; left: number }[]>`
       SELECT a.totp_enabled_at AS enabled_at, (SELECT count(*)::int FROM gateway_recovery_codes r WHERE r.user_id = a.user_id AND r.used_at IS NULL) AS left
       FROM gateway_accounts a WHERE a.user_id = ${userId}`;
-    return { enabled: row?.enabled_at != null, enabledAt: row?.enabled_at?.toISOString() ?? null, recoveryCodesLeft: row?.left ?? 0 };
+    return {
+      enabled: row?.enabled_at != null,
+      enabledAt: row?.enabled_at?.toISOString() ?? null,
+      recoveryCodesLeft: row?.left ?? 0,
+    };
   }
 
   async isEnabled(userId: number): Promise<boolean> {
-    const [row] = await this.sql<{ on: boolean }[]>`SELECT totp_enabled_at IS NOT NULL AS on FROM gateway_accounts WHERE user_id = ${userId}`;
+    const [row] = await this.sql<
+      { on: boolean }[]
+    >`SELECT totp_enabled_at IS NOT NULL AS on FROM gateway_accounts WHERE user_id = ${userId}`;
     return row?.on === true;
   }
 
@@ -46,7 +52,8 @@ export class TwoFactor {
   async setup(userId: number, username: string): Promise<{ secret: string; otpauthUri: string; qrSvg: string }> {
     const secret = newTotpSecret();
     const box = seal(this.serverKey, Buffer.from(secret, 'utf8'), aad('totp-pending', userId));
-    const r = await this.sql`UPDATE gateway_accounts SET totp_pending_enc = ${box} WHERE user_id = ${userId} AND totp_enabled_at IS NULL`;
+    const r = await this
+      .sql`UPDATE gateway_accounts SET totp_pending_enc = ${box} WHERE user_id = ${userId} AND totp_enabled_at IS NULL`;
     if (r.count !== 1) throw gatewayError('EX_TWO_FACTOR_ALREADY_ENABLED');
     const uri = otpauthUri(secret, { issuer: TOTP_ISSUER, label: username });
     return { secret, otpauthUri: uri, qrSvg: await qrSvg(uri) };
@@ -69,7 +76,8 @@ export class TwoFactor {
     const codes = newRecoveryCodes();
     const box = seal(this.serverKey, secret, aad('totp', userId));
     const done = await this.sql.begin(async (tx) => {
-      const u = await tx`UPDATE gateway_accounts SET totp_secret_enc = ${box}, totp_enabled_at = ${new Date(this.nowMs())}, totp_last_step = ${step}, totp_pending_enc = NULL
+      const u =
+        await tx`UPDATE gateway_accounts SET totp_secret_enc = ${box}, totp_enabled_at = ${new Date(this.nowMs())}, totp_last_step = ${step}, totp_pending_enc = NULL
         WHERE user_id = ${userId} AND totp_enabled_at IS NULL AND totp_pending_enc = ${row!.pending}`;
       if (u.count !== 1) return false;
       await this.replaceRecoveryCodes(tx as unknown as Sql, userId, codes);
@@ -123,21 +131,26 @@ export class TwoFactor {
 
   private async replaceRecoveryCodes(tx: Sql, userId: number, codes: readonly string[]): Promise<void> {
     await tx`DELETE FROM gateway_recovery_codes WHERE user_id = ${userId}`;
-    for (const c of codes) await tx`INSERT INTO gateway_recovery_codes (user_id, code_hash) VALUES (${userId}, ${recoveryCodeHash(this.serverKey, c)})`;
+    for (const c of codes)
+      await tx`INSERT INTO gateway_recovery_codes (user_id, code_hash) VALUES (${userId}, ${recoveryCodeHash(this.serverKey, c)})`;
   }
 
   private async consume(userId: number, code: string): Promise<OtpCheck | null> {
     if (isTotpCode(code)) {
-      const [row] = await this.sql<{ box: Buffer | null }[]>`SELECT totp_secret_enc AS box FROM gateway_accounts WHERE user_id = ${userId}`;
+      const [row] = await this.sql<
+        { box: Buffer | null }[]
+      >`SELECT totp_secret_enc AS box FROM gateway_accounts WHERE user_id = ${userId}`;
       const secret = row?.box == null ? null : open(this.serverKey, row.box, aad('totp', userId));
       if (secret === null) return null;
       const step = totpStep(secret.toString('utf8'), code, this.nowMs());
       if (step === null) return null;
       // Accepted once: only a step newer than the last accepted one moves it.
-      const u = await this.sql`UPDATE gateway_accounts SET totp_last_step = ${step} WHERE user_id = ${userId} AND totp_last_step < ${step}`;
+      const u = await this
+        .sql`UPDATE gateway_accounts SET totp_last_step = ${step} WHERE user_id = ${userId} AND totp_last_step < ${step}`;
       return u.count === 1 ? 'totp' : null;
     }
-    const u = await this.sql`UPDATE gateway_recovery_codes SET used_at = now() WHERE user_id = ${userId} AND code_hash = ${recoveryCodeHash(this.serverKey, code)} AND used_at IS NULL`;
+    const u = await this
+      .sql`UPDATE gateway_recovery_codes SET used_at = now() WHERE user_id = ${userId} AND code_hash = ${recoveryCodeHash(this.serverKey, code)} AND used_at IS NULL`;
     return u.count === 1 ? 'recovery' : null;
   }
 }

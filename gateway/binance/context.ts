@@ -39,7 +39,8 @@ export class SymbolIndex {
     if (v !== this.builtFor || v.markets.size !== this.builtSize) {
       const map = new Map<string, MarketInfo>();
       // Two markets whose symbols join to the same string (AB-C and A-BC) would be ambiguous: the older one keeps it.
-      for (const m of [...v.markets.values()].sort((a, b) => a.marketId - b.marketId)) if (!map.has(binanceSymbol(m))) map.set(binanceSymbol(m), m);
+      for (const m of [...v.markets.values()].sort((a, b) => a.marketId - b.marketId))
+        if (!map.has(binanceSymbol(m))) map.set(binanceSymbol(m), m);
       this.bySymbol = map;
       this.builtFor = v;
       this.builtSize = v.markets.size;
@@ -106,7 +107,9 @@ export class PersistenceBarrier {
   async waitFor(seq: number, timeoutMs: number): Promise<boolean> {
     if (seq <= this.storedSeq) return true;
     if (this.waiters.size >= this.waitersMax) return false;
-    const done = new Promise<boolean>((resolve) => this.waiters.add({ seq, resolve, deadlineMs: performance.now() + timeoutMs }));
+    const done = new Promise<boolean>((resolve) =>
+      this.waiters.add({ seq, resolve, deadlineMs: performance.now() + timeoutMs }),
+    );
     void this.poll();
     return done;
   }
@@ -116,7 +119,9 @@ export class PersistenceBarrier {
     this.polling = true;
     try {
       while (this.waiters.size > 0) {
-        const [row] = await this.sql<{ last_seq: string }[]>`SELECT last_seq FROM persistence_position WHERE id = 1`.catch(() => []);
+        const [row] = await this.sql<
+          { last_seq: string }[]
+        >`SELECT last_seq FROM persistence_position WHERE id = 1`.catch(() => []);
         if (row !== undefined) this.storedSeq = Math.max(this.storedSeq, Number(row.last_seq));
         const now = performance.now();
         for (const w of this.waiters) {

@@ -89,7 +89,12 @@ export class BinanceError extends Error {
 }
 
 /** The one factory of this layer's errors: `binanceError('BAD_SYMBOL', 'Invalid symbol.')`. */
-export function binanceError(name: BinanceCodeName, msg: string, statusCode = 400, extra?: Record<string, unknown>): BinanceError {
+export function binanceError(
+  name: BinanceCodeName,
+  msg: string,
+  statusCode = 400,
+  extra?: Record<string, unknown>,
+): BinanceError {
   return new BinanceError(BINANCE_CODES[name], msg, statusCode, extra);
 }
 
@@ -107,10 +112,17 @@ export const CODE_MAP: Readonly<Record<string, Mapped>> = {
   EX_BAD_REQUEST: ['INVALID_PARAMETER', 'Invalid data sent for a parameter.'],
   EX_BAD_JSON: ['INVALID_PARAMETER', 'The body is not valid JSON.'],
   EX_BODY_TOO_LARGE: ['TOO_MANY_PARAMETERS', 'The body exceeds the size limit.', 413],
-  EX_UNSUPPORTED_MEDIA_TYPE: ['INVALID_PARAMETER', 'Send parameters in the query string or as application/x-www-form-urlencoded.', 415],
+  EX_UNSUPPORTED_MEDIA_TYPE: [
+    'INVALID_PARAMETER',
+    'Send parameters in the query string or as application/x-www-form-urlencoded.',
+    415,
+  ],
   EX_NOT_FOUND: ['UNSUPPORTED_OPERATION', M.unsupported, 404],
   EX_METHOD_NOT_ALLOWED: ['UNSUPPORTED_OPERATION', M.unsupported, 405],
-  EX_DECIMAL_INVALID: ['ILLEGAL_CHARS', 'Illegal characters found in a parameter: decimals are plain strings like "1850.25".'],
+  EX_DECIMAL_INVALID: [
+    'ILLEGAL_CHARS',
+    'Illegal characters found in a parameter: decimals are plain strings like "1850.25".',
+  ],
   EX_PRICE_TOO_PRECISE: ['INVALID_MESSAGE', M.priceFilter],
   EX_QTY_TOO_PRECISE: ['INVALID_MESSAGE', M.lotSize],
   EX_AMOUNT_TOO_PRECISE: ['BAD_PRECISION', 'Precision is over the maximum defined for this asset.'],
@@ -124,19 +136,29 @@ export const CODE_MAP: Readonly<Record<string, Mapped>> = {
   EX_API_KEY_INVALID: ['REJECTED_MBX_KEY', M.rejectedKey, 401],
   EX_SIGNATURE_INVALID: ['INVALID_SIGNATURE', M.invalidSignature, 401],
   EX_TIMESTAMP_OUT_OF_WINDOW: ['INVALID_TIMESTAMP', M.outsideRecvWindow],
-  EX_SIGNATURE_REPLAYED: ['INVALID_TIMESTAMP', 'This signature was already used: sign the request again with a new timestamp.'],
+  EX_SIGNATURE_REPLAYED: [
+    'INVALID_TIMESTAMP',
+    'This signature was already used: sign the request again with a new timestamp.',
+  ],
   EX_SCOPE_MISSING: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
   EX_SESSION_REQUIRED: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
   EX_IP_NOT_ALLOWED: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
   EX_OTP_REQUIRED: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
   EX_OTP_INVALID: ['REJECTED_MBX_KEY', M.rejectedKey, 403],
   EX_AUTH_THROTTLED: ['TOO_MANY_REQUESTS', 'Too many failed attempts; retry later.', 429],
-  EX_RATE_LIMITED: ['TOO_MANY_REQUESTS', 'Too many requests; current limit is exceeded. Please retry after the Retry-After header\'s seconds.', 429],
+  EX_RATE_LIMITED: [
+    'TOO_MANY_REQUESTS',
+    "Too many requests; current limit is exceeded. Please retry after the Retry-After header's seconds.",
+    429,
+  ],
   // gateway: resources
   EX_ORDER_NOT_FOUND: ['NO_SUCH_ORDER', M.noSuchOrder],
   EX_COMMAND_NOT_FOUND: ['NO_SUCH_ORDER', M.noSuchOrder],
   EX_WITHDRAWAL_NOT_FOUND: ['INVALID_PARAMETER', 'No withdrawal of yours has this id.'],
-  EX_ADDRESS_INVALID: ['INVALID_PARAMETER', 'Invalid data sent for a parameter: address must be an EIP-55 checksummed Ethereum address.'],
+  EX_ADDRESS_INVALID: [
+    'INVALID_PARAMETER',
+    'Invalid data sent for a parameter: address must be an EIP-55 checksummed Ethereum address.',
+  ],
   EX_INSUFFICIENT_BALANCE: ['NEW_ORDER_REJECTED', M.insufficientBalance],
   // gateway: withdrawal controls (docs/security.md)
   EX_WITHDRAWALS_HALTED: ['UNSUPPORTED_OPERATION', 'Withdrawals are suspended by the operator.', 503],
@@ -144,7 +166,11 @@ export const CODE_MAP: Readonly<Record<string, Mapped>> = {
   EX_WITHDRAWAL_ADDRESS_LOCKED: ['INVALID_PARAMETER', 'The address was added recently and is not usable yet.'],
   EX_WITHDRAWAL_LIMIT_EXCEEDED: ['INVALID_PARAMETER', 'The amount exceeds your 24h withdrawal limit.'],
   // gateway: operating conditions
-  EX_BUSY: ['SERVER_BUSY', 'Server is currently overloaded with other requests. Please try again in a few minutes.', 503],
+  EX_BUSY: [
+    'SERVER_BUSY',
+    'Server is currently overloaded with other requests. Please try again in a few minutes.',
+    503,
+  ],
   EX_UNAVAILABLE: ['DISCONNECTED', 'Internal error; unable to process your request. Please try again.', 503],
   EX_INTERNAL: ['UNKNOWN', 'An unknown error occurred while processing the request.', 500],
 
@@ -154,30 +180,48 @@ export const CODE_MAP: Readonly<Record<string, Mapped>> = {
   ORDER_TYPE_INVALID: ['INVALID_ORDER_TYPE', 'Invalid orderType.'],
   ORDER_TIF_INVALID: ['INVALID_TIF', 'Invalid timeInForce.'],
   ORDER_STP_INVALID: ['INVALID_PARAMETER', 'Invalid selfTradePreventionMode.'],
-  ORDER_CLIENT_ID_INVALID: ['ILLEGAL_CHARS', 'Illegal characters found in parameter \'newClientOrderId\'.'],
-  ORDER_PRICE_MISSING: ['MANDATORY_PARAM_EMPTY_OR_MALFORMED', 'Mandatory parameter \'price\' was not sent, was empty/null, or malformed.'],
+  ORDER_CLIENT_ID_INVALID: ['ILLEGAL_CHARS', "Illegal characters found in parameter 'newClientOrderId'."],
+  ORDER_PRICE_MISSING: [
+    'MANDATORY_PARAM_EMPTY_OR_MALFORMED',
+    "Mandatory parameter 'price' was not sent, was empty/null, or malformed.",
+  ],
   ORDER_PRICE_NOT_POSITIVE: ['INVALID_MESSAGE', M.priceFilter],
   ORDER_PRICE_OVERFLOW: ['INVALID_MESSAGE', M.priceFilter],
   ORDER_PRICE_NOT_ON_TICK: ['INVALID_MESSAGE', M.priceFilter],
   ORDER_PRICE_OUT_OF_RANGE: ['INVALID_MESSAGE', M.priceFilter],
-  ORDER_PRICE_NOT_ALLOWED: ['PARAM_NOT_REQUIRED', 'Parameter \'price\' sent when not required.'],
-  ORDER_QTY_MISSING: ['MANDATORY_PARAM_EMPTY_OR_MALFORMED', 'Mandatory parameter \'quantity\' was not sent, was empty/null, or malformed.'],
+  ORDER_PRICE_NOT_ALLOWED: ['PARAM_NOT_REQUIRED', "Parameter 'price' sent when not required."],
+  ORDER_QTY_MISSING: [
+    'MANDATORY_PARAM_EMPTY_OR_MALFORMED',
+    "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.",
+  ],
   ORDER_QTY_NOT_POSITIVE: ['INVALID_MESSAGE', M.lotSize],
   ORDER_QTY_OVERFLOW: ['INVALID_MESSAGE', M.lotSize],
   ORDER_QTY_NOT_ON_LOT: ['INVALID_MESSAGE', M.lotSize],
   ORDER_QTY_OUT_OF_RANGE: ['INVALID_MESSAGE', M.lotSize],
-  ORDER_QTY_AND_QUOTE_QTY: ['OPTIONAL_PARAMS_BAD_COMBO', 'Combination of optional parameters invalid: send quantity or quoteOrderQty, not both.'],
-  ORDER_QUOTE_QTY_NOT_ALLOWED: ['UNKNOWN_ORDER_COMPOSITION', `${M.unsupportedCombination} quoteOrderQty is for MARKET and STOP_LOSS buys only.`],
+  ORDER_QTY_AND_QUOTE_QTY: [
+    'OPTIONAL_PARAMS_BAD_COMBO',
+    'Combination of optional parameters invalid: send quantity or quoteOrderQty, not both.',
+  ],
+  ORDER_QUOTE_QTY_NOT_ALLOWED: [
+    'UNKNOWN_ORDER_COMPOSITION',
+    `${M.unsupportedCombination} quoteOrderQty is for MARKET and STOP_LOSS buys only.`,
+  ],
   ORDER_QUOTE_QTY_NOT_POSITIVE: ['INVALID_MESSAGE', M.notional],
   ORDER_QUOTE_QTY_OVERFLOW: ['INVALID_MESSAGE', M.notional],
-  ORDER_STOP_PRICE_MISSING: ['MANDATORY_PARAM_EMPTY_OR_MALFORMED', 'Mandatory parameter \'stopPrice\' was not sent, was empty/null, or malformed.'],
+  ORDER_STOP_PRICE_MISSING: [
+    'MANDATORY_PARAM_EMPTY_OR_MALFORMED',
+    "Mandatory parameter 'stopPrice' was not sent, was empty/null, or malformed.",
+  ],
   ORDER_STOP_PRICE_NOT_POSITIVE: ['INVALID_MESSAGE', M.priceFilter],
   ORDER_STOP_PRICE_OVERFLOW: ['INVALID_MESSAGE', M.priceFilter],
   ORDER_STOP_PRICE_NOT_ON_TICK: ['INVALID_MESSAGE', M.priceFilter],
   ORDER_STOP_PRICE_OUT_OF_RANGE: ['INVALID_MESSAGE', M.priceFilter],
-  ORDER_STOP_PRICE_NOT_ALLOWED: ['PARAM_NOT_REQUIRED', 'Parameter \'stopPrice\' sent when not required.'],
+  ORDER_STOP_PRICE_NOT_ALLOWED: ['PARAM_NOT_REQUIRED', "Parameter 'stopPrice' sent when not required."],
   ORDER_STOP_WOULD_TRIGGER: ['NEW_ORDER_REJECTED', M.stopWouldTrigger],
-  ORDER_STOP_MARKET_BUY_NEEDS_QUOTE_QTY: ['UNKNOWN_ORDER_COMPOSITION', `${M.unsupportedCombination} A STOP_LOSS buy gives quoteOrderQty, so its funds are held when placed.`],
+  ORDER_STOP_MARKET_BUY_NEEDS_QUOTE_QTY: [
+    'UNKNOWN_ORDER_COMPOSITION',
+    `${M.unsupportedCombination} A STOP_LOSS buy gives quoteOrderQty, so its funds are held when placed.`,
+  ],
   ORDER_NOTIONAL_TOO_SMALL: ['INVALID_MESSAGE', M.notional],
   ORDER_POST_ONLY_WOULD_TAKE: ['NEW_ORDER_REJECTED', M.wouldMatch],
   ORDER_POST_ONLY_NOT_GTC: ['UNKNOWN_ORDER_COMPOSITION', M.unsupportedCombination],
@@ -190,15 +234,30 @@ export const CODE_MAP: Readonly<Record<string, Mapped>> = {
   CANCEL_MARKET_UNKNOWN: ['BAD_SYMBOL', M.invalidSymbol],
   // engine: wallet
   WALLET_ASSET_UNKNOWN: ['BAD_ASSET', 'Invalid asset.'],
-  WALLET_AMOUNT_NOT_POSITIVE: ['INVALID_PARAMETER', 'Invalid data sent for a parameter: amount must be greater than zero.'],
-  WALLET_AMOUNT_OVERFLOW: ['INVALID_PARAMETER', 'Invalid data sent for a parameter: amount exceeds 2^256-1 base units.'],
+  WALLET_AMOUNT_NOT_POSITIVE: [
+    'INVALID_PARAMETER',
+    'Invalid data sent for a parameter: amount must be greater than zero.',
+  ],
+  WALLET_AMOUNT_OVERFLOW: [
+    'INVALID_PARAMETER',
+    'Invalid data sent for a parameter: amount exceeds 2^256-1 base units.',
+  ],
   WITHDRAWAL_DESTINATION_INVALID: ['INVALID_PARAMETER', 'Invalid data sent for a parameter: address.'],
   // engine: capacity (Binance's MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS filters; venue-wide limits are a rate)
   CAPACITY_OPEN_ORDERS_PER_USER: ['NEW_ORDER_REJECTED', 'Filter failure: MAX_NUM_ORDERS'],
   CAPACITY_STOP_ORDERS_PER_USER: ['NEW_ORDER_REJECTED', 'Filter failure: MAX_NUM_ALGO_ORDERS'],
-  CAPACITY_OPEN_ORDERS_TOTAL: ['TOO_MANY_ORDERS', 'Too many new orders; the venue holds its maximum of open orders. Retry later.'],
-  CAPACITY_STOP_ORDERS_TOTAL: ['TOO_MANY_ORDERS', 'Too many new orders; the venue holds its maximum of stop orders. Retry later.'],
-  CAPACITY_CLIENT_ORDER_IDS: ['TOO_MANY_ORDERS', 'Too many new orders; current limit of client order ids per user within the dedup window is reached.'],
+  CAPACITY_OPEN_ORDERS_TOTAL: [
+    'TOO_MANY_ORDERS',
+    'Too many new orders; the venue holds its maximum of open orders. Retry later.',
+  ],
+  CAPACITY_STOP_ORDERS_TOTAL: [
+    'TOO_MANY_ORDERS',
+    'Too many new orders; the venue holds its maximum of stop orders. Retry later.',
+  ],
+  CAPACITY_CLIENT_ORDER_IDS: [
+    'TOO_MANY_ORDERS',
+    'Too many new orders; current limit of client order ids per user within the dedup window is reached.',
+  ],
   CAPACITY_USERS: ['NEW_ORDER_REJECTED', 'The venue holds its maximum of accounts.'],
   CAPACITY_PENDING_WITHDRAWALS: ['TOO_MANY_ORDERS', 'Too many pending withdrawals on the venue; retry later.'],
   // market status and frozen accounts (issue 14): Binance's own texts, which clients match
@@ -213,7 +272,11 @@ export function toBinanceError(err: GatewayError): BinanceError {
   const mapped = CODE_MAP[err.code];
   if (mapped !== undefined) return binanceError(mapped[0], mapped[1], mapped[2] ?? 400);
   if (isEngineCode(err.code)) return binanceError('NEW_ORDER_REJECTED', err.message);
-  return binanceError('UNKNOWN', 'An unknown error occurred while processing the request.', err.statusCode >= 500 ? err.statusCode : 400);
+  return binanceError(
+    'UNKNOWN',
+    'An unknown error occurred while processing the request.',
+    err.statusCode >= 500 ? err.statusCode : 400,
+  );
 }
 
 /** Engine codes are upper snake case without the gateway's EX_ prefix. */

@@ -21,29 +21,47 @@ export interface TradeQuery {
 }
 
 const toTrade = (r: Record<string, unknown>): TradeRow => ({
-  tradeId: Number(r.trade_id), priceTicks: BigInt(r.price_ticks as string), qtyLots: BigInt(r.qty_lots as string),
-  quoteAmount: BigInt(r.quote_amount as string), takerSide: r.taker_side as 'buy' | 'sell', timeMs: (r.executed_at as Date).getTime(),
+  tradeId: Number(r.trade_id),
+  priceTicks: BigInt(r.price_ticks as string),
+  qtyLots: BigInt(r.qty_lots as string),
+  quoteAmount: BigInt(r.quote_amount as string),
+  takerSide: r.taker_side as 'buy' | 'sell',
+  timeMs: (r.executed_at as Date).getTime(),
 });
 
 /** Oldest first. Without fromId or a time, the most recent `limit` trades. */
 export async function trades(sql: Sql, marketId: number, q: TradeQuery): Promise<TradeRow[]> {
   const cols = sql`trade_id, price_ticks, qty_lots, quote_amount::text, taker_side, executed_at`;
   if (q.fromId === undefined && q.startTimeMs === undefined && q.endTimeMs === undefined) {
-    const rows = await sql`SELECT ${cols} FROM trades WHERE market_id = ${marketId} ORDER BY trade_id DESC LIMIT ${q.limit}`;
+    const rows =
+      await sql`SELECT ${cols} FROM trades WHERE market_id = ${marketId} ORDER BY trade_id DESC LIMIT ${q.limit}`;
     return rows.map(toTrade).reverse();
   }
   const from = q.fromId === undefined ? sql`` : sql`AND trade_id >= ${q.fromId}`;
   const start = q.startTimeMs === undefined ? sql`` : sql`AND executed_at >= ${new Date(q.startTimeMs)}`;
   const end = q.endTimeMs === undefined ? sql`` : sql`AND executed_at <= ${new Date(q.endTimeMs)}`;
-  const rows = await sql`SELECT ${cols} FROM trades WHERE market_id = ${marketId} ${from} ${start} ${end} ORDER BY trade_id LIMIT ${q.limit}`;
+  const rows =
+    await sql`SELECT ${cols} FROM trades WHERE market_id = ${marketId} ${from} ${start} ${end} ORDER BY trade_id LIMIT ${q.limit}`;
   return rows.map(toTrade);
 }
 
 /** Binance's kline intervals, in ms for the fixed ones; '1M' is a calendar month. */
 export const KLINE_INTERVALS: Readonly<Record<string, number>> = {
-  '1m': 60_000, '3m': 180_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000, '2h': 7_200_000,
-  '4h': 14_400_000, '6h': 21_600_000, '8h': 28_800_000, '12h': 43_200_000, '1d': 86_400_000, '3d': 259_200_000,
-  '1w': 604_800_000, '1M': 0,
+  '1m': 60_000,
+  '3m': 180_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '2h': 7_200_000,
+  '4h': 14_400_000,
+  '6h': 21_600_000,
+  '8h': 28_800_000,
+  '12h': 43_200_000,
+  '1d': 86_400_000,
+  '3d': 259_200_000,
+  '1w': 604_800_000,
+  '1M': 0,
 };
 
 /** Weeks start on Monday: 1970-01-05 is the first Monday after the epoch. */
@@ -81,12 +99,19 @@ export interface KlineRow {
  * Klines with trades in [startMs, endMs], oldest first, at most `limit`; intervals without trades are absent. Without
  * startMs, the most recent `limit` intervals that have trades.
  */
-export async function klines(sql: Sql, marketId: number, interval: string, q: { startMs?: number; endMs?: number; limit: number }): Promise<KlineRow[]> {
+export async function klines(
+  sql: Sql,
+  marketId: number,
+  interval: string,
+  q: { startMs?: number; endMs?: number; limit: number },
+): Promise<KlineRow[]> {
   const len = KLINE_INTERVALS[interval];
-  const bucket = interval === '1M'
-    ? sql`(extract(epoch FROM date_trunc('month', executed_at AT TIME ZONE 'UTC')) * 1000)::bigint`
-    : sql`((extract(epoch FROM executed_at) * 1000)::bigint - ${interval === '1w' ? WEEK_ORIGIN_MS : 0}) / ${len} * ${len} + ${interval === '1w' ? WEEK_ORIGIN_MS : 0}`;
-  const start = q.startMs === undefined ? sql`` : sql`AND executed_at >= ${new Date(klineBounds(interval, q.startMs).openMs)}`;
+  const bucket =
+    interval === '1M'
+      ? sql`(extract(epoch FROM date_trunc('month', executed_at AT TIME ZONE 'UTC')) * 1000)::bigint`
+      : sql`((extract(epoch FROM executed_at) * 1000)::bigint - ${interval === '1w' ? WEEK_ORIGIN_MS : 0}) / ${len} * ${len} + ${interval === '1w' ? WEEK_ORIGIN_MS : 0}`;
+  const start =
+    q.startMs === undefined ? sql`` : sql`AND executed_at >= ${new Date(klineBounds(interval, q.startMs).openMs)}`;
   const end = q.endMs === undefined ? sql`` : sql`AND executed_at <= ${new Date(q.endMs)}`;
   const newestFirst = q.startMs === undefined;
   const rows = await sql`
@@ -98,9 +123,18 @@ export async function klines(sql: Sql, marketId: number, interval: string, q: { 
     FROM trades WHERE market_id = ${marketId} ${start} ${end}
     GROUP BY 1 ORDER BY 1 ${newestFirst ? sql`DESC` : sql``} LIMIT ${q.limit}`;
   const out = rows.map((r) => ({
-    openMs: Number(r.t), openTicks: BigInt(r.open), highTicks: BigInt(r.high), lowTicks: BigInt(r.low), closeTicks: BigInt(r.close),
-    volumeLots: BigInt(r.volume_lots), quoteVolume: BigInt(r.quote_volume), count: r.n as number, takerBuyLots: BigInt(r.buy_lots),
-    takerBuyQuote: BigInt(r.buy_quote), firstId: Number(r.first_id), lastId: Number(r.last_id),
+    openMs: Number(r.t),
+    openTicks: BigInt(r.open),
+    highTicks: BigInt(r.high),
+    lowTicks: BigInt(r.low),
+    closeTicks: BigInt(r.close),
+    volumeLots: BigInt(r.volume_lots),
+    quoteVolume: BigInt(r.quote_volume),
+    count: r.n as number,
+    takerBuyLots: BigInt(r.buy_lots),
+    takerBuyQuote: BigInt(r.buy_quote),
+    firstId: Number(r.first_id),
+    lastId: Number(r.last_id),
   }));
   return newestFirst ? out.reverse() : out;
 }
@@ -135,8 +169,15 @@ export async function ticker24h(sql: Sql, marketId: number, sinceMs: number): Pr
   const big = (x: unknown): bigint | null => (x === null || x === undefined ? null : BigInt(x as string));
   const last = r.last as string[] | null;
   return {
-    openTicks: big(r.open), highTicks: big(r.high), lowTicks: big(r.low), volumeLots: BigInt(r.volume_lots), quoteVolume: BigInt(r.quote_volume),
-    count: r.n as number, firstId: r.first_id === null ? null : Number(r.first_id), lastId: r.last_id === null ? null : Number(r.last_id),
-    last: last === null ? null : { priceTicks: BigInt(last[0]), qtyLots: BigInt(last[1]) }, prevCloseTicks: big(r.prev_close),
+    openTicks: big(r.open),
+    highTicks: big(r.high),
+    lowTicks: big(r.low),
+    volumeLots: BigInt(r.volume_lots),
+    quoteVolume: BigInt(r.quote_volume),
+    count: r.n as number,
+    firstId: r.first_id === null ? null : Number(r.first_id),
+    lastId: r.last_id === null ? null : Number(r.last_id),
+    last: last === null ? null : { priceTicks: BigInt(last[0]), qtyLots: BigInt(last[1]) },
+    prevCloseTicks: big(r.prev_close),
   };
 }

@@ -29,13 +29,22 @@ export interface Placement {
 /** Parameters Binance has for features we do not: any of them set (non-zero) refuses the order. */
 const UNSUPPORTED_PARAMS = ['icebergQty', 'trailingDelta', 'pegPriceType', 'pegOffsetValue', 'pegOffsetType'];
 
-const needs = (name: string) => () => binanceError('MANDATORY_PARAM_EMPTY_OR_MALFORMED', `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
+const needs = (name: string) => () =>
+  binanceError(
+    'MANDATORY_PARAM_EMPTY_OR_MALFORMED',
+    `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`,
+  );
 const notRequired = (name: string) => binanceError('PARAM_NOT_REQUIRED', `Parameter '${name}' sent when not required.`);
 
 function orderType(p: Params): BinanceOrderType {
   const type = required(p, 'type');
-  if ((UNSUPPORTED_ORDER_TYPES as readonly string[]).includes(type)) throw binanceError('UNKNOWN_ORDER_COMPOSITION', `${BINANCE_MESSAGES.unsupportedCombination} ${type} orders are not supported here.`);
-  if (!(BINANCE_ORDER_TYPES as readonly string[]).includes(type)) throw binanceError('INVALID_ORDER_TYPE', 'Invalid orderType.');
+  if ((UNSUPPORTED_ORDER_TYPES as readonly string[]).includes(type))
+    throw binanceError(
+      'UNKNOWN_ORDER_COMPOSITION',
+      `${BINANCE_MESSAGES.unsupportedCombination} ${type} orders are not supported here.`,
+    );
+  if (!(BINANCE_ORDER_TYPES as readonly string[]).includes(type))
+    throw binanceError('INVALID_ORDER_TYPE', 'Invalid orderType.');
   return type as BinanceOrderType;
 }
 
@@ -43,9 +52,17 @@ function orderType(p: Params): BinanceOrderType {
 export function placement(p: Params, m: MarketInfo, userId: number): Placement {
   for (const name of UNSUPPORTED_PARAMS) {
     const v = optional(p, name);
-    if (v !== undefined && !/^0*(\.0*)?$/.test(v)) throw binanceError('UNKNOWN_ORDER_COMPOSITION', `${BINANCE_MESSAGES.unsupportedCombination} ${name} is not supported here.`);
+    if (v !== undefined && !/^0*(\.0*)?$/.test(v))
+      throw binanceError(
+        'UNKNOWN_ORDER_COMPOSITION',
+        `${BINANCE_MESSAGES.unsupportedCombination} ${name} is not supported here.`,
+      );
   }
-  const side = oneOf(p, 'side', ['BUY', 'SELL'], () => binanceError('INVALID_SIDE', 'Invalid side.')) ?? (() => { throw needs('side')(); })();
+  const side =
+    oneOf(p, 'side', ['BUY', 'SELL'], () => binanceError('INVALID_SIDE', 'Invalid side.')) ??
+    (() => {
+      throw needs('side')();
+    })();
   const type = orderType(p);
   const tif = oneOf(p, 'timeInForce', TIME_IN_FORCES, () => binanceError('INVALID_TIF', 'Invalid timeInForce.'));
   const price = decimal(p, 'price');
@@ -61,12 +78,30 @@ export function placement(p: Params, m: MarketInfo, userId: number): Placement {
   if (stopLike && stopPrice === undefined) throw needs('stopPrice')();
   if (!stopLike && stopPrice !== undefined) throw notRequired('stopPrice');
   if ((type === 'LIMIT' || type === 'STOP_LOSS_LIMIT') && tif === undefined) throw needs('timeInForce')();
-  if (!(type === 'LIMIT' || type === 'STOP_LOSS_LIMIT') && tif !== undefined && !(type === 'LIMIT_MAKER' && tif === 'GTC')) throw binanceError('PARAM_NOT_REQUIRED', 'Parameter \'timeInForce\' sent when not required.');
+  if (
+    !(type === 'LIMIT' || type === 'STOP_LOSS_LIMIT') &&
+    tif !== undefined &&
+    !(type === 'LIMIT_MAKER' && tif === 'GTC')
+  )
+    throw binanceError('PARAM_NOT_REQUIRED', "Parameter 'timeInForce' sent when not required.");
   if (quantity === undefined && quoteQty === undefined) throw needs('quantity')();
   if (quoteQty !== undefined && type !== 'MARKET' && type !== 'STOP_LOSS') throw notRequired('quoteOrderQty');
-  const ourType = type === 'MARKET' ? 'market' : type === 'STOP_LOSS' ? 'stopMarket' : type === 'STOP_LOSS_LIMIT' ? 'stopLimit' : 'limit';
+  const ourType =
+    type === 'MARKET'
+      ? 'market'
+      : type === 'STOP_LOSS'
+        ? 'stopMarket'
+        : type === 'STOP_LOSS_LIMIT'
+          ? 'stopLimit'
+          : 'limit';
   const cmd: Placement['cmd'] = {
-    v: COMMAND_VERSION, type: 'placeOrder', id: newCommandId(), userId, marketId: m.marketId, side: side === 'BUY' ? 'buy' : 'sell', orderType: ourType,
+    v: COMMAND_VERSION,
+    type: 'placeOrder',
+    id: newCommandId(),
+    userId,
+    marketId: m.marketId,
+    side: side === 'BUY' ? 'buy' : 'sell',
+    orderType: ourType,
     ...(price !== undefined ? { price: priceToUnits(price, m) } : {}),
     ...(stopPrice !== undefined ? { stopPrice: priceToUnits(stopPrice, m, 'stopPrice') } : {}),
     ...(quantity !== undefined ? { quantity: qtyToUnits(quantity, m) } : {}),
@@ -77,12 +112,17 @@ export function placement(p: Params, m: MarketInfo, userId: number): Placement {
     ...(coid !== undefined ? { clientOrderId: coid } : {}),
   };
   // Binance: LIMIT and MARKET answer FULL by default, the other types ACK.
-  const respType = oneOf(p, 'newOrderRespType', ['ACK', 'RESULT', 'FULL'] as RespType[]) ?? (type === 'LIMIT' || type === 'MARKET' ? 'FULL' : 'ACK');
+  const respType =
+    oneOf(p, 'newOrderRespType', ['ACK', 'RESULT', 'FULL'] as RespType[]) ??
+    (type === 'LIMIT' || type === 'MARKET' ? 'FULL' : 'ACK');
   return { cmd, respType };
 }
 
 /** Sends a command for a Binance route: an answer that did not come in time is Binance's -1007 (status unknown). */
-export async function sendFor(b: BinanceContext, cmd: CommandInput & { userId: number }): Promise<Extract<Sent, { status: 'accepted' }>> {
+export async function sendFor(
+  b: BinanceContext,
+  cmd: CommandInput & { userId: number },
+): Promise<Extract<Sent, { status: 'accepted' }>> {
   const sent = await send(b.ctx, cmd, { userId: cmd.userId });
   if (sent.status === 'unknown') throw binanceError('TIMEOUT', BINANCE_MESSAGES.timeout, 503);
   // Reads by this user from now on wait until persistence has stored this command's events.

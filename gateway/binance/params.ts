@@ -19,7 +19,8 @@ export function parseParams(rawQuery: string, rawBody: string): Map<string, stri
     for (const [name, value] of new URLSearchParams(raw)) {
       if (out.has(name)) throw binanceError('TOO_MANY_PARAMETERS', 'Duplicate values for a parameter detected.');
       out.set(name, value);
-      if (out.size > PARAMS_MAX) throw binanceError('TOO_MANY_PARAMETERS', `Too many parameters; at most ${PARAMS_MAX}.`);
+      if (out.size > PARAMS_MAX)
+        throw binanceError('TOO_MANY_PARAMETERS', `Too many parameters; at most ${PARAMS_MAX}.`);
     }
   }
   return out;
@@ -31,8 +32,13 @@ export function queryOf(url: string): string {
   return q < 0 ? '' : url.slice(q + 1);
 }
 
-const missing = (name: string) => binanceError('MANDATORY_PARAM_EMPTY_OR_MALFORMED', `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
-const invalid = (name: string, why: string) => binanceError('INVALID_PARAMETER', `Invalid data sent for parameter '${name}': ${why}.`);
+const missing = (name: string) =>
+  binanceError(
+    'MANDATORY_PARAM_EMPTY_OR_MALFORMED',
+    `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`,
+  );
+const invalid = (name: string, why: string) =>
+  binanceError('INVALID_PARAMETER', `Invalid data sent for parameter '${name}': ${why}.`);
 
 export function optional(p: Params, name: string): string | undefined {
   const v = p.get(name);
@@ -45,7 +51,12 @@ export function required(p: Params, name: string): string {
   return v;
 }
 
-export function oneOf<T extends string>(p: Params, name: string, allowed: readonly T[], onBad: () => Error = () => invalid(name, `one of ${allowed.join(', ')}`)): T | undefined {
+export function oneOf<T extends string>(
+  p: Params,
+  name: string,
+  allowed: readonly T[],
+  onBad: () => Error = () => invalid(name, `one of ${allowed.join(', ')}`),
+): T | undefined {
   const v = optional(p, name);
   if (v === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(v)) throw onBad();
@@ -72,7 +83,8 @@ export function symbolList(p: Params, name: string, max: number): string[] | und
   } catch {
     throw invalid(name, 'a JSON array of symbols');
   }
-  if (!Array.isArray(list) || list.length === 0 || list.length > max || !list.every((s) => typeof s === 'string')) throw invalid(name, `a JSON array of 1 to ${max} symbols`);
+  if (!Array.isArray(list) || list.length === 0 || list.length > max || !list.every((s) => typeof s === 'string'))
+    throw invalid(name, `a JSON array of 1 to ${max} symbols`);
   return list as string[];
 }
 
@@ -80,7 +92,11 @@ export function symbolList(p: Params, name: string, max: number): string[] | und
 export function decimal(p: Params, name: string): string | undefined {
   const v = optional(p, name);
   if (v === undefined) return undefined;
-  if (!/^[0-9]{1,80}(\.[0-9]{1,80})?$/.test(v)) throw binanceError('ILLEGAL_CHARS', `Illegal characters found in parameter '${name}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.`);
+  if (!/^[0-9]{1,80}(\.[0-9]{1,80})?$/.test(v))
+    throw binanceError(
+      'ILLEGAL_CHARS',
+      `Illegal characters found in parameter '${name}'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.`,
+    );
   return canonicalDecimal(v);
 }
 
@@ -98,6 +114,10 @@ export const CLIENT_ORDER_ID = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 export function clientOrderId(p: Params, name: string): string | undefined {
   const v = optional(p, name);
   if (v === undefined) return undefined;
-  if (!CLIENT_ORDER_ID.test(v)) throw binanceError('ILLEGAL_CHARS', `Illegal characters found in parameter '${name}'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.`);
+  if (!CLIENT_ORDER_ID.test(v))
+    throw binanceError(
+      'ILLEGAL_CHARS',
+      `Illegal characters found in parameter '${name}'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.`,
+    );
   return v;
 }

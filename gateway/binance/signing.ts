@@ -38,21 +38,31 @@ export function readSigned(rawQuery: string, rawBody: string, params: ReadonlyMa
   const q = withoutSignature(rawQuery);
   const b = withoutSignature(rawBody);
   const signature = q.signature ?? b.signature;
-  if (signature === null || signature === '') throw binanceError('MANDATORY_PARAM_EMPTY_OR_MALFORMED', 'Mandatory parameter \'signature\' was not sent, was empty/null, or malformed.');
+  if (signature === null || signature === '')
+    throw binanceError(
+      'MANDATORY_PARAM_EMPTY_OR_MALFORMED',
+      "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+    );
   return { payload: q.rest + b.rest, signature, ...timing(params) };
 }
 
 /** timestamp and recvWindow, checked for form (not yet against the clock). */
 export function timing(params: ReadonlyMap<string, string>): { timestampMs: number; recvWindowMs: number } {
   const ts = params.get('timestamp');
-  if (ts === undefined || !/^[0-9]{1,16}$/.test(ts)) throw binanceError('MANDATORY_PARAM_EMPTY_OR_MALFORMED', 'Mandatory parameter \'timestamp\' was not sent, was empty/null, or malformed.');
+  if (ts === undefined || !/^[0-9]{1,16}$/.test(ts))
+    throw binanceError(
+      'MANDATORY_PARAM_EMPTY_OR_MALFORMED',
+      "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
+    );
   const rw = params.get('recvWindow');
   let recvWindowMs = RECV_WINDOW_DEFAULT_MS;
   if (rw !== undefined) {
     // Binance allows fractions of a millisecond (microsecond precision); the window is whole ms here.
-    if (!/^[0-9]{1,9}(\.[0-9]{1,3})?$/.test(rw)) throw binanceError('INVALID_PARAMETER', 'Invalid data sent for parameter \'recvWindow\'.');
+    if (!/^[0-9]{1,9}(\.[0-9]{1,3})?$/.test(rw))
+      throw binanceError('INVALID_PARAMETER', "Invalid data sent for parameter 'recvWindow'.");
     recvWindowMs = Number(rw);
-    if (recvWindowMs > RECV_WINDOW_MAX_MS) throw binanceError('BAD_RECV_WINDOW', `recvWindow must be less than ${RECV_WINDOW_MAX_MS}`);
+    if (recvWindowMs > RECV_WINDOW_MAX_MS)
+      throw binanceError('BAD_RECV_WINDOW', `recvWindow must be less than ${RECV_WINDOW_MAX_MS}`);
   }
   return { timestampMs: Number(ts), recvWindowMs };
 }

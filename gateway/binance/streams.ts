@@ -30,7 +30,8 @@ export const combinedChannel = (stream: string): string => `bn:c:${stream}`;
 export const listenKeyChannel = (userId: number): string => `bn:u:${userId}`;
 export const wsApiChannel = (userId: number): string => `bn:a:${userId}`;
 
-const STREAM = /^([a-z0-9._-]{2,40})@(depth(?:5|10|20)?(?:@100ms|@1000ms)?|trade|aggTrade|bookTicker|ticker|miniTicker|kline_(?:1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M))$/;
+const STREAM =
+  /^([a-z0-9._-]{2,40})@(depth(?:5|10|20)?(?:@100ms|@1000ms)?|trade|aggTrade|bookTicker|ticker|miniTicker|kline_(?:1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M))$/;
 
 /** A stream name as Binance spells it (symbol lower case), or null when it is not one we serve. */
 export function parseStream(name: string): { symbol: string | null; kind: string } | null {
@@ -67,10 +68,13 @@ export class BinanceStreams implements StreamTap {
   ) {}
 
   start(): void {
-    this.timers.push(setInterval(() => this.flushDepth('@100ms'), FAST_MS), setInterval(() => {
-      this.flushDepth('');
-      void this.pushStats();
-    }, SLOW_MS));
+    this.timers.push(
+      setInterval(() => this.flushDepth('@100ms'), FAST_MS),
+      setInterval(() => {
+        this.flushDepth('');
+        void this.pushStats();
+      }, SLOW_MS),
+    );
     for (const t of this.timers) t.unref();
   }
 
@@ -99,13 +103,36 @@ export class BinanceStreams implements StreamTap {
       const p = formatPriceTicks(t.priceTicks, m);
       const q = formatLots(t.qtyLots, m);
       const maker = t.takerSide === 'sell';
-      this.send(`${sym}@trade`, { e: 'trade', E: t.timeMs, s: binanceSymbol(m), t: t.tradeId, p, q, T: t.timeMs, m: maker, M: true });
-      this.send(`${sym}@aggTrade`, { e: 'aggTrade', E: t.timeMs, s: binanceSymbol(m), a: t.tradeId, p, q, f: t.tradeId, l: t.tradeId, T: t.timeMs, m: maker, M: true });
+      this.send(`${sym}@trade`, {
+        e: 'trade',
+        E: t.timeMs,
+        s: binanceSymbol(m),
+        t: t.tradeId,
+        p,
+        q,
+        T: t.timeMs,
+        m: maker,
+        M: true,
+      });
+      this.send(`${sym}@aggTrade`, {
+        e: 'aggTrade',
+        E: t.timeMs,
+        s: binanceSymbol(m),
+        a: t.tradeId,
+        p,
+        q,
+        f: t.tradeId,
+        l: t.tradeId,
+        T: t.timeMs,
+        m: maker,
+        M: true,
+      });
     }
     if (out.user.length > 0) this.onUser(out, view);
   }
 
-  private wantsUser = (userId: number): boolean => this.hub.hasSubscribers(listenKeyChannel(userId)) || this.hub.hasSubscribers(wsApiChannel(userId));
+  private wantsUser = (userId: number): boolean =>
+    this.hub.hasSubscribers(listenKeyChannel(userId)) || this.hub.hasSubscribers(wsApiChannel(userId));
 
   private onUser(out: RecordOutput, view: BookView): void {
     for (const msg of this.users.record(out.user, lookupOf(view), this.wantsUser)) {
@@ -122,7 +149,8 @@ export class BinanceStreams implements StreamTap {
       const stream = `${sym}@depth${speed}`;
       if (!this.subscribed(stream) && !(speed === '' && this.subscribed(`${sym}@depth@1000ms`))) continue;
       let p = this.diffs.get(stream);
-      if (p === undefined) this.diffs.set(stream, (p = { firstU: d.prevSeq + 1, lastU: d.seq, bids: new Map(), asks: new Map() }));
+      if (p === undefined)
+        this.diffs.set(stream, (p = { firstU: d.prevSeq + 1, lastU: d.seq, bids: new Map(), asks: new Map() }));
       p.lastU = d.seq;
       for (const [price, lots] of d.bids) p.bids.set(price, lots);
       for (const [price, lots] of d.asks) p.asks.set(price, lots);
@@ -138,7 +166,14 @@ export class BinanceStreams implements StreamTap {
     if (s === undefined) return;
     const bid = s.bids[0];
     const ask = s.asks[0];
-    const top = { u: seq, s: binanceSymbol(m), b: bid ? formatPriceTicks(bid[0], m) : '0', B: bid ? formatLots(bid[1], m) : '0', a: ask ? formatPriceTicks(ask[0], m) : '0', A: ask ? formatLots(ask[1], m) : '0' };
+    const top = {
+      u: seq,
+      s: binanceSymbol(m),
+      b: bid ? formatPriceTicks(bid[0], m) : '0',
+      B: bid ? formatLots(bid[1], m) : '0',
+      a: ask ? formatPriceTicks(ask[0], m) : '0',
+      A: ask ? formatLots(ask[1], m) : '0',
+    };
     const key = `${top.b}/${top.B}/${top.a}/${top.A}`;
     if (this.tops.get(m.marketId) === key) return;
     this.tops.set(m.marketId, key);
@@ -155,8 +190,19 @@ export class BinanceStreams implements StreamTap {
       const p = this.diffs.get(stream);
       if (p !== undefined) {
         this.diffs.delete(stream);
-        const levels = (side: Map<number, number>, desc: boolean) => [...side].sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0])).map(([t, l]) => [formatPriceTicks(t, m), formatLots(l, m)]);
-        const msg = { e: 'depthUpdate', E: now, s: binanceSymbol(m), U: p.firstU, u: p.lastU, b: levels(p.bids, true), a: levels(p.asks, false) };
+        const levels = (side: Map<number, number>, desc: boolean) =>
+          [...side]
+            .sort((a, b) => (desc ? b[0] - a[0] : a[0] - b[0]))
+            .map(([t, l]) => [formatPriceTicks(t, m), formatLots(l, m)]);
+        const msg = {
+          e: 'depthUpdate',
+          E: now,
+          s: binanceSymbol(m),
+          U: p.firstU,
+          u: p.lastU,
+          b: levels(p.bids, true),
+          a: levels(p.asks, false),
+        };
         this.send(stream, msg);
         if (speed === '') this.send(`${sym}@depth@1000ms`, msg);
       }
@@ -172,7 +218,11 @@ export class BinanceStreams implements StreamTap {
       const stream = `${sym}@depth${levels}${speed}`;
       if (!this.subscribed(stream) && !(speed === '' && this.subscribed(`${stream}@1000ms`))) continue;
       const s = book.snapshot(levels);
-      const msg = { lastUpdateId: s.seq, bids: s.bids.map(([t, l]) => [formatPriceTicks(t, m), formatLots(l, m)]), asks: s.asks.map(([t, l]) => [formatPriceTicks(t, m), formatLots(l, m)]) };
+      const msg = {
+        lastUpdateId: s.seq,
+        bids: s.bids.map(([t, l]) => [formatPriceTicks(t, m), formatLots(l, m)]),
+        asks: s.asks.map(([t, l]) => [formatPriceTicks(t, m), formatLots(l, m)]),
+      };
       this.send(stream, msg);
       if (speed === '') this.send(`${stream}@1000ms`, msg);
     }
@@ -205,15 +255,53 @@ export class BinanceStreams implements StreamTap {
     }
   }
 
-  private async pushMarketStats(m: MarketInfo, tickers: Record<string, unknown>[], minis: Record<string, unknown>[]): Promise<void> {
+  private async pushMarketStats(
+    m: MarketInfo,
+    tickers: Record<string, unknown>[],
+    minis: Record<string, unknown>[],
+  ): Promise<void> {
     const sym = binanceSymbol(m).toLowerCase();
     const now = this.b.nowMs();
     const wantFull = this.subscribed(`${sym}@ticker`) || this.subscribed('!ticker@arr');
     const wantMini = this.subscribed(`${sym}@miniTicker`) || this.subscribed('!miniTicker@arr');
     if (wantFull || wantMini) {
       const t = await fullTicker(this.b, m);
-      const full = { e: '24hrTicker', E: now, s: t.symbol, p: t.priceChange, P: t.priceChangePercent, w: t.weightedAvgPrice, x: t.prevClosePrice, c: t.lastPrice, Q: t.lastQty, b: t.bidPrice, B: t.bidQty, a: t.askPrice, A: t.askQty, o: t.openPrice, h: t.highPrice, l: t.lowPrice, v: t.volume, q: t.quoteVolume, O: t.openTime, C: t.closeTime, F: t.firstId, L: t.lastId, n: t.count };
-      const mini = { e: '24hrMiniTicker', E: now, s: t.symbol, c: t.lastPrice, o: t.openPrice, h: t.highPrice, l: t.lowPrice, v: t.volume, q: t.quoteVolume };
+      const full = {
+        e: '24hrTicker',
+        E: now,
+        s: t.symbol,
+        p: t.priceChange,
+        P: t.priceChangePercent,
+        w: t.weightedAvgPrice,
+        x: t.prevClosePrice,
+        c: t.lastPrice,
+        Q: t.lastQty,
+        b: t.bidPrice,
+        B: t.bidQty,
+        a: t.askPrice,
+        A: t.askQty,
+        o: t.openPrice,
+        h: t.highPrice,
+        l: t.lowPrice,
+        v: t.volume,
+        q: t.quoteVolume,
+        O: t.openTime,
+        C: t.closeTime,
+        F: t.firstId,
+        L: t.lastId,
+        n: t.count,
+      };
+      const mini = {
+        e: '24hrMiniTicker',
+        E: now,
+        s: t.symbol,
+        c: t.lastPrice,
+        o: t.openPrice,
+        h: t.highPrice,
+        l: t.lowPrice,
+        v: t.volume,
+        q: t.quoteVolume,
+      };
       if (wantFull) {
         this.send(`${sym}@ticker`, full);
         tickers.push(full);
@@ -228,11 +316,27 @@ export class BinanceStreams implements StreamTap {
       const [k] = await klines(this.b.ctx.sql, m.marketId, interval, { startMs: openMs, limit: 1 });
       if (k === undefined || k.openMs !== openMs) continue;
       this.send(stream, {
-        e: 'kline', E: now, s: binanceSymbol(m),
+        e: 'kline',
+        E: now,
+        s: binanceSymbol(m),
         k: {
-          t: openMs, T: closeMs - 1, s: binanceSymbol(m), i: interval, f: k.firstId, L: k.lastId, o: formatPriceTicks(k.openTicks, m), c: formatPriceTicks(k.closeTicks, m),
-          h: formatPriceTicks(k.highTicks, m), l: formatPriceTicks(k.lowTicks, m), v: formatLots(k.volumeLots, m), n: k.count, x: false, q: formatQuote(k.quoteVolume, m),
-          V: formatLots(k.takerBuyLots, m), Q: formatQuote(k.takerBuyQuote, m), B: '0',
+          t: openMs,
+          T: closeMs - 1,
+          s: binanceSymbol(m),
+          i: interval,
+          f: k.firstId,
+          L: k.lastId,
+          o: formatPriceTicks(k.openTicks, m),
+          c: formatPriceTicks(k.closeTicks, m),
+          h: formatPriceTicks(k.highTicks, m),
+          l: formatPriceTicks(k.lowTicks, m),
+          v: formatLots(k.volumeLots, m),
+          n: k.count,
+          x: false,
+          q: formatQuote(k.quoteVolume, m),
+          V: formatLots(k.takerBuyLots, m),
+          Q: formatQuote(k.takerBuyQuote, m),
+          B: '0',
         },
       });
     }

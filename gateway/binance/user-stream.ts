@@ -38,7 +38,11 @@ export class UserStreamTracker {
    * One record's user events (in order) as messages, for the users `wanted` says have a subscriber. Every order
    * event updates the tracker, wanted or not, so a later subscriber gets right totals.
    */
-  record(events: readonly { userId: number; event: EngineEvent }[], look: Lookup, wanted: (userId: number) => boolean): UserMessage[] {
+  record(
+    events: readonly { userId: number; event: EngineEvent }[],
+    look: Lookup,
+    wanted: (userId: number) => boolean,
+  ): UserMessage[] {
     const out: UserMessage[] = [];
     const balances = new Map<number, Map<number, Extract<EngineEvent, { type: 'balanceChanged' }>>>();
     this.recordTrades.clear();
@@ -63,7 +67,11 @@ export class UserStreamTracker {
       const B = last.map((b) => {
         const a = look.asset(b.assetId);
         const d = a?.decimals ?? 0;
-        return { a: a?.symbol ?? String(b.assetId), f: formatUnits(b.available, d), l: formatUnits(b.held + b.pending, d) };
+        return {
+          a: a?.symbol ?? String(b.assetId),
+          f: formatUnits(b.available, d),
+          l: formatUnits(b.held + b.pending, d),
+        };
       });
       out.push({ userId, event: { e: 'outboundAccountPosition', E: timeMs, u: timeMs, B } });
     }
@@ -73,7 +81,14 @@ export class UserStreamTracker {
   private apply(ev: EngineEvent, look: Lookup): Record<string, unknown> | null {
     switch (ev.type) {
       case 'orderAccepted': {
-        if (this.orders.size < TRACKED_ORDERS_MAX) this.orders.set(ev.orderId, { accepted: ev, filledLots: 0, cumQuote: 0n, priceTicks: ev.priceTicks, qtyLots: ev.qtyLots });
+        if (this.orders.size < TRACKED_ORDERS_MAX)
+          this.orders.set(ev.orderId, {
+            accepted: ev,
+            filledLots: 0,
+            cumQuote: 0n,
+            priceTicks: ev.priceTicks,
+            qtyLots: ev.qtyLots,
+          });
         const m = look.market(ev.marketId);
         return m === undefined ? null : this.report(ev.orderId, m, ev.timeMs, { x: 'NEW', X: 'NEW' });
       }
@@ -91,8 +106,16 @@ export class UserStreamTracker {
         }
         const done = ev.type === 'orderFilled';
         const report = this.report(ev.orderId, m, ev.timeMs, {
-          x: 'TRADE', X: done ? 'FILLED' : 'PARTIALLY_FILLED', l: formatLots(ev.fillLots, m), z: formatLots(ev.filledLots, m), L: formatPriceTicks(trade.priceTicks, m),
-          n: formatQuote(maker ? trade.makerFee : trade.takerFee, m), N: m.quoteSymbol, t: trade.tradeId, m: maker, Y: formatQuote(trade.quoteAmount, m),
+          x: 'TRADE',
+          X: done ? 'FILLED' : 'PARTIALLY_FILLED',
+          l: formatLots(ev.fillLots, m),
+          z: formatLots(ev.filledLots, m),
+          L: formatPriceTicks(trade.priceTicks, m),
+          n: formatQuote(maker ? trade.makerFee : trade.takerFee, m),
+          N: m.quoteSymbol,
+          t: trade.tradeId,
+          m: maker,
+          Y: formatQuote(trade.quoteAmount, m),
         });
         if (done) this.orders.delete(ev.orderId);
         return report;
@@ -116,7 +139,10 @@ export class UserStreamTracker {
           info.priceTicks = ev.priceTicks;
           info.qtyLots = ev.qtyLots;
         }
-        return this.report(ev.orderId, m, ev.timeMs, { x: 'REPLACED', X: info !== undefined && info.filledLots > 0 ? 'PARTIALLY_FILLED' : 'NEW' });
+        return this.report(ev.orderId, m, ev.timeMs, {
+          x: 'REPLACED',
+          X: info !== undefined && info.filledLots > 0 ? 'PARTIALLY_FILLED' : 'NEW',
+        });
       }
       case 'depositCredited':
       case 'withdrawalPending':
@@ -124,7 +150,13 @@ export class UserStreamTracker {
         const a = look.asset(ev.assetId);
         const amount = formatUnits(ev.amount, a?.decimals ?? 0);
         // Binance's balanceUpdate is a change of the free balance: a withdrawal takes it when requested.
-        return { e: 'balanceUpdate', E: ev.timeMs, a: a?.symbol ?? String(ev.assetId), d: ev.type === 'withdrawalPending' ? `-${amount}` : amount, T: ev.timeMs };
+        return {
+          e: 'balanceUpdate',
+          E: ev.timeMs,
+          a: a?.symbol ?? String(ev.assetId),
+          d: ev.type === 'withdrawalPending' ? `-${amount}` : amount,
+          T: ev.timeMs,
+        };
       }
       default:
         return null;
@@ -132,15 +164,46 @@ export class UserStreamTracker {
   }
 
   /** An executionReport with the order's tracked details (or what is known without them). */
-  private report(orderId: number, m: MarketInfo, timeMs: number, fields: Record<string, unknown>): Record<string, unknown> {
+  private report(
+    orderId: number,
+    m: MarketInfo,
+    timeMs: number,
+    fields: Record<string, unknown>,
+  ): Record<string, unknown> {
     const info = this.orders.get(orderId);
     const a = info?.accepted;
     return {
-      e: 'executionReport', E: timeMs, s: binanceSymbol(m), c: a?.clientOrderId ?? '', S: a === undefined ? '' : a.side === 'buy' ? 'BUY' : 'SELL',
-      o: a === undefined ? '' : typeName(a.orderType, a.postOnly), f: a === undefined ? 'GTC' : tifName(a.orderType, a.timeInForce),
-      q: formatLots(info?.qtyLots ?? 0, m), p: formatPriceTicks(info?.priceTicks ?? 0, m), P: formatPriceTicks(a?.stopPriceTicks ?? 0, m), F: '0', g: -1, C: '',
-      r: 'NONE', i: orderId, l: '0', z: formatLots(info?.filledLots ?? 0, m), L: '0', n: '0', N: null, T: timeMs, t: -1, I: orderId, w: true, m: false, M: false,
-      O: a?.timeMs ?? timeMs, Z: formatQuote(info?.cumQuote ?? 0n, m), Y: '0', Q: formatQuote(a?.quoteQuantity ?? 0n, m), W: a?.timeMs ?? timeMs,
+      e: 'executionReport',
+      E: timeMs,
+      s: binanceSymbol(m),
+      c: a?.clientOrderId ?? '',
+      S: a === undefined ? '' : a.side === 'buy' ? 'BUY' : 'SELL',
+      o: a === undefined ? '' : typeName(a.orderType, a.postOnly),
+      f: a === undefined ? 'GTC' : tifName(a.orderType, a.timeInForce),
+      q: formatLots(info?.qtyLots ?? 0, m),
+      p: formatPriceTicks(info?.priceTicks ?? 0, m),
+      P: formatPriceTicks(a?.stopPriceTicks ?? 0, m),
+      F: '0',
+      g: -1,
+      C: '',
+      r: 'NONE',
+      i: orderId,
+      l: '0',
+      z: formatLots(info?.filledLots ?? 0, m),
+      L: '0',
+      n: '0',
+      N: null,
+      T: timeMs,
+      t: -1,
+      I: orderId,
+      w: true,
+      m: false,
+      M: false,
+      O: a?.timeMs ?? timeMs,
+      Z: formatQuote(info?.cumQuote ?? 0n, m),
+      Y: '0',
+      Q: formatQuote(a?.quoteQuantity ?? 0n, m),
+      W: a?.timeMs ?? timeMs,
       V: stpName(a?.stp ?? 'none'),
       ...fields,
     };

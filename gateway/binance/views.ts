@@ -12,7 +12,13 @@ export type BinanceOrderType = (typeof BINANCE_ORDER_TYPES)[number];
 /** Binance's types we do not have: a take-profit triggers the other way round from our stops. */
 export const UNSUPPORTED_ORDER_TYPES = ['TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
 
-export const STP_MODES = { NONE: 'none', EXPIRE_TAKER: 'expireTaker', EXPIRE_MAKER: 'expireMaker', EXPIRE_BOTH: 'expireBoth', DECREMENT: 'decrementAndCancel' } as const;
+export const STP_MODES = {
+  NONE: 'none',
+  EXPIRE_TAKER: 'expireTaker',
+  EXPIRE_MAKER: 'expireMaker',
+  EXPIRE_BOTH: 'expireBoth',
+  DECREMENT: 'decrementAndCancel',
+} as const;
 export type BinanceStp = keyof typeof STP_MODES;
 type OurStp = (typeof STP_MODES)[BinanceStp];
 const STP_NAMES = Object.fromEntries(Object.entries(STP_MODES).map(([k, v]) => [v, k])) as Record<OurStp, BinanceStp>;
@@ -22,15 +28,20 @@ type OurType = 'limit' | 'market' | 'stopLimit' | 'stopMarket';
 
 export function typeName(orderType: OurType, postOnly: boolean): BinanceOrderType {
   switch (orderType) {
-    case 'limit': return postOnly ? 'LIMIT_MAKER' : 'LIMIT';
-    case 'market': return 'MARKET';
-    case 'stopLimit': return 'STOP_LOSS_LIMIT';
-    case 'stopMarket': return 'STOP_LOSS';
+    case 'limit':
+      return postOnly ? 'LIMIT_MAKER' : 'LIMIT';
+    case 'market':
+      return 'MARKET';
+    case 'stopLimit':
+      return 'STOP_LOSS_LIMIT';
+    case 'stopMarket':
+      return 'STOP_LOSS';
   }
 }
 
 /** Binance shows GTC for orders without a time in force of their own (market, stop-market, post-only). */
-export const tifName = (orderType: OurType, tif: string | null | undefined): string => (orderType === 'limit' || orderType === 'stopLimit') && tif ? tif : 'GTC';
+export const tifName = (orderType: OurType, tif: string | null | undefined): string =>
+  (orderType === 'limit' || orderType === 'stopLimit') && tif ? tif : 'GTC';
 
 export type BinanceStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH';
 
@@ -38,11 +49,16 @@ export type BinanceStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' |
 export function statusName(status: string, closeReason: string | null): BinanceStatus {
   switch (status) {
     case 'pendingTrigger':
-    case 'new': return 'NEW';
-    case 'partiallyFilled': return 'PARTIALLY_FILLED';
-    case 'filled': return 'FILLED';
-    case 'canceled': return 'CANCELED';
-    default: return closeReason === 'stp' ? 'EXPIRED_IN_MATCH' : 'EXPIRED';
+    case 'new':
+      return 'NEW';
+    case 'partiallyFilled':
+      return 'PARTIALLY_FILLED';
+    case 'filled':
+      return 'FILLED';
+    case 'canceled':
+      return 'CANCELED';
+    default:
+      return closeReason === 'stp' ? 'EXPIRED_IN_MATCH' : 'EXPIRED';
   }
 }
 
@@ -52,12 +68,26 @@ const ms = (d: Date): number => d.getTime();
 export function orderFromRow(r: OrderRowDb, m: MarketInfo) {
   const filledLots = BigInt(r.filled_lots);
   return {
-    symbol: binanceSymbol(m), orderId: Number(r.order_id), orderListId: -1, clientOrderId: r.client_order_id ?? '',
-    price: formatPriceTicks(BigInt(r.price_ticks), m), origQty: formatLots(BigInt(r.qty_lots), m), executedQty: formatLots(filledLots, m),
-    cummulativeQuoteQty: formatQuote(r.filled_quote, m), status: statusName(r.status, r.close_reason), timeInForce: tifName(r.order_type, r.time_in_force),
-    type: typeName(r.order_type, r.post_only), side: r.side === 'buy' ? 'BUY' : 'SELL', stopPrice: formatPriceTicks(BigInt(r.stop_price_ticks), m),
-    icebergQty: '0', time: ms(r.created_at), updateTime: ms(r.updated_at), isWorking: r.status !== 'pendingTrigger', workingTime: r.status === 'pendingTrigger' ? -1 : ms(r.created_at),
-    origQuoteOrderQty: formatQuote(r.quote_quantity, m), selfTradePreventionMode: stpName(r.stp),
+    symbol: binanceSymbol(m),
+    orderId: Number(r.order_id),
+    orderListId: -1,
+    clientOrderId: r.client_order_id ?? '',
+    price: formatPriceTicks(BigInt(r.price_ticks), m),
+    origQty: formatLots(BigInt(r.qty_lots), m),
+    executedQty: formatLots(filledLots, m),
+    cummulativeQuoteQty: formatQuote(r.filled_quote, m),
+    status: statusName(r.status, r.close_reason),
+    timeInForce: tifName(r.order_type, r.time_in_force),
+    type: typeName(r.order_type, r.post_only),
+    side: r.side === 'buy' ? 'BUY' : 'SELL',
+    stopPrice: formatPriceTicks(BigInt(r.stop_price_ticks), m),
+    icebergQty: '0',
+    time: ms(r.created_at),
+    updateTime: ms(r.updated_at),
+    isWorking: r.status !== 'pendingTrigger',
+    workingTime: r.status === 'pendingTrigger' ? -1 : ms(r.created_at),
+    origQuoteOrderQty: formatQuote(r.quote_quantity, m),
+    selfTradePreventionMode: stpName(r.stp),
   };
 }
 
@@ -66,10 +96,19 @@ export type BinanceOrder = ReturnType<typeof orderFromRow>;
 /** The user's side of a stored trade as GET /api/v3/myTrades answers it. */
 export function myTradeFromRow(r: TradeRowDb, m: MarketInfo) {
   return {
-    symbol: binanceSymbol(m), id: Number(r.trade_id), orderId: Number(r.order_id), orderListId: -1,
-    price: formatPriceTicks(BigInt(r.price_ticks), m), qty: formatLots(BigInt(r.qty_lots), m), quoteQty: formatQuote(r.quote_amount, m),
-    commission: formatQuote(r.fee, m), commissionAsset: m.quoteSymbol, time: ms(r.executed_at),
-    isBuyer: r.side === 'buy', isMaker: r.liquidity === 'maker', isBestMatch: true,
+    symbol: binanceSymbol(m),
+    id: Number(r.trade_id),
+    orderId: Number(r.order_id),
+    orderListId: -1,
+    price: formatPriceTicks(BigInt(r.price_ticks), m),
+    qty: formatLots(BigInt(r.qty_lots), m),
+    quoteQty: formatQuote(r.quote_amount, m),
+    commission: formatQuote(r.fee, m),
+    commissionAsset: m.quoteSymbol,
+    time: ms(r.executed_at),
+    isBuyer: r.side === 'buy',
+    isMaker: r.liquidity === 'maker',
+    isBestMatch: true,
   };
 }
 
@@ -83,7 +122,13 @@ export function fillsFromEvents(events: readonly EngineEvent[], orderId: number,
     if (t.takerOrderId !== orderId && t.makerOrderId !== orderId) continue;
     quote += t.quoteAmount;
     const fee = t.takerOrderId === orderId ? t.takerFee : t.makerFee;
-    fills.push({ price: formatPriceTicks(t.priceTicks, m), qty: formatLots(t.qtyLots, m), commission: formatQuote(fee, m), commissionAsset: m.quoteSymbol, tradeId: t.tradeId });
+    fills.push({
+      price: formatPriceTicks(t.priceTicks, m),
+      qty: formatLots(t.qtyLots, m),
+      commission: formatQuote(fee, m),
+      commissionAsset: m.quoteSymbol,
+      tradeId: t.tradeId,
+    });
   }
   return { fills, quote };
 }
@@ -98,7 +143,8 @@ export function orderFromEvents(events: readonly EngineEvent[], orderId: number,
   let qtyLots = accepted.qtyLots;
   for (const ev of events) {
     if (!('orderId' in ev) || ev.orderId !== orderId) continue;
-    if (ev.type === 'orderTriggered' || ev.type === 'orderRested') status = status === 'pendingTrigger' ? 'new' : status;
+    if (ev.type === 'orderTriggered' || ev.type === 'orderRested')
+      status = status === 'pendingTrigger' ? 'new' : status;
     else if (ev.type === 'orderPartiallyFilled' || ev.type === 'orderFilled') {
       filledLots = ev.filledLots;
       // A market buy by budget learns its quantity as it matches: what it filled plus what is left.
@@ -112,11 +158,23 @@ export function orderFromEvents(events: readonly EngineEvent[], orderId: number,
   }
   const { fills, quote } = fillsFromEvents(events, orderId, m);
   return {
-    symbol: binanceSymbol(m), orderId, orderListId: -1, clientOrderId: accepted.clientOrderId ?? '', transactTime: accepted.timeMs,
-    price: formatPriceTicks(accepted.priceTicks, m), origQty: formatLots(qtyLots, m), executedQty: formatLots(filledLots, m),
-    origQuoteOrderQty: formatQuote(accepted.quoteQuantity, m), cummulativeQuoteQty: formatQuote(quote, m), status: statusName(status, closeReason),
-    timeInForce: tifName(accepted.orderType, accepted.timeInForce), type: typeName(accepted.orderType, accepted.postOnly), side: accepted.side === 'buy' ? 'BUY' : 'SELL',
+    symbol: binanceSymbol(m),
+    orderId,
+    orderListId: -1,
+    clientOrderId: accepted.clientOrderId ?? '',
+    transactTime: accepted.timeMs,
+    price: formatPriceTicks(accepted.priceTicks, m),
+    origQty: formatLots(qtyLots, m),
+    executedQty: formatLots(filledLots, m),
+    origQuoteOrderQty: formatQuote(accepted.quoteQuantity, m),
+    cummulativeQuoteQty: formatQuote(quote, m),
+    status: statusName(status, closeReason),
+    timeInForce: tifName(accepted.orderType, accepted.timeInForce),
+    type: typeName(accepted.orderType, accepted.postOnly),
+    side: accepted.side === 'buy' ? 'BUY' : 'SELL',
     ...(accepted.stopPriceTicks !== 0 ? { stopPrice: formatPriceTicks(accepted.stopPriceTicks, m) } : {}),
-    workingTime: status === 'pendingTrigger' ? -1 : accepted.timeMs, selfTradePreventionMode: stpName(accepted.stp), fills,
+    workingTime: status === 'pendingTrigger' ? -1 : accepted.timeMs,
+    selfTradePreventionMode: stpName(accepted.stp),
+    fills,
   };
 }

@@ -136,11 +136,17 @@ export class MarketDataCore {
       events = events.slice(at + 1);
     }
     const first = events[0].seq;
-    if (first !== this.lastSeq + 1) throw new StreamError('gap', `expected event ${this.lastSeq + 1}, got ${first}: events ${this.lastSeq + 1}..${first - 1} are missing`);
-    if (this.atCommandEnd === false) throw new StreamError('midCommand', `the state at ${this.lastSeq} is inside a command`);
+    if (first !== this.lastSeq + 1)
+      throw new StreamError(
+        'gap',
+        `expected event ${this.lastSeq + 1}, got ${first}: events ${this.lastSeq + 1}..${first - 1} are missing`,
+      );
+    if (this.atCommandEnd === false)
+      throw new StreamError('midCommand', `the state at ${this.lastSeq} is inside a command`);
     this.out = emptyOutput(last);
     for (const ev of events) {
-      if (ev.seq !== this.lastSeq + 1) throw new StreamError('gap', `expected event ${this.lastSeq + 1}, got ${ev.seq} inside a record`);
+      if (ev.seq !== this.lastSeq + 1)
+        throw new StreamError('gap', `expected event ${this.lastSeq + 1}, got ${ev.seq} inside a record`);
       this.apply(ev);
       this.lastSeq = ev.seq;
     }
@@ -160,8 +166,10 @@ export class MarketDataCore {
         this.out.assets.push(a);
         return;
       }
-      case 'marketAdded': return this.onMarketAdded(ev);
-      case 'orderAccepted': return this.onAccepted(ev);
+      case 'marketAdded':
+        return this.onMarketAdded(ev);
+      case 'orderAccepted':
+        return this.onAccepted(ev);
       case 'orderRested': {
         const o = this.order(ev.orderId);
         invariant(!o.inBook, `order ${o.orderId} rests twice`);
@@ -171,13 +179,17 @@ export class MarketDataCore {
         this.book(o.marketId).add(o.side, o.priceTicks, o.remainingLots);
         return this.toUser(o.userId, ev);
       }
-      case 'orderTriggered': return this.toUser(this.order(ev.orderId).userId, ev);
+      case 'orderTriggered':
+        return this.toUser(this.order(ev.orderId).userId, ev);
       case 'orderPartiallyFilled':
       case 'orderFilled': {
         const o = this.order(ev.orderId);
         if (o.inBook) {
           // Takers are not checked: a market buy by budget learns its quantity only when it starts to match.
-          invariant(o.remainingLots - ev.fillLots === ev.remainingLots, `order ${o.orderId} fill of ${ev.fillLots} from ${o.remainingLots} leaves ${ev.remainingLots}`);
+          invariant(
+            o.remainingLots - ev.fillLots === ev.remainingLots,
+            `order ${o.orderId} fill of ${ev.fillLots} from ${o.remainingLots} leaves ${ev.remainingLots}`,
+          );
           this.book(o.marketId).add(o.side, o.priceTicks, -ev.fillLots);
         }
         o.remainingLots = ev.remainingLots;
@@ -188,7 +200,10 @@ export class MarketDataCore {
       case 'orderExpired': {
         const o = this.order(ev.orderId);
         if (o.inBook) {
-          invariant(o.remainingLots === ev.remainingLots, `order ${o.orderId} closes with ${ev.remainingLots} lots, tracked ${o.remainingLots}`);
+          invariant(
+            o.remainingLots === ev.remainingLots,
+            `order ${o.orderId} closes with ${ev.remainingLots} lots, tracked ${o.remainingLots}`,
+          );
           this.book(o.marketId).add(o.side, o.priceTicks, -o.remainingLots);
         }
         this.orders.delete(o.orderId);
@@ -210,7 +225,15 @@ export class MarketDataCore {
         return this.toUser(o.userId, ev);
       }
       case 'trade': {
-        this.out.trades.push({ marketId: ev.marketId, tradeId: ev.tradeId, seq: ev.seq, priceTicks: ev.priceTicks, qtyLots: ev.qtyLots, takerSide: ev.takerSide, timeMs: ev.timeMs });
+        this.out.trades.push({
+          marketId: ev.marketId,
+          tradeId: ev.tradeId,
+          seq: ev.seq,
+          priceTicks: ev.priceTicks,
+          qtyLots: ev.qtyLots,
+          takerSide: ev.takerSide,
+          timeMs: ev.timeMs,
+        });
         this.toUser(ev.makerUserId, ev);
         if (ev.takerUserId !== ev.makerUserId) this.toUser(ev.takerUserId, ev);
         return;
@@ -239,9 +262,19 @@ export class MarketDataCore {
     const quote = this.assets.get(ev.quoteAssetId);
     invariant(base !== undefined && quote !== undefined, `market ${ev.marketId} names an unknown asset`);
     const m: MarketInfo = {
-      marketId: ev.marketId, symbol: ev.symbol, baseAssetId: ev.baseAssetId, quoteAssetId: ev.quoteAssetId, baseSymbol: base.symbol, quoteSymbol: quote.symbol,
-      baseDecimals: base.decimals, quoteDecimals: quote.decimals, tickSize: ev.tickSize, lotSize: ev.lotSize, minNotional: ev.minNotional,
-      makerFeeBps: ev.makerFeeBps, takerFeeBps: ev.takerFeeBps,
+      marketId: ev.marketId,
+      symbol: ev.symbol,
+      baseAssetId: ev.baseAssetId,
+      quoteAssetId: ev.quoteAssetId,
+      baseSymbol: base.symbol,
+      quoteSymbol: quote.symbol,
+      baseDecimals: base.decimals,
+      quoteDecimals: quote.decimals,
+      tickSize: ev.tickSize,
+      lotSize: ev.lotSize,
+      minNotional: ev.minNotional,
+      makerFeeBps: ev.makerFeeBps,
+      takerFeeBps: ev.takerFeeBps,
     };
     // Its (empty) book is at the record's end, like every book a record touches: deltas chain on record seqs.
     this.addMarket(m, this.out.seq);
@@ -251,7 +284,15 @@ export class MarketDataCore {
   private onAccepted(ev: OrderAccepted): void {
     invariant(this.markets.has(ev.marketId), `order ${ev.orderId} is in unknown market ${ev.marketId}`);
     invariant(!this.orders.has(ev.orderId), `order ${ev.orderId} accepted twice`);
-    this.orders.set(ev.orderId, { orderId: ev.orderId, userId: ev.userId, marketId: ev.marketId, side: ev.side, priceTicks: ev.priceTicks, remainingLots: ev.qtyLots, inBook: false });
+    this.orders.set(ev.orderId, {
+      orderId: ev.orderId,
+      userId: ev.userId,
+      marketId: ev.marketId,
+      side: ev.side,
+      priceTicks: ev.priceTicks,
+      remainingLots: ev.qtyLots,
+      inBook: false,
+    });
     this.toUser(ev.userId, ev);
   }
 

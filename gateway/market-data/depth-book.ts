@@ -32,8 +32,14 @@ export interface DepthDelta {
 }
 
 export class DepthBook {
-  private readonly bids: BTreeOf<number, number> = new BTree<number, number>(undefined, (a: number, b: number) => b - a);
-  private readonly asks: BTreeOf<number, number> = new BTree<number, number>(undefined, (a: number, b: number) => a - b);
+  private readonly bids: BTreeOf<number, number> = new BTree<number, number>(
+    undefined,
+    (a: number, b: number) => b - a,
+  );
+  private readonly asks: BTreeOf<number, number> = new BTree<number, number>(
+    undefined,
+    (a: number, b: number) => a - b,
+  );
   private readonly changedBids = new Set<number>();
   private readonly changedAsks = new Set<number>();
 
@@ -48,7 +54,10 @@ export class DepthBook {
     if (lots === 0) return;
     const tree = side === 'buy' ? this.bids : this.asks;
     const total = (tree.get(priceTicks) ?? 0) + lots;
-    if (total < 0) throw new Error(`invariant violated: market ${this.marketId} ${side} level ${priceTicks} would hold ${total} lots`);
+    if (total < 0)
+      throw new Error(
+        `invariant violated: market ${this.marketId} ${side} level ${priceTicks} would hold ${total} lots`,
+      );
     if (total === 0) tree.delete(priceTicks);
     else tree.set(priceTicks, total);
     (side === 'buy' ? this.changedBids : this.changedAsks).add(priceTicks);
@@ -56,7 +65,8 @@ export class DepthBook {
 
   /** Sets a level's absolute total (deltas received from another instance). */
   setLevel(side: Side, priceTicks: number, lots: number): void {
-    if (!Number.isSafeInteger(lots) || lots < 0) throw new Error(`invariant violated: level total ${lots} is not a lot count`);
+    if (!Number.isSafeInteger(lots) || lots < 0)
+      throw new Error(`invariant violated: level total ${lots} is not a lot count`);
     const tree = side === 'buy' ? this.bids : this.asks;
     if (lots === 0) tree.delete(priceTicks);
     else tree.set(priceTicks, lots);
@@ -69,10 +79,17 @@ export class DepthBook {
   /** The levels changed since the last call, as a delta moving the book from its seq to `seq`; null when none did. */
   takeDelta(seq: number): DepthDelta | null {
     if (!this.changed) return null;
-    if (seq <= this.seq) throw new Error(`invariant violated: market ${this.marketId} delta seq ${seq} not after ${this.seq}`);
+    if (seq <= this.seq)
+      throw new Error(`invariant violated: market ${this.marketId} delta seq ${seq} not after ${this.seq}`);
     const pick = (tree: BTreeOf<number, number>, changed: Set<number>): LevelTuple[] =>
       [...changed].sort((a, b) => tree._compare(a, b)).map((p) => [p, tree.get(p) ?? 0] as const);
-    const delta: DepthDelta = { marketId: this.marketId, prevSeq: this.seq, seq, bids: pick(this.bids, this.changedBids), asks: pick(this.asks, this.changedAsks) };
+    const delta: DepthDelta = {
+      marketId: this.marketId,
+      prevSeq: this.seq,
+      seq,
+      bids: pick(this.bids, this.changedBids),
+      asks: pick(this.asks, this.changedAsks),
+    };
     this.changedBids.clear();
     this.changedAsks.clear();
     this.seq = seq;

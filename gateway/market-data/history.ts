@@ -22,17 +22,32 @@ const OPEN_ORDERS_CURSOR_ROWS = 10_000;
  */
 export async function loadBootState(sql: Sql): Promise<BootState> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
-    const [pos] = await tx<{ last_seq: string; source_offset: string }[]>`SELECT last_seq, source_offset FROM persistence_position WHERE id = 1`;
-    if (pos === undefined) throw new Error('persistence_position has no row: persistence has not migrated this database');
-    const assets: AssetInfo[] = (await tx<{ asset_id: number; symbol: string; decimals: number }[]>`SELECT asset_id, symbol, decimals FROM assets`).map((a) => ({ assetId: a.asset_id, symbol: a.symbol, decimals: a.decimals }));
+    const [pos] = await tx<
+      { last_seq: string; source_offset: string }[]
+    >`SELECT last_seq, source_offset FROM persistence_position WHERE id = 1`;
+    if (pos === undefined)
+      throw new Error('persistence_position has no row: persistence has not migrated this database');
+    const assets: AssetInfo[] = (
+      await tx<{ asset_id: number; symbol: string; decimals: number }[]>`SELECT asset_id, symbol, decimals FROM assets`
+    ).map((a) => ({ assetId: a.asset_id, symbol: a.symbol, decimals: a.decimals }));
     const byId = new Map(assets.map((a) => [a.assetId, a]));
     const markets: MarketInfo[] = (await tx`SELECT * FROM markets ORDER BY market_id`).map((m) => {
       const base = byId.get(m.base_asset_id) as AssetInfo;
       const quote = byId.get(m.quote_asset_id) as AssetInfo;
       return {
-        marketId: m.market_id, symbol: m.symbol, baseAssetId: m.base_asset_id, quoteAssetId: m.quote_asset_id, baseSymbol: base.symbol, quoteSymbol: quote.symbol,
-        baseDecimals: base.decimals, quoteDecimals: quote.decimals, tickSize: BigInt(m.tick_size), lotSize: BigInt(m.lot_size), minNotional: BigInt(m.min_notional),
-        makerFeeBps: m.maker_fee_bps, takerFeeBps: m.taker_fee_bps,
+        marketId: m.market_id,
+        symbol: m.symbol,
+        baseAssetId: m.base_asset_id,
+        quoteAssetId: m.quote_asset_id,
+        baseSymbol: base.symbol,
+        quoteSymbol: quote.symbol,
+        baseDecimals: base.decimals,
+        quoteDecimals: quote.decimals,
+        tickSize: BigInt(m.tick_size),
+        lotSize: BigInt(m.lot_size),
+        minNotional: BigInt(m.min_notional),
+        makerFeeBps: m.maker_fee_bps,
+        takerFeeBps: m.taker_fee_bps,
       };
     });
     const orders: TrackedOrder[] = [];
@@ -40,8 +55,13 @@ export async function loadBootState(sql: Sql): Promise<BootState> {
              WHERE status IN ('pendingTrigger', 'new', 'partiallyFilled')`.cursor(OPEN_ORDERS_CURSOR_ROWS, (rows) => {
       for (const r of rows) {
         orders.push({
-          orderId: Number(r.order_id), userId: Number(r.user_id), marketId: r.market_id, side: r.side as Side,
-          priceTicks: Number(r.price_ticks), remainingLots: Number(r.remaining_lots), inBook: r.status !== 'pendingTrigger',
+          orderId: Number(r.order_id),
+          userId: Number(r.user_id),
+          marketId: r.market_id,
+          side: r.side as Side,
+          priceTicks: Number(r.price_ticks),
+          remainingLots: Number(r.remaining_lots),
+          inBook: r.status !== 'pendingTrigger',
         });
       }
     });
@@ -59,14 +79,24 @@ export interface TradeRow {
   readonly timeMs: number;
 }
 
-export async function recentTrades(sql: Sql, marketId: number, limit: number, beforeTradeId: number | null): Promise<TradeRow[]> {
+export async function recentTrades(
+  sql: Sql,
+  marketId: number,
+  limit: number,
+  beforeTradeId: number | null,
+): Promise<TradeRow[]> {
   const rows = await sql`
     SELECT trade_id, seq, price_ticks, qty_lots, quote_amount, taker_side, executed_at FROM trades
     WHERE market_id = ${marketId} ${beforeTradeId === null ? sql`` : sql`AND trade_id < ${beforeTradeId}`}
     ORDER BY trade_id DESC LIMIT ${limit}`;
   return rows.map((r) => ({
-    tradeId: Number(r.trade_id), seq: Number(r.seq), priceTicks: BigInt(r.price_ticks), qtyLots: BigInt(r.qty_lots),
-    quoteAmount: BigInt(r.quote_amount), takerSide: r.taker_side, timeMs: (r.executed_at as Date).getTime(),
+    tradeId: Number(r.trade_id),
+    seq: Number(r.seq),
+    priceTicks: BigInt(r.price_ticks),
+    qtyLots: BigInt(r.qty_lots),
+    quoteAmount: BigInt(r.quote_amount),
+    takerSide: r.taker_side,
+    timeMs: (r.executed_at as Date).getTime(),
   }));
 }
 
@@ -96,8 +126,14 @@ export async function ticker(sql: Sql, marketId: number, sinceMs: number): Promi
                  coalesce(sum(quote_amount), 0) AS quote_volume, count(*)::int AS n
           FROM trades WHERE market_id = ${marketId} AND executed_at > ${since}) w`;
   return {
-    lastPriceTicks: big(r.last), lastTimeMs: r.last_at === null ? null : (r.last_at as Date).getTime(), openTicks: big(r.open),
-    highTicks: big(r.high), lowTicks: big(r.low), volumeLots: BigInt(r.volume_lots), quoteVolume: BigInt(r.quote_volume), tradeCount: r.n,
+    lastPriceTicks: big(r.last),
+    lastTimeMs: r.last_at === null ? null : (r.last_at as Date).getTime(),
+    openTicks: big(r.open),
+    highTicks: big(r.high),
+    lowTicks: big(r.low),
+    volumeLots: BigInt(r.volume_lots),
+    quoteVolume: BigInt(r.quote_volume),
+    tradeCount: r.n,
   };
 }
 
@@ -113,7 +149,13 @@ export interface CandleRow {
 }
 
 /** Candles of `intervalMs` whose open time is in [fromMs, toMs), oldest first; buckets without trades are absent. */
-export async function candles(sql: Sql, marketId: number, intervalMs: number, fromMs: number, toMs: number): Promise<CandleRow[]> {
+export async function candles(
+  sql: Sql,
+  marketId: number,
+  intervalMs: number,
+  fromMs: number,
+  toMs: number,
+): Promise<CandleRow[]> {
   // Trade time is whole milliseconds (the engine's command time), so the epoch in ms is an exact integer.
   const rows = await sql`
     SELECT (extract(epoch FROM executed_at) * 1000)::bigint / ${intervalMs} * ${intervalMs} AS t,
@@ -124,7 +166,13 @@ export async function candles(sql: Sql, marketId: number, intervalMs: number, fr
     WHERE market_id = ${marketId} AND executed_at >= ${new Date(fromMs)} AND executed_at < ${new Date(toMs)}
     GROUP BY 1 ORDER BY 1`;
   return rows.map((r) => ({
-    openTimeMs: Number(r.t), openTicks: BigInt(r.open), highTicks: BigInt(r.high), lowTicks: BigInt(r.low), closeTicks: BigInt(r.close),
-    volumeLots: BigInt(r.volume_lots), quoteVolume: BigInt(r.quote_volume), tradeCount: r.n,
+    openTimeMs: Number(r.t),
+    openTicks: BigInt(r.open),
+    highTicks: BigInt(r.high),
+    lowTicks: BigInt(r.low),
+    closeTicks: BigInt(r.close),
+    volumeLots: BigInt(r.volume_lots),
+    quoteVolume: BigInt(r.quote_volume),
+    tradeCount: r.n,
   }));
 }

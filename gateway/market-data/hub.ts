@@ -101,14 +101,20 @@ export class Hub {
   }
 
   sendError(conn: Connection, code: WsErrorCode, message: string, id: unknown, channel?: string): void {
-    this.send(conn, JSON.stringify({ type: 'error', code, message, id: id ?? null, ...(channel === undefined ? {} : { channel }) }));
+    this.send(
+      conn,
+      JSON.stringify({ type: 'error', code, message, id: id ?? null, ...(channel === undefined ? {} : { channel }) }),
+    );
   }
 
   send(conn: Connection, text: string): void {
     if (conn.closed) return;
     if (conn.socket.bufferedAmount > this.limits.sendBacklogBytesMax) {
       this.stats.slowConsumerDisconnects++;
-      this.logger.info({ bufferedBytes: conn.socket.bufferedAmount, userId: conn.userId }, 'websocket client too slow: disconnecting');
+      this.logger.info(
+        { bufferedBytes: conn.socket.bufferedAmount, userId: conn.userId },
+        'websocket client too slow: disconnecting',
+      );
       this.close(conn, 'MARKET_DATA_WS_SLOW_CONSUMER');
       return;
     }

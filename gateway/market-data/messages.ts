@@ -20,17 +20,39 @@ export const tradesChannel = (symbol: string): string => `trades:${symbol}`;
 export const USER_CHANNEL = 'user';
 
 export function depthSnapshotMessage(s: DepthSnapshot, m: MarketInfo) {
-  return { type: 'depthSnapshot', channel: depthChannel(m.symbol), symbol: m.symbol, seq: s.seq, bids: levels(s.bids, m), asks: levels(s.asks, m) };
+  return {
+    type: 'depthSnapshot',
+    channel: depthChannel(m.symbol),
+    symbol: m.symbol,
+    seq: s.seq,
+    bids: levels(s.bids, m),
+    asks: levels(s.asks, m),
+  };
 }
 
 export function depthDeltaMessage(d: DepthDelta, m: MarketInfo) {
-  return { type: 'depth', channel: depthChannel(m.symbol), symbol: m.symbol, prevSeq: d.prevSeq, seq: d.seq, bids: levels(d.bids, m), asks: levels(d.asks, m) };
+  return {
+    type: 'depth',
+    channel: depthChannel(m.symbol),
+    symbol: m.symbol,
+    prevSeq: d.prevSeq,
+    seq: d.seq,
+    bids: levels(d.bids, m),
+    asks: levels(d.asks, m),
+  };
 }
 
 export function tradeMessage(t: TradeOut, m: MarketInfo) {
   return {
-    type: 'trade', channel: tradesChannel(m.symbol), symbol: m.symbol, tradeId: t.tradeId, seq: t.seq,
-    price: formatPriceTicks(t.priceTicks, m), quantity: formatLots(t.qtyLots, m), takerSide: t.takerSide, timeMs: t.timeMs,
+    type: 'trade',
+    channel: tradesChannel(m.symbol),
+    symbol: m.symbol,
+    tradeId: t.tradeId,
+    seq: t.seq,
+    price: formatPriceTicks(t.priceTicks, m),
+    quantity: formatLots(t.qtyLots, m),
+    takerSide: t.takerSide,
+    timeMs: t.timeMs,
   };
 }
 
@@ -45,7 +67,12 @@ const priceOrNull = (ticks: number, m: MarketInfo): string | null => (ticks === 
  * A user's own event as the `user` channel sends it. `userId` is whose stream it is on: a trade tells each side
  * its own side, role and fee.
  */
-export function userMessage(ev: EngineEvent, userId: number, fillMarketId: number | null, look: Lookup): Record<string, unknown> {
+export function userMessage(
+  ev: EngineEvent,
+  userId: number,
+  fillMarketId: number | null,
+  look: Lookup,
+): Record<string, unknown> {
   const base = { type: 'user', channel: USER_CHANNEL, event: ev.type, seq: ev.seq, timeMs: ev.timeMs };
   const marketOf = (marketId: number | undefined) => (marketId === undefined ? undefined : look.market(marketId));
   switch (ev.type) {
@@ -53,16 +80,32 @@ export function userMessage(ev: EngineEvent, userId: number, fillMarketId: numbe
       const m = marketOf(ev.marketId) as MarketInfo;
       const asset = look.asset(m.quoteAssetId) as AssetInfo;
       return {
-        ...base, orderId: ev.orderId, symbol: m.symbol, side: ev.side, orderType: ev.orderType, timeInForce: ev.timeInForce, postOnly: ev.postOnly,
-        price: priceOrNull(ev.priceTicks, m), stopPrice: priceOrNull(ev.stopPriceTicks, m), quantity: ev.qtyLots === 0 ? null : formatLots(ev.qtyLots, m),
-        quoteQuantity: ev.quoteQuantity === 0n ? null : formatUnits(ev.quoteQuantity, asset.decimals), clientOrderId: ev.clientOrderId,
+        ...base,
+        orderId: ev.orderId,
+        symbol: m.symbol,
+        side: ev.side,
+        orderType: ev.orderType,
+        timeInForce: ev.timeInForce,
+        postOnly: ev.postOnly,
+        price: priceOrNull(ev.priceTicks, m),
+        stopPrice: priceOrNull(ev.stopPriceTicks, m),
+        quantity: ev.qtyLots === 0 ? null : formatLots(ev.qtyLots, m),
+        quoteQuantity: ev.quoteQuantity === 0n ? null : formatUnits(ev.quoteQuantity, asset.decimals),
+        clientOrderId: ev.clientOrderId,
       };
     }
     case 'orderRejected':
       return { ...base, symbol: marketOf(ev.marketId)?.symbol ?? null, clientOrderId: ev.clientOrderId, code: ev.code };
     case 'orderRested': {
       const m = marketOf(ev.marketId) as MarketInfo;
-      return { ...base, orderId: ev.orderId, symbol: m.symbol, side: ev.side, price: formatPriceTicks(ev.priceTicks, m), remaining: formatLots(ev.remainingLots, m) };
+      return {
+        ...base,
+        orderId: ev.orderId,
+        symbol: m.symbol,
+        side: ev.side,
+        price: formatPriceTicks(ev.priceTicks, m),
+        remaining: formatLots(ev.remainingLots, m),
+      };
     }
     case 'orderTriggered': {
       const m = marketOf(ev.marketId) as MarketInfo;
@@ -71,30 +114,66 @@ export function userMessage(ev: EngineEvent, userId: number, fillMarketId: numbe
     case 'orderPartiallyFilled':
     case 'orderFilled': {
       const m = marketOf(fillMarketId ?? undefined) as MarketInfo;
-      return { ...base, orderId: ev.orderId, symbol: m.symbol, tradeId: ev.tradeId, fillQuantity: formatLots(ev.fillLots, m), filled: formatLots(ev.filledLots, m), remaining: formatLots(ev.remainingLots, m) };
+      return {
+        ...base,
+        orderId: ev.orderId,
+        symbol: m.symbol,
+        tradeId: ev.tradeId,
+        fillQuantity: formatLots(ev.fillLots, m),
+        filled: formatLots(ev.filledLots, m),
+        remaining: formatLots(ev.remainingLots, m),
+      };
     }
     case 'orderCanceled':
     case 'orderExpired': {
       const m = marketOf(ev.marketId) as MarketInfo;
-      return { ...base, orderId: ev.orderId, symbol: m.symbol, reason: ev.reason, remaining: formatLots(ev.remainingLots, m) };
+      return {
+        ...base,
+        orderId: ev.orderId,
+        symbol: m.symbol,
+        reason: ev.reason,
+        remaining: formatLots(ev.remainingLots, m),
+      };
     }
     case 'orderAmended': {
       const m = marketOf(ev.marketId) as MarketInfo;
-      return { ...base, orderId: ev.orderId, symbol: m.symbol, price: formatPriceTicks(ev.priceTicks, m), quantity: formatLots(ev.qtyLots, m), remaining: formatLots(ev.remainingLots, m), keptPriority: ev.keptPriority };
+      return {
+        ...base,
+        orderId: ev.orderId,
+        symbol: m.symbol,
+        price: formatPriceTicks(ev.priceTicks, m),
+        quantity: formatLots(ev.qtyLots, m),
+        remaining: formatLots(ev.remainingLots, m),
+        keptPriority: ev.keptPriority,
+      };
     }
     case 'trade': {
       const m = marketOf(ev.marketId) as MarketInfo;
       const isMaker = ev.makerUserId === userId;
       const isBuyer = isMaker ? ev.takerSide === 'sell' : ev.takerSide === 'buy';
       return {
-        ...base, tradeId: ev.tradeId, symbol: m.symbol, orderId: isMaker ? ev.makerOrderId : ev.takerOrderId, side: isBuyer ? 'buy' : 'sell',
-        liquidity: isMaker ? 'maker' : 'taker', price: formatPriceTicks(ev.priceTicks, m), quantity: formatLots(ev.qtyLots, m),
-        quoteAmount: formatQuote(ev.quoteAmount, m), fee: formatQuote(isMaker ? ev.makerFee : ev.takerFee, m), feeAsset: m.quoteSymbol,
+        ...base,
+        tradeId: ev.tradeId,
+        symbol: m.symbol,
+        orderId: isMaker ? ev.makerOrderId : ev.takerOrderId,
+        side: isBuyer ? 'buy' : 'sell',
+        liquidity: isMaker ? 'maker' : 'taker',
+        price: formatPriceTicks(ev.priceTicks, m),
+        quantity: formatLots(ev.qtyLots, m),
+        quoteAmount: formatQuote(ev.quoteAmount, m),
+        fee: formatQuote(isMaker ? ev.makerFee : ev.takerFee, m),
+        feeAsset: m.quoteSymbol,
       };
     }
     case 'balanceChanged': {
       const a = look.asset(ev.assetId) as AssetInfo;
-      return { ...base, asset: a.symbol, available: formatUnits(ev.available, a.decimals), held: formatUnits(ev.held, a.decimals), pending: formatUnits(ev.pending, a.decimals) };
+      return {
+        ...base,
+        asset: a.symbol,
+        available: formatUnits(ev.available, a.decimals),
+        held: formatUnits(ev.held, a.decimals),
+        pending: formatUnits(ev.pending, a.decimals),
+      };
     }
     case 'depositCredited': {
       const a = look.asset(ev.assetId) as AssetInfo;
@@ -104,8 +183,19 @@ export function userMessage(ev: EngineEvent, userId: number, fillMarketId: numbe
     case 'withdrawalCompleted':
     case 'withdrawalFailed': {
       const a = look.asset(ev.assetId) as AssetInfo;
-      const extra = ev.type === 'withdrawalPending' ? { destination: ev.destination } : ev.type === 'withdrawalCompleted' ? { txHash: ev.txHash } : { reason: ev.reason };
-      return { ...base, withdrawalId: ev.withdrawalId, asset: a.symbol, amount: formatUnits(ev.amount, a.decimals), ...extra };
+      const extra =
+        ev.type === 'withdrawalPending'
+          ? { destination: ev.destination }
+          : ev.type === 'withdrawalCompleted'
+            ? { txHash: ev.txHash }
+            : { reason: ev.reason };
+      return {
+        ...base,
+        withdrawalId: ev.withdrawalId,
+        asset: a.symbol,
+        amount: formatUnits(ev.amount, a.decimals),
+        ...extra,
+      };
     }
     default:
       throw new Error(`invariant violated: ${ev.type} is not a user event`);

@@ -95,10 +95,21 @@ async function plugin(app: FastifyInstance, opts: MarketDataPluginOptions): Prom
   const relay = relayRedis(opts);
   const feed: MarketDataFeed =
     opts.events === undefined
-      ? new RedisRelay({ ...(relay as RelayRedis), hub, logger, resyncBufferMax: limits.resyncBufferMax, resyncPollMs: limits.resyncPollMs })
+      ? new RedisRelay({
+          ...(relay as RelayRedis),
+          hub,
+          logger,
+          resyncBufferMax: limits.resyncBufferMax,
+          resyncPollMs: limits.resyncPollMs,
+        })
       : new MarketDataService({
-          sql: opts.sql, source: opts.events, hub, logger, retryDelayMs: limits.retryDelayMs,
-          publish: opts.publish === false ? null : { ...(relay as RelayRedis), snapshotIntervalMs: limits.snapshotIntervalMs },
+          sql: opts.sql,
+          source: opts.events,
+          hub,
+          logger,
+          retryDelayMs: limits.retryDelayMs,
+          publish:
+            opts.publish === false ? null : { ...(relay as RelayRedis), snapshotIntervalMs: limits.snapshotIntervalMs },
         });
   const view = () => feed.view;
 
@@ -109,7 +120,14 @@ async function plugin(app: FastifyInstance, opts: MarketDataPluginOptions): Prom
     await app.register(websocket, { options: { maxPayload: Math.max(64 * 1024, limits.messageBytesMax * 4) } });
   }
   await app.register(marketDataRoutes, { sql: opts.sql, view, nowMs });
-  await app.register(marketDataWs, { hub, view, authenticate: opts.authenticate, messageBytesMax: limits.messageBytesMax, messagesPerSecMax: limits.messagesPerSecMax, nowMs });
+  await app.register(marketDataWs, {
+    hub,
+    view,
+    authenticate: opts.authenticate,
+    messageBytesMax: limits.messageBytesMax,
+    messagesPerSecMax: limits.messagesPerSecMax,
+    nowMs,
+  });
 
   app.decorate('marketData', {
     feed,
@@ -133,10 +151,13 @@ interface RelayRedis {
 
 /** Redis for relays; null for a single instance, which must read the events itself and not publish. */
 function relayRedis(opts: MarketDataPluginOptions): RelayRedis | null {
-  if (opts.redis !== undefined && opts.redisPrefix !== undefined) return { redis: opts.redis, prefix: opts.redisPrefix };
-  if (opts.redis !== undefined || opts.redisPrefix !== undefined) throw new Error('market data: `redis` and `redisPrefix` go together');
+  if (opts.redis !== undefined && opts.redisPrefix !== undefined)
+    return { redis: opts.redis, prefix: opts.redisPrefix };
+  if (opts.redis !== undefined || opts.redisPrefix !== undefined)
+    throw new Error('market data: `redis` and `redisPrefix` go together');
   if (opts.events === undefined) throw new Error('market data: a relay instance (no `events`) needs `redis`');
-  if (opts.publish !== false) throw new Error('market data without `redis` has no relays: pass `publish: false` (a single instance)');
+  if (opts.publish !== false)
+    throw new Error('market data without `redis` has no relays: pass `publish: false` (a single instance)');
   return null;
 }
 

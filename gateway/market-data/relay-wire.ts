@@ -23,13 +23,30 @@ export interface RelayMeta {
   readonly assets: AssetInfo[];
 }
 
-type JsonMarket = Omit<MarketInfo, 'tickSize' | 'lotSize' | 'minNotional'> & { tickSize: string; lotSize: string; minNotional: string };
+type JsonMarket = Omit<MarketInfo, 'tickSize' | 'lotSize' | 'minNotional'> & {
+  tickSize: string;
+  lotSize: string;
+  minNotional: string;
+};
 
-const marketToJson = (m: MarketInfo): JsonMarket => ({ ...m, tickSize: m.tickSize.toString(), lotSize: m.lotSize.toString(), minNotional: m.minNotional.toString() });
-const marketFromJson = (m: JsonMarket): MarketInfo => ({ ...m, tickSize: BigInt(m.tickSize), lotSize: BigInt(m.lotSize), minNotional: BigInt(m.minNotional) });
+const marketToJson = (m: MarketInfo): JsonMarket => ({
+  ...m,
+  tickSize: m.tickSize.toString(),
+  lotSize: m.lotSize.toString(),
+  minNotional: m.minNotional.toString(),
+});
+const marketFromJson = (m: JsonMarket): MarketInfo => ({
+  ...m,
+  tickSize: BigInt(m.tickSize),
+  lotSize: BigInt(m.lotSize),
+  minNotional: BigInt(m.minNotional),
+});
 
 export function encodeRecords(records: readonly RelayRecord[]): string {
-  return JSON.stringify({ v: RELAY_WIRE_VERSION, records: records.map((r) => ({ ...r, markets: r.markets.map(marketToJson) })) });
+  return JSON.stringify({
+    v: RELAY_WIRE_VERSION,
+    records: records.map((r) => ({ ...r, markets: r.markets.map(marketToJson) })),
+  });
 }
 
 /** Throws on anything that is not a batch of this version (a relay logs it and drops the message). */
@@ -37,7 +54,8 @@ export function decodeRecords(text: string): RelayRecord[] {
   const obj = JSON.parse(text) as { v?: unknown; records?: unknown };
   if (obj.v !== RELAY_WIRE_VERSION || !Array.isArray(obj.records)) throw new Error('not a relay batch of version 1');
   return (obj.records as (RelayRecord & { markets: JsonMarket[] })[]).map((r) => {
-    if (!Number.isSafeInteger(r.seq) || !Array.isArray(r.depth) || !Array.isArray(r.trades) || !Array.isArray(r.user)) throw new Error('malformed relay record');
+    if (!Number.isSafeInteger(r.seq) || !Array.isArray(r.depth) || !Array.isArray(r.trades) || !Array.isArray(r.user))
+      throw new Error('malformed relay record');
     return { ...r, markets: r.markets.map(marketFromJson) };
   });
 }
@@ -57,8 +75,15 @@ export function encodeSnapshot(s: DepthSnapshot): string {
 }
 
 export function decodeSnapshot(text: string): DepthSnapshot {
-  const obj = JSON.parse(text) as { v?: unknown; marketId: number; seq: number; bids: LevelTuple[]; asks: LevelTuple[] };
-  if (obj.v !== RELAY_WIRE_VERSION || !Number.isSafeInteger(obj.seq)) throw new Error('not a relay snapshot of version 1');
+  const obj = JSON.parse(text) as {
+    v?: unknown;
+    marketId: number;
+    seq: number;
+    bids: LevelTuple[];
+    asks: LevelTuple[];
+  };
+  if (obj.v !== RELAY_WIRE_VERSION || !Number.isSafeInteger(obj.seq))
+    throw new Error('not a relay snapshot of version 1');
   return { marketId: obj.marketId, seq: obj.seq, bids: obj.bids, asks: obj.asks };
 }
 

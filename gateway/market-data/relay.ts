@@ -131,7 +131,8 @@ export class RedisRelay implements MarketDataFeed {
     this.applyDelta(book, d);
     const m = this.mirror.markets.get(d.marketId) as MarketInfo;
     this.opts.hub.broadcast(depthChannel(m.symbol), JSON.stringify(depthDeltaMessage(d, m)));
-    for (const tap of this.taps) tap.record({ seq: d.seq, depth: [d], trades: [], user: [], assets: [], markets: [] }, this.mirror);
+    for (const tap of this.taps)
+      tap.record({ seq: d.seq, depth: [d], trades: [], user: [], assets: [], markets: [] }, this.mirror);
   }
 
   private applyDelta(book: DepthBook, d: DepthDelta): void {
@@ -144,7 +145,9 @@ export class RedisRelay implements MarketDataFeed {
     if (this.mirror.resyncing.has(marketId)) return;
     this.mirror.resyncing.set(marketId, first === null ? [] : [first]);
     this.resyncs++;
-    void this.resync(marketId).catch((err: unknown) => this.opts.logger.error({ err, marketId }, 'market data relay: resync failed'));
+    void this.resync(marketId).catch((err: unknown) =>
+      this.opts.logger.error({ err, marketId }, 'market data relay: resync failed'),
+    );
   }
 
   /** Waits for a snapshot at or after the first buffered delta's base, loads it and applies the buffer on top. */
@@ -158,7 +161,9 @@ export class RedisRelay implements MarketDataFeed {
         const book = new DepthBook(marketId, snap.seq);
         for (const [p, lots] of snap.bids) book.setLevel('buy', p, lots);
         for (const [p, lots] of snap.asks) book.setLevel('sell', p, lots);
-        const chained = buffer.every((d) => d.seq <= book.seq || (d.prevSeq === book.seq && (this.applyDelta(book, d), true)));
+        const chained = buffer.every(
+          (d) => d.seq <= book.seq || (d.prevSeq === book.seq && (this.applyDelta(book, d), true)),
+        );
         if (chained) {
           this.mirror.books.set(marketId, book);
           this.mirror.resyncing.delete(marketId);

@@ -17,7 +17,14 @@ import type { RecordOutput } from './core.js';
 import type { DepthBook } from './depth-book.js';
 import { loadBootState } from './history.js';
 import type { Hub } from './hub.js';
-import { depthChannel, depthDeltaMessage, depthSnapshotMessage, tradeMessage, tradesChannel, userMessage } from './messages.js';
+import {
+  depthChannel,
+  depthDeltaMessage,
+  depthSnapshotMessage,
+  tradeMessage,
+  tradesChannel,
+  userMessage,
+} from './messages.js';
 import type { Lookup } from './messages.js';
 import { encodeMeta, encodeRecords, encodeSnapshot, relayKeys } from './relay-wire.js';
 import type { RelayRecord } from './relay-wire.js';
@@ -128,7 +135,10 @@ export class MarketDataService implements MarketDataFeed {
         if (this.stopping) break;
         failures++;
         const level = err instanceof StreamError && err.kind !== 'gap' ? 'warn' : 'error';
-        this.opts.logger[level]({ err, failures, lastSeq: this.core?.lastSeq }, 'market data: rebuilding the state from PostgreSQL');
+        this.opts.logger[level](
+          { err, failures, lastSeq: this.core?.lastSeq },
+          'market data: rebuilding the state from PostgreSQL',
+        );
         await sleep(Math.min(this.opts.retryDelayMs * 2 ** Math.min(failures - 1, 10), RETRY_DELAY_MAX_MS));
       }
     }
@@ -145,7 +155,14 @@ export class MarketDataService implements MarketDataFeed {
       this.dirtyMarkets.add(m.marketId);
       const channel = depthChannel(m.symbol);
       if (!this.opts.hub.hasSubscribers(channel)) continue;
-      for (const conn of this.opts.hub.subscribers(channel)) this.opts.hub.sendError(conn, 'MARKET_DATA_WS_RESYNC', 'the depth stream was rebuilt; a new snapshot follows', null, channel);
+      for (const conn of this.opts.hub.subscribers(channel))
+        this.opts.hub.sendError(
+          conn,
+          'MARKET_DATA_WS_RESYNC',
+          'the depth stream was rebuilt; a new snapshot follows',
+          null,
+          channel,
+        );
       this.opts.hub.broadcast(channel, JSON.stringify(depthSnapshotMessage(core.book(m.marketId).snapshot(), m)));
     }
   }
@@ -172,17 +189,26 @@ export class MarketDataService implements MarketDataFeed {
     }
     if (this.opts.publish === null || published.length === 0) return;
     if (marketsChanged) await this.publishMeta(core);
-    await this.opts.publish.redis.publish(relayKeys(this.opts.publish.prefix).channel, encodeRecords(published)).catch((err: unknown) => {
-      // Relays notice the missing seqs and resynchronise; this instance's own clients are not affected.
-      this.opts.logger.warn({ err }, 'market data: publishing on Redis failed');
-    });
+    await this.opts.publish.redis
+      .publish(relayKeys(this.opts.publish.prefix).channel, encodeRecords(published))
+      .catch((err: unknown) => {
+        // Relays notice the missing seqs and resynchronise; this instance's own clients are not affected.
+        this.opts.logger.warn({ err }, 'market data: publishing on Redis failed');
+      });
   }
 
   /** Streams one record's changes to local subscribers; returns what relays need, when publishing. */
   private emit(core: MarketDataCore, look: Lookup, out: RecordOutput): RelayRecord | null {
     const hub = this.opts.hub;
     const publishing = this.opts.publish !== null;
-    const relay: RelayRecord = { seq: out.seq, depth: out.depth, trades: [], user: [], markets: out.markets, assets: out.assets };
+    const relay: RelayRecord = {
+      seq: out.seq,
+      depth: out.depth,
+      trades: [],
+      user: [],
+      markets: out.markets,
+      assets: out.assets,
+    };
     for (const d of out.depth) {
       this.dirtyMarkets.add(d.marketId);
       const m = core.markets.get(d.marketId) as MarketInfo;
@@ -209,9 +235,14 @@ export class MarketDataService implements MarketDataFeed {
   private async publishMeta(core: MarketDataCore): Promise<void> {
     const p = this.opts.publish;
     if (p === null) return;
-    await p.redis.set(relayKeys(p.prefix).meta, encodeMeta({ markets: [...core.markets.values()], assets: [...core.assets.values()] })).catch((err: unknown) => {
-      this.opts.logger.warn({ err }, 'market data: writing the relay meta on Redis failed');
-    });
+    await p.redis
+      .set(
+        relayKeys(p.prefix).meta,
+        encodeMeta({ markets: [...core.markets.values()], assets: [...core.assets.values()] }),
+      )
+      .catch((err: unknown) => {
+        this.opts.logger.warn({ err }, 'market data: writing the relay meta on Redis failed');
+      });
   }
 
   private async writeSnapshots(): Promise<void> {
@@ -220,9 +251,12 @@ export class MarketDataService implements MarketDataFeed {
     if (p === null || core === null || this.dirtyMarkets.size === 0) return;
     const keys = relayKeys(p.prefix);
     const pipeline = p.redis.pipeline();
-    for (const marketId of this.dirtyMarkets) pipeline.set(keys.snapshot(marketId), encodeSnapshot(core.book(marketId).snapshot()));
+    for (const marketId of this.dirtyMarkets)
+      pipeline.set(keys.snapshot(marketId), encodeSnapshot(core.book(marketId).snapshot()));
     this.dirtyMarkets.clear();
-    await pipeline.exec().catch((err: unknown) => this.opts.logger.warn({ err }, 'market data: writing snapshots on Redis failed'));
+    await pipeline
+      .exec()
+      .catch((err: unknown) => this.opts.logger.warn({ err }, 'market data: writing snapshots on Redis failed'));
   }
 }
 

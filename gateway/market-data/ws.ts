@@ -35,7 +35,8 @@ export async function marketDataWs(app: FastifyInstance, opts: WsOptions): Promi
   const userOf = new WeakMap<FastifyRequest, number>();
 
   const preValidation = async (req: FastifyRequest): Promise<void> => {
-    if (opts.hub.isFull) throw gatewayError('EX_UNAVAILABLE', 'too many WebSocket connections on this gateway; try another or later');
+    if (opts.hub.isFull)
+      throw gatewayError('EX_UNAVAILABLE', 'too many WebSocket connections on this gateway; try another or later');
     let who: { userId: number } | null;
     try {
       who = await opts.authenticate(req);
@@ -47,17 +48,21 @@ export async function marketDataWs(app: FastifyInstance, opts: WsOptions): Promi
   };
 
   // Public: anyone may read the public channels; the private stream needs credentials, checked by preValidation.
-  app.get('/v1/ws', { websocket: true, config: { auth: 'public' }, preValidation, schema: { hide: true } as Record<string, unknown> }, (socket: WebSocket, req: FastifyRequest) => {
-    const conn = new Connection(socket, userOf.get(req) ?? null);
-    opts.hub.add(conn);
-    // Handlers are attached at once: messages that arrive now must not be lost.
-    socket.on('message', (data: RawData, isBinary: boolean) => onMessage(opts, conn, data, isBinary));
-    socket.on('close', () => opts.hub.remove(conn));
-    socket.on('error', (err: Error) => {
-      req.log.debug({ err }, 'websocket error');
-      opts.hub.remove(conn);
-    });
-  });
+  app.get(
+    '/v1/ws',
+    { websocket: true, config: { auth: 'public' }, preValidation, schema: { hide: true } as Record<string, unknown> },
+    (socket: WebSocket, req: FastifyRequest) => {
+      const conn = new Connection(socket, userOf.get(req) ?? null);
+      opts.hub.add(conn);
+      // Handlers are attached at once: messages that arrive now must not be lost.
+      socket.on('message', (data: RawData, isBinary: boolean) => onMessage(opts, conn, data, isBinary));
+      socket.on('close', () => opts.hub.remove(conn));
+      socket.on('error', (err: Error) => {
+        req.log.debug({ err }, 'websocket error');
+        opts.hub.remove(conn);
+      });
+    },
+  );
 }
 
 function onMessage(opts: WsOptions, conn: Connection, data: RawData, isBinary: boolean): void {
@@ -71,11 +76,27 @@ function onMessage(opts: WsOptions, conn: Connection, data: RawData, isBinary: b
   conn.messagesInWindow++;
   if (conn.messagesInWindow > 4 * opts.messagesPerSecMax) return hub.close(conn, 'MARKET_DATA_WS_FLOOD');
   if (conn.messagesInWindow > opts.messagesPerSecMax) {
-    if (conn.messagesInWindow === opts.messagesPerSecMax + 1) hub.sendError(conn, 'MARKET_DATA_WS_RATE_LIMITED', `more than ${opts.messagesPerSecMax} messages in a second`, null);
+    if (conn.messagesInWindow === opts.messagesPerSecMax + 1)
+      hub.sendError(
+        conn,
+        'MARKET_DATA_WS_RATE_LIMITED',
+        `more than ${opts.messagesPerSecMax} messages in a second`,
+        null,
+      );
     return;
   }
-  const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data instanceof ArrayBuffer ? data.byteLength : data.length;
-  if (size > opts.messageBytesMax) return hub.sendError(conn, 'MARKET_DATA_WS_MESSAGE_TOO_LARGE', `messages are at most ${opts.messageBytesMax} bytes`, null);
+  const size = Array.isArray(data)
+    ? data.reduce((n, b) => n + b.length, 0)
+    : data instanceof ArrayBuffer
+      ? data.byteLength
+      : data.length;
+  if (size > opts.messageBytesMax)
+    return hub.sendError(
+      conn,
+      'MARKET_DATA_WS_MESSAGE_TOO_LARGE',
+      `messages are at most ${opts.messageBytesMax} bytes`,
+      null,
+    );
   if (isBinary) return hub.sendError(conn, 'MARKET_DATA_WS_BAD_MESSAGE', 'messages are JSON text', null);
   let msg: unknown;
   try {
@@ -83,7 +104,13 @@ function onMessage(opts: WsOptions, conn: Connection, data: RawData, isBinary: b
   } catch {
     return hub.sendError(conn, 'MARKET_DATA_WS_BAD_MESSAGE', 'not JSON', null);
   }
-  if (!checkMessage.Check(msg)) return hub.sendError(conn, 'MARKET_DATA_WS_BAD_MESSAGE', 'expected {"op":"subscribe"|"unsubscribe","channel":"..."} or {"op":"ping"}', echoId(msg));
+  if (!checkMessage.Check(msg))
+    return hub.sendError(
+      conn,
+      'MARKET_DATA_WS_BAD_MESSAGE',
+      'expected {"op":"subscribe"|"unsubscribe","channel":"..."} or {"op":"ping"}',
+      echoId(msg),
+    );
   handle(opts, conn, msg);
 }
 
@@ -91,7 +118,9 @@ function onMessage(opts: WsOptions, conn: Connection, data: RawData, isBinary: b
 function echoId(msg: unknown): string | number | null {
   if (typeof msg !== 'object' || msg === null) return null;
   const id = (msg as { id?: unknown }).id;
-  return (typeof id === 'number' && Number.isSafeInteger(id)) || (typeof id === 'string' && id.length <= 64) ? id : null;
+  return (typeof id === 'number' && Number.isSafeInteger(id)) || (typeof id === 'string' && id.length <= 64)
+    ? id
+    : null;
 }
 
 function handle(opts: WsOptions, conn: Connection, msg: ClientMessageT): void {
@@ -106,17 +135,45 @@ function handle(opts: WsOptions, conn: Connection, msg: ClientMessageT): void {
   let market: MarketInfo | null = null;
   const view = opts.view();
   if (channel === USER_CHANNEL) {
-    if (conn.userId === null) return hub.sendError(conn, 'MARKET_DATA_WS_UNAUTHENTICATED', 'authenticate the upgrade request to use the user channel', id, channel);
+    if (conn.userId === null)
+      return hub.sendError(
+        conn,
+        'MARKET_DATA_WS_UNAUTHENTICATED',
+        'authenticate the upgrade request to use the user channel',
+        id,
+        channel,
+      );
   } else {
     const match = CHANNEL.exec(channel);
-    if (match === null) return hub.sendError(conn, 'MARKET_DATA_WS_CHANNEL_UNKNOWN', 'channels are depth:<symbol>, trades:<symbol> and user', id, channel);
-    if (view === null) return hub.sendError(conn, 'MARKET_DATA_WS_UNAVAILABLE', 'market data is starting; subscribe again shortly', id, channel);
+    if (match === null)
+      return hub.sendError(
+        conn,
+        'MARKET_DATA_WS_CHANNEL_UNKNOWN',
+        'channels are depth:<symbol>, trades:<symbol> and user',
+        id,
+        channel,
+      );
+    if (view === null)
+      return hub.sendError(
+        conn,
+        'MARKET_DATA_WS_UNAVAILABLE',
+        'market data is starting; subscribe again shortly',
+        id,
+        channel,
+      );
     const marketId = view.marketIdBySymbol.get(match[2]);
-    if (marketId === undefined) return hub.sendError(conn, 'MARKET_DATA_WS_CHANNEL_UNKNOWN', `no market has the symbol ${match[2]}`, id, channel);
+    if (marketId === undefined)
+      return hub.sendError(conn, 'MARKET_DATA_WS_CHANNEL_UNKNOWN', `no market has the symbol ${match[2]}`, id, channel);
     market = view.markets.get(marketId) as MarketInfo;
   }
   if (!conn.subscriptions.has(channel) && conn.subscriptions.size >= hub.limits.subscriptionsPerConnectionMax) {
-    return hub.sendError(conn, 'MARKET_DATA_WS_TOO_MANY_SUBSCRIPTIONS', `at most ${hub.limits.subscriptionsPerConnectionMax} subscriptions per connection`, id, channel);
+    return hub.sendError(
+      conn,
+      'MARKET_DATA_WS_TOO_MANY_SUBSCRIPTIONS',
+      `at most ${hub.limits.subscriptionsPerConnectionMax} subscriptions per connection`,
+      id,
+      channel,
+    );
   }
   hub.subscribe(conn, channel);
   hub.send(conn, JSON.stringify({ type: 'subscribed', channel, id }));
@@ -124,6 +181,7 @@ function handle(opts: WsOptions, conn: Connection, msg: ClientMessageT): void {
   if (market !== null && channel.startsWith('depth:')) {
     const book = (view as BookView).books.get(market.marketId);
     // A relay's book being resynchronised sends its snapshot when it is ready.
-    if (book !== undefined && book.seq >= 0) hub.send(conn, JSON.stringify(depthSnapshotMessage(book.snapshot(), market)));
+    if (book !== undefined && book.seq >= 0)
+      hub.send(conn, JSON.stringify(depthSnapshotMessage(book.snapshot(), market)));
   }
 }

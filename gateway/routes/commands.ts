@@ -27,11 +27,20 @@ export const commandLookup = (cmdId: string): string => `/v1/commands/${encodeUR
 const recordKey = (prefix: string, cmdId: string): string => `${prefix}cmd:${cmdId}`;
 
 export type Sent =
-  | { readonly status: 'accepted'; readonly cmdId: string; readonly result: CommandResult; readonly events: readonly EngineEvent[] }
+  | {
+      readonly status: 'accepted';
+      readonly cmdId: string;
+      readonly result: CommandResult;
+      readonly events: readonly EngineEvent[];
+    }
   | { readonly status: 'unknown'; readonly cmdId: string };
 
 /** Sends `cmd` and waits; throws the engine's rejection as an HTTP error. */
-export async function send(ctx: RouteContext, cmd: CommandInput & { userId?: number }, meta: CommandMeta): Promise<Sent> {
+export async function send(
+  ctx: RouteContext,
+  cmd: CommandInput & { userId?: number },
+  meta: CommandMeta,
+): Promise<Sent> {
   const started = performance.now();
   const outcome = await ctx.bus.submit(cmd, meta);
   const seconds = (performance.now() - started) / 1000;
@@ -39,23 +48,44 @@ export async function send(ctx: RouteContext, cmd: CommandInput & { userId?: num
     ctx.metrics.commandRoundTrip.observe({ type: cmd.type, outcome: 'unknown' }, seconds);
     const record: CommandRecord = { userId: meta.userId, status: 'unknown', code: null, orderId: null };
     // NX: a late result recorded first must not be overwritten by "unknown".
-    await ctx.stores.commands.setIfAbsent(recordKey(ctx.options.redisPrefix, cmd.id), JSON.stringify(record), COMMAND_RECORD_TTL_SECONDS * 1000).catch(() => undefined);
+    await ctx.stores.commands
+      .setIfAbsent(
+        recordKey(ctx.options.redisPrefix, cmd.id),
+        JSON.stringify(record),
+        COMMAND_RECORD_TTL_SECONDS * 1000,
+      )
+      .catch(() => undefined);
     return { status: 'unknown', cmdId: cmd.id };
   }
   ctx.metrics.commandRoundTrip.observe({ type: cmd.type, outcome: outcome.result.status }, seconds);
-  if (outcome.result.status === 'rejected') throw engineRejection(outcome.result.code ?? 'COMMAND_MALFORMED', { commandId: cmd.id });
+  if (outcome.result.status === 'rejected')
+    throw engineRejection(outcome.result.code ?? 'COMMAND_MALFORMED', { commandId: cmd.id });
   return { status: 'accepted', cmdId: cmd.id, result: outcome.result, events: outcome.events };
 }
 
 /** For the bus's onLate: the result of a command answered "unknown", for its lookup. */
-export function lateResultRecorder(store: KeyValueStore, prefix: string): (cmdId: string, meta: CommandMeta, result: CommandResult) => void {
+export function lateResultRecorder(
+  store: KeyValueStore,
+  prefix: string,
+): (cmdId: string, meta: CommandMeta, result: CommandResult) => void {
   return (cmdId, meta, result) => {
-    const record: CommandRecord = { userId: meta.userId, status: result.status, code: result.code, orderId: result.orderId };
-    store.set(recordKey(prefix, cmdId), JSON.stringify(record), COMMAND_RECORD_TTL_SECONDS * 1000).catch(() => undefined);
+    const record: CommandRecord = {
+      userId: meta.userId,
+      status: result.status,
+      code: result.code,
+      orderId: result.orderId,
+    };
+    store
+      .set(recordKey(prefix, cmdId), JSON.stringify(record), COMMAND_RECORD_TTL_SECONDS * 1000)
+      .catch(() => undefined);
   };
 }
 
-export async function readCommandRecord(store: KeyValueStore, prefix: string, cmdId: string): Promise<CommandRecord | null> {
+export async function readCommandRecord(
+  store: KeyValueStore,
+  prefix: string,
+  cmdId: string,
+): Promise<CommandRecord | null> {
   const text = await store.get(recordKey(prefix, cmdId));
   return text === null ? null : (JSON.parse(text) as CommandRecord);
 }

@@ -36,8 +36,11 @@ export const FAUCET_IN_FLIGHT_MAX = 16;
 
 const FaucetBody = Type.Object(
   {
-    asset: Type.String({ pattern: ASSET_SYMBOL_PATTERN, description: 'Symbol of a devnet token (e.g. TKA, TKB, USDT).' }),
-    amount: Decimal('Amount in whole tokens, at most the asset\'s decimals.'),
+    asset: Type.String({
+      pattern: ASSET_SYMBOL_PATTERN,
+      description: 'Symbol of a devnet token (e.g. TKA, TKB, USDT).',
+    }),
+    amount: Decimal("Amount in whole tokens, at most the asset's decimals."),
   },
   { additionalProperties: false },
 );
@@ -53,37 +56,50 @@ const FaucetMinted = Type.Object(
 
 function refusalCode(err: unknown): (typeof REFUSALS)[keyof typeof REFUSALS] | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && Object.hasOwn(REFUSALS, code) ? REFUSALS[code as keyof typeof REFUSALS] : undefined;
+  return typeof code === 'string' && Object.hasOwn(REFUSALS, code)
+    ? REFUSALS[code as keyof typeof REFUSALS]
+    : undefined;
 }
 
-export const faucetRoutes: FastifyPluginAsync<{ ctx: RouteContext; faucet: DevnetFaucet }> = async (fastify, { ctx, faucet }) => {
+export const faucetRoutes: FastifyPluginAsync<{ ctx: RouteContext; faucet: DevnetFaucet }> = async (
+  fastify,
+  { ctx, faucet },
+) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   let inFlight = 0;
 
-  app.post('/v1/devnet/faucet', {
-    config: { auth: 'session' },
-    schema: {
-      tags: ['devnet'], security: [{ session: [] }], body: FaucetBody, response: { 200: FaucetMinted, ...errorResponses },
-      summary: 'DEVNET ONLY: mint test tokens to your deposit address',
-      description: 'Mints worthless devnet test tokens to your deposit address: an on-chain deposit, credited to your balance after the chain\'s confirmations (poll GET /v1/balances). Answers once the mint is mined. Exists only on a devnet.',
+  app.post(
+    '/v1/devnet/faucet',
+    {
+      config: { auth: 'session' },
+      schema: {
+        tags: ['devnet'],
+        security: [{ session: [] }],
+        body: FaucetBody,
+        response: { 200: FaucetMinted, ...errorResponses },
+        summary: 'DEVNET ONLY: mint test tokens to your deposit address',
+        description:
+          "Mints worthless devnet test tokens to your deposit address: an on-chain deposit, credited to your balance after the chain's confirmations (poll GET /v1/balances). Answers once the mint is mined. Exists only on a devnet.",
+      },
     },
-  }, async (request) => {
-    const { userId } = principalOf(request);
-    const a = await ctx.markets.asset(request.body.asset);
-    if (a === null) throw gatewayError('EX_FAUCET_UNKNOWN_TOKEN');
-    const amount = amountToUnits(request.body.amount, a.decimals);
-    if (inFlight >= FAUCET_IN_FLIGHT_MAX) throw gatewayError('EX_FAUCET_BUSY');
-    inFlight++;
-    try {
-      const { address } = await depositAddressFor(ctx.sql, ctx.depositKeys, userId);
-      const { txHash } = await faucet.mint(address, a.symbol, amount).catch((err: unknown) => {
-        const code = refusalCode(err);
-        // A refusal is the caller's input; anything else (the devnet's RPC failing) is ours: logged, answered 5xx.
-        throw code === undefined ? err : gatewayError(code, (err as Error).message);
-      });
-      return { txHash, address, asset: a.symbol, amount: formatUnits(amount, a.decimals) };
-    } finally {
-      inFlight--;
-    }
-  });
+    async (request) => {
+      const { userId } = principalOf(request);
+      const a = await ctx.markets.asset(request.body.asset);
+      if (a === null) throw gatewayError('EX_FAUCET_UNKNOWN_TOKEN');
+      const amount = amountToUnits(request.body.amount, a.decimals);
+      if (inFlight >= FAUCET_IN_FLIGHT_MAX) throw gatewayError('EX_FAUCET_BUSY');
+      inFlight++;
+      try {
+        const { address } = await depositAddressFor(ctx.sql, ctx.depositKeys, userId);
+        const { txHash } = await faucet.mint(address, a.symbol, amount).catch((err: unknown) => {
+          const code = refusalCode(err);
+          // A refusal is the caller's input; anything else (the devnet's RPC failing) is ours: logged, answered 5xx.
+          throw code === undefined ? err : gatewayError(code, (err as Error).message);
+        });
+        return { txHash, address, asset: a.symbol, amount: formatUnits(amount, a.decimals) };
+      } finally {
+        inFlight--;
+      }
+    },
+  );
 };

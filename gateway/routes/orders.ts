@@ -11,8 +11,21 @@ import type { CommandInput } from '../../engine/wire/codec.js';
 import { gatewayError } from '../errors.js';
 import { fillsOf, placementOutcome } from '../results.js';
 import {
-  AmendBody, AmendResult, CancelAllQuery, CancelResult, ClientOrderIdParams, CommandIdParams, CommandStatus, OrderIdParams, Order, OrderList,
-  Page, PlaceOrderBody, PlaceOrderResult, TradeList, errorResponses,
+  AmendBody,
+  AmendResult,
+  CancelAllQuery,
+  CancelResult,
+  ClientOrderIdParams,
+  CommandIdParams,
+  CommandStatus,
+  OrderIdParams,
+  Order,
+  OrderList,
+  Page,
+  PlaceOrderBody,
+  PlaceOrderResult,
+  TradeList,
+  errorResponses,
 } from '../schemas.js';
 import type { MarketInfo } from '../units.js';
 import { amountToUnits, formatLots, formatPriceTicks, priceToUnits, qtyToUnits } from '../units.js';
@@ -43,11 +56,19 @@ async function marketOf(ctx: RouteContext, marketId: number): Promise<MarketInfo
 
 function placeCommand(body: PlaceBody, m: MarketInfo, userId: number): CommandInput {
   return {
-    v: COMMAND_VERSION, type: 'placeOrder', id: newCommandId(), userId, marketId: body.marketId, side: body.side, orderType: body.orderType,
+    v: COMMAND_VERSION,
+    type: 'placeOrder',
+    id: newCommandId(),
+    userId,
+    marketId: body.marketId,
+    side: body.side,
+    orderType: body.orderType,
     ...(body.price !== undefined ? { price: priceToUnits(body.price, m) } : {}),
     ...(body.stopPrice !== undefined ? { stopPrice: priceToUnits(body.stopPrice, m, 'stopPrice') } : {}),
     ...(body.quantity !== undefined ? { quantity: qtyToUnits(body.quantity, m) } : {}),
-    ...(body.quoteQuantity !== undefined ? { quoteQuantity: amountToUnits(body.quoteQuantity, m.quoteDecimals, 'quoteQuantity') } : {}),
+    ...(body.quoteQuantity !== undefined
+      ? { quoteQuantity: amountToUnits(body.quoteQuantity, m.quoteDecimals, 'quoteQuantity') }
+      : {}),
     ...(body.timeInForce !== undefined ? { timeInForce: body.timeInForce } : {}),
     ...(body.postOnly !== undefined ? { postOnly: body.postOnly } : {}),
     ...(body.stp !== undefined ? { stp: body.stp } : {}),
@@ -63,12 +84,19 @@ const STORED_POLL_MS = 20;
  * The user's order as stored once persistence has applied the events up to `seq` (a read after the command that
  * named it); null when persistence is not there within STORED_WAIT_MS.
  */
-async function storedOrderAt(ctx: RouteContext, userId: number, orderId: number, seq: number): Promise<OrderRowDb | null> {
+async function storedOrderAt(
+  ctx: RouteContext,
+  userId: number,
+  orderId: number,
+  seq: number,
+): Promise<OrderRowDb | null> {
   const deadline = Date.now() + STORED_WAIT_MS;
   for (;;) {
     const [pos] = await ctx.sql<{ last_seq: string }[]>`SELECT last_seq FROM persistence_position WHERE id = 1`;
     if (pos !== undefined && Number(pos.last_seq) >= seq) {
-      const [row] = await ctx.sql<OrderRowDb[]>`SELECT ${ctx.sql.unsafe(ORDER_COLUMNS)} FROM orders WHERE order_id = ${orderId} AND user_id = ${userId}`;
+      const [row] = await ctx.sql<
+        OrderRowDb[]
+      >`SELECT ${ctx.sql.unsafe(ORDER_COLUMNS)} FROM orders WHERE order_id = ${orderId} AND user_id = ${userId}`;
       return row ?? null;
     }
     if (Date.now() >= deadline) return null;
@@ -90,7 +118,9 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
   const ownOrderMarket = async (userId: number, orderId: number): Promise<number> => {
     const recent = recentOrders.get(orderId);
     if (recent !== undefined && recent.userId === userId) return recent.marketId;
-    const [row] = await ctx.sql<{ market_id: number }[]>`SELECT market_id FROM orders WHERE order_id = ${orderId} AND user_id = ${userId}`;
+    const [row] = await ctx.sql<
+      { market_id: number }[]
+    >`SELECT market_id FROM orders WHERE order_id = ${orderId} AND user_id = ${userId}`;
     if (row === undefined) throw gatewayError('EX_ORDER_NOT_FOUND');
     return row.market_id;
   };
@@ -101,128 +131,272 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
       if (ev.type !== 'orderCanceled') continue;
       const c = ev as OrderClosed;
       const m = await ctx.markets.market(c.marketId);
-      out.push({ orderId: c.orderId, remainingQuantity: m === null ? String(c.remainingLots) : formatLots(c.remainingLots, m) });
+      out.push({
+        orderId: c.orderId,
+        remainingQuantity: m === null ? String(c.remainingLots) : formatLots(c.remainingLots, m),
+      });
     }
     return out;
   };
 
   const cancel = async (cmd: CommandInput, userId: number) => {
     const sent = await send(ctx, cmd, { userId });
-    if (sent.status === 'unknown') return { status: 'unknown' as const, commandId: sent.cmdId, lookup: commandLookup(sent.cmdId), canceled: [] };
-    return { status: 'accepted' as const, commandId: sent.cmdId, lookup: null, canceled: await canceledViews(sent.events) };
+    if (sent.status === 'unknown')
+      return { status: 'unknown' as const, commandId: sent.cmdId, lookup: commandLookup(sent.cmdId), canceled: [] };
+    return {
+      status: 'accepted' as const,
+      commandId: sent.cmdId,
+      lookup: null,
+      canceled: await canceledViews(sent.events),
+    };
   };
 
-  app.post('/v1/orders', {
-    config: { auth: 'trade' },
-    schema: {
-      tags, security, summary: 'Place an order', body: PlaceOrderBody,
-      description: 'Answers with the engine\'s result: 201 accepted (with the fills so far), 422 rejected with the engine\'s code, or 202 status unknown when the result did not come in time.',
-      response: { 201: PlaceOrderResult, 202: PlaceOrderResult, ...errorResponses },
+  app.post(
+    '/v1/orders',
+    {
+      config: { auth: 'trade' },
+      schema: {
+        tags,
+        security,
+        summary: 'Place an order',
+        body: PlaceOrderBody,
+        description:
+          "Answers with the engine's result: 201 accepted (with the fills so far), 422 rejected with the engine's code, or 202 status unknown when the result did not come in time.",
+        response: { 201: PlaceOrderResult, 202: PlaceOrderResult, ...errorResponses },
+      },
     },
-  }, async (request, reply) => {
-    const { userId } = principalOf(request);
-    const m = await marketOf(ctx, request.body.marketId);
-    const cmd = placeCommand(request.body, m, userId);
-    const sent = await send(ctx, cmd, { userId });
-    if (sent.status === 'unknown') {
-      const lookup = request.body.clientOrderId !== undefined ? `/v1/orders/by-client-id/${encodeURIComponent(request.body.clientOrderId)}` : commandLookup(sent.cmdId);
-      return reply.code(202).send({ status: 'unknown', commandId: sent.cmdId, lookup, orderId: null, orderStatus: null, filledQuantity: null, remainingQuantity: null, fills: [], duplicateOf: null });
-    }
-    const orderId = sent.result.orderId;
-    if (orderId !== null) remember(orderId, { userId, marketId: m.marketId });
-    const duplicateOf = sent.result.duplicateOf;
-    if (duplicateOf !== null && orderId !== null) {
-      // Nothing was placed: answer with the first order as it stands now, as GET /v1/orders/{id} would.
-      const row = await storedOrderAt(ctx, userId, orderId, sent.events[sent.events.length - 1].seq);
-      const now = row === null ? null : orderView(row, m);
+    async (request, reply) => {
+      const { userId } = principalOf(request);
+      const m = await marketOf(ctx, request.body.marketId);
+      const cmd = placeCommand(request.body, m, userId);
+      const sent = await send(ctx, cmd, { userId });
+      if (sent.status === 'unknown') {
+        const lookup =
+          request.body.clientOrderId !== undefined
+            ? `/v1/orders/by-client-id/${encodeURIComponent(request.body.clientOrderId)}`
+            : commandLookup(sent.cmdId);
+        return reply.code(202).send({
+          status: 'unknown',
+          commandId: sent.cmdId,
+          lookup,
+          orderId: null,
+          orderStatus: null,
+          filledQuantity: null,
+          remainingQuantity: null,
+          fills: [],
+          duplicateOf: null,
+        });
+      }
+      const orderId = sent.result.orderId;
+      if (orderId !== null) remember(orderId, { userId, marketId: m.marketId });
+      const duplicateOf = sent.result.duplicateOf;
+      if (duplicateOf !== null && orderId !== null) {
+        // Nothing was placed: answer with the first order as it stands now, as GET /v1/orders/{id} would.
+        const row = await storedOrderAt(ctx, userId, orderId, sent.events[sent.events.length - 1].seq);
+        const now = row === null ? null : orderView(row, m);
+        return reply.code(201).send({
+          status: 'accepted',
+          commandId: sent.cmdId,
+          lookup: now === null ? `/v1/orders/${orderId}` : null,
+          orderId,
+          fills: [],
+          duplicateOf,
+          orderStatus: now?.status ?? null,
+          filledQuantity: now?.filledQuantity ?? null,
+          remainingQuantity: now?.remainingQuantity ?? null,
+        });
+      }
       return reply.code(201).send({
-        status: 'accepted', commandId: sent.cmdId, lookup: now === null ? `/v1/orders/${orderId}` : null, orderId, fills: [], duplicateOf,
-        orderStatus: now?.status ?? null, filledQuantity: now?.filledQuantity ?? null, remainingQuantity: now?.remainingQuantity ?? null,
+        status: 'accepted',
+        commandId: sent.cmdId,
+        lookup: null,
+        ...placementOutcome(sent.events, orderId, m),
+        duplicateOf,
       });
-    }
-    return reply.code(201).send({ status: 'accepted', commandId: sent.cmdId, lookup: null, ...placementOutcome(sent.events, orderId, m), duplicateOf });
-  });
+    },
+  );
 
-  app.delete('/v1/orders/:orderId', {
-    config: { auth: 'trade' },
-    schema: { tags, security, summary: 'Cancel an order', params: OrderIdParams, response: { 200: CancelResult, 202: CancelResult, ...errorResponses } },
-  }, async (request, reply) => {
-    const { userId } = principalOf(request);
-    const res = await cancel({ v: COMMAND_VERSION, type: 'cancelOrder', id: newCommandId(), userId, orderId: request.params.orderId }, userId);
-    return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
-  });
+  app.delete(
+    '/v1/orders/:orderId',
+    {
+      config: { auth: 'trade' },
+      schema: {
+        tags,
+        security,
+        summary: 'Cancel an order',
+        params: OrderIdParams,
+        response: { 200: CancelResult, 202: CancelResult, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = principalOf(request);
+      const res = await cancel(
+        { v: COMMAND_VERSION, type: 'cancelOrder', id: newCommandId(), userId, orderId: request.params.orderId },
+        userId,
+      );
+      return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
+    },
+  );
 
-  app.delete('/v1/orders/by-client-id/:clientOrderId', {
-    config: { auth: 'trade' },
-    schema: { tags, security, summary: 'Cancel an order by client order id', params: ClientOrderIdParams, response: { 200: CancelResult, 202: CancelResult, ...errorResponses } },
-  }, async (request, reply) => {
-    const { userId } = principalOf(request);
-    const res = await cancel({ v: COMMAND_VERSION, type: 'cancelOrder', id: newCommandId(), userId, clientOrderId: request.params.clientOrderId }, userId);
-    return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
-  });
+  app.delete(
+    '/v1/orders/by-client-id/:clientOrderId',
+    {
+      config: { auth: 'trade' },
+      schema: {
+        tags,
+        security,
+        summary: 'Cancel an order by client order id',
+        params: ClientOrderIdParams,
+        response: { 200: CancelResult, 202: CancelResult, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = principalOf(request);
+      const res = await cancel(
+        {
+          v: COMMAND_VERSION,
+          type: 'cancelOrder',
+          id: newCommandId(),
+          userId,
+          clientOrderId: request.params.clientOrderId,
+        },
+        userId,
+      );
+      return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
+    },
+  );
 
-  app.delete('/v1/orders', {
-    config: { auth: 'trade' },
-    schema: { tags, security, summary: 'Cancel all your open orders (optionally of one market)', querystring: CancelAllQuery, response: { 200: CancelResult, 202: CancelResult, ...errorResponses } },
-  }, async (request, reply) => {
-    const { userId } = principalOf(request);
-    const marketId = request.query.marketId;
-    const res = await cancel({ v: COMMAND_VERSION, type: 'cancelAll', id: newCommandId(), userId, ...(marketId !== undefined ? { marketId } : {}) }, userId);
-    return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
-  });
+  app.delete(
+    '/v1/orders',
+    {
+      config: { auth: 'trade' },
+      schema: {
+        tags,
+        security,
+        summary: 'Cancel all your open orders (optionally of one market)',
+        querystring: CancelAllQuery,
+        response: { 200: CancelResult, 202: CancelResult, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = principalOf(request);
+      const marketId = request.query.marketId;
+      const res = await cancel(
+        {
+          v: COMMAND_VERSION,
+          type: 'cancelAll',
+          id: newCommandId(),
+          userId,
+          ...(marketId !== undefined ? { marketId } : {}),
+        },
+        userId,
+      );
+      return reply.code(res.status === 'unknown' ? 202 : 200).send(res);
+    },
+  );
 
-  app.patch('/v1/orders/:orderId', {
-    config: { auth: 'trade' },
-    schema: { tags, security, summary: 'Amend price and/or quantity of a resting limit order', params: OrderIdParams, body: AmendBody, response: { 200: AmendResult, 202: AmendResult, ...errorResponses } },
-  }, async (request, reply) => {
-    const { userId } = principalOf(request);
-    const orderId = request.params.orderId;
-    const m = await marketOf(ctx, await ownOrderMarket(userId, orderId));
-    const body = request.body;
-    const cmd: CommandInput = {
-      v: COMMAND_VERSION, type: 'amendOrder', id: newCommandId(), userId, orderId,
-      ...(body.price !== undefined ? { price: priceToUnits(body.price, m) } : {}),
-      ...(body.quantity !== undefined ? { quantity: qtyToUnits(body.quantity, m) } : {}),
-    };
-    const sent = await send(ctx, cmd, { userId });
-    if (sent.status === 'unknown') {
-      return reply.code(202).send({ status: 'unknown', commandId: sent.cmdId, lookup: commandLookup(sent.cmdId), orderId, price: null, quantity: null, remainingQuantity: null, keptPriority: null, fills: [] });
-    }
-    const amended = sent.events.find((e): e is OrderAmended => e.type === 'orderAmended' && e.orderId === orderId);
-    return reply.send({
-      status: 'accepted', commandId: sent.cmdId, lookup: null, orderId,
-      price: amended === undefined ? null : formatPriceTicks(amended.priceTicks, m),
-      quantity: amended === undefined ? null : formatLots(amended.qtyLots, m),
-      remainingQuantity: amended === undefined ? null : formatLots(amended.remainingLots, m),
-      keptPriority: amended?.keptPriority ?? null,
-      fills: fillsOf(sent.events, orderId, m),
-    });
-  });
+  app.patch(
+    '/v1/orders/:orderId',
+    {
+      config: { auth: 'trade' },
+      schema: {
+        tags,
+        security,
+        summary: 'Amend price and/or quantity of a resting limit order',
+        params: OrderIdParams,
+        body: AmendBody,
+        response: { 200: AmendResult, 202: AmendResult, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { userId } = principalOf(request);
+      const orderId = request.params.orderId;
+      const m = await marketOf(ctx, await ownOrderMarket(userId, orderId));
+      const body = request.body;
+      const cmd: CommandInput = {
+        v: COMMAND_VERSION,
+        type: 'amendOrder',
+        id: newCommandId(),
+        userId,
+        orderId,
+        ...(body.price !== undefined ? { price: priceToUnits(body.price, m) } : {}),
+        ...(body.quantity !== undefined ? { quantity: qtyToUnits(body.quantity, m) } : {}),
+      };
+      const sent = await send(ctx, cmd, { userId });
+      if (sent.status === 'unknown') {
+        return reply.code(202).send({
+          status: 'unknown',
+          commandId: sent.cmdId,
+          lookup: commandLookup(sent.cmdId),
+          orderId,
+          price: null,
+          quantity: null,
+          remainingQuantity: null,
+          keptPriority: null,
+          fills: [],
+        });
+      }
+      const amended = sent.events.find((e): e is OrderAmended => e.type === 'orderAmended' && e.orderId === orderId);
+      return reply.send({
+        status: 'accepted',
+        commandId: sent.cmdId,
+        lookup: null,
+        orderId,
+        price: amended === undefined ? null : formatPriceTicks(amended.priceTicks, m),
+        quantity: amended === undefined ? null : formatLots(amended.qtyLots, m),
+        remainingQuantity: amended === undefined ? null : formatLots(amended.remainingLots, m),
+        keptPriority: amended?.keptPriority ?? null,
+        fills: fillsOf(sent.events, orderId, m),
+      });
+    },
+  );
 
   // ---- reads ----------------------------------------------------------------------------------------------
 
   const readConfig = { auth: 'read' as const };
 
-  app.get('/v1/orders/:orderId', {
-    config: readConfig,
-    schema: { tags, security, summary: 'An order by id', params: OrderIdParams, response: { 200: Order, ...errorResponses } },
-  }, async (request) => {
-    const { userId } = principalOf(request);
-    const [row] = await ctx.sql<OrderRowDb[]>`SELECT ${ctx.sql.unsafe(ORDER_COLUMNS)} FROM orders WHERE order_id = ${request.params.orderId} AND user_id = ${userId}`;
-    if (row === undefined) throw gatewayError('EX_ORDER_NOT_FOUND');
-    return orderView(row, await marketOf(ctx, row.market_id));
-  });
+  app.get(
+    '/v1/orders/:orderId',
+    {
+      config: readConfig,
+      schema: {
+        tags,
+        security,
+        summary: 'An order by id',
+        params: OrderIdParams,
+        response: { 200: Order, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { userId } = principalOf(request);
+      const [row] = await ctx.sql<
+        OrderRowDb[]
+      >`SELECT ${ctx.sql.unsafe(ORDER_COLUMNS)} FROM orders WHERE order_id = ${request.params.orderId} AND user_id = ${userId}`;
+      if (row === undefined) throw gatewayError('EX_ORDER_NOT_FOUND');
+      return orderView(row, await marketOf(ctx, row.market_id));
+    },
+  );
 
-  app.get('/v1/orders/by-client-id/:clientOrderId', {
-    config: readConfig,
-    schema: { tags, security, summary: 'Your latest order with this client order id', params: ClientOrderIdParams, response: { 200: Order, ...errorResponses } },
-  }, async (request) => {
-    const { userId } = principalOf(request);
-    const [row] = await ctx.sql<OrderRowDb[]>`
+  app.get(
+    '/v1/orders/by-client-id/:clientOrderId',
+    {
+      config: readConfig,
+      schema: {
+        tags,
+        security,
+        summary: 'Your latest order with this client order id',
+        params: ClientOrderIdParams,
+        response: { 200: Order, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { userId } = principalOf(request);
+      const [row] = await ctx.sql<OrderRowDb[]>`
       SELECT ${ctx.sql.unsafe(ORDER_COLUMNS)} FROM orders WHERE user_id = ${userId} AND client_order_id = ${request.params.clientOrderId} ORDER BY created_seq DESC LIMIT 1`;
-    if (row === undefined) throw gatewayError('EX_ORDER_NOT_FOUND');
-    return orderView(row, await marketOf(ctx, row.market_id));
-  });
+      if (row === undefined) throw gatewayError('EX_ORDER_NOT_FOUND');
+      return orderView(row, await marketOf(ctx, row.market_id));
+    },
+  );
 
   const listOrders = async (userId: number, q: Static<typeof Page>, openOnly: boolean) => {
     const limit = q.limit ?? 100;
@@ -231,44 +405,96 @@ export const orderRoutes: FastifyPluginAsync<{ ctx: RouteContext }> = async (fas
     const open = openOnly ? ctx.sql`AND status IN ('pendingTrigger', 'new', 'partiallyFilled')` : ctx.sql``;
     const rows = await ctx.sql<OrderRowDb[]>`
       SELECT ${ctx.sql.unsafe(ORDER_COLUMNS)} FROM orders WHERE user_id = ${userId} ${market} ${open} ${cursor} ORDER BY order_id DESC LIMIT ${limit}`;
-    return { orders: await orderViews(rows, ctx.markets), nextBefore: rows.length === limit ? Number(rows[rows.length - 1].order_id) : null };
+    return {
+      orders: await orderViews(rows, ctx.markets),
+      nextBefore: rows.length === limit ? Number(rows[rows.length - 1].order_id) : null,
+    };
   };
 
-  app.get('/v1/orders/open', {
-    config: readConfig,
-    schema: { tags, security, summary: 'Your open orders (newest first, paged)', querystring: Page, response: { 200: OrderList, ...errorResponses } },
-  }, async (request) => listOrders(principalOf(request).userId, request.query, true));
+  app.get(
+    '/v1/orders/open',
+    {
+      config: readConfig,
+      schema: {
+        tags,
+        security,
+        summary: 'Your open orders (newest first, paged)',
+        querystring: Page,
+        response: { 200: OrderList, ...errorResponses },
+      },
+    },
+    async (request) => listOrders(principalOf(request).userId, request.query, true),
+  );
 
-  app.get('/v1/orders/history', {
-    config: readConfig,
-    schema: { tags, security, summary: 'All your orders (newest first, paged)', querystring: Page, response: { 200: OrderList, ...errorResponses } },
-  }, async (request) => listOrders(principalOf(request).userId, request.query, false));
+  app.get(
+    '/v1/orders/history',
+    {
+      config: readConfig,
+      schema: {
+        tags,
+        security,
+        summary: 'All your orders (newest first, paged)',
+        querystring: Page,
+        response: { 200: OrderList, ...errorResponses },
+      },
+    },
+    async (request) => listOrders(principalOf(request).userId, request.query, false),
+  );
 
-  app.get('/v1/trades', {
-    config: readConfig,
-    schema: { tags, security, summary: 'Your trades (newest first, paged)', querystring: Page, response: { 200: TradeList, ...errorResponses } },
-  }, async (request) => {
-    const { userId } = principalOf(request);
-    const limit = request.query.limit ?? 100;
-    const rows = await userTrades(ctx.sql, userId, request.query.marketId ?? null, request.query.before ?? null, limit);
-    const trades = [];
-    for (const r of rows) {
-      const m = await ctx.markets.market(r.market_id);
-      if (m !== null) trades.push(tradeView(r, m));
-    }
-    return { trades, nextBefore: rows.length === limit ? Number(rows[rows.length - 1].trade_id) : null };
-  });
+  app.get(
+    '/v1/trades',
+    {
+      config: readConfig,
+      schema: {
+        tags,
+        security,
+        summary: 'Your trades (newest first, paged)',
+        querystring: Page,
+        response: { 200: TradeList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { userId } = principalOf(request);
+      const limit = request.query.limit ?? 100;
+      const rows = await userTrades(
+        ctx.sql,
+        userId,
+        request.query.marketId ?? null,
+        request.query.before ?? null,
+        limit,
+      );
+      const trades = [];
+      for (const r of rows) {
+        const m = await ctx.markets.market(r.market_id);
+        if (m !== null) trades.push(tradeView(r, m));
+      }
+      return { trades, nextBefore: rows.length === limit ? Number(rows[rows.length - 1].trade_id) : null };
+    },
+  );
 
-  app.get('/v1/commands/:commandId', {
-    config: readConfig,
-    schema: { tags, security, summary: 'The outcome of a command answered with status unknown', params: CommandIdParams, response: { 200: CommandStatus, ...errorResponses } },
-  }, async (request) => {
-    const { userId } = principalOf(request);
-    const commandId = request.params.commandId;
-    const record = await readCommandRecord(ctx.stores.commands, ctx.options.redisPrefix, commandId);
-    if (record !== null && record.userId === userId) return { commandId, status: record.status, code: record.code, orderId: record.orderId };
-    const [rejected] = await ctx.sql<{ code: RejectCode }[]>`SELECT code FROM order_rejections WHERE cmd_id = ${commandId} AND user_id = ${userId}`;
-    if (rejected !== undefined) return { commandId, status: 'rejected' as const, code: rejected.code, orderId: null };
-    throw gatewayError('EX_COMMAND_NOT_FOUND');
-  });
+  app.get(
+    '/v1/commands/:commandId',
+    {
+      config: readConfig,
+      schema: {
+        tags,
+        security,
+        summary: 'The outcome of a command answered with status unknown',
+        params: CommandIdParams,
+        response: { 200: CommandStatus, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { userId } = principalOf(request);
+      const commandId = request.params.commandId;
+      const record = await readCommandRecord(ctx.stores.commands, ctx.options.redisPrefix, commandId);
+      if (record !== null && record.userId === userId)
+        return { commandId, status: record.status, code: record.code, orderId: record.orderId };
+      const [rejected] = await ctx.sql<
+        { code: RejectCode }[]
+      >`SELECT code FROM order_rejections WHERE cmd_id = ${commandId} AND user_id = ${userId}`;
+      if (rejected !== undefined) return { commandId, status: 'rejected' as const, code: rejected.code, orderId: null };
+      throw gatewayError('EX_COMMAND_NOT_FOUND');
+    },
+  );
 };

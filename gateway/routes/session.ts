@@ -21,60 +21,103 @@ export interface SessionRouteOptions {
   readonly depositConfirmations: number | null;
 }
 
-export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (fastify, { ctx, devnetFaucet, depositConfirmations }) => {
+export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = async (
+  fastify,
+  { ctx, devnetFaucet, depositConfirmations },
+) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const ttlSeconds = Math.floor(ctx.options.sessionTtlMs / 1000);
   const info = async (userId: number, token: string | null) => {
-    const [row] = await ctx.sql<{ username: string }[]>`SELECT username FROM gateway_accounts WHERE user_id = ${userId}`;
+    const [row] = await ctx.sql<
+      { username: string }[]
+    >`SELECT username FROM gateway_accounts WHERE user_id = ${userId}`;
     if (row === undefined) throw gatewayError('EX_SESSION_INVALID');
-    return { signedIn: true, userId, username: row.username, csrfToken: token === null ? null : csrfTokenFor(ctx.options.secretKey, token) };
+    return {
+      signedIn: true,
+      userId,
+      username: row.username,
+      csrfToken: token === null ? null : csrfTokenFor(ctx.options.secretKey, token),
+    };
   };
   const nobody = { signedIn: false, userId: null, username: null, csrfToken: null };
 
-  app.get('/v1/info', {
-    config: { auth: 'public' },
-    schema: { tags: ['info'], summary: 'What this gateway offers besides the API (devnet faucet, deposit confirmations)', response: { 200: ExchangeInfo, ...errorResponses } },
-  }, async () => ({ devnetFaucet, depositConfirmations }));
-
-  app.post('/v1/auth/session', {
-    config: { auth: 'public' },
-    schema: {
-      tags, summary: 'Log in with a session cookie (for browsers)', body: LoginBody, response: { 200: WebSession, ...errorResponses },
-      description: 'As POST /v1/auth/login (two-factor code, back-off), but sets an HttpOnly, SameSite=Strict session cookie (Secure and __Host- prefixed over TLS) instead of answering with the token. Requests it authenticates that change anything must carry the answer\'s csrfToken as X-CSRF-Token.',
+  app.get(
+    '/v1/info',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['info'],
+        summary: 'What this gateway offers besides the API (devnet faucet, deposit confirmations)',
+        response: { 200: ExchangeInfo, ...errorResponses },
+      },
     },
-  }, async (request, reply) => {
-    const session = await ctx.auth.login(request.body, clientOf(request));
-    setSessionCookie(request, reply, session.token, ttlSeconds);
-    return info(session.userId, session.token);
-  });
+    async () => ({ devnetFaucet, depositConfirmations }),
+  );
 
-  app.get('/v1/auth/session', {
-    // Public: a page asks before anyone signed in, and "nobody" is an answer, not an error.
-    config: { auth: 'public' },
-    schema: {
-      tags, security: sessionSecurity, summary: 'Who this request is signed in as, and the CSRF token of a cookie session', response: { 200: WebSession, ...errorResponses },
-      description: 'signedIn false without a session, or with a cookie whose session ended (the cookie is then cleared). API keys are not sessions: signedIn false.',
+  app.post(
+    '/v1/auth/session',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags,
+        summary: 'Log in with a session cookie (for browsers)',
+        body: LoginBody,
+        response: { 200: WebSession, ...errorResponses },
+        description:
+          "As POST /v1/auth/login (two-factor code, back-off), but sets an HttpOnly, SameSite=Strict session cookie (Secure and __Host- prefixed over TLS) instead of answering with the token. Requests it authenticates that change anything must carry the answer's csrfToken as X-CSRF-Token.",
+      },
     },
-  }, async (request, reply) => {
-    const principal = await ctx.auth.principal(request).catch((err: unknown) => {
-      if (err instanceof GatewayError && err.statusCode === 401) return null;
-      throw err;
-    });
-    if (principal === null || principal.via !== 'session') {
-      if (sessionCookie(request) !== null) clearSessionCookie(request, reply);
-      return nobody;
-    }
-    return info(principal.userId, request.headers.authorization === undefined ? sessionCookie(request) : null);
-  });
+    async (request, reply) => {
+      const session = await ctx.auth.login(request.body, clientOf(request));
+      setSessionCookie(request, reply, session.token, ttlSeconds);
+      return info(session.userId, session.token);
+    },
+  );
 
-  app.delete('/v1/auth/session', {
-    config: { auth: 'session' },
-    schema: { tags, security: sessionSecurity, summary: 'Log out: end this session (cookie or bearer token) and clear the cookie', response: { 204: Type.Null(), ...errorResponses } },
-  }, async (request, reply) => {
-    const bearer = request.headers.authorization;
-    const token = bearer !== undefined ? bearer.slice('Bearer '.length) : sessionCookie(request);
-    if (token !== null) await ctx.auth.logout(token, clientOf(request));
-    clearSessionCookie(request, reply);
-    return reply.code(204).send(null);
-  });
+  app.get(
+    '/v1/auth/session',
+    {
+      // Public: a page asks before anyone signed in, and "nobody" is an answer, not an error.
+      config: { auth: 'public' },
+      schema: {
+        tags,
+        security: sessionSecurity,
+        summary: 'Who this request is signed in as, and the CSRF token of a cookie session',
+        response: { 200: WebSession, ...errorResponses },
+        description:
+          'signedIn false without a session, or with a cookie whose session ended (the cookie is then cleared). API keys are not sessions: signedIn false.',
+      },
+    },
+    async (request, reply) => {
+      const principal = await ctx.auth.principal(request).catch((err: unknown) => {
+        if (err instanceof GatewayError && err.statusCode === 401) return null;
+        throw err;
+      });
+      if (principal === null || principal.via !== 'session') {
+        if (sessionCookie(request) !== null) clearSessionCookie(request, reply);
+        return nobody;
+      }
+      return info(principal.userId, request.headers.authorization === undefined ? sessionCookie(request) : null);
+    },
+  );
+
+  app.delete(
+    '/v1/auth/session',
+    {
+      config: { auth: 'session' },
+      schema: {
+        tags,
+        security: sessionSecurity,
+        summary: 'Log out: end this session (cookie or bearer token) and clear the cookie',
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const bearer = request.headers.authorization;
+      const token = bearer !== undefined ? bearer.slice('Bearer '.length) : sessionCookie(request);
+      if (token !== null) await ctx.auth.logout(token, clientOf(request));
+      clearSessionCookie(request, reply);
+      return reply.code(204).send(null);
+    },
+  );
 };

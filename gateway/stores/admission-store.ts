@@ -49,13 +49,24 @@ export interface AdmissionStore {
  * least recently counted key when full; the signatures refuse a new one: StoreFullError).
  */
 export class MemoryAdmissionStore implements AdmissionStore {
-  constructor(private readonly stores: { readonly ipCounters: MemoryKeyValueStore; readonly principalCounters: MemoryKeyValueStore; readonly signatures: KeyValueStore }) {}
+  constructor(
+    private readonly stores: {
+      readonly ipCounters: MemoryKeyValueStore;
+      readonly principalCounters: MemoryKeyValueStore;
+      readonly signatures: KeyValueStore;
+    },
+  ) {}
 
   async admit(req: AdmissionRequest): Promise<AdmissionResult> {
     const ip = req.ip === null ? null : await count(this.stores.ipCounters, req.ip.key, req.windowMs);
     if (req.ip !== null && ip !== null && ip.count > req.ip.max) return { refused: 'ip', ip, principal: null };
-    if (req.signature !== null && !(await this.stores.signatures.setIfAbsent(req.signature.key, '1', req.signature.ttlMs))) return { refused: 'replayed', ip, principal: null };
-    const principal = req.principal === null ? null : await count(this.stores.principalCounters, req.principal.key, req.windowMs);
+    if (
+      req.signature !== null &&
+      !(await this.stores.signatures.setIfAbsent(req.signature.key, '1', req.signature.ttlMs))
+    )
+      return { refused: 'replayed', ip, principal: null };
+    const principal =
+      req.principal === null ? null : await count(this.stores.principalCounters, req.principal.key, req.windowMs);
     const over = req.principal !== null && principal !== null && principal.count > req.principal.max;
     return { refused: over ? 'principal' : null, ip, principal };
   }

@@ -35,7 +35,14 @@ export interface GatewayStores {
 
 export function redisStores(redis: Redis): GatewayStores {
   const kv = new RedisKeyValueStore(redis);
-  return { kind: 'redis', signatures: kv, commands: kv, guards: kv, admission: new RedisAdmissionStore(redis), ping: async () => void (await redis.ping()) };
+  return {
+    kind: 'redis',
+    signatures: kv,
+    commands: kv,
+    guards: kv,
+    admission: new RedisAdmissionStore(redis),
+    ping: async () => void (await redis.ping()),
+  };
 }
 
 export interface MemoryStoreLimits {
@@ -66,14 +73,29 @@ export const DEFAULT_MEMORY_STORE_LIMITS: MemoryStoreLimits = {
 /** In-process stores for a single gateway instance. Separate stores, so command records cannot crowd out signatures. */
 export function memoryStores(limits: Partial<MemoryStoreLimits> = {}, nowMs?: () => number): GatewayStores {
   const l = { ...DEFAULT_MEMORY_STORE_LIMITS, ...limits };
-  const signatures = new MemoryKeyValueStore({ name: 'signatures', entriesMax: l.signaturesMax, whenFull: 'reject', nowMs });
-  const counters = (name: string) => new MemoryKeyValueStore({ name, entriesMax: l.rateLimitCountersMax, whenFull: 'evictOldest', nowMs });
+  const signatures = new MemoryKeyValueStore({
+    name: 'signatures',
+    entriesMax: l.signaturesMax,
+    whenFull: 'reject',
+    nowMs,
+  });
+  const counters = (name: string) =>
+    new MemoryKeyValueStore({ name, entriesMax: l.rateLimitCountersMax, whenFull: 'evictOldest', nowMs });
   return {
     kind: 'memory',
     signatures,
-    commands: new MemoryKeyValueStore({ name: 'commands', entriesMax: l.commandRecordsMax, whenFull: 'evictOldest', nowMs }),
+    commands: new MemoryKeyValueStore({
+      name: 'commands',
+      entriesMax: l.commandRecordsMax,
+      whenFull: 'evictOldest',
+      nowMs,
+    }),
     guards: new MemoryKeyValueStore({ name: 'guards', entriesMax: l.guardEntriesMax, whenFull: 'evictOldest', nowMs }),
-    admission: new MemoryAdmissionStore({ ipCounters: counters('ip rate limits'), principalCounters: counters('key rate limits'), signatures }),
+    admission: new MemoryAdmissionStore({
+      ipCounters: counters('ip rate limits'),
+      principalCounters: counters('key rate limits'),
+      signatures,
+    }),
     ping: async () => undefined,
   };
 }

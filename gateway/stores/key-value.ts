@@ -26,12 +26,16 @@ export interface KeyValueStore {
 export class StoreFullError extends Error {
   override readonly name = 'StoreFullError';
   readonly code = 'STORE_FULL';
-  constructor(readonly store: string, readonly entriesMax: number) {
+  constructor(
+    readonly store: string,
+    readonly entriesMax: number,
+  ) {
     super(`the in-process store "${store}" holds its maximum of ${entriesMax} live entries`);
   }
 }
 
 /** Redis refuses a non-positive or fractional PX; so does the in-process store (a programmer error). */
 export function assertTtlMs(ttlMs: number): void {
-  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new RangeError(`ttlMs must be a positive integer, got ${ttlMs}`);
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)
+    throw new RangeError(`ttlMs must be a positive integer, got ${ttlMs}`);
 }

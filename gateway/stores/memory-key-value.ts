@@ -37,7 +37,8 @@ export class MemoryKeyValueStore implements KeyValueStore {
   private lastFullSweepMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: MemoryStoreOptions) {
-    if (!Number.isSafeInteger(opts.entriesMax) || opts.entriesMax < 1) throw new RangeError(`entriesMax must be a positive integer, got ${opts.entriesMax}`);
+    if (!Number.isSafeInteger(opts.entriesMax) || opts.entriesMax < 1)
+      throw new RangeError(`entriesMax must be a positive integer, got ${opts.entriesMax}`);
     this.now = opts.nowMs ?? Date.now;
     this.fullSweepIntervalMs = opts.fullSweepIntervalMs ?? 1000;
   }

@@ -39,10 +39,19 @@ const REFUSALS = [null, 'ip', 'replayed', 'principal'] as const;
 type AdmitReply = [number, number, number, number, number];
 
 interface AdmissionRedis extends Redis {
-  gatewayAdmit(ipKey: string, signatureKey: string, principalKey: string, windowMs: number, ipMax: number, signatureTtlMs: number, principalMax: number): Promise<AdmitReply>;
+  gatewayAdmit(
+    ipKey: string,
+    signatureKey: string,
+    principalKey: string,
+    windowMs: number,
+    ipMax: number,
+    signatureTtlMs: number,
+    principalMax: number,
+  ): Promise<AdmitReply>;
 }
 
-const counterState = (count: number, ttlMs: number): CounterState | null => (count < 0 ? null : { count, ttlMs: Math.max(0, ttlMs) });
+const counterState = (count: number, ttlMs: number): CounterState | null =>
+  count < 0 ? null : { count, ttlMs: Math.max(0, ttlMs) };
 
 export class RedisAdmissionStore implements AdmissionStore {
   private readonly redis: AdmissionRedis;
@@ -55,8 +64,13 @@ export class RedisAdmissionStore implements AdmissionStore {
 
   async admit(req: AdmissionRequest): Promise<AdmissionResult> {
     const [refusal, ipCount, ipTtl, pCount, pTtl] = await this.redis.gatewayAdmit(
-      req.ip?.key ?? '', req.signature?.key ?? '', req.principal?.key ?? '',
-      req.windowMs, req.ip?.max ?? 0, req.signature?.ttlMs ?? 1, req.principal?.max ?? 0,
+      req.ip?.key ?? '',
+      req.signature?.key ?? '',
+      req.principal?.key ?? '',
+      req.windowMs,
+      req.ip?.max ?? 0,
+      req.signature?.ttlMs ?? 1,
+      req.principal?.max ?? 0,
     );
     return { refused: REFUSALS[refusal], ip: counterState(ipCount, ipTtl), principal: counterState(pCount, pTtl) };
   }

@@ -5,7 +5,8 @@ import { assertTtlMs } from './key-value.js';
 import type { KeyValueStore } from './key-value.js';
 
 /** INCR and, on the key's first count, its expiry: one atomic step (two commands could leave a counter that never expires). */
-const INCREMENT_SCRIPT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+const INCREMENT_SCRIPT =
+  "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
 
 export class RedisKeyValueStore implements KeyValueStore {
   constructor(private readonly redis: Redis) {}

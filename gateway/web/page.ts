@@ -11,7 +11,16 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 export const DEFAULT_WEB_ROOT = path.resolve('dist', 'web');
 
 /** Paths the page handles itself (web/src/router.ts): each answers index.html. */
-export const PAGE_PATHS = ['/', '/markets', '/login', '/signup', '/wallet', '/orders', '/account', '/trade/:symbol'] as const;
+export const PAGE_PATHS = [
+  '/',
+  '/markets',
+  '/login',
+  '/signup',
+  '/wallet',
+  '/orders',
+  '/account',
+  '/trade/:symbol',
+] as const;
 /** The built files are few and small; anything larger is not ours. */
 const ASSET_BYTES_MAX = 4 * 1024 * 1024;
 
@@ -47,8 +56,14 @@ async function loadAssets(dir: string): Promise<Map<string, Asset>> {
     const type = TYPES[path.extname(name)];
     if (type === undefined) continue;
     const raw = await readFile(path.join(dir, name));
-    if (raw.length > ASSET_BYTES_MAX) throw new Error(`web asset ${name} is ${raw.length} bytes, over ${ASSET_BYTES_MAX}`);
-    assets.set(name, { type, raw, gzip: await optional(path.join(dir, `${name}.gz`)), brotli: await optional(path.join(dir, `${name}.br`)) });
+    if (raw.length > ASSET_BYTES_MAX)
+      throw new Error(`web asset ${name} is ${raw.length} bytes, over ${ASSET_BYTES_MAX}`);
+    assets.set(name, {
+      type,
+      raw,
+      gzip: await optional(path.join(dir, `${name}.gz`)),
+      brotli: await optional(path.join(dir, `${name}.br`)),
+    });
   }
   return assets;
 }
@@ -73,12 +88,19 @@ export async function webPageBuilt(root: string): Promise<boolean> {
 
 export const webPagePlugin: FastifyPluginAsync<WebPageOptions> = async (app, { root }) => {
   const raw = await readFile(path.join(root, 'index.html'));
-  const index: Asset = { type: 'text/html; charset=utf-8', raw, gzip: await optional(path.join(root, 'index.html.gz')), brotli: await optional(path.join(root, 'index.html.br')) };
+  const index: Asset = {
+    type: 'text/html; charset=utf-8',
+    raw,
+    gzip: await optional(path.join(root, 'index.html.gz')),
+    brotli: await optional(path.join(root, 'index.html.br')),
+  };
   const assets = await loadAssets(path.join(root, 'assets'));
   const hide = { hide: true } as const;
   for (const url of PAGE_PATHS) {
     // index.html is small and names the current assets: revalidated every time, so a new build shows at once.
-    app.get(url, { schema: hide, config: { auth: 'public' } }, async (request, reply) => send(request, reply, index, 'no-cache'));
+    app.get(url, { schema: hide, config: { auth: 'public' } }, async (request, reply) =>
+      send(request, reply, index, 'no-cache'),
+    );
   }
   app.get('/assets/:file', { schema: hide, config: { auth: 'public' } }, async (request, reply) => {
     const asset = assets.get((request.params as { file: string }).file);

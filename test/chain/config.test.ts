@@ -12,7 +12,9 @@ const base = {
   rpcUrl: 'https://rpc.example',
   confirmations: 12,
   startBlock: 100,
-  tokens: [{ assetId: 1, symbol: 'USDC', address: TOKEN, decimals: 6, sweepThreshold: '10000000', withdrawalMin: '1000' }],
+  tokens: [
+    { assetId: 1, symbol: 'USDC', address: TOKEN, decimals: 6, sweepThreshold: '10000000', withdrawalMin: '1000' },
+  ],
 };
 
 t.test('a valid config gets its defaults', async (t) => {
@@ -39,7 +41,8 @@ t.test('each bad field is named', async (t) => {
     [{ ...base, withdrawals: { feeBumpPct: 5 } }, 'config.withdrawals.feeBumpPct'],
     [{ ...base, pollInterval: 5 }, 'config.pollInterval'],
   ];
-  for (const [cfg, field] of cases) t.throws(() => parseChainConfig(cfg), { code: 'CHAIN_CONFIG_INVALID', field }, field);
+  for (const [cfg, field] of cases)
+    t.throws(() => parseChainConfig(cfg), { code: 'CHAIN_CONFIG_INVALID', field }, field);
 });
 
 t.test('withdrawal validation', async (t) => {
@@ -58,5 +61,8 @@ t.test('withdrawal validation', async (t) => {
   t.match(ok(dest, 0n), { ok: false, code: 'WITHDRAWAL_BAD_AMOUNT' });
   t.match(ok(dest, 999n), { ok: false, code: 'WITHDRAWAL_BAD_AMOUNT' }, 'below withdrawalMin');
   t.match(ok(dest, 1n << 256n), { ok: false, code: 'WITHDRAWAL_BAD_AMOUNT' });
-  t.match(validateWithdrawal(c, { assetId: 9, amount: 5000n, destination: dest }), { ok: false, code: 'WITHDRAWAL_UNKNOWN_ASSET' });
+  t.match(validateWithdrawal(c, { assetId: 9, amount: 5000n, destination: dest }), {
+    ok: false,
+    code: 'WITHDRAWAL_UNKNOWN_ASSET',
+  });
 });

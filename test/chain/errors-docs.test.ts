@@ -9,7 +9,9 @@ import { REPO_ROOT } from '../../testkit/daemon-process.js';
 
 t.test('docs/chain.md lists every chain error code with its meaning, and no other', async (t) => {
   const doc = await readFile(path.join(REPO_ROOT, 'docs/chain.md'), 'utf8');
-  const documented = new Map([...codeTable(doc).matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]));
+  const documented = new Map(
+    [...codeTable(doc).matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]),
+  );
   t.same([...documented.entries()].sort(), Object.entries(CHAIN_ERROR_CODES).sort());
 });
 

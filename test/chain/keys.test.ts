@@ -8,7 +8,13 @@ import { inspect } from 'node:util';
 import t from 'tap';
 import * as bip39 from 'bip39';
 import { HDNodeWallet, JsonRpcProvider, Mnemonic } from 'ethers';
-import { decryptMnemonic, encryptMnemonic, passphraseFromEnv, readKeystoreFile, writeKeystoreFile } from '../../chain/keystore.js';
+import {
+  decryptMnemonic,
+  encryptMnemonic,
+  passphraseFromEnv,
+  readKeystoreFile,
+  writeKeystoreFile,
+} from '../../chain/keystore.js';
 import type { KeystoreFile } from '../../chain/keystore.js';
 import { HdKeys } from '../../chain/hd.js';
 
@@ -24,10 +30,18 @@ t.test('keystore round trip and errors', async (t) => {
   const flip = (hex: string): string => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
   await t.rejects(decryptMnemonic({ ...k, ciphertext: flip(k.ciphertext) }, PASS), { code: 'KEYSTORE_TAMPERED' });
   await t.rejects(decryptMnemonic({ ...k, tag: flip(k.tag) }, PASS), { code: 'KEYSTORE_TAMPERED' });
-  await t.rejects(decryptMnemonic({ ...k, iv: flip(k.iv) }, PASS), { code: 'KEYSTORE_TAMPERED' }, 'the header is authenticated');
+  await t.rejects(
+    decryptMnemonic({ ...k, iv: flip(k.iv) }, PASS),
+    { code: 'KEYSTORE_TAMPERED' },
+    'the header is authenticated',
+  );
   await t.rejects(decryptMnemonic({ ...k, salt: flip(k.salt) }, PASS), { code: 'KEYSTORE_WRONG_PASSPHRASE' });
   await t.rejects(decryptMnemonic({ ...k, version: 2 }, PASS), { code: 'KEYSTORE_UNSUPPORTED_VERSION' });
-  await t.rejects(decryptMnemonic({ ...k, kdfParams: { N: 1 << 30, r: 8, p: 1 } }, PASS), { code: 'KEYSTORE_MALFORMED' }, 'unbounded scrypt cost refused');
+  await t.rejects(
+    decryptMnemonic({ ...k, kdfParams: { N: 1 << 30, r: 8, p: 1 } }, PASS),
+    { code: 'KEYSTORE_MALFORMED' },
+    'unbounded scrypt cost refused',
+  );
   await t.rejects(decryptMnemonic({ ...k, iv: 'zz' } as KeystoreFile, PASS), { code: 'KEYSTORE_MALFORMED' });
   await t.rejects(decryptMnemonic('nope', PASS), { code: 'KEYSTORE_MALFORMED' });
   await t.rejects(encryptMnemonic(mnemonic, 'short', FAST), { code: 'KEYSTORE_WEAK_PASSPHRASE' });
@@ -41,7 +55,9 @@ t.test('keystore file: never overwritten; passphrase from env or file', async (t
   const mnemonic = bip39.generateMnemonic(256);
   await writeKeystoreFile(file, await encryptMnemonic(mnemonic, PASS, FAST));
   const before = await readFile(file, 'utf8');
-  await t.rejects(writeKeystoreFile(file, await encryptMnemonic(bip39.generateMnemonic(), PASS, FAST)), { code: 'KEYSTORE_EXISTS' });
+  await t.rejects(writeKeystoreFile(file, await encryptMnemonic(bip39.generateMnemonic(), PASS, FAST)), {
+    code: 'KEYSTORE_EXISTS',
+  });
   t.equal(await readFile(file, 'utf8'), before, 'the existing keystore is untouched');
   t.equal(await readKeystoreFile(file, PASS), mnemonic);
   await t.rejects(readKeystoreFile(path.join(dir, 'missing.json'), PASS), { code: 'KEYSTORE_NOT_FOUND' });
@@ -50,7 +66,9 @@ t.test('keystore file: never overwritten; passphrase from env or file', async (t
   t.equal(await passphraseFromEnv({ KEYSTORE_PASSPHRASE_FILE: secret }), PASS, 'secret file, trailing newline dropped');
   t.equal(await passphraseFromEnv({ KEYSTORE_PASSPHRASE: PASS }), PASS);
   await t.rejects(passphraseFromEnv({}), { code: 'KEYSTORE_NO_PASSPHRASE' });
-  await t.rejects(passphraseFromEnv({ KEYSTORE_PASSPHRASE: PASS, KEYSTORE_PASSPHRASE_FILE: secret }), { code: 'KEYSTORE_NO_PASSPHRASE' });
+  await t.rejects(passphraseFromEnv({ KEYSTORE_PASSPHRASE: PASS, KEYSTORE_PASSPHRASE_FILE: secret }), {
+    code: 'KEYSTORE_NO_PASSPHRASE',
+  });
 });
 
 t.test('derivation equals ethers HDNodeWallet; roles are separate; nothing secret is printable', async (t) => {
@@ -66,7 +84,10 @@ t.test('derivation equals ethers HDNodeWallet; roles are separate; nothing secre
   t.teardown(() => provider.destroy());
   t.equal(keys.depositWallet(5, provider).address, keys.depositAddress(5));
   const firstUsers = new Set(Array.from({ length: 100 }, (_, i) => keys.depositAddress(i)));
-  t.notOk(firstUsers.has(keys.hotWalletAddress()) || firstUsers.has(keys.gasWalletAddress()), 'hot and gas wallets are not user slots');
+  t.notOk(
+    firstUsers.has(keys.hotWalletAddress()) || firstUsers.has(keys.gasWalletAddress()),
+    'hot and gas wallets are not user slots',
+  );
   const printed = inspect(keys, { depth: 10 }) + JSON.stringify(keys);
   t.notMatch(printed, mnemonic.split(' ')[0]);
   t.equal(printed, 'HdKeys {}{}');

@@ -17,15 +17,19 @@ function capture(): { logger: pino.Logger; lines: () => string[] } {
   return { logger: pino(chainLoggerOptions('trace'), stream), lines: () => text.split('\n').filter((l) => l !== '') };
 }
 
-t.test('secrets are redacted from the chain service\'s log lines', async (t) => {
+t.test("secrets are redacted from the chain service's log lines", async (t) => {
   const { logger, lines } = capture();
   logger.info({ mnemonic: MNEMONIC, passphrase: PASSPHRASE, privateKey: PRIVATE_KEY }, 'top level');
-  logger.warn({ keystore: { mnemonic: MNEMONIC, passphrase: PASSPHRASE }, wallet: { privateKey: PRIVATE_KEY } }, 'one object down');
+  logger.warn(
+    { keystore: { mnemonic: MNEMONIC, passphrase: PASSPHRASE }, wallet: { privateKey: PRIVATE_KEY } },
+    'one object down',
+  );
   logger.child({ component: 'withdrawals' }).error({ signer: { privateKey: PRIVATE_KEY } }, 'from a child logger');
   const out = lines();
   t.equal(out.length, 3);
   for (const line of out) {
-    for (const secret of [MNEMONIC, PASSPHRASE, PRIVATE_KEY]) t.notOk(line.includes(secret), `no secret in: ${JSON.parse(line).msg}`);
+    for (const secret of [MNEMONIC, PASSPHRASE, PRIVATE_KEY])
+      t.notOk(line.includes(secret), `no secret in: ${JSON.parse(line).msg}`);
     t.match(line, /\[redacted\]/, 'the field is there, redacted');
     t.equal(JSON.parse(line).service, 'chain', 'the line names its service');
   }

@@ -62,7 +62,9 @@ function startChainService(env: Record<string, string>): ServiceProcess {
   const keep = (b: Buffer): void => void (output = (output + b.toString()).slice(-40_000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { exited, kill: (s) => void child.kill(s), output: () => output };
 }
 
@@ -81,7 +83,14 @@ t.test('chain service on a real broker with the engine daemon', async (t) => {
   await admin.connect();
   await ensureTopics(admin, topics);
   await admin.disconnect();
-  const daemon = startDaemon({ KAFKA_BROKERS: broker.brokers, DATA_DIR: path.join(dir, 'engine'), ENGINE_ID: engineId, KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic, LOG_LEVEL: 'info' });
+  const daemon = startDaemon({
+    KAFKA_BROKERS: broker.brokers,
+    DATA_DIR: path.join(dir, 'engine'),
+    ENGINE_ID: engineId,
+    KAFKA_COMMANDS_TOPIC: topics.commandsTopic,
+    KAFKA_EVENTS_TOPIC: topics.eventsTopic,
+    LOG_LEVEL: 'info',
+  });
   t.teardown(async () => {
     daemon.child.kill('SIGTERM');
     await daemon.exited;
@@ -89,20 +98,43 @@ t.test('chain service on a real broker with the engine daemon', async (t) => {
   const writer = new KafkaCommandWriter(kafka, topics.commandsTopic);
   await writer.connect();
   t.teardown(() => writer.close());
-  const send = async (...cmds: CommandInput[]): Promise<void> => void (await writer.append(cmds.map((c) => new TextEncoder().encode(encodeCommand(c)))));
+  const send = async (...cmds: CommandInput[]): Promise<void> =>
+    void (await writer.append(cmds.map((c) => new TextEncoder().encode(encodeCommand(c)))));
   const { events, consumer } = await collectEvents(kafka, topics.eventsTopic);
   t.teardown(() => consumer.disconnect());
   const result = (cmdId: string) => events.find((e) => e.type === 'commandResult' && e.cmdId === cmdId);
   const until = (what: string, check: () => boolean | Promise<boolean>, svc?: ServiceProcess) =>
-    waitFor(async () => check(), WAIT_MS, () => `${what}\n--- chain service:\n${svc?.output() ?? ''}\n--- engine:\n${daemon.output()}`);
+    waitFor(
+      async () => check(),
+      WAIT_MS,
+      () => `${what}\n--- chain service:\n${svc?.output() ?? ''}\n--- engine:\n${daemon.output()}`,
+    );
 
   await send(
     { v: 1, type: 'addAsset', id: 'asset-tka', assetId: TKA, symbol: 'TKA', decimals: 18 },
     { v: 1, type: 'addAsset', id: 'asset-usdt', assetId: USDT, symbol: 'USDT', decimals: 6 },
-    { v: 1, type: 'addMarket', id: 'market-tka-usdt', marketId: 1, symbol: 'TKA-USDT', baseAssetId: TKA, quoteAssetId: USDT, tickSize: 100n, lotSize: 10n ** 16n, minNotional: 1n, makerFeeBps: 0, takerFeeBps: 0 },
+    {
+      v: 1,
+      type: 'addMarket',
+      id: 'market-tka-usdt',
+      marketId: 1,
+      symbol: 'TKA-USDT',
+      baseAssetId: TKA,
+      quoteAssetId: USDT,
+      tickSize: 100n,
+      lotSize: 10n ** 16n,
+      minNotional: 1n,
+      makerFeeBps: 0,
+      takerFeeBps: 0,
+    },
   );
   await until('engine set up', () => result('market-tka-usdt') !== undefined);
-  t.ok(['asset-tka', 'asset-usdt', 'market-tka-usdt'].every((id) => (result(id) as { status?: string }).status === 'accepted'), 'assets and market added');
+  t.ok(
+    ['asset-tka', 'asset-usdt', 'market-tka-usdt'].every(
+      (id) => (result(id) as { status?: string }).status === 'accepted',
+    ),
+    'assets and market added',
+  );
 
   // The chain service: config file, keystore encrypted with a test passphrase in a secret file.
   const configPath = path.join(dir, 'chain.json');
@@ -112,8 +144,14 @@ t.test('chain service on a real broker with the engine daemon', async (t) => {
   const passphraseFile = path.join(dir, 'passphrase');
   await writeFile(passphraseFile, PASSPHRASE + '\n', { mode: 0o600 });
   const service = startChainService({
-    CHAIN_CONFIG: configPath, DATABASE_URL: env.db.url, KEYSTORE_PATH: keystorePath, KEYSTORE_PASSPHRASE_FILE: passphraseFile, KEYSTORE_PASSPHRASE: '',
-    KAFKA_BROKERS: broker.brokers, KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic,
+    CHAIN_CONFIG: configPath,
+    DATABASE_URL: env.db.url,
+    KEYSTORE_PATH: keystorePath,
+    KEYSTORE_PASSPHRASE_FILE: passphraseFile,
+    KEYSTORE_PASSPHRASE: '',
+    KAFKA_BROKERS: broker.brokers,
+    KAFKA_COMMANDS_TOPIC: topics.commandsTopic,
+    KAFKA_EVENTS_TOPIC: topics.eventsTopic,
   });
   t.teardown(async () => {
     service.kill('SIGKILL');
@@ -141,12 +179,34 @@ t.test('chain service on a real broker with the engine daemon', async (t) => {
   const credits = () => events.filter((e) => e.type === 'depositCredited');
   await until('deposits credited', () => credits().length >= 2, service);
   await sleep(1_000); // a second credit of the same deposit would show up here
-  t.same(credits().map((e) => e.type === 'depositCredited' && [e.userId, e.assetId, e.amount]).sort(), [[USER, TKA, tkaIn], [USER, USDT, usdtIn]], 'each deposit credited once, exact');
-  const balance = (assetId: number) => events.filter((e) => e.type === 'balanceChanged' && e.userId === USER && e.assetId === assetId).at(-1);
+  t.same(
+    credits()
+      .map((e) => e.type === 'depositCredited' && [e.userId, e.assetId, e.amount])
+      .sort(),
+    [
+      [USER, TKA, tkaIn],
+      [USER, USDT, usdtIn],
+    ],
+    'each deposit credited once, exact',
+  );
+  const balance = (assetId: number) =>
+    events.filter((e) => e.type === 'balanceChanged' && e.userId === USER && e.assetId === assetId).at(-1);
   t.match(balance(TKA), { available: tkaIn, pending: 0n }, 'the TKA balance is available');
-  await until('alert for the deposit the engine refused', () => service.output().includes('ENGINE_REJECTED_COMMAND'), service);
-  t.match(service.output(), /"alert":"ENGINE_REJECTED_COMMAND","cmdId":"deposit:0x[0-9a-f]{64}:\d+","code":"WALLET_ASSET_UNKNOWN"/, 'a deposit of an asset the engine lacks is an alert, not silence');
-  t.equal(events.filter((e) => e.type === 'depositCredited' && e.assetId === TKB).length, 0, 'and nothing credited for it');
+  await until(
+    'alert for the deposit the engine refused',
+    () => service.output().includes('ENGINE_REJECTED_COMMAND'),
+    service,
+  );
+  t.match(
+    service.output(),
+    /"alert":"ENGINE_REJECTED_COMMAND","cmdId":"deposit:0x[0-9a-f]{64}:\d+","code":"WALLET_ASSET_UNKNOWN"/,
+    'a deposit of an asset the engine lacks is an alert, not silence',
+  );
+  t.equal(
+    events.filter((e) => e.type === 'depositCredited' && e.assetId === TKB).length,
+    0,
+    'and nothing credited for it',
+  );
 
   // And swept to the hot wallet, which then pays the withdrawal.
   await until('swept', async () => (await tokenBalance(env.provider, env.tokens.tka.address, hot)) === tkaIn, service);
@@ -156,25 +216,63 @@ t.test('chain service on a real broker with the engine daemon', async (t) => {
   const dest = Wallet.createRandom().address;
   const out = 3n * 10n ** 18n + 1n;
   await send(
-    { v: 1, type: 'requestWithdrawal', id: 'wd-1', userId: USER, assetId: TKA, amount: out, withdrawalId: 'w-1', destination: dest },
-    { v: 1, type: 'requestWithdrawal', id: 'wd-2', userId: USER, assetId: USDT, amount: 1_000_000n, withdrawalId: LONG_ID, destination: 'not-an-address' },
+    {
+      v: 1,
+      type: 'requestWithdrawal',
+      id: 'wd-1',
+      userId: USER,
+      assetId: TKA,
+      amount: out,
+      withdrawalId: 'w-1',
+      destination: dest,
+    },
+    {
+      v: 1,
+      type: 'requestWithdrawal',
+      id: 'wd-2',
+      userId: USER,
+      assetId: USDT,
+      amount: 1_000_000n,
+      withdrawalId: LONG_ID,
+      destination: 'not-an-address',
+    },
   );
   const completed = () => events.find((e) => e.type === 'withdrawalCompleted' && e.withdrawalId === 'w-1');
   const failed = () => events.find((e) => e.type === 'withdrawalFailed' && e.withdrawalId === LONG_ID);
-  await until('withdrawal completed and the bad one failed', () => completed() !== undefined && failed() !== undefined, service);
+  await until(
+    'withdrawal completed and the bad one failed',
+    () => completed() !== undefined && failed() !== undefined,
+    service,
+  );
 
   // Then: the exact amount on chain, completion recorded with the mined transaction, the bad one refunded.
-  t.equal(await tokenBalance(env.provider, env.tokens.tka.address, dest), out, 'the destination holds exactly the amount');
-  t.equal(await tokenBalance(env.provider, env.tokens.tka.address, hot), tkaIn - out, 'the hot wallet paid exactly the amount');
+  t.equal(
+    await tokenBalance(env.provider, env.tokens.tka.address, dest),
+    out,
+    'the destination holds exactly the amount',
+  );
+  t.equal(
+    await tokenBalance(env.provider, env.tokens.tka.address, hot),
+    tkaIn - out,
+    'the hot wallet paid exactly the amount',
+  );
   const done = completed();
-  const receipt = await env.provider.getTransactionReceipt(done?.type === 'withdrawalCompleted' ? done.txHash ?? '' : '');
+  const receipt = await env.provider.getTransactionReceipt(
+    done?.type === 'withdrawalCompleted' ? (done.txHash ?? '') : '',
+  );
   t.equal(receipt?.status, 1, 'withdrawalCompleted names the mined transaction');
   t.match(balance(TKA), { available: tkaIn - out, pending: 0n }, 'the withdrawn TKA left the pending balance');
   t.match(balance(USDT), { available: usdtIn, pending: 0n }, 'the refused withdrawal was refunded');
   const [row] = await env.db.sql`SELECT status_code FROM chain_withdrawals WHERE withdrawal_id = ${LONG_ID}`;
   t.equal(row.status_code, 'WITHDRAWAL_BAD_ADDRESS', 'refused before signing');
-  const ours = events.filter((e) => e.type === 'commandResult' && /^(deposit|withdrawal-(complete|fail)):/.test(e.cmdId));
-  t.same(ours.map((e) => e.type === 'commandResult' && e.status).sort(), ['accepted', 'accepted', 'accepted', 'accepted', 'rejected'], 'the chain service sent each command once; only the TKB deposit was refused');
+  const ours = events.filter(
+    (e) => e.type === 'commandResult' && /^(deposit|withdrawal-(complete|fail)):/.test(e.cmdId),
+  );
+  t.same(
+    ours.map((e) => e.type === 'commandResult' && e.status).sort(),
+    ['accepted', 'accepted', 'accepted', 'accepted', 'rejected'],
+    'the chain service sent each command once; only the TKB deposit was refused',
+  );
 
   // A SIGTERM stops the service cleanly.
   const stopped = async (svc: ServiceProcess, what: string): Promise<void> => {
@@ -189,8 +287,14 @@ t.test('chain service on a real broker with the engine daemon', async (t) => {
   // offsets carry over (a redelivered withdrawalPending would be a no-op anyway).
   const sentBefore = ours.length;
   const again = startChainService({
-    CHAIN_CONFIG: configPath, DATABASE_URL: env.db.url, KEYSTORE_PATH: keystorePath, KEYSTORE_PASSPHRASE_FILE: passphraseFile, KEYSTORE_PASSPHRASE: '',
-    KAFKA_BROKERS: broker.brokers, KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic,
+    CHAIN_CONFIG: configPath,
+    DATABASE_URL: env.db.url,
+    KEYSTORE_PATH: keystorePath,
+    KEYSTORE_PASSPHRASE_FILE: passphraseFile,
+    KEYSTORE_PASSPHRASE: '',
+    KAFKA_BROKERS: broker.brokers,
+    KAFKA_COMMANDS_TOPIC: topics.commandsTopic,
+    KAFKA_EVENTS_TOPIC: topics.eventsTopic,
   });
   t.teardown(async () => {
     again.kill('SIGKILL');
@@ -200,5 +304,9 @@ t.test('chain service on a real broker with the engine daemon', async (t) => {
   await sleep(3_000); // about 15 ticks
   await stopped(again, 'restart');
   await sleep(1_000); // a command sent by its last tick would reach the events topic by now
-  t.equal(events.filter((e) => e.type === 'commandResult' && /^(deposit|withdrawal-(complete|fail)):/.test(e.cmdId)).length, sentBefore, 'no command re-sent after the restart');
+  t.equal(
+    events.filter((e) => e.type === 'commandResult' && /^(deposit|withdrawal-(complete|fail)):/.test(e.cmdId)).length,
+    sentBefore,
+    'no command re-sent after the restart',
+  );
 });

@@ -29,6 +29,10 @@ t.test('each missing or bad variable is named', async (t) => {
     [{ ...base, LOG_LEVEL: 'very loud' }, 'LOG_LEVEL'],
   ];
   for (const [env, name] of cases) {
-    t.throws(() => readChainSettings(env), { name: 'ConfigError', message: new RegExp(`^${name}\\b`) }, `${name} is named`);
+    t.throws(
+      () => readChainSettings(env),
+      { name: 'ConfigError', message: new RegExp(`^${name}\\b`) },
+      `${name} is named`,
+    );
   }
 });

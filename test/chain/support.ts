@@ -24,7 +24,6 @@ import type { DevTokens } from '../../chain/devnet/tokens.js';
 import { createTestDatabase } from '../../testkit/pg.js';
 import type { TestDatabase } from '../../testkit/pg.js';
 
-
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export interface ChainEnv {
@@ -105,10 +104,18 @@ export async function sendEth(env: ChainEnv, to: string, eth: string): Promise<v
  */
 export async function runChildUntilKilled(env: ChainEnv, childFile: string, crashAt: string): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, childFile)], {
-    env: { ...process.env, CHAIN_CONFIG_JSON: JSON.stringify(env.rawConfig), DATABASE_URL: env.db.url, CHAIN_TEST_MNEMONIC: env.mnemonic, CRASH_AT: crashAt },
+    env: {
+      ...process.env,
+      CHAIN_CONFIG_JSON: JSON.stringify(env.rawConfig),
+      DATABASE_URL: env.db.url,
+      CHAIN_TEST_MNEMONIC: env.mnemonic,
+      CRASH_AT: crashAt,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`child did not reach ${crashAt}`)), 60_000);

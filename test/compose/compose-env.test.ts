@@ -16,7 +16,14 @@ import { CHAIN_CONFIG_STEP_VARS, writeChainConfig } from '../../compose/chain-co
 import { DAEMON_NODE_FLAGS, readDaemonConfig } from '../../engine/daemon/config.js';
 import { readGatewayConfig } from '../../gateway/config.js';
 import { readPersistenceConfig } from '../../persistence/config.js';
-import { composeText, composeVariables, loadCompose, packageScripts, placeholderVars, recordingEnv } from './compose-file.js';
+import {
+  composeText,
+  composeVariables,
+  loadCompose,
+  packageScripts,
+  placeholderVars,
+  recordingEnv,
+} from './compose-file.js';
 
 const TOKEN = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
 
@@ -65,52 +72,89 @@ t.test('the gateway service sets only variables its config reads, with valid val
   t.equal(env.GATEWAY_ID, undefined, 'no fixed instance id: each scaled gateway names itself after its container');
 });
 
-t.test('the chain service sets only variables its settings, the keystore and the config step read, with valid values', async (t) => {
-  const env = await serviceEnv('chain');
-  const settings = recordingEnv(env);
-  readChainSettings(settings.env);
-  const mainReads = settings.read;
-  for (const name of ['CHAIN_CONFIG', 'DATABASE_URL', 'KAFKA_BROKERS']) t.ok(env[name] !== undefined, `${name}, required by chain/settings.ts, is set`);
+t.test(
+  'the chain service sets only variables its settings, the keystore and the config step read, with valid values',
+  async (t) => {
+    const env = await serviceEnv('chain');
+    const settings = recordingEnv(env);
+    readChainSettings(settings.env);
+    const mainReads = settings.read;
+    for (const name of ['CHAIN_CONFIG', 'DATABASE_URL', 'KAFKA_BROKERS'])
+      t.ok(env[name] !== undefined, `${name}, required by chain/settings.ts, is set`);
 
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'compose-chain-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  // The container's mounts, here as temporary files: /secrets/* and /tmp/chain.json.
-  const local = { ...env, CHAIN_CONFIG_TEMPLATE: path.join(dir, 'chain.json'), CHAIN_CONFIG: path.join(dir, 'out.json'), KEYSTORE_PATH: path.join(dir, 'keystore.json'), KEYSTORE_PASSPHRASE_FILE: path.join(dir, 'keystore-passphrase') };
-  t.equal(env.CHAIN_CONFIG_TEMPLATE, '/secrets/chain.json', 'the config comes from the secrets mount');
-  t.match(env.KEYSTORE_PATH, /^\/secrets\//, 'so does the keystore');
-  t.match(env.KEYSTORE_PASSPHRASE_FILE, /^\/secrets\//, 'and its passphrase, as a file (not in the environment)');
-  t.equal(env.KEYSTORE_PASSPHRASE, undefined);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'compose-chain-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    // The container's mounts, here as temporary files: /secrets/* and /tmp/chain.json.
+    const local = {
+      ...env,
+      CHAIN_CONFIG_TEMPLATE: path.join(dir, 'chain.json'),
+      CHAIN_CONFIG: path.join(dir, 'out.json'),
+      KEYSTORE_PATH: path.join(dir, 'keystore.json'),
+      KEYSTORE_PASSPHRASE_FILE: path.join(dir, 'keystore-passphrase'),
+    };
+    t.equal(env.CHAIN_CONFIG_TEMPLATE, '/secrets/chain.json', 'the config comes from the secrets mount');
+    t.match(env.KEYSTORE_PATH, /^\/secrets\//, 'so does the keystore');
+    t.match(env.KEYSTORE_PASSPHRASE_FILE, /^\/secrets\//, 'and its passphrase, as a file (not in the environment)');
+    t.equal(env.KEYSTORE_PASSPHRASE, undefined);
 
-  await writeFile(local.CHAIN_CONFIG_TEMPLATE, JSON.stringify({ name: 'sepolia', chainId: 11155111, confirmations: 12, startBlock: 1, tokens: [{ assetId: 1, symbol: 'TKA', address: TOKEN, decimals: 18, sweepThreshold: '1000' }] }));
-  await writeFile(local.KEYSTORE_PASSPHRASE_FILE, 'a long enough passphrase\n');
-  await writeKeystoreFile(local.KEYSTORE_PATH, await encryptMnemonic('abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about', 'a long enough passphrase', { N: 1 << 10, r: 8, p: 1 }));
+    await writeFile(
+      local.CHAIN_CONFIG_TEMPLATE,
+      JSON.stringify({
+        name: 'sepolia',
+        chainId: 11155111,
+        confirmations: 12,
+        startBlock: 1,
+        tokens: [{ assetId: 1, symbol: 'TKA', address: TOKEN, decimals: 18, sweepThreshold: '1000' }],
+      }),
+    );
+    await writeFile(local.KEYSTORE_PASSPHRASE_FILE, 'a long enough passphrase\n');
+    await writeKeystoreFile(
+      local.KEYSTORE_PATH,
+      await encryptMnemonic(
+        'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
+        'a long enough passphrase',
+        { N: 1 << 10, r: 8, p: 1 },
+      ),
+    );
 
-  const step = recordingEnv(local);
-  await writeChainConfig(step.env);
-  const config = await loadChainConfig(local.CHAIN_CONFIG);
-  t.equal(config.rpcUrl, placeholderVars().CHAIN_RPC_URL, 'the RPC URL comes from CHAIN_RPC_URL');
-  t.equal((await stat(local.CHAIN_CONFIG)).mode & 0o077, 0, 'the written config (it may hold an API key) is private');
+    const step = recordingEnv(local);
+    await writeChainConfig(step.env);
+    const config = await loadChainConfig(local.CHAIN_CONFIG);
+    t.equal(config.rpcUrl, placeholderVars().CHAIN_RPC_URL, 'the RPC URL comes from CHAIN_RPC_URL');
+    t.equal((await stat(local.CHAIN_CONFIG)).mode & 0o077, 0, 'the written config (it may hold an API key) is private');
 
-  const keys = recordingEnv(local);
-  const passphrase = await passphraseFromEnv(keys.env);
-  t.equal(passphrase, 'a long enough passphrase', 'the passphrase file is read, newline dropped');
-  t.ok((await readKeystoreFile(local.KEYSTORE_PATH, passphrase)).startsWith('abandon'), 'the keystore unlocks');
+    const keys = recordingEnv(local);
+    const passphrase = await passphraseFromEnv(keys.env);
+    t.equal(passphrase, 'a long enough passphrase', 'the passphrase file is read, newline dropped');
+    t.ok((await readKeystoreFile(local.KEYSTORE_PATH, passphrase)).startsWith('abandon'), 'the keystore unlocks');
 
-  for (const name of Object.keys(env)) {
-    const readBy = mainReads.has(name) || keys.read.has(name) || (step.read.has(name) && (CHAIN_CONFIG_STEP_VARS as readonly string[]).includes(name));
-    t.ok(readBy, `${name} is read by chain/settings.ts, chain/keystore.ts or compose/chain-config.ts`);
-  }
-});
+    for (const name of Object.keys(env)) {
+      const readBy =
+        mainReads.has(name) ||
+        keys.read.has(name) ||
+        (step.read.has(name) && (CHAIN_CONFIG_STEP_VARS as readonly string[]).includes(name));
+      t.ok(readBy, `${name} is read by chain/settings.ts, chain/keystore.ts or compose/chain-config.ts`);
+    }
+  },
+);
 
 t.test('the exchange services agree on where Kafka, the topics and PostgreSQL are', async (t) => {
   const compose = await loadCompose(placeholderVars());
-  const services = ['engine', 'persistence', 'chain', 'gateway'].map((name) => ({ name, env: compose.services[name].environment ?? {} }));
+  const services = ['engine', 'persistence', 'chain', 'gateway'].map((name) => ({
+    name,
+    env: compose.services[name].environment ?? {},
+  }));
   for (const key of ['KAFKA_BROKERS', 'KAFKA_COMMANDS_TOPIC', 'KAFKA_EVENTS_TOPIC']) {
     for (const s of services) t.equal(s.env[key], services[0].env[key], `${s.name} ${key}`);
   }
-  for (const s of services.filter((s) => s.name !== 'engine')) t.equal(s.env.DATABASE_URL, compose.services.persistence.environment?.DATABASE_URL, `${s.name} DATABASE_URL`);
+  for (const s of services.filter((s) => s.name !== 'engine'))
+    t.equal(s.env.DATABASE_URL, compose.services.persistence.environment?.DATABASE_URL, `${s.name} DATABASE_URL`);
   const pg = compose.services.postgres.environment ?? {};
-  t.equal(services[1].env.DATABASE_URL, `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`, 'the URL matches the PostgreSQL service');
+  t.equal(
+    services[1].env.DATABASE_URL,
+    `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`,
+    'the URL matches the PostgreSQL service',
+  );
 });
 
 t.test('Kafka runs in KRaft mode with a fixed cluster id', async (t) => {
@@ -119,7 +163,11 @@ t.test('Kafka runs in KRaft mode with a fixed cluster id', async (t) => {
   t.equal(kafka.KAFKA_PROCESS_ROLES, 'broker,controller');
   t.equal(kafka.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR, '1', 'single-node replication factors');
   t.equal(kafka.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR, '1');
-  t.equal(kafka.KAFKA_AUTO_CREATE_TOPICS_ENABLE, 'false', 'only the engine creates topics (with the broker-time setting)');
+  t.equal(
+    kafka.KAFKA_AUTO_CREATE_TOPICS_ENABLE,
+    'false',
+    'only the engine creates topics (with the broker-time setting)',
+  );
 });
 
 t.test('a bad setting is refused with the variable named', async (t) => {
@@ -134,11 +182,15 @@ t.test('a bad setting is refused with the variable named', async (t) => {
   t.throws(() => readPersistenceConfig({ ...persistence, PERSISTENCE_BATCH_MAX: '0' }), /PERSISTENCE_BATCH_MAX/);
 });
 
-t.test('npm run engine (development, tsx) and the compose engine (compiled) start the daemon with its node flags', async (t) => {
-  const scripts = await packageScripts();
-  for (const flag of DAEMON_NODE_FLAGS) t.ok(scripts.engine.split(' ').includes(flag), `the engine script passes ${flag}`);
-  t.match(scripts.engine, /engine\/daemon\/main\.ts$/, 'to the daemon');
-  const engine = (await loadCompose(placeholderVars())).services.engine.command ?? [];
-  for (const flag of DAEMON_NODE_FLAGS) t.ok(engine.includes(flag), `the compose engine passes ${flag}`);
-  t.equal(engine.at(-1), 'dist/engine/daemon/main.js', 'to the compiled daemon');
-});
+t.test(
+  'npm run engine (development, tsx) and the compose engine (compiled) start the daemon with its node flags',
+  async (t) => {
+    const scripts = await packageScripts();
+    for (const flag of DAEMON_NODE_FLAGS)
+      t.ok(scripts.engine.split(' ').includes(flag), `the engine script passes ${flag}`);
+    t.match(scripts.engine, /engine\/daemon\/main\.ts$/, 'to the daemon');
+    const engine = (await loadCompose(placeholderVars())).services.engine.command ?? [];
+    for (const flag of DAEMON_NODE_FLAGS) t.ok(engine.includes(flag), `the compose engine passes ${flag}`);
+    t.equal(engine.at(-1), 'dist/engine/daemon/main.js', 'to the compiled daemon');
+  },
+);

@@ -21,7 +21,13 @@ export interface Service {
   readonly environment?: Record<string, string>;
   readonly ports?: string[];
   readonly volumes?: string[];
-  readonly healthcheck?: { test: string[]; interval?: string; timeout?: string; retries?: number; start_period?: string };
+  readonly healthcheck?: {
+    test: string[];
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    start_period?: string;
+  };
   readonly depends_on?: Record<string, { condition: string }>;
   readonly init?: boolean;
 }
@@ -75,7 +81,9 @@ export async function loadCompose(vars: Record<string, string>): Promise<Compose
 }
 
 export async function packageScripts(): Promise<Record<string, string>> {
-  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
   return pkg.scripts;
 }
 
@@ -95,7 +103,10 @@ export function placeholderVars(): Record<string, string> {
 }
 
 /** `env` behind a proxy that records every variable a config reader looks up. */
-export function recordingEnv(env: Record<string, string>): { env: Record<string, string | undefined>; read: Set<string> } {
+export function recordingEnv(env: Record<string, string>): {
+  env: Record<string, string | undefined>;
+  read: Set<string>;
+} {
   const read = new Set<string>();
   const proxy = new Proxy(env as Record<string, string | undefined>, {
     get(target, key) {

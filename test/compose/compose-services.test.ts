@@ -8,20 +8,50 @@ import path from 'node:path';
 import t from 'tap';
 import { CHECKED_SERVICES } from '../../compose/healthcheck.js';
 import { DAEMON_NODE_FLAGS } from '../../engine/daemon/config.js';
-import { COMPOSE_DIR, EXCHANGE_SERVICES, ROOT, builtFrom, composeText, composeVariables, loadCompose, placeholderVars } from './compose-file.js';
+import {
+  COMPOSE_DIR,
+  EXCHANGE_SERVICES,
+  ROOT,
+  builtFrom,
+  composeText,
+  composeVariables,
+  loadCompose,
+  placeholderVars,
+} from './compose-file.js';
 
 t.test('every service is defined, and the exchange services are built from the repository', async (t) => {
   const compose = await loadCompose(placeholderVars());
-  t.same(Object.keys(compose.services).sort(), ['chain', 'engine', 'gateway', 'kafka', 'persistence', 'postgres', 'redis']);
+  t.same(Object.keys(compose.services).sort(), [
+    'chain',
+    'engine',
+    'gateway',
+    'kafka',
+    'persistence',
+    'postgres',
+    'redis',
+  ]);
   for (const name of EXCHANGE_SERVICES) {
     const s = compose.services[name];
-    t.equal(path.resolve(COMPOSE_DIR, s.build?.context ?? '?'), ROOT, `${name} builds with the repository root as context (nothing outside it)`);
+    t.equal(
+      path.resolve(COMPOSE_DIR, s.build?.context ?? '?'),
+      ROOT,
+      `${name} builds with the repository root as context (nothing outside it)`,
+    );
     t.equal(s.build?.dockerfile, 'compose/Dockerfile', `${name} uses compose/Dockerfile`);
-    t.equal(s.init, undefined, `${name}: the image's own init (tini, its ENTRYPOINT) forwards signals, not a second one`);
+    t.equal(
+      s.init,
+      undefined,
+      `${name}: the image's own init (tini, its ENTRYPOINT) forwards signals, not a second one`,
+    );
   }
 });
 
-const ENTRY_POINTS: Record<string, string> = { engine: 'engine/daemon/main.ts', persistence: 'persistence/main.ts', chain: 'chain/main.ts', gateway: 'gateway/main.ts' };
+const ENTRY_POINTS: Record<string, string> = {
+  engine: 'engine/daemon/main.ts',
+  persistence: 'persistence/main.ts',
+  chain: 'chain/main.ts',
+  gateway: 'gateway/main.ts',
+};
 
 t.test('every exchange service runs its compiled entry point with node, source maps on', async (t) => {
   const compose = await loadCompose(placeholderVars());
@@ -29,7 +59,11 @@ t.test('every exchange service runs its compiled entry point with node, source m
     const command = compose.services[name].command ?? [];
     const flags = name === 'engine' ? ['--enable-source-maps', ...DAEMON_NODE_FLAGS] : ['--enable-source-maps'];
     t.same(command.slice(0, -1), ['node', ...flags], `${name}: node ${flags.join(' ')} (no npm, no tsx)`);
-    t.equal(await builtFrom(command.at(-1) ?? ''), ENTRY_POINTS[name], `${name} runs the build of ${ENTRY_POINTS[name]}`);
+    t.equal(
+      await builtFrom(command.at(-1) ?? ''),
+      ENTRY_POINTS[name],
+      `${name} runs the build of ${ENTRY_POINTS[name]}`,
+    );
   }
 });
 
@@ -42,8 +76,18 @@ t.test('every depends_on names a defined service with a condition', async (t) =>
       t.ok(compose.services[dep]?.healthcheck !== undefined, `${dep} has the health check ${name} waits for`);
     }
   }
-  const needs: Record<string, string[]> = { engine: ['kafka'], persistence: ['engine', 'kafka', 'postgres'], chain: ['engine', 'kafka', 'postgres'], gateway: ['engine', 'kafka', 'postgres', 'redis'] };
-  for (const [name, deps] of Object.entries(needs)) t.same(Object.keys(compose.services[name].depends_on ?? {}).sort(), deps, `${name} starts after ${deps.join(', ')}`);
+  const needs: Record<string, string[]> = {
+    engine: ['kafka'],
+    persistence: ['engine', 'kafka', 'postgres'],
+    chain: ['engine', 'kafka', 'postgres'],
+    gateway: ['engine', 'kafka', 'postgres', 'redis'],
+  };
+  for (const [name, deps] of Object.entries(needs))
+    t.same(
+      Object.keys(compose.services[name].depends_on ?? {}).sort(),
+      deps,
+      `${name} starts after ${deps.join(', ')}`,
+    );
 });
 
 t.test('every service has a health check; the exchange services check something real', async (t) => {
@@ -53,7 +97,11 @@ t.test('every service has a health check; the exchange services check something 
     t.match(s.healthcheck?.test[0] ?? '', /^CMD(-SHELL)?$/, `${name}: a command, not NONE`);
   }
   for (const name of CHECKED_SERVICES) {
-    t.same(compose.services[name].healthcheck?.test, ['CMD', 'node', 'dist/compose/healthcheck.js', name], `${name}: its Kafka consumer is in a Stable group`);
+    t.same(
+      compose.services[name].healthcheck?.test,
+      ['CMD', 'node', 'dist/compose/healthcheck.js', name],
+      `${name}: its Kafka consumer is in a Stable group`,
+    );
   }
   const gateway = compose.services.gateway;
   const port = gateway.environment?.GATEWAY_PORT;
@@ -74,26 +122,41 @@ t.test('gateways scale: a host port range, no fixed instance id, shared Redis', 
   t.equal(gateway.environment?.GATEWAY_ID, undefined);
   t.ok(gateway.environment?.REDIS_URL, 'shared stores');
   t.match(text, /--scale gateway=/, 'the file says how to scale');
-  t.equal(compose.services.engine.environment?.ENGINE_ID, 'engine-0', 'one engine, fixed id (its transactional id fences a second)');
+  t.equal(
+    compose.services.engine.environment?.ENGINE_ID,
+    'engine-0',
+    'one engine, fixed id (its transactional id fences a second)',
+  );
 });
 
-t.test('the chain service: secrets from the read-only mount, RPC URL required, config step before the service', async (t) => {
-  const compose = await loadCompose(placeholderVars());
-  const chain = compose.services.chain;
-  t.same(chain.volumes, ['./secrets:/secrets:ro']);
-  t.same(chain.entrypoint, ['/usr/bin/tini', '--', 'sh', 'dist/compose/chain-entrypoint.sh'], 'under tini, as the image\'s own entrypoint would be');
-  t.equal(await builtFrom('dist/compose/chain-entrypoint.sh'), 'compose/chain-entrypoint.sh', 'the script is copied into dist/');
-  const entry = await readFile(path.join(COMPOSE_DIR, 'chain-entrypoint.sh'), 'utf8');
-  t.match(entry, /\nnode --enable-source-maps dist\/compose\/chain-config\.js\n/, 'writes the config');
-  t.equal(await builtFrom('dist/compose/chain-config.js'), 'compose/chain-config.ts');
-  t.match(entry, /\nexec "\$@"\n$/, 'then becomes the command, so signals reach it');
-  t.match(entry, /set -eu/, 'a failed config step stops the container');
-  const vars = composeVariables(await composeText());
-  t.same(vars.get('CHAIN_RPC_URL'), { required: true, fallback: null }, 'no default RPC URL');
-  t.notMatch(chain.user ?? '', /^0(:|$)|^root/, 'not root');
-  const ignore = await readFile(path.join(COMPOSE_DIR, 'secrets/.gitignore'), 'utf8');
-  t.match(ignore, /^\*$/m, 'compose/secrets is kept out of git');
-});
+t.test(
+  'the chain service: secrets from the read-only mount, RPC URL required, config step before the service',
+  async (t) => {
+    const compose = await loadCompose(placeholderVars());
+    const chain = compose.services.chain;
+    t.same(chain.volumes, ['./secrets:/secrets:ro']);
+    t.same(
+      chain.entrypoint,
+      ['/usr/bin/tini', '--', 'sh', 'dist/compose/chain-entrypoint.sh'],
+      "under tini, as the image's own entrypoint would be",
+    );
+    t.equal(
+      await builtFrom('dist/compose/chain-entrypoint.sh'),
+      'compose/chain-entrypoint.sh',
+      'the script is copied into dist/',
+    );
+    const entry = await readFile(path.join(COMPOSE_DIR, 'chain-entrypoint.sh'), 'utf8');
+    t.match(entry, /\nnode --enable-source-maps dist\/compose\/chain-config\.js\n/, 'writes the config');
+    t.equal(await builtFrom('dist/compose/chain-config.js'), 'compose/chain-config.ts');
+    t.match(entry, /\nexec "\$@"\n$/, 'then becomes the command, so signals reach it');
+    t.match(entry, /set -eu/, 'a failed config step stops the container');
+    const vars = composeVariables(await composeText());
+    t.same(vars.get('CHAIN_RPC_URL'), { required: true, fallback: null }, 'no default RPC URL');
+    t.notMatch(chain.user ?? '', /^0(:|$)|^root/, 'not root');
+    const ignore = await readFile(path.join(COMPOSE_DIR, 'secrets/.gitignore'), 'utf8');
+    t.match(ignore, /^\*$/m, 'compose/secrets is kept out of git');
+  },
+);
 
 t.test('every variable the file interpolates is documented in compose/.env.example', async (t) => {
   const example = await readFile(path.join(COMPOSE_DIR, '.env.example'), 'utf8');

@@ -25,7 +25,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 async function produce(k: number): Promise<void> {
-  for (let i = 0; ; ) {
+  for (let i = 0; ;) {
     const values: Uint8Array[] = [];
     const n = prng.int(1, 8);
     for (let j = 0; j < n; j++) values.push(encoder.encode(`r${round}p${k}-${i + j}`));
@@ -40,7 +40,10 @@ async function produce(k: number): Promise<void> {
 async function daemon(): Promise<void> {
   await log.consume((await log.committedOffset()) + 1, 50, async (records) => {
     const lastOffset = records[records.length - 1].offset;
-    await log.commit(records.map((r) => ({ key: String(r.offset), value: `ev:${decoder.decode(r.value)}` })), lastOffset);
+    await log.commit(
+      records.map((r) => ({ key: String(r.offset), value: `ev:${decoder.decode(r.value)}` })),
+      lastOffset,
+    );
     process.stdout.write(`committed ${lastOffset}\n`);
   });
 }

@@ -10,7 +10,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { crc32, crc32Fallback } from '../../engine/daemon/durable-fs.js';
-import { DirectoryLockedError, FileLog, FileLogFailedError, LogCorruptError, readCommittedEvents } from '../../engine/daemon/file-log.js';
+import {
+  DirectoryLockedError,
+  FileLog,
+  FileLogFailedError,
+  LogCorruptError,
+  readCommittedEvents,
+} from '../../engine/daemon/file-log.js';
 import type { FileLogOptions } from '../../engine/daemon/file-log.js';
 import { encodeCommandFrame, encodeEventFrame } from '../../engine/daemon/log-frames.js';
 import type { CommandRecord, EventRecord } from '../../engine/daemon/log.js';
@@ -42,7 +48,12 @@ function truncations(): { opts: FileLogOptions; seen: Array<[string, number, str
 }
 
 /** Consumes from `fromOffset` until `count` records arrived, then stops; returns them and the batch sizes. */
-async function consumeN(log: FileLog, fromOffset: number, batchMax: number, count: number): Promise<{ records: CommandRecord[]; batches: number[] }> {
+async function consumeN(
+  log: FileLog,
+  fromOffset: number,
+  batchMax: number,
+  count: number,
+): Promise<{ records: CommandRecord[]; batches: number[] }> {
   const records: CommandRecord[] = [];
   const batches: number[] = [];
   await log.consume(fromOffset, batchMax, async (batch) => {
@@ -68,10 +79,20 @@ t.test('appends get consecutive offsets from 0 and consume returns them in order
   t.equal(log.nextOffset, 6);
 
   const { records, batches } = await consumeN(log, 0, 4, 6);
-  t.same(records.map((r) => r.offset), [0, 1, 2, 3, 4, 5]);
+  t.same(
+    records.map((r) => r.offset),
+    [0, 1, 2, 3, 4, 5],
+  );
   t.same(records.map(textOf), ['a', 'b', 'c', 'd', '', 'f']);
-  t.same(records.map((r) => r.timestampMs), [1_000, 1_000, 2_000, 2_000, 2_000, 2_000], 'stamped by the clock, never backwards');
-  t.ok(batches.every((n) => n <= 4), `batches ${batches} are at most batchMax`);
+  t.same(
+    records.map((r) => r.timestampMs),
+    [1_000, 1_000, 2_000, 2_000, 2_000, 2_000],
+    'stamped by the clock, never backwards',
+  );
+  t.ok(
+    batches.every((n) => n <= 4),
+    `batches ${batches} are at most batchMax`,
+  );
   t.same((await log.readCommands(4)).map(textOf), ['', 'f'], 'reading from the middle');
 });
 
@@ -81,7 +102,10 @@ t.test('consume from a later offset skips what is before it, across many frames'
   const big = new Uint8Array(100_000).fill(7);
   for (let i = 0; i < 40; i++) await log.append([bytesOf(`v${i}`), big]);
   const { records } = await consumeN(log, 61, 5, 80 - 61);
-  t.same(records.map((r) => r.offset), Array.from({ length: 19 }, (_, i) => 61 + i));
+  t.same(
+    records.map((r) => r.offset),
+    Array.from({ length: 19 }, (_, i) => 61 + i),
+  );
   t.equal(textOf(records[1]), 'v31');
 });
 
@@ -118,16 +142,20 @@ t.test('consumers only see commands whose append is durable', async (t) => {
   let releaseSync!: () => void;
   const syncGate = new Promise<void>((resolve) => (releaseSync = resolve));
   let appended: Promise<number[]> | undefined;
-  await withFileHandlePatch('datasync', async function (this: FileHandle, datasync) {
-    await syncGate;
-    return datasync.call(this);
-  }, async () => {
-    appended = log.append([bytesOf('pending')]);
-    await new Promise((r) => setTimeout(r, 50)); // written, not yet fsync'd; the consumer polls meanwhile
-    t.same(seen, [], 'a written but not yet fsync\'d command is not delivered');
-    releaseSync();
-    t.same(await appended, [0]);
-  });
+  await withFileHandlePatch(
+    'datasync',
+    async function (this: FileHandle, datasync) {
+      await syncGate;
+      return datasync.call(this);
+    },
+    async () => {
+      appended = log.append([bytesOf('pending')]);
+      await new Promise((r) => setTimeout(r, 50)); // written, not yet fsync'd; the consumer polls meanwhile
+      t.same(seen, [], "a written but not yet fsync'd command is not delivered");
+      releaseSync();
+      t.same(await appended, [0]);
+    },
+  );
   while (seen.length < 1) await new Promise((r) => setTimeout(r, 1));
   t.same(seen, ['pending'], 'delivered once durable');
   await log.stop();
@@ -148,15 +176,28 @@ t.test('commits are durable, committedOffset follows the last one, readers see c
   await t.rejects(log.commit(events(['x', 'y']), 4), RangeError, 'a commit cannot cover commands not in the log');
   t.same(
     (await log.readEvents()).map((e) => [e.index, e.commitOffset, e.key, e.value]),
-    [[0, 1, 'c0', 'e0'], [1, 1, 'c0', 'e1'], [2, 1, 'c1', 'é2 ✓'], [3, 3, 'c3', 'e3']],
+    [
+      [0, 1, 'c0', 'e0'],
+      [1, 1, 'c0', 'e1'],
+      [2, 1, 'c1', 'é2 ✓'],
+      [3, 3, 'c3', 'e3'],
+    ],
   );
-  t.same((await log.readEvents(2, 1)).map((e) => e.value), ['é2 ✓'], 'from an index, bounded');
+  t.same(
+    (await log.readEvents(2, 1)).map((e) => e.value),
+    ['é2 ✓'],
+    'from an index, bounded',
+  );
   await log.close();
 
   const reopened = await openLog(t, dir);
   t.equal(await reopened.committedOffset(), 3, 'the committed offset survives a reopen');
   t.equal(reopened.eventCount, 4);
-  t.same((await readCommittedEvents(dir, 1)).map((e) => e.value), ['e1', 'é2 ✓', 'e3'], 'the lock-free reader agrees');
+  t.same(
+    (await readCommittedEvents(dir, 1)).map((e) => e.value),
+    ['e1', 'é2 ✓', 'e3'],
+    'the lock-free reader agrees',
+  );
 });
 
 t.test('a torn tail in commands.log is cut off on reopen; durable commands survive', async (t) => {
@@ -201,16 +242,27 @@ t.test('a torn commit in events.log is cut off on reopen; earlier commits surviv
     const eventsLog = path.join(dir, 'events.log');
     const durableBytes = (await stat(eventsLog)).size;
     await appendFile(eventsLog, tear(encodeEventFrame(2, 2, events(['c', 'ec']))));
-    t.same((await readCommittedEvents(dir)).map((e) => e.value), ['ea', 'eb'], `${name}: the lock-free reader ignores the torn commit`);
+    t.same(
+      (await readCommittedEvents(dir)).map((e) => e.value),
+      ['ea', 'eb'],
+      `${name}: the lock-free reader ignores the torn commit`,
+    );
 
     const { opts, seen } = truncations();
     const reopened = await FileLog.open(dir, opts);
     t.equal((await stat(eventsLog)).size, durableBytes, `${name}: cut back`);
     t.match(seen, [['events.log', Number, String]], `${name}: reported`);
     t.equal(await reopened.committedOffset(), 1, `${name}: the torn commit does not count`);
-    t.same((await reopened.readEvents()).map((e) => e.value), ['ea', 'eb']);
+    t.same(
+      (await reopened.readEvents()).map((e) => e.value),
+      ['ea', 'eb'],
+    );
     await reopened.commit(events(['c', 'ec again']), 2);
-    t.same((await reopened.readEvents(2)).map((e) => [e.index, e.value]), [[2, 'ec again']], `${name}: the retried commit takes its place`);
+    t.same(
+      (await reopened.readEvents(2)).map((e) => [e.index, e.value]),
+      [[2, 'ec again']],
+      `${name}: the retried commit takes its place`,
+    );
     await reopened.close();
   }
 });
@@ -248,7 +300,7 @@ t.test('events committed past the end of commands.log are refused as lost comman
 
 t.test('a file that is not a log is refused', async (t) => {
   const dir = await tempDir(t);
-  await writeFile(path.join(dir, 'commands.log'), 'this is somebody else\'s file');
+  await writeFile(path.join(dir, 'commands.log'), "this is somebody else's file");
   await t.rejects(FileLog.open(dir), { name: 'LogCorruptError', message: /bad magic/ });
 });
 
@@ -289,12 +341,20 @@ t.test('concurrent producers: every record lands exactly once, each producer in 
   const reopened = await openLog(t, dir);
   const records = await reopened.readCommands(0);
   t.equal(records.length, acked.size, 'as many records as acknowledged values');
-  t.ok(records.every((r, i) => r.offset === i), 'offsets are consecutive from 0');
-  t.ok(records.every((r) => acked.get(textOf(r)) === r.offset), 'each value sits at the offset its append returned');
+  t.ok(
+    records.every((r, i) => r.offset === i),
+    'offsets are consecutive from 0',
+  );
+  t.ok(
+    records.every((r) => acked.get(textOf(r)) === r.offset),
+    'each value sits at the offset its append returned',
+  );
   t.equal(new Set(records.map(textOf)).size, records.length, 'no value twice');
   for (let k = 0; k < PRODUCERS; k++) {
     const mine = records.map(textOf).filter((v) => v.startsWith(`p${k}-`));
-    const expected = Array.from({ length: APPENDS }, (_, i) => i).flatMap((i) => mine.filter((v) => v.startsWith(`p${k}-${i}-`)));
+    const expected = Array.from({ length: APPENDS }, (_, i) => i).flatMap((i) =>
+      mine.filter((v) => v.startsWith(`p${k}-${i}-`)),
+    );
     t.same(mine, expected, `producer ${k}'s values are in its append order`);
   }
 });
@@ -304,15 +364,19 @@ t.test('a failed write is rolled back and the append can be retried at the same 
   const log = await openLog(t, dir);
   await log.append([bytesOf('before')]);
   const sizeBefore = (await stat(path.join(dir, 'commands.log'))).size;
-  await withFileHandlePatch('write', async function (this: FileHandle, write, args) {
-    // Half the frame reaches the file, then the disk is full.
-    const [buffer, offset, length, position] = args as [Uint8Array, number, number, number];
-    await write.call(this, buffer, offset, Math.floor(length / 2), position);
-    throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-  }, async () => {
-    await t.rejects(log.append([bytesOf('lost')]), { code: 'ENOSPC' });
-    await t.rejects(log.commit(events(['k', 'v']), 0), { code: 'ENOSPC' });
-  });
+  await withFileHandlePatch(
+    'write',
+    async function (this: FileHandle, write, args) {
+      // Half the frame reaches the file, then the disk is full.
+      const [buffer, offset, length, position] = args as [Uint8Array, number, number, number];
+      await write.call(this, buffer, offset, Math.floor(length / 2), position);
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    },
+    async () => {
+      await t.rejects(log.append([bytesOf('lost')]), { code: 'ENOSPC' });
+      await t.rejects(log.commit(events(['k', 'v']), 0), { code: 'ENOSPC' });
+    },
+  );
   t.equal((await stat(path.join(dir, 'commands.log'))).size, sizeBefore, 'the partial frame was cut back off');
   t.same(await log.append([bytesOf('after')]), [1], 'the next append takes the offset the failed one did not get');
   await log.commit(events(['k', 'v']), 1);
@@ -324,14 +388,22 @@ t.test('a failed fsync makes the log refuse all further work (a retried fsync ca
   const dir = await tempDir(t);
   const log = await openLog(t, dir);
   await log.append([bytesOf('durable')]);
-  await withFileHandlePatch('datasync', async () => {
-    throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
-  }, async () => {
-    await t.rejects(log.commit(events(['k', 'v']), 0), FileLogFailedError);
-  });
+  await withFileHandlePatch(
+    'datasync',
+    async () => {
+      throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+    },
+    async () => {
+      await t.rejects(log.commit(events(['k', 'v']), 0), FileLogFailedError);
+    },
+  );
   await t.rejects(log.append([bytesOf('x')]), FileLogFailedError, 'appends refused');
   await t.rejects(log.commit(events(['k', 'v']), 0), FileLogFailedError, 'commits refused');
-  await t.rejects(log.consume(0, 10, async () => {}), FileLogFailedError, 'consume refused');
+  await t.rejects(
+    log.consume(0, 10, async () => {}),
+    FileLogFailedError,
+    'consume refused',
+  );
   await log.close();
   const reopened = await openLog(t, dir);
   t.same((await reopened.readCommands(0)).map(textOf), ['durable'], 'a restart recovers from what is on disk');
@@ -371,13 +443,19 @@ t.test('a lock left by a dead process is taken over; a live holder is reported b
   const dead = spawn(process.execPath, ['-e', '']);
   const deadPid = dead.pid;
   await new Promise((resolve) => dead.on('exit', resolve));
-  await writeFile(path.join(dir, 'LOCK'), JSON.stringify({ pid: deadPid, host: os.hostname(), startTicks: null, acquiredAt: 'then' }));
+  await writeFile(
+    path.join(dir, 'LOCK'),
+    JSON.stringify({ pid: deadPid, host: os.hostname(), startTicks: null, acquiredAt: 'then' }),
+  );
   const log = await FileLog.open(dir);
   await log.close();
 
   const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
   t.teardown(() => live.kill('SIGKILL'));
-  await writeFile(path.join(dir, 'LOCK'), JSON.stringify({ pid: live.pid, host: os.hostname(), startTicks: null, acquiredAt: 'now' }));
+  await writeFile(
+    path.join(dir, 'LOCK'),
+    JSON.stringify({ pid: live.pid, host: os.hostname(), startTicks: null, acquiredAt: 'now' }),
+  );
   await t.rejects(FileLog.open(dir), { name: 'DirectoryLockedError', message: new RegExp(`pid ${live.pid}`) });
 });
 
@@ -408,20 +486,35 @@ t.test('a process SIGKILLed amid appends and commits leaves a log that reopens c
     const records = await log.readCommands(0);
     const values = records.map(textOf);
     const label = `round ${round} (killed after ${delayMs} ms, ${acked.length} acks, ${committed.length} commits, truncated ${JSON.stringify(seen)})`;
-    t.ok(records.every((r, i) => r.offset === i), `${label}: command offsets consecutive`);
-    t.ok(records.every((r, i) => i === 0 || r.timestampMs >= records[i - 1].timestampMs), `${label}: timestamps non-decreasing`);
+    t.ok(
+      records.every((r, i) => r.offset === i),
+      `${label}: command offsets consecutive`,
+    );
+    t.ok(
+      records.every((r, i) => i === 0 || r.timestampMs >= records[i - 1].timestampMs),
+      `${label}: timestamps non-decreasing`,
+    );
     for (let k = 0; k < 3; k++) {
       const mine = values.filter((v) => v.startsWith(`r${round}p${k}-`)).map((v) => Number(v.split('-')[1])); // big values end in '-xxx…'
-      t.ok(mine.every((i, j) => i === j), `${label}: producer ${k} has a gap-free prefix`);
+      t.ok(
+        mine.every((i, j) => i === j),
+        `${label}: producer ${k} has a gap-free prefix`,
+      );
       const lastAcked = Math.max(-1, ...acked.filter(([p]) => p === k).map(([, i]) => i));
-      t.ok(mine.length > lastAcked, `${label}: producer ${k}'s acknowledged appends (up to ${lastAcked}) survived (have ${mine.length})`);
+      t.ok(
+        mine.length > lastAcked,
+        `${label}: producer ${k}'s acknowledged appends (up to ${lastAcked}) survived (have ${mine.length})`,
+      );
     }
     const committedOffset = await log.committedOffset();
     t.ok(committedOffset >= Math.max(-1, ...committed), `${label}: acknowledged commits survived`);
     t.ok(committedOffset < records.length, `${label}: commits cover existing commands only`);
     const evs = await log.readEvents(0);
     t.equal(evs.length, committedOffset + 1, `${label}: one event per committed command`);
-    t.ok(evs.every((e, i) => e.key === String(i) && e.value === `ev:${values[i]}`), `${label}: event i is for command i, exactly once`);
+    t.ok(
+      evs.every((e, i) => e.key === String(i) && e.value === `ev:${values[i]}`),
+      `${label}: event i is for command i, exactly once`,
+    );
     const next = await log.append([bytesOf(`after round ${round}`)]);
     t.same(next, [records.length], `${label}: appends continue after the last command`);
     await log.close();
@@ -431,7 +524,11 @@ t.test('a process SIGKILLed amid appends and commits leaves a log that reopens c
 type Method = (this: FileHandle, ...args: unknown[]) => Promise<unknown>;
 
 /** Replaces a FileHandle method (for every handle) while `body` runs, to inject I/O errors. */
-async function withFileHandlePatch(name: 'write' | 'datasync', replacement: (this: FileHandle, original: Method, args: unknown[]) => Promise<unknown>, body: () => Promise<void>): Promise<void> {
+async function withFileHandlePatch(
+  name: 'write' | 'datasync',
+  replacement: (this: FileHandle, original: Method, args: unknown[]) => Promise<unknown>,
+  body: () => Promise<void>,
+): Promise<void> {
   const probe = await open(process.execPath, 'r');
   const proto = Object.getPrototypeOf(probe) as Record<string, Method>;
   await probe.close();

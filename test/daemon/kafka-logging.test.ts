@@ -10,7 +10,8 @@ t.test('a client that cannot reach its broker logs through pino', async (t) => {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -26,7 +27,13 @@ t.test('a client that cannot reach its broker logs through pino', async (t) => {
 
   const fromKafkajs = lines.filter((l) => l.component === 'kafkajs');
   t.ok(fromKafkajs.length > 0, 'kafkajs logged through pino');
-  t.ok(fromKafkajs.every((l) => l.service === 'engine' && typeof l.msg === 'string' && typeof l.namespace === 'string'), 'as the daemon\'s JSON records');
-  t.ok(fromKafkajs.some((l) => l.namespace === 'Connection' && l.level === 20), 'a refused connection is a routine debug line');
+  t.ok(
+    fromKafkajs.every((l) => l.service === 'engine' && typeof l.msg === 'string' && typeof l.namespace === 'string'),
+    "as the daemon's JSON records",
+  );
+  t.ok(
+    fromKafkajs.some((l) => l.namespace === 'Connection' && l.level === 20),
+    'a refused connection is a routine debug line',
+  );
   t.same(consoleLines, [], 'nothing went to the console');
 });

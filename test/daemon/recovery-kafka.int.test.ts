@@ -15,7 +15,16 @@ import { kafkaClient } from '../../kafka/client.js';
 import { EventStreamReader, readEventsTail } from '../../kafka/event-stream.js';
 import { startKafkaBroker } from '../../tools/kafka/broker.js';
 import type { KafkaBroker } from '../../tools/kafka/broker.js';
-import { killPoints, raceTimeout, referenceRun, seededCommands, sleep, startDaemon, verifyAgainstReference, waitFor } from './recovery-support.js';
+import {
+  killPoints,
+  raceTimeout,
+  referenceRun,
+  seededCommands,
+  sleep,
+  startDaemon,
+  verifyAgainstReference,
+  waitFor,
+} from './recovery-support.js';
 import type { StoredCommand } from './recovery-support.js';
 import { encodeEventRecords } from '../../engine/wire/codec.js';
 import type { EngineEvent } from '../../engine/core/events.js';
@@ -38,7 +47,11 @@ async function produceAll(kafka: Kafka, topic: string, values: Uint8Array[]): Pr
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   for (let i = 0; i < values.length; i += 2000) {
-    await producer.send({ topic, acks: -1, messages: values.slice(i, i + 2000).map((v) => ({ value: Buffer.from(v) })) });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: values.slice(i, i + 2000).map((v) => ({ value: Buffer.from(v) })),
+    });
   }
   await producer.disconnect();
 }
@@ -57,11 +70,17 @@ async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: 
     const finished = new Promise<void>((resolve) => (done = resolve));
     await consumer.run({
       eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) records.push({ value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) });
+        for (const m of batch.messages)
+          records.push({ value: m.value ?? new Uint8Array(0), timestampMs: Number(m.timestamp) });
         if (records.length >= count) done();
       },
     });
-    await Promise.race([finished, raceTimeout(timeoutMs).then(() => Promise.reject(new Error(`read ${records.length} of ${count} records of ${topic} in ${timeoutMs} ms`)))]);
+    await Promise.race([
+      finished,
+      raceTimeout(timeoutMs).then(() =>
+        Promise.reject(new Error(`read ${records.length} of ${count} records of ${topic} in ${timeoutMs} ms`)),
+      ),
+    ]);
     await sleep(READ_GRACE_MS);
   } finally {
     await consumer.disconnect();
@@ -74,8 +93,19 @@ async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs: 
  * `count` events arrived and then for a grace period (an event past the expected count must be seen). Returns
  * the events as records of the wire format, and how many records held only copies or were cut.
  */
-async function readEventsAsConsumer(kafka: Kafka, topic: string, count: number, timeoutMs: number): Promise<{ records: string[]; keptRecords: number }> {
-  const reader = new EventStreamReader({ kafka, topic, groupIdPrefix: 'test-events', batchRecordsMax: 500, maxWaitTimeMs: 100 });
+async function readEventsAsConsumer(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs: number,
+): Promise<{ records: string[]; keptRecords: number }> {
+  const reader = new EventStreamReader({
+    kafka,
+    topic,
+    groupIdPrefix: 'test-events',
+    batchRecordsMax: 500,
+    maxWaitTimeMs: 100,
+  });
   const events: EngineEvent[] = [];
   let keptRecords = 0;
   let done: () => void = () => undefined;
@@ -85,7 +115,9 @@ async function readEventsAsConsumer(kafka: Kafka, topic: string, count: number, 
     keptRecords += records.length;
     if (events.length >= count) done();
   });
-  const timeout = raceTimeout(timeoutMs).then(() => Promise.reject(new Error(`read ${events.length} of ${count} events of ${topic} in ${timeoutMs} ms`)));
+  const timeout = raceTimeout(timeoutMs).then(() =>
+    Promise.reject(new Error(`read ${events.length} of ${count} events of ${topic} in ${timeoutMs} ms`)),
+  );
   await Promise.race([enough, reading.then(() => Promise.reject(new Error('the events reader ended early'))), timeout]);
   await sleep(READ_GRACE_MS);
   await reader.stop();
@@ -109,7 +141,8 @@ class ProgressWatcher {
   private async loop(kafka: Kafka, topic: string): Promise<void> {
     while (!this.stopped) {
       const tail = await readEventsTail(kafka, topic).catch(() => null);
-      if (tail?.commandOffsetLast != null && tail.commandOffsetLast > this.commandOffsetLast) this.commandOffsetLast = tail.commandOffsetLast;
+      if (tail?.commandOffsetLast != null && tail.commandOffsetLast > this.commandOffsetLast)
+        this.commandOffsetLast = tail.commandOffsetLast;
       await sleep(PROGRESS_POLL_MS);
     }
   }
@@ -146,9 +179,13 @@ async function prepare(t: Test, broker: KafkaBroker, count: number): Promise<Sce
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'engine-kafka-recovery-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const env = {
-    KAFKA_BROKERS: broker.brokers, DATA_DIR: dataDir, ENGINE_ID: engineId,
-    KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic,
-    ENGINE_SNAPSHOT_EVERY: '7000', ENGINE_BATCH_MAX: '500',
+    KAFKA_BROKERS: broker.brokers,
+    DATA_DIR: dataDir,
+    ENGINE_ID: engineId,
+    KAFKA_COMMANDS_TOPIC: topics.commandsTopic,
+    KAFKA_EVENTS_TOPIC: topics.eventsTopic,
+    ENGINE_SNAPSHOT_EVERY: '7000',
+    ENGINE_BATCH_MAX: '500',
   };
   const progress = new ProgressWatcher(kafka, topics.eventsTopic);
   t.teardown(() => progress.stop());
@@ -160,15 +197,32 @@ async function finishAndVerify(t: Test, s: Scenario): Promise<void> {
   const reference = referenceRun(s.stored);
   const last = s.stored.length - 1;
   const daemon = startDaemon({ ...s.env, LOG_LEVEL: 'info' });
-  await waitFor(async () => s.progress.commandOffsetLast >= last, 240_000, () => `final run: ${daemon.output()}`);
+  await waitFor(
+    async () => s.progress.commandOffsetLast >= last,
+    240_000,
+    () => `final run: ${daemon.output()}`,
+  );
   // A SIGTERM before the process has installed its handlers would just kill it: wait until it is consuming.
-  await waitFor(async () => daemon.ready(), 60_000, () => `final run start: ${daemon.output()}`);
+  await waitFor(
+    async () => daemon.ready(),
+    60_000,
+    () => `final run start: ${daemon.output()}`,
+  );
   // Its replay must reach the end first: the snapshot a clean stop leaves is then of the last command.
-  await waitFor(async () => daemon.output().includes('caught up with the event log'), 120_000, () => `final run replay: ${daemon.output()}`);
+  await waitFor(
+    async () => daemon.output().includes('caught up with the event log'),
+    120_000,
+    () => `final run replay: ${daemon.output()}`,
+  );
   daemon.child.kill('SIGTERM');
   t.equal((await daemon.exited).code, 0, `a clean stop exits 0 ${daemon.output()}`);
 
-  const { records, keptRecords } = await readEventsAsConsumer(s.kafka, s.topics.eventsTopic, reference.events.length, 120_000);
+  const { records, keptRecords } = await readEventsAsConsumer(
+    s.kafka,
+    s.topics.eventsTopic,
+    reference.events.length,
+    120_000,
+  );
   const [bounds] = await s.admin.fetchTopicOffsets(s.topics.eventsTopic);
   t.comment(`events topic: ${bounds.high} records, ${keptRecords} of them with events a consumer had not seen`);
   const snapshotsDir = path.join(s.dataDir, 'snapshots', s.topics.engineId);
@@ -179,7 +233,11 @@ t.test('engine daemon on Kafka', async (t) => {
   const brokerDir = await mkdtemp(path.join(os.tmpdir(), 'engine-kafka-broker-'));
   t.teardown(() => rm(brokerDir, { recursive: true, force: true }));
   // The data dir outlives a stop so the broker can be restarted on it.
-  const broker = await startKafkaBroker({ dataDir: brokerDir, removeDataDirOnStop: false, extraConfig: { 'message.max.bytes': '8388608' } });
+  const broker = await startKafkaBroker({
+    dataDir: brokerDir,
+    removeDataDirOnStop: false,
+    extraConfig: { 'message.max.bytes': '8388608' },
+  });
   t.teardown(() => broker.stop());
 
   t.test(`${COMMANDS} commands, SIGKILL at ${KILLS} points, seed ${SEED}`, async (t) => {
@@ -187,11 +245,19 @@ t.test('engine daemon on Kafka', async (t) => {
     for (const point of killPoints(SEED, KILLS)) {
       const daemon = startDaemon(s.env);
       const target = Math.floor(point * s.stored.length);
-      await waitFor(async () => s.progress.commandOffsetLast >= target || daemon.child.exitCode !== null, 120_000, () => `progress to ${target}: ${daemon.output()}`);
+      await waitFor(
+        async () => s.progress.commandOffsetLast >= target || daemon.child.exitCode !== null,
+        120_000,
+        () => `progress to ${target}: ${daemon.output()}`,
+      );
       await sleep(Math.floor(point * 1000) % 37);
       daemon.child.kill('SIGKILL');
       const exit = await daemon.exited;
-      t.equal(exit.signal, 'SIGKILL', `killed at offset ~${target} (seed ${SEED}) ${exit.signal === 'SIGKILL' ? '' : daemon.output()}`);
+      t.equal(
+        exit.signal,
+        'SIGKILL',
+        `killed at offset ~${target} (seed ${SEED}) ${exit.signal === 'SIGKILL' ? '' : daemon.output()}`,
+      );
     }
     await finishAndVerify(t, s);
   });
@@ -204,12 +270,24 @@ t.test('engine daemon on Kafka', async (t) => {
     // the whole stream, interleaved, until the first is killed half-way.
     const first = startDaemon({ ...s.env, LOG_LEVEL: 'info' });
     const zombie = startDaemon({ ...s.env, DATA_DIR: zombieDir, LOG_LEVEL: 'info' });
-    await waitFor(async () => first.ready() && zombie.ready(), 60_000, () => `start: ${first.output()} ${zombie.output()}`);
+    await waitFor(
+      async () => first.ready() && zombie.ready(),
+      60_000,
+      () => `start: ${first.output()} ${zombie.output()}`,
+    );
     t.comment(`both daemons consuming at command offset ${s.progress.commandOffsetLast} of ${s.stored.length}`);
-    await waitFor(async () => s.progress.commandOffsetLast >= ZOMBIE_COMMANDS / 2 || first.child.exitCode !== null, 120_000, () => first.output());
+    await waitFor(
+      async () => s.progress.commandOffsetLast >= ZOMBIE_COMMANDS / 2 || first.child.exitCode !== null,
+      120_000,
+      () => first.output(),
+    );
     first.child.kill('SIGKILL');
     t.equal((await first.exited).signal, 'SIGKILL', `the first daemon was killed while both ran ${first.output()}`);
-    await waitFor(async () => s.progress.commandOffsetLast >= s.stored.length - 1, 240_000, () => `the zombie to the end: ${zombie.output()}`);
+    await waitFor(
+      async () => s.progress.commandOffsetLast >= s.stored.length - 1,
+      240_000,
+      () => `the zombie to the end: ${zombie.output()}`,
+    );
     zombie.child.kill('SIGTERM');
     t.equal((await zombie.exited).code, 0, `the zombie stops cleanly ${zombie.output()}`);
     await finishAndVerify(t, s);
@@ -218,17 +296,35 @@ t.test('engine daemon on Kafka', async (t) => {
   t.test('a broker restart in the middle of a stream loses nothing', async (t) => {
     const s = await prepare(t, broker, 30_000);
     const daemon = startDaemon(s.env);
-    await waitFor(async () => s.progress.commandOffsetLast >= 8_000, 120_000, () => daemon.output());
+    await waitFor(
+      async () => s.progress.commandOffsetLast >= 8_000,
+      120_000,
+      () => daemon.output(),
+    );
     await broker.stop();
     await sleep(2_000);
-    const restarted = await startKafkaBroker({ dataDir: brokerDir, removeDataDirOnStop: false, port: broker.port, controllerPort: broker.controllerPort, extraConfig: { 'message.max.bytes': '8388608' } });
+    const restarted = await startKafkaBroker({
+      dataDir: brokerDir,
+      removeDataDirOnStop: false,
+      port: broker.port,
+      controllerPort: broker.controllerPort,
+      extraConfig: { 'message.max.bytes': '8388608' },
+    });
     t.teardown(() => restarted.stop());
     // The same daemon process must reconnect and carry on to the end of the stream.
-    await waitFor(async () => s.progress.commandOffsetLast >= s.stored.length - 1, 240_000, () => `after the broker restart: ${daemon.output()}`);
+    await waitFor(
+      async () => s.progress.commandOffsetLast >= s.stored.length - 1,
+      240_000,
+      () => `after the broker restart: ${daemon.output()}`,
+    );
     t.equal(daemon.child.exitCode, null, 'the daemon never exited');
     daemon.child.kill('SIGTERM');
     const exit = await Promise.race([daemon.exited, raceTimeout(60_000).then(() => null)]);
-    t.equal(exit?.code, 0, `after a broker restart the daemon still stops cleanly and in bounded time ${exit?.code === 0 ? '' : daemon.output()}`);
+    t.equal(
+      exit?.code,
+      0,
+      `after a broker restart the daemon still stops cleanly and in bounded time ${exit?.code === 0 ? '' : daemon.output()}`,
+    );
     if (exit === null) daemon.child.kill('SIGKILL');
     await finishAndVerify(t, s);
   });

@@ -31,7 +31,9 @@ export function referenceRun(commands: readonly StoredCommand[]): ReferenceRun {
   const events: string[] = [];
   for (const c of commands) {
     const decoded = decodeCommand(c.value, c.timestampMs);
-    const out = decoded.ok ? engine.apply(decoded.command) : engine.applyInvalid(decoded.id, c.timestampMs, decoded.code);
+    const out = decoded.ok
+      ? engine.apply(decoded.command)
+      : engine.applyInvalid(decoded.id, c.timestampMs, decoded.code);
     for (const ev of out) events.push(encodeEvent(ev));
   }
   return { events, stateHash: stateHash(engine) };
@@ -76,9 +78,21 @@ export async function verifyAgainstReference(
   t.equal(events.length, reference.events.length, `as many events as one uninterrupted run (seed ${run.seed})`);
   t.equal(checkSequence(events), null, 'event sequence numbers are 1..n: none lost, none doubled');
   const firstDiff = events.findIndex((e, i) => e !== reference.events[i]);
-  t.equal(firstDiff, -1, `events equal the uninterrupted run's, byte for byte ${firstDiff >= 0 ? `(first difference at ${firstDiff}: ${events[firstDiff]} vs ${reference.events[firstDiff]})` : ''}`);
-  t.equal(duplicatesAnswered(events), 3, 'each retried command was answered COMMAND_DUPLICATE_ID, with no second effect');
+  t.equal(
+    firstDiff,
+    -1,
+    `events equal the uninterrupted run's, byte for byte ${firstDiff >= 0 ? `(first difference at ${firstDiff}: ${events[firstDiff]} vs ${reference.events[firstDiff]})` : ''}`,
+  );
+  t.equal(
+    duplicatesAnswered(events),
+    3,
+    'each retried command was answered COMMAND_DUPLICATE_ID, with no second effect',
+  );
   const newest = await new SnapshotStore({ dir: run.snapshotsDir }).loadNewest();
   t.equal(newest?.offset, run.lastOffset, 'a clean stop leaves a snapshot of the last command');
-  t.equal(newest === null ? null : stateHash(restore(newest.bytes)), reference.stateHash, 'the final state hash equals the uninterrupted run');
+  t.equal(
+    newest === null ? null : stateHash(restore(newest.bytes)),
+    reference.stateHash,
+    'the final state hash equals the uninterrupted run',
+  );
 }

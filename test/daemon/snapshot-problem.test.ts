@@ -25,7 +25,9 @@ t.test('a snapshot ahead of the event log is refused', async (t) => {
 });
 
 t.test('a snapshot whose balances do not add up is refused, whatever its checksum', async (t) => {
-  const data = JSON.parse(new TextDecoder().decode(fundedEngineBytes())) as { accounts: Array<[number, string[], string[], string[]]> };
+  const data = JSON.parse(new TextDecoder().decode(fundedEngineBytes())) as {
+    accounts: Array<[number, string[], string[], string[]]>;
+  };
   // One more unit available than was ever deposited: restore accepts the shape, the invariants do not.
   const available = data.accounts[0][1];
   available[USDC] = String(BigInt(available[USDC]) + 1n);

@@ -36,7 +36,14 @@ t.test('a written snapshot loads back with its bytes and offset', async (t) => {
   t.equal(path.basename(loaded!.path), fileName(99));
   const all = [];
   for await (const s of store.loadAll()) all.push([s.offset, s.bytes.length]);
-  t.same(all, [[99, 5], [41, 10_000]], 'loadAll is newest first');
+  t.same(
+    all,
+    [
+      [99, 5],
+      [41, 10_000],
+    ],
+    'loadAll is newest first',
+  );
   t.same((await store.loadAll().next()).value?.bytes, bytesOf('newer'));
 });
 
@@ -55,7 +62,11 @@ t.test('only the newest `keep` snapshots are kept, by offset', async (t) => {
   t.same((await readdir(dir)).sort(), [fileName(15), fileName(20)]);
   const { store: defaultStore } = storeIn(await tempDir(t));
   for (let offset = 0; offset < 6; offset++) await defaultStore.write(bytesOf(`at ${offset}`), offset);
-  t.same((await defaultStore.list()).map((f) => f.offset), [5, 4, 3], 'the default keeps 3');
+  t.same(
+    (await defaultStore.list()).map((f) => f.offset),
+    [5, 4, 3],
+    'the default keeps 3',
+  );
 });
 
 t.test('offsets order snapshots numerically, not by write time', async (t) => {
@@ -152,8 +163,14 @@ t.test('concurrent writes are serialized and all land', async (t) => {
   const dir = await tempDir(t);
   const { store } = storeIn(dir, 10);
   await Promise.all([1, 2, 3, 4, 5].map((offset) => store.write(bytesOf(`s${offset}`), offset)));
-  t.same((await store.list()).map((f) => f.offset), [5, 4, 3, 2, 1]);
-  t.same((await readdir(dir)).filter((n) => n.includes('.tmp-')), []);
+  t.same(
+    (await store.list()).map((f) => f.offset),
+    [5, 4, 3, 2, 1],
+  );
+  t.same(
+    (await readdir(dir)).filter((n) => n.includes('.tmp-')),
+    [],
+  );
 });
 
 t.test('bad arguments are refused', async (t) => {

@@ -31,5 +31,9 @@ t.test('migrations apply in order once, and a changed applied migration is refus
   const b = await db.sql`SELECT to_regclass('b') AS r`;
   t.equal(b[0].r, null, 'and leaves nothing half-applied');
   const versions = await db.sql`SELECT version FROM schema_migrations WHERE component = 'test' ORDER BY version`;
-  t.same(versions.map((r) => r.version), [1, 2], 'nor a record of it');
+  t.same(
+    versions.map((r) => r.version),
+    [1, 2],
+    'nor a record of it',
+  );
 });

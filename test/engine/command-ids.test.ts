@@ -9,7 +9,6 @@ import { CommandIdMemory, idHash } from '../../engine/core/command-ids.js';
 import { Prng } from '../../testkit/prng.js';
 import { Fixture, USDC, depositCmd, resultOf } from './support.js';
 
-
 function counterless(f: Fixture): string {
   const s = JSON.parse(new TextDecoder().decode(snapshot(f.engine))) as { counters: Record<string, number> };
   delete s.counters.eventSeq;
@@ -30,16 +29,26 @@ t.test('a retried command id has no second effect and answers COMMAND_DUPLICATE_
   t.equal(f.balance(1, USDC).available, 5n, 'credited once');
 });
 
-t.test('a rejected command\'s id is taken too: its answer was given', async (t) => {
+t.test("a rejected command's id is taken too: its answer was given", async (t) => {
   const f = new Fixture();
-  t.match(resultOf(f.when({ id: 'x', type: 'cancelOrder', userId: 1, orderId: 999 } as never)), { status: 'rejected', code: 'ORDER_NOT_FOUND' });
+  t.match(resultOf(f.when({ id: 'x', type: 'cancelOrder', userId: 1, orderId: 999 } as never)), {
+    status: 'rejected',
+    code: 'ORDER_NOT_FOUND',
+  });
   t.match(resultOf(f.when(depositCmd('x', 'd1'))), { code: 'COMMAND_DUPLICATE_ID' });
 });
 
 t.test('a record that never decoded does not take its id', async (t) => {
   const f = new Fixture();
-  t.match(resultOf(f.engine.applyInvalid('fixed-later', f.nowMs, 'COMMAND_MALFORMED')), { code: 'COMMAND_MALFORMED', cmdId: 'fixed-later' });
-  t.match(resultOf(f.when(depositCmd('fixed-later', 'd1'))), { status: 'accepted' }, 'the corrected command is applied');
+  t.match(resultOf(f.engine.applyInvalid('fixed-later', f.nowMs, 'COMMAND_MALFORMED')), {
+    code: 'COMMAND_MALFORMED',
+    cmdId: 'fixed-later',
+  });
+  t.match(
+    resultOf(f.when(depositCmd('fixed-later', 'd1'))),
+    { status: 'accepted' },
+    'the corrected command is applied',
+  );
 });
 
 t.test('the memory is part of the snapshot and the state hash', async (t) => {
@@ -47,8 +56,26 @@ t.test('the memory is part of the snapshot and the state hash', async (t) => {
   f.when(depositCmd('kept', 'd1'));
   const copy = restore(snapshot(f.engine));
   t.equal(stateHash(copy), stateHash(f.engine), 'same hash after restore');
-  const a = f.engine.apply({ v: 1, id: 'kept', timeMs: f.nowMs + 1, type: 'deposit', userId: 1, assetId: USDC, amount: 5n, depositId: 'd9' });
-  const b = copy.apply({ v: 1, id: 'kept', timeMs: f.nowMs + 1, type: 'deposit', userId: 1, assetId: USDC, amount: 5n, depositId: 'd9' });
+  const a = f.engine.apply({
+    v: 1,
+    id: 'kept',
+    timeMs: f.nowMs + 1,
+    type: 'deposit',
+    userId: 1,
+    assetId: USDC,
+    amount: 5n,
+    depositId: 'd9',
+  });
+  const b = copy.apply({
+    v: 1,
+    id: 'kept',
+    timeMs: f.nowMs + 1,
+    type: 'deposit',
+    userId: 1,
+    assetId: USDC,
+    amount: 5n,
+    depositId: 'd9',
+  });
   t.match(resultOf(b), { code: 'COMMAND_DUPLICATE_ID' }, 'the restored engine still knows the id');
   t.same(b, a, 'and answers exactly as the original');
   t.equal(stateHash(copy), stateHash(f.engine));
@@ -56,38 +83,49 @@ t.test('the memory is part of the snapshot and the state hash', async (t) => {
   t.not(stateHash(copy), stateHash(f.engine), 'the hash covers the remembered ids');
 });
 
-t.test('the hash-table memory answers exactly as a FIFO of ids would, through growth, eviction and expiry', async (t) => {
-  // Few distinct ids (so repeats are common) and small capacities (so eviction, wrap-around and backward-shift
-  // deletion run often); the reference is the obvious Set plus FIFO.
-  for (const [max, windowMs, seed] of [[1, 50, 1], [7, 1_000_000, 2], [1500, 400, 3], [3000, 1_000_000, 4]] as const) {
-    const rng = new Prng(seed);
-    const memory = new CommandIdMemory(max, windowMs);
-    const fifo: Array<[string, number]> = [];
-    const live = new Set<string>();
-    const dropOldest = (): void => {
-      live.delete((fifo.shift() as [string, number])[0]);
-    };
-    let nowMs = 0;
-    let mismatches = 0;
-    for (let i = 0; i < 20_000; i++) {
-      nowMs += rng.nextUint32() % 3;
-      const id = `c${rng.nextUint32() % 4000}`;
-      while (fifo.length > 0 && nowMs - fifo[0][1] >= windowMs) dropOldest();
-      const expected = live.has(id);
-      if (!expected) {
-        if (fifo.length === max) dropOldest();
-        fifo.push([id, nowMs]);
-        live.add(id);
+t.test(
+  'the hash-table memory answers exactly as a FIFO of ids would, through growth, eviction and expiry',
+  async (t) => {
+    // Few distinct ids (so repeats are common) and small capacities (so eviction, wrap-around and backward-shift
+    // deletion run often); the reference is the obvious Set plus FIFO.
+    for (const [max, windowMs, seed] of [
+      [1, 50, 1],
+      [7, 1_000_000, 2],
+      [1500, 400, 3],
+      [3000, 1_000_000, 4],
+    ] as const) {
+      const rng = new Prng(seed);
+      const memory = new CommandIdMemory(max, windowMs);
+      const fifo: Array<[string, number]> = [];
+      const live = new Set<string>();
+      const dropOldest = (): void => {
+        live.delete((fifo.shift() as [string, number])[0]);
+      };
+      let nowMs = 0;
+      let mismatches = 0;
+      for (let i = 0; i < 20_000; i++) {
+        nowMs += rng.nextUint32() % 3;
+        const id = `c${rng.nextUint32() % 4000}`;
+        while (fifo.length > 0 && nowMs - fifo[0][1] >= windowMs) dropOldest();
+        const expected = live.has(id);
+        if (!expected) {
+          if (fifo.length === max) dropOldest();
+          fifo.push([id, nowMs]);
+          live.add(id);
+        }
+        if (memory.seenOrAdd(id, nowMs) !== expected) mismatches++;
       }
-      if (memory.seenOrAdd(id, nowMs) !== expected) mismatches++;
+      t.equal(mismatches, 0, `max ${max}, window ${windowMs} ms, seed ${seed}: no wrong answer`);
+      t.equal(JSON.stringify(memory.entries()), JSON.stringify(fifo), 'the same ids and times, oldest first');
+      const copy = new CommandIdMemory(max, windowMs);
+      for (const [id, timeMs] of memory.entries()) copy.add(id, timeMs);
+      t.ok(
+        fifo.every(([id]) => copy.has(id)),
+        'rebuilt from its entries, it knows every id',
+      );
     }
-    t.equal(mismatches, 0, `max ${max}, window ${windowMs} ms, seed ${seed}: no wrong answer`);
-    t.equal(JSON.stringify(memory.entries()), JSON.stringify(fifo), 'the same ids and times, oldest first');
-    const copy = new CommandIdMemory(max, windowMs);
-    for (const [id, timeMs] of memory.entries()) copy.add(id, timeMs);
-    t.ok(fifo.every(([id]) => copy.has(id)), 'rebuilt from its entries, it knows every id');
-  }
-});
+  },
+);
 
 t.test('the id hash is the same on every run (the table layout may differ, the answers may not)', async (t) => {
   t.strictSame(idHash(''), [0x811c9dc5, 0x050c5d1f], 'the offset bases');

@@ -65,11 +65,18 @@ for (const seed of seeds) {
     });
     const finalHash = stateHash(first);
     t.same(checkInvariants(first), [], `the first run ends sound (${replayHint})`);
-    t.ok(firstEvents.some((json) => json.includes('"type":"trade"')), 'the stream trades');
+    t.ok(
+      firstEvents.some((json) => json.includes('"type":"trade"')),
+      'the stream trades',
+    );
 
     const second = new Engine(scenario.limits);
     const secondEvents = run(second, commands);
-    t.equal(firstMismatch(firstEvents, secondEvents), null, `the second run emits byte-identical events (${replayHint})`);
+    t.equal(
+      firstMismatch(firstEvents, secondEvents),
+      null,
+      `the second run emits byte-identical events (${replayHint})`,
+    );
     t.equal(stateHash(second), finalHash, 'and ends in the same state');
 
     for (const cut of cuts) {
@@ -78,7 +85,11 @@ for (const seed of seeds) {
       t.equal(stateHash(restored), saved.hash, `cut at #${cut}: the restored state hashes like the original`);
       t.same(checkInvariants(restored), [], `cut at #${cut}: the restored state is sound`);
       const resumed = run(restored, commands, cut);
-      t.equal(firstMismatch(firstEvents.slice(cut), resumed, cut), null, `cut at #${cut}: the rest replays byte-identically (${replayHint})`);
+      t.equal(
+        firstMismatch(firstEvents.slice(cut), resumed, cut),
+        null,
+        `cut at #${cut}: the rest replays byte-identically (${replayHint})`,
+      );
       t.equal(stateHash(restored), finalHash, `cut at #${cut}: and ends in the same state`);
     }
   });

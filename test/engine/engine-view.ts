@@ -8,12 +8,28 @@ import type { ExchangeView, LevelView, Outcome } from './reference-book.js';
 export function engineOutcome(events: EngineEvent[]): Outcome {
   const result = events[events.length - 1];
   if (result?.type !== 'commandResult') throw new Error('the last event of a command is its commandResult');
-  const out: Outcome = { status: result.status, code: result.code, orderId: result.orderId, duplicateOf: result.duplicateOf, trades: [], closed: [] };
+  const out: Outcome = {
+    status: result.status,
+    code: result.code,
+    orderId: result.orderId,
+    duplicateOf: result.duplicateOf,
+    trades: [],
+    closed: [],
+  };
   for (const ev of events) {
     if (ev.type === 'trade') {
       out.trades.push({
-        marketId: ev.marketId, makerOrderId: ev.makerOrderId, takerOrderId: ev.takerOrderId, makerUserId: ev.makerUserId, takerUserId: ev.takerUserId,
-        priceTicks: ev.priceTicks, qtyLots: ev.qtyLots, baseAmount: ev.baseAmount, quoteAmount: ev.quoteAmount, makerFee: ev.makerFee, takerFee: ev.takerFee,
+        marketId: ev.marketId,
+        makerOrderId: ev.makerOrderId,
+        takerOrderId: ev.takerOrderId,
+        makerUserId: ev.makerUserId,
+        takerUserId: ev.takerUserId,
+        priceTicks: ev.priceTicks,
+        qtyLots: ev.qtyLots,
+        baseAmount: ev.baseAmount,
+        quoteAmount: ev.quoteAmount,
+        makerFee: ev.makerFee,
+        takerFee: ev.takerFee,
       });
     } else if (ev.type === 'orderCanceled' || ev.type === 'orderExpired') {
       out.closed.push(`${ev.type === 'orderCanceled' ? 'canceled' : 'expired'}:${ev.orderId}`);
@@ -35,17 +51,39 @@ function levels(side: BookSide): LevelView[] {
 export function engineView(e: Engine): ExchangeView {
   const balances: Record<string, string> = {};
   for (const a of [...e.accounts.values()].sort((x, y) => x.userId - y.userId)) {
-    a.available.forEach((_, asset) => (balances[`${a.userId}/${asset}`] = `${a.available[asset]}/${a.held[asset]}/${a.pending[asset]}`));
+    a.available.forEach(
+      (_, asset) => (balances[`${a.userId}/${asset}`] = `${a.available[asset]}/${a.held[asset]}/${a.pending[asset]}`),
+    );
   }
-  const markets = e.markets.filter((m) => m !== undefined).map((m) => ({
-    marketId: m.marketId, lastPriceTicks: m.lastPriceTicks, status: m.status,
-    bids: levels(m.book.bids), asks: levels(m.book.asks), buyStops: levels(m.book.buyStops), sellStops: levels(m.book.sellStops),
-  }));
-  const orders = [...e.orders.values()].sort((a, b) => a.orderId - b.orderId).map((o) => ({
-    orderId: o.orderId, userId: o.userId, marketId: o.marketId, side: o.side, priceTicks: o.priceTicks, stopPriceTicks: o.stopPriceTicks,
-    qtyLots: o.qtyLots, filledLots: o.filledLots, remainingLots: o.remainingLots, held: o.held,
-  }));
-  const frozenUsers = [...e.accounts.values()].filter((a) => a.frozen).map((a) => a.userId).sort((a, b) => a - b);
+  const markets = e.markets
+    .filter((m) => m !== undefined)
+    .map((m) => ({
+      marketId: m.marketId,
+      lastPriceTicks: m.lastPriceTicks,
+      status: m.status,
+      bids: levels(m.book.bids),
+      asks: levels(m.book.asks),
+      buyStops: levels(m.book.buyStops),
+      sellStops: levels(m.book.sellStops),
+    }));
+  const orders = [...e.orders.values()]
+    .sort((a, b) => a.orderId - b.orderId)
+    .map((o) => ({
+      orderId: o.orderId,
+      userId: o.userId,
+      marketId: o.marketId,
+      side: o.side,
+      priceTicks: o.priceTicks,
+      stopPriceTicks: o.stopPriceTicks,
+      qtyLots: o.qtyLots,
+      filledLots: o.filledLots,
+      remainingLots: o.remainingLots,
+      held: o.held,
+    }));
+  const frozenUsers = [...e.accounts.values()]
+    .filter((a) => a.frozen)
+    .map((a) => a.userId)
+    .sort((a, b) => a - b);
   return { balances, fees: [...e.feeBalances], markets, orders, frozenUsers };
 }
 

@@ -29,16 +29,22 @@ async function replayTwoOrders(dir: string, executed: 10 | 11): Promise<ReplayRe
   return replayLobster({ messagePath, orderbookPath });
 }
 
-
-t.test('the exchange executing the younger of two orders at one price is an exchange inversion, not a violation', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'lobster-inversion-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const r = await replayTwoOrders(dir, 11);
-  t.equal(r.mismatches, 0, 'the replay stays in step with the file');
-  t.equal(r.priorityViolations, 0, 'the engine queued the older order first, as it must');
-  t.equal(r.exchangeInversions, 1);
-  t.strictSame(r.inversions, [{ row: 3, message: '34200.3,4,11,30,10100,-1', olderAhead: '10' }], 'listed with its row and the older order');
-});
+t.test(
+  'the exchange executing the younger of two orders at one price is an exchange inversion, not a violation',
+  async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lobster-inversion-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const r = await replayTwoOrders(dir, 11);
+    t.equal(r.mismatches, 0, 'the replay stays in step with the file');
+    t.equal(r.priorityViolations, 0, 'the engine queued the older order first, as it must');
+    t.equal(r.exchangeInversions, 1);
+    t.strictSame(
+      r.inversions,
+      [{ row: 3, message: '34200.3,4,11,30,10100,-1', olderAhead: '10' }],
+      'listed with its row and the older order',
+    );
+  },
+);
 
 t.test('executing the older order first is neither', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lobster-inversion-'));

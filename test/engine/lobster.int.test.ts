@@ -22,9 +22,21 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const LOBSTER_DIR = path.resolve(REPO_ROOT, process.env.LOBSTER_DIR ?? '../shared/conformance/lobster');
 
 const PAIRS = [
-  { name: 'AAPL level 10', message: 'AAPL_2012-06-21_34200000_57600000_message_10.csv', orderbook: 'AAPL_2012-06-21_34200000_57600000_orderbook_10.csv' },
-  { name: 'AMZN level 5', message: 'AMZN_2012-06-21_34200000_57600000_message_5_subset.csv', orderbook: 'AMZN_2012-06-21_34200000_57600000_orderbook_5_subset.csv' },
-  { name: 'AMZN level 1', message: 'AMZN_2012-06-21_34200000_57600000_message_1.csv', orderbook: 'AMZN_2012-06-21_34200000_57600000_orderbook_1.csv' },
+  {
+    name: 'AAPL level 10',
+    message: 'AAPL_2012-06-21_34200000_57600000_message_10.csv',
+    orderbook: 'AAPL_2012-06-21_34200000_57600000_orderbook_10.csv',
+  },
+  {
+    name: 'AMZN level 5',
+    message: 'AMZN_2012-06-21_34200000_57600000_message_5_subset.csv',
+    orderbook: 'AMZN_2012-06-21_34200000_57600000_orderbook_5_subset.csv',
+  },
+  {
+    name: 'AMZN level 1',
+    message: 'AMZN_2012-06-21_34200000_57600000_message_1.csv',
+    orderbook: 'AMZN_2012-06-21_34200000_57600000_orderbook_1.csv',
+  },
 ];
 const SMALL = PAIRS[0];
 
@@ -56,7 +68,11 @@ if (missing.length > 0) {
       t.equal(result.rows, await rowCount(inDir(pair.orderbook)), 'one replayed row per orderbook row');
       t.equal(result.mismatches, 0, 'no row where the engine disagrees with the file');
       t.equal(result.priorityViolations, 0, 'the engine never queues a younger order ahead of an older one');
-      t.equal(result.inversions.length, Math.min(result.exchangeInversions, 1000), 'every exchange inversion is listed with its row');
+      t.equal(
+        result.inversions.length,
+        Math.min(result.exchangeInversions, 1000),
+        'every exchange inversion is listed with its row',
+      );
       t.equal(result.invariantProblems, 0, 'engine invariants hold throughout');
       t.ok(result.checkedLevels >= result.rows, 'at least one level compared per row on average');
     });
@@ -84,7 +100,10 @@ if (missing.length > 0) {
     t.teardown(() => rm(dir, { recursive: true, force: true }));
     const rows = (await readFile(inDir(SMALL.message), 'utf8')).split('\n');
     // The first two adjacent adds at different prices (past row 1, whose message the seed undoes).
-    const i = rows.findIndex((row, k) => k >= 1 && k + 1 < rows.length && isAdd(row) && isAdd(rows[k + 1]) && price(row) !== price(rows[k + 1]));
+    const i = rows.findIndex(
+      (row, k) =>
+        k >= 1 && k + 1 < rows.length && isAdd(row) && isAdd(rows[k + 1]) && price(row) !== price(rows[k + 1]),
+    );
     t.ok(i > 0, 'found two adjacent adds to swap');
     [rows[i], rows[i + 1]] = [rows[i + 1], rows[i]];
     const messagePath = path.join(dir, 'message.csv');

@@ -11,8 +11,26 @@
 // Admin commands (addAsset, addMarket) are trusted to be valid: the simulation only sends valid ones.
 
 import type {
-  AddAsset, AddMarket, AmendOrder, CancelAll, CancelOrder, Command, CompleteWithdrawal, Deposit, EngineLimits, FailWithdrawal,
-  MarketStatus, OrderType, PlaceOrder, RejectCode, RequestWithdrawal, SetMarketStatus, SetUserFrozen, Side, StpMode, TimeInForce,
+  AddAsset,
+  AddMarket,
+  AmendOrder,
+  CancelAll,
+  CancelOrder,
+  Command,
+  CompleteWithdrawal,
+  Deposit,
+  EngineLimits,
+  FailWithdrawal,
+  MarketStatus,
+  OrderType,
+  PlaceOrder,
+  RejectCode,
+  RequestWithdrawal,
+  SetMarketStatus,
+  SetUserFrozen,
+  Side,
+  StpMode,
+  TimeInForce,
 } from '../../engine/core/index.js';
 import { DEFAULT_LIMITS, UINT256_MAX } from '../../engine/core/index.js';
 
@@ -166,7 +184,8 @@ interface State {
 const notional = (m: RefMarket, priceTicks: number, lots: number): bigint => BigInt(priceTicks) * BigInt(lots) * m.unit;
 const feeOf = (quote: bigint, bps: bigint): bigint => (quote * bps) / 10_000n;
 const maxBig = (a: bigint, b: bigint): bigint => (a > b ? a : b);
-const isPrintable = (x: unknown, maxLen: number): x is string => typeof x === 'string' && x.length >= 1 && x.length <= maxLen && /^[\x21-\x7e]+$/.test(x);
+const isPrintable = (x: unknown, maxLen: number): x is string =>
+  typeof x === 'string' && x.length >= 1 && x.length <= maxLen && /^[\x21-\x7e]+$/.test(x);
 const isUserId = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x > 0;
 
 /** value / step as lots or ticks, or why it is not a valid one (same codes, same order as the engine). */
@@ -186,8 +205,20 @@ export class ReferenceExchange {
 
   constructor(readonly limits: EngineLimits = DEFAULT_LIMITS) {
     this.s = {
-      assetDecimals: [], markets: [], accounts: new Map(), frozen: new Set(), orders: [], fees: [], deposited: [], withdrawn: [],
-      clientIds: new Map(), depositIds: new Map(), withdrawals: new Map(), nextOrderId: 1, nextQueueSeq: 1, nowMs: 0,
+      assetDecimals: [],
+      markets: [],
+      accounts: new Map(),
+      frozen: new Set(),
+      orders: [],
+      fees: [],
+      deposited: [],
+      withdrawn: [],
+      clientIds: new Map(),
+      depositIds: new Map(),
+      withdrawals: new Map(),
+      nextOrderId: 1,
+      nextQueueSeq: 1,
+      nowMs: 0,
       out: emptyOutcome(),
     };
   }
@@ -196,21 +227,35 @@ export class ReferenceExchange {
     this.s.out = emptyOutcome();
     if (Number.isSafeInteger(cmd.timeMs) && cmd.timeMs > this.s.nowMs) this.s.nowMs = cmd.timeMs;
     if (cmd.v !== 1) return this.reject('COMMAND_UNSUPPORTED_VERSION');
-    if (!isPrintable(cmd.id, 128) || !Number.isSafeInteger(cmd.timeMs) || cmd.timeMs < 0) return this.reject('COMMAND_MALFORMED');
+    if (!isPrintable(cmd.id, 128) || !Number.isSafeInteger(cmd.timeMs) || cmd.timeMs < 0)
+      return this.reject('COMMAND_MALFORMED');
     switch (cmd.type) {
-      case 'addAsset': return this.addAsset(cmd);
-      case 'addMarket': return this.addMarket(cmd);
-      case 'deposit': return this.deposit(cmd);
-      case 'requestWithdrawal': return this.requestWithdrawal(cmd);
-      case 'completeWithdrawal': return this.finishWithdrawal(cmd, true);
-      case 'failWithdrawal': return this.finishWithdrawal(cmd, false);
-      case 'placeOrder': return this.placeOrder(cmd);
-      case 'cancelOrder': return this.cancelOrder(cmd);
-      case 'cancelAll': return this.cancelAll(cmd);
-      case 'amendOrder': return this.amendOrder(cmd);
-      case 'setMarketStatus': return this.setMarketStatus(cmd);
-      case 'setUserFrozen': return this.setUserFrozen(cmd);
-      default: return this.reject('COMMAND_UNKNOWN_TYPE');
+      case 'addAsset':
+        return this.addAsset(cmd);
+      case 'addMarket':
+        return this.addMarket(cmd);
+      case 'deposit':
+        return this.deposit(cmd);
+      case 'requestWithdrawal':
+        return this.requestWithdrawal(cmd);
+      case 'completeWithdrawal':
+        return this.finishWithdrawal(cmd, true);
+      case 'failWithdrawal':
+        return this.finishWithdrawal(cmd, false);
+      case 'placeOrder':
+        return this.placeOrder(cmd);
+      case 'cancelOrder':
+        return this.cancelOrder(cmd);
+      case 'cancelAll':
+        return this.cancelAll(cmd);
+      case 'amendOrder':
+        return this.amendOrder(cmd);
+      case 'setMarketStatus':
+        return this.setMarketStatus(cmd);
+      case 'setUserFrozen':
+        return this.setUserFrozen(cmd);
+      default:
+        return this.reject('COMMAND_UNKNOWN_TYPE');
     }
   }
 
@@ -218,7 +263,12 @@ export class ReferenceExchange {
     return this.finish('rejected', code, null);
   }
 
-  private finish(status: 'accepted' | 'rejected', code: RejectCode | null, orderId: number | null, duplicateOf: string | null = null): Outcome {
+  private finish(
+    status: 'accepted' | 'rejected',
+    code: RejectCode | null,
+    orderId: number | null,
+    duplicateOf: string | null = null,
+  ): Outcome {
     Object.assign(this.s.out, { status, code, orderId, duplicateOf });
     return this.s.out;
   }
@@ -240,8 +290,18 @@ export class ReferenceExchange {
   private addMarket(cmd: AddMarket): Outcome {
     const unit = (cmd.tickSize * cmd.lotSize) / 10n ** BigInt(this.s.assetDecimals[cmd.baseAssetId]);
     this.s.markets[cmd.marketId] = {
-      id: cmd.marketId, symbol: cmd.symbol, base: cmd.baseAssetId, quote: cmd.quoteAssetId, tick: cmd.tickSize, lot: cmd.lotSize,
-      minNotional: cmd.minNotional, makerBps: BigInt(cmd.makerFeeBps), takerBps: BigInt(cmd.takerFeeBps), unit, last: 0, status: 'trading',
+      id: cmd.marketId,
+      symbol: cmd.symbol,
+      base: cmd.baseAssetId,
+      quote: cmd.quoteAssetId,
+      tick: cmd.tickSize,
+      lot: cmd.lotSize,
+      minNotional: cmd.minNotional,
+      makerBps: BigInt(cmd.makerFeeBps),
+      takerBps: BigInt(cmd.takerFeeBps),
+      unit,
+      last: 0,
+      status: 'trading',
     };
     return this.finish('accepted', null, null);
   }
@@ -264,7 +324,8 @@ export class ReferenceExchange {
       return this.finish('accepted', null, null);
     }
     // Freezing opens the account of a user not seen yet, within the account limit.
-    if (!this.s.accounts.has(cmd.userId) && this.s.accounts.size >= this.limits.usersMax) return this.reject('CAPACITY_USERS');
+    if (!this.s.accounts.has(cmd.userId) && this.s.accounts.size >= this.limits.usersMax)
+      return this.reject('CAPACITY_USERS');
     this.balances(cmd.userId);
     this.s.frozen.add(cmd.userId);
     return this.finish('accepted', null, null);
@@ -279,7 +340,8 @@ export class ReferenceExchange {
 
   private movementError(userId: unknown, assetId: unknown, amount: unknown): RejectCode | null {
     if (!isUserId(userId)) return 'WALLET_USER_INVALID';
-    if (typeof assetId !== 'number' || !Number.isSafeInteger(assetId) || this.s.assetDecimals[assetId] === undefined) return 'WALLET_ASSET_UNKNOWN';
+    if (typeof assetId !== 'number' || !Number.isSafeInteger(assetId) || this.s.assetDecimals[assetId] === undefined)
+      return 'WALLET_ASSET_UNKNOWN';
     if (typeof amount !== 'bigint') return 'COMMAND_MALFORMED';
     if (amount <= 0n) return 'WALLET_AMOUNT_NOT_POSITIVE';
     if (amount > UINT256_MAX) return 'WALLET_AMOUNT_OVERFLOW';
@@ -294,7 +356,8 @@ export class ReferenceExchange {
     for (const [id, t] of s.depositIds) if (s.nowMs - t >= this.limits.depositIdWindowMs) s.depositIds.delete(id);
     if (s.depositIds.has(cmd.depositId)) return this.reject('DEPOSIT_DUPLICATE');
     if (s.depositIds.size >= this.limits.depositIdsMax) return this.reject('CAPACITY_DEPOSIT_IDS');
-    if (s.deposited[cmd.assetId] - s.withdrawn[cmd.assetId] + cmd.amount > UINT256_MAX) return this.reject('RISK_BALANCE_OVERFLOW');
+    if (s.deposited[cmd.assetId] - s.withdrawn[cmd.assetId] + cmd.amount > UINT256_MAX)
+      return this.reject('RISK_BALANCE_OVERFLOW');
     if (!s.accounts.has(cmd.userId) && s.accounts.size >= this.limits.usersMax) return this.reject('CAPACITY_USERS');
     s.depositIds.set(cmd.depositId, s.nowMs);
     this.balances(cmd.userId).available[cmd.assetId] += cmd.amount;
@@ -350,13 +413,22 @@ export class ReferenceExchange {
     if (!isPrintable(clientOrderId, 64)) return this.reject('ORDER_CLIENT_ID_INVALID');
     // Client ids are forgotten after the window, checked when the user places an order with one.
     const now = this.s.nowMs;
-    const entries = (this.s.clientIds.get(cmd.userId) ?? []).filter((x) => now - x.timeMs < this.limits.clientOrderIdWindowMs);
+    const entries = (this.s.clientIds.get(cmd.userId) ?? []).filter(
+      (x) => now - x.timeMs < this.limits.clientOrderIdWindowMs,
+    );
     this.s.clientIds.set(cmd.userId, entries);
     const first = entries.find((x) => x.clientOrderId === clientOrderId);
     if (first !== undefined) return this.finish(first.status, first.code, first.orderId, first.cmdId);
     if (entries.length >= this.limits.clientOrderIdsPerUserMax) return this.reject('CAPACITY_CLIENT_ORDER_IDS');
     const out = this.placeNew(cmd);
-    entries.push({ clientOrderId, timeMs: now, cmdId: cmd.id, status: out.status, code: out.code, orderId: out.orderId });
+    entries.push({
+      clientOrderId,
+      timeMs: now,
+      cmdId: cmd.id,
+      status: out.status,
+      code: out.code,
+      orderId: out.orderId,
+    });
     return out;
   }
 
@@ -375,24 +447,45 @@ export class ReferenceExchange {
 
     if (isPriced && notional(m, spec.price, spec.qty) < m.minNotional) return this.reject('ORDER_NOTIONAL_TOO_SMALL');
     if (spec.budget > 0n && spec.budget < m.minNotional) return this.reject('ORDER_NOTIONAL_TOO_SMALL');
-    if (isStop && m.last !== 0 && (isBuy ? m.last >= spec.stopPrice : m.last <= spec.stopPrice)) return this.reject('ORDER_STOP_WOULD_TRIGGER');
+    if (isStop && m.last !== 0 && (isBuy ? m.last >= spec.stopPrice : m.last <= spec.stopPrice))
+      return this.reject('ORDER_STOP_WOULD_TRIGGER');
     if (spec.postOnly && this.wouldTake(m, cmd.side, spec.price)) return this.reject('ORDER_POST_ONLY_WOULD_TAKE');
     const account = s.accounts.get(cmd.userId);
     if (account === undefined) return this.reject('RISK_INSUFFICIENT_FUNDS');
     const mayRest = isStop || (cmd.orderType === 'limit' && spec.tif === 'GTC');
     const userOpen = s.orders.filter((o) => o.userId === cmd.userId);
-    if (mayRest && userOpen.length >= this.limits.openOrdersPerUserMax) return this.reject('CAPACITY_OPEN_ORDERS_PER_USER');
+    if (mayRest && userOpen.length >= this.limits.openOrdersPerUserMax)
+      return this.reject('CAPACITY_OPEN_ORDERS_PER_USER');
     if (mayRest && s.orders.length >= this.limits.openOrdersMax) return this.reject('CAPACITY_OPEN_ORDERS_TOTAL');
-    if (isStop && userOpen.filter((o) => o.where === 'stop').length >= this.limits.stopOrdersPerUserMax) return this.reject('CAPACITY_STOP_ORDERS_PER_USER');
-    if (isStop && s.orders.filter((o) => o.where === 'stop').length >= this.limits.stopOrdersMax) return this.reject('CAPACITY_STOP_ORDERS_TOTAL');
+    if (isStop && userOpen.filter((o) => o.where === 'stop').length >= this.limits.stopOrdersPerUserMax)
+      return this.reject('CAPACITY_STOP_ORDERS_PER_USER');
+    if (isStop && s.orders.filter((o) => o.where === 'stop').length >= this.limits.stopOrdersMax)
+      return this.reject('CAPACITY_STOP_ORDERS_TOTAL');
 
     const order: RefOrder = {
-      id: s.nextOrderId, userId: cmd.userId, marketId: m.id, side: cmd.side, type: cmd.orderType, tif: spec.tif, postOnly: spec.postOnly,
-      stp: spec.stp, price: spec.price, stopPrice: spec.stopPrice, qty: spec.qty, filled: 0, remaining: spec.qty, budget: spec.budget,
-      holdAsset: isBuy ? m.quote : m.base, held: 0n, clientOrderId: cmd.clientOrderId ?? null, queueSeq: 0, where: 'taker',
+      id: s.nextOrderId,
+      userId: cmd.userId,
+      marketId: m.id,
+      side: cmd.side,
+      type: cmd.orderType,
+      tif: spec.tif,
+      postOnly: spec.postOnly,
+      stp: spec.stp,
+      price: spec.price,
+      stopPrice: spec.stopPrice,
+      qty: spec.qty,
+      filled: 0,
+      remaining: spec.qty,
+      budget: spec.budget,
+      holdAsset: isBuy ? m.quote : m.base,
+      held: 0n,
+      clientOrderId: cmd.clientOrderId ?? null,
+      queueSeq: 0,
+      where: 'taker',
     };
     order.held = this.placementHold(m, order);
-    if (cmd.orderType === 'limit' && spec.tif === 'FOK' && !this.fillsCompletely(m, order)) return this.reject('ORDER_FOK_NOT_FILLABLE');
+    if (cmd.orderType === 'limit' && spec.tif === 'FOK' && !this.fillsCompletely(m, order))
+      return this.reject('ORDER_FOK_NOT_FILLABLE');
     if (account.available[order.holdAsset] < order.held) return this.reject('RISK_INSUFFICIENT_FUNDS');
 
     s.nextOrderId++;
@@ -592,7 +685,8 @@ export class ReferenceExchange {
     const seller = taker.side === 'buy' ? maker : taker;
     const buyerFee = buyer === taker ? takerFee : makerFee;
     const sellerFee = seller === taker ? takerFee : makerFee;
-    if (buyer.held < quote + buyerFee) throw new Error(`reference: order ${buyer.id} holds ${buyer.held} < ${quote + buyerFee}`);
+    if (buyer.held < quote + buyerFee)
+      throw new Error(`reference: order ${buyer.id} holds ${buyer.held} < ${quote + buyerFee}`);
     if (seller.held < base) throw new Error(`reference: order ${seller.id} holds ${seller.held} < ${base}`);
 
     const buyerBal = this.balances(buyer.userId);
@@ -611,8 +705,17 @@ export class ReferenceExchange {
     }
     m.last = maker.price;
     this.s.out.trades.push({
-      marketId: m.id, makerOrderId: maker.id, takerOrderId: taker.id, makerUserId: maker.userId, takerUserId: taker.userId,
-      priceTicks: maker.price, qtyLots: lots, baseAmount: base, quoteAmount: quote, makerFee, takerFee,
+      marketId: m.id,
+      makerOrderId: maker.id,
+      takerOrderId: taker.id,
+      makerUserId: maker.userId,
+      takerUserId: taker.userId,
+      priceTicks: maker.price,
+      qtyLots: lots,
+      baseAmount: base,
+      quoteAmount: quote,
+      makerFee,
+      takerFee,
     });
     // A completed order releases what its hold has left (a better price, a lower fee rate).
     for (const o of [maker, taker]) {
@@ -645,7 +748,8 @@ export class ReferenceExchange {
     if (cmd.orderId === undefined && cmd.clientOrderId === undefined) return this.reject('COMMAND_MALFORMED');
     let id: unknown = cmd.orderId;
     // A client id resolves through the user's remembered ids as last purged (placements purge, cancels do not).
-    if (id === undefined) id = this.s.clientIds.get(cmd.userId)?.find((x) => x.clientOrderId === cmd.clientOrderId)?.orderId;
+    if (id === undefined)
+      id = this.s.clientIds.get(cmd.userId)?.find((x) => x.clientOrderId === cmd.clientOrderId)?.orderId;
     const o = typeof id === 'number' ? this.ownOpenOrder(cmd.userId, id) : undefined;
     if (o === undefined) return this.reject('ORDER_NOT_FOUND');
     if (this.s.markets[o.marketId].status === 'halted') return this.reject('MARKET_HALTED');
@@ -655,10 +759,19 @@ export class ReferenceExchange {
 
   private cancelAll(cmd: CancelAll): Outcome {
     if (!isUserId(cmd.userId)) return this.reject('ORDER_USER_INVALID');
-    if (cmd.marketId !== undefined && (!Number.isSafeInteger(cmd.marketId) || this.s.markets[cmd.marketId] === undefined)) return this.reject('CANCEL_MARKET_UNKNOWN');
-    if (cmd.marketId !== undefined && this.s.markets[cmd.marketId].status === 'halted') return this.reject('MARKET_HALTED');
+    if (
+      cmd.marketId !== undefined &&
+      (!Number.isSafeInteger(cmd.marketId) || this.s.markets[cmd.marketId] === undefined)
+    )
+      return this.reject('CANCEL_MARKET_UNKNOWN');
+    if (cmd.marketId !== undefined && this.s.markets[cmd.marketId].status === 'halted')
+      return this.reject('MARKET_HALTED');
     // Without a market: every market that takes cancels; a halted market's orders stay.
-    const victims = this.s.orders.filter((o) => o.userId === cmd.userId && (cmd.marketId === undefined ? this.s.markets[o.marketId].status !== 'halted' : o.marketId === cmd.marketId));
+    const victims = this.s.orders.filter(
+      (o) =>
+        o.userId === cmd.userId &&
+        (cmd.marketId === undefined ? this.s.markets[o.marketId].status !== 'halted' : o.marketId === cmd.marketId),
+    );
     victims.sort((a, b) => a.id - b.id);
     for (const o of victims) this.close(o, 'canceled');
     return this.finish('accepted', null, null);
@@ -671,7 +784,8 @@ export class ReferenceExchange {
     if (o === undefined) return this.reject('ORDER_NOT_FOUND');
     const refusal = this.orderRefusal(this.s.markets[o.marketId]);
     if (refusal !== null) return this.reject(refusal);
-    if (o.where === 'stop' || (o.type !== 'limit' && o.type !== 'stopLimit')) return this.reject('AMEND_NOT_SUPPORTED_FOR_TYPE');
+    if (o.where === 'stop' || (o.type !== 'limit' && o.type !== 'stopLimit'))
+      return this.reject('AMEND_NOT_SUPPORTED_FOR_TYPE');
     const m = this.s.markets[o.marketId];
     const qty = cmd.quantity === undefined ? o.qty : steps(cmd.quantity, m.lot, 'QTY');
     if (typeof qty === 'string') return this.reject(qty);
@@ -718,7 +832,9 @@ export class ReferenceExchange {
     const balances: Record<string, string> = {};
     for (const userId of [...s.accounts.keys()].sort((a, b) => a - b)) {
       const b = s.accounts.get(userId) as Balances;
-      b.available.forEach((_, asset) => (balances[`${userId}/${asset}`] = `${b.available[asset]}/${b.held[asset]}/${b.pending[asset]}`));
+      b.available.forEach(
+        (_, asset) => (balances[`${userId}/${asset}`] = `${b.available[asset]}/${b.held[asset]}/${b.pending[asset]}`),
+      );
     }
     const levels = (orders: RefOrder[], key: (o: RefOrder) => number): LevelView[] => {
       const out: LevelView[] = [];
@@ -731,15 +847,31 @@ export class ReferenceExchange {
       }
       return out;
     };
-    const markets = s.markets.filter((m) => m !== undefined).map((m) => ({
-      marketId: m.id, lastPriceTicks: m.last, status: m.status,
-      bids: levels(this.side(m, 'buy'), (o) => o.price), asks: levels(this.side(m, 'sell'), (o) => o.price),
-      buyStops: levels(this.stops(m, 'buy'), (o) => o.stopPrice), sellStops: levels(this.stops(m, 'sell'), (o) => o.stopPrice),
-    }));
-    const orders = [...s.orders].sort((a, b) => a.id - b.id).map((o) => ({
-      orderId: o.id, userId: o.userId, marketId: o.marketId, side: o.side, priceTicks: o.price, stopPriceTicks: o.stopPrice,
-      qtyLots: o.qty, filledLots: o.filled, remainingLots: o.remaining, held: o.held,
-    }));
+    const markets = s.markets
+      .filter((m) => m !== undefined)
+      .map((m) => ({
+        marketId: m.id,
+        lastPriceTicks: m.last,
+        status: m.status,
+        bids: levels(this.side(m, 'buy'), (o) => o.price),
+        asks: levels(this.side(m, 'sell'), (o) => o.price),
+        buyStops: levels(this.stops(m, 'buy'), (o) => o.stopPrice),
+        sellStops: levels(this.stops(m, 'sell'), (o) => o.stopPrice),
+      }));
+    const orders = [...s.orders]
+      .sort((a, b) => a.id - b.id)
+      .map((o) => ({
+        orderId: o.id,
+        userId: o.userId,
+        marketId: o.marketId,
+        side: o.side,
+        priceTicks: o.price,
+        stopPriceTicks: o.stopPrice,
+        qtyLots: o.qty,
+        filledLots: o.filled,
+        remainingLots: o.remaining,
+        held: o.held,
+      }));
     return { balances, fees: [...s.fees], markets, orders, frozenUsers: [...s.frozen].sort((a, b) => a - b) };
   }
 }
@@ -775,11 +907,13 @@ interface Spec {
 function parseSpec(cmd: PlaceOrder, m: RefMarket): Spec | RejectCode {
   if (cmd.side !== 'buy' && cmd.side !== 'sell') return 'ORDER_SIDE_INVALID';
   const stp = cmd.stp ?? 'none';
-  if (!['none', 'expireTaker', 'expireMaker', 'expireBoth', 'decrementAndCancel'].includes(stp)) return 'ORDER_STP_INVALID';
+  if (!['none', 'expireTaker', 'expireMaker', 'expireBoth', 'decrementAndCancel'].includes(stp))
+    return 'ORDER_STP_INVALID';
   if (cmd.postOnly !== undefined && typeof cmd.postOnly !== 'boolean') return 'COMMAND_MALFORMED';
   const spec: Spec = { price: 0, stopPrice: 0, qty: 0, budget: 0n, tif: 'IOC', postOnly: cmd.postOnly === true, stp };
   const type = cmd.orderType;
-  if (type !== 'limit' && type !== 'stopLimit' && type !== 'market' && type !== 'stopMarket') return 'ORDER_TYPE_INVALID';
+  if (type !== 'limit' && type !== 'stopLimit' && type !== 'market' && type !== 'stopMarket')
+    return 'ORDER_TYPE_INVALID';
   if (type === 'stopLimit' || type === 'stopMarket') {
     const stop = steps(cmd.stopPrice, m.tick, 'STOP_PRICE');
     if (typeof stop === 'string') return stop;

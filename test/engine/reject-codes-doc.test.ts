@@ -25,7 +25,11 @@ const codesSource = readFileSync(new URL('../../engine/core/codes.ts', import.me
 const doc = readFileSync(new URL('../../docs/reject-codes.md', import.meta.url), 'utf8');
 
 function rangesOf(source: string): Range[] {
-  return [...source.matchAll(/^\s*\/\/ (\d+)-(\d+) (.+)$/gm)].map((m) => ({ min: Number(m[1]), max: Number(m[2]), subsystem: m[3].split(/[:(]/)[0].trim() }));
+  return [...source.matchAll(/^\s*\/\/ (\d+)-(\d+) (.+)$/gm)].map((m) => ({
+    min: Number(m[1]),
+    max: Number(m[2]),
+    subsystem: m[3].split(/[:(]/)[0].trim(),
+  }));
 }
 
 function rowsOf(markdown: string): DocRow[] {
@@ -52,14 +56,16 @@ t.test('codes.ts declares subsystem ranges that do not overlap', async (t) => {
   const sorted = [...ranges].sort((a, b) => a.min - b.min);
   for (let i = 0; i < sorted.length; i++) {
     t.ok(sorted[i].min <= sorted[i].max, `${sorted[i].subsystem} is a range`);
-    if (i > 0) t.ok(sorted[i - 1].max < sorted[i].min, `${sorted[i - 1].subsystem} and ${sorted[i].subsystem} do not overlap`);
+    if (i > 0)
+      t.ok(sorted[i - 1].max < sorted[i].min, `${sorted[i - 1].subsystem} and ${sorted[i].subsystem} do not overlap`);
   }
 });
 
 t.test('code numbers are unique, and each lies in a declared subsystem range', async (t) => {
   const numbers = entries.map(([, code]) => code);
   t.equal(new Set(numbers).size, numbers.length, 'no number is used twice');
-  for (const [name, code] of entries) t.ok(rangeOf(code) !== undefined, `${name} (${code}) is inside a subsystem range`);
+  for (const [name, code] of entries)
+    t.ok(rangeOf(code) !== undefined, `${name} (${code}) is inside a subsystem range`);
 });
 
 t.test('every code has a description', async (t) => {
@@ -85,5 +91,9 @@ t.test('each documented code has the number, subsystem and description of codes.
     t.equal(row.subsystem, rangeOf(row.code)?.subsystem, `${name} subsystem matches its range`);
     t.equal(row.description, REJECT_DESCRIPTIONS[name], `${name} description`);
   }
-  t.same(rows.map((r) => r.code), [...rows.map((r) => r.code)].sort((a, b) => a - b), 'the table is in number order');
+  t.same(
+    rows.map((r) => r.code),
+    [...rows.map((r) => r.code)].sort((a, b) => a - b),
+    'the table is in number order',
+  );
 });

@@ -6,7 +6,19 @@
 import t from 'tap';
 import { REJECT_CODES } from '../../engine/core/index.js';
 import type { EngineEvent, RejectCode } from '../../engine/core/index.js';
-import { Fixture, LOT_SIZE, MARKET, TICK_SIZE, UINT256_MAX, USDC, WETH, resultOf, stateHashExceptSequence, usdc, weth } from './support.js';
+import {
+  Fixture,
+  LOT_SIZE,
+  MARKET,
+  TICK_SIZE,
+  UINT256_MAX,
+  USDC,
+  WETH,
+  resultOf,
+  stateHashExceptSequence,
+  usdc,
+  weth,
+} from './support.js';
 import type { FixtureOptions, OrderBody } from './support.js';
 
 /** Never produced any more; kept so their numbers are never reused. */
@@ -28,22 +40,49 @@ const order = (f: Fixture, o: Partial<OrderBody>, userId = 1): EngineEvent[] =>
 const marketOrder = (f: Fixture, o: Partial<OrderBody>): EngineEvent[] =>
   f.place(1, { side: 'buy', orderType: 'market', quoteQuantity: usdc('100'), ...o } as OrderBody);
 const stopOrder = (f: Fixture, o: Partial<OrderBody> = {}, userId = 1): EngineEvent[] =>
-  f.place(userId, { side: 'buy', orderType: 'stopLimit', stopPrice: usdc('2010'), price: usdc('2020'), quantity: weth('1'), ...o } as OrderBody);
+  f.place(userId, {
+    side: 'buy',
+    orderType: 'stopLimit',
+    stopPrice: usdc('2010'),
+    price: usdc('2020'),
+    quantity: weth('1'),
+    ...o,
+  } as OrderBody);
 /** A command as a careless producer might send it, envelope included. */
-const raw = (f: Fixture, cmd: Record<string, unknown>): EngineEvent[] => f.applyRaw({ v: 1, id: 'raw', timeMs: f.nowMs + 1, ...cmd });
+const raw = (f: Fixture, cmd: Record<string, unknown>): EngineEvent[] =>
+  f.applyRaw({ v: 1, id: 'raw', timeMs: f.nowMs + 1, ...cmd });
 const deposit = (f: Fixture, o: Record<string, unknown>): EngineEvent[] =>
   f.when({ type: 'deposit', userId: 1, assetId: USDC, amount: 1n, depositId: 'new-deposit', ...o } as never);
 const withdraw = (f: Fixture, o: Record<string, unknown> = {}): EngineEvent[] =>
-  f.when({ type: 'requestWithdrawal', userId: 1, assetId: USDC, amount: 1n, withdrawalId: 'w-new', destination: '0xdest', ...o } as never);
+  f.when({
+    type: 'requestWithdrawal',
+    userId: 1,
+    assetId: USDC,
+    amount: 1n,
+    withdrawalId: 'w-new',
+    destination: '0xdest',
+    ...o,
+  } as never);
 const newMarket = (f: Fixture, o: Record<string, unknown>): EngineEvent[] =>
   f.when({
-    type: 'addMarket', marketId: 1, symbol: 'WETH-USDC.B', baseAssetId: WETH, quoteAssetId: USDC,
-    tickSize: TICK_SIZE, lotSize: LOT_SIZE, minNotional: 0n, makerFeeBps: 10, takerFeeBps: 20, ...o,
+    type: 'addMarket',
+    marketId: 1,
+    symbol: 'WETH-USDC.B',
+    baseAssetId: WETH,
+    quoteAssetId: USDC,
+    tickSize: TICK_SIZE,
+    lotSize: LOT_SIZE,
+    minNotional: 0n,
+    makerFeeBps: 10,
+    takerFeeBps: 20,
+    ...o,
   } as never);
 const newAsset = (f: Fixture, o: Record<string, unknown>): EngineEvent[] =>
   f.when({ type: 'addAsset', assetId: 2, symbol: 'WBTC', decimals: 8, ...o } as never);
-const amend = (f: Fixture, o: Record<string, unknown>): EngineEvent[] => f.when({ type: 'amendOrder', userId: 1, orderId: 1, ...o } as never);
-const setStatus = (f: Fixture, status: 'trading' | 'cancelOnly' | 'halted'): void => void f.ok({ type: 'setMarketStatus', marketId: MARKET, status });
+const amend = (f: Fixture, o: Record<string, unknown>): EngineEvent[] =>
+  f.when({ type: 'amendOrder', userId: 1, orderId: 1, ...o } as never);
+const setStatus = (f: Fixture, status: 'trading' | 'cancelOnly' | 'halted'): void =>
+  void f.ok({ type: 'setMarketStatus', marketId: MARKET, status });
 
 /** Order ids: given orders start at 1 (the fixture's funding places none). */
 const restingBid = (f: Fixture): void => void f.rest(1, 'buy', '2000', '1');
@@ -54,8 +93,12 @@ const tradeAt2000 = (f: Fixture): void => {
 
 const CASES: Record<Exclude<RejectCode, Retired>, Case> = {
   COMMAND_UNKNOWN_TYPE: { when: (f) => raw(f, { type: 'explode' }) },
-  COMMAND_UNSUPPORTED_VERSION: { when: (f) => raw(f, { v: 2, type: 'deposit', userId: 1, assetId: USDC, amount: 1n, depositId: 'v2' }) },
-  COMMAND_MALFORMED: { when: (f) => raw(f, { id: '', type: 'deposit', userId: 1, assetId: USDC, amount: 1n, depositId: 'no-id' }) },
+  COMMAND_UNSUPPORTED_VERSION: {
+    when: (f) => raw(f, { v: 2, type: 'deposit', userId: 1, assetId: USDC, amount: 1n, depositId: 'v2' }),
+  },
+  COMMAND_MALFORMED: {
+    when: (f) => raw(f, { id: '', type: 'deposit', userId: 1, assetId: USDC, amount: 1n, depositId: 'no-id' }),
+  },
   COMMAND_DUPLICATE_ID: {
     given: (f) => void deposit(f, { id: 'retried', depositId: 'first' }),
     when: (f) => deposit(f, { id: 'retried', depositId: 'second' }),
@@ -104,15 +147,31 @@ const CASES: Record<Exclude<RejectCode, Retired>, Case> = {
   ORDER_STOP_PRICE_NOT_ON_TICK: { when: (f) => stopOrder(f, { stopPrice: usdc('2010.005') }) },
   ORDER_STOP_PRICE_OUT_OF_RANGE: { when: (f) => stopOrder(f, { stopPrice: SAFE_PLUS_ONE * TICK_SIZE }) },
   ORDER_STOP_PRICE_NOT_ALLOWED: { when: (f) => order(f, { stopPrice: usdc('2010') }) },
-  ORDER_STOP_WOULD_TRIGGER: { given: tradeAt2000, when: (f) => stopOrder(f, { side: 'sell', orderType: 'stopMarket', price: undefined, quantity: weth('0.1'), stopPrice: usdc('2000') }) },
+  ORDER_STOP_WOULD_TRIGGER: {
+    given: tradeAt2000,
+    when: (f) =>
+      stopOrder(f, {
+        side: 'sell',
+        orderType: 'stopMarket',
+        price: undefined,
+        quantity: weth('0.1'),
+        stopPrice: usdc('2000'),
+      }),
+  },
   ORDER_STOP_MARKET_BUY_NEEDS_QUOTE_QTY: { when: (f) => stopOrder(f, { orderType: 'stopMarket', price: undefined }) },
   ORDER_NOTIONAL_TOO_SMALL: { when: (f) => order(f, { quantity: weth('0.0001') }) },
-  ORDER_POST_ONLY_WOULD_TAKE: { given: (f) => void f.rest(2, 'sell', '2000', '1'), when: (f) => order(f, { postOnly: true }) },
+  ORDER_POST_ONLY_WOULD_TAKE: {
+    given: (f) => void f.rest(2, 'sell', '2000', '1'),
+    when: (f) => order(f, { postOnly: true }),
+  },
   ORDER_POST_ONLY_NOT_GTC: { when: (f) => order(f, { postOnly: true, timeInForce: 'IOC' }) },
   ORDER_FOK_NOT_FILLABLE: { when: (f) => order(f, { timeInForce: 'FOK' }) },
 
   RISK_INSUFFICIENT_FUNDS: { when: (f) => order(f, { quantity: weth('100') }) },
-  RISK_BALANCE_OVERFLOW: { given: (f) => void f.deposit(3, WETH, UINT256_MAX - weth('20')), when: (f) => deposit(f, { assetId: WETH }) },
+  RISK_BALANCE_OVERFLOW: {
+    given: (f) => void f.deposit(3, WETH, UINT256_MAX - weth('20')),
+    when: (f) => deposit(f, { assetId: WETH }),
+  },
 
   ORDER_NOT_FOUND: { given: restingBid, when: (f) => f.when({ type: 'cancelOrder', userId: 2, orderId: 1 }) },
   AMEND_NOTHING_TO_CHANGE: { given: restingBid, when: (f) => amend(f, { orderId: 1, quantity: weth('1') }) },
@@ -123,7 +182,10 @@ const CASES: Record<Exclude<RejectCode, Retired>, Case> = {
     },
     when: (f) => amend(f, { orderId: 1, quantity: weth('0.5') }),
   },
-  AMEND_NOT_SUPPORTED_FOR_TYPE: { given: (f) => void stopOrder(f), when: (f) => amend(f, { orderId: 1, quantity: weth('0.5') }) },
+  AMEND_NOT_SUPPORTED_FOR_TYPE: {
+    given: (f) => void stopOrder(f),
+    when: (f) => amend(f, { orderId: 1, quantity: weth('0.5') }),
+  },
   AMEND_POST_ONLY_WOULD_TAKE: {
     given: (f) => {
       f.rest(1, 'buy', '1990', '1', { postOnly: true });
@@ -138,25 +200,57 @@ const CASES: Record<Exclude<RejectCode, Retired>, Case> = {
   WALLET_AMOUNT_NOT_POSITIVE: { when: (f) => deposit(f, { amount: 0n }) },
   WALLET_AMOUNT_OVERFLOW: { when: (f) => withdraw(f, { amount: UINT256_MAX + 1n }) },
   DEPOSIT_ID_INVALID: { when: (f) => deposit(f, { depositId: 'tx 1' }) },
-  DEPOSIT_DUPLICATE: { given: (f) => void deposit(f, { depositId: 'tx-1' }), when: (f) => deposit(f, { depositId: 'tx-1' }) },
+  DEPOSIT_DUPLICATE: {
+    given: (f) => void deposit(f, { depositId: 'tx-1' }),
+    when: (f) => deposit(f, { depositId: 'tx-1' }),
+  },
   WITHDRAWAL_ID_INVALID: { when: (f) => withdraw(f, { withdrawalId: '' }) },
-  WITHDRAWAL_ID_DUPLICATE: { given: (f) => void withdraw(f, { withdrawalId: 'w-1' }), when: (f) => withdraw(f, { withdrawalId: 'w-1' }) },
+  WITHDRAWAL_ID_DUPLICATE: {
+    given: (f) => void withdraw(f, { withdrawalId: 'w-1' }),
+    when: (f) => withdraw(f, { withdrawalId: 'w-1' }),
+  },
   WITHDRAWAL_NOT_FOUND: { when: (f) => f.when({ type: 'completeWithdrawal', withdrawalId: 'w-unknown' }) },
   WITHDRAWAL_DESTINATION_INVALID: { when: (f) => withdraw(f, { destination: 'x'.repeat(129) }) },
 
   CAPACITY_ASSETS: { options: { limits: { assetsMax: 2 } }, when: (f) => newAsset(f, {}) },
   CAPACITY_MARKETS: { options: { limits: { marketsMax: 1 } }, when: (f) => newMarket(f, {}) },
   CAPACITY_USERS: { options: { limits: { usersMax: 2 } }, when: (f) => deposit(f, { userId: 3 }) },
-  CAPACITY_OPEN_ORDERS_PER_USER: { options: { limits: { openOrdersPerUserMax: 1 } }, given: restingBid, when: (f) => order(f, {}) },
-  CAPACITY_OPEN_ORDERS_TOTAL: { options: { limits: { openOrdersMax: 1 } }, given: (f) => void f.rest(2, 'buy', '2000', '1'), when: (f) => order(f, {}) },
-  CAPACITY_STOP_ORDERS_PER_USER: { options: { limits: { stopOrdersPerUserMax: 1 } }, given: (f) => void stopOrder(f), when: (f) => stopOrder(f) },
-  CAPACITY_STOP_ORDERS_TOTAL: { options: { limits: { stopOrdersMax: 1 } }, given: (f) => void stopOrder(f, {}, 2), when: (f) => stopOrder(f) },
-  CAPACITY_CLIENT_ORDER_IDS: { options: { limits: { clientOrderIdsPerUserMax: 1 } }, given: (f) => void order(f, { clientOrderId: 'a' }), when: (f) => order(f, { clientOrderId: 'b' }) },
+  CAPACITY_OPEN_ORDERS_PER_USER: {
+    options: { limits: { openOrdersPerUserMax: 1 } },
+    given: restingBid,
+    when: (f) => order(f, {}),
+  },
+  CAPACITY_OPEN_ORDERS_TOTAL: {
+    options: { limits: { openOrdersMax: 1 } },
+    given: (f) => void f.rest(2, 'buy', '2000', '1'),
+    when: (f) => order(f, {}),
+  },
+  CAPACITY_STOP_ORDERS_PER_USER: {
+    options: { limits: { stopOrdersPerUserMax: 1 } },
+    given: (f) => void stopOrder(f),
+    when: (f) => stopOrder(f),
+  },
+  CAPACITY_STOP_ORDERS_TOTAL: {
+    options: { limits: { stopOrdersMax: 1 } },
+    given: (f) => void stopOrder(f, {}, 2),
+    when: (f) => stopOrder(f),
+  },
+  CAPACITY_CLIENT_ORDER_IDS: {
+    options: { limits: { clientOrderIdsPerUserMax: 1 } },
+    given: (f) => void order(f, { clientOrderId: 'a' }),
+    when: (f) => order(f, { clientOrderId: 'b' }),
+  },
   CAPACITY_DEPOSIT_IDS: { options: { limits: { depositIdsMax: 4 } }, when: (f) => deposit(f, {}) },
-  CAPACITY_PENDING_WITHDRAWALS: { options: { limits: { pendingWithdrawalsMax: 1 } }, given: (f) => void withdraw(f, { withdrawalId: 'w-1' }), when: (f) => withdraw(f) },
+  CAPACITY_PENDING_WITHDRAWALS: {
+    options: { limits: { pendingWithdrawalsMax: 1 } },
+    given: (f) => void withdraw(f, { withdrawalId: 'w-1' }),
+    when: (f) => withdraw(f),
+  },
 
   MARKET_NOT_FOUND: { when: (f) => f.when({ type: 'setMarketStatus', marketId: 3, status: 'halted' }) },
-  MARKET_STATUS_INVALID: { when: (f) => f.when({ type: 'setMarketStatus', marketId: MARKET, status: 'paused' as never }) },
+  MARKET_STATUS_INVALID: {
+    when: (f) => f.when({ type: 'setMarketStatus', marketId: MARKET, status: 'paused' as never }),
+  },
   MARKET_CANCEL_ONLY: { given: (f) => setStatus(f, 'cancelOnly'), when: (f) => order(f, {}) },
   MARKET_HALTED: {
     given: (f) => {
@@ -166,7 +260,10 @@ const CASES: Record<Exclude<RejectCode, Retired>, Case> = {
     when: (f) => f.when({ type: 'cancelOrder', userId: 1, orderId: 1 }),
   },
   USER_ID_INVALID: { when: (f) => f.when({ type: 'setUserFrozen', userId: 0, frozen: true }) },
-  USER_FROZEN: { given: (f) => void f.ok({ type: 'setUserFrozen', userId: 1, frozen: true }), when: (f) => withdraw(f) },
+  USER_FROZEN: {
+    given: (f) => void f.ok({ type: 'setUserFrozen', userId: 1, frozen: true }),
+    when: (f) => withdraw(f),
+  },
 };
 
 const ONLY_RESULT_AND_REJECTION = new Set(['orderRejected', 'commandResult']);
@@ -183,7 +280,11 @@ for (const [code, c] of Object.entries(CASES) as Array<[RejectCode, Case]>) {
     const events = c.when(f);
 
     t.match(resultOf(events), { status: 'rejected', code, orderId: null, duplicateOf: null });
-    t.same(events.filter((e) => !ONLY_RESULT_AND_REJECTION.has(e.type)), [], 'no other events');
+    t.same(
+      events.filter((e) => !ONLY_RESULT_AND_REJECTION.has(e.type)),
+      [],
+      'no other events',
+    );
     for (const e of events) if (e.type === 'orderRejected') t.equal(e.code, code, 'orderRejected carries the code');
     t.equal(stateHashExceptSequence(f.engine), before, 'state unchanged');
     t.equal(f.engine.nextOrderId, nextOrderId, 'no order id used');
@@ -195,11 +296,21 @@ t.test('every code in codes.ts is either covered above or retired', async (t) =>
   const covered = Object.keys(CASES);
   const retired: string[] = [...RETIRED];
   t.same([...covered, ...retired].sort(), all, 'a new code needs a case here (or a place in RETIRED)');
-  t.same(covered.filter((code) => retired.includes(code)), [], 'a retired code is not also covered');
+  t.same(
+    covered.filter((code) => retired.includes(code)),
+    [],
+    'a retired code is not also covered',
+  );
 });
 
 t.test('placeOrder rejections carry orderRejected with the user, market and client id', async (t) => {
   const f = new Fixture();
   const events = order(f, { clientOrderId: 'mine', quantity: weth('0.00001') });
-  t.match(events[0], { type: 'orderRejected', userId: 1, marketId: MARKET, clientOrderId: 'mine', code: 'ORDER_QTY_NOT_ON_LOT' });
+  t.match(events[0], {
+    type: 'orderRejected',
+    userId: 1,
+    marketId: MARKET,
+    clientOrderId: 'mine',
+    code: 'ORDER_QTY_NOT_ON_LOT',
+  });
 });

@@ -42,7 +42,15 @@ export interface ScenarioOptions {
 }
 
 export interface SimFeedback {
-  openOrders(userId: number): ReadonlyArray<{ readonly id: number; readonly marketId: number; readonly side: Side; readonly price: number; readonly qty: number; readonly filled: number; readonly where: string }>;
+  openOrders(userId: number): ReadonlyArray<{
+    readonly id: number;
+    readonly marketId: number;
+    readonly side: Side;
+    readonly price: number;
+    readonly qty: number;
+    readonly filled: number;
+    readonly where: string;
+  }>;
   lastPriceTicks(marketId: number): number;
 }
 
@@ -69,12 +77,19 @@ export function makeScenario(rng: Prng, opts: ScenarioOptions = {}): SimScenario
     const unit = (shape.tickSize * shape.lotSize) / 10n ** BigInt(shape.decimals);
     const lotNotional = unit * BigInt(shape.midTicks);
     markets.push({
-      marketId: i, symbol: `BASE${i}-QUOTE`, baseAssetId: i + 1, quoteAssetId: QUOTE_ASSET.assetId, baseDecimals: shape.decimals,
-      tickSize: shape.tickSize, lotSize: shape.lotSize, unit,
+      marketId: i,
+      symbol: `BASE${i}-QUOTE`,
+      baseAssetId: i + 1,
+      quoteAssetId: QUOTE_ASSET.assetId,
+      baseDecimals: shape.decimals,
+      tickSize: shape.tickSize,
+      lotSize: shape.lotSize,
+      unit,
       minNotional: rng.pick([0n, 0n, lotNotional / 2n, lotNotional * 2n]),
       makerFeeBps: rng.pick(opts.feesAlways === true ? [1, 5, 10, 20, 40] : [0, 1, 5, 10, 20, 40]),
       takerFeeBps: rng.pick(opts.feesAlways === true ? [3, 10, 25, 50] : [0, 3, 10, 25, 50]),
-      midTicks: shape.midTicks, rangeTicks: rng.int(2, 5),
+      midTicks: shape.midTicks,
+      rangeTicks: rng.int(2, 5),
     });
   }
   const limits: EngineLimits = {
@@ -87,7 +102,12 @@ export function makeScenario(rng: Prng, opts: ScenarioOptions = {}): SimScenario
     clientOrderIdsPerUserMax: rng.int(4, 16),
     clientOrderIdWindowMs: rng.int(60, 600) * 1000,
   };
-  return { userIds: Array.from({ length: userCount }, (_, i) => i + 1), markets, limits, stpAlways: opts.stpAlways === true };
+  return {
+    userIds: Array.from({ length: userCount }, (_, i) => i + 1),
+    markets,
+    limits,
+    stpAlways: opts.stpAlways === true,
+  };
 }
 
 export class CommandGenerator {
@@ -112,10 +132,25 @@ export class CommandGenerator {
   setup(): Command[] {
     const cmds: Command[] = [{ ...this.envelope(), type: 'addAsset', ...QUOTE_ASSET }];
     for (const m of this.scenario.markets) {
-      cmds.push({ ...this.envelope(), type: 'addAsset', assetId: m.baseAssetId, symbol: `BASE${m.marketId}`, decimals: m.baseDecimals });
       cmds.push({
-        ...this.envelope(), type: 'addMarket', marketId: m.marketId, symbol: m.symbol, baseAssetId: m.baseAssetId, quoteAssetId: m.quoteAssetId,
-        tickSize: m.tickSize, lotSize: m.lotSize, minNotional: m.minNotional, makerFeeBps: m.makerFeeBps, takerFeeBps: m.takerFeeBps,
+        ...this.envelope(),
+        type: 'addAsset',
+        assetId: m.baseAssetId,
+        symbol: `BASE${m.marketId}`,
+        decimals: m.baseDecimals,
+      });
+      cmds.push({
+        ...this.envelope(),
+        type: 'addMarket',
+        marketId: m.marketId,
+        symbol: m.symbol,
+        baseAssetId: m.baseAssetId,
+        quoteAssetId: m.quoteAssetId,
+        tickSize: m.tickSize,
+        lotSize: m.lotSize,
+        minNotional: m.minNotional,
+        makerFeeBps: m.makerFeeBps,
+        takerFeeBps: m.takerFeeBps,
       });
     }
     const users = this.scenario.userIds;
@@ -185,10 +220,13 @@ export class CommandGenerator {
   private randomDeposit(): Command {
     const m = this.market();
     const isBase = this.rng.chance(0.5);
-    const amount = isBase ? BigInt(this.rng.int(1, 40)) * m.lotSize : BigInt(this.rng.int(1, 40)) * m.unit * BigInt(m.midTicks);
+    const amount = isBase
+      ? BigInt(this.rng.int(1, 40)) * m.lotSize
+      : BigInt(this.rng.int(1, 40)) * m.unit * BigInt(m.midTicks);
     const r = this.rng.float();
     // Some are invalid: a repeated deposit id, a zero amount, an unknown asset.
-    if (r < 0.08 && this.depositSeq > 0) return this.deposit(this.user(), m.baseAssetId, amount, `d${this.rng.int(1, this.depositSeq)}`);
+    if (r < 0.08 && this.depositSeq > 0)
+      return this.deposit(this.user(), m.baseAssetId, amount, `d${this.rng.int(1, this.depositSeq)}`);
     if (r < 0.12) return this.deposit(this.user(), m.baseAssetId, 0n);
     if (r < 0.15) return this.deposit(this.user(), 99, amount);
     return this.deposit(this.user(), isBase ? m.baseAssetId : m.quoteAssetId, amount);
@@ -197,13 +235,23 @@ export class CommandGenerator {
   private withdrawal(): Command {
     if (this.pendingWithdrawals.length > 0 && this.rng.chance(0.5)) {
       const withdrawalId = this.pendingWithdrawals.splice(this.rng.int(0, this.pendingWithdrawals.length - 1), 1)[0];
-      return this.rng.chance(0.5) ? { ...this.envelope(), type: 'completeWithdrawal', withdrawalId, txHash: '0xabc' } : { ...this.envelope(), type: 'failWithdrawal', withdrawalId, reason: 'test' };
+      return this.rng.chance(0.5)
+        ? { ...this.envelope(), type: 'completeWithdrawal', withdrawalId, txHash: '0xabc' }
+        : { ...this.envelope(), type: 'failWithdrawal', withdrawalId, reason: 'test' };
     }
     const m = this.market();
     const withdrawalId = `w${++this.withdrawalSeq}`;
     this.pendingWithdrawals.push(withdrawalId);
     const amount = BigInt(this.rng.int(1, 20)) * m.lotSize;
-    return { ...this.envelope(), type: 'requestWithdrawal', userId: this.user(), assetId: m.baseAssetId, amount, withdrawalId, destination: '0xdest' };
+    return {
+      ...this.envelope(),
+      type: 'requestWithdrawal',
+      userId: this.user(),
+      assetId: m.baseAssetId,
+      amount,
+      withdrawalId,
+      destination: '0xdest',
+    };
   }
 
   private stp(): StpMode {
@@ -217,10 +265,18 @@ export class CommandGenerator {
     const postOnly = tif === 'GTC' && this.rng.chance(0.12);
     const side: Side = this.rng.pick(['buy', 'sell']);
     return {
-      ...this.envelope(), type: 'placeOrder', userId: this.user(), marketId: m.marketId, side,
-      orderType: 'limit', price: BigInt(this.limitPriceTicks(m, side)) * m.tickSize, quantity: BigInt(this.lots()) * m.lotSize,
-      timeInForce: this.rng.chance(0.3) && tif === 'GTC' ? undefined : tif, postOnly: postOnly ? true : undefined,
-      stp: this.stp(), clientOrderId: this.clientOrderId(),
+      ...this.envelope(),
+      type: 'placeOrder',
+      userId: this.user(),
+      marketId: m.marketId,
+      side,
+      orderType: 'limit',
+      price: BigInt(this.limitPriceTicks(m, side)) * m.tickSize,
+      quantity: BigInt(this.lots()) * m.lotSize,
+      timeInForce: this.rng.chance(0.3) && tif === 'GTC' ? undefined : tif,
+      postOnly: postOnly ? true : undefined,
+      stp: this.stp(),
+      clientOrderId: this.clientOrderId(),
     };
   }
 
@@ -235,9 +291,16 @@ export class CommandGenerator {
     const side: Side = this.rng.pick(['buy', 'sell']);
     const byBudget = side === 'buy' && this.rng.chance(0.5);
     return {
-      ...this.envelope(), type: 'placeOrder', userId: this.user(), marketId: m.marketId, side, orderType: 'market',
-      quantity: byBudget ? undefined : BigInt(this.lots()) * m.lotSize, quoteQuantity: byBudget ? this.budget(m) : undefined,
-      stp: this.stp(), clientOrderId: this.clientOrderId(),
+      ...this.envelope(),
+      type: 'placeOrder',
+      userId: this.user(),
+      marketId: m.marketId,
+      side,
+      orderType: 'market',
+      quantity: byBudget ? undefined : BigInt(this.lots()) * m.lotSize,
+      quoteQuantity: byBudget ? this.budget(m) : undefined,
+      stp: this.stp(),
+      clientOrderId: this.clientOrderId(),
     };
   }
 
@@ -248,10 +311,26 @@ export class CommandGenerator {
     // Mostly beyond the last price (valid), sometimes at or behind it (would trigger now: rejected); or
     // anywhere near the mid, so buy and sell stops at the same prices get triggered by the same trade.
     const offset = this.rng.int(-1, 3);
-    const stopTicks = this.rng.chance(0.5) ? this.priceTicks(m) : Math.max(1, side === 'buy' ? last + offset : last - offset);
-    const base = { ...this.envelope(), type: 'placeOrder' as const, userId: this.user(), marketId: m.marketId, side, stopPrice: BigInt(stopTicks) * m.tickSize, stp: this.stp() };
+    const stopTicks = this.rng.chance(0.5)
+      ? this.priceTicks(m)
+      : Math.max(1, side === 'buy' ? last + offset : last - offset);
+    const base = {
+      ...this.envelope(),
+      type: 'placeOrder' as const,
+      userId: this.user(),
+      marketId: m.marketId,
+      side,
+      stopPrice: BigInt(stopTicks) * m.tickSize,
+      stp: this.stp(),
+    };
     if (this.rng.chance(0.5)) {
-      return { ...base, orderType: 'stopLimit', price: BigInt(this.priceTicks(m)) * m.tickSize, quantity: BigInt(this.lots()) * m.lotSize, timeInForce: this.rng.pick(['GTC', 'IOC'] as const) };
+      return {
+        ...base,
+        orderType: 'stopLimit',
+        price: BigInt(this.priceTicks(m)) * m.tickSize,
+        quantity: BigInt(this.lots()) * m.lotSize,
+        timeInForce: this.rng.pick(['GTC', 'IOC'] as const),
+      };
     }
     if (side === 'buy') return { ...base, orderType: 'stopMarket', quoteQuantity: this.budget(m) };
     return { ...base, orderType: 'stopMarket', quantity: BigInt(this.lots()) * m.lotSize };
@@ -287,7 +366,8 @@ export class CommandGenerator {
     if (r < 0.3) return { ...env, orderId: o.id, quantity: qty(this.rng.int(o.filled, Math.max(o.filled, o.qty - 1))) }; // reduce (or <= filled)
     if (r < 0.45) return { ...env, orderId: o.id, quantity: qty(o.qty + this.rng.int(1, 5)) };
     if (r < 0.75) return { ...env, orderId: o.id, price: price(this.priceTicks(m)) };
-    if (r < 0.9) return { ...env, orderId: o.id, price: price(this.priceTicks(m)), quantity: qty(o.filled + this.rng.int(1, 8)) };
+    if (r < 0.9)
+      return { ...env, orderId: o.id, price: price(this.priceTicks(m)), quantity: qty(o.filled + this.rng.int(1, 8)) };
     if (r < 0.95) return { ...env, orderId: o.id, price: price(o.price), quantity: qty(o.qty) }; // nothing to change
     return { ...env, orderId: o.id, price: m.tickSize > 1n ? price(o.price) + 1n : 0n }; // off tick, or zero
   }
@@ -301,7 +381,11 @@ export class CommandGenerator {
     const r = this.rng.float();
     if (r < 0.6) {
       const marketId = this.rng.chance(0.05) ? 7 : this.market().marketId;
-      const status = this.rng.chance(0.05) ? 'paused' : this.rng.chance(0.8) ? 'trading' : this.rng.pick(['cancelOnly', 'halted']);
+      const status = this.rng.chance(0.05)
+        ? 'paused'
+        : this.rng.chance(0.8)
+          ? 'trading'
+          : this.rng.pick(['cancelOnly', 'halted']);
       return { ...env, type: 'setMarketStatus', marketId, status } as Command;
     }
     const userId = this.rng.chance(0.05) ? 0 : this.rng.chance(0.05) ? 99 : this.user();

@@ -6,7 +6,15 @@
 
 import { createHash } from 'node:crypto';
 import { DEFAULT_LIMITS, Engine, UINT256_MAX, checkInvariants, parseUnits, snapshot } from '../../engine/core/index.js';
-import type { Command, CommandResult, EngineEvent, EngineLimits, EventType, PlaceOrder, RejectCode } from '../../engine/core/index.js';
+import type {
+  Command,
+  CommandResult,
+  EngineEvent,
+  EngineLimits,
+  EventType,
+  PlaceOrder,
+  RejectCode,
+} from '../../engine/core/index.js';
 
 export { UINT256_MAX };
 
@@ -59,10 +67,20 @@ export function fee(quote: bigint, bps: number): bigint {
 type Body<C> = C extends Command ? Omit<C, 'v' | 'id' | 'timeMs'> & { id?: string; timeMs?: number } : never;
 export type CommandBody = Body<Command>;
 /** A placeOrder without envelope, type and user; the market defaults to the fixture's. */
-export type OrderBody = Omit<PlaceOrder, 'v' | 'id' | 'timeMs' | 'type' | 'userId' | 'marketId'> & { marketId?: number; id?: string; timeMs?: number };
+export type OrderBody = Omit<PlaceOrder, 'v' | 'id' | 'timeMs' | 'type' | 'userId' | 'marketId'> & {
+  marketId?: number;
+  id?: string;
+  timeMs?: number;
+};
 
 /** The member(s) of EngineEvent whose `type` can be T (fills share one interface for two types). */
-export type EventOf<T extends EventType> = EngineEvent extends infer E ? (E extends { type: infer U } ? (T extends U ? E : never) : never) : never;
+export type EventOf<T extends EventType> = EngineEvent extends infer E
+  ? E extends { type: infer U }
+    ? T extends U
+      ? E
+      : never
+    : never
+  : never;
 
 export interface FixtureOptions {
   limits?: Partial<EngineLimits>;
@@ -93,9 +111,16 @@ export class Fixture {
     this.ok({ type: 'addAsset', assetId: WETH, symbol: 'WETH', decimals: WETH_DECIMALS });
     this.ok({ type: 'addAsset', assetId: USDC, symbol: 'USDC', decimals: USDC_DECIMALS });
     this.ok({
-      type: 'addMarket', marketId: MARKET, symbol: 'WETH-USDC', baseAssetId: WETH, quoteAssetId: USDC,
-      tickSize: TICK_SIZE, lotSize: LOT_SIZE, minNotional: options.minNotional ?? MIN_NOTIONAL,
-      makerFeeBps: options.makerFeeBps ?? MAKER_FEE_BPS, takerFeeBps: options.takerFeeBps ?? TAKER_FEE_BPS,
+      type: 'addMarket',
+      marketId: MARKET,
+      symbol: 'WETH-USDC',
+      baseAssetId: WETH,
+      quoteAssetId: USDC,
+      tickSize: TICK_SIZE,
+      lotSize: LOT_SIZE,
+      minNotional: options.minNotional ?? MIN_NOTIONAL,
+      makerFeeBps: options.makerFeeBps ?? MAKER_FEE_BPS,
+      takerFeeBps: options.takerFeeBps ?? TAKER_FEE_BPS,
     });
   }
 
@@ -142,14 +167,21 @@ export class Fixture {
   }
 
   /** A limit order in human units: limit(1, 'buy', '2000', '1.5') buys 1.5 WETH at 2000 USDC. */
-  limit(userId: number, side: 'buy' | 'sell', price: string, qty: string, extra: Partial<OrderBody> = {}): EngineEvent[] {
+  limit(
+    userId: number,
+    side: 'buy' | 'sell',
+    price: string,
+    qty: string,
+    extra: Partial<OrderBody> = {},
+  ): EngineEvent[] {
     return this.place(userId, { side, orderType: 'limit', price: usdc(price), quantity: weth(qty), ...extra });
   }
 
   /** Places a limit order that must be accepted; returns its order id. */
   rest(userId: number, side: 'buy' | 'sell', price: string, qty: string, extra: Partial<OrderBody> = {}): number {
     const result = resultOf(this.limit(userId, side, price, qty, extra));
-    if (result.status !== 'accepted' || result.orderId === null) throw new Error(`given limit ${side} ${qty}@${price} was rejected with ${result.code}`);
+    if (result.status !== 'accepted' || result.orderId === null)
+      throw new Error(`given limit ${side} ${qty}@${price} was rejected with ${result.code}`);
     return result.orderId;
   }
 
@@ -177,7 +209,8 @@ function describe(cmd: unknown): string {
 /** The command's result: always the last event. */
 export function resultOf(events: EngineEvent[]): CommandResult {
   const last = events[events.length - 1];
-  if (last === undefined || last.type !== 'commandResult') throw new Error(`the last event is ${last?.type}, not commandResult`);
+  if (last === undefined || last.type !== 'commandResult')
+    throw new Error(`the last event is ${last?.type}, not commandResult`);
   return last;
 }
 
@@ -247,7 +280,10 @@ export function stopBook(engine: Engine, marketId: number): { buy: number[]; sel
  * stay in, so a rejected order that consumed an id shows up.
  */
 export function stateHashExceptSequence(engine: Engine): string {
-  const state = JSON.parse(new TextDecoder().decode(snapshot(engine))) as { counters: Record<string, number>; commandIds?: unknown };
+  const state = JSON.parse(new TextDecoder().decode(snapshot(engine))) as {
+    counters: Record<string, number>;
+    commandIds?: unknown;
+  };
   // Every applied command's id is remembered (even a rejected one's: its answer was given), like a counter.
   delete state.commandIds;
   delete state.counters.eventSeq;

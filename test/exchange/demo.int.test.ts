@@ -20,17 +20,28 @@ t.test('npm run demo walks through the running exchange and exits 0', async (t) 
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'exchange-demo-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const env = {
-    DATA_DIR: dataDir, EMBEDDED_PG_PORT: '0', DEVNET_PORT: String(await freePort()), GATEWAY_PORT: String(await freePort()), LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    EMBEDDED_PG_PORT: '0',
+    DEVNET_PORT: String(await freePort()),
+    GATEWAY_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
   };
   const ex = run(process.execPath, ['--import', 'tsx', path.join(REPO, 'exchange', 'main.ts')], { cwd: REPO, env });
   t.teardown(() => void stopWithSigint(ex, { graceMs: 30_000 }));
-  await until('the launcher\'s banner', () => (ex.output().includes('exchange-core is running') ? true : null), START_TIMEOUT_MS, ex);
+  await until(
+    "the launcher's banner",
+    () => (ex.output().includes('exchange-core is running') ? true : null),
+    START_TIMEOUT_MS,
+    ex,
+  );
   const apiUrl = bannerUrl(ex.output(), 'API:');
   const rpcUrl = bannerUrl(ex.output(), 'devnet RPC:');
   t.ok(apiUrl !== null && rpcUrl !== null, `the banner names the API (${apiUrl}) and the devnet RPC (${rpcUrl})`);
 
   // As a newcomer would: the URLs exactly as printed, passed as arguments.
-  const demo = run(process.execPath, ['--import', 'tsx', path.join(REPO, 'demo', 'main.ts'), apiUrl!, rpcUrl!], { cwd: REPO });
+  const demo = run(process.execPath, ['--import', 'tsx', path.join(REPO, 'demo', 'main.ts'), apiUrl!, rpcUrl!], {
+    cwd: REPO,
+  });
   const timer = setTimeout(() => demo.child.kill('SIGKILL'), DEMO_TIMEOUT_MS);
   const code = await demo.exited;
   clearTimeout(timer);
@@ -38,12 +49,13 @@ t.test('npm run demo walks through the running exchange and exits 0', async (t) 
   if (code !== 0) t.comment(`demo output:\n${demo.output()}\nlauncher output (tail):\n${ex.output().slice(-4000)}`);
   const out = demo.output();
   for (const line of [
-    'the faucet minted 10 TKA to alice\'s deposit address',
-    'alice\'s balances are exactly TKA 8, USDT 199.251',
-    'bob\'s balances are exactly TKA 2, USDT 800.1505',
+    "the faucet minted 10 TKA to alice's deposit address",
+    "alice's balances are exactly TKA 8, USDT 199.251",
+    "bob's balances are exactly TKA 2, USDT 800.1505",
     'the outside address holds exactly 1.5 TKA on chain',
     'every step held',
-  ]) t.ok(out.includes(line), `the demo printed: ${line}`);
+  ])
+    t.ok(out.includes(line), `the demo printed: ${line}`);
 
   const api = apiUrl!.replace(/\/v1$/, '');
   await faucetRefusals(t, api);
@@ -73,6 +85,12 @@ async function faucetRefusals(t: Test, api: string): Promise<void> {
     const r = await post('/v1/devnet/faucet', body, tok);
     t.same([r.status, r.body.code], [status, code], `faucet refuses ${what}: ${status} ${code}`);
   }
-  const doc = (await (await fetch(`${api}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown }>> };
-  t.same(doc.paths['/v1/devnet/faucet']?.post?.security, [{ session: [] }], 'the faucet route is in the OpenAPI document, session only');
+  const doc = (await (await fetch(`${api}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { security?: unknown }>>;
+  };
+  t.same(
+    doc.paths['/v1/devnet/faucet']?.post?.security,
+    [{ session: [] }],
+    'the faucet route is in the OpenAPI document, session only',
+  );
 }

@@ -58,11 +58,15 @@ t.test(`persistence and chain SQL on the embedded PostgreSQL, resumed after a re
   const violations: unknown[] = [];
   let batches = 0;
   const first = new PersistenceConsumer({
-    sql, source: new ArrayEventSource(s.records.slice(0, half)), logger, batchRecordsMax: 250,
+    sql,
+    source: new ArrayEventSource(s.records.slice(0, half)),
+    logger,
+    batchRecordsMax: 250,
     onCommitted: async () => {
       batches++;
       const v = await ledgerViolations(sql);
-      if (v.unbalancedAssets.length + v.balancesVsEntries.length + v.balancesVsLedger.length > 0) violations.push({ batch: batches, ...v });
+      if (v.unbalancedAssets.length + v.balancesVsEntries.length + v.balancesVsLedger.length > 0)
+        violations.push({ batch: batches, ...v });
     },
   });
   await first.run();
@@ -85,50 +89,72 @@ t.test(`persistence and chain SQL on the embedded PostgreSQL, resumed after a re
   const resumed = await loadProjector(sql);
   t.equal(resumed.position.sourceOffset, s.records[half - 1].offset, 'the reopened database has the stored position');
   // The whole stream again: the first half is recognised as applied and only the rest is written.
-  const second = new PersistenceConsumer({ sql, source: new ArrayEventSource(s.records), logger, batchRecordsMax: 500 });
+  const second = new PersistenceConsumer({
+    sql,
+    source: new ArrayEventSource(s.records),
+    logger,
+    batchRecordsMax: 500,
+  });
   await second.run();
   const expected = s.records.slice(half).reduce((n, r) => n + r.events.length, 0);
   t.equal(second.eventsWritten, expected, 'after the reopen, only the second half is written');
   const report = await reconcile(sql, s.engine);
   t.same(report.differences, [], 'PostgreSQL balances = ledger = engine');
-  const [c] = await sql`SELECT (SELECT count(*) FROM trades)::int AS trades, (SELECT last_seq FROM persistence_position)::int AS seq`;
-  t.equal(c.seq, s.engine.eventSeq, 'the position is the engine\'s last event');
+  const [c] =
+    await sql`SELECT (SELECT count(*) FROM trades)::int AS trades, (SELECT last_seq FROM persistence_position)::int AS seq`;
+  t.equal(c.seq, s.engine.eventSeq, "the position is the engine's last event");
   t.equal(c.trades, s.records.flatMap((r) => r.events).filter((e) => e.type === 'trade').length, 'one row per trade');
 });
 
-t.test('a client that dies inside a transaction frees the session; the connection limit answers with an error', async (t) => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'embedded-pg-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const pg = await startEmbeddedPostgres({ dir, logger });
-  t.teardown(() => pg.stop());
-  const a = postgres(pg.url, { max: 1, onnotice: () => {} });
-  const b = postgres(pg.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-  await a`CREATE TABLE t (x int)`;
-  // a opens a transaction, writes, and its connection dies before COMMIT.
-  const reserved = await a.reserve();
-  await reserved`BEGIN`;
-  await reserved`INSERT INTO t VALUES (1)`;
-  const waiting = b`INSERT INTO t VALUES (2) RETURNING x`.execute(); // waits: a owns the session
-  await waitFor(() => pg.server.stats.waiting === 1, 10_000);
-  t.equal(pg.server.stats.waiting, 1, 'the other client waits while the transaction is open');
-  await new Promise((r) => setTimeout(r, 200));
-  t.equal(pg.server.stats.waiting, 1, 'and goes on waiting');
-  await a.end({ timeout: 0 });
-  const [row] = await waiting;
-  t.equal(row.x, 2, 'the waiting client ran once the dead one was rolled back');
-  const rows = await b`SELECT x FROM t ORDER BY x`;
-  t.same(rows.map((r) => r.x), [2], 'the dead client\'s uncommitted row is gone');
-  await b.end({ timeout: 5 });
+t.test(
+  'a client that dies inside a transaction frees the session; the connection limit answers with an error',
+  async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'embedded-pg-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const pg = await startEmbeddedPostgres({ dir, logger });
+    t.teardown(() => pg.stop());
+    const a = postgres(pg.url, { max: 1, onnotice: () => {} });
+    const b = postgres(pg.url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    await a`CREATE TABLE t (x int)`;
+    // a opens a transaction, writes, and its connection dies before COMMIT.
+    const reserved = await a.reserve();
+    await reserved`BEGIN`;
+    await reserved`INSERT INTO t VALUES (1)`;
+    const waiting = b`INSERT INTO t VALUES (2) RETURNING x`.execute(); // waits: a owns the session
+    await waitFor(() => pg.server.stats.waiting === 1, 10_000);
+    t.equal(pg.server.stats.waiting, 1, 'the other client waits while the transaction is open');
+    await new Promise((r) => setTimeout(r, 200));
+    t.equal(pg.server.stats.waiting, 1, 'and goes on waiting');
+    await a.end({ timeout: 0 });
+    const [row] = await waiting;
+    t.equal(row.x, 2, 'the waiting client ran once the dead one was rolled back');
+    const rows = await b`SELECT x FROM t ORDER BY x`;
+    t.same(
+      rows.map((r) => r.x),
+      [2],
+      "the dead client's uncommitted row is gone",
+    );
+    await b.end({ timeout: 5 });
 
-  const many = postgres(pg.url, { max: 40, onnotice: () => {} });
-  const results = await Promise.allSettled(Array.from({ length: 40 }, () => many.begin(async (tx) => {
-    await tx`SELECT pg_sleep(0.01)`;
-  })));
-  const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as { code?: string });
-  t.ok(refused.length > 0, `${refused.length} connections over the limit (32) were refused`);
-  t.ok(refused.every((e) => e.code === '53300'), 'with too_many_connections (53300), not a dropped socket');
-  await many.end({ timeout: 5 });
-});
+    const many = postgres(pg.url, { max: 40, onnotice: () => {} });
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, () =>
+        many.begin(async (tx) => {
+          await tx`SELECT pg_sleep(0.01)`;
+        }),
+      ),
+    );
+    const refused = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason as { code?: string });
+    t.ok(refused.length > 0, `${refused.length} connections over the limit (32) were refused`);
+    t.ok(
+      refused.every((e) => e.code === '53300'),
+      'with too_many_connections (53300), not a dropped socket',
+    );
+    await many.end({ timeout: 5 });
+  },
+);
 
 async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -35,23 +35,43 @@ function firstCommand(readme: string): string {
 
 function newcomerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM']) if (process.env[name] !== undefined) env[name] = process.env[name];
-  return { ...env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...extra };
+  for (const name of ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TERM'])
+    if (process.env[name] !== undefined) env[name] = process.env[name];
+  return {
+    ...env,
+    npm_config_prefer_offline: 'true',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+    ...extra,
+  };
 }
 
 async function started(r: Running, api: string, timeoutMs: number): Promise<void> {
   await until('the banner', () => (r.output().includes('exchange-core is running') ? true : null), timeoutMs, r);
-  await until('GET /health', async () => ((await fetch(`${api}/health`).catch(() => null))?.status === 200 ? true : null), 30_000, r);
+  await until(
+    'GET /health',
+    async () => ((await fetch(`${api}/health`).catch(() => null))?.status === 200 ? true : null),
+    30_000,
+    r,
+  );
 }
 
 async function ctrlC(t: Test, r: Running, what: string): Promise<void> {
   const code = await stopWithSigint(r, { group: true });
-  t.ok(code === 0 || r.child.signalCode === 'SIGINT', `${what}: the command ends as a Ctrl-C ends it (code ${code}, signal ${r.child.signalCode})`);
-  t.match(r.output(), /"clean":true[^\n]*"msg":"exchange stopped"/, `${what}: the exchange stopped cleanly (its exit code 0)`);
+  t.ok(
+    code === 0 || r.child.signalCode === 'SIGINT',
+    `${what}: the command ends as a Ctrl-C ends it (code ${code}, signal ${r.child.signalCode})`,
+  );
+  t.match(
+    r.output(),
+    /"clean":true[^\n]*"msg":"exchange stopped"/,
+    `${what}: the exchange stopped cleanly (its exit code 0)`,
+  );
   t.notMatch(r.output(), /"level":60/, `${what}: nothing failed`);
 }
 
-t.test('a newcomer clones, runs the README\'s first command, registers, stops, starts again and logs in', async (t) => {
+t.test("a newcomer clones, runs the README's first command, registers, stops, starts again and logs in", async (t) => {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'exchange-newcomer-'));
   t.teardown(() => rm(tmp, { recursive: true, force: true }));
   const clone = path.join(tmp, 'exchange-core');
@@ -59,7 +79,13 @@ t.test('a newcomer clones, runs the README\'s first command, registers, stops, s
   const command = firstCommand(await readFile(path.join(clone, 'README.md'), 'utf8'));
   t.match(command, /npm start/, `the README's first command starts the exchange: ${command}`);
   const gatewayPort = await freePort();
-  const env = newcomerEnv({ DATA_DIR: path.join(tmp, 'data'), GATEWAY_PORT: String(gatewayPort), DEVNET_PORT: String(await freePort()), EMBEDDED_PG_PORT: '0', LOG_LEVEL: 'info' });
+  const env = newcomerEnv({
+    DATA_DIR: path.join(tmp, 'data'),
+    GATEWAY_PORT: String(gatewayPort),
+    DEVNET_PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
   const api = `http://127.0.0.1:${gatewayPort}`;
 
   const first = run('sh', ['-c', command], { cwd: clone, baseEnv: env, detached: true });
@@ -73,7 +99,8 @@ t.test('a newcomer clones, runs the README\'s first command, registers, stops, s
   t.match(docs.headers.get('content-type') ?? '', /text\/html/, '/docs is an HTML page');
   t.match(await docs.text(), /swagger/i, '/docs is Swagger UI');
   const credentials = JSON.stringify({ username: 'newcomer', password: 'correct horse battery staple' });
-  const post = (p: string) => fetch(api + p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials });
+  const post = (p: string) =>
+    fetch(api + p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials });
   const registered = await post('/v1/auth/register');
   t.equal(registered.status, 201, 'a user registers through the API');
   const { userId } = (await registered.json()) as { userId: number };
@@ -98,7 +125,11 @@ async function stopOwnPid(t: Test, r: Running, signal: NodeJS.Signals): Promise<
   const code = await r.exited;
   clearTimeout(timer);
   t.equal(code, 0, `${signal} to npm's own pid: npm exits 0`);
-  t.match(r.output(), /"clean":true[^\n]*"msg":"exchange stopped"/, `${signal} to npm's own pid: the exchange stopped cleanly`);
+  t.match(
+    r.output(),
+    /"clean":true[^\n]*"msg":"exchange stopped"/,
+    `${signal} to npm's own pid: the exchange stopped cleanly`,
+  );
   let left = true;
   try {
     process.kill(-r.child.pid!, 0);

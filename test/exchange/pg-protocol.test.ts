@@ -2,7 +2,14 @@
 // ReadyForQuery tracking that decides when another client may use the session (chunks split anywhere).
 
 import t from 'tap';
-import { ReadyTracker, copyFromStdin, mentionsCopyFromStdin, queryMessage, queryText, splitMessages } from '../../exchange/embedded-pg/protocol.js';
+import {
+  ReadyTracker,
+  copyFromStdin,
+  mentionsCopyFromStdin,
+  queryMessage,
+  queryText,
+  splitMessages,
+} from '../../exchange/embedded-pg/protocol.js';
 
 function backend(type: string, body: Buffer): Buffer {
   const head = Buffer.alloc(5);
@@ -12,11 +19,17 @@ function backend(type: string, body: Buffer): Buffer {
 }
 
 t.test('COPY FROM STDIN is rewritten to read the blob device; other statements are left alone', async (t) => {
-  t.same(copyFromStdin('COPY stage_orders (order_id, user_id, status) FROM STDIN'), { fromBlob: "COPY stage_orders (order_id, user_id, status) FROM '/dev/blob'", columns: 3 });
+  t.same(copyFromStdin('COPY stage_orders (order_id, user_id, status) FROM STDIN'), {
+    fromBlob: "COPY stage_orders (order_id, user_id, status) FROM '/dev/blob'",
+    columns: 3,
+  });
   t.same(copyFromStdin('copy t from stdin'), { fromBlob: "COPY t FROM '/dev/blob'", columns: 0 });
   t.equal(copyFromStdin('COPY t TO STDOUT'), null);
   t.equal(copyFromStdin("SELECT 'COPY t FROM STDIN'"), null, 'only a statement that is a COPY');
-  t.ok(mentionsCopyFromStdin("SELECT 1; COPY t FROM STDIN"), 'a COPY inside a multi-statement text is noticed (and refused)');
+  t.ok(
+    mentionsCopyFromStdin('SELECT 1; COPY t FROM STDIN'),
+    'a COPY inside a multi-statement text is noticed (and refused)',
+  );
   t.equal(queryText(queryMessage('SELECT 1')), 'SELECT 1', 'query text round trip');
 });
 
@@ -35,7 +48,10 @@ t.test('ReadyTracker: idle only when the last message is ReadyForQuery I, whatev
   const readyIdle = backend('Z', Buffer.from('I'));
   const readyTx = backend('Z', Buffer.from('T'));
   // A data row whose bytes end like a ReadyForQuery must not fool it.
-  const trickyRow = backend('D', Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 6]), Buffer.from([0x5a, 0, 0, 0, 5, 0x49])]));
+  const trickyRow = backend(
+    'D',
+    Buffer.concat([Buffer.from([0, 1, 0, 0, 0, 6]), Buffer.from([0x5a, 0, 0, 0, 5, 0x49])]),
+  );
   const stream = Buffer.concat([complete, readyTx, trickyRow]);
   for (let cut = 0; cut <= stream.length; cut++) {
     const tr = new ReadyTracker();

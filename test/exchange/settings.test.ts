@@ -9,16 +9,31 @@ import { ConfigError, readEmbeddedConfig } from '../../exchange/config.js';
 const ROOT = path.join(import.meta.dirname, '..', '..');
 /** Every file where a component reads its environment. */
 const SOURCES = [
-  'config/env.ts', 'engine/daemon/config.ts', 'persistence/config.ts', 'chain/main.ts', 'chain/settings.ts', 'chain/keystore.ts', 'chain/keys-cli.ts', 'gateway/config.ts', 'exchange/config.ts',
+  'config/env.ts',
+  'engine/daemon/config.ts',
+  'persistence/config.ts',
+  'chain/main.ts',
+  'chain/settings.ts',
+  'chain/keystore.ts',
+  'chain/keys-cli.ts',
+  'gateway/config.ts',
+  'exchange/config.ts',
 ];
 // env.NAME, env['NAME'], process.env.NAME, helper(env, 'NAME', ...), need('NAME'), and the launcher's refused list.
-const PATTERNS = [/\benv\.([A-Z][A-Z0-9_]+)/g, /\benv\['([A-Z][A-Z0-9_]+)'\]/g, /\((?:env|process\.env), '([A-Z][A-Z0-9_]+)'/g, /\bneed\('([A-Z][A-Z0-9_]+)'\)/g, /SERVICE_ONLY = \[([^\]]*)\]/g];
+const PATTERNS = [
+  /\benv\.([A-Z][A-Z0-9_]+)/g,
+  /\benv\['([A-Z][A-Z0-9_]+)'\]/g,
+  /\(\s*(?:env|process\.env),\s*'([A-Z][A-Z0-9_]+)'/g,
+  /\bneed\('([A-Z][A-Z0-9_]+)'\)/g,
+  /SERVICE_ONLY = \[([^\]]*)\]/g,
+];
 
 async function variablesRead(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const file of SOURCES) {
     const text = await readFile(path.join(ROOT, file), 'utf8');
-    for (const re of PATTERNS) for (const m of text.matchAll(re)) for (const n of m[1].match(/[A-Z][A-Z0-9_]+/g) ?? []) names.add(n);
+    for (const re of PATTERNS)
+      for (const m of text.matchAll(re)) for (const n of m[1].match(/[A-Z][A-Z0-9_]+/g) ?? []) names.add(n);
   }
   return names;
 }
@@ -49,15 +64,27 @@ t.test('the embedded launcher names the variable it refuses', async (t) => {
   t.match(code({ LOG_LEVEL: 'loud' }), /^LOG_LEVEL must be one of/);
   t.match(code({ EMBEDDED_GATEWAY: 'maybe' }), /^EMBEDDED_GATEWAY must be true or false/);
   const ok = readEmbeddedConfig({});
-  t.same([ok.dataDir, ok.databaseUrl, ok.gatewayHost, ok.devnetConfirmations], ['.data', null, '127.0.0.1', 2], 'defaults');
+  t.same(
+    [ok.dataDir, ok.databaseUrl, ok.gatewayHost, ok.devnetConfirmations],
+    ['.data', null, '127.0.0.1', 2],
+    'defaults',
+  );
 });
 
-t.test('npm start reads the gateway\'s GATEWAY_* settings as the gateway service does', async (t) => {
-  const config = readEmbeddedConfig({ GATEWAY_RATE_LIMIT_IP_PER_MIN: '50', GATEWAY_RATE_LIMIT_KEY_PER_MIN: '70', GATEWAY_COMMAND_TIMEOUT_MS: '2500' });
+t.test("npm start reads the gateway's GATEWAY_* settings as the gateway service does", async (t) => {
+  const config = readEmbeddedConfig({
+    GATEWAY_RATE_LIMIT_IP_PER_MIN: '50',
+    GATEWAY_RATE_LIMIT_KEY_PER_MIN: '70',
+    GATEWAY_COMMAND_TIMEOUT_MS: '2500',
+  });
   t.equal(config.gatewayTuning.rateLimitIpPerMin, 50, 'the per-IP rate limit');
   t.equal(config.gatewayTuning.rateLimitKeyPerMin, 70, 'the per-key rate limit');
   t.equal(config.gatewayTuning.commandTimeoutMs, 2500);
-  t.equal(readEmbeddedConfig({}).gatewayTuning.rateLimitIpPerMin, 1200, 'the service\'s default when unset');
+  t.equal(readEmbeddedConfig({}).gatewayTuning.rateLimitIpPerMin, 1200, "the service's default when unset");
   t.equal(readEmbeddedConfig({}).gatewayTuning.withdrawalAddressDelayMs, 0, 'DEVNET: no address time lock by default');
-  t.throws(() => readEmbeddedConfig({ GATEWAY_RATE_LIMIT_IP_PER_MIN: '0' }), /GATEWAY_RATE_LIMIT_IP_PER_MIN/, 'a bad value is refused at start, named');
+  t.throws(
+    () => readEmbeddedConfig({ GATEWAY_RATE_LIMIT_IP_PER_MIN: '0' }),
+    /GATEWAY_RATE_LIMIT_IP_PER_MIN/,
+    'a bad value is refused at start, named',
+  );
 });

@@ -26,7 +26,20 @@ const ROUND_MS = 250;
 const SETUP: CommandInput[] = [
   { v: 1, type: 'addAsset', id: 'a1', assetId: 1, symbol: 'ETH', decimals: 18 },
   { v: 1, type: 'addAsset', id: 'a2', assetId: 2, symbol: 'USDT', decimals: 6 },
-  { v: 1, type: 'addMarket', id: 'm1', marketId: 1, symbol: 'ETH-USDT', baseAssetId: 1, quoteAssetId: 2, tickSize: 10_000n, lotSize: 10n ** 14n, minNotional: 1_000_000n, makerFeeBps: 10, takerFeeBps: 20 },
+  {
+    v: 1,
+    type: 'addMarket',
+    id: 'm1',
+    marketId: 1,
+    symbol: 'ETH-USDT',
+    baseAssetId: 1,
+    quoteAssetId: 2,
+    tickSize: 10_000n,
+    lotSize: 10n ** 14n,
+    minNotional: 1_000_000n,
+    makerFeeBps: 10,
+    takerFeeBps: 20,
+  },
 ];
 
 interface User {
@@ -40,9 +53,19 @@ function binanceFor(stack: E2eStack, apiKey: string, secret: string, pro: boolea
   const ws = `ws://127.0.0.1:${stack.port}`;
   const Cls = pro ? ccxt.pro.binance : ccxt.binance;
   const ex = new Cls({
-    apiKey, secret, enableRateLimit: false,
+    apiKey,
+    secret,
+    enableRateLimit: false,
     ...(pro ? { httpAgent: new http.Agent() } : {}),
-    options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false, adjustForTimeDifference: false, fetchOpenOrders: { warnWithoutSymbol: false }, warnOnFetchOpenOrdersWithoutSymbol: false },
+    options: {
+      defaultType: 'spot',
+      fetchMarkets: { types: ['spot'] },
+      fetchCurrencies: false,
+      fetchMargins: false,
+      adjustForTimeDifference: false,
+      fetchOpenOrders: { warnWithoutSymbol: false },
+      warnOnFetchOpenOrdersWithoutSymbol: false,
+    },
   });
   const api = ex.urls.api as Record<string, unknown>;
   api.public = `${stack.base}/api/v3`;
@@ -57,21 +80,33 @@ function binanceFor(stack: E2eStack, apiKey: string, secret: string, pro: boolea
 }
 
 async function user(stack: E2eStack, name: string, userId: number, token: string): Promise<User> {
-  const key = await stack.http('POST', '/v1/api-keys', { token, body: { label: 'ccxt', scopes: ['read', 'trade', 'withdraw'] } });
+  const key = await stack.http('POST', '/v1/api-keys', {
+    token,
+    body: { label: 'ccxt', scopes: ['read', 'trade', 'withdraw'] },
+  });
   if (key.status !== 201) throw new Error(`api key for ${name}: ${key.status} ${JSON.stringify(key.json)}`);
-  return { userId, token, rest: binanceFor(stack, key.json.keyId, key.json.secret, false), pro: binanceFor(stack, key.json.keyId, key.json.secret, true) };
+  return {
+    userId,
+    token,
+    rest: binanceFor(stack, key.json.keyId, key.json.secret, false),
+    pro: binanceFor(stack, key.json.keyId, key.json.secret, true),
+  };
 }
 
 /** Persistence has stored everything the engine has done so far (our own API's reads are then current). */
 async function settled(stack: E2eStack): Promise<void> {
   let last = -1;
-  await waitFor(async () => {
-    const depth = await stack.http('GET', '/v1/markets/ETH-USDT/depth?limit=1');
-    const seq = depth.json?.seq ?? -1;
-    const same = seq === last;
-    last = seq;
-    return same && seq >= 0;
-  }, WAIT_MS, () => 'settled');
+  await waitFor(
+    async () => {
+      const depth = await stack.http('GET', '/v1/markets/ETH-USDT/depth?limit=1');
+      const seq = depth.json?.seq ?? -1;
+      const same = seq === last;
+      last = seq;
+      return same && seq >= 0;
+    },
+    WAIT_MS,
+    () => 'settled',
+  );
   await new Promise((r) => setTimeout(r, 300));
 }
 
@@ -82,8 +117,24 @@ t.test('ccxt binance against the stack', async (t) => {
   const reg = await registerUsers(stack, names);
   const deposits: CommandInput[] = [];
   for (const n of names) {
-    deposits.push({ v: 1, type: 'deposit', id: `d-${n}-1`, userId: reg[n].userId, assetId: 1, amount: DEPOSIT_ETH, depositId: `0x${n}eth:0` });
-    deposits.push({ v: 1, type: 'deposit', id: `d-${n}-2`, userId: reg[n].userId, assetId: 2, amount: DEPOSIT_USDT, depositId: `0x${n}usdt:0` });
+    deposits.push({
+      v: 1,
+      type: 'deposit',
+      id: `d-${n}-1`,
+      userId: reg[n].userId,
+      assetId: 1,
+      amount: DEPOSIT_ETH,
+      depositId: `0x${n}eth:0`,
+    });
+    deposits.push({
+      v: 1,
+      type: 'deposit',
+      id: `d-${n}-2`,
+      userId: reg[n].userId,
+      assetId: 2,
+      amount: DEPOSIT_USDT,
+      depositId: `0x${n}usdt:0`,
+    });
   }
   await stack.send([...SETUP, ...deposits]);
   const maker = await user(stack, 'maker', reg.maker.userId, reg.maker.token);
@@ -92,7 +143,11 @@ t.test('ccxt binance against the stack', async (t) => {
     await maker.pro.close();
     await taker.pro.close();
   });
-  await waitFor(async () => (await stack.http('GET', '/v1/balances', { token: maker.token })).json?.balances?.length === 2, WAIT_MS, () => 'deposits credited');
+  await waitFor(
+    async () => (await stack.http('GET', '/v1/balances', { token: maker.token })).json?.balances?.length === 2,
+    WAIT_MS,
+    () => 'deposits credited',
+  );
 
   await t.test('loadMarkets: one request, filters from tick, lot and minimum notional', async (t) => {
     const markets = await maker.rest.loadMarkets();
@@ -113,7 +168,11 @@ t.test('ccxt binance against the stack', async (t) => {
     t.equal(ask.clientOrderId, 'mk-ask-1');
     const book = await taker.rest.fetchOrderBook(SYMBOL);
     const ourBook = (await stack.http('GET', '/v1/markets/ETH-USDT/depth')).json;
-    t.same(book.asks, ourBook.asks.map(([p, q]: [string, string]) => [Number(p), Number(q)]), 'asks equal our depth');
+    t.same(
+      book.asks,
+      ourBook.asks.map(([p, q]: [string, string]) => [Number(p), Number(q)]),
+      'asks equal our depth',
+    );
     t.equal(book.nonce, ourBook.seq, 'lastUpdateId is the engine seq');
     const buy = await taker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.5, 2000);
     t.equal(buy.status, 'closed');
@@ -124,7 +183,11 @@ t.test('ccxt binance against the stack', async (t) => {
     await settled(stack);
     const trades = await taker.rest.fetchTrades(SYMBOL);
     const ourTrades = (await stack.http('GET', '/v1/markets/ETH-USDT/trades')).json.trades.reverse();
-    t.same(trades.map((x) => [x.id, x.price, x.amount]), ourTrades.map((x: any) => [String(x.tradeId), Number(x.price), Number(x.quantity)]), 'trades equal ours');
+    t.same(
+      trades.map((x) => [x.id, x.price, x.amount]),
+      ourTrades.map((x: any) => [String(x.tradeId), Number(x.price), Number(x.quantity)]),
+      'trades equal ours',
+    );
     const mine = await taker.rest.fetchMyTrades(SYMBOL);
     t.equal(mine.length, 2);
     const balance = await taker.rest.fetchBalance();
@@ -161,9 +224,14 @@ t.test('ccxt binance against the stack', async (t) => {
     const deps = await maker.rest.fetchDeposits();
     t.equal(deps.length, 2);
     // Withdrawals go only to the address book (added with a session; the stack's time lock is 0).
-    const book = await stack.http('POST', '/v1/withdrawal-addresses', { token: maker.token, body: { address: '0x000000000000000000000000000000000000dEaD', label: 'burn' } });
+    const book = await stack.http('POST', '/v1/withdrawal-addresses', {
+      token: maker.token,
+      body: { address: '0x000000000000000000000000000000000000dEaD', label: 'burn' },
+    });
     t.equal(book.status, 201);
-    const w = await maker.rest.withdraw('USDT', 12.5, '0x000000000000000000000000000000000000dEaD', undefined, { network: 'ETH' });
+    const w = await maker.rest.withdraw('USDT', 12.5, '0x000000000000000000000000000000000000dEaD', undefined, {
+      network: 'ETH',
+    });
     t.ok(w.id);
     await settled(stack);
     const ws = await maker.rest.fetchWithdrawals();
@@ -171,13 +239,17 @@ t.test('ccxt binance against the stack', async (t) => {
     t.equal(ws[0].amount, 12.5);
   });
 
-  await t.test('errors raise ccxt\'s classes', async (t) => {
+  await t.test("errors raise ccxt's classes", async (t) => {
     await t.rejects(maker.rest.createOrder(SYMBOL, 'limit', 'buy', 1000, 2000), ccxt.InsufficientFunds);
     await t.rejects(maker.rest.cancelOrder('999999', SYMBOL), ccxt.OrderNotFound);
     await t.rejects(maker.rest.fetchOrder('999999', SYMBOL), ccxt.OrderNotFound);
     await t.rejects(maker.rest.publicGetDepth({ symbol: 'NOPEUSDT' }), ccxt.BadSymbol);
-    await t.rejects(maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.00001, 2000), ccxt.InvalidOrder, 'off the lot: LOT_SIZE');
-    const wrongSecret = binanceFor(stack, (maker.rest.apiKey as string), 'not-the-secret', false);
+    await t.rejects(
+      maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.00001, 2000),
+      ccxt.InvalidOrder,
+      'off the lot: LOT_SIZE',
+    );
+    const wrongSecret = binanceFor(stack, maker.rest.apiKey as string, 'not-the-secret', false);
     await wrongSecret.loadMarkets();
     await t.rejects(wrongSecret.fetchBalance(), ccxt.AuthenticationError);
     const stale = binanceFor(stack, maker.rest.apiKey as string, maker.rest.secret as string, false);
@@ -185,11 +257,18 @@ t.test('ccxt binance against the stack', async (t) => {
     stale.nonce = () => Date.now() - 120_000;
     await t.rejects(stale.fetchBalance(), ccxt.InvalidNonce);
     const margin = await fetch(`${stack.base}/sapi/v1/margin/account`);
-    t.equal(((await margin.json()) as { code: number }).code, -1020, 'margin is refused with Binance\'s unsupported-operation code');
+    t.equal(
+      ((await margin.json()) as { code: number }).code,
+      -1020,
+      "margin is refused with Binance's unsupported-operation code",
+    );
   });
 
   await t.test('listen key stream and combined streams over plain WebSockets', async (t) => {
-    const lk = await fetch(`${stack.base}/api/v3/userDataStream`, { method: 'POST', headers: { 'X-MBX-APIKEY': maker.rest.apiKey as string } });
+    const lk = await fetch(`${stack.base}/api/v3/userDataStream`, {
+      method: 'POST',
+      headers: { 'X-MBX-APIKEY': maker.rest.apiKey as string },
+    });
     const { listenKey } = (await lk.json()) as { listenKey: string };
     t.match(listenKey, /^[A-Za-z0-9]{60}$/);
     const events: any[] = [];
@@ -200,17 +279,33 @@ t.test('ccxt binance against the stack', async (t) => {
     combined.on('message', (d: Buffer) => market.push(JSON.parse(d.toString())));
     await Promise.all([userWs, combined].map((w) => new Promise((r) => w.once('open', r))));
     combined.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['ethusdt@depth@100ms'], id: 7 }));
-    await waitFor(async () => market.some((m) => m.id === 7 && m.result === null), WAIT_MS, () => 'SUBSCRIBE answered');
+    await waitFor(
+      async () => market.some((m) => m.id === 7 && m.result === null),
+      WAIT_MS,
+      () => 'SUBSCRIBE answered',
+    );
     await new Promise((r) => setTimeout(r, 300));
     const o = await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 0.02, 2222);
     await taker.rest.createOrder(SYMBOL, 'market', 'buy', 0.01);
-    await waitFor(async () => events.some((e) => e.e === 'executionReport' && String(e.i) === o.id && e.x === 'TRADE') && events.some((e) => e.e === 'outboundAccountPosition'), WAIT_MS, () => `user events ${JSON.stringify(events).slice(0, 500)}`);
+    await waitFor(
+      async () =>
+        events.some((e) => e.e === 'executionReport' && String(e.i) === o.id && e.x === 'TRADE') &&
+        events.some((e) => e.e === 'outboundAccountPosition'),
+      WAIT_MS,
+      () => `user events ${JSON.stringify(events).slice(0, 500)}`,
+    );
     const report = events.find((e) => e.e === 'executionReport' && e.x === 'TRADE');
     t.equal(report.X, 'PARTIALLY_FILLED');
     t.equal(report.l, '0.01');
     t.equal(report.L, '2222');
     t.equal(report.o, 'LIMIT');
-    await waitFor(async () => market.some((m) => m.stream === 'ethusdt@trade' && m.data.p === '2222') && market.some((m) => m.stream === 'ethusdt@depth@100ms'), WAIT_MS, () => 'combined streams');
+    await waitFor(
+      async () =>
+        market.some((m) => m.stream === 'ethusdt@trade' && m.data.p === '2222') &&
+        market.some((m) => m.stream === 'ethusdt@depth@100ms'),
+      WAIT_MS,
+      () => 'combined streams',
+    );
     userWs.close();
     combined.close();
     await maker.rest.cancelAllOrders(SYMBOL).catch(() => undefined);
@@ -233,7 +328,7 @@ t.test('ccxt binance against the stack', async (t) => {
     t.equal(ohlcv.at(-1)?.[4], 2333, 'the current candle closes at the last trade');
     await settled(stack);
     const ours = (await stack.http('GET', '/v1/markets/ETH-USDT/ticker')).json;
-    t.equal(String(ticker.baseVolume), ours.volume, 'streamed volume equals our ticker\'s');
+    t.equal(String(ticker.baseVolume), ours.volume, "streamed volume equals our ticker's");
   });
 
   await t.test('order types: IOC, FOK, post-only, market by cost, stop-loss-limit, STP', async (t) => {
@@ -241,9 +336,16 @@ t.test('ccxt binance against the stack', async (t) => {
     const ioc = await taker.rest.createOrder(SYMBOL, 'limit', 'buy', 2, 2500, { timeInForce: 'IOC' });
     t.equal(ioc.filled, 1);
     t.equal(ioc.status, 'expired');
-    await t.rejects(taker.rest.createOrder(SYMBOL, 'limit', 'buy', 2, 2500, { timeInForce: 'FOK' }), ccxt.InvalidOrder, 'FOK that cannot fill');
+    await t.rejects(
+      taker.rest.createOrder(SYMBOL, 'limit', 'buy', 2, 2500, { timeInForce: 'FOK' }),
+      ccxt.InvalidOrder,
+      'FOK that cannot fill',
+    );
     await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 1, 2600);
-    await t.rejects(taker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.1, 2600, { postOnly: true }), ccxt.OrderImmediatelyFillable);
+    await t.rejects(
+      taker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.1, 2600, { postOnly: true }),
+      ccxt.OrderImmediatelyFillable,
+    );
     const po = await taker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.1, 1000, { postOnly: true });
     t.equal(po.type, 'limit');
     t.equal(po.postOnly, true);
@@ -253,7 +355,9 @@ t.test('ccxt binance against the stack', async (t) => {
     t.equal(byCost.cost, 259.48);
     const stop = await maker.rest.createOrder(SYMBOL, 'limit', 'sell', 0.2, 1500, { stopLossPrice: 1600 });
     t.equal(stop.status, 'open');
-    const stp = await maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.3, 2600, { selfTradePreventionMode: 'EXPIRE_TAKER' });
+    const stp = await maker.rest.createOrder(SYMBOL, 'limit', 'buy', 0.3, 2600, {
+      selfTradePreventionMode: 'EXPIRE_TAKER',
+    });
     t.equal(stp.status, 'expired', 'the taker expired instead of trading with its own ask');
     const n = await maker.rest.cancelAllOrders(SYMBOL);
     t.ok(n.length >= 2);
@@ -267,25 +371,63 @@ t.test('ccxt binance against the stack', async (t) => {
     let balanceUpdates = 0;
     let running = true;
     const watchers = [
-      (async () => { while (running) for (const x of await taker.pro.watchTrades(SYMBOL)) if (!seenTrades.includes(x.id!)) seenTrades.push(x.id!); })(),
-      (async () => { while (running) for (const o of await maker.pro.watchOrders(SYMBOL)) seenOrders.add(o.id!); })(),
-      (async () => { while (running) { await maker.pro.watchBalance(); balanceUpdates++; } })(),
-      (async () => { while (running) await taker.pro.watchOrderBook(SYMBOL); })(),
+      (async () => {
+        while (running)
+          for (const x of await taker.pro.watchTrades(SYMBOL)) if (!seenTrades.includes(x.id!)) seenTrades.push(x.id!);
+      })(),
+      (async () => {
+        while (running) for (const o of await maker.pro.watchOrders(SYMBOL)) seenOrders.add(o.id!);
+      })(),
+      (async () => {
+        while (running) {
+          await maker.pro.watchBalance();
+          balanceUpdates++;
+        }
+      })(),
+      (async () => {
+        while (running) await taker.pro.watchOrderBook(SYMBOL);
+      })(),
     ];
     await new Promise((r) => setTimeout(r, 500));
     const placed: string[] = [];
     for (let i = 0; i < 30; i++) {
-      const o = await maker.rest.createOrder(SYMBOL, 'limit', i % 2 === 0 ? 'sell' : 'buy', 0.01 * (1 + (i % 3)), i % 2 === 0 ? 2000 + i : 1900 - i);
+      const o = await maker.rest.createOrder(
+        SYMBOL,
+        'limit',
+        i % 2 === 0 ? 'sell' : 'buy',
+        0.01 * (1 + (i % 3)),
+        i % 2 === 0 ? 2000 + i : 1900 - i,
+      );
       placed.push(o.id!);
       if (i % 5 === 4) await taker.rest.createOrder(SYMBOL, 'market', 'buy', 0.01);
     }
     await settled(stack);
-    const ourTrades = (await stack.http('GET', '/v1/trades?limit=500', { token: taker.token })).json.trades.map((x: any) => String(x.tradeId));
-    await waitFor(async () => placed.every((id) => seenOrders.has(id)) && ourTrades.slice(0, 6).every((id: string) => seenTrades.includes(id)), WAIT_MS, () => `watchers: orders ${seenOrders.size}, trades ${seenTrades.length}`);
+    const ourTrades = (await stack.http('GET', '/v1/trades?limit=500', { token: taker.token })).json.trades.map(
+      (x: any) => String(x.tradeId),
+    );
+    await waitFor(
+      async () =>
+        placed.every((id) => seenOrders.has(id)) &&
+        ourTrades.slice(0, 6).every((id: string) => seenTrades.includes(id)),
+      WAIT_MS,
+      () => `watchers: orders ${seenOrders.size}, trades ${seenTrades.length}`,
+    );
     const ourBook = (await stack.http('GET', '/v1/markets/ETH-USDT/depth?limit=1000')).json;
-    await waitFor(async () => book.nonce === ourBook.seq, WAIT_MS, () => `book nonce ${book.nonce} vs ${ourBook.seq}`);
-    t.same(book.asks.map(([p, q]) => [p, q]), ourBook.asks.map(([p, q]: [string, string]) => [Number(p), Number(q)]), 'asks equal');
-    t.same(book.bids.map(([p, q]) => [p, q]), ourBook.bids.map(([p, q]: [string, string]) => [Number(p), Number(q)]), 'bids equal');
+    await waitFor(
+      async () => book.nonce === ourBook.seq,
+      WAIT_MS,
+      () => `book nonce ${book.nonce} vs ${ourBook.seq}`,
+    );
+    t.same(
+      book.asks.map(([p, q]) => [p, q]),
+      ourBook.asks.map(([p, q]: [string, string]) => [Number(p), Number(q)]),
+      'asks equal',
+    );
+    t.same(
+      book.bids.map(([p, q]) => [p, q]),
+      ourBook.bids.map(([p, q]: [string, string]) => [Number(p), Number(q)]),
+      'bids equal',
+    );
     t.ok(balanceUpdates > 0, 'watchBalance saw updates');
     running = false;
     await maker.rest.cancelAllOrders(SYMBOL).catch(() => undefined);
@@ -309,7 +451,11 @@ t.test('ccxt binance against the stack', async (t) => {
       let f = 0n;
       for (const u of [maker, taker]) {
         for (let before: number | null = null, first = true; first || before !== null; first = false) {
-          const page: { trades: { fee: string }[]; nextBefore: number | null } = (await stack.http('GET', `/v1/trades?limit=500${before === null ? '' : `&before=${before}`}`, { token: u.token })).json;
+          const page: { trades: { fee: string }[]; nextBefore: number | null } = (
+            await stack.http('GET', `/v1/trades?limit=500${before === null ? '' : `&before=${before}`}`, {
+              token: u.token,
+            })
+          ).json;
           for (const tr of page.trades) f += toUnits(tr.fee, 6);
           before = page.nextBefore;
         }
@@ -337,7 +483,11 @@ t.test('ccxt binance against the stack', async (t) => {
     const after = await total();
     const feesAfter = await fees();
     t.equal(after.get('ETH'), before.get('ETH'), 'ETH conserved to the wei');
-    t.equal((after.get('USDT') as bigint) + (feesAfter - feesBefore), before.get('USDT'), 'USDT conserved, fees included');
+    t.equal(
+      (after.get('USDT') as bigint) + (feesAfter - feesBefore),
+      before.get('USDT'),
+      'USDT conserved, fees included',
+    );
     t.ok(i > 3, `${i} rounds`);
   });
 });

@@ -56,15 +56,17 @@ const EXPECTED: Record<string, string> = {
   USER_FROZEN: 'AccountSuspended',
 };
 
-t.test('each mapped code raises ccxt\'s expected class', async (t) => {
+t.test("each mapped code raises ccxt's expected class", async (t) => {
   for (const [code, cls] of Object.entries(EXPECTED)) t.equal(ccxtClassFor(code), cls, code);
 });
 
 t.test('every gateway code and every engine code an API user can meet is mapped', async (t) => {
   // Codes of session-only routes (accounts, keys, two-factor, sessions, the address book, cookie CSRF), the operator API and the devnet faucet never reach a Binance route.
-  const sessionOnly = /^EX_(FAUCET_|CSRF_|USERNAME_TAKEN|API_KEYS_MAX|API_KEY_NOT_FOUND|IP_ALLOW_LIST_INVALID|SESSION_NOT_FOUND|TWO_FACTOR_|WITHDRAWAL_ADDRESS_(EXISTS|NOT_FOUND)|WITHDRAWAL_ADDRESSES_MAX|OPERATOR_|USER_NOT_FOUND|WITHDRAWAL_NOT_DECIDABLE|KILL_SWITCH_)/;
+  const sessionOnly =
+    /^EX_(FAUCET_|CSRF_|USERNAME_TAKEN|API_KEYS_MAX|API_KEY_NOT_FOUND|IP_ALLOW_LIST_INVALID|SESSION_NOT_FOUND|TWO_FACTOR_|WITHDRAWAL_ADDRESS_(EXISTS|NOT_FOUND)|WITHDRAWAL_ADDRESSES_MAX|OPERATOR_|USER_NOT_FOUND|WITHDRAWAL_NOT_DECIDABLE|KILL_SWITCH_)/;
   for (const code of Object.keys(GATEWAY_ERRORS)) if (!sessionOnly.test(code)) t.ok(CODE_MAP[code], code);
-  const adminOnly = /^(COMMAND_|ASSET_|MARKET_(ID|ALREADY|SYMBOL|ASSET|SAME|TICK|LOT|UNITS|MIN|FEE)|ORDER_USER_INVALID|WALLET_USER_INVALID|DEPOSIT_|WITHDRAWAL_(ID|NOT_FOUND)|CAPACITY_(ASSETS|MARKETS|DEPOSIT_IDS|COMMAND_IDS)|AMEND_|MARKET_NOT_FOUND|MARKET_STATUS_INVALID|USER_ID_INVALID)/;
+  const adminOnly =
+    /^(COMMAND_|ASSET_|MARKET_(ID|ALREADY|SYMBOL|ASSET|SAME|TICK|LOT|UNITS|MIN|FEE)|ORDER_USER_INVALID|WALLET_USER_INVALID|DEPOSIT_|WITHDRAWAL_(ID|NOT_FOUND)|CAPACITY_(ASSETS|MARKETS|DEPOSIT_IDS|COMMAND_IDS)|AMEND_|MARKET_NOT_FOUND|MARKET_STATUS_INVALID|USER_ID_INVALID)/;
   for (const code of Object.keys(REJECT_CODES)) if (!adminOnly.test(code)) t.ok(CODE_MAP[code], code);
 });
 

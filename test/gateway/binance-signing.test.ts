@@ -9,12 +9,16 @@ import { hmacHex, readSigned, signatureMatches, timestampAccepted, wsPayload } f
 
 // Binance's API documentation example (SIGNED endpoint security, HMAC keys).
 const SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
-const QUERY = 'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559';
+const QUERY =
+  'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559';
 const SIGNATURE = 'c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71';
 
-t.test('Binance\'s documented example verifies in the query, in the body, and split across both', async (t) => {
+t.test("Binance's documented example verifies in the query, in the body, and split across both", async (t) => {
   t.equal(hmacHex(SECRET, QUERY), SIGNATURE);
-  for (const [query, body] of [[`${QUERY}&signature=${SIGNATURE}`, ''], ['', `${QUERY}&signature=${SIGNATURE}`]]) {
+  for (const [query, body] of [
+    [`${QUERY}&signature=${SIGNATURE}`, ''],
+    ['', `${QUERY}&signature=${SIGNATURE}`],
+  ]) {
     const s = readSigned(query, body, parseParams(query, body));
     t.ok(signatureMatches(SECRET, s.payload, s.signature));
     t.equal(s.timestampMs, 1499827319559);
@@ -38,10 +42,24 @@ t.test('missing signature or timestamp, a recvWindow too large, duplicate parame
       return err instanceof BinanceError ? err.code : null;
     }
   };
-  t.equal(code(() => readSigned('timestamp=1', '', parseParams('timestamp=1', ''))), -1102);
-  t.equal(code(() => readSigned('a=1&signature=ab', '', parseParams('a=1', ''))), -1102);
-  t.equal(code(() => readSigned('timestamp=1&recvWindow=60001&signature=ab', '', parseParams('timestamp=1&recvWindow=60001', ''))), -1131);
-  t.equal(code(() => parseParams('a=1', 'a=2')), -1101);
+  t.equal(
+    code(() => readSigned('timestamp=1', '', parseParams('timestamp=1', ''))),
+    -1102,
+  );
+  t.equal(
+    code(() => readSigned('a=1&signature=ab', '', parseParams('a=1', ''))),
+    -1102,
+  );
+  t.equal(
+    code(() =>
+      readSigned('timestamp=1&recvWindow=60001&signature=ab', '', parseParams('timestamp=1&recvWindow=60001', '')),
+    ),
+    -1131,
+  );
+  t.equal(
+    code(() => parseParams('a=1', 'a=2')),
+    -1101,
+  );
 });
 
 t.test('a timestamp at most recvWindow old and less than 1 s ahead', async (t) => {
@@ -52,5 +70,8 @@ t.test('a timestamp at most recvWindow old and less than 1 s ahead', async (t) =
 });
 
 t.test('the WebSocket API signs its params sorted by name, signature left out', async (t) => {
-  t.equal(wsPayload({ timestamp: 5, apiKey: 'k_1', recvWindow: 100, signature: 'x' }), 'apiKey=k_1&recvWindow=100&timestamp=5');
+  t.equal(
+    wsPayload({ timestamp: 5, apiKey: 'k_1', recvWindow: 100, signature: 'x' }),
+    'apiKey=k_1&recvWindow=100&timestamp=5',
+  );
 });

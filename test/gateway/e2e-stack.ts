@@ -46,7 +46,11 @@ export interface E2eStack {
   restartDaemon(): DaemonProcess;
   /** Appends commands to the commands topic directly (admin and deposit commands have no HTTP route). */
   send(cmds: CommandInput[]): Promise<unknown>;
-  http(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpAnswer>;
+  http(
+    method: string,
+    url: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<HttpAnswer>;
 }
 
 export async function startE2eStack(t: Teardown, name: string): Promise<E2eStack> {
@@ -75,22 +79,39 @@ export async function startE2eStack(t: Teardown, name: string): Promise<E2eStack
     redis.disconnect();
   });
 
-  const env = { KAFKA_BROKERS: broker.brokers, KAFKA_COMMANDS_TOPIC: topics.commandsTopic, KAFKA_EVENTS_TOPIC: topics.eventsTopic, DATABASE_URL: db.url };
+  const env = {
+    KAFKA_BROKERS: broker.brokers,
+    KAFKA_COMMANDS_TOPIC: topics.commandsTopic,
+    KAFKA_EVENTS_TOPIC: topics.eventsTopic,
+    DATABASE_URL: db.url,
+  };
   const daemonEnv = { ...env, DATA_DIR: dataDir, ENGINE_ID: id, LOG_LEVEL: 'info' };
   const daemon = startDaemon(daemonEnv);
   const persistence = spawnTs('persistence/main.ts', env);
   t.teardown(() => (persistence.child.exitCode === null ? void persistence.child.kill('SIGKILL') : undefined));
   const [port] = await pickFreeLoopbackPorts(1);
   const gateway = spawnTs('gateway/main.ts', {
-    ...env, REDIS_URL, REDIS_PREFIX: redisPrefix, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(port), GATEWAY_ID: id,
-    GATEWAY_SECRET_KEY: randomBytes(32).toString('hex'), DEPOSIT_XPUB: new HdKeys(TEST_MNEMONIC).depositXpub(),
-    GATEWAY_SCRYPT_COST: '1024', GATEWAY_COMMAND_TIMEOUT_MS: '3000', LOG_LEVEL: 'info',
+    ...env,
+    REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(port),
+    GATEWAY_ID: id,
+    GATEWAY_SECRET_KEY: randomBytes(32).toString('hex'),
+    DEPOSIT_XPUB: new HdKeys(TEST_MNEMONIC).depositXpub(),
+    GATEWAY_SCRYPT_COST: '1024',
+    GATEWAY_COMMAND_TIMEOUT_MS: '3000',
+    LOG_LEVEL: 'info',
     // Tests withdraw to an address they have just put in the address book.
     GATEWAY_WITHDRAWAL_ADDRESS_DELAY_SECONDS: '0',
   });
   t.teardown(() => (gateway.child.exitCode === null ? void gateway.child.kill('SIGKILL') : undefined));
   const base = `http://127.0.0.1:${port}`;
-  const http = async (method: string, url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpAnswer> => {
+  const http = async (
+    method: string,
+    url: string,
+    opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<HttpAnswer> => {
     const res = await fetch(base + url, {
       method,
       headers: {
@@ -104,7 +125,14 @@ export async function startE2eStack(t: Teardown, name: string): Promise<E2eStack
   };
 
   const stack: E2eStack = {
-    kafka, topics, port, base, gateway, persistence, send, http,
+    kafka,
+    topics,
+    port,
+    base,
+    gateway,
+    persistence,
+    send,
+    http,
     daemon,
     restartDaemon: () => (stack.daemon = startDaemon(daemonEnv)),
   };
@@ -116,20 +144,44 @@ export async function startE2eStack(t: Teardown, name: string): Promise<E2eStack
 export const SETUP_COMMANDS: CommandInput[] = [
   { v: 1, type: 'addAsset', id: 'a1', assetId: 1, symbol: 'ETH', decimals: 18 },
   { v: 1, type: 'addAsset', id: 'a2', assetId: 2, symbol: 'USDT', decimals: 6 },
-  { v: 1, type: 'addMarket', id: 'm1', marketId: 1, symbol: 'ETH-USDT', baseAssetId: 1, quoteAssetId: 2, tickSize: 10_000n, lotSize: 10n ** 14n, minNotional: 1_000_000n, makerFeeBps: 10, takerFeeBps: 20 },
+  {
+    v: 1,
+    type: 'addMarket',
+    id: 'm1',
+    marketId: 1,
+    symbol: 'ETH-USDT',
+    baseAssetId: 1,
+    quoteAssetId: 2,
+    tickSize: 10_000n,
+    lotSize: 10n ** 14n,
+    minNotional: 1_000_000n,
+    makerFeeBps: 10,
+    takerFeeBps: 20,
+  },
 ];
 
 /** Waits for /ready; the gateway's output is in the error when it never comes. */
 export async function waitReady(s: E2eStack): Promise<void> {
-  await waitFor(async () => (await s.http('GET', '/ready').catch(() => ({ status: 0 }))).status === 200, WAIT_MS, () => `gateway ready: ${s.gateway.output().slice(-3000)}`);
+  await waitFor(
+    async () => (await s.http('GET', '/ready').catch(() => ({ status: 0 }))).status === 200,
+    WAIT_MS,
+    () => `gateway ready: ${s.gateway.output().slice(-3000)}`,
+  );
 }
 
 /** Registers and logs in each user over HTTP: their ids and session tokens. */
-export async function registerUsers<N extends string>(s: E2eStack, names: readonly N[]): Promise<Record<N, { userId: number; token: string; status: number }>> {
+export async function registerUsers<N extends string>(
+  s: E2eStack,
+  names: readonly N[],
+): Promise<Record<N, { userId: number; token: string; status: number }>> {
   const users = {} as Record<N, { userId: number; token: string; status: number }>;
   for (const name of names) {
-    const reg = await s.http('POST', '/v1/auth/register', { body: { username: name, password: 'correct horse battery' } });
-    const login = (await s.http('POST', '/v1/auth/login', { body: { username: name, password: 'correct horse battery' } })).json;
+    const reg = await s.http('POST', '/v1/auth/register', {
+      body: { username: name, password: 'correct horse battery' },
+    });
+    const login = (
+      await s.http('POST', '/v1/auth/login', { body: { username: name, password: 'correct horse battery' } })
+    ).json;
     users[name] = { userId: login.userId, token: login.token, status: reg.status };
   }
   return users;

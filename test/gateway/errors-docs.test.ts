@@ -13,12 +13,20 @@ t.test('docs/gateway.md lists every gateway error code with its status, and no o
   t.same([...documented.entries()].sort(), [...defined.entries()].sort());
 });
 
-t.test('the factory gives the code, status and message of the table; engine codes pass through (or become their gateway equivalent)', async (t) => {
-  const e = gatewayError('EX_ORDER_NOT_FOUND');
-  t.equal(e.code, 'EX_ORDER_NOT_FOUND');
-  t.equal(e.statusCode, 404);
-  t.equal(e.message, GATEWAY_ERRORS.EX_ORDER_NOT_FOUND.message);
-  t.equal(engineRejection('RISK_INSUFFICIENT_FUNDS').statusCode, 422);
-  t.same([engineRejection('ORDER_NOT_FOUND').code, engineRejection('ORDER_NOT_FOUND').statusCode], ['EX_ORDER_NOT_FOUND', 404], 'the engine\'s not-found is the gateway\'s');
-  for (const [code, def] of Object.entries(GATEWAY_ERRORS)) t.ok(def.status >= 400 && def.status <= 599, `${code} is an error status`);
-});
+t.test(
+  'the factory gives the code, status and message of the table; engine codes pass through (or become their gateway equivalent)',
+  async (t) => {
+    const e = gatewayError('EX_ORDER_NOT_FOUND');
+    t.equal(e.code, 'EX_ORDER_NOT_FOUND');
+    t.equal(e.statusCode, 404);
+    t.equal(e.message, GATEWAY_ERRORS.EX_ORDER_NOT_FOUND.message);
+    t.equal(engineRejection('RISK_INSUFFICIENT_FUNDS').statusCode, 422);
+    t.same(
+      [engineRejection('ORDER_NOT_FOUND').code, engineRejection('ORDER_NOT_FOUND').statusCode],
+      ['EX_ORDER_NOT_FOUND', 404],
+      "the engine's not-found is the gateway's",
+    );
+    for (const [code, def] of Object.entries(GATEWAY_ERRORS))
+      t.ok(def.status >= 400 && def.status <= 599, `${code} is an error status`);
+  },
+);

@@ -48,10 +48,12 @@ for (const [name, kv] of impls) {
   });
 
   t.test(`${name}: exactly one of many concurrent set-if-absent wins`, async (t) => {
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => kv.setIfAbsent(k('race'), `v${i}`, LONG_MS)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => kv.setIfAbsent(k('race'), `v${i}`, LONG_MS)),
+    );
     t.equal(results.filter((r) => r).length, 1);
     const winner = results.indexOf(true);
-    t.equal(await kv.get(k('race')), `v${winner}`, 'the winner\'s value is stored');
+    t.equal(await kv.get(k('race')), `v${winner}`, "the winner's value is stored");
   });
 
   t.test(`${name}: expiry, and set-if-absent does not extend it`, async (t) => {
@@ -78,13 +80,17 @@ for (const [name, kv] of impls) {
 
   t.test(`${name}: increment counts from 1 in a window fixed by the first count; delete removes`, async (t) => {
     const counts = await Promise.all(Array.from({ length: 20 }, () => kv.increment(k('count'), LONG_MS)));
-    t.same(counts.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1), 'concurrent increments each get their own count');
+    t.same(
+      counts.sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+      'concurrent increments each get their own count',
+    );
     t.equal(await kv.get(k('count')), '20');
     t.equal(await kv.increment(k('window'), SHORT_MS), 1);
     await sleep(SHORT_MS / 2);
     t.equal(await kv.increment(k('window'), LONG_MS), 2, 'a later increment does not extend the window');
     await sleep(SHORT_MS / 2 + 1000);
-    t.equal(await kv.get(k('window')), null, 'the window ended at the first count\'s ttl');
+    t.equal(await kv.get(k('window')), null, "the window ended at the first count's ttl");
     t.equal(await kv.increment(k('window'), LONG_MS), 1, 'and counting starts again');
     await kv.delete(k('count'));
     await kv.delete(k('never-there'));
@@ -105,26 +111,41 @@ const admissions: [string, AdmissionStore][] = [
 
 for (const [name, store] of admissions) {
   const k = (key: string): string => `${prefix}adm:${name}:${key}`;
-  const admit = (ip: string, sig: string | null, who: string | null, max = { ip: 100, principal: 100 }) => store.admit({
-    ip: { key: k(`ip:${ip}`), max: max.ip }, signature: sig === null ? null : { key: k(`sig:${sig}`), ttlMs: LONG_MS },
-    principal: who === null ? null : { key: k(`p:${who}`), max: max.principal }, windowMs: LONG_MS,
-  });
+  const admit = (ip: string, sig: string | null, who: string | null, max = { ip: 100, principal: 100 }) =>
+    store.admit({
+      ip: { key: k(`ip:${ip}`), max: max.ip },
+      signature: sig === null ? null : { key: k(`sig:${sig}`), ttlMs: LONG_MS },
+      principal: who === null ? null : { key: k(`p:${who}`), max: max.principal },
+      windowMs: LONG_MS,
+    });
 
   t.test(`${name}: admission counts the IP and the principal in a window fixed by the first count`, async (t) => {
     const first = await admit('a', 's1', 'u');
     t.same([first.refused, first.ip?.count, first.principal?.count], [null, 1, 1]);
-    t.ok(first.ip !== null && first.ip.ttlMs > LONG_MS - 5000 && first.ip.ttlMs <= LONG_MS, 'the window runs from the first count');
+    t.ok(
+      first.ip !== null && first.ip.ttlMs > LONG_MS - 5000 && first.ip.ttlMs <= LONG_MS,
+      'the window runs from the first count',
+    );
     const second = await admit('a', 's2', 'u');
     t.same([second.refused, second.ip?.count, second.principal?.count], [null, 2, 2]);
     t.ok(second.principal !== null && second.principal.ttlMs <= LONG_MS);
-    const bare = await store.admit({ ip: null, signature: null, principal: { key: k('p:bare'), max: 1 }, windowMs: LONG_MS });
+    const bare = await store.admit({
+      ip: null,
+      signature: null,
+      principal: { key: k('p:bare'), max: 1 },
+      windowMs: LONG_MS,
+    });
     t.same([bare.refused, bare.ip, bare.principal?.count], [null, null, 1], 'an IP counted already is left out');
   });
 
   t.test(`${name}: a replayed signature is refused before the principal counts`, async (t) => {
     t.equal((await admit('b', 'same', 'v')).refused, null);
     const replay = await admit('b', 'same', 'v');
-    t.same([replay.refused, replay.ip?.count, replay.principal], ['replayed', 2, null], 'the IP counted, the principal not');
+    t.same(
+      [replay.refused, replay.ip?.count, replay.principal],
+      ['replayed', 2, null],
+      'the IP counted, the principal not',
+    );
     t.equal((await admit('b', 'other', 'v')).principal?.count, 2, 'the replay did not count against the principal');
   });
 
@@ -142,7 +163,7 @@ for (const [name, store] of admissions) {
     t.equal((await admit('d', 'd1', 'x', tight)).refused, null);
     const over = await admit('d', 'd2', 'x', tight);
     t.same([over.refused, over.principal?.count], ['principal', 2]);
-    t.equal((await admit('d', 'd2', 'y')).refused, 'replayed', 'the refused request\'s signature is remembered');
+    t.equal((await admit('d', 'd2', 'y')).refused, 'replayed', "the refused request's signature is remembered");
   });
 }
 

@@ -22,17 +22,36 @@ const EMPTY: CoreState = { lastSeq: 0, assets: [], markets: [], orders: [] };
 
 /** The state a PostgreSQL bootstrap would give, taken from the engine itself (at a command boundary). */
 function stateOf(e: Engine): CoreState {
-  const assets: AssetInfo[] = e.assets.filter((a) => a !== undefined).map((a) => ({ assetId: a.assetId, symbol: a.symbol, decimals: a.decimals }));
+  const assets: AssetInfo[] = e.assets
+    .filter((a) => a !== undefined)
+    .map((a) => ({ assetId: a.assetId, symbol: a.symbol, decimals: a.decimals }));
   const markets: MarketInfo[] = (e.markets.filter((m) => m !== undefined) as Market[]).map((m) => {
     const base = e.assets[m.baseAssetId] as AssetInfo;
     const quote = e.assets[m.quoteAssetId] as AssetInfo;
     return {
-      marketId: m.marketId, symbol: m.symbol, baseAssetId: m.baseAssetId, quoteAssetId: m.quoteAssetId, baseSymbol: base.symbol, quoteSymbol: quote.symbol,
-      baseDecimals: base.decimals, quoteDecimals: quote.decimals, tickSize: m.tickSize, lotSize: m.lotSize, minNotional: m.minNotional, makerFeeBps: m.makerFeeBps, takerFeeBps: m.takerFeeBps,
+      marketId: m.marketId,
+      symbol: m.symbol,
+      baseAssetId: m.baseAssetId,
+      quoteAssetId: m.quoteAssetId,
+      baseSymbol: base.symbol,
+      quoteSymbol: quote.symbol,
+      baseDecimals: base.decimals,
+      quoteDecimals: quote.decimals,
+      tickSize: m.tickSize,
+      lotSize: m.lotSize,
+      minNotional: m.minNotional,
+      makerFeeBps: m.makerFeeBps,
+      takerFeeBps: m.takerFeeBps,
     };
   });
   const orders: TrackedOrder[] = [...e.orders.values()].map((o) => ({
-    orderId: o.orderId, userId: o.userId, marketId: o.marketId, side: o.side, priceTicks: o.priceTicks, remainingLots: o.remainingLots, inBook: !o.isStopPending,
+    orderId: o.orderId,
+    userId: o.userId,
+    marketId: o.marketId,
+    side: o.side,
+    priceTicks: o.priceTicks,
+    remainingLots: o.remainingLots,
+    inBook: !o.isStopPending,
   }));
   return { lastSeq: e.eventSeq, assets, markets, orders };
 }
@@ -109,32 +128,43 @@ t.test('a state loaded mid-stream (as from PostgreSQL) continues exactly; redeli
   t.ok(core.lastSeq > startSeq && core.lastSeq === engine.eventSeq, 'at the engine seq');
 });
 
-t.test('gaps and starts inside a command are refused with their kind; a split record is cut at the position', async (t) => {
-  const s = richStream(SEED + 2, 300);
-  const engine = new Engine();
-  const records = s.commands.map((c) => engine.apply(c));
-  const gap = new MarketDataCore(EMPTY);
-  for (const r of records.slice(0, 100)) gap.applyRecord(r);
-  const before = JSON.stringify(coreDepth(gap, MARKET));
-  t.throws(() => gap.applyRecord(records[101]), { name: 'StreamError', kind: 'gap' }, 'a missing record is a gap');
-  t.equal(JSON.stringify(coreDepth(gap, MARKET)), before, 'a refused record changes nothing');
-  t.equal(gap.applyRecord(records[99]), null, 'a redelivered record is skipped');
+t.test(
+  'gaps and starts inside a command are refused with their kind; a split record is cut at the position',
+  async (t) => {
+    const s = richStream(SEED + 2, 300);
+    const engine = new Engine();
+    const records = s.commands.map((c) => engine.apply(c));
+    const gap = new MarketDataCore(EMPTY);
+    for (const r of records.slice(0, 100)) gap.applyRecord(r);
+    const before = JSON.stringify(coreDepth(gap, MARKET));
+    t.throws(() => gap.applyRecord(records[101]), { name: 'StreamError', kind: 'gap' }, 'a missing record is a gap');
+    t.equal(JSON.stringify(coreDepth(gap, MARKET)), before, 'a refused record changes nothing');
+    t.equal(gap.applyRecord(records[99]), null, 'a redelivered record is skipped');
 
-  const split = new MarketDataCore(EMPTY);
-  for (const r of records.slice(0, 100)) split.applyRecord(r);
-  const straddling = [...records[99].slice(-1), ...records[100]];
-  const whole = new MarketDataCore(EMPTY);
-  for (const r of records.slice(0, 100)) whole.applyRecord(r);
-  t.same(split.applyRecord(straddling), whole.applyRecord(records[100]), 'a record across the position applies only its new events');
-  t.equal(JSON.stringify(coreDepth(split, MARKET)), JSON.stringify(coreDepth(whole, MARKET)), 'the same book as the record cut at the position');
+    const split = new MarketDataCore(EMPTY);
+    for (const r of records.slice(0, 100)) split.applyRecord(r);
+    const straddling = [...records[99].slice(-1), ...records[100]];
+    const whole = new MarketDataCore(EMPTY);
+    for (const r of records.slice(0, 100)) whole.applyRecord(r);
+    t.same(
+      split.applyRecord(straddling),
+      whole.applyRecord(records[100]),
+      'a record across the position applies only its new events',
+    );
+    t.equal(
+      JSON.stringify(coreDepth(split, MARKET)),
+      JSON.stringify(coreDepth(whole, MARKET)),
+      'the same book as the record cut at the position',
+    );
 
-  // A command's events over two records; a state whose position is the end of the first part cannot go on.
-  const big = records.findIndex((r, i) => i > 50 && r.length >= 4);
-  const mid = new MarketDataCore({ ...stateOf(engineAt(s.commands, big)), lastSeq: records[big][1].seq });
-  t.equal(mid.applyRecord(records[big].slice(0, 2)), null, 'the stored part is skipped');
-  t.throws(() => mid.applyRecord(records[big].slice(2)), { name: 'StreamError', kind: 'midCommand' });
-  t.throws(() => new MarketDataCore(EMPTY).applyRecord([]), { name: 'StreamError', kind: 'empty' });
-});
+    // A command's events over two records; a state whose position is the end of the first part cannot go on.
+    const big = records.findIndex((r, i) => i > 50 && r.length >= 4);
+    const mid = new MarketDataCore({ ...stateOf(engineAt(s.commands, big)), lastSeq: records[big][1].seq });
+    t.equal(mid.applyRecord(records[big].slice(0, 2)), null, 'the stored part is skipped');
+    t.throws(() => mid.applyRecord(records[big].slice(2)), { name: 'StreamError', kind: 'midCommand' });
+    t.throws(() => new MarketDataCore(EMPTY).applyRecord([]), { name: 'StreamError', kind: 'empty' });
+  },
+);
 
 function engineAt(commands: Parameters<Engine['apply']>[0][], n: number): Engine {
   const e = new Engine();

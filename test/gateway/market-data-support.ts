@@ -82,7 +82,8 @@ export const TEST_USER_HEADER = 'x-test-user';
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
-    frameworkErrors: (error, _request, reply) => void (reply as FastifyReply).code(400).send({ code: 'EX_BAD_REQUEST', message: error.message }),
+    frameworkErrors: (error, _request, reply) =>
+      void (reply as FastifyReply).code(400).send({ code: 'EX_BAD_REQUEST', message: error.message }),
     ajv: { customOptions: { coerceTypes: false } },
   });
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
@@ -90,9 +91,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const e = toGatewayError(err);
     return reply.code(e.statusCode).send({ code: e.code, message: e.message });
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' }));
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ code: 'EX_NOT_FOUND', message: 'No such route.' }),
+  );
   await app.register(marketDataPlugin, {
-    sql: opts.sql, redis: opts.redis, redisPrefix: opts.prefix, events: opts.events, publish: opts.publish, limits: opts.limits, nowMs: opts.nowMs,
+    sql: opts.sql,
+    redis: opts.redis,
+    redisPrefix: opts.prefix,
+    events: opts.events,
+    publish: opts.publish,
+    limits: opts.limits,
+    nowMs: opts.nowMs,
     authenticate: async (req) => {
       const raw = req.headers[TEST_USER_HEADER];
       return typeof raw === 'string' && /^[1-9][0-9]{0,5}$/.test(raw) ? { userId: Number(raw) } : null;
@@ -101,7 +110,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -12,7 +12,10 @@ import { Prng } from '../../testkit/prng.js';
 
 function store(opts: Partial<MemoryStoreOptions> = {}): { kv: MemoryKeyValueStore; clock: { ms: number } } {
   const clock = { ms: 1_000_000 };
-  return { kv: new MemoryKeyValueStore({ name: 'test', entriesMax: 1000, whenFull: 'reject', nowMs: () => clock.ms, ...opts }), clock };
+  return {
+    kv: new MemoryKeyValueStore({ name: 'test', entriesMax: 1000, whenFull: 'reject', nowMs: () => clock.ms, ...opts }),
+    clock,
+  };
 }
 
 t.test('a key lives until the clock passes its expiry (alive at exactly the expiry, as in Redis)', async (t) => {
@@ -48,27 +51,30 @@ t.test('set replaces the value and the expiry, and takes no new room', async (t)
   t.equal(await kv.get('k'), null, 'a shorter expiry replaces a longer one');
 });
 
-t.test('whenFull reject: a new key in a store full of live entries is refused; expired entries make room', async (t) => {
-  const { kv, clock } = store({ entriesMax: 3, fullSweepIntervalMs: 1000 });
-  await kv.setIfAbsent('a', '1', 10_000);
-  await kv.setIfAbsent('b', '1', 5);
-  await kv.setIfAbsent('c', '1', 10_000);
-  await t.rejects(kv.setIfAbsent('d', '1', 10_000), StoreFullError, 'full of live entries');
-  await t.rejects(kv.set('d', '1', 10_000), StoreFullError, 'set of a new key too');
-  t.equal(await kv.setIfAbsent('a', '2', 10_000), false, 'a key already held still answers');
-  await kv.set('c', '2', 10_000);
-  t.equal(await kv.get('c'), '2', 'replacing a held key needs no room');
-  t.equal(kv.size, 3);
-  clock.ms += 10;
-  // b (in the middle: the front entry is live) expired; the full scan ran at the refusal above, less than the
-  // sweep interval ago, so the store still refuses until the interval has passed.
-  await t.rejects(kv.setIfAbsent('d', '1', 10_000), StoreFullError, 'full scans are rate limited');
-  clock.ms += 1000;
-  t.equal(await kv.setIfAbsent('d', '1', 10_000), true, 'the full scan dropped the expired entry');
-  t.equal(kv.size, 3, 'never above the bound');
-  t.equal(await kv.get('b'), null);
-  t.equal(await kv.get('a'), '1');
-});
+t.test(
+  'whenFull reject: a new key in a store full of live entries is refused; expired entries make room',
+  async (t) => {
+    const { kv, clock } = store({ entriesMax: 3, fullSweepIntervalMs: 1000 });
+    await kv.setIfAbsent('a', '1', 10_000);
+    await kv.setIfAbsent('b', '1', 5);
+    await kv.setIfAbsent('c', '1', 10_000);
+    await t.rejects(kv.setIfAbsent('d', '1', 10_000), StoreFullError, 'full of live entries');
+    await t.rejects(kv.set('d', '1', 10_000), StoreFullError, 'set of a new key too');
+    t.equal(await kv.setIfAbsent('a', '2', 10_000), false, 'a key already held still answers');
+    await kv.set('c', '2', 10_000);
+    t.equal(await kv.get('c'), '2', 'replacing a held key needs no room');
+    t.equal(kv.size, 3);
+    clock.ms += 10;
+    // b (in the middle: the front entry is live) expired; the full scan ran at the refusal above, less than the
+    // sweep interval ago, so the store still refuses until the interval has passed.
+    await t.rejects(kv.setIfAbsent('d', '1', 10_000), StoreFullError, 'full scans are rate limited');
+    clock.ms += 1000;
+    t.equal(await kv.setIfAbsent('d', '1', 10_000), true, 'the full scan dropped the expired entry');
+    t.equal(kv.size, 3, 'never above the bound');
+    t.equal(await kv.get('b'), null);
+    t.equal(await kv.get('a'), '1');
+  },
+);
 
 t.test('whenFull evictOldest: the least recently written entry makes room', async (t) => {
   const { kv } = store({ entriesMax: 2, whenFull: 'evictOldest' });
@@ -96,21 +102,30 @@ t.test('a ttl Redis would refuse is refused', async (t) => {
   t.throws(() => new MemoryKeyValueStore({ name: 'x', entriesMax: 0, whenFull: 'reject' }), RangeError);
 });
 
-t.test('memoryStores: signatures refuse when full, command records evict, and neither crowds out the other', async (t) => {
-  const stores = memoryStores({ signaturesMax: 2, commandRecordsMax: 2 });
-  t.equal(stores.kind, 'memory');
-  for (let i = 0; i < 5; i++) await stores.commands.set(`cmd:${i}`, 'r', 60_000);
-  t.equal(await stores.commands.get('cmd:4'), 'r');
-  t.equal(await stores.commands.get('cmd:0'), null, 'the oldest record is forgotten');
-  t.equal(await stores.signatures.setIfAbsent('sig:a', '1', 60_000), true);
-  t.equal(await stores.signatures.setIfAbsent('sig:b', '1', 60_000), true);
-  await t.rejects(stores.signatures.setIfAbsent('sig:c', '1', 60_000), StoreFullError, 'a live signature is never forgotten');
-  await stores.ping();
-});
+t.test(
+  'memoryStores: signatures refuse when full, command records evict, and neither crowds out the other',
+  async (t) => {
+    const stores = memoryStores({ signaturesMax: 2, commandRecordsMax: 2 });
+    t.equal(stores.kind, 'memory');
+    for (let i = 0; i < 5; i++) await stores.commands.set(`cmd:${i}`, 'r', 60_000);
+    t.equal(await stores.commands.get('cmd:4'), 'r');
+    t.equal(await stores.commands.get('cmd:0'), null, 'the oldest record is forgotten');
+    t.equal(await stores.signatures.setIfAbsent('sig:a', '1', 60_000), true);
+    t.equal(await stores.signatures.setIfAbsent('sig:b', '1', 60_000), true);
+    await t.rejects(
+      stores.signatures.setIfAbsent('sig:c', '1', 60_000),
+      StoreFullError,
+      'a live signature is never forgotten',
+    );
+    await stores.ping();
+  },
+);
 
 t.test('memoryStores: a full rate-limit counter store forgets the least recently counted key', async (t) => {
   const stores = memoryStores({ rateLimitCountersMax: 2 });
-  const countIp = async (ip: string) => (await stores.admission.admit({ ip: { key: ip, max: 10 }, signature: null, principal: null, windowMs: 60_000 })).ip?.count;
+  const countIp = async (ip: string) =>
+    (await stores.admission.admit({ ip: { key: ip, max: 10 }, signature: null, principal: null, windowMs: 60_000 })).ip
+      ?.count;
   t.same([await countIp('a'), await countIp('a'), await countIp('b')], [1, 2, 1]);
   t.equal(await countIp('c'), 1, 'a third key: the store is full');
   t.equal(await countIp('a'), 1, 'a was the least recently counted: forgotten, its count restarts');

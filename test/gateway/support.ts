@@ -56,7 +56,11 @@ export class LocalEngineBus implements CommandBus {
 
   constructor(sql: Sql, opts: { timeoutMs: number; pendingMax?: number }) {
     this.writer = new BatchWriter(sql);
-    this.pending = new PendingCommands({ pendingMax: opts.pendingMax ?? 10_000, timeoutMs: opts.timeoutMs, onLate: (cmdId, meta, result) => this.onLate?.(cmdId, meta, result) });
+    this.pending = new PendingCommands({
+      pendingMax: opts.pendingMax ?? 10_000,
+      timeoutMs: opts.timeoutMs,
+      onLate: (cmdId, meta, result) => this.onLate?.(cmdId, meta, result),
+    });
   }
 
   submit(cmd: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
@@ -90,7 +94,9 @@ export class LocalEngineBus implements CommandBus {
     this.chain = this.chain.then(async () => {
       this.lastTimeMs = Math.max(this.lastTimeMs, Date.now());
       const decoded = decodeCommand(encodeCommand(cmd), this.lastTimeMs);
-      const events = decoded.ok ? this.engine.apply(decoded.command) : this.engine.applyInvalid(decoded.id, this.lastTimeMs, decoded.code);
+      const events = decoded.ok
+        ? this.engine.apply(decoded.command)
+        : this.engine.applyInvalid(decoded.id, this.lastTimeMs, decoded.code);
       this.applied++;
       this.offset++;
       await this.writer.write(this.projector.project([{ offset: this.offset, timestampMs: this.lastTimeMs, events }]));
@@ -131,10 +137,20 @@ export const SECRET_KEY = Buffer.alloc(32, 7);
 export async function startTestGateway(
   name: string,
   overrides: Partial<GatewayOptions> = {},
-  extra: { nowMs?: () => number; logger?: Logger; stores?: GatewayStores; pendingMax?: number; faucet?: DevnetFaucet; webRoot?: string; depositConfirmations?: number; db?: TestDatabase; chainProgress?: ChainProgress } = {},
+  extra: {
+    nowMs?: () => number;
+    logger?: Logger;
+    stores?: GatewayStores;
+    pendingMax?: number;
+    faucet?: DevnetFaucet;
+    webRoot?: string;
+    depositConfirmations?: number;
+    db?: TestDatabase;
+    chainProgress?: ChainProgress;
+  } = {},
 ): Promise<TestGateway> {
   // A database of its own, or one shared with another part of the test (e.g. a chain service's); dropped by its owner.
-  const db = extra.db ?? await createTestDatabase(`gw_${name}`);
+  const db = extra.db ?? (await createTestDatabase(`gw_${name}`));
   await migrateGateway(db.sql);
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
   const prefix = `test:gw:${name}:${process.pid}:${randomBytes(3).toString('hex')}:`;
@@ -150,10 +166,26 @@ export async function startTestGateway(
   const bus = new LocalEngineBus(db.sql, { timeoutMs: options.commandTimeoutMs, pendingMax: extra.pendingMax });
   const stores = extra.stores ?? redisStores(redis);
   bus.onLate = lateResultRecorder(stores.commands, prefix);
-  const gw = await buildGateway({ sql: db.sql, stores, bus, options, nowMs: extra.nowMs, logger: extra.logger, faucet: extra.faucet, webRoot: extra.webRoot, depositConfirmations: extra.depositConfirmations, chainProgress: extra.chainProgress });
+  const gw = await buildGateway({
+    sql: db.sql,
+    stores,
+    bus,
+    options,
+    nowMs: extra.nowMs,
+    logger: extra.logger,
+    faucet: extra.faucet,
+    webRoot: extra.webRoot,
+    depositConfirmations: extra.depositConfirmations,
+    chainProgress: extra.chainProgress,
+  });
   await gw.app.ready();
   return {
-    gw, bus, db, redis, prefix, options,
+    gw,
+    bus,
+    db,
+    redis,
+    prefix,
+    options,
     async close() {
       await gw.app.close();
       await bus.close();
@@ -174,14 +206,35 @@ export async function setupMarket(bus: LocalEngineBus): Promise<void> {
   await bus.apply({ v: 1, type: 'addAsset', id: 'setup-a1', assetId: ETH, symbol: 'ETH', decimals: 18 });
   await bus.apply({ v: 1, type: 'addAsset', id: 'setup-a2', assetId: USDT, symbol: 'USDT', decimals: 6 });
   await bus.apply({
-    v: 1, type: 'addMarket', id: 'setup-m1', marketId: MARKET, symbol: 'ETH-USDT', baseAssetId: ETH, quoteAssetId: USDT,
-    tickSize: 10_000n, lotSize: 100_000_000_000_000n, minNotional: 1_000_000n, makerFeeBps: 10, takerFeeBps: 20,
+    v: 1,
+    type: 'addMarket',
+    id: 'setup-m1',
+    marketId: MARKET,
+    symbol: 'ETH-USDT',
+    baseAssetId: ETH,
+    quoteAssetId: USDT,
+    tickSize: 10_000n,
+    lotSize: 100_000_000_000_000n,
+    minNotional: 1_000_000n,
+    makerFeeBps: 10,
+    takerFeeBps: 20,
   });
 }
 
 export async function deposit(bus: LocalEngineBus, userId: number, assetId: number, amount: bigint): Promise<void> {
-  const [result] = (await bus.apply({ v: 1, type: 'deposit', id: `dep-${userId}-${assetId}-${randomBytes(4).toString('hex')}`, userId, assetId, amount, depositId: `d-${randomBytes(8).toString('hex')}` })).slice(-1);
-  if (result.type !== 'commandResult' || result.status !== 'accepted') throw new Error(`deposit refused: ${JSON.stringify(result)}`);
+  const [result] = (
+    await bus.apply({
+      v: 1,
+      type: 'deposit',
+      id: `dep-${userId}-${assetId}-${randomBytes(4).toString('hex')}`,
+      userId,
+      assetId,
+      amount,
+      depositId: `d-${randomBytes(8).toString('hex')}`,
+    })
+  ).slice(-1);
+  if (result.type !== 'commandResult' || result.status !== 'accepted')
+    throw new Error(`deposit refused: ${JSON.stringify(result)}`);
 }
 
 // ---- users -------------------------------------------------------------------------------------------------------
@@ -193,7 +246,11 @@ export interface TestUser {
   readonly bearer: Record<string, string>;
 }
 
-export async function registerUser(gw: Gateway, username: string, password = 'correct horse battery'): Promise<TestUser> {
+export async function registerUser(
+  gw: Gateway,
+  username: string,
+  password = 'correct horse battery',
+): Promise<TestUser> {
   const reg = await gw.app.inject({ method: 'POST', url: '/v1/auth/register', payload: { username, password } });
   if (reg.statusCode !== 201) throw new Error(`register ${username}: ${reg.statusCode} ${reg.body}`);
   const login = await gw.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { username, password } });
@@ -202,20 +259,45 @@ export async function registerUser(gw: Gateway, username: string, password = 'co
   return { userId, username, token, bearer: { authorization: `Bearer ${token}` } };
 }
 
-export async function createKey(gw: Gateway, user: TestUser, scopes: string[]): Promise<{ keyId: string; secret: string }> {
-  const res = await gw.app.inject({ method: 'POST', url: '/v1/api-keys', headers: user.bearer, payload: { label: 'test', scopes } });
+export async function createKey(
+  gw: Gateway,
+  user: TestUser,
+  scopes: string[],
+): Promise<{ keyId: string; secret: string }> {
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/api-keys',
+    headers: user.bearer,
+    payload: { label: 'test', scopes },
+  });
   if (res.statusCode !== 201) throw new Error(`create key: ${res.statusCode} ${res.body}`);
   return res.json() as { keyId: string; secret: string };
 }
 
 /** Headers of a request signed with an API key. */
-export function signedHeaders(key: { keyId: string; secret: string }, method: string, url: string, body: string, timestampMs = Date.now()): Record<string, string> {
+export function signedHeaders(
+  key: { keyId: string; secret: string },
+  method: string,
+  url: string,
+  body: string,
+  timestampMs = Date.now(),
+): Record<string, string> {
   return signRequest(key, { method, url, body, timestampMs });
 }
 
 /** Adds an address to the user's withdrawal address book (session; `otp` once 2FA is on). */
-export async function addWithdrawalAddress(gw: Gateway, user: TestUser, address: string, otp?: string): Promise<{ addressId: string; usableAt: string }> {
-  const res = await gw.app.inject({ method: 'POST', url: '/v1/withdrawal-addresses', headers: user.bearer, payload: { address, label: 'test', ...(otp === undefined ? {} : { otp }) } });
+export async function addWithdrawalAddress(
+  gw: Gateway,
+  user: TestUser,
+  address: string,
+  otp?: string,
+): Promise<{ addressId: string; usableAt: string }> {
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/withdrawal-addresses',
+    headers: user.bearer,
+    payload: { address, label: 'test', ...(otp === undefined ? {} : { otp }) },
+  });
   if (res.statusCode !== 201) throw new Error(`add withdrawal address: ${res.statusCode} ${res.body}`);
   return res.json() as { addressId: string; usableAt: string };
 }
@@ -232,10 +314,23 @@ export interface TestOperator {
 }
 
 /** Creates an operator as `npm run admin -- create-operator` does, and logs in with password and a current code. */
-export async function createOperator(tg: TestGateway, name: string, role: 'viewer' | 'operator' | 'admin'): Promise<TestOperator> {
-  const accounts = new OperatorAccounts({ sql: tg.db.sql, secretKey: tg.options.secretKey, scryptCost: tg.options.scryptCost, audit: new AuditLog() });
+export async function createOperator(
+  tg: TestGateway,
+  name: string,
+  role: 'viewer' | 'operator' | 'admin',
+): Promise<TestOperator> {
+  const accounts = new OperatorAccounts({
+    sql: tg.db.sql,
+    secretKey: tg.options.secretKey,
+    scryptCost: tg.options.scryptCost,
+    audit: new AuditLog(),
+  });
   const e = await accounts.create(name, role);
-  const login = await tg.gw.app.inject({ method: 'POST', url: '/v1/admin/auth/login', payload: { name, password: e.password, otp: totpNow(e.secret, Date.now()) } });
+  const login = await tg.gw.app.inject({
+    method: 'POST',
+    url: '/v1/admin/auth/login',
+    payload: { name, password: e.password, otp: totpNow(e.secret, Date.now()) },
+  });
   if (login.statusCode !== 200) throw new Error(`operator login ${name}: ${login.statusCode} ${login.body}`);
   const token = login.json().token as string;
   return { name, role, password: e.password, secret: e.secret, token, bearer: { authorization: `Bearer ${token}` } };

@@ -10,7 +10,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { Kafka, logLevel, type Admin, type EachMessagePayload, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type EachMessagePayload,
+  type KafkaMessage,
+  type Message,
+  type Producer,
+} from 'kafkajs';
 import { startKafkaBroker, type KafkaBroker } from '../../tools/kafka/broker.js';
 
 const COLLECT_TIMEOUT_MS = 30_000;
@@ -101,32 +109,44 @@ interface CollectOptions {
 /** Consumes `topic` from the beginning in a fresh consumer, always disconnecting it again. */
 async function collect(kafka: Kafka, opts: CollectOptions): Promise<Received[]> {
   // maxWaitTimeInMs keeps the long-poll short so disconnect() does not wait 5 s for an empty fetch.
-  const consumer = kafka.consumer({ groupId: opts.groupId, maxWaitTimeInMs: 200, readUncommitted: opts.readUncommitted ?? false });
+  const consumer = kafka.consumer({
+    groupId: opts.groupId,
+    maxWaitTimeInMs: 200,
+    readUncommitted: opts.readUncommitted ?? false,
+  });
   const received: Received[] = [];
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
-    await withTimeout(new Promise<void>((resolve, reject) => {
-      // Retriable crashes (e.g. GROUP_LOAD_IN_PROGRESS while __consumer_offsets loads) restart the
-      // consumer by themselves; only a crash kafkajs gives up on is a failure.
-      consumer.on(consumer.events.CRASH, (event) => {
-        if (!event.payload.restart) reject(event.payload.error);
-      });
-      void consumer.run({
-        autoCommit: opts.autoCommit ?? true,
-        eachMessage: async (payload) => {
-          await opts.onMessage?.(payload);
-          const { topic, partition, message } = payload;
-          received.push({
-            topic, partition, offset: message.offset,
-            key: message.key?.toString() ?? null,
-            value: message.value?.toString() ?? '',
-            batch: batchContextOf(message),
-          });
-          if (opts.until(received)) resolve();
-        },
-      }).catch(reject);
-    }), COLLECT_TIMEOUT_MS, () => `group ${opts.groupId} on ${opts.topic} (got ${values(received).join(',') || 'nothing'})`);
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        // Retriable crashes (e.g. GROUP_LOAD_IN_PROGRESS while __consumer_offsets loads) restart the
+        // consumer by themselves; only a crash kafkajs gives up on is a failure.
+        consumer.on(consumer.events.CRASH, (event) => {
+          if (!event.payload.restart) reject(event.payload.error);
+        });
+        void consumer
+          .run({
+            autoCommit: opts.autoCommit ?? true,
+            eachMessage: async (payload) => {
+              await opts.onMessage?.(payload);
+              const { topic, partition, message } = payload;
+              received.push({
+                topic,
+                partition,
+                offset: message.offset,
+                key: message.key?.toString() ?? null,
+                value: message.value?.toString() ?? '',
+                batch: batchContextOf(message),
+              });
+              if (opts.until(received)) resolve();
+            },
+          })
+          .catch(reject);
+      }),
+      COLLECT_TIMEOUT_MS,
+      () => `group ${opts.groupId} on ${opts.topic} (got ${values(received).join(',') || 'nothing'})`,
+    );
     await opts.beforeDisconnect?.();
   } finally {
     await withTimeout(consumer.disconnect(), CLIENT_DISCONNECT_TIMEOUT_MS, `disconnect ${opts.groupId}`);
@@ -148,10 +168,14 @@ async function committedOffsets(admin: Admin, groupId: string, topic: string): P
 async function waitForCommittedAtEnd(admin: Admin, groupId: string, topic: string): Promise<void> {
   let last: string[] = [];
   let end: string[] = [];
-  await waitFor(async () => {
-    [last, end] = await Promise.all([committedOffsets(admin, groupId, topic), highWatermarks(admin, topic)]);
-    return JSON.stringify(last) === JSON.stringify(end);
-  }, OFFSETS_TIMEOUT_MS, () => `group ${groupId} committed ${last.join(' ')} but ${topic} ends at ${end.join(' ')}`);
+  await waitFor(
+    async () => {
+      [last, end] = await Promise.all([committedOffsets(admin, groupId, topic), highWatermarks(admin, topic)]);
+      return JSON.stringify(last) === JSON.stringify(end);
+    },
+    OFFSETS_TIMEOUT_MS,
+    () => `group ${groupId} committed ${last.join(' ')} but ${topic} ends at ${end.join(' ')}`,
+  );
 }
 
 function orderMessages(): Message[] {
@@ -194,7 +218,11 @@ await t.test('admin createTopics creates topics with the requested partitions', 
     t.ok(listed.includes(topic), `${topic} is listed`);
   }
   const metadata = await admin.fetchTopicMetadata({ topics: [ORDERS_TOPIC] });
-  t.equal(metadata.topics[0]?.partitions.length, ORDERS_PARTITIONS, `${ORDERS_TOPIC} has ${ORDERS_PARTITIONS} partitions`);
+  t.equal(
+    metadata.topics[0]?.partitions.length,
+    ORDERS_PARTITIONS,
+    `${ORDERS_TOPIC} has ${ORDERS_PARTITIONS} partitions`,
+  );
   t.equal(await admin.createTopics({ topics: [{ topic: ORDERS_TOPIC }] }), false, 'creating it again is a no-op');
 });
 
@@ -203,7 +231,11 @@ await t.test('produce, then consume in a consumer group that commits its offsets
   await producer.connect();
   try {
     const acks = await producer.send({ topic: ORDERS_TOPIC, messages: orderMessages() });
-    t.equal(acks.reduce((sum, a) => sum + a.errorCode, 0), 0, 'all partitions acknowledged without error');
+    t.equal(
+      acks.reduce((sum, a) => sum + a.errorCode, 0),
+      0,
+      'all partitions acknowledged without error',
+    );
   } finally {
     await producer.disconnect();
   }
@@ -213,14 +245,23 @@ await t.test('produce, then consume in a consumer group that commits its offsets
     until: (got) => got.length >= ORDER_COUNT,
     beforeDisconnect: () => waitForCommittedAtEnd(admin, 'g-orders', ORDERS_TOPIC),
   });
-  const expected = orderMessages().map((m) => String(m.value)).sort();
+  const expected = orderMessages()
+    .map((m) => String(m.value))
+    .sort();
   t.strictSame(values(received).sort(), expected, 'every produced message arrived exactly once');
   t.equal(new Set(received.map((r) => r.partition)).size, ORDERS_PARTITIONS, 'keys were spread over all partitions');
   for (let account = 0; account < ACCOUNT_COUNT; account++) {
     const indices = received.filter((r) => r.key === `acct-${account}`).map((r) => orderIndex(r.value));
-    t.strictSame(indices, [...indices].sort((a, b) => a - b), `acct-${account} messages kept their order`);
+    t.strictSame(
+      indices,
+      [...indices].sort((a, b) => a - b),
+      `acct-${account} messages kept their order`,
+    );
   }
-  t.ok(received.every((r) => r.batch.producerId === '-1'), 'a plain producer writes without a producer id');
+  t.ok(
+    received.every((r) => r.batch.producerId === '-1'),
+    'a plain producer writes without a producer id',
+  );
   t.strictSame(
     await committedOffsets(admin, 'g-orders', ORDERS_TOPIC),
     await highWatermarks(admin, ORDERS_TOPIC),
@@ -237,9 +278,21 @@ await t.test('idempotent producer gets a producer id and sequence numbers', asyn
   } finally {
     await producer.disconnect();
   }
-  const received = await collect(kafka, { groupId: 'g-fills', topic: IDEMPOTENT_TOPIC, until: (got) => got.length >= 10 });
-  t.strictSame(values(received), Array.from({ length: 10 }, (_, i) => `fill-${i}`), 'ten messages, in order, no duplicates');
-  t.strictSame(received.map((r) => r.offset), Array.from({ length: 10 }, (_, i) => String(i)), 'contiguous offsets 0..9');
+  const received = await collect(kafka, {
+    groupId: 'g-fills',
+    topic: IDEMPOTENT_TOPIC,
+    until: (got) => got.length >= 10,
+  });
+  t.strictSame(
+    values(received),
+    Array.from({ length: 10 }, (_, i) => `fill-${i}`),
+    'ten messages, in order, no duplicates',
+  );
+  t.strictSame(
+    received.map((r) => r.offset),
+    Array.from({ length: 10 }, (_, i) => String(i)),
+    'contiguous offsets 0..9',
+  );
   const producerIds = new Set(received.map((r) => r.batch.producerId));
   t.equal(producerIds.size, 1, 'one producer id for both sends');
   t.ok(Number([...producerIds][0]) >= 0, 'the broker assigned a real producer id');
@@ -250,43 +303,58 @@ await t.test('idempotent producer gets a producer id and sequence numbers', asyn
   );
 });
 
-await t.test('transactions: consume-transform-produce with sendOffsets, aborts invisible to read_committed', async (t) => {
-  const seed = kafka.producer({ allowAutoTopicCreation: false });
-  await seed.connect();
-  try {
-    await seed.send({ topic: TX_IN_TOPIC, messages: Array.from({ length: TX_INPUT_COUNT }, (_, i) => ({ value: `in-${i}` })) });
-  } finally {
-    await seed.disconnect();
-  }
+await t.test(
+  'transactions: consume-transform-produce with sendOffsets, aborts invisible to read_committed',
+  async (t) => {
+    const seed = kafka.producer({ allowAutoTopicCreation: false });
+    await seed.connect();
+    try {
+      await seed.send({
+        topic: TX_IN_TOPIC,
+        messages: Array.from({ length: TX_INPUT_COUNT }, (_, i) => ({ value: `in-${i}` })),
+      });
+    } finally {
+      await seed.disconnect();
+    }
 
-  const txProducer = kafka.producer({ transactionalId: 'tx-transformer', idempotent: true, maxInFlightRequests: 1 });
-  await txProducer.connect();
-  try {
-    await consumeTransformProduce(kafka, txProducer);
-    t.strictSame(
-      await committedOffsets(admin, 'g-transformer', TX_IN_TOPIC),
-      [`0:${TX_INPUT_COUNT}`],
-      'input offsets were committed by the transactions (the consumer never auto-commits)',
+    const txProducer = kafka.producer({ transactionalId: 'tx-transformer', idempotent: true, maxInFlightRequests: 1 });
+    await txProducer.connect();
+    try {
+      await consumeTransformProduce(kafka, txProducer);
+      t.strictSame(
+        await committedOffsets(admin, 'g-transformer', TX_IN_TOPIC),
+        [`0:${TX_INPUT_COUNT}`],
+        'input offsets were committed by the transactions (the consumer never auto-commits)',
+      );
+      await sendInTransaction(txProducer, ABORTED_VALUES, 'abort');
+      await sendInTransaction(txProducer, [AFTER_ABORT_VALUE], 'commit');
+    } finally {
+      await txProducer.disconnect();
+    }
+
+    const sawMarker = (got: Received[]): boolean => got.some((r) => r.value === AFTER_ABORT_VALUE);
+    const committedView = await collect(kafka, { groupId: 'g-read-committed', topic: TX_OUT_TOPIC, until: sawMarker });
+    const expectedCommitted = [...Array.from({ length: TX_INPUT_COUNT }, (_, i) => `out-in-${i}`), AFTER_ABORT_VALUE];
+    t.strictSame(values(committedView), expectedCommitted, 'read_committed sees committed output only, in order');
+    t.ok(
+      committedView.every((r) => r.batch.inTransaction),
+      'the output was written transactionally',
     );
-    await sendInTransaction(txProducer, ABORTED_VALUES, 'abort');
-    await sendInTransaction(txProducer, [AFTER_ABORT_VALUE], 'commit');
-  } finally {
-    await txProducer.disconnect();
-  }
 
-  const sawMarker = (got: Received[]): boolean => got.some((r) => r.value === AFTER_ABORT_VALUE);
-  const committedView = await collect(kafka, { groupId: 'g-read-committed', topic: TX_OUT_TOPIC, until: sawMarker });
-  const expectedCommitted = [...Array.from({ length: TX_INPUT_COUNT }, (_, i) => `out-in-${i}`), AFTER_ABORT_VALUE];
-  t.strictSame(values(committedView), expectedCommitted, 'read_committed sees committed output only, in order');
-  t.ok(committedView.every((r) => r.batch.inTransaction), 'the output was written transactionally');
-
-  const uncommittedView = await collect(kafka, {
-    groupId: 'g-read-uncommitted', topic: TX_OUT_TOPIC, readUncommitted: true, until: sawMarker,
-  });
-  for (const aborted of ABORTED_VALUES) {
-    t.ok(values(uncommittedView).includes(aborted), `${aborted} reached the log (so read_committed really filtered it)`);
-  }
-});
+    const uncommittedView = await collect(kafka, {
+      groupId: 'g-read-uncommitted',
+      topic: TX_OUT_TOPIC,
+      readUncommitted: true,
+      until: sawMarker,
+    });
+    for (const aborted of ABORTED_VALUES) {
+      t.ok(
+        values(uncommittedView).includes(aborted),
+        `${aborted} reached the log (so read_committed really filtered it)`,
+      );
+    }
+  },
+);
 
 /** Each input message is transformed inside one transaction that also commits its input offset. */
 async function consumeTransformProduce(kafka: Kafka, producer: Producer): Promise<void> {
@@ -314,7 +382,11 @@ async function consumeTransformProduce(kafka: Kafka, producer: Producer): Promis
   });
 }
 
-async function sendInTransaction(producer: Producer, messageValues: string[], outcome: 'commit' | 'abort'): Promise<void> {
+async function sendInTransaction(
+  producer: Producer,
+  messageValues: string[],
+  outcome: 'commit' | 'abort',
+): Promise<void> {
   const transaction = await producer.transaction();
   try {
     await transaction.send({ topic: TX_OUT_TOPIC, messages: messageValues.map((value) => ({ value })) });
@@ -326,13 +398,18 @@ async function sendInTransaction(producer: Producer, messageValues: string[], ou
 }
 
 await t.test('a restarted broker on the same data dir keeps messages, offsets and transaction outcomes', async (t) => {
-  const watermarksBefore = await Promise.all([ORDERS_TOPIC, IDEMPOTENT_TOPIC, TX_OUT_TOPIC].map((topic) => highWatermarks(admin, topic)));
+  const watermarksBefore = await Promise.all(
+    [ORDERS_TOPIC, IDEMPOTENT_TOPIC, TX_OUT_TOPIC].map((topic) => highWatermarks(admin, topic)),
+  );
   const { port, controllerPort, pid } = broker;
   await admin.disconnect();
   await broker.stop();
   const exit = await broker.exited;
   // 143 = the JVM's exit after SIGTERM ran Kafka's shutdown hook; a SIGKILL fallback would show as a signal.
-  t.ok(exit.signal === null && (exit.code === 143 || exit.code === 0), `old broker shut down cleanly (code ${exit.code}, signal ${exit.signal})`);
+  t.ok(
+    exit.signal === null && (exit.code === 143 || exit.code === 0),
+    `old broker shut down cleanly (code ${exit.code}, signal ${exit.signal})`,
+  );
   t.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'old broker process is gone');
 
   broker = running.broker = await startKafkaBroker({ dataDir, port, controllerPort });
@@ -343,16 +420,33 @@ await t.test('a restarted broker on the same data dir keeps messages, offsets an
   admin = running.admin = kafka.admin();
   await admin.connect();
 
-  const watermarksAfter = await Promise.all([ORDERS_TOPIC, IDEMPOTENT_TOPIC, TX_OUT_TOPIC].map((topic) => highWatermarks(admin, topic)));
+  const watermarksAfter = await Promise.all(
+    [ORDERS_TOPIC, IDEMPOTENT_TOPIC, TX_OUT_TOPIC].map((topic) => highWatermarks(admin, topic)),
+  );
   t.strictSame(watermarksAfter, watermarksBefore, 'every partition ends where it ended before the restart');
 
-  const replay = await collect(kafka, { groupId: 'g-orders-replay', topic: ORDERS_TOPIC, until: (got) => got.length >= ORDER_COUNT });
-  t.strictSame(values(replay).sort(), orderMessages().map((m) => String(m.value)).sort(), 'all orders can be read again');
+  const replay = await collect(kafka, {
+    groupId: 'g-orders-replay',
+    topic: ORDERS_TOPIC,
+    until: (got) => got.length >= ORDER_COUNT,
+  });
+  t.strictSame(
+    values(replay).sort(),
+    orderMessages()
+      .map((m) => String(m.value))
+      .sort(),
+    'all orders can be read again',
+  );
 
   const committedView = await collect(kafka, {
-    groupId: 'g-read-committed-replay', topic: TX_OUT_TOPIC, until: (got) => got.some((r) => r.value === AFTER_ABORT_VALUE),
+    groupId: 'g-read-committed-replay',
+    topic: TX_OUT_TOPIC,
+    until: (got) => got.some((r) => r.value === AFTER_ABORT_VALUE),
   });
-  t.notOk(values(committedView).some((v) => ABORTED_VALUES.includes(v)), 'aborted messages stay invisible after restart');
+  t.notOk(
+    values(committedView).some((v) => ABORTED_VALUES.includes(v)),
+    'aborted messages stay invisible after restart',
+  );
   t.equal(committedView.length, TX_INPUT_COUNT + 1, 'all committed transactional output is still there');
 
   await resumeCommittedGroup(t);

@@ -26,5 +26,9 @@ export async function ledgerViolations(sql: Sql): Promise<LedgerViolations> {
     LEFT JOIN ledger_balances h ON h.kind = 2 AND h.user_id = b.user_id AND h.asset_id = b.asset_id
     LEFT JOIN ledger_balances p ON p.kind = 3 AND p.user_id = b.user_id AND p.asset_id = b.asset_id
     WHERE b.available <> coalesce(a.balance, 0) OR b.held <> coalesce(h.balance, 0) OR b.pending <> coalesce(p.balance, 0)`;
-  return { unbalancedAssets: [...unbalancedAssets], balancesVsEntries: [...balancesVsEntries], balancesVsLedger: [...balancesVsLedger] };
+  return {
+    unbalancedAssets: [...unbalancedAssets],
+    balancesVsEntries: [...balancesVsEntries],
+    balancesVsLedger: [...balancesVsLedger],
+  };
 }

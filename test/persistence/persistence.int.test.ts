@@ -47,39 +47,60 @@ t.test(`a seeded stream written and reconciled, ledger checked after every batch
   let batches = 0;
   const violations: unknown[] = [];
   const consumer = new PersistenceConsumer({
-    sql, source: new ArrayEventSource(s.records), logger, batchRecordsMax: 500,
+    sql,
+    source: new ArrayEventSource(s.records),
+    logger,
+    batchRecordsMax: 500,
     onCommitted: async () => {
       batches++;
       const v = await ledgerViolations(db.sql);
-      if (v.unbalancedAssets.length + v.balancesVsEntries.length + v.balancesVsLedger.length > 0) violations.push({ batch: batches, ...v });
+      if (v.unbalancedAssets.length + v.balancesVsEntries.length + v.balancesVsLedger.length > 0)
+        violations.push({ batch: batches, ...v });
     },
   });
   await consumer.run();
   t.ok(batches >= 20, `${batches} batches`);
   t.same(violations, [], 'the ledger balanced and matched the balances after every batch');
 
-  const [counts] = await db.sql`SELECT (SELECT count(*) FROM trades)::int AS trades, (SELECT count(*) FROM orders)::int AS orders,
+  const [counts] =
+    await db.sql`SELECT (SELECT count(*) FROM trades)::int AS trades, (SELECT count(*) FROM orders)::int AS orders,
     (SELECT count(*) FROM order_rejections)::int AS rejections, (SELECT max(last_seq) FROM persistence_position)::int AS seq`;
   const all = s.records.flatMap((r) => r.events);
   t.equal(counts.trades, all.filter((e) => e.type === 'trade').length, 'one row per trade');
   t.equal(counts.orders, all.filter((e) => e.type === 'orderAccepted').length, 'one row per accepted order');
   t.equal(counts.rejections, all.filter((e) => e.type === 'orderRejected').length, 'one row per rejected order');
   t.equal(counts.seq, s.engine.eventSeq, 'the position is the last event');
-  const [open] = await db.sql`SELECT count(*)::int AS n FROM orders WHERE status IN ('pendingTrigger', 'new', 'partiallyFilled')`;
+  const [open] =
+    await db.sql`SELECT count(*)::int AS n FROM orders WHERE status IN ('pendingTrigger', 'new', 'partiallyFilled')`;
   t.equal(open.n, s.engine.orders.size, 'open orders in Postgres are the engine open orders');
 
   const statuses = await db.sql`SELECT market_id, status FROM markets ORDER BY market_id`;
-  t.same(statuses.map((r) => [r.market_id, r.status]), s.engine.markets.flatMap((m) => (m === undefined ? [] : [[m.marketId, m.status]])), 'market status as the engine last set it');
+  t.same(
+    statuses.map((r) => [r.market_id, r.status]),
+    s.engine.markets.flatMap((m) => (m === undefined ? [] : [[m.marketId, m.status]])),
+    'market status as the engine last set it',
+  );
   const frozen = await db.sql`SELECT user_id FROM users WHERE frozen ORDER BY user_id`;
-  const engineFrozen = [...s.engine.accounts.values()].filter((a) => a.frozen).map((a) => a.userId).sort((a, b) => a - b);
-  t.same(frozen.map((r) => Number(r.user_id)), engineFrozen, 'frozen users as the engine last set them');
-  t.ok(all.some((e) => e.type === 'marketStatusChanged') && all.some((e) => e.type === 'userFrozenChanged' && e.frozen), 'the stream exercised the venue controls');
+  const engineFrozen = [...s.engine.accounts.values()]
+    .filter((a) => a.frozen)
+    .map((a) => a.userId)
+    .sort((a, b) => a - b);
+  t.same(
+    frozen.map((r) => Number(r.user_id)),
+    engineFrozen,
+    'frozen users as the engine last set them',
+  );
+  t.ok(
+    all.some((e) => e.type === 'marketStatusChanged') && all.some((e) => e.type === 'userFrozenChanged' && e.frozen),
+    'the stream exercised the venue controls',
+  );
 
   const report = await reconcile(db.sql, s.engine);
   t.same(report.differences, [], 'Postgres balances = ledger = engine');
   t.ok(report.accountsChecked > 40, `${report.accountsChecked} accounts checked`);
 
-  const [victim] = await db.sql`SELECT user_id, asset_id FROM balances WHERE available > 0 ORDER BY user_id, asset_id LIMIT 1`;
+  const [victim] =
+    await db.sql`SELECT user_id, asset_id FROM balances WHERE available > 0 ORDER BY user_id, asset_id LIMIT 1`;
   await db.sql`UPDATE balances SET available = available + 1 WHERE user_id = ${victim.user_id} AND asset_id = ${victim.asset_id}`;
   const tampered = await reconcile(db.sql, s.engine);
   t.equal(tampered.differences.length, 1, 'a tampered balance is one difference');
@@ -89,7 +110,10 @@ t.test(`a seeded stream written and reconciled, ledger checked after every batch
   // again from the start (the ArrayEventSource itself would skip what is at or below the stored offset).
   await db.sql`UPDATE balances SET available = available - 1 WHERE user_id = ${victim.user_id} AND asset_id = ${victim.asset_id}`;
   const everything = new ArrayEventSource(s.records);
-  const redeliver: EventSource = { consume: (_after, n, onBatch) => everything.consume(-1, n, onBatch), stop: () => everything.stop() };
+  const redeliver: EventSource = {
+    consume: (_after, n, onBatch) => everything.consume(-1, n, onBatch),
+    stop: () => everything.stop(),
+  };
   const again = new PersistenceConsumer({ sql, source: redeliver, logger, batchRecordsMax: 777 });
   await again.run();
   t.equal(again.eventsWritten, 0, 'a full redelivery writes nothing');
@@ -106,18 +130,40 @@ t.test('a uint256-max amount is stored and read back exactly', async (t) => {
   const cmds: Command[] = [
     { v: 1, id: 'a', timeMs: ms, type: 'addAsset', assetId: 1, symbol: 'WEI', decimals: 18 },
     { v: 1, id: 'd', timeMs: ms, type: 'deposit', userId: 7, assetId: 1, amount: UINT256_MAX, depositId: 'max' },
-    { v: 1, id: 'w', timeMs: ms, type: 'requestWithdrawal', userId: 7, assetId: 1, amount: UINT256_MAX - 1n, withdrawalId: 'w-max', destination: '0xabc' },
+    {
+      v: 1,
+      id: 'w',
+      timeMs: ms,
+      type: 'requestWithdrawal',
+      userId: 7,
+      assetId: 1,
+      amount: UINT256_MAX - 1n,
+      withdrawalId: 'w-max',
+      destination: '0xabc',
+    },
   ];
-  const records: SourceRecord[] = cmds.map((c, i) => ({ offset: i, timestampMs: ms, events: e.apply(c) as EngineEvent[] }));
-  t.ok(records.every((r) => (r.events.at(-1) as { status: string }).status === 'accepted'), 'the engine accepted them');
+  const records: SourceRecord[] = cmds.map((c, i) => ({
+    offset: i,
+    timestampMs: ms,
+    events: e.apply(c) as EngineEvent[],
+  }));
+  t.ok(
+    records.every((r) => (r.events.at(-1) as { status: string }).status === 'accepted'),
+    'the engine accepted them',
+  );
   await new PersistenceConsumer({ sql, source: new ArrayEventSource(records), logger, batchRecordsMax: 10 }).run();
   const [dep] = await db.sql`SELECT amount::text AS amount FROM deposits WHERE deposit_id = 'max'`;
   t.equal(BigInt(dep.amount), UINT256_MAX, 'deposit amount');
-  const [bal] = await db.sql`SELECT available::text AS available, pending::text AS pending FROM balances WHERE user_id = 7`;
+  const [bal] =
+    await db.sql`SELECT available::text AS available, pending::text AS pending FROM balances WHERE user_id = 7`;
   t.equal(BigInt(bal.available), 1n, 'available');
   t.equal(BigInt(bal.pending), UINT256_MAX - 1n, 'pending');
   const [custody] = await db.sql`SELECT balance::text AS balance FROM ledger_balances WHERE kind = 5 AND asset_id = 1`;
   t.equal(BigInt(custody.balance), UINT256_MAX, 'custody');
   t.same((await reconcile(db.sql, e)).differences, [], 'reconciled');
-  await t.rejects(db.sql`INSERT INTO deposits VALUES ('over', 7, 1, ${(UINT256_MAX * 10n).toString()}, 'credited', 999, now())`, { code: '22003' }, 'NUMERIC(78,0) refuses more digits');
+  await t.rejects(
+    db.sql`INSERT INTO deposits VALUES ('over', 7, 1, ${(UINT256_MAX * 10n).toString()}, 'credited', 999, now())`,
+    { code: '22003' },
+    'NUMERIC(78,0) refuses more digits',
+  );
 });

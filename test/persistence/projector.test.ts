@@ -7,7 +7,14 @@ import type { EngineEvent, OrderClosed } from '../../engine/core/index.js';
 import { Projector } from '../../persistence/projector.js';
 import type { SourceRecord } from '../../persistence/projector.js';
 import { ProjectionError } from '../../persistence/errors.js';
-import { KIND_AVAILABLE, KIND_CUSTODY, KIND_FEES, KIND_HELD, KIND_PENDING, SYSTEM_USER } from '../../persistence/ledger.js';
+import {
+  KIND_AVAILABLE,
+  KIND_CUSTODY,
+  KIND_FEES,
+  KIND_HELD,
+  KIND_PENDING,
+  SYSTEM_USER,
+} from '../../persistence/ledger.js';
 import { avgFillPrice } from '../../persistence/rows-util.js';
 import { Prng } from '../../testkit/prng.js';
 import { richStream } from './rich-stream.js';
@@ -16,7 +23,7 @@ const SEED = Number(process.env.PERSIST_SEED ?? 4242);
 
 function projectAll(records: readonly SourceRecord[], rng: Prng): Projector {
   const p = new Projector();
-  for (let i = 0; i < records.length; ) {
+  for (let i = 0; i < records.length;) {
     const n = rng.int(1, 300);
     p.project(records.slice(i, i + n));
     i += n;
@@ -35,7 +42,11 @@ function projectError(records: readonly SourceRecord[]): ProjectionError {
 }
 
 /** A copy of the records with one event replaced. */
-function tamper(records: readonly SourceRecord[], find: (ev: EngineEvent) => boolean, change: (ev: EngineEvent) => EngineEvent): { records: SourceRecord[]; seq: number } {
+function tamper(
+  records: readonly SourceRecord[],
+  find: (ev: EngineEvent) => boolean,
+  change: (ev: EngineEvent) => EngineEvent,
+): { records: SourceRecord[]; seq: number } {
   let seq = -1;
   const out = records.map((r) => ({
     ...r,
@@ -67,7 +78,12 @@ t.test(`seeded streams: ledger equals the engine after every command (seed ${SEE
     t.equal(mismatches, 0, 'final user balances equal the engine');
     t.equal(p.ledger.balance(KIND_FEES, SYSTEM_USER, 2), e.feeBalances[2], 'fee revenue equals the engine fee account');
     t.ok(e.feeBalances[2] > 0n, 'the stream paid fees');
-    for (const asset of [1, 2]) t.equal(p.ledger.balance(KIND_CUSTODY, SYSTEM_USER, asset), e.depositedTotal[asset] - e.withdrawnTotal[asset], `custody of asset ${asset} = deposited - withdrawn`);
+    for (const asset of [1, 2])
+      t.equal(
+        p.ledger.balance(KIND_CUSTODY, SYSTEM_USER, asset),
+        e.depositedTotal[asset] - e.withdrawnTotal[asset],
+        `custody of asset ${asset} = deposited - withdrawn`,
+      );
     t.equal(p.openOrders.size, e.orders.size, 'the open orders are the engine open orders');
     t.equal(p.pendingWithdrawals.size, e.withdrawals.size, 'the pending withdrawals are the engine ones');
   }
@@ -97,19 +113,44 @@ t.test('an unappliable event stops the projection with an error naming it', asyn
   t.equal(gapErr.seq, s.records[101].events[0].seq, 'names the first event after the gap');
   t.match(gapErr.message, new RegExp(`event seq ${s.records[101].events[0].seq} \\(\\w+, cmdId "c\\d+"\\)`));
 
-  const fee = tamper(s.records, (ev) => ev.type === 'trade' && ev.takerFee > 0n, (ev) => ({ ...(ev as Extract<EngineEvent, { type: 'trade' }>), takerFee: (ev as Extract<EngineEvent, { type: 'trade' }>).takerFee + 1n }));
+  const fee = tamper(
+    s.records,
+    (ev) => ev.type === 'trade' && ev.takerFee > 0n,
+    (ev) => ({
+      ...(ev as Extract<EngineEvent, { type: 'trade' }>),
+      takerFee: (ev as Extract<EngineEvent, { type: 'trade' }>).takerFee + 1n,
+    }),
+  );
   const feeErr = projectError(fee.records);
-  t.ok(['PERSIST_BALANCE_MISMATCH', 'PERSIST_HOLD_MISMATCH'].includes(feeErr.code), `a wrong fee is caught (${feeErr.code})`);
+  t.ok(
+    ['PERSIST_BALANCE_MISMATCH', 'PERSIST_HOLD_MISMATCH'].includes(feeErr.code),
+    `a wrong fee is caught (${feeErr.code})`,
+  );
 
-  const bal = tamper(s.records, (ev) => ev.type === 'balanceChanged' && ev.seq > 1000, (ev) => ({ ...(ev as Extract<EngineEvent, { type: 'balanceChanged' }>), available: (ev as Extract<EngineEvent, { type: 'balanceChanged' }>).available + 1n }));
+  const bal = tamper(
+    s.records,
+    (ev) => ev.type === 'balanceChanged' && ev.seq > 1000,
+    (ev) => ({
+      ...(ev as Extract<EngineEvent, { type: 'balanceChanged' }>),
+      available: (ev as Extract<EngineEvent, { type: 'balanceChanged' }>).available + 1n,
+    }),
+  );
   const balErr = projectError(bal.records);
   t.equal(balErr.code, 'PERSIST_BALANCE_MISMATCH');
   t.equal(balErr.seq, bal.seq, 'names the balanceChanged that disagrees');
 
-  const ghost = tamper(s.records, (ev) => ev.type === 'orderCanceled', (ev) => ({ ...(ev as OrderClosed), orderId: 987654321 }));
+  const ghost = tamper(
+    s.records,
+    (ev) => ev.type === 'orderCanceled',
+    (ev) => ({ ...(ev as OrderClosed), orderId: 987654321 }),
+  );
   t.equal(projectError(ghost.records).code, 'PERSIST_UNKNOWN_ORDER');
 
-  const overdraw = tamper(s.records, (ev) => ev.type === 'withdrawalPending', (ev) => ({ ...(ev as Extract<EngineEvent, { type: 'withdrawalPending' }>), amount: 10n ** 40n }));
+  const overdraw = tamper(
+    s.records,
+    (ev) => ev.type === 'withdrawalPending',
+    (ev) => ({ ...(ev as Extract<EngineEvent, { type: 'withdrawalPending' }>), amount: 10n ** 40n }),
+  );
   t.equal(projectError(overdraw.records).code, 'PERSIST_LEDGER_OVERDRAFT');
 });
 

@@ -28,11 +28,43 @@ function setup(users: number): Command[] {
   const cmds: Command[] = [
     { v: 1, id: 'a-base', timeMs: START_MS, type: 'addAsset', assetId: BASE, symbol: 'BTC', decimals: 8 },
     { v: 1, id: 'a-quote', timeMs: START_MS, type: 'addAsset', assetId: QUOTE, symbol: 'USDC', decimals: 6 },
-    { v: 1, id: 'm-1', timeMs: START_MS, type: 'addMarket', marketId: MARKET, symbol: 'BTC-USDC', baseAssetId: BASE, quoteAssetId: QUOTE, tickSize: TICK, lotSize: LOT, minNotional: 1000n, makerFeeBps: 10, takerFeeBps: 25 },
+    {
+      v: 1,
+      id: 'm-1',
+      timeMs: START_MS,
+      type: 'addMarket',
+      marketId: MARKET,
+      symbol: 'BTC-USDC',
+      baseAssetId: BASE,
+      quoteAssetId: QUOTE,
+      tickSize: TICK,
+      lotSize: LOT,
+      minNotional: 1000n,
+      makerFeeBps: 10,
+      takerFeeBps: 25,
+    },
   ];
   for (let u = 1; u <= users; u++) {
-    cmds.push({ v: 1, id: `d-${u}-b`, timeMs: START_MS, type: 'deposit', userId: u, assetId: BASE, amount: 50n * 10n ** 8n, depositId: `dep-${u}-b` });
-    cmds.push({ v: 1, id: `d-${u}-q`, timeMs: START_MS, type: 'deposit', userId: u, assetId: QUOTE, amount: 100_000n * 10n ** 6n, depositId: `dep-${u}-q` });
+    cmds.push({
+      v: 1,
+      id: `d-${u}-b`,
+      timeMs: START_MS,
+      type: 'deposit',
+      userId: u,
+      assetId: BASE,
+      amount: 50n * 10n ** 8n,
+      depositId: `dep-${u}-b`,
+    });
+    cmds.push({
+      v: 1,
+      id: `d-${u}-q`,
+      timeMs: START_MS,
+      type: 'deposit',
+      userId: u,
+      assetId: QUOTE,
+      amount: 100_000n * 10n ** 6n,
+      depositId: `dep-${u}-q`,
+    });
   }
   return cmds;
 }
@@ -46,15 +78,60 @@ function orderCommand(rng: Prng, base: { v: 1; id: string; timeMs: number }, use
   const r = rng.float();
   if (r < 0.6) {
     const timeInForce = rng.pick(['GTC', 'GTC', 'GTC', 'IOC', 'FOK'] as const);
-    return { ...base, type: 'placeOrder', userId, marketId: MARKET, side, orderType: 'limit', price, quantity, timeInForce, postOnly: timeInForce === 'GTC' && rng.chance(0.1), stp, clientOrderId: rng.chance(0.2) ? `co-${rng.int(1, 50)}` : undefined };
+    return {
+      ...base,
+      type: 'placeOrder',
+      userId,
+      marketId: MARKET,
+      side,
+      orderType: 'limit',
+      price,
+      quantity,
+      timeInForce,
+      postOnly: timeInForce === 'GTC' && rng.chance(0.1),
+      stp,
+      clientOrderId: rng.chance(0.2) ? `co-${rng.int(1, 50)}` : undefined,
+    };
   }
   if (r < 0.8) {
-    if (side === 'buy' && rng.chance(0.5)) return { ...base, type: 'placeOrder', userId, marketId: MARKET, side, orderType: 'market', quoteQuantity: BigInt(rng.int(1, 5000)) * 10n ** 6n, stp };
+    if (side === 'buy' && rng.chance(0.5))
+      return {
+        ...base,
+        type: 'placeOrder',
+        userId,
+        marketId: MARKET,
+        side,
+        orderType: 'market',
+        quoteQuantity: BigInt(rng.int(1, 5000)) * 10n ** 6n,
+        stp,
+      };
     return { ...base, type: 'placeOrder', userId, marketId: MARKET, side, orderType: 'market', quantity, stp };
   }
   const stopPrice = BigInt(MID_TICKS + (side === 'buy' ? rng.int(1, 15) : -rng.int(1, 15))) * TICK;
-  if (r < 0.9) return { ...base, type: 'placeOrder', userId, marketId: MARKET, side, orderType: 'stopLimit', stopPrice, price, quantity, stp };
-  return { ...base, type: 'placeOrder', userId, marketId: MARKET, side, orderType: 'stopMarket', stopPrice, quantity, stp };
+  if (r < 0.9)
+    return {
+      ...base,
+      type: 'placeOrder',
+      userId,
+      marketId: MARKET,
+      side,
+      orderType: 'stopLimit',
+      stopPrice,
+      price,
+      quantity,
+      stp,
+    };
+  return {
+    ...base,
+    type: 'placeOrder',
+    userId,
+    marketId: MARKET,
+    side,
+    orderType: 'stopMarket',
+    stopPrice,
+    quantity,
+    stp,
+  };
 }
 
 function nextCommand(rng: Prng, i: number, users: number, e: Engine, pending: string[]): Command {
@@ -67,7 +144,12 @@ function nextCommand(rng: Prng, i: number, users: number, e: Engine, pending: st
     const ids = liveIds();
     const o = ids.length > 0 ? e.orders.get(rng.pick(ids)) : undefined;
     // Mostly the owner; sometimes someone else (ORDER_NOT_FOUND).
-    return { ...base, type: 'cancelOrder', userId: o !== undefined && rng.chance(0.9) ? o.userId : userId, orderId: o?.orderId ?? 1 };
+    return {
+      ...base,
+      type: 'cancelOrder',
+      userId: o !== undefined && rng.chance(0.9) ? o.userId : userId,
+      orderId: o?.orderId ?? 1,
+    };
   }
   if (r < 0.72) return { ...base, type: 'cancelAll', userId, marketId: rng.chance(0.5) ? MARKET : undefined };
   if (r < 0.82) {
@@ -78,15 +160,38 @@ function nextCommand(rng: Prng, i: number, users: number, e: Engine, pending: st
     const price = qty === undefined || rng.chance(0.3) ? BigInt(o.priceTicks + rng.int(-5, 5)) * TICK : undefined;
     return { ...base, type: 'amendOrder', userId: o.userId, orderId: o.orderId, quantity: qty, price };
   }
-  if (r < 0.87) return { ...base, type: 'deposit', userId: rng.int(1, users + 3), assetId: rng.chance(0.5) ? BASE : QUOTE, amount: BigInt(rng.int(1, 10 ** 9)), depositId: `dep-${i}` };
+  if (r < 0.87)
+    return {
+      ...base,
+      type: 'deposit',
+      userId: rng.int(1, users + 3),
+      assetId: rng.chance(0.5) ? BASE : QUOTE,
+      amount: BigInt(rng.int(1, 10 ** 9)),
+      depositId: `dep-${i}`,
+    };
   if (r < 0.925) {
     const withdrawalId = `w-${i}`;
     pending.push(withdrawalId);
-    return { ...base, type: 'requestWithdrawal', userId, assetId: rng.chance(0.5) ? BASE : QUOTE, amount: BigInt(rng.int(1, 10 ** 8)), withdrawalId, destination: `0xdest${userId}` };
+    return {
+      ...base,
+      type: 'requestWithdrawal',
+      userId,
+      assetId: rng.chance(0.5) ? BASE : QUOTE,
+      amount: BigInt(rng.int(1, 10 ** 8)),
+      withdrawalId,
+      destination: `0xdest${userId}`,
+    };
   }
   // Venue controls, mostly back to normal so the stream keeps trading; sometimes a user the engine has not seen.
-  if (r < 0.933) return { ...base, type: 'setMarketStatus', marketId: MARKET, status: rng.chance(0.85) ? 'trading' : rng.pick(['cancelOnly', 'halted'] as const) };
-  if (r < 0.94) return { ...base, type: 'setUserFrozen', userId: rng.chance(0.9) ? userId : users + 10, frozen: rng.chance(0.2) };
+  if (r < 0.933)
+    return {
+      ...base,
+      type: 'setMarketStatus',
+      marketId: MARKET,
+      status: rng.chance(0.85) ? 'trading' : rng.pick(['cancelOnly', 'halted'] as const),
+    };
+  if (r < 0.94)
+    return { ...base, type: 'setUserFrozen', userId: rng.chance(0.9) ? userId : users + 10, frozen: rng.chance(0.2) };
   if (pending.length === 0) return orderCommand(rng, base, userId);
   const withdrawalId = pending.splice(rng.int(0, pending.length - 1), 1)[0];
   if (rng.chance(0.7)) return { ...base, type: 'completeWithdrawal', withdrawalId, txHash: `0xtx${i}` };

@@ -29,8 +29,12 @@ const RULES: Rule[] = [
   { what: 'the time-in-force list (TIME_IN_FORCES)', retyped: /'GTC',\s*'IOC',\s*'FOK'/, home: FORMATS },
   { what: 'the STP mode list (STP_MODES)', retyped: /'none',\s*'expireTaker',\s*'expireMaker'/, home: FORMATS },
   { what: 'the close reason list (CLOSE_REASONS)', retyped: /'noLiquidity',\s*'funds'/, home: FORMATS },
-  { what: 'a command\'s version (COMMAND_VERSION, EVENT_VERSION, WIRE_VERSION)', retyped: /\bv: 1\b/, home: null },
-  { what: 'the default topics (DEFAULT_COMMANDS_TOPIC, DEFAULT_EVENTS_TOPIC)', retyped: /exchange\.(commands|events)\.v1/, home: ENV },
+  { what: "a command's version (COMMAND_VERSION, EVENT_VERSION, WIRE_VERSION)", retyped: /\bv: 1\b/, home: null },
+  {
+    what: 'the default topics (DEFAULT_COMMANDS_TOPIC, DEFAULT_EVENTS_TOPIC)',
+    retyped: /exchange\.(commands|events)\.v1/,
+    home: ENV,
+  },
   { what: 'the DATABASE_URL check (postgresUrlVar)', retyped: /postgres\(ql\)\?/, home: ENV },
   { what: 'the KAFKA_BROKERS check (brokersVar)', retyped: /\+:\\d\{1,5\}/, home: ENV },
 ];
@@ -50,7 +54,12 @@ t.test('the product has source files to check', async (t) => {
 for (const rule of RULES) {
   t.test(`${rule.what} is stated once`, async (t) => {
     const copies = files.filter((f) => f !== rule.home && rule.retyped.test(readFileSync(path.join(ROOT, f), 'utf8')));
-    t.same(copies, [], `use the export instead of retyping it${rule.home === null ? '' : ` (it lives in ${rule.home})`}`);
-    if (rule.home !== null) t.match(readFileSync(path.join(ROOT, rule.home), 'utf8'), rule.retyped, 'its home states it');
+    t.same(
+      copies,
+      [],
+      `use the export instead of retyping it${rule.home === null ? '' : ` (it lives in ${rule.home})`}`,
+    );
+    if (rule.home !== null)
+      t.match(readFileSync(path.join(ROOT, rule.home), 'utf8'), rule.retyped, 'its home states it');
   });
 }

@@ -10,7 +10,10 @@ export async function seeText(loc: Locator, want: string | RegExp, timeoutMs = 3
   for (;;) {
     last = (await loc.innerText({ timeout: 2000 }).catch(() => '')) ?? '';
     if (typeof want === 'string' ? last.includes(want) : want.test(last)) return last;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${JSON.stringify(String(want))}; the page showed: ${JSON.stringify(last.slice(0, 800))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `waited ${timeoutMs} ms for ${JSON.stringify(String(want))}; the page showed: ${JSON.stringify(last.slice(0, 800))}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -30,7 +33,8 @@ export async function seeRow(row: Locator, want: (string | null)[], timeoutMs = 
   for (;;) {
     last = (await row.count()) > 0 ? (await cells(row.first())).slice(0, want.length) : [];
     if (last.length === want.length && want.every((w, i) => w === null || w === last[i])) return;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for the row ${JSON.stringify(want)}; it showed ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`waited ${timeoutMs} ms for the row ${JSON.stringify(want)}; it showed ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -51,10 +55,12 @@ export class PageProblems {
     page.on('pageerror', (e) => this.console.push(`${name}: uncaught ${e.message}`));
     page.on('requestfailed', (r) => {
       // A navigation away cancels what the old page was loading: not a failure a person would notice.
-      if (r.failure()?.errorText !== 'net::ERR_ABORTED') this.failed.push(`${name}: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`);
+      if (r.failure()?.errorText !== 'net::ERR_ABORTED')
+        this.failed.push(`${name}: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`);
     });
     page.on('response', (r) => {
-      if (r.status() >= 400) this.errorAnswers.push(`${name}: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+      if (r.status() >= 400)
+        this.errorAnswers.push(`${name}: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
     });
   }
 

@@ -33,11 +33,22 @@ t.test('the trading page, two people, every flow', async (t) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'exchange-web-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const port = await freePort();
-  const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: '0', DEVNET_PORT: String(await freePort()), GATEWAY_PORT: String(port), LOG_LEVEL: 'warn' };
+  const env = {
+    DATA_DIR: dataDir,
+    EMBEDDED_PG_PORT: '0',
+    DEVNET_PORT: String(await freePort()),
+    GATEWAY_PORT: String(port),
+    LOG_LEVEL: 'warn',
+  };
   // The README's command, in its own process group so the stop reaches npm and the node it runs, as Ctrl-C does.
   const ex = run('npm', ['start'], { cwd: REPO, env, detached: true });
   t.teardown(() => void stopWithSigint(ex, { group: true, graceMs: 30_000 }));
-  await until('the launcher\'s banner', () => (ex.output().includes('exchange-core is running') ? true : null), START_TIMEOUT_MS, ex);
+  await until(
+    "the launcher's banner",
+    () => (ex.output().includes('exchange-core is running') ? true : null),
+    START_TIMEOUT_MS,
+    ex,
+  );
   const base = `http://127.0.0.1:${port}`;
   t.match(ex.output(), `Web page:     ${base}/`, 'the banner names the web page');
   t.comment(`exchange started in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -55,7 +66,10 @@ t.test('the trading page, two people, every flow', async (t) => {
   const bob = await open('bob');
 
   await t.test('sign up, log out, log in', async (t) => {
-    for (const [who, p] of [['alice', alice.page], ['bob', bob.page]] as const) {
+    for (const [who, p] of [
+      ['alice', alice.page],
+      ['bob', bob.page],
+    ] as const) {
       await p.goto(`${base}/signup`);
       await p.getByLabel('Username').fill(`${who}_web`);
       await p.getByLabel('Password').fill(PASSWORD);
@@ -64,8 +78,15 @@ t.test('the trading page, two people, every flow', async (t) => {
       t.equal(new URL(p.url()).pathname, '/wallet', `${who} lands on the wallet after signing up`);
     }
     const cookies = await alice.ctx.cookies(base);
-    t.match(cookies.find((c) => c.name === 'ex_session'), { httpOnly: true, sameSite: 'Strict' }, 'the session is an HttpOnly, SameSite=Strict cookie');
-    t.notOk(await alice.page.evaluate('document.cookie.includes("ex_session")'), 'page scripts cannot read the session');
+    t.match(
+      cookies.find((c) => c.name === 'ex_session'),
+      { httpOnly: true, sameSite: 'Strict' },
+      'the session is an HttpOnly, SameSite=Strict cookie',
+    );
+    t.notOk(
+      await alice.page.evaluate('document.cookie.includes("ex_session")'),
+      'page scripts cannot read the session',
+    );
     await alice.page.getByRole('button', { name: 'Log out' }).click();
     await seeText(alice.page.locator('h1'), 'Log in');
     await alice.page.getByLabel('Username').fill('alice_web');
@@ -79,13 +100,24 @@ t.test('the trading page, two people, every flow', async (t) => {
   });
 
   await t.test('the faucet mints, the deposits are credited', async (t) => {
-    for (const [p, asset, amount] of [[alice.page, 'TKA', '10'], [bob.page, 'USDT', '1000']] as const) {
+    for (const [p, asset, amount] of [
+      [alice.page, 'TKA', '10'],
+      [bob.page, 'USDT', '1000'],
+    ] as const) {
       await p.goto(`${base}/wallet`);
       await p.getByLabel('Asset').first().selectOption(asset);
       await p.getByLabel('Amount').first().fill(amount);
       await p.getByRole('button', { name: 'Get test tokens' }).click();
-      await seeText(p.getByTestId('faucet-result'), `Minted ${amount === '1000' ? '1,000' : amount} ${asset} to your deposit address; it is credited after 2 confirmations.`, 60_000);
-      t.match(await p.getByTestId('deposit-address').innerText(), /^0x[0-9a-fA-F]{40}$/, 'the deposit address is shown');
+      await seeText(
+        p.getByTestId('faucet-result'),
+        `Minted ${amount === '1000' ? '1,000' : amount} ${asset} to your deposit address; it is credited after 2 confirmations.`,
+        60_000,
+      );
+      t.match(
+        await p.getByTestId('deposit-address').innerText(),
+        /^0x[0-9a-fA-F]{40}$/,
+        'the deposit address is shown',
+      );
       t.equal(await p.getByRole('img', { name: /QR code of your deposit address/ }).count(), 1, 'with its QR code');
     }
     await seeRow(alice.page.locator('[data-testid=balances] tr[data-asset=TKA]'), ['TKA', '10', '0', '0'], 60_000);
@@ -107,13 +139,14 @@ t.test('the trading page, two people, every flow', async (t) => {
     await seeText(a.getByTestId('order-result'), /^Order \d+ placed: new, filled 0 TKA\.$/);
     const ask = bob.page.getByRole('button', { name: 'Ask 100.00, quantity 2.0000: use this price' });
     await ask.waitFor({ timeout: 20_000 });
-    t.pass('bob sees alice\'s ask in the book: 100.00 x 2.0000');
+    t.pass("bob sees alice's ask in the book: 100.00 x 2.0000");
     // Keyboard: the level is a button; Enter puts its price in the form.
     await ask.focus();
     await bob.page.keyboard.press('Enter');
     // The form re-renders after the key press: read the field until it shows the price (bounded).
     const price = bob.page.getByLabel('Price (USDT)');
-    for (const deadline = Date.now() + 5000; (await price.inputValue()) !== '100' && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
+    for (const deadline = Date.now() + 5000; (await price.inputValue()) !== '100' && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 50));
     t.equal(await price.inputValue(), '100', 'a price picked in the book fills the form');
     await bob.page.getByLabel('Quantity (TKA)').fill('1.5');
     await seeText(bob.page.getByTestId('hold'), '150.3 USDT');
@@ -126,9 +159,27 @@ t.test('the trading page, two people, every flow', async (t) => {
     }
     t.pass('both books show 0.5000 left at 100.00, both trade lists the trade of 1.5000 at 100.00');
     await bob.page.getByRole('tab', { name: 'My trades' }).click();
-    await seeRow(bob.page.locator('[data-testid=my-trades] tbody tr'), [ANY, 'TKA-USDT', 'Buy', 'taker', '100.00', '1.5000', '150 USDT', '0.3 USDT']);
+    await seeRow(bob.page.locator('[data-testid=my-trades] tbody tr'), [
+      ANY,
+      'TKA-USDT',
+      'Buy',
+      'taker',
+      '100.00',
+      '1.5000',
+      '150 USDT',
+      '0.3 USDT',
+    ]);
     await a.getByRole('tab', { name: 'My trades' }).click();
-    await seeRow(a.locator('[data-testid=my-trades] tbody tr'), [ANY, 'TKA-USDT', 'Sell', 'maker', '100.00', '1.5000', '150 USDT', '0.15 USDT']);
+    await seeRow(a.locator('[data-testid=my-trades] tbody tr'), [
+      ANY,
+      'TKA-USDT',
+      'Sell',
+      'maker',
+      '100.00',
+      '1.5000',
+      '150 USDT',
+      '0.15 USDT',
+    ]);
     await bob.page.getByRole('tab', { name: 'Balances' }).click();
     await seeRow(bob.page.locator('[data-testid=balances] tr[data-asset=USDT]'), ['USDT', '849.7', '0', '0']);
     await seeRow(bob.page.locator('[data-testid=balances] tr[data-asset=TKA]'), ['TKA', '1.5', '0', '0']);
@@ -149,23 +200,31 @@ t.test('the trading page, two people, every flow', async (t) => {
     await a.getByRole('button', { name: 'Save' }).click();
     await seeText(a.getByTestId('orders-message'), `Order ${orderId} amended: 2 at 101.`);
     await seeRow(row, [ANY, 'TKA-USDT', 'Sell', 'Limit', '101.00', '2.0000', '1.5000', '0.5000', 'partiallyFilled']);
-    await bob.page.getByRole('button', { name: 'Ask 101.00, quantity 0.5000: use this price' }).waitFor({ timeout: 20_000 });
-    t.pass('the amended price shows in alice\'s open orders and in bob\'s book');
+    await bob.page
+      .getByRole('button', { name: 'Ask 101.00, quantity 0.5000: use this price' })
+      .waitFor({ timeout: 20_000 });
+    t.pass("the amended price shows in alice's open orders and in bob's book");
     await a.getByRole('button', { name: `Cancel order ${orderId}` }).click();
     await seeText(a.getByTestId('orders-message'), `Order ${orderId} canceled.`);
     await seeText(a.getByTestId('open-orders'), 'No open orders.');
     await seeText(bob.page.getByTestId('asks'), /^$/);
-    t.pass('the canceled order leaves the open orders and bob\'s book');
+    t.pass("the canceled order leaves the open orders and bob's book");
 
     await a.getByLabel('Price (USDT)').fill('100.001');
     await a.getByLabel('Quantity (TKA)').fill('1');
-    await seeText(a.getByTestId('form-problem'), 'The price must be a plain decimal with at most 2 decimals (step 0.01).');
+    await seeText(
+      a.getByTestId('form-problem'),
+      'The price must be a plain decimal with at most 2 decimals (step 0.01).',
+    );
     await a.getByRole('button', { name: 'Buy TKA' }).first().click();
     await a.getByLabel('Price (USDT)').fill('100');
     await a.getByLabel('Quantity (TKA)').fill('50');
     await a.locator('form button[type=submit]').click();
     await seeText(a.getByTestId('order-result'), /^RISK_INSUFFICIENT_FUNDS: /);
-    t.ok(problems.expect('alice: 422 POST /v1/orders'), 'the exchange refused it (422) and the page shows the code and message');
+    t.ok(
+      problems.expect('alice: 422 POST /v1/orders'),
+      'the exchange refused it (422) and the page shows the code and message',
+    );
     await a.getByRole('button', { name: 'Sell TKA' }).first().click();
     await a.getByLabel('Quantity (TKA)').fill('1');
     await a.getByLabel('Post only (never takes)').check();
@@ -197,21 +256,33 @@ t.test('the trading page, two people, every flow', async (t) => {
       await alice.page.getByLabel('Price (USDT)').fill(price);
       await alice.page.locator('form button[type=submit]').click();
       // Each answer names a new order id, so the text changes.
-      await seeText(alice.page.getByTestId('order-result'), new RegExp(`^(?!${before.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$)Order \\d+ placed: new`));
+      await seeText(
+        alice.page.getByTestId('order-result'),
+        new RegExp(`^(?!${before.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$)Order \\d+ placed: new`),
+      );
     };
     await alice.page.getByLabel('Post only (never takes)').uncheck();
     dropDepth = 1;
     await place('120');
     await place('121');
-    for (const p of ['120.00', '121.00']) await viewer.page.getByRole('button', { name: `Ask ${p}, quantity 1.0000: use this price` }).waitFor({ timeout: 20_000 });
+    for (const p of ['120.00', '121.00'])
+      await viewer.page
+        .getByRole('button', { name: `Ask ${p}, quantity 1.0000: use this price` })
+        .waitFor({ timeout: 20_000 });
     t.equal(dropDepth, 0, 'one delta was lost on the way');
     t.pass('the book saw the gap by its sequence numbers and resynchronised: both asks are there');
     await (route as WebSocketRoute | null)?.close({ code: 1011, reason: 'test: connection dropped' });
     await seeText(viewer.page.locator('.live'), 'Reconnecting');
     await seeText(viewer.page.locator('.live'), 'Live', 30_000);
     await place('122');
-    await viewer.page.getByRole('button', { name: 'Ask 122.00, quantity 1.0000: use this price' }).waitFor({ timeout: 20_000 });
-    t.equal(await viewer.page.getByTestId('asks').getByRole('button').count(), 3, 'after reconnecting, the book is exactly the three asks');
+    await viewer.page
+      .getByRole('button', { name: 'Ask 122.00, quantity 1.0000: use this price' })
+      .waitFor({ timeout: 20_000 });
+    t.equal(
+      await viewer.page.getByTestId('asks').getByRole('button').count(),
+      3,
+      'after reconnecting, the book is exactly the three asks',
+    );
     await alice.page.getByRole('button', { name: 'Cancel all' }).click();
     await seeText(viewer.page.getByTestId('asks'), /^$/);
     await viewer.ctx.close();
@@ -225,19 +296,32 @@ t.test('the trading page, two people, every flow', async (t) => {
     await a.getByLabel('Name', { exact: true }).fill('outside wallet');
     await a.getByRole('button', { name: 'Add address' }).click();
     await seeText(a.getByTestId('book-result'), 'Added outside wallet: usable now.'); // npm start's time lock is 0
-    await seeRow(a.locator(`[data-testid=address-book] tr[data-address="${OUTSIDE}"]`), ['outside wallet', OUTSIDE, 'now', 'Remove']);
+    await seeRow(a.locator(`[data-testid=address-book] tr[data-address="${OUTSIDE}"]`), [
+      'outside wallet',
+      OUTSIDE,
+      'now',
+      'Remove',
+    ]);
     await a.getByLabel('Asset').nth(1).selectOption('TKA');
     await a.getByLabel('Amount').nth(1).fill('1.25');
-    t.match(await a.locator('select[name=withdrawTo] option:checked').innerText(), `outside wallet (${OUTSIDE})`, 'the book\'s address is chosen');
+    t.match(
+      await a.locator('select[name=withdrawTo] option:checked').innerText(),
+      `outside wallet (${OUTSIDE})`,
+      "the book's address is chosen",
+    );
     await a.getByRole('button', { name: 'Withdraw' }).click();
     await seeText(a.getByTestId('withdraw-result'), 'Withdrawal requested: 1.25 TKA, pending.');
     const row = a.locator('[data-testid=withdrawals] tbody tr');
     await seeText(row.first(), 'completed', 90_000);
     const c = await cells(row.first());
-    t.same(c.slice(1, 5), ['TKA', '1.25', OUTSIDE, 'completed'], 'the withdrawal shows completed, with its transaction');
+    t.same(
+      c.slice(1, 5),
+      ['TKA', '1.25', OUTSIDE, 'completed'],
+      'the withdrawal shows completed, with its transaction',
+    );
     t.match(c[5], /^0x[0-9a-f]{64}$/);
     await seeRow(a.locator('[data-testid=balances] tr[data-asset=TKA]'), ['TKA', '7.25', '0', '0']);
-    t.pass('alice\'s TKA: 8.5 less the 1.25 withdrawn');
+    t.pass("alice's TKA: 8.5 less the 1.25 withdrawn");
     await a.getByRole('button', { name: 'Remove outside wallet' }).click();
     await seeText(a.getByTestId('book-result'), 'Removed outside wallet.');
     await seeText(a.getByTestId('withdraw-no-address'), 'Add an address to your withdrawal address book first');
@@ -259,7 +343,7 @@ t.test('the trading page, two people, every flow', async (t) => {
     await seeText(a.getByTestId('api-keys'), 'No API keys.');
   });
 
-  await t.test('two-factor: turned on with the QR code\'s secret, then asked for at login', async (t) => {
+  await t.test("two-factor: turned on with the QR code's secret, then asked for at login", async (t) => {
     const b = bob.page;
     await b.goto(`${base}/account`);
     await seeText(b.getByTestId('two-factor-status'), 'Off.');
@@ -291,7 +375,9 @@ t.test('the trading page, two people, every flow', async (t) => {
     const t0 = Date.now();
     await a.goto(`${base}/trade/TKA-USDT`);
     await a.getByRole('heading', { name: 'Order book' }).waitFor();
-    t.comment(`first render of the trading page: ${Date.now() - t0} ms (navigation to the book on screen; bench:web measures it)`);
+    t.comment(
+      `first render of the trading page: ${Date.now() - t0} ms (navigation to the book on screen; bench:web measures it)`,
+    );
     const before = await a.evaluate('document.documentElement.dataset.theme');
     await a.getByRole('button', { name: /Switch to (light|dark) theme/ }).click();
     t.not(await a.evaluate('document.documentElement.dataset.theme'), before, 'the theme switches');
@@ -303,7 +389,10 @@ t.test('the trading page, two people, every flow', async (t) => {
     await phone.ctx.addCookies(await alice.ctx.cookies(base));
     await phone.page.goto(`${base}/trade/TKA-USDT`);
     await phone.page.getByRole('heading', { name: 'Order book' }).waitFor();
-    t.ok(await phone.page.evaluate('document.documentElement.scrollWidth <= innerWidth'), 'nothing overflows a phone\'s width');
+    t.ok(
+      await phone.page.evaluate('document.documentElement.scrollWidth <= innerWidth'),
+      "nothing overflows a phone's width",
+    );
     const phoneShot = path.join(SCREENSHOT_DIR, 'trading-page-phone.png');
     await phone.page.screenshot({ path: phoneShot, fullPage: true });
     t.comment(`screenshot at a phone's width: ${phoneShot}`);
@@ -315,7 +404,9 @@ t.test('the trading page, two people, every flow', async (t) => {
   t.same(problems.errorAnswers, [], 'no error answers beyond the refusals the flows caused on purpose');
   // npm itself ends by the signal (no exit code); the exchange under it stops cleanly well before the grace period.
   const code = await stopWithSigint(ex, { group: true, graceMs: 60_000 });
-  t.ok(code === 0 || ex.child.signalCode === 'SIGINT', `Ctrl-C stops npm start (exit ${code}, signal ${ex.child.signalCode})`);
+  t.ok(
+    code === 0 || ex.child.signalCode === 'SIGINT',
+    `Ctrl-C stops npm start (exit ${code}, signal ${ex.child.signalCode})`,
+  );
   t.comment(`the whole browser test took ${Math.round((Date.now() - started) / 1000)} s`);
 });
-

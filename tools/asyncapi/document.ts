@@ -25,7 +25,11 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 /** Codes the daemon gives to records it cannot decode; the rest come from the engine. */
-const DECODE_CODES: readonly RejectCode[] = ['COMMAND_MALFORMED', 'COMMAND_UNSUPPORTED_VERSION', 'COMMAND_UNKNOWN_TYPE'];
+const DECODE_CODES: readonly RejectCode[] = [
+  'COMMAND_MALFORMED',
+  'COMMAND_UNSUPPORTED_VERSION',
+  'COMMAND_UNKNOWN_TYPE',
+];
 
 /** Message ids: command and event types could share a name one day; the suffix keeps the ids apart. */
 export const commandMessageId = (type: string): string => `${type}Command`;
@@ -43,24 +47,44 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
   for (const type of commandTypes) {
     const schema = COMMAND_SCHEMAS[type];
     schemas[schema.title] = toJson(schema);
-    messages[commandMessageId(type)] = message(type, schema.title, schema.description, commandKey(), encodeCommand(COMMAND_EXAMPLES[type] as CommandInput));
+    messages[commandMessageId(type)] = message(
+      type,
+      schema.title,
+      schema.description,
+      commandKey(),
+      encodeCommand(COMMAND_EXAMPLES[type] as CommandInput),
+    );
   }
   // Event schemas are components the record's `events` items refer to, each with its own example.
   for (const type of eventTypes) {
     const schema = EVENT_SCHEMAS[type];
-    const description = type === 'commandResult' ? `${schema.description}\n\n${rejectionCodesTable()}` : schema.description;
-    schemas[schema.title] = { ...toJson(schema), description, examples: [JSON.parse(encodeEvent(EVENT_EXAMPLES[type] as EngineEvent)) as Json] };
+    const description =
+      type === 'commandResult' ? `${schema.description}\n\n${rejectionCodesTable()}` : schema.description;
+    schemas[schema.title] = {
+      ...toJson(schema),
+      description,
+      examples: [JSON.parse(encodeEvent(EVENT_EXAMPLES[type] as EngineEvent)) as Json],
+    };
   }
   const record = toJson(EventRecordWire);
   const recordProperties = record.properties as JsonObject;
-  recordProperties.events = { ...(recordProperties.events as JsonObject), items: { oneOf: eventTypes.map((type) => ({ $ref: `#/components/schemas/${EVENT_SCHEMAS[type].title}` })) } };
+  recordProperties.events = {
+    ...(recordProperties.events as JsonObject),
+    items: { oneOf: eventTypes.map((type) => ({ $ref: `#/components/schemas/${EVENT_SCHEMAS[type].title}` })) },
+  };
   schemas[EventRecordWire.title] = record;
   messages[EVENT_RECORD_MESSAGE_ID] = message(
-    EVENT_RECORD_MESSAGE_ID, EventRecordWire.title, EventRecordWire.description, eventKey(), encodeEventRecords(EVENT_RECORD_EXAMPLE)[0],
+    EVENT_RECORD_MESSAGE_ID,
+    EventRecordWire.title,
+    EventRecordWire.description,
+    eventKey(),
+    encodeEventRecords(EVENT_RECORD_EXAMPLE)[0],
   );
 
-  const channelMessages = (ids: string[]): JsonObject => Object.fromEntries(ids.map((id) => [id, { $ref: `#/components/messages/${id}` }]));
-  const operationMessages = (channel: string, ids: string[]): Json[] => ids.map((id) => ({ $ref: `#/channels/${channel}/messages/${id}` }));
+  const channelMessages = (ids: string[]): JsonObject =>
+    Object.fromEntries(ids.map((id) => [id, { $ref: `#/components/messages/${id}` }]));
+  const operationMessages = (channel: string, ids: string[]): Json[] =>
+    ids.map((id) => ({ $ref: `#/channels/${channel}/messages/${id}` }));
   const commandIds = commandTypes.map(commandMessageId);
   const eventIds = [EVENT_RECORD_MESSAGE_ID];
 
@@ -77,7 +101,8 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
       kafka: {
         host: '{bootstrap}',
         protocol: 'kafka',
-        description: 'The Kafka cluster holding both topics. The address is a placeholder: each deployment gives its own bootstrap servers.',
+        description:
+          'The Kafka cluster holding both topics. The address is a placeholder: each deployment gives its own bootstrap servers.',
         variables: { bootstrap: { default: 'localhost:9092', description: 'host:port of a bootstrap broker.' } },
       },
     },
@@ -88,8 +113,8 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
         description:
           `Commands for one engine instance, in execution order. Topic name configurable; default \`${DEFAULT_COMMANDS_TOPIC}\`.\n\n` +
           'One partition: its order is the order in which the engine applies the commands, so every producer sees the same sequence. ' +
-          'The topic must use `message.timestamp.type=LogAppendTime`: the record timestamp becomes the command\'s time, and with ' +
-          'LogAppendTime it is the broker\'s, not the producer\'s. Retention must cover the commands since the engine\'s newest ' +
+          "The topic must use `message.timestamp.type=LogAppendTime`: the record timestamp becomes the command's time, and with " +
+          "LogAppendTime it is the broker's, not the producer's. Retention must cover the commands since the engine's newest " +
           'snapshot: recovery replays them.',
         servers: [{ $ref: '#/servers/kafka' }],
         messages: channelMessages(commandIds),
@@ -111,7 +136,9 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
           'once, so a consumer deduplicates by `seq` (see Answers and deduplication). Never compacted: every event matters.',
         servers: [{ $ref: '#/servers/kafka' }],
         messages: channelMessages(eventIds),
-        bindings: { kafka: { partitions: 1, topicConfiguration: { 'cleanup.policy': ['delete'] }, bindingVersion: '0.5.0' } },
+        bindings: {
+          kafka: { partitions: 1, topicConfiguration: { 'cleanup.policy': ['delete'] }, bindingVersion: '0.5.0' },
+        },
       },
     },
     operations: {
@@ -121,9 +148,9 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
         title: 'Send a command to the engine',
         summary: 'Append a command; its answer arrives on the events topic under the same id.',
         description:
-          'What the daemon does with each record, in partition order: it stamps the record timestamp as the command\'s time, ' +
+          "What the daemon does with each record, in partition order: it stamps the record timestamp as the command's time, " +
           'decodes the value against the schema its `type` names, and applies the command to the engine, which emits the ' +
-          'command\'s events (the last one its `commandResult`). A record it cannot decode is answered with a rejected ' +
+          "command's events (the last one its `commandResult`). A record it cannot decode is answered with a rejected " +
           '`commandResult` and the stream goes on. The events of a batch of commands are appended by an idempotent producer ' +
           '(acks=all, no transaction); after a crash the daemon resumes after the last `seq` in the events topic, so no command ' +
           'is applied twice, though an event may be written twice: consumers deduplicate by `seq`.',
@@ -132,11 +159,11 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
       receiveEvents: {
         action: 'receive',
         channel: { $ref: '#/channels/events' },
-        title: 'Receive the engine\'s events',
-        summary: 'Read the engine\'s events in `seq` order, many per record.',
+        title: "Receive the engine's events",
+        summary: "Read the engine's events in `seq` order, many per record.",
         description:
           'Events arrive in `seq` order, 1, 2, 3, ... with no gap: a consumer that sees a gap or a repeat has lost or re-read ' +
-          'events (and should rewind or skip by `seq`). A command\'s events are contiguous and end with its `commandResult`; ' +
+          "events (and should rewind or skip by `seq`). A command's events are contiguous and end with its `commandResult`; " +
           'balanceChanged events, one per (user, asset) the command touched, come just before it with the final figures.',
         messages: operationMessages('events', eventIds),
       },
@@ -147,10 +174,19 @@ export function buildAsyncApi(options: AsyncApiOptions = {}): JsonObject {
 
 /** The document as YAML, as committed in docs/asyncapi.yaml. */
 export function renderAsyncApi(options: AsyncApiOptions = {}): string {
-  return '# Generated by tools/asyncapi/generate.ts from engine/wire/schemas.ts: do not edit by hand.\n' + toYaml(buildAsyncApi(options));
+  return (
+    '# Generated by tools/asyncapi/generate.ts from engine/wire/schemas.ts: do not edit by hand.\n' +
+    toYaml(buildAsyncApi(options))
+  );
 }
 
-function message(type: string, schemaTitle: string, description: string, key: JsonObject, exampleJson: string): JsonObject {
+function message(
+  type: string,
+  schemaTitle: string,
+  description: string,
+  key: JsonObject,
+  exampleJson: string,
+): JsonObject {
   const summary = description.split('\n')[0];
   return {
     name: type,
@@ -165,7 +201,10 @@ function message(type: string, schemaTitle: string, description: string, key: Js
 }
 
 function commandKey(): JsonObject {
-  return { type: 'string', description: 'Ignored by the daemon (one partition); producers may leave it empty or set it to the command id.' };
+  return {
+    type: 'string',
+    description: 'Ignored by the daemon (one partition); producers may leave it empty or set it to the command id.',
+  };
 }
 
 function eventKey(): JsonObject {
@@ -184,22 +223,30 @@ function toJson(schema: unknown): JsonObject {
 }
 
 function rejectionCodesTable(): string {
-  const rows = (Object.keys(REJECT_CODES) as RejectCode[]).map((code) => `| ${code} | ${REJECT_CODES[code]} | ${REJECT_DESCRIPTIONS[code]} |`);
-  return ['Rejection codes (stable: never renumbered, renamed or reused):', '', '| Code | Number | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+  const rows = (Object.keys(REJECT_CODES) as RejectCode[]).map(
+    (code) => `| ${code} | ${REJECT_CODES[code]} | ${REJECT_DESCRIPTIONS[code]} |`,
+  );
+  return [
+    'Rejection codes (stable: never renumbered, renamed or reused):',
+    '',
+    '| Code | Number | Meaning |',
+    '| --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 function overview(commandsTopic: string, eventsTopic: string): string {
   return [
-    'The public interface of the exchange\'s matching engine. Services integrate by appending commands to the commands topic ' +
+    "The public interface of the exchange's matching engine. Services integrate by appending commands to the commands topic " +
       `(\`${commandsTopic}\`) and reading the engine's events from the events topic (\`${eventsTopic}\`). The operations below ` +
-      'are written from such a service\'s side: it sends commands and receives events; the engine daemon consumes the one and ' +
+      "are written from such a service's side: it sends commands and receives events; the engine daemon consumes the one and " +
       'produces the other.',
     '',
     '## Format',
     '',
     `- Each record value is one UTF-8 JSON object, versioned by \`v\` (this document: version ${WIRE_VERSION}): on the commands topic a command named by its \`type\`, ` +
       'on the events topic a record holding a run of events, each event named by its `type`. ' +
-      'Every type has its own JSON schema under components.schemas; the gateway and the engine\'s codec use the same schemas ' +
+      "Every type has its own JSON schema under components.schemas; the gateway and the engine's codec use the same schemas " +
       '(engine/wire/schemas.ts, from which this document is generated). Fields not in the schema are refused.',
     '- Amounts, prices, balances and fees are decimal strings of integer base units (e.g. "1500000" is 1.5 USDC with 6 decimals): ' +
       'never JSON numbers and never fractions, since values go up to 2^256-1. Canonical form: no leading zeros, no plus sign. ' +
@@ -214,7 +261,7 @@ function overview(commandsTopic: string, eventsTopic: string): string {
     'Commands have no time field. The daemon stamps each command with the timestamp of its Kafka record, which the commands ' +
       'topic sets at append time (`message.timestamp.type=LogAppendTime`): producers cannot choose their own time, and a replay ' +
       'of the topic gives the same times and so the same events. Engine time never runs backwards: a timestamp earlier than the ' +
-      'previous command\'s counts as the previous command\'s. Events carry the time as `timeMs`.',
+      "previous command's counts as the previous command's. Events carry the time as `timeMs`.",
     '',
     '## Ordering',
     '',
@@ -228,16 +275,16 @@ function overview(commandsTopic: string, eventsTopic: string): string {
       '`id` as `cmdId`; a producer waits for the `commandResult` with its id.',
     '- Command ids must be unique. A producer unsure whether its command was appended (a timeout) sends it again with the same ' +
       'id: the engine applies an id once, and answers a repeat with `COMMAND_DUPLICATE_ID` without changing anything, so the ' +
-      'first command\'s events stand (a producer waiting for its answer takes the first commandResult with its id). The engine ' +
+      "first command's events stand (a producer waiting for its answer takes the first commandResult with its id). The engine " +
       'remembers the last 1,000,000 command ids of the past hour of command time (its limits commandIdsMax and ' +
-      'commandIdWindowMs): a retry must come within that horizon. The ids are part of the engine\'s state, its snapshots ' +
+      "commandIdWindowMs): a retry must come within that horizon. The ids are part of the engine's state, its snapshots " +
       'and its state hash, so a restarted engine recognizes the same repeats; an id is matched exactly (by hash, then ' +
       'character for character), never by a hash alone.',
     '- placeOrder is also idempotent by `clientOrderId` per user: a repeat places nothing and returns the first result, with ' +
       '`duplicateOf` naming the first command.',
-    '- The daemon appends each batch\'s events without a transaction (an idempotent producer, acks=all) and never takes a ' +
+    "- The daemon appends each batch's events without a transaction (an idempotent producer, acks=all) and never takes a " +
       'record back: read uncommitted is fine. Each record carries a header `cmdOffsets` (`<first>-<last>`: the command offsets ' +
-      'of its batch). On start the daemon reads the events topic\'s last record, replays its snapshot and the commands silently ' +
+      "of its batch). On start the daemon reads the events topic's last record, replays its snapshot and the commands silently " +
       'up to that `seq`, and writes only higher ones. So every command is applied once, but an event may appear in the topic ' +
       'more than once: after a crash between a send and its acknowledgement, or while a second daemon for the same partition ' +
       '(a zombie) runs, and copies may be cut into records at other places. **Consumers must deduplicate by `seq`**: keep the ' +
@@ -250,7 +297,7 @@ function overview(commandsTopic: string, eventsTopic: string): string {
     '',
     ...DECODE_CODES.map((code) => `- \`${code}\`: ${decodeCodeText(code)}`),
     '',
-    'Its `cmdId` is the record\'s `id` when that is a usable id (a string of 1-128 printable ASCII characters), whatever else is ' +
+    "Its `cmdId` is the record's `id` when that is a usable id (a string of 1-128 printable ASCII characters), whatever else is " +
       'wrong, so the producer gets its answer; otherwise it is the empty string (the rejection cannot be matched to a producer).',
     '',
     'The full list of rejection codes is in the description of the commandResult message.',
@@ -260,8 +307,10 @@ function overview(commandsTopic: string, eventsTopic: string): string {
 function decodeCodeText(code: RejectCode): string {
   switch (code) {
     case 'COMMAND_MALFORMED':
-      return `not UTF-8 JSON, not an object, larger than ${COMMAND_BYTES_MAX} bytes, no usable id, or not matching the schema of its type ` +
-        '(a missing or unknown field - `timeMs` included -, a wrong JSON type, an amount that is not a canonical decimal string).';
+      return (
+        `not UTF-8 JSON, not an object, larger than ${COMMAND_BYTES_MAX} bytes, no usable id, or not matching the schema of its type ` +
+        '(a missing or unknown field - `timeMs` included -, a wrong JSON type, an amount that is not a canonical decimal string).'
+      );
     case 'COMMAND_UNSUPPORTED_VERSION':
       return `\`v\` is not ${WIRE_VERSION} (checked before the type: the version defines which types exist).`;
     case 'COMMAND_UNKNOWN_TYPE':

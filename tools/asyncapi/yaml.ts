@@ -71,7 +71,14 @@ function scalar(value: Json, blockIndent: string): string {
     const body = value.replace(/\n+$/, '');
     const chomp = value.endsWith('\n') ? '' : '-';
     // A literal block keeps one final newline with `|`; more than one would need `|+`, so those are quoted.
-    if (value.length - body.length <= 1) return `|${chomp}\n` + body.split('\n').map((l) => (l === '' ? '' : blockIndent + l)).join('\n');
+    if (value.length - body.length <= 1)
+      return (
+        `|${chomp}\n` +
+        body
+          .split('\n')
+          .map((l) => (l === '' ? '' : blockIndent + l))
+          .join('\n')
+      );
   }
   return plainOrQuoted(value);
 }

@@ -68,7 +68,8 @@ export async function staleInputs(root = ROOT) {
   const { sources, assets } = await buildInputs(root);
   /** @param {string} rel */
   const stale = async (rel) => (await mtimeMs(path.join(root, outputOf(rel)))) < (await mtimeMs(path.join(root, rel)));
-  const pick = async (/** @type {string[]} */ list) => (await Promise.all(list.map(async (rel) => ((await stale(rel)) ? rel : null)))).filter((r) => r !== null);
+  const pick = async (/** @type {string[]} */ list) =>
+    (await Promise.all(list.map(async (rel) => ((await stale(rel)) ? rel : null)))).filter((r) => r !== null);
   return { sources: await pick(sources), assets: await pick(assets) };
 }
 

@@ -7,7 +7,9 @@ import { ensureDist, ROOT } from './dist.mjs';
 
 const build = await ensureDist(ROOT);
 if (build.sources + build.assets > 0) {
-  process.stdout.write(`built dist/ (${build.sources} sources, ${build.assets} assets) in ${(build.buildMs / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `built dist/ (${build.sources} sources, ${build.assets} assets) in ${(build.buildMs / 1000).toFixed(1)} s\n`,
+  );
 }
 // A URL, not a literal path: dist/ does not exist until the build above, so the type check must not resolve it.
 await import(new URL('../../dist/exchange/main.js', import.meta.url).href);

@@ -111,7 +111,10 @@ function runProcess(command: string, args: string[], timeoutMs: number, cwd?: st
 }
 
 function tailLines(text: string, lineCount = LOG_TAIL_LINES): string {
-  return text.split('\n').slice(-lineCount - 1).join('\n');
+  return text
+    .split('\n')
+    .slice(-lineCount - 1)
+    .join('\n');
 }
 
 function sleep(ms: number): Promise<void> {
@@ -162,7 +165,12 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions = {}): Promis
     const startedAtMs = Date.now();
     await runMavenCopyDependencies(partialDir, opts.mvnTimeoutMs ?? DEFAULT_MVN_TIMEOUT_MS);
     const jars = await listDownloadedJars(partialDir, version);
-    const marker: CompleteMarker = { kafkaVersion: version, pomSha256: pomHash, jars, downloadMs: Date.now() - startedAtMs };
+    const marker: CompleteMarker = {
+      kafkaVersion: version,
+      pomSha256: pomHash,
+      jars,
+      downloadMs: Date.now() - startedAtMs,
+    };
     await writeFile(path.join(partialDir, COMPLETE_MARKER_FILE), JSON.stringify(marker, null, 2) + '\n');
     await publishJarsDir(partialDir, jarsDir, pomHash);
   } finally {
@@ -173,12 +181,19 @@ export async function ensureKafkaJars(opts: EnsureKafkaJarsOptions = {}): Promis
 
 async function runMavenCopyDependencies(outputDir: string, timeoutMs: number): Promise<void> {
   const args = [
-    '-B', '-q', '-f', POM_PATH,
-    'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${outputDir}`,
+    '-B',
+    '-q',
+    '-f',
+    POM_PATH,
+    'dependency:copy-dependencies',
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${outputDir}`,
   ];
   const result = await runProcess('mvn', args, timeoutMs);
   if (result.code !== 0) {
-    throw new Error(`mvn ${args.join(' ')} failed (exit ${result.code ?? result.signal}):\n${tailLines(result.output)}`);
+    throw new Error(
+      `mvn ${args.join(' ')} failed (exit ${result.code ?? result.signal}):\n${tailLines(result.output)}`,
+    );
   }
 }
 
@@ -236,7 +251,9 @@ async function removeStaleJarsDir(dir: string): Promise<void> {
     (name) => !name.endsWith('.jar') && name !== COMPLETE_MARKER_FILE && !name.startsWith(CDS_ARCHIVE_FILE),
   );
   if (foreign.length > 0) {
-    throw new Error(`refusing to replace ${dir}: it is not a complete Kafka jars cache and holds ${foreign.join(', ')}`);
+    throw new Error(
+      `refusing to replace ${dir}: it is not a complete Kafka jars cache and holds ${foreign.join(', ')}`,
+    );
   }
   await rm(dir, { recursive: true, force: true });
 }
@@ -325,7 +342,11 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions = {}): Prom
   const removeDataDirOnStop = opts.removeDataDirOnStop ?? ownsDataDir;
   try {
     return await launchBroker({
-      dataDir, jarsDir, port, controllerPort, removeDataDirOnStop,
+      dataDir,
+      jarsDir,
+      port,
+      controllerPort,
+      removeDataDirOnStop,
       heapMb: opts.heapMb ?? DEFAULT_HEAP_MB,
       fastStartup: opts.fastStartup ?? true,
       jvmExtraArgs: opts.jvmExtraArgs ?? [],
@@ -386,12 +407,17 @@ export async function pickFreeLoopbackPorts(count: number, exclude: Array<number
 }
 
 /** Single-node settings: every internal topic with replication factor 1 and as few partitions as possible. */
-function serverProperties(dataDir: string, port: number, controllerPort: number, extra: Record<string, string>): string {
+function serverProperties(
+  dataDir: string,
+  port: number,
+  controllerPort: number,
+  extra: Record<string, string>,
+): string {
   const config: Record<string, string> = {
     'process.roles': 'broker,controller',
     'node.id': '1',
     'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
-    'listeners': `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names': 'CONTROLLER',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -421,7 +447,10 @@ function escapePropertyValue(value: string): string {
 }
 
 async function writeServerProperties(
-  dataDir: string, port: number, controllerPort: number, extra: Record<string, string>,
+  dataDir: string,
+  port: number,
+  controllerPort: number,
+  extra: Record<string, string>,
 ): Promise<void> {
   await writeFile(path.join(dataDir, SERVER_PROPERTIES_FILE), serverProperties(dataDir, port, controllerPort, extra));
 }
@@ -435,7 +464,11 @@ function randomClusterId(): string {
 }
 
 async function formatStorage(
-  dataDir: string, jarsDir: string, port: number, controllerPort: number, fastStartup: boolean,
+  dataDir: string,
+  jarsDir: string,
+  port: number,
+  controllerPort: number,
+  fastStartup: boolean,
 ): Promise<void> {
   // No state file means no finished format: clear whatever an interrupted attempt left behind.
   await rm(path.join(dataDir, KRAFT_LOG_SUBDIR), { recursive: true, force: true });
@@ -445,18 +478,28 @@ async function formatStorage(
   const args = [
     ...startup.args,
     `-Dlog4j2.configurationFile=${LOG4J_CONFIG_PATH}`,
-    '-cp', path.join(jarsDir, '*'),
-    'kafka.tools.StorageTool', 'format',
-    '-t', clusterId,
-    '-c', path.join(dataDir, SERVER_PROPERTIES_FILE),
+    '-cp',
+    path.join(jarsDir, '*'),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    path.join(dataDir, SERVER_PROPERTIES_FILE),
     '--standalone',
   ];
   const result = await runProcess(javaExecutable(), args, DEFAULT_FORMAT_TIMEOUT_MS, dataDir);
   if (result.code !== 0) {
-    throw new Error(`kafka.tools.StorageTool format failed (exit ${result.code ?? result.signal}):\n${tailLines(result.output)}`);
+    throw new Error(
+      `kafka.tools.StorageTool format failed (exit ${result.code ?? result.signal}):\n${tailLines(result.output)}`,
+    );
   }
   await writeBrokerState(dataDir, {
-    port, controllerPort, clusterId, kafkaVersion: kafkaVersion(), formattedAt: new Date().toISOString(),
+    port,
+    controllerPort,
+    clusterId,
+    kafkaVersion: kafkaVersion(),
+    formattedAt: new Date().toISOString(),
   });
 }
 
@@ -508,7 +551,9 @@ async function publishCdsArchive(pendingArchive: string | undefined): Promise<vo
  * Makes sure the CDS archive exists by running one throw-away broker (temp dir, free ports) from
  * start to clean stop. Meant for `kafka:fetch` so that tests never pay for the dump.
  */
-export async function ensureKafkaCdsArchive(opts: { jarsDir?: string } = {}): Promise<{ archive: string; created: boolean }> {
+export async function ensureKafkaCdsArchive(
+  opts: { jarsDir?: string } = {},
+): Promise<{ archive: string; created: boolean }> {
   const jarsDir = await ensureKafkaJars({ jarsDir: opts.jarsDir });
   const archive = cdsArchivePath(jarsDir);
   if (existsSync(archive)) return { archive, created: false };
@@ -565,8 +610,10 @@ function findOnPath(executable: string): string | undefined {
 
 function jvmArgs(spec: LaunchSpec, startupArgs: string[]): string[] {
   return [
-    `-Xms${spec.heapMb}m`, `-Xmx${spec.heapMb}m`,
-    '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20',
+    `-Xms${spec.heapMb}m`,
+    `-Xmx${spec.heapMb}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
     // Die loudly instead of limping on with a broken heap.
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
@@ -576,8 +623,10 @@ function jvmArgs(spec: LaunchSpec, startupArgs: string[]): string[] {
     '-Dlog4j2.shutdownHookEnabled=false',
     ...startupArgs,
     ...spec.jvmExtraArgs,
-    '-cp', path.join(spec.jarsDir, '*'),
-    'kafka.Kafka', path.join(spec.dataDir, SERVER_PROPERTIES_FILE),
+    '-cp',
+    path.join(spec.jarsDir, '*'),
+    'kafka.Kafka',
+    path.join(spec.dataDir, SERVER_PROPERTIES_FILE),
   ];
 }
 
@@ -608,7 +657,15 @@ async function launchBroker(spec: LaunchSpec): Promise<KafkaBroker> {
   liveBrokers.add(child);
 
   try {
-    await waitUntilReady({ child, exited, spawnError, logFile, logOffsetBytes, port: spec.port, timeoutMs: spec.startTimeoutMs });
+    await waitUntilReady({
+      child,
+      exited,
+      spawnError,
+      logFile,
+      logOffsetBytes,
+      port: spec.port,
+      timeoutMs: spec.startTimeoutMs,
+    });
   } catch (err) {
     await killAndWait(child, exited);
     await publishCdsArchive(startup.pendingArchive); // a SIGKILLed JVM dumped nothing: just cleans up
@@ -659,8 +716,12 @@ interface ReadinessWait {
 async function waitUntilReady(wait: ReadinessWait): Promise<void> {
   const deadlineMs = Date.now() + wait.timeoutMs;
   let failure: string | undefined;
-  void wait.exited.then((exit) => { failure ??= `broker exited during start (code ${exit.code}, signal ${exit.signal})`; });
-  void wait.spawnError.then((err) => { failure ??= `cannot start java: ${err.message}`; });
+  void wait.exited.then((exit) => {
+    failure ??= `broker exited during start (code ${exit.code}, signal ${exit.signal})`;
+  });
+  void wait.spawnError.then((err) => {
+    failure ??= `cannot start java: ${err.message}`;
+  });
 
   let reason = `no "${READY_LOG_LINE}" line or port ${wait.port} refused`;
   let listening = false;
@@ -681,7 +742,9 @@ async function waitUntilReady(wait: ReadinessWait): Promise<void> {
 
 /** Polls until every partition (internal topics included) answers ListOffsets; returns the last problem on timeout. */
 async function waitUntilPartitionsServed(
-  port: number, deadlineMs: number, hasFailed: () => boolean,
+  port: number,
+  deadlineMs: number,
+  hasFailed: () => boolean,
 ): Promise<string | undefined> {
   const kafka = new Kafka({
     clientId: 'kafka-broker-readiness',
@@ -716,7 +779,8 @@ async function waitUntilPartitionsServed(
 async function findUnservedPartitions(admin: Admin): Promise<string | undefined> {
   const { topics } = await admin.fetchTopicMetadata(); // no topic list = all topics, internal ones too
   const leaderless = topics.flatMap((topic) =>
-    topic.partitions.filter((p) => p.leader < 0).map((p) => `${topic.name}-${p.partitionId}`));
+    topic.partitions.filter((p) => p.leader < 0).map((p) => `${topic.name}-${p.partitionId}`),
+  );
   if (leaderless.length > 0) return `no leader yet for ${leaderless.join(', ')}`;
   // Metadata is published before the replica manager becomes leader; ListOffsets proves the latter.
   for (const topic of topics) await admin.fetchTopicOffsets(topic.name);
@@ -759,7 +823,9 @@ function canConnect(port: number, timeoutMs: number): Promise<boolean> {
 
 async function waitForExit(exited: Promise<BrokerExit>, timeoutMs: number): Promise<BrokerExit | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), timeoutMs); });
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
   try {
     return await Promise.race([exited, timeout]);
   } finally {
@@ -780,7 +846,10 @@ async function killAndWait(child: ChildProcess, exited: Promise<BrokerExit>): Pr
 }
 
 async function stopBroker(
-  child: ChildProcess, exited: Promise<BrokerExit>, spec: LaunchSpec, pendingArchive: string | undefined,
+  child: ChildProcess,
+  exited: Promise<BrokerExit>,
+  spec: LaunchSpec,
+  pendingArchive: string | undefined,
 ): Promise<void> {
   if (!hasExited(child)) {
     // SIGTERM runs Kafka's shutdown hook: controlled shutdown, logs flushed, clean restart later.

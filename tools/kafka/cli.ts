@@ -26,7 +26,15 @@ async function fetchCommand(args: string[]): Promise<void> {
   }
   // One throw-away broker run dumps the class archive that makes every later start ~3x faster.
   const cds = await ensureKafkaCdsArchive();
-  console.log(JSON.stringify({ jarsDir, jarsMs, cdsArchive: cds.archive, cdsCreated: cds.created, elapsedMs: Date.now() - startedAtMs }));
+  console.log(
+    JSON.stringify({
+      jarsDir,
+      jarsMs,
+      cdsArchive: cds.archive,
+      cdsCreated: cds.created,
+      elapsedMs: Date.now() - startedAtMs,
+    }),
+  );
 }
 
 function parsePort(value: string | undefined, flag: string): number | undefined {
@@ -48,7 +56,7 @@ async function startCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      'port': { type: 'string' },
+      port: { type: 'string' },
       'controller-port': { type: 'string' },
       'data-dir': { type: 'string' },
     },
@@ -61,22 +69,26 @@ async function startCommand(args: string[]): Promise<number> {
     port: parsePort(values.port, '--port'),
     controllerPort: parsePort(values['controller-port'], '--controller-port'),
   });
-  console.log(JSON.stringify({
-    brokers: broker.brokers,
-    pid: broker.pid,
-    port: broker.port,
-    controllerPort: broker.controllerPort,
-    dataDir: broker.dataDir,
-    logFile: broker.logFile,
-    startupMs: broker.startupMs,
-  }));
+  console.log(
+    JSON.stringify({
+      brokers: broker.brokers,
+      pid: broker.pid,
+      port: broker.port,
+      controllerPort: broker.controllerPort,
+      dataDir: broker.dataDir,
+      logFile: broker.logFile,
+      startupMs: broker.startupMs,
+    }),
+  );
 
   const outcome = await Promise.race([
     termination.then((signal) => ({ kind: 'signal' as const, signal })),
     broker.exited.then((exit) => ({ kind: 'exited' as const, exit })),
   ]);
   if (outcome.kind === 'exited') {
-    console.error(`kafka broker exited on its own (code ${outcome.exit.code}, signal ${outcome.exit.signal}); see ${broker.logFile}`);
+    console.error(
+      `kafka broker exited on its own (code ${outcome.exit.code}, signal ${outcome.exit.signal}); see ${broker.logFile}`,
+    );
     await broker.stop(); // removes a temp data dir
     return 1;
   }
@@ -100,7 +112,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (exitCode) => { process.exitCode = exitCode; },
+  (exitCode) => {
+    process.exitCode = exitCode;
+  },
   (err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
     process.exitCode = 1;

@@ -22,11 +22,21 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 }
 
 function report(result: ReplayResult, elapsedMs: number, shown: number): void {
-  console.log(`rows checked: ${result.rows} (${result.levels} levels per side, ${result.checkedLevels} levels compared, ${result.revealedLevels} revealed from beyond the view)`);
-  console.log(`mismatches: ${result.mismatches}, priority violations (the engine's): ${result.priorityViolations}, invariant problems: ${result.invariantProblems}`);
-  console.log(`exchange inversions (the exchange executed a younger order first): ${result.exchangeInversions}${result.inversions.length > 0 ? `, rows ${result.inversions.map((i) => i.row).join(' ')}` : ''}`);
-  console.log(`unknown-order messages: ${result.unknownOrderMessages}, resyncs: ${result.resyncs} (${result.resyncLots} lots), released file orders: ${result.releasedFileOrders}, requeued lots: ${result.requeuedLots}, bypassed executions: ${result.bypassedExecutions}, run reorders: ${result.runReorders}, uncertain-size fixes: ${result.uncertainFixes}, unmapped lots: ${result.unmappedLots}`);
-  console.log(`skipped: ${result.skippedHidden} hidden executions, ${result.skippedCrossTrades} cross trades, ${result.skippedHalts} halts; ${elapsedMs} ms`);
+  console.log(
+    `rows checked: ${result.rows} (${result.levels} levels per side, ${result.checkedLevels} levels compared, ${result.revealedLevels} revealed from beyond the view)`,
+  );
+  console.log(
+    `mismatches: ${result.mismatches}, priority violations (the engine's): ${result.priorityViolations}, invariant problems: ${result.invariantProblems}`,
+  );
+  console.log(
+    `exchange inversions (the exchange executed a younger order first): ${result.exchangeInversions}${result.inversions.length > 0 ? `, rows ${result.inversions.map((i) => i.row).join(' ')}` : ''}`,
+  );
+  console.log(
+    `unknown-order messages: ${result.unknownOrderMessages}, resyncs: ${result.resyncs} (${result.resyncLots} lots), released file orders: ${result.releasedFileOrders}, requeued lots: ${result.requeuedLots}, bypassed executions: ${result.bypassedExecutions}, run reorders: ${result.runReorders}, uncertain-size fixes: ${result.uncertainFixes}, unmapped lots: ${result.unmappedLots}`,
+  );
+  console.log(
+    `skipped: ${result.skippedHidden} hidden executions, ${result.skippedCrossTrades} cross trades, ${result.skippedHalts} halts; ${elapsedMs} ms`,
+  );
   for (const d of result.details.slice(0, shown)) {
     console.log(`row ${d.row} [${d.kind}] message ${d.message}\n  expected: ${d.expected}\n  actual:   ${d.actual}`);
   }
@@ -57,7 +67,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
     process.exitCode = 2;

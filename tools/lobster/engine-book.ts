@@ -46,12 +46,26 @@ export class EngineBook {
     this.mustAccept({ type: 'addAsset', assetId: SHARES_ASSET, symbol: 'SHARES', decimals: 0 });
     this.mustAccept({ type: 'addAsset', assetId: USD_ASSET, symbol: 'USD', decimals: 4 });
     this.mustAccept({
-      type: 'addMarket', marketId: MARKET_ID, symbol: 'LOBSTER-USD', baseAssetId: SHARES_ASSET, quoteAssetId: USD_ASSET,
-      tickSize: 1n, lotSize: 1n, minNotional: 0n, makerFeeBps: 0, takerFeeBps: 0,
+      type: 'addMarket',
+      marketId: MARKET_ID,
+      symbol: 'LOBSTER-USD',
+      baseAssetId: SHARES_ASSET,
+      quoteAssetId: USD_ASSET,
+      tickSize: 1n,
+      lotSize: 1n,
+      minNotional: 0n,
+      makerFeeBps: 0,
+      takerFeeBps: 0,
     });
     for (const userId of [AGGRESSOR_USER, ANONYMOUS_USER, FILE_USER]) {
       for (const assetId of [SHARES_ASSET, USD_ASSET]) {
-        this.mustAccept({ type: 'deposit', userId, assetId, amount: DEPOSIT_UNITS, depositId: `funding-${userId}-${assetId}` });
+        this.mustAccept({
+          type: 'deposit',
+          userId,
+          assetId,
+          amount: DEPOSIT_UNITS,
+          depositId: `funding-${userId}-${assetId}`,
+        });
       }
     }
     this.market = this.engine.markets[MARKET_ID] as Market;
@@ -63,7 +77,16 @@ export class EngineBook {
   }
 
   place(userId: number, side: Side, price: number, quantity: number, timeInForce: 'GTC' | 'IOC'): CommandOutcome {
-    return this.run({ type: 'placeOrder', userId, marketId: MARKET_ID, side, orderType: 'limit', price: BigInt(price), quantity: BigInt(quantity), timeInForce });
+    return this.run({
+      type: 'placeOrder',
+      userId,
+      marketId: MARKET_ID,
+      side,
+      orderType: 'limit',
+      price: BigInt(price),
+      quantity: BigInt(quantity),
+      timeInForce,
+    });
   }
 
   cancel(userId: number, orderId: number): CommandOutcome {
@@ -72,7 +95,12 @@ export class EngineBook {
 
   /** Lowers the order's total quantity by `lots` at the same price: it keeps its place in the queue. */
   reduce(order: Order, lots: number): CommandOutcome {
-    return this.run({ type: 'amendOrder', userId: order.userId, orderId: order.orderId, quantity: BigInt(order.qtyLots - lots) });
+    return this.run({
+      type: 'amendOrder',
+      userId: order.userId,
+      orderId: order.orderId,
+      quantity: BigInt(order.qtyLots - lots),
+    });
   }
 
   /** Takes `lots` off a resting order: a reduce, or a cancel when nothing would remain. */
@@ -116,10 +144,20 @@ export class EngineBook {
   }
 
   private run(body: DistributiveOmit<Command, 'v' | 'id' | 'timeMs'>): CommandOutcome {
-    const events = this.engine.apply({ ...body, v: COMMAND_VERSION, id: `lobster-${++this.commandCount}`, timeMs: this.timeMs } as Command);
+    const events = this.engine.apply({
+      ...body,
+      v: COMMAND_VERSION,
+      id: `lobster-${++this.commandCount}`,
+      timeMs: this.timeMs,
+    } as Command);
     const result = events[events.length - 1];
     if (result.type !== 'commandResult') throw new Error('the engine did not end a command with its result');
-    return { accepted: result.status === 'accepted', code: result.code, orderId: result.orderId, trades: tradesOf(events) };
+    return {
+      accepted: result.status === 'accepted',
+      code: result.code,
+      orderId: result.orderId,
+      trades: tradesOf(events),
+    };
   }
 
   private mustAccept(body: DistributiveOmit<Command, 'v' | 'id' | 'timeMs'>): void {

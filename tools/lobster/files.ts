@@ -50,7 +50,8 @@ function lines(text: string): string[] {
 
 function integerField(raw: string, path: string, row: number, column: string): number {
   const value = Number(raw);
-  if (raw === '' || !Number.isSafeInteger(value)) throw new Error(`${path} row ${row}: ${column} is not an integer: '${raw}'`);
+  if (raw === '' || !Number.isSafeInteger(value))
+    throw new Error(`${path} row ${row}: ${column} is not an integer: '${raw}'`);
   return value;
 }
 
@@ -65,7 +66,8 @@ function parseMessage(text: string, path: string, row: number): LobsterMessage {
   const seconds = Number(f[0]);
   if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`${path} row ${row}: bad time '${f[0]}'`);
   const direction = integerField(f[5], path, row, 'Direction');
-  if (direction !== 1 && direction !== -1) throw new Error(`${path} row ${row}: Direction must be 1 or -1, got ${direction}`);
+  if (direction !== 1 && direction !== -1)
+    throw new Error(`${path} row ${row}: Direction must be 1 or -1, got ${direction}`);
   return {
     row,
     // Whole milliseconds are enough: the engine only needs time that does not run backwards.
@@ -95,8 +97,18 @@ function parseBookRow(text: string, path: string, row: number, columns: number):
   const asks: VisibleSide = { prices: [], sizes: [] };
   const bids: VisibleSide = { prices: [], sizes: [] };
   for (let c = 0; c < columns; c += 4) {
-    addLevel(asks, integerField(f[c], path, row, `AskPrice${c / 4 + 1}`), integerField(f[c + 1], path, row, `AskSize${c / 4 + 1}`), EMPTY_ASK_PRICE);
-    addLevel(bids, integerField(f[c + 2], path, row, `BidPrice${c / 4 + 1}`), integerField(f[c + 3], path, row, `BidSize${c / 4 + 1}`), EMPTY_BID_PRICE);
+    addLevel(
+      asks,
+      integerField(f[c], path, row, `AskPrice${c / 4 + 1}`),
+      integerField(f[c + 1], path, row, `AskSize${c / 4 + 1}`),
+      EMPTY_ASK_PRICE,
+    );
+    addLevel(
+      bids,
+      integerField(f[c + 2], path, row, `BidPrice${c / 4 + 1}`),
+      integerField(f[c + 3], path, row, `BidSize${c / 4 + 1}`),
+      EMPTY_BID_PRICE,
+    );
   }
   return { asks, bids };
 }

@@ -157,9 +157,14 @@ const INVARIANT_EVERY_ROWS = 1000;
 const INVERSIONS_LISTED_MAX = 1000;
 
 export async function replayLobster(options: ReplayOptions): Promise<ReplayResult> {
-  const [messages, orderbook] = await Promise.all([readMessages(options.messagePath), readOrderbook(options.orderbookPath)]);
+  const [messages, orderbook] = await Promise.all([
+    readMessages(options.messagePath),
+    readOrderbook(options.orderbookPath),
+  ]);
   if (messages.length !== orderbook.rows.length) {
-    throw new Error(`${options.messagePath} has ${messages.length} rows but ${options.orderbookPath} has ${orderbook.rows.length}`);
+    throw new Error(
+      `${options.messagePath} has ${messages.length} rows but ${options.orderbookPath} has ${orderbook.rows.length}`,
+    );
   }
   if (messages.length === 0) throw new Error(`${options.messagePath} has no rows`);
   const levels = options.levels ?? orderbook.levels;
@@ -309,26 +314,52 @@ class Replay {
 
   result(rows: number): ReplayResult {
     return {
-      rows, mismatches: this.mismatches, priorityViolations: this.priorityViolations,
-      exchangeInversions: this.exchangeInversions, inversions: this.inversions, levels: this.levels,
-      checkedLevels: this.checkedLevels, revealedLevels: this.revealedLevels, unknownOrderMessages: this.unknownOrderMessages,
-      resyncs: this.resyncs, resyncLots: this.resyncLots, releasedFileOrders: this.releasedFileOrders,
-      requeuedLots: this.requeuedLots, bypassedExecutions: this.bypassedExecutions, runReorders: this.runReorders, uncertainFixes: this.uncertainFixes,
-      unmappedLots: this.unmappedLots, skippedHidden: this.skippedHidden, skippedCrossTrades: this.skippedCrossTrades,
-      skippedHalts: this.skippedHalts, invariantProblems: this.invariantProblems, details: this.details,
+      rows,
+      mismatches: this.mismatches,
+      priorityViolations: this.priorityViolations,
+      exchangeInversions: this.exchangeInversions,
+      inversions: this.inversions,
+      levels: this.levels,
+      checkedLevels: this.checkedLevels,
+      revealedLevels: this.revealedLevels,
+      unknownOrderMessages: this.unknownOrderMessages,
+      resyncs: this.resyncs,
+      resyncLots: this.resyncLots,
+      releasedFileOrders: this.releasedFileOrders,
+      requeuedLots: this.requeuedLots,
+      bypassedExecutions: this.bypassedExecutions,
+      runReorders: this.runReorders,
+      uncertainFixes: this.uncertainFixes,
+      unmappedLots: this.unmappedLots,
+      skippedHidden: this.skippedHidden,
+      skippedCrossTrades: this.skippedCrossTrades,
+      skippedHalts: this.skippedHalts,
+      invariantProblems: this.invariantProblems,
+      details: this.details,
     };
   }
 
   private apply(m: LobsterMessage): void {
     switch (m.type) {
-      case 1: return this.add(m);
-      case 2: return this.partialCancel(m);
-      case 3: return this.delete(m);
-      case 4: return this.execute(m);
-      case 5: this.skippedHidden++; return;
-      case 6: this.skippedCrossTrades++; return;
-      case 7: this.skippedHalts++; return;
-      default: throw new Error(`row ${m.row}: unknown LOBSTER message type ${m.type}`);
+      case 1:
+        return this.add(m);
+      case 2:
+        return this.partialCancel(m);
+      case 3:
+        return this.delete(m);
+      case 4:
+        return this.execute(m);
+      case 5:
+        this.skippedHidden++;
+        return;
+      case 6:
+        this.skippedCrossTrades++;
+        return;
+      case 7:
+        this.skippedHalts++;
+        return;
+      default:
+        throw new Error(`row ${m.row}: unknown LOBSTER message type ${m.type}`);
     }
   }
 
@@ -473,7 +504,8 @@ class Replay {
     for (let j = this.index + 1; j < this.messages.length; j++) {
       const next = this.messages[j];
       if (next.timeText !== m.timeText || (next.type !== 4 && next.type !== 5)) break;
-      if (next.type === 4 && next.price === m.price && next.direction === m.direction) later.set(next.orderId, (later.get(next.orderId) ?? 0) + next.size);
+      if (next.type === 4 && next.price === m.price && next.direction === m.direction)
+        later.set(next.orderId, (later.get(next.orderId) ?? 0) + next.size);
     }
     return ahead.every((o) => {
       const file = this.fileOrderOf.get(o.orderId);
@@ -549,7 +581,8 @@ class Replay {
     const outcome = this.book.place(AGGRESSOR_USER, opposite(sideOf(m)), m.price, lots, 'IOC');
     if (!this.accepted(m, outcome)) return undefined;
     const filled = outcome.trades.reduce((sum, t) => sum + t.qtyLots, 0);
-    if (filled !== lots) this.fail(m, 'fill', `${lots} executed`, `${filled} executed: ${describeTrades(outcome.trades)}`);
+    if (filled !== lots)
+      this.fail(m, 'fill', `${lots} executed`, `${filled} executed: ${describeTrades(outcome.trades)}`);
     return outcome;
   }
 
@@ -567,7 +600,12 @@ class Replay {
       return 'failed';
     }
     if (order.priceTicks !== m.price || order.side !== sideOf(m)) {
-      this.fail(m, 'order', `order ${m.orderId} resting as ${sideOf(m)} at ${m.price}`, `${order.side} at ${order.priceTicks}`);
+      this.fail(
+        m,
+        'order',
+        `order ${m.orderId} resting as ${sideOf(m)} at ${m.price}`,
+        `${order.side} at ${order.priceTicks}`,
+      );
       return 'failed';
     }
     return { file, order };
@@ -603,10 +641,12 @@ class Replay {
   private removeAnonymous(m: LobsterMessage, lots: number): void {
     const queue = this.book.queueAt(sideOf(m), m.price);
     const anonymous = queue.filter((o) => !this.fileOrderOf.has(o.orderId));
-    const uncertain = queue.filter((o) => {
-      const file = this.fileOrderOf.get(o.orderId);
-      return file !== undefined && !this.isCertain({ file, order: o });
-    }).reverse();
+    const uncertain = queue
+      .filter((o) => {
+        const file = this.fileOrderOf.get(o.orderId);
+        return file !== undefined && !this.isCertain({ file, order: o });
+      })
+      .reverse();
     let left = lots;
     for (const o of [...anonymous, ...uncertain]) {
       if (left === 0) break;
@@ -637,7 +677,12 @@ class Replay {
     for (const { o, rank: r } of candidates) {
       if (left === 0) break;
       if (r === 2 && !this.previousRowFailed) {
-        this.fail(next, 'resync', `${lots} lots at ${price} left out of view`, `only orders in view all along remain at ${price}`);
+        this.fail(
+          next,
+          'resync',
+          `${lots} lots at ${price} left out of view`,
+          `only orders in view all along remain at ${price}`,
+        );
       }
       const take = Math.min(left, o.remainingLots);
       const outcome = this.book.remove(o, take);
@@ -663,7 +708,12 @@ class Replay {
   private addAnonymous(m: LobsterMessage, side: Side, price: number, lots: number): void {
     const outcome = this.book.place(ANONYMOUS_USER, side, price, lots, 'GTC');
     if (!outcome.accepted || outcome.trades.length > 0) {
-      this.fail(m, 'resync', `anonymous ${side} ${lots}@${price} rests`, outcome.accepted ? describeTrades(outcome.trades) : `rejected ${outcome.code}`);
+      this.fail(
+        m,
+        'resync',
+        `anonymous ${side} ${lots}@${price} rests`,
+        outcome.accepted ? describeTrades(outcome.trades) : `rejected ${outcome.code}`,
+      );
     }
   }
 
@@ -707,11 +757,13 @@ class Replay {
 
   private invert(m: LobsterMessage, olderAhead: string): void {
     this.exchangeInversions++;
-    if (this.inversions.length < INVERSIONS_LISTED_MAX) this.inversions.push({ row: m.row, message: m.text, olderAhead });
+    if (this.inversions.length < INVERSIONS_LISTED_MAX)
+      this.inversions.push({ row: m.row, message: m.text, olderAhead });
   }
 
   private note(m: LobsterMessage, kind: DetailKind, expected: string, actual: string): void {
-    if (this.details.length < this.maxDetails) this.details.push({ row: m.row, kind, message: m.text, expected, actual });
+    if (this.details.length < this.maxDetails)
+      this.details.push({ row: m.row, kind, message: m.text, expected, actual });
   }
 }
 
@@ -739,5 +791,7 @@ function formatSide(side: Side, levels: VisibleSide): string {
 
 function describeTrades(trades: Trade[]): string {
   if (trades.length === 0) return 'no trade';
-  return trades.map((t) => `${t.qtyLots}@${t.priceTicks} vs engine order ${t.makerOrderId} (user ${t.makerUserId})`).join(', ');
+  return trades
+    .map((t) => `${t.qtyLots}@${t.priceTicks} vs engine order ${t.makerOrderId} (user ${t.makerUserId})`)
+    .join(', ');
 }

@@ -41,14 +41,25 @@ async function listFiles(dir: string): Promise<string[]> {
 /** What the page is built from: its sources, this script and the locked dependency versions. */
 export async function webSourceHash(root: string): Promise<string> {
   const h = createHash('sha256');
-  const files = [...(await listFiles(path.join(root, 'web'))), path.join(root, 'tools/web/build.ts'), path.join(root, 'package-lock.json')];
-  for (const f of files) h.update(path.relative(root, f)).update('\0').update(await readFile(f)).update('\0');
+  const files = [
+    ...(await listFiles(path.join(root, 'web'))),
+    path.join(root, 'tools/web/build.ts'),
+    path.join(root, 'package-lock.json'),
+  ];
+  for (const f of files)
+    h.update(path.relative(root, f))
+      .update('\0')
+      .update(await readFile(f))
+      .update('\0');
   return h.digest('hex');
 }
 
 async function previousHash(outDir: string): Promise<string | null> {
   try {
-    return (JSON.parse(await readFile(path.join(outDir, 'build.json'), 'utf8')) as { sourceHash?: string }).sourceHash ?? null;
+    return (
+      (JSON.parse(await readFile(path.join(outDir, 'build.json'), 'utf8')) as { sourceHash?: string }).sourceHash ??
+      null
+    );
   } catch {
     return null;
   }
@@ -74,7 +85,8 @@ async function withLock<T>(outDir: string, run: () => Promise<T>): Promise<T> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
       if (age > LOCK_STALE_MS) await rm(lock, { recursive: true, force: true });
-      else if (Date.now() > deadline) throw new Error(`another web build has held ${lock} for ${Math.round(age / 1000)} s`);
+      else if (Date.now() > deadline)
+        throw new Error(`another web build has held ${lock} for ${Math.round(age / 1000)} s`);
       else await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -119,7 +131,8 @@ async function buildLocked(opts: WebBuildOptions & { ifStale?: boolean }, outDir
   const outputs = Object.keys(result.metafile.outputs).map((p) => path.basename(p));
   const js = outputs.find((f) => f.endsWith('.js'));
   const css = outputs.find((f) => f.endsWith('.css'));
-  if (js === undefined || css === undefined) throw new Error(`the web build made no script or stylesheet: ${outputs.join(', ')}`);
+  if (js === undefined || css === undefined)
+    throw new Error(`the web build made no script or stylesheet: ${outputs.join(', ')}`);
   const template = await readFile(path.join(opts.root, 'web', 'index.html'), 'utf8');
   const html = template.replace('%APP_JS%', `/assets/${js}`).replace('%APP_CSS%', `/assets/${css}`);
   if (html.includes('%APP_')) throw new Error('web/index.html has a placeholder the build does not fill');
@@ -134,7 +147,10 @@ async function buildLocked(opts: WebBuildOptions & { ifStale?: boolean }, outDir
     files[rel] = { bytes: raw.length, gzipBytes: gz.length };
   }
   const jsGzipBytes = files[`assets/${js}`].gzipBytes;
-  if (jsGzipBytes > PAGE_JS_GZIP_BYTES_MAX) throw new Error(`the page's JavaScript is ${jsGzipBytes} bytes gzipped, over the budget of ${PAGE_JS_GZIP_BYTES_MAX}`);
+  if (jsGzipBytes > PAGE_JS_GZIP_BYTES_MAX)
+    throw new Error(
+      `the page's JavaScript is ${jsGzipBytes} bytes gzipped, over the budget of ${PAGE_JS_GZIP_BYTES_MAX}`,
+    );
   await writeFile(path.join(tmp, 'build.json'), `${JSON.stringify({ sourceHash, files }, null, 2)}\n`);
   // Swapped in whole: a gateway starting meanwhile reads either the old page or the new one.
   await mkdir(path.dirname(outDir), { recursive: true });
@@ -154,7 +170,10 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+if (
+  process.argv[1] !== undefined &&
+  path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)
+) {
   buildWeb({ root: process.cwd(), ifStale: process.argv.includes('--if-stale') })
     .then((report) => process.stdout.write(`${JSON.stringify(report)}\n`))
     .catch((err: unknown) => {

@@ -5,7 +5,11 @@
 import { Store } from './store.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -24,7 +28,12 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (body !== undefined) headers['content-type'] = 'application/json';
   const csrf = session.value?.csrfToken;
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => null)) as Record<string, unknown> | null;
   if (!res.ok) {
@@ -44,7 +53,9 @@ interface SessionAnswer {
 }
 
 export function sessionFrom(a: SessionAnswer): SessionUser | null {
-  return a.signedIn && a.userId !== null && a.username !== null ? { userId: a.userId, username: a.username, csrfToken: a.csrfToken } : null;
+  return a.signedIn && a.userId !== null && a.username !== null
+    ? { userId: a.userId, username: a.username, csrfToken: a.csrfToken }
+    : null;
 }
 
 /** Who is signed in (by the cookie), or null. */
@@ -53,7 +64,9 @@ export async function checkSession(): Promise<void> {
 }
 
 export async function signIn(username: string, password: string, otp?: string): Promise<void> {
-  session.set(sessionFrom(await api<SessionAnswer>('POST', '/v1/auth/session', { username, password, ...(otp ? { otp } : {}) })));
+  session.set(
+    sessionFrom(await api<SessionAnswer>('POST', '/v1/auth/session', { username, password, ...(otp ? { otp } : {}) })),
+  );
 }
 
 export async function signOut(): Promise<void> {

@@ -19,28 +19,61 @@ function Header() {
   const t = useStore(theme);
   const list = useStore(markets);
   const tradeHref = path.startsWith('/trade/') ? path : `/trade/${list[0]?.symbol ?? ''}`;
-  const nav: [string, string][] = [['/markets', 'Markets'], [tradeHref, 'Trade'], ['/orders', 'Orders'], ['/wallet', 'Wallet'], ['/account', 'API keys']];
+  const nav: [string, string][] = [
+    ['/markets', 'Markets'],
+    [tradeHref, 'Trade'],
+    ['/orders', 'Orders'],
+    ['/wallet', 'Wallet'],
+    ['/account', 'API keys'],
+  ];
   return (
     <header class="top">
-      <Link href="/markets" class="brand">exchange-core</Link>
+      <Link href="/markets" class="brand">
+        exchange-core
+      </Link>
       <nav aria-label="Main">
         {nav.map(([href, label]) => (
-          <Link key={label} href={href} aria-current={path === href || (label === 'Trade' && path.startsWith('/trade/')) ? 'page' : undefined}>{label}</Link>
+          <Link
+            key={label}
+            href={href}
+            aria-current={path === href || (label === 'Trade' && path.startsWith('/trade/')) ? 'page' : undefined}
+          >
+            {label}
+          </Link>
         ))}
       </nav>
-      <span class={`live ${live}`} role="status" title="Market data connection">{live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</span>
-      <button type="button" class="ghost" onClick={() => theme.set(t === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${t === 'dark' ? 'light' : 'dark'} theme`}>
+      <span class={`live ${live}`} role="status" title="Market data connection">
+        {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+      </span>
+      <button
+        type="button"
+        class="ghost"
+        onClick={() => theme.set(t === 'dark' ? 'light' : 'dark')}
+        aria-label={`Switch to ${t === 'dark' ? 'light' : 'dark'} theme`}
+      >
         {t === 'dark' ? 'Light' : 'Dark'}
       </button>
       {user ? (
         <span class="who">
           <span data-testid="username">{user.username}</span>
-          <button type="button" class="ghost" onClick={() => void signOut().then(() => navigate('/login')).catch((e: unknown) => alert(errorText(e)))}>Log out</button>
+          <button
+            type="button"
+            class="ghost"
+            onClick={() =>
+              void signOut()
+                .then(() => navigate('/login'))
+                .catch((e: unknown) => alert(errorText(e)))
+            }
+          >
+            Log out
+          </button>
         </span>
       ) : user === null ? (
         <span class="who">
           <Link href="/login">Log in</Link>
-          <Link href="/signup" class="button">Sign up</Link>
+          <Link href="/signup" class="button">
+            Sign up
+          </Link>
         </span>
       ) : null}
     </header>
@@ -63,12 +96,29 @@ export function App() {
   if (path.startsWith('/trade/')) page = <TradePage symbol={decodeURIComponent(path.slice('/trade/'.length))} />;
   else if (path === '/login') page = <LoginPage />;
   else if (path === '/signup') page = <SignupPage />;
-  else if (path === '/orders') page = <SignedIn><OrdersPage /></SignedIn>;
-  else if (path === '/wallet') page = <SignedIn><WalletPage /></SignedIn>;
-  else if (path === '/account') page = <SignedIn><AccountPage /></SignedIn>;
+  else if (path === '/orders')
+    page = (
+      <SignedIn>
+        <OrdersPage />
+      </SignedIn>
+    );
+  else if (path === '/wallet')
+    page = (
+      <SignedIn>
+        <WalletPage />
+      </SignedIn>
+    );
+  else if (path === '/account')
+    page = (
+      <SignedIn>
+        <AccountPage />
+      </SignedIn>
+    );
   else page = <MarketsPage />;
   useEffect(() => {
-    const name = path.startsWith('/trade/') ? `${decodeURIComponent(path.slice(7))} · trade` : path.slice(1) || 'markets';
+    const name = path.startsWith('/trade/')
+      ? `${decodeURIComponent(path.slice(7))} · trade`
+      : path.slice(1) || 'markets';
     document.title = `${name} · exchange-core`;
   }, [path, list]);
   return (

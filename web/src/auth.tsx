@@ -8,7 +8,13 @@ function nextPath(): string {
   return next !== null && /^\/[A-Za-z0-9/_.-]*$/.test(next) ? next : '/markets';
 }
 
-function CredentialsForm(props: { title: string; submit: string; onSubmit: (u: string, p: string, otp?: string) => Promise<void>; footer: preact.ComponentChildren; newPassword?: boolean }) {
+function CredentialsForm(props: {
+  title: string;
+  submit: string;
+  onSubmit: (u: string, p: string, otp?: string) => Promise<void>;
+  footer: preact.ComponentChildren;
+  newPassword?: boolean;
+}) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   // Asked for only when the account has two-factor authentication on (the API answers EX_OTP_REQUIRED).
@@ -38,21 +44,54 @@ function CredentialsForm(props: { title: string; submit: string; onSubmit: (u: s
       <form onSubmit={send}>
         <label>
           Username
-          <input name="username" autoComplete="username" required minLength={3} maxLength={32} pattern="[A-Za-z0-9_.\-]{3,32}" value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+          <input
+            name="username"
+            autoComplete="username"
+            required
+            minLength={3}
+            maxLength={32}
+            pattern="[A-Za-z0-9_.\-]{3,32}"
+            value={username}
+            onInput={(e) => setUsername(e.currentTarget.value)}
+          />
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete={props.newPassword ? 'new-password' : 'current-password'} required minLength={10} maxLength={256} value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete={props.newPassword ? 'new-password' : 'current-password'}
+            required
+            minLength={10}
+            maxLength={256}
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
         </label>
         {otp !== null ? (
           <label>
             Two-factor code
-            <input name="otp" autoComplete="one-time-code" inputMode="numeric" required value={otp} onInput={(e) => setOtp(e.currentTarget.value.trim())} />
+            <input
+              name="otp"
+              autoComplete="one-time-code"
+              inputMode="numeric"
+              required
+              value={otp}
+              onInput={(e) => setOtp(e.currentTarget.value.trim())}
+            />
           </label>
         ) : null}
-        {props.newPassword ? <p class="muted">3–32 letters, digits, _ . -; a password of at least 10 characters.</p> : null}
-        {error !== null ? <p class="error" role="alert">{error}</p> : null}
-        <button type="submit" class="primary" disabled={busy}>{props.submit}</button>
+        {props.newPassword ? (
+          <p class="muted">3–32 letters, digits, _ . -; a password of at least 10 characters.</p>
+        ) : null}
+        {error !== null ? (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit" class="primary" disabled={busy}>
+          {props.submit}
+        </button>
       </form>
       <p>{props.footer}</p>
     </section>
@@ -68,7 +107,11 @@ export function LoginPage() {
         await signIn(u, p, otp);
         navigate(nextPath());
       }}
-      footer={<>No account yet? <Link href="/signup">Sign up</Link></>}
+      footer={
+        <>
+          No account yet? <Link href="/signup">Sign up</Link>
+        </>
+      }
     />
   );
 }
@@ -84,7 +127,11 @@ export function SignupPage() {
         await signIn(u, p);
         navigate('/wallet');
       }}
-      footer={<>Have an account? <Link href="/login">Log in</Link></>}
+      footer={
+        <>
+          Have an account? <Link href="/login">Log in</Link>
+        </>
+      }
     />
   );
 }

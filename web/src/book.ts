@@ -72,7 +72,10 @@ export class DepthBook {
     this.buffer = [first];
     this.onChange();
     try {
-      const snap = await api<{ seq: number; bids: Level[]; asks: Level[] }>('GET', `/v1/markets/${this.market.symbol}/depth?limit=5000`);
+      const snap = await api<{ seq: number; bids: Level[]; asks: Level[] }>(
+        'GET',
+        `/v1/markets/${this.market.symbol}/depth?limit=5000`,
+      );
       const pending = this.buffer;
       this.snapshot(snap.seq, snap.bids, snap.asks);
       for (const d of pending) {

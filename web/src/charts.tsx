@@ -28,7 +28,9 @@ const cssVar = (name: string) => getComputedStyle(document.documentElement).getP
 
 function Candles(props: { market: Market; tradeCount: number }) {
   const el = useRef<HTMLDivElement>(null);
-  const chart = useRef<{ api: IChartApi; candles: ISeriesApi<'Candlestick'>; volume: ISeriesApi<'Histogram'> } | null>(null);
+  const chart = useRef<{ api: IChartApi; candles: ISeriesApi<'Candlestick'>; volume: ISeriesApi<'Histogram'> } | null>(
+    null,
+  );
   const [interval, setInterval_] = useState<Interval>('1m');
   const [empty, setEmpty] = useState(false);
   useEffect(() => {
@@ -39,8 +41,18 @@ function Candles(props: { market: Market; tradeCount: number }) {
       grid: { vertLines: { color: cssVar('--grid') }, horzLines: { color: cssVar('--grid') } },
       timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 4, barSpacing: 10 },
     });
-    const candles = c.addSeries(CandlestickSeries, { upColor: cssVar('--up'), downColor: cssVar('--down'), borderVisible: false, wickUpColor: cssVar('--up'), wickDownColor: cssVar('--down') });
-    const volume = c.addSeries(HistogramSeries, { priceScaleId: 'volume', priceFormat: { type: 'volume' }, color: cssVar('--grid-strong') });
+    const candles = c.addSeries(CandlestickSeries, {
+      upColor: cssVar('--up'),
+      downColor: cssVar('--down'),
+      borderVisible: false,
+      wickUpColor: cssVar('--up'),
+      wickDownColor: cssVar('--down'),
+    });
+    const volume = c.addSeries(HistogramSeries, {
+      priceScaleId: 'volume',
+      priceFormat: { type: 'volume' },
+      color: cssVar('--grid-strong'),
+    });
     c.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     chart.current = { api: c, candles, volume };
     return () => {
@@ -53,8 +65,16 @@ function Candles(props: { market: Market; tradeCount: number }) {
     const c = chart.current;
     if (c === null) return;
     // The colours are the theme's CSS variables, read again when the theme changes.
-    c.api.applyOptions({ layout: { textColor: cssVar('--muted') }, grid: { vertLines: { color: cssVar('--grid') }, horzLines: { color: cssVar('--grid') } } });
-    c.candles.applyOptions({ upColor: cssVar('--up'), downColor: cssVar('--down'), wickUpColor: cssVar('--up'), wickDownColor: cssVar('--down') });
+    c.api.applyOptions({
+      layout: { textColor: cssVar('--muted') },
+      grid: { vertLines: { color: cssVar('--grid') }, horzLines: { color: cssVar('--grid') } },
+    });
+    c.candles.applyOptions({
+      upColor: cssVar('--up'),
+      downColor: cssVar('--down'),
+      wickUpColor: cssVar('--up'),
+      wickDownColor: cssVar('--down'),
+    });
     c.volume.applyOptions({ color: cssVar('--grid-strong') });
   }, [shade]);
   const last = useRef(0);
@@ -67,7 +87,15 @@ function Candles(props: { market: Market; tradeCount: number }) {
         .then(({ candles }) => {
           if (!live || chart.current === null) return;
           const time = (c: Candle) => (c.openTimeMs / 1000) as UTCTimestamp;
-          chart.current.candles.setData(candles.map((c) => ({ time: time(c), open: Number(c.open), high: Number(c.high), low: Number(c.low), close: Number(c.close) })));
+          chart.current.candles.setData(
+            candles.map((c) => ({
+              time: time(c),
+              open: Number(c.open),
+              high: Number(c.high),
+              low: Number(c.low),
+              close: Number(c.close),
+            })),
+          );
           chart.current.volume.setData(candles.map((c) => ({ time: time(c), value: Number(c.volume) })));
           setEmpty(candles.length === 0);
         })
@@ -82,7 +110,9 @@ function Candles(props: { market: Market; tradeCount: number }) {
     <div class="chart-wrap">
       <div class="toolbar" role="group" aria-label="Candle interval">
         {INTERVALS.map((i) => (
-          <button key={i} type="button" aria-pressed={i === interval} onClick={() => setInterval_(i)}>{i}</button>
+          <button key={i} type="button" aria-pressed={i === interval} onClick={() => setInterval_(i)}>
+            {i}
+          </button>
         ))}
         {empty ? <span class="muted small">no trades in this range yet</span> : null}
       </div>
@@ -109,7 +139,8 @@ function DepthChart(props: { book: DepthBook | null; version: number }) {
     const bids = book.levels('bids', 1n, 200).map(([p, q]) => [Number(p), Number(q)]);
     const asks = book.levels('asks', 1n, 200).map(([p, q]) => [Number(p), Number(q)]);
     if (bids.length + asks.length === 0) return;
-    const cum = (levels: number[][]) => levels.reduce<number[][]>((acc, [p, q]) => [...acc, [p, (acc.at(-1)?.[1] ?? 0) + q]], []);
+    const cum = (levels: number[][]) =>
+      levels.reduce<number[][]>((acc, [p, q]) => [...acc, [p, (acc.at(-1)?.[1] ?? 0) + q]], []);
     const b = cum(bids);
     const a = cum(asks);
     const prices = [...b, ...a].map(([p]) => p);
@@ -135,7 +166,15 @@ function DepthChart(props: { book: DepthBook | null; version: number }) {
     area(b, cssVar('--up'));
     area(a, cssVar('--down'));
   }, [props.version, props.book]);
-  return <canvas ref={canvas} class="chart depth" data-testid="depth-chart" aria-label="Depth chart: cumulative bids and asks" role="img" />;
+  return (
+    <canvas
+      ref={canvas}
+      class="chart depth"
+      data-testid="depth-chart"
+      aria-label="Depth chart: cumulative bids and asks"
+      role="img"
+    />
+  );
 }
 
 export function Charts(props: { market: Market; book: DepthBook | null; version: number; tradeCount: number }) {
@@ -143,10 +182,18 @@ export function Charts(props: { market: Market; book: DepthBook | null; version:
   return (
     <section class="panel charts" aria-label="Charts">
       <div role="tablist" class="tabs" aria-label="Chart">
-        <button type="button" role="tab" aria-selected={tab === 'candles'} onClick={() => setTab('candles')}>Candles</button>
-        <button type="button" role="tab" aria-selected={tab === 'depth'} onClick={() => setTab('depth')}>Depth</button>
+        <button type="button" role="tab" aria-selected={tab === 'candles'} onClick={() => setTab('candles')}>
+          Candles
+        </button>
+        <button type="button" role="tab" aria-selected={tab === 'depth'} onClick={() => setTab('depth')}>
+          Depth
+        </button>
       </div>
-      {tab === 'candles' ? <Candles market={props.market} tradeCount={props.tradeCount} /> : <DepthChart book={props.book} version={props.version} />}
+      {tab === 'candles' ? (
+        <Candles market={props.market} tradeCount={props.tradeCount} />
+      ) : (
+        <DepthChart book={props.book} version={props.version} />
+      )}
     </section>
   );
 }

@@ -47,7 +47,13 @@ function onUserMessage(m: Record<string, unknown>): void {
   if (m.event === 'balanceChanged') {
     const next = balances.value.filter((b) => b.asset !== m.asset);
     const known = balances.value.find((b) => b.asset === m.asset);
-    next.push({ asset: String(m.asset), assetId: known?.assetId ?? 0, available: String(m.available), held: String(m.held), pending: String(m.pending) });
+    next.push({
+      asset: String(m.asset),
+      assetId: known?.assetId ?? 0,
+      available: String(m.available),
+      held: String(m.held),
+      pending: String(m.pending),
+    });
     balances.set(next.sort((a, b) => a.asset.localeCompare(b.asset)));
   }
   bump();

@@ -69,5 +69,7 @@ export function percent(change: string, open: string): string {
   if (o === 0n) return '—';
   const bp = (c * 10000n) / o;
   const sign = change.startsWith('-') && bp !== 0n ? '-' : '+';
-  return `${sign}${fromUnits(bp, 2).replace(/^(\d+)$/, '$1.00').replace(/\.(\d)$/, '.$10')}%`;
+  return `${sign}${fromUnits(bp, 2)
+    .replace(/^(\d+)$/, '$1.00')
+    .replace(/\.(\d)$/, '.$10')}%`;
 }

@@ -26,17 +26,20 @@ export function useFeed(m: Market | undefined): Feed {
     let frame = 0;
     let live = true;
     const changed = () => {
-      if (frame === 0) frame = requestAnimationFrame(() => {
-        frame = 0;
-        if (live) setVersion((v) => v + 1);
-      });
+      if (frame === 0)
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          if (live) setVersion((v) => v + 1);
+        });
     };
     const book = new DepthBook(m, changed, () => stream.resubscribe(`depth:${m.symbol}`));
     bookRef.current = book;
     const offDepth = stream.subscribe(`depth:${m.symbol}`, (msg) => {
       if (msg.type === 'depthSnapshot') book.snapshot(msg.seq as number, msg.bids as Level[], msg.asks as Level[]);
-      else if (msg.type === 'depth') book.delta(msg as unknown as { prevSeq: number; seq: number; bids: Level[]; asks: Level[] });
-      else if (msg.type === 'disconnected' || (msg.type === 'error' && msg.code === 'MARKET_DATA_WS_RESYNC')) book.reset();
+      else if (msg.type === 'depth')
+        book.delta(msg as unknown as { prevSeq: number; seq: number; bids: Level[]; asks: Level[] });
+      else if (msg.type === 'disconnected' || (msg.type === 'error' && msg.code === 'MARKET_DATA_WS_RESYNC'))
+        book.reset();
     });
     const loadTrades = () =>
       api<{ trades: MarketTrade[] }>('GET', `/v1/markets/${m.symbol}/trades?limit=${TRADES_SHOWN}`)

@@ -16,8 +16,19 @@ import type { Level, Market, OrderType, Side } from './types.js';
 /** A price picked in the book, for the form. */
 export const pickedPrice = new Store<{ price: string; n: number } | null>(null);
 
-const TYPES: [OrderType, string][] = [['limit', 'Limit'], ['market', 'Market'], ['stopLimit', 'Stop limit'], ['stopMarket', 'Stop market']];
-const STP: [string, string][] = [['none', 'None'], ['expireTaker', 'Expire taker'], ['expireMaker', 'Expire maker'], ['expireBoth', 'Expire both'], ['decrementAndCancel', 'Decrement and cancel']];
+const TYPES: [OrderType, string][] = [
+  ['limit', 'Limit'],
+  ['market', 'Market'],
+  ['stopLimit', 'Stop limit'],
+  ['stopMarket', 'Stop market'],
+];
+const STP: [string, string][] = [
+  ['none', 'None'],
+  ['expireTaker', 'Expire taker'],
+  ['expireMaker', 'Expire maker'],
+  ['expireBoth', 'Expire both'],
+  ['decrementAndCancel', 'Decrement and cancel'],
+];
 
 interface Placed {
   orderId: number | null;
@@ -70,7 +81,10 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
     setBusy(true);
     try {
       const r = await api<Placed>('POST', '/v1/orders', body);
-      const what = r.status === 'unknown' ? 'sent; its result is not known yet (see Open orders)' : `${r.duplicateOf !== null ? 'already placed' : 'placed'}: ${r.orderStatus}, filled ${fmt(r.filledQuantity)} ${m.baseAsset}`;
+      const what =
+        r.status === 'unknown'
+          ? 'sent; its result is not known yet (see Open orders)'
+          : `${r.duplicateOf !== null ? 'already placed' : 'placed'}: ${r.orderStatus}, filled ${fmt(r.filledQuantity)} ${m.baseAsset}`;
       setResult({ ok: true, text: `Order ${r.orderId ?? ''} ${what}.` });
     } catch (err) {
       setResult({ ok: false, text: errorText(err) });
@@ -83,7 +97,9 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
     return (
       <section class="panel form" aria-label="Order form">
         <h2>Trade {m.baseAsset}</h2>
-        <p><Link href={`/login?next=/trade/${m.symbol}`}>Log in</Link> or <Link href="/signup">sign up</Link> to trade.</p>
+        <p>
+          <Link href={`/login?next=/trade/${m.symbol}`}>Log in</Link> or <Link href="/signup">sign up</Link> to trade.
+        </p>
       </section>
     );
   }
@@ -91,61 +107,182 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
     <section class="panel form" aria-label="Order form">
       <form onSubmit={submit}>
         <div class="sides" role="group" aria-label="Side">
-          <button type="button" class={side === 'buy' ? 'buy on' : 'buy'} aria-pressed={side === 'buy'} onClick={() => setSide('buy')}>Buy {m.baseAsset}</button>
-          <button type="button" class={side === 'sell' ? 'sell on' : 'sell'} aria-pressed={side === 'sell'} onClick={() => setSide('sell')}>Sell {m.baseAsset}</button>
+          <button
+            type="button"
+            class={side === 'buy' ? 'buy on' : 'buy'}
+            aria-pressed={side === 'buy'}
+            onClick={() => setSide('buy')}
+          >
+            Buy {m.baseAsset}
+          </button>
+          <button
+            type="button"
+            class={side === 'sell' ? 'sell on' : 'sell'}
+            aria-pressed={side === 'sell'}
+            onClick={() => setSide('sell')}
+          >
+            Sell {m.baseAsset}
+          </button>
         </div>
         <label>
           Type
-          <select name="orderType" value={orderType} onChange={(e) => { setOrderType(e.currentTarget.value as OrderType); setTif('GTC'); }}>
-            {TYPES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+          <select
+            name="orderType"
+            value={orderType}
+            onChange={(e) => {
+              setOrderType(e.currentTarget.value as OrderType);
+              setTif('GTC');
+            }}
+          >
+            {TYPES.map(([v, l]) => (
+              <option key={v} value={v}>
+                {l}
+              </option>
+            ))}
           </select>
         </label>
         {orderType === 'stopLimit' || orderType === 'stopMarket' ? (
-          <label>Stop price ({m.quoteAsset}) <input name="stopPrice" inputMode="decimal" autoComplete="off" value={stopPrice} onInput={(e) => setStopPrice(e.currentTarget.value)} placeholder={`step ${m.tickSize}`} /></label>
+          <label>
+            Stop price ({m.quoteAsset}){' '}
+            <input
+              name="stopPrice"
+              inputMode="decimal"
+              autoComplete="off"
+              value={stopPrice}
+              onInput={(e) => setStopPrice(e.currentTarget.value)}
+              placeholder={`step ${m.tickSize}`}
+            />
+          </label>
         ) : null}
         {orderType === 'limit' || orderType === 'stopLimit' ? (
-          <label>Price ({m.quoteAsset}) <input name="price" inputMode="decimal" autoComplete="off" value={price} onInput={(e) => setPrice(e.currentTarget.value)} placeholder={`step ${m.tickSize}`} /></label>
+          <label>
+            Price ({m.quoteAsset}){' '}
+            <input
+              name="price"
+              inputMode="decimal"
+              autoComplete="off"
+              value={price}
+              onInput={(e) => setPrice(e.currentTarget.value)}
+              placeholder={`step ${m.tickSize}`}
+            />
+          </label>
         ) : null}
         {orderType === 'market' && side === 'buy' ? (
-          <label class="check"><input type="checkbox" checked={byQuote} onChange={(e) => setByQuote(e.currentTarget.checked)} /> Spend an amount of {m.quoteAsset}</label>
+          <label class="check">
+            <input type="checkbox" checked={byQuote} onChange={(e) => setByQuote(e.currentTarget.checked)} /> Spend an
+            amount of {m.quoteAsset}
+          </label>
         ) : null}
         {buyByQuote ? (
-          <label>Amount to spend ({m.quoteAsset}, fees included) <input name="quoteQuantity" inputMode="decimal" autoComplete="off" value={quoteQuantity} onInput={(e) => setQuoteQuantity(e.currentTarget.value)} /></label>
+          <label>
+            Amount to spend ({m.quoteAsset}, fees included){' '}
+            <input
+              name="quoteQuantity"
+              inputMode="decimal"
+              autoComplete="off"
+              value={quoteQuantity}
+              onInput={(e) => setQuoteQuantity(e.currentTarget.value)}
+            />
+          </label>
         ) : (
-          <label>Quantity ({m.baseAsset}) <input name="quantity" inputMode="decimal" autoComplete="off" value={quantity} onInput={(e) => setQuantity(e.currentTarget.value)} placeholder={`step ${m.lotSize}`} /></label>
+          <label>
+            Quantity ({m.baseAsset}){' '}
+            <input
+              name="quantity"
+              inputMode="decimal"
+              autoComplete="off"
+              value={quantity}
+              onInput={(e) => setQuantity(e.currentTarget.value)}
+              placeholder={`step ${m.lotSize}`}
+            />
+          </label>
         )}
         {tifs.length > 0 ? (
           <label>
             Time in force
             <select name="timeInForce" value={tif} onChange={(e) => setTif(e.currentTarget.value)}>
-              {tifs.map((t) => <option key={t} value={t}>{t === 'GTC' ? 'GTC: until canceled' : t === 'IOC' ? 'IOC: now, rest canceled' : 'FOK: all now or nothing'}</option>)}
+              {tifs.map((t) => (
+                <option key={t} value={t}>
+                  {t === 'GTC'
+                    ? 'GTC: until canceled'
+                    : t === 'IOC'
+                      ? 'IOC: now, rest canceled'
+                      : 'FOK: all now or nothing'}
+                </option>
+              ))}
             </select>
           </label>
         ) : null}
         {orderType === 'limit' && tif === 'GTC' ? (
-          <label class="check"><input type="checkbox" name="postOnly" checked={postOnly} onChange={(e) => setPostOnly(e.currentTarget.checked)} /> Post only (never takes)</label>
+          <label class="check">
+            <input
+              type="checkbox"
+              name="postOnly"
+              checked={postOnly}
+              onChange={(e) => setPostOnly(e.currentTarget.checked)}
+            />{' '}
+            Post only (never takes)
+          </label>
         ) : null}
         <details>
           <summary>More options</summary>
           <label>
             Self-trade prevention
             <select name="stp" value={stp} onChange={(e) => setStp(e.currentTarget.value)}>
-              {STP.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+              {STP.map(([v, l]) => (
+                <option key={v} value={v}>
+                  {l}
+                </option>
+              ))}
             </select>
           </label>
-          <label>Client order id (optional) <input name="clientOrderId" maxLength={64} pattern="[\x21-\x7e]{1,64}" autoComplete="off" value={clientOrderId} onInput={(e) => setClientOrderId(e.currentTarget.value)} /></label>
+          <label>
+            Client order id (optional){' '}
+            <input
+              name="clientOrderId"
+              maxLength={64}
+              pattern="[\x21-\x7e]{1,64}"
+              autoComplete="off"
+              value={clientOrderId}
+              onInput={(e) => setClientOrderId(e.currentTarget.value)}
+            />
+          </label>
         </details>
         <dl class="preview" data-testid="order-preview">
-          <dt>Available</dt><dd>{fmt(available)} {spend}</dd>
-          {p.notional !== null ? <><dt>Value</dt><dd>{fmt(p.notional, decimalsOf(m.tickSize))} {m.quoteAsset}</dd></> : null}
-          <dt>Hold</dt><dd data-testid="hold">{p.hold === null ? '—' : `${fmt(p.hold.amount)} ${p.hold.asset}`}</dd>
-          <dt>Fee</dt><dd data-testid="fee">{p.fee === null ? '—' : `${p.fee.amount === '' ? '' : `${fmt(p.fee.amount)} ${p.fee.asset} `}(${p.fee.note})`}</dd>
+          <dt>Available</dt>
+          <dd>
+            {fmt(available)} {spend}
+          </dd>
+          {p.notional !== null ? (
+            <>
+              <dt>Value</dt>
+              <dd>
+                {fmt(p.notional, decimalsOf(m.tickSize))} {m.quoteAsset}
+              </dd>
+            </>
+          ) : null}
+          <dt>Hold</dt>
+          <dd data-testid="hold">{p.hold === null ? '—' : `${fmt(p.hold.amount)} ${p.hold.asset}`}</dd>
+          <dt>Fee</dt>
+          <dd data-testid="fee">
+            {p.fee === null
+              ? '—'
+              : `${p.fee.amount === '' ? '' : `${fmt(p.fee.amount)} ${p.fee.asset} `}(${p.fee.note})`}
+          </dd>
         </dl>
-        {p.problem !== null && (price !== '' || quantity !== '' || quoteQuantity !== '' || stopPrice !== '') ? <p class="hint" data-testid="form-problem">{p.problem}</p> : null}
+        {p.problem !== null && (price !== '' || quantity !== '' || quoteQuantity !== '' || stopPrice !== '') ? (
+          <p class="hint" data-testid="form-problem">
+            {p.problem}
+          </p>
+        ) : null}
         <button type="submit" class={side === 'buy' ? 'primary buy' : 'primary sell'} disabled={busy}>
           {side === 'buy' ? 'Buy' : 'Sell'} {m.baseAsset}
         </button>
-        {result !== null ? <p class={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'} data-testid="order-result">{result.text}</p> : null}
+        {result !== null ? (
+          <p class={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'} data-testid="order-result">
+            {result.text}
+          </p>
+        ) : null}
       </form>
     </section>
   );

@@ -41,7 +41,14 @@ interface Units {
 function unitsOf(m: Market): Units {
   const pd = decimalsOf(m.tickSize);
   const qd = decimalsOf(m.lotSize);
-  return { pd, qd, tick: toUnits(m.tickSize, pd) ?? 1n, lot: toUnits(m.lotSize, qd) ?? 1n, baseScale: 10n ** BigInt(m.baseDecimals - qd), quoteScale: 10n ** BigInt(m.quoteDecimals - pd) };
+  return {
+    pd,
+    qd,
+    tick: toUnits(m.tickSize, pd) ?? 1n,
+    lot: toUnits(m.lotSize, qd) ?? 1n,
+    baseScale: 10n ** BigInt(m.baseDecimals - qd),
+    quoteScale: 10n ** BigInt(m.quoteDecimals - pd),
+  };
 }
 
 /** Quote base units of `qty` at `price` (both in the market's decimals): exact, as the engine's notional. */
@@ -51,10 +58,17 @@ function notionalUnits(m: Market, u: Units, price: bigint, qty: bigint): bigint 
 
 const q = (m: Market, units: bigint) => ({ amount: fromUnits(units, m.quoteDecimals), asset: m.quoteAsset });
 
-function field(text: string, decimals: number, step: bigint, name: string, stepText: string): { value: bigint } | { problem: string } {
+function field(
+  text: string,
+  decimals: number,
+  step: bigint,
+  name: string,
+  stepText: string,
+): { value: bigint } | { problem: string } {
   if (text === '') return { problem: `Enter the ${name}.` };
   const v = toUnits(text, decimals);
-  if (v === null) return { problem: `The ${name} must be a plain decimal with at most ${decimals} decimals (step ${stepText}).` };
+  if (v === null)
+    return { problem: `The ${name} must be a plain decimal with at most ${decimals} decimals (step ${stepText}).` };
   if (v <= 0n) return { problem: `The ${name} must be above zero.` };
   if (v % step !== 0n) return { problem: `The ${name} must be a multiple of ${stepText}.` };
   return { value: v };
@@ -92,26 +106,51 @@ export function preview(m: Market, d: OrderDraft, asks: Level[]): Preview {
   if (buyByQuote) {
     if (d.quoteQuantity === '') return fail(`Enter the ${m.quoteAsset} amount to spend.`);
     const budget = toUnits(d.quoteQuantity, m.quoteDecimals);
-    if (budget === null || budget <= 0n) return fail(`The amount must be a positive decimal with at most ${m.quoteDecimals} decimals.`);
-    if (budget < minNotional) return fail(`The amount is below the market's minimum of ${m.minNotional} ${m.quoteAsset}.`);
-    return { ...out, hold: q(m, budget), fee: { ...q(m, (budget * BigInt(m.takerFeeBps)) / (BPS + BigInt(m.takerFeeBps))), note: `at most, taker ${m.takerFeeBps} bps, included` } };
+    if (budget === null || budget <= 0n)
+      return fail(`The amount must be a positive decimal with at most ${m.quoteDecimals} decimals.`);
+    if (budget < minNotional)
+      return fail(`The amount is below the market's minimum of ${m.minNotional} ${m.quoteAsset}.`);
+    return {
+      ...out,
+      hold: q(m, budget),
+      fee: {
+        ...q(m, (budget * BigInt(m.takerFeeBps)) / (BPS + BigInt(m.takerFeeBps))),
+        note: `at most, taker ${m.takerFeeBps} bps, included`,
+      },
+    };
   }
   const qf = field(d.quantity, u.qd, u.lot, 'quantity', m.lotSize);
   if ('problem' in qf) return fail(qf.problem);
   const qty = qf.value;
   if (priced(d.orderType)) {
     const notional = notionalUnits(m, u, price, qty);
-    if (notional < minNotional) return fail(`The order's value ${fromUnits(notional, m.quoteDecimals)} ${m.quoteAsset} is below the market's minimum of ${m.minNotional} ${m.quoteAsset}.`);
+    if (notional < minNotional)
+      return fail(
+        `The order's value ${fromUnits(notional, m.quoteDecimals)} ${m.quoteAsset} is below the market's minimum of ${m.minNotional} ${m.quoteAsset}.`,
+      );
     const feeBps = BigInt(Math.max(m.makerFeeBps, m.takerFeeBps));
     const fee = (notional * feeBps) / BPS;
     out.notional = fromUnits(notional, m.quoteDecimals);
     out.fee = { ...q(m, fee), note: `at most (maker ${m.makerFeeBps} bps, taker ${m.takerFeeBps} bps)` };
-    out.hold = d.side === 'sell' ? { amount: fromUnits(qty * u.baseScale, m.baseDecimals), asset: m.baseAsset } : q(m, notional + fee);
+    out.hold =
+      d.side === 'sell'
+        ? { amount: fromUnits(qty * u.baseScale, m.baseDecimals), asset: m.baseAsset }
+        : q(m, notional + fee);
     return out;
   }
   // Market or stop-market by quantity.
-  if (d.side === 'sell') return { ...out, hold: { amount: fromUnits(qty * u.baseScale, m.baseDecimals), asset: m.baseAsset }, fee: { amount: '', asset: m.quoteAsset, note: `taker ${m.takerFeeBps} bps of what it fetches` } };
+  if (d.side === 'sell')
+    return {
+      ...out,
+      hold: { amount: fromUnits(qty * u.baseScale, m.baseDecimals), asset: m.baseAsset },
+      fee: { amount: '', asset: m.quoteAsset, note: `taker ${m.takerFeeBps} bps of what it fetches` },
+    };
   const walk = walkAsks(m, u, asks, qty);
   if (walk === null) return fail('The book does not hold that much to buy now; lower the quantity or buy by amount.');
-  return { ...out, notional: fromUnits(walk.cost, m.quoteDecimals), hold: q(m, walk.cost + walk.fee), fee: { ...q(m, walk.fee), note: `taker ${m.takerFeeBps} bps, at today's book` } };
+  return {
+    ...out,
+    notional: fromUnits(walk.cost, m.quoteDecimals),
+    hold: q(m, walk.cost + walk.fee),
+    fee: { ...q(m, walk.fee), note: `taker ${m.takerFeeBps} bps, at today's book` },
+  };
 }

@@ -6,14 +6,25 @@ import type { Level, Market, MarketTrade } from './types.js';
 const LEVELS_SHOWN = 12;
 const GROUPS = [1n, 10n, 100n, 1000n];
 
-function Rows(props: { levels: Level[]; side: 'bid' | 'ask'; market: Market; pick: (price: string) => void; max: string }) {
+function Rows(props: {
+  levels: Level[];
+  side: 'bid' | 'ask';
+  market: Market;
+  pick: (price: string) => void;
+  max: string;
+}) {
   const pd = decimalsOf(props.market.tickSize);
   const qd = decimalsOf(props.market.lotSize);
   return (
     <>
       {props.levels.map(([p, q]) => (
         <li key={p}>
-          <button type="button" class={`level ${props.side}`} onClick={() => props.pick(p)} aria-label={`${props.side === 'bid' ? 'Bid' : 'Ask'} ${fmt(p, pd)}, quantity ${fmt(q, qd)}: use this price`}>
+          <button
+            type="button"
+            class={`level ${props.side}`}
+            onClick={() => props.pick(p)}
+            aria-label={`${props.side === 'bid' ? 'Bid' : 'Ask'} ${fmt(p, pd)}, quantity ${fmt(q, qd)}: use this price`}
+          >
             <span class="bar" data-width={barWidth(q, props.max)} />
             <span class="price">{fmt(p, pd)}</span>
             <span class="qty">{fmt(q, qd)}</span>
@@ -42,7 +53,12 @@ function scaleTenth(max: string, tenth: number): string {
   return `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`;
 }
 
-export function OrderBook(props: { market: Market; book: DepthBook | null; trades: MarketTrade[]; pick: (price: string) => void }) {
+export function OrderBook(props: {
+  market: Market;
+  book: DepthBook | null;
+  trades: MarketTrade[];
+  pick: (price: string) => void;
+}) {
   const [group, setGroup] = useState(0);
   const { market, book } = props;
   const g = GROUPS[group];
@@ -58,17 +74,30 @@ export function OrderBook(props: { market: Market; book: DepthBook | null; trade
         <label class="small">
           Group
           <select value={group} onChange={(e) => setGroup(Number(e.currentTarget.value))}>
-            {GROUPS.map((x, i) => <option key={String(x)} value={i}>{fmt(scaleStep(market.tickSize, x))}</option>)}
+            {GROUPS.map((x, i) => (
+              <option key={String(x)} value={i}>
+                {fmt(scaleStep(market.tickSize, x))}
+              </option>
+            ))}
           </select>
         </label>
-        <span class="muted small" data-testid="book-state">{book?.state === 'live' ? '' : book?.state === 'resyncing' ? 'resynchronising…' : 'loading…'}</span>
+        <span class="muted small" data-testid="book-state">
+          {book?.state === 'live' ? '' : book?.state === 'resyncing' ? 'resynchronising…' : 'loading…'}
+        </span>
       </div>
-      <div class="levels-head"><span>Price ({market.quoteAsset})</span><span>Quantity ({market.baseAsset})</span></div>
+      <div class="levels-head">
+        <span>Price ({market.quoteAsset})</span>
+        <span>Quantity ({market.baseAsset})</span>
+      </div>
       <ol class="levels asks" data-testid="asks">
         <Rows levels={[...asks].reverse()} side="ask" market={market} pick={props.pick} max={max} />
       </ol>
       <div class="spread" data-testid="last-price">
-        {last ? <span class={last.takerSide === 'buy' ? 'up' : 'down'}>{fmt(last.price, pd)}</span> : <span class="muted">no trades yet</span>}
+        {last ? (
+          <span class={last.takerSide === 'buy' ? 'up' : 'down'}>{fmt(last.price, pd)}</span>
+        ) : (
+          <span class="muted">no trades yet</span>
+        )}
       </div>
       <ol class="levels bids" data-testid="bids">
         <Rows levels={bids} side="bid" market={market} pick={props.pick} max={max} />
@@ -94,9 +123,21 @@ export function RecentTrades(props: { market: Market; trades: MarketTrade[] }) {
       <h2>Recent trades</h2>
       <div class="scroll short">
         <table data-testid="recent-trades">
-          <thead><tr><th class="num">Price</th><th class="num">Quantity</th><th>Time</th></tr></thead>
+          <thead>
+            <tr>
+              <th class="num">Price</th>
+              <th class="num">Quantity</th>
+              <th>Time</th>
+            </tr>
+          </thead>
           <tbody>
-            {props.trades.length === 0 ? <tr><td colSpan={3} class="muted">No trades yet.</td></tr> : null}
+            {props.trades.length === 0 ? (
+              <tr>
+                <td colSpan={3} class="muted">
+                  No trades yet.
+                </td>
+              </tr>
+            ) : null}
             {props.trades.map((t) => (
               <tr key={t.tradeId}>
                 <td class={`num ${t.takerSide === 'buy' ? 'up' : 'down'}`}>{fmt(t.price, pd)}</td>

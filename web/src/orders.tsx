@@ -9,7 +9,12 @@ import { useStore } from './store.js';
 import type { Market, Order, UserTrade } from './types.js';
 
 const time = (iso: string) => new Date(iso).toLocaleString(undefined, { hour12: false });
-const typeLabel: Record<string, string> = { limit: 'Limit', market: 'Market', stopLimit: 'Stop limit', stopMarket: 'Stop market' };
+const typeLabel: Record<string, string> = {
+  limit: 'Limit',
+  market: 'Market',
+  stopLimit: 'Stop limit',
+  stopMarket: 'Stop market',
+};
 
 function marketOf(list: Market[], symbol: string): Market | undefined {
   return list.find((m) => m.symbol === symbol);
@@ -22,7 +27,9 @@ function useUserList<T>(path: string, pick: (x: unknown) => T[]): [T[], () => vo
   const [again, setAgain] = useState(0);
   useEffect(() => {
     let live = true;
-    api<unknown>('GET', path).then((x) => live && setRows(pick(x))).catch(() => undefined);
+    api<unknown>('GET', path)
+      .then((x) => live && setRows(pick(x)))
+      .catch(() => undefined);
     return () => {
       live = false;
     };
@@ -41,7 +48,11 @@ function AmendRow(props: { order: Order; market: Market; done: (msg: string) => 
     if (price !== order.price) body.price = price;
     if (quantity !== order.quantity) body.quantity = quantity;
     try {
-      const r = await api<{ price: string | null; quantity: string | null }>('PATCH', `/v1/orders/${order.orderId}`, body);
+      const r = await api<{ price: string | null; quantity: string | null }>(
+        'PATCH',
+        `/v1/orders/${order.orderId}`,
+        body,
+      );
       props.done(`Order ${order.orderId} amended: ${fmt(r.quantity)} at ${fmt(r.price)}.`);
     } catch (err) {
       setError(errorText(err));
@@ -51,12 +62,38 @@ function AmendRow(props: { order: Order; market: Market; done: (msg: string) => 
     <tr class="amend">
       <td colSpan={10}>
         <form onSubmit={save} class="inline">
-          <label>Price <input value={price} inputMode="decimal" onInput={(e) => setPrice(e.currentTarget.value)} aria-label={`New price of order ${order.orderId}`} /></label>
-          <label>Quantity <input value={quantity} inputMode="decimal" onInput={(e) => setQuantity(e.currentTarget.value)} aria-label={`New quantity of order ${order.orderId}`} /></label>
-          <span class="muted">tick {market.tickSize}, lot {market.lotSize}</span>
-          <button type="submit" class="primary">Save</button>
-          <button type="button" onClick={() => props.done('')}>Close</button>
-          {error !== null ? <span class="error" role="alert">{error}</span> : null}
+          <label>
+            Price{' '}
+            <input
+              value={price}
+              inputMode="decimal"
+              onInput={(e) => setPrice(e.currentTarget.value)}
+              aria-label={`New price of order ${order.orderId}`}
+            />
+          </label>
+          <label>
+            Quantity{' '}
+            <input
+              value={quantity}
+              inputMode="decimal"
+              onInput={(e) => setQuantity(e.currentTarget.value)}
+              aria-label={`New quantity of order ${order.orderId}`}
+            />
+          </label>
+          <span class="muted">
+            tick {market.tickSize}, lot {market.lotSize}
+          </span>
+          <button type="submit" class="primary">
+            Save
+          </button>
+          <button type="button" onClick={() => props.done('')}>
+            Close
+          </button>
+          {error !== null ? (
+            <span class="error" role="alert">
+              {error}
+            </span>
+          ) : null}
         </form>
       </td>
     </tr>
@@ -77,27 +114,55 @@ export function OpenOrders(props: { market?: Market }) {
     }
     reload();
   };
-  const cancel = (o: Order) => act(async () => {
-    await api('DELETE', `/v1/orders/${o.orderId}`);
-    return `Order ${o.orderId} canceled.`;
-  });
-  const cancelAll = () => act(async () => {
-    const r = await api<{ canceled: unknown[] }>('DELETE', `/v1/orders${props.market ? `?marketId=${props.market.marketId}` : ''}`);
-    return `${r.canceled.length} order${r.canceled.length === 1 ? '' : 's'} canceled.`;
-  });
+  const cancel = (o: Order) =>
+    act(async () => {
+      await api('DELETE', `/v1/orders/${o.orderId}`);
+      return `Order ${o.orderId} canceled.`;
+    });
+  const cancelAll = () =>
+    act(async () => {
+      const r = await api<{ canceled: unknown[] }>(
+        'DELETE',
+        `/v1/orders${props.market ? `?marketId=${props.market.marketId}` : ''}`,
+      );
+      return `${r.canceled.length} order${r.canceled.length === 1 ? '' : 's'} canceled.`;
+    });
   return (
     <div>
       <div class="toolbar">
-        <button type="button" onClick={() => void cancelAll()} disabled={orders.length === 0}>Cancel all</button>
-        <span role="status" class="muted" data-testid="orders-message">{message}</span>
+        <button type="button" onClick={() => void cancelAll()} disabled={orders.length === 0}>
+          Cancel all
+        </button>
+        <span role="status" class="muted" data-testid="orders-message">
+          {message}
+        </span>
       </div>
       <div class="scroll">
         <table data-testid="open-orders">
           <thead>
-            <tr><th>Time</th><th>Market</th><th>Side</th><th>Type</th><th class="num">Price</th><th class="num">Quantity</th><th class="num">Filled</th><th class="num">Remaining</th><th>Status</th><th><span class="sr">Actions</span></th></tr>
+            <tr>
+              <th>Time</th>
+              <th>Market</th>
+              <th>Side</th>
+              <th>Type</th>
+              <th class="num">Price</th>
+              <th class="num">Quantity</th>
+              <th class="num">Filled</th>
+              <th class="num">Remaining</th>
+              <th>Status</th>
+              <th>
+                <span class="sr">Actions</span>
+              </th>
+            </tr>
           </thead>
           <tbody>
-            {orders.length === 0 ? <tr><td colSpan={10} class="muted">No open orders.</td></tr> : null}
+            {orders.length === 0 ? (
+              <tr>
+                <td colSpan={10} class="muted">
+                  No open orders.
+                </td>
+              </tr>
+            ) : null}
             {orders.flatMap((o) => {
               const m = marketOf(list, o.market);
               const pd = m ? decimalsOf(m.tickSize) : 0;
@@ -107,20 +172,46 @@ export function OpenOrders(props: { market?: Market }) {
                   <td>{time(o.createdAt)}</td>
                   <td>{o.market}</td>
                   <td class={o.side === 'buy' ? 'up' : 'down'}>{o.side === 'buy' ? 'Buy' : 'Sell'}</td>
-                  <td>{typeLabel[o.orderType]}{o.stopPrice !== null ? ` @ ${fmt(o.stopPrice, pd)}` : ''}</td>
+                  <td>
+                    {typeLabel[o.orderType]}
+                    {o.stopPrice !== null ? ` @ ${fmt(o.stopPrice, pd)}` : ''}
+                  </td>
                   <td class="num">{o.price === null ? 'Market' : fmt(o.price, pd)}</td>
-                  <td class="num">{o.quantity === null ? `${fmt(o.quoteQuantity)} ${m?.quoteAsset ?? ''}` : fmt(o.quantity, qd)}</td>
+                  <td class="num">
+                    {o.quantity === null ? `${fmt(o.quoteQuantity)} ${m?.quoteAsset ?? ''}` : fmt(o.quantity, qd)}
+                  </td>
                   <td class="num">{fmt(o.filledQuantity, qd)}</td>
                   <td class="num">{o.remainingQuantity === null ? '—' : fmt(o.remainingQuantity, qd)}</td>
                   <td>{o.status}</td>
                   <td class="actions">
-                    {o.orderType === 'limit' ? <button type="button" onClick={() => setAmending(amending === o.orderId ? null : o.orderId)} aria-label={`Amend order ${o.orderId}`}>Amend</button> : null}
-                    <button type="button" onClick={() => void cancel(o)} aria-label={`Cancel order ${o.orderId}`}>Cancel</button>
+                    {o.orderType === 'limit' ? (
+                      <button
+                        type="button"
+                        onClick={() => setAmending(amending === o.orderId ? null : o.orderId)}
+                        aria-label={`Amend order ${o.orderId}`}
+                      >
+                        Amend
+                      </button>
+                    ) : null}
+                    <button type="button" onClick={() => void cancel(o)} aria-label={`Cancel order ${o.orderId}`}>
+                      Cancel
+                    </button>
                   </td>
                 </tr>,
               ];
               if (amending === o.orderId && m) {
-                rows.push(<AmendRow key={`a${o.orderId}`} order={o} market={m} done={(msg) => { setAmending(null); if (msg) setMessage(msg); reload(); }} />);
+                rows.push(
+                  <AmendRow
+                    key={`a${o.orderId}`}
+                    order={o}
+                    market={m}
+                    done={(msg) => {
+                      setAmending(null);
+                      if (msg) setMessage(msg);
+                      reload();
+                    }}
+                  />,
+                );
               }
               return rows;
             })}
@@ -139,10 +230,27 @@ export function OrderHistory(props: { market?: Market }) {
     <div class="scroll">
       <table data-testid="order-history">
         <thead>
-          <tr><th>Time</th><th>Market</th><th>Side</th><th>Type</th><th class="num">Price</th><th class="num">Quantity</th><th class="num">Filled</th><th class="num">Avg price</th><th class="num">Fees</th><th>Status</th></tr>
+          <tr>
+            <th>Time</th>
+            <th>Market</th>
+            <th>Side</th>
+            <th>Type</th>
+            <th class="num">Price</th>
+            <th class="num">Quantity</th>
+            <th class="num">Filled</th>
+            <th class="num">Avg price</th>
+            <th class="num">Fees</th>
+            <th>Status</th>
+          </tr>
         </thead>
         <tbody>
-          {orders.length === 0 ? <tr><td colSpan={10} class="muted">No orders yet.</td></tr> : null}
+          {orders.length === 0 ? (
+            <tr>
+              <td colSpan={10} class="muted">
+                No orders yet.
+              </td>
+            </tr>
+          ) : null}
           {orders.map((o) => {
             const m = marketOf(list, o.market);
             const pd = m ? decimalsOf(m.tickSize) : 0;
@@ -154,11 +262,16 @@ export function OrderHistory(props: { market?: Market }) {
                 <td class={o.side === 'buy' ? 'up' : 'down'}>{o.side === 'buy' ? 'Buy' : 'Sell'}</td>
                 <td>{typeLabel[o.orderType]}</td>
                 <td class="num">{o.price === null ? 'Market' : fmt(o.price, pd)}</td>
-                <td class="num">{o.quantity === null ? `${fmt(o.quoteQuantity)} ${m?.quoteAsset ?? ''}` : fmt(o.quantity, qd)}</td>
+                <td class="num">
+                  {o.quantity === null ? `${fmt(o.quoteQuantity)} ${m?.quoteAsset ?? ''}` : fmt(o.quantity, qd)}
+                </td>
                 <td class="num">{fmt(o.filledQuantity, qd)}</td>
                 <td class="num">{o.avgFillPrice === null ? '—' : fmt(o.avgFillPrice, pd)}</td>
                 <td class="num">{fmt(o.feesPaid)}</td>
-                <td>{o.status}{o.closeReason !== null && o.closeReason !== 'user' ? ` (${o.closeReason})` : ''}</td>
+                <td>
+                  {o.status}
+                  {o.closeReason !== null && o.closeReason !== 'user' ? ` (${o.closeReason})` : ''}
+                </td>
               </tr>
             );
           })}
@@ -176,10 +289,25 @@ export function MyTrades(props: { market?: Market }) {
     <div class="scroll">
       <table data-testid="my-trades">
         <thead>
-          <tr><th>Time</th><th>Market</th><th>Side</th><th>Role</th><th class="num">Price</th><th class="num">Quantity</th><th class="num">Value</th><th class="num">Fee</th></tr>
+          <tr>
+            <th>Time</th>
+            <th>Market</th>
+            <th>Side</th>
+            <th>Role</th>
+            <th class="num">Price</th>
+            <th class="num">Quantity</th>
+            <th class="num">Value</th>
+            <th class="num">Fee</th>
+          </tr>
         </thead>
         <tbody>
-          {trades.length === 0 ? <tr><td colSpan={8} class="muted">No trades yet.</td></tr> : null}
+          {trades.length === 0 ? (
+            <tr>
+              <td colSpan={8} class="muted">
+                No trades yet.
+              </td>
+            </tr>
+          ) : null}
           {trades.map((t) => {
             const m = marketOf(list, t.market);
             return (
@@ -190,8 +318,12 @@ export function MyTrades(props: { market?: Market }) {
                 <td>{t.liquidity}</td>
                 <td class="num">{fmt(t.price, m ? decimalsOf(m.tickSize) : 0)}</td>
                 <td class="num">{fmt(t.quantity, m ? decimalsOf(m.lotSize) : 0)}</td>
-                <td class="num">{fmt(t.quoteAmount)} {m?.quoteAsset}</td>
-                <td class="num">{fmt(t.fee)} {m?.quoteAsset}</td>
+                <td class="num">
+                  {fmt(t.quoteAmount)} {m?.quoteAsset}
+                </td>
+                <td class="num">
+                  {fmt(t.fee)} {m?.quoteAsset}
+                </td>
               </tr>
             );
           })}
@@ -209,10 +341,21 @@ export function Balances(props: { only?: string[] }) {
     <div class="scroll">
       <table data-testid="balances">
         <thead>
-          <tr><th>Asset</th><th class="num">Available</th><th class="num">Held by orders</th><th class="num">Pending withdrawal</th></tr>
+          <tr>
+            <th>Asset</th>
+            <th class="num">Available</th>
+            <th class="num">Held by orders</th>
+            <th class="num">Pending withdrawal</th>
+          </tr>
         </thead>
         <tbody>
-          {rows.length === 0 ? <tr><td colSpan={4} class="muted">No balances yet: deposit from the Wallet page.</td></tr> : null}
+          {rows.length === 0 ? (
+            <tr>
+              <td colSpan={4} class="muted">
+                No balances yet: deposit from the Wallet page.
+              </td>
+            </tr>
+          ) : null}
           {rows.map((b) => (
             <tr key={b.asset} data-asset={b.asset}>
               <td>{b.asset}</td>
@@ -234,7 +377,9 @@ export function Tabs(props: { tabs: [string, () => preact.ComponentChildren][]; 
     <section class="panel">
       <div role="tablist" aria-label={props.label} class="tabs">
         {props.tabs.map(([name], i) => (
-          <button key={name} type="button" role="tab" aria-selected={i === active} onClick={() => setActive(i)}>{name}</button>
+          <button key={name} type="button" role="tab" aria-selected={i === active} onClick={() => setActive(i)}>
+            {name}
+          </button>
         ))}
       </div>
       <div role="tabpanel">{render()}</div>

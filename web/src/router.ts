@@ -16,7 +16,12 @@ export function navigate(path: string): void {
 
 addEventListener('popstate', () => route.set(location.pathname));
 
-export function Link(props: { href: string; children: ComponentChildren; class?: string; 'aria-current'?: 'page' | undefined }) {
+export function Link(props: {
+  href: string;
+  children: ComponentChildren;
+  class?: string;
+  'aria-current'?: 'page' | undefined;
+}) {
   return createElement('a', {
     ...props,
     onClick: (e: MouseEvent) => {

@@ -4,7 +4,10 @@ import { Store } from './store.js';
 
 export type Theme = 'dark' | 'light';
 
-export const theme = new Store<Theme>((localStorage.getItem('theme') as Theme | null) ?? (matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark'));
+export const theme = new Store<Theme>(
+  (localStorage.getItem('theme') as Theme | null) ??
+    (matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark'),
+);
 
 export function applyTheme(): void {
   document.documentElement.dataset.theme = theme.value;

@@ -14,18 +14,41 @@ export function TradePage(props: { symbol: string }) {
   const market = list.find((m) => m.symbol === props.symbol);
   const feed = useFeed(market);
   if (list.length === 0) return <p class="muted">Loading markets…</p>;
-  if (market === undefined) return <p class="error" role="alert">No market {props.symbol}. <Link href="/markets">All markets</Link></p>;
+  if (market === undefined)
+    return (
+      <p class="error" role="alert">
+        No market {props.symbol}. <Link href="/markets">All markets</Link>
+      </p>
+    );
   const asks = feed.book === null ? [] : feed.book.levels('asks', 1n, 1000);
   return (
     <div class="trade">
       <div class="market-bar">
-        <h1>{market.baseAsset}/{market.quoteAsset}</h1>
+        <h1>
+          {market.baseAsset}/{market.quoteAsset}
+        </h1>
         <nav aria-label="Markets" class="market-switch">
-          {list.map((m) => <Link key={m.symbol} href={`/trade/${m.symbol}`} aria-current={m.symbol === market.symbol ? 'page' : undefined}>{m.symbol}</Link>)}
+          {list.map((m) => (
+            <Link
+              key={m.symbol}
+              href={`/trade/${m.symbol}`}
+              aria-current={m.symbol === market.symbol ? 'page' : undefined}
+            >
+              {m.symbol}
+            </Link>
+          ))}
         </nav>
-        <span class="muted small">tick {market.tickSize} · lot {market.lotSize} · min {market.minNotional} {market.quoteAsset} · fees {market.makerFeeBps}/{market.takerFeeBps} bps</span>
+        <span class="muted small">
+          tick {market.tickSize} · lot {market.lotSize} · min {market.minNotional} {market.quoteAsset} · fees{' '}
+          {market.makerFeeBps}/{market.takerFeeBps} bps
+        </span>
       </div>
-      <OrderBook market={market} book={feed.book} trades={feed.trades} pick={(price) => pickedPrice.set({ price, n: (pickedPrice.value?.n ?? 0) + 1 })} />
+      <OrderBook
+        market={market}
+        book={feed.book}
+        trades={feed.trades}
+        pick={(price) => pickedPrice.set({ price, n: (pickedPrice.value?.n ?? 0) + 1 })}
+      />
       <Charts market={market} book={feed.book} version={feed.version} tradeCount={feed.trades[0]?.tradeId ?? 0} />
       <OrderForm market={market} asks={asks} />
       <RecentTrades market={market} trades={feed.trades} />
