@@ -5,8 +5,8 @@
 // leave these bytes unchanged: a consumer cannot tell a faster engine from the old one.
 //
 // The pins were taken on main 7ac335f, before any of that work. If a change to the events is intended (a new
-// schema version), or a command generator (test/engine/sim-commands.ts, bench/stream.ts) changes, take new pins on the
-// unchanged engine first, then make the change: PIN_PRINT=1 prints the values this run computed.
+// schema version), or a command generator (test/engine/sim-commands.ts, bench/stream.ts) changes, take new pins
+// on the unchanged engine first, then make the change: PIN_PRINT=1 prints the values this run computed.
 //
 //   SIM_SEED=s   run only the stream of seed s, and print what it computed
 
