@@ -8,6 +8,7 @@ import type { Command } from '../engine/core/index.js';
 import { applyAll, expSample, MARKET_ID, setupCommands } from './stream.js';
 import { Prng } from '../testkit/prng.js';
 import { MB, collectGarbage, log, round } from './measure.js';
+import { heapSummary } from './heap-summary.js';
 
 const MID_TICKS = 10_000;
 const CHUNK = 10_000;
@@ -15,7 +16,10 @@ const CHUNK = 10_000;
 const USERS = 2_000;
 const GOAL = { restingOrders: 1_000_000, rssMb: 400 };
 
-export function runResting(seed: number, count: number): Record<string, unknown> {
+/** How many kinds of object the heap breakdown lists (--heap-summary). */
+const HEAP_KINDS_LISTED = 12;
+
+export function runResting(seed: number, count: number, withHeapSummary = false): Record<string, unknown> {
   const rng = new Prng(seed);
   const e = new Engine();
   applyAll(e, setupCommands(USERS, 0));
@@ -81,9 +85,18 @@ export function runResting(seed: number, count: number): Record<string, unknown>
     placeCommandsPerSec: Math.round(count / seconds),
     goalMet: resting >= GOAL.restingOrders && after.rss / MB < GOAL.rssMb,
     node: process.version,
+    ...(withHeapSummary ? { heapBytesPerOrderByKind: heapBytesPerOrder(resting) } : {}),
   };
   log(
     `  ${resting.toLocaleString('en')} resting: rss ${result.rssMb} MB, heap ${result.heapUsedMb} MB, ${result.bytesPerOrder} heap bytes per order`,
   );
   return result;
+}
+
+/** The heap's largest kinds of object, in bytes per resting order (the baseline's few MB included). */
+function heapBytesPerOrder(resting: number): Record<string, number> {
+  const shares = heapSummary(HEAP_KINDS_LISTED);
+  for (const s of shares)
+    log(`  ${(s.bytes / resting).toFixed(1).padStart(7)} B/order  ${String(s.count).padStart(9)} objects  ${s.kind}`);
+  return Object.fromEntries(shares.map((s) => [s.kind, round(s.bytes / resting, 1)]));
 }

@@ -366,7 +366,7 @@ function main(): void {
   const commands = intArg(args, 'commands', quick ? QUICK.commands : 1_000_000);
   const commit = currentCommit();
   if (name === 'resting') {
-    process.stdout.write(`${JSON.stringify({ ...runResting(seed, commands), commit })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...runResting(seed, commands, args.has('heap-summary')), commit })}\n`);
     return;
   }
   const base = STREAMS[name];

@@ -290,9 +290,7 @@ function fill(e: Engine, m: Market, taker: Order, maker: Order, lots: number, pr
   const level = maker.level as NonNullable<Order['level']>;
   level.totalLots -= lots;
   maker.remainingLots -= lots;
-  maker.filledLots += lots;
   taker.remainingLots -= lots;
-  taker.filledLots += lots;
   m.lastPriceTicks = priceTicks;
 
   const tradeId = e.nextTradeId++;

@@ -2,12 +2,57 @@
 
 import type { MarketStatus, OrderType, Side, StpMode, TimeInForce } from './commands.js';
 import type { BookSide, Level } from './book-side.js';
+import { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES } from './formats.js';
+import { assert } from './units.js';
 
 export interface Asset {
   readonly assetId: number;
   readonly symbol: string;
   readonly decimals: number;
 }
+
+// An order's closed-list fields (side, type, time in force, STP mode) and flags share one small integer: a
+// million resting orders are a million objects, and each field of an object costs 8 bytes. The bit layout is
+// built from formats.ts's lists, so a value added there gets its bits here without a second copy.
+const bitsFor = (values: readonly unknown[]): number => Math.max(1, Math.ceil(Math.log2(values.length)));
+
+interface BitField<T> {
+  readonly shift: number;
+  readonly mask: number;
+  readonly values: readonly T[];
+}
+
+let bitsUsed = 0;
+function bitField<T>(values: readonly T[]): BitField<T> {
+  const shift = bitsUsed;
+  bitsUsed += bitsFor(values);
+  return { shift, mask: (1 << bitsFor(values)) - 1, values };
+}
+function flag(): number {
+  return 1 << bitsUsed++;
+}
+
+const SIDE = bitField<Side>(SIDES);
+const TYPE = bitField<OrderType>(ORDER_TYPES);
+const TIF = bitField<TimeInForce>(TIME_IN_FORCES);
+const STP = bitField<StpMode>(STP_MODES);
+const POST_ONLY = flag();
+const STOP_PENDING = flag();
+const REGISTERED = flag();
+// Within a small integer (31 bits), so the field never becomes a boxed number.
+assert(bitsUsed <= 30, 'the order bits fit a small integer');
+
+function encode<T>(field: BitField<T>, value: T): number {
+  const index = field.values.indexOf(value);
+  // Not assert(): its message would be built on every call, and this runs for every order placed.
+  if (index < 0) throw new Error(`invariant violated: order field value ${String(value)} is one of its list`);
+  return index << field.shift;
+}
+
+const decode = <T>(field: BitField<T>, bits: number): T => field.values[(bits >>> field.shift) & field.mask];
+
+/** Command times (ms since 1970, above 2^31) kept as two small integers: one boxed number per order costs more. */
+const CREATED_MS_SPLIT = 2 ** 30;
 
 export class Order {
   // Intrusive links: FIFO within a price level, and the user's list of open orders.
@@ -16,34 +61,106 @@ export class Order {
   next: Order | null = null;
   userPrev: Order | null = null;
   userNext: Order | null = null;
-  filledLots = 0;
-  /** True while the order waits in the stop book for its trigger. */
-  isStopPending = false;
-  /** True while the order is in the engine's open-order index: set by register(), cleared by unregister(). */
-  registered = false;
+  readonly orderId: number;
+  readonly userId: number;
+  /** The market; the order's market id and hold asset are read from it. */
+  readonly market: Market;
+  /** Side, type, time in force, STP mode, post-only, stop pending and registered (see the layout above). */
+  private bits: number;
+  priceTicks: number;
+  readonly stopPriceTicks: number;
+  /** Total quantity of the order (amend may lower or raise it). Filled lots are qtyLots - remainingLots. */
+  qtyLots: number;
+  remainingLots: number;
+  /** Market buys by quote: the budget, fees included; else 0n. */
+  readonly quoteBudget: bigint;
+  /** What is still held for this order; released when it closes. */
+  held: bigint;
+  readonly clientOrderId: string | null;
+  private readonly createdMsHigh: number;
+  private readonly createdMsLow: number;
 
   constructor(
-    readonly orderId: number,
-    readonly userId: number,
-    readonly marketId: number,
-    readonly side: Side,
-    readonly orderType: OrderType,
-    readonly timeInForce: TimeInForce,
-    readonly postOnly: boolean,
-    readonly stp: StpMode,
-    public priceTicks: number,
-    readonly stopPriceTicks: number,
-    /** Total quantity of the order (amend may lower or raise it). */
-    public qtyLots: number,
-    public remainingLots: number,
-    /** Market buys by quote: the budget, fees included; else 0n. */
-    readonly quoteBudget: bigint,
-    readonly holdAssetId: number,
-    /** What is still held for this order; released when it closes. */
-    public held: bigint,
-    readonly clientOrderId: string | null,
-    readonly createdMs: number,
-  ) {}
+    orderId: number,
+    userId: number,
+    market: Market,
+    side: Side,
+    orderType: OrderType,
+    timeInForce: TimeInForce,
+    postOnly: boolean,
+    stp: StpMode,
+    priceTicks: number,
+    stopPriceTicks: number,
+    qtyLots: number,
+    quoteBudget: bigint,
+    held: bigint,
+    clientOrderId: string | null,
+    createdMs: number,
+  ) {
+    assert(Number.isSafeInteger(createdMs) && createdMs >= 0, 'an order is created at a command time');
+    this.orderId = orderId;
+    this.userId = userId;
+    this.market = market;
+    this.bits =
+      encode(SIDE, side) |
+      encode(TYPE, orderType) |
+      encode(TIF, timeInForce) |
+      encode(STP, stp) |
+      (postOnly ? POST_ONLY : 0);
+    this.priceTicks = priceTicks;
+    this.stopPriceTicks = stopPriceTicks;
+    this.qtyLots = qtyLots;
+    this.remainingLots = qtyLots;
+    this.quoteBudget = quoteBudget;
+    this.held = held;
+    this.clientOrderId = clientOrderId;
+    this.createdMsHigh = Math.floor(createdMs / CREATED_MS_SPLIT);
+    this.createdMsLow = createdMs % CREATED_MS_SPLIT;
+  }
+
+  get marketId(): number {
+    return this.market.marketId;
+  }
+  get side(): Side {
+    return decode(SIDE, this.bits);
+  }
+  get orderType(): OrderType {
+    return decode(TYPE, this.bits);
+  }
+  get timeInForce(): TimeInForce {
+    return decode(TIF, this.bits);
+  }
+  get stp(): StpMode {
+    return decode(STP, this.bits);
+  }
+  get postOnly(): boolean {
+    return (this.bits & POST_ONLY) !== 0;
+  }
+  /** Buys hold quote, sells hold base. */
+  get holdAssetId(): number {
+    return this.side === 'buy' ? this.market.quoteAssetId : this.market.baseAssetId;
+  }
+  get filledLots(): number {
+    return this.qtyLots - this.remainingLots;
+  }
+  get createdMs(): number {
+    return this.createdMsHigh * CREATED_MS_SPLIT + this.createdMsLow;
+  }
+
+  /** True while the order waits in the stop book for its trigger. */
+  get isStopPending(): boolean {
+    return (this.bits & STOP_PENDING) !== 0;
+  }
+  set isStopPending(on: boolean) {
+    this.bits = on ? this.bits | STOP_PENDING : this.bits & ~STOP_PENDING;
+  }
+  /** True while the order is in the engine's open-order index: set by register(), cleared by unregister(). */
+  get registered(): boolean {
+    return (this.bits & REGISTERED) !== 0;
+  }
+  set registered(on: boolean) {
+    this.bits = on ? this.bits | REGISTERED : this.bits & ~REGISTERED;
+  }
 }
 
 export interface MarketBook {

@@ -152,7 +152,7 @@ function newOrder(e: Engine, cmd: PlaceOrder, m: Market, spec: OrderSpec, client
   return new Order(
     e.nextOrderId,
     cmd.userId,
-    m.marketId,
+    m,
     cmd.side,
     cmd.orderType,
     spec.timeInForce,
@@ -161,9 +161,7 @@ function newOrder(e: Engine, cmd: PlaceOrder, m: Market, spec: OrderSpec, client
     spec.priceTicks,
     spec.stopPriceTicks,
     spec.qtyLots,
-    spec.qtyLots,
     spec.quoteBudget,
-    isBuy ? m.quoteAssetId : m.baseAssetId,
     held,
     clientOrderId,
     e.nowMs,

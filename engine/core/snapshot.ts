@@ -221,7 +221,7 @@ function registered(e: Engine, m: Market, r: OrderRow): Order {
   const o = new Order(
     r[0],
     r[1],
-    m.marketId,
+    m,
     r[2] as Order['side'],
     r[3] as Order['orderType'],
     r[4] as Order['timeInForce'],
@@ -230,14 +230,15 @@ function registered(e: Engine, m: Market, r: OrderRow): Order {
     r[7],
     r[8],
     r[9],
-    r[10],
     BigInt(r[12]),
-    r[13],
     BigInt(r[14]),
     r[15],
     r[16],
   );
-  o.filledLots = r[11];
+  // Derived in the order, stored in the row: a row that disagrees is not a snapshot this engine wrote.
+  o.remainingLots = r[10];
+  assert(o.filledLots === r[11], `order ${o.orderId}: filled lots are its quantity less what remains`);
+  assert(o.holdAssetId === r[13], `order ${o.orderId}: holds the asset its side pays with`);
   const account = e.accounts.get(o.userId);
   assert(account !== undefined, `order ${o.orderId} has an account`);
   register(e, account, o);

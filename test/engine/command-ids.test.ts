@@ -87,12 +87,15 @@ t.test(
   'the hash-table memory answers exactly as a FIFO of ids would, through growth, eviction and expiry',
   async (t) => {
     // Few distinct ids (so repeats are common) and small capacities (so eviction, wrap-around and backward-shift
-    // deletion run often); the reference is the obvious Set plus FIFO.
-    for (const [max, windowMs, seed] of [
-      [1, 50, 1],
-      [7, 1_000_000, 2],
-      [1500, 400, 3],
-      [3000, 1_000_000, 4],
+    // deletion run often); the reference is the obvious Set plus FIFO. The last runs use ids of 1-128
+    // characters, so the text the ids are kept in wraps around and grows while entries come and go.
+    for (const [max, windowMs, seed, longIds] of [
+      [1, 50, 1, false],
+      [7, 1_000_000, 2, false],
+      [1500, 400, 3, false],
+      [3000, 1_000_000, 4, false],
+      [700, 1_000_000, 5, true],
+      [5000, 300, 6, true],
     ] as const) {
       const rng = new Prng(seed);
       const memory = new CommandIdMemory(max, windowMs);
@@ -105,7 +108,9 @@ t.test(
       let mismatches = 0;
       for (let i = 0; i < 20_000; i++) {
         nowMs += rng.nextUint32() % 3;
-        const id = `c${rng.nextUint32() % 4000}`;
+        const n = rng.nextUint32() % 4000;
+        // A long id's length follows from its number, so a repeat is the same id.
+        const id = longIds ? `c${n}`.padEnd(1 + ((n * 7919) % 128), '~') : `c${n}`;
         while (fifo.length > 0 && nowMs - fifo[0][1] >= windowMs) dropOldest();
         const expected = live.has(id);
         if (!expected) {
@@ -115,7 +120,11 @@ t.test(
         }
         if (memory.seenOrAdd(id, nowMs) !== expected) mismatches++;
       }
-      t.equal(mismatches, 0, `max ${max}, window ${windowMs} ms, seed ${seed}: no wrong answer`);
+      t.equal(
+        mismatches,
+        0,
+        `max ${max}, window ${windowMs} ms, seed ${seed}${longIds ? ', ids of 1-128 characters' : ''}: no wrong answer`,
+      );
       t.equal(JSON.stringify(memory.entries()), JSON.stringify(fifo), 'the same ids and times, oldest first');
       const copy = new CommandIdMemory(max, windowMs);
       for (const [id, timeMs] of memory.entries()) copy.add(id, timeMs);
