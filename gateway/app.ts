@@ -184,7 +184,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   installJsonParser(app);
   installErrors(app, routes, admission);
   installMetrics(app, metrics);
-  await installSecurityHeaders(app);
+  installSecurityHeaders(app);
   await installDocs(app);
   installAuth(app, { auth, operators: ctx.operators, admission, secretKey: options.secretKey });
 
