@@ -5,7 +5,7 @@
 
 import type { Admin, Kafka } from 'kafkajs';
 import type { EngineEvent } from '../core/index.js';
-import { decodeEventMessage, readEventsTail } from '../../kafka/event-stream.js';
+import { EVENTS_FETCH_BYTES_MAX, decodeEventMessage, readEventsTail } from '../../kafka/event-stream.js';
 import type { EventStreamRecord } from '../../kafka/event-stream.js';
 import { PartitionReader } from '../../kafka/partition-reader.js';
 import { SeqFilter } from '../../kafka/seq-filter.js';
@@ -48,6 +48,7 @@ export class KafkaPublishedFollower implements PublishedFollower {
       topic: opts.eventsTopic,
       groupIdPrefix: opts.groupIdPrefix,
       batchRecordsMax: opts.batchRecordsMax,
+      fetchBytesMax: EVENTS_FETCH_BYTES_MAX,
       decode: decodeEventMessage,
     });
   }

@@ -147,15 +147,16 @@ t.test('hot standby engines on Kafka', async (t) => {
     let killsDone = false;
     const engines: Engine[] = [];
     for (const name of ['e0', 'e1', 'e2', 'e3']) engines.push(await startEngine(t, s, name));
-    // A fourth engine, a standby fed one different command early in the stream: it must stop on its own.
-    const faulty = await startEngine(t, s, 'faulty', { ENGINE_TEST_STANDBY_FAULT_OFFSET: String(FAULT_OFFSET) });
-    for (const e of [...engines, faulty]) await waitReady(e);
     await waitFor(
       async () => engines.some((e) => e.promoted),
-      30_000,
-      () => 'no writer elected',
+      60_000,
+      () => `no writer elected: ${engines.map((e) => e.proc.output()).join('\n')}`,
     );
-    t.notOk(faulty.promoted, 'the faulty engine is a standby (it started last)');
+    // A fifth engine, started once a writer holds the lease so that it stays a standby, is fed one different
+    // command early in the stream: it must stop on its own.
+    const faulty = await startEngine(t, s, 'faulty', { ENGINE_TEST_STANDBY_FAULT_OFFSET: String(FAULT_OFFSET) });
+    for (const e of [...engines, faulty]) await waitReady(e);
+    t.notOk(faulty.promoted, 'the faulty engine is a standby');
     phase('writer elected');
     const producing = producePaced(s.kafka, s.commandsTopic, values, () => killsDone);
     const faultyExit = await faulty.proc.exited;
