@@ -19,8 +19,8 @@ export interface PublishedFollower {
    * `onEvents` gets every published event after it once, in order; `onFail` a read error or one thrown by onEvents.
    */
   start(onEvents: (events: readonly EngineEvent[]) => void, onFail: (err: unknown) => void): Promise<number>;
-  /** Follows up to the topic's end as it is now, stops, and returns the last seq published. */
-  catchUpAndStop(): Promise<number>;
+  /** Follows up to the topic's end as it is now and returns the last seq published (stop() it afterwards). */
+  catchUp(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ export class KafkaPublishedFollower implements PublishedFollower {
     return tailSeq;
   }
 
-  async catchUpAndStop(): Promise<number> {
+  async catchUp(): Promise<number> {
     const { high } = await partitionBounds(this.admin, this.opts.eventsTopic);
     const deadline = performance.now() + (this.opts.catchUpTimeoutMs ?? 30_000);
     while (this.nextOffset < high && this.failure === null) {
@@ -83,7 +83,6 @@ export class KafkaPublishedFollower implements PublishedFollower {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     if (this.failure !== null) throw this.failure;
-    await this.stop();
     return this.filter.lastSeq ?? 0;
   }
 
