@@ -12,6 +12,7 @@ import {
   hostVar,
   intVar,
   nameVar as plainNameVar,
+  redisUrlVar,
   requiredBrokersVar,
   requiredPostgresUrl,
   topicsVar,
@@ -109,9 +110,7 @@ function xpubVar(env: Env): string {
 
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
-  const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
-  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl))
-    throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
+  const redisUrl = redisUrlVar(env, 'REDIS_URL', 'in-process stores, one instance only');
   const kafkaBrokers = requiredBrokersVar(env);
   const host = hostVar(env, 'GATEWAY_HOST', '0.0.0.0');
   return {
