@@ -201,7 +201,7 @@ async function runFailover(
     const killedAt = Date.now();
     current.child.kill('SIGKILL');
     engines.push(await start());
-    await waitUntil(() => standbys.some((e) => logTime(e, FIRST_WRITE) !== null), 60_000, `failover ${kill}`);
+    await waitUntil(() => standbys.some((e) => logTime(e, FIRST_WRITE) !== null), 120_000, `failover ${kill}`);
     const promoted = standbys.find((e) => logTime(e, FIRST_WRITE) !== null);
     const firstWrite = promoted === undefined ? NaN : (logTime(promoted, FIRST_WRITE) ?? NaN);
     failoverMs.push(firstWrite - killedAt);
