@@ -46,11 +46,16 @@ export class EngineDaemon {
   /** The append in flight: at most one, so the pipeline holds at most two batches' events. */
   private appending: Promise<void> = Promise.resolve();
 
+  private markRecovered: () => void = () => undefined;
+  /** Resolves once run() has restored the state (snapshot, and where the replay starts): for start-up timing. */
+  readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
+
   constructor(private readonly opts: DaemonOptions) {}
 
   /** Recovers, then consumes until stop(). */
   async run(): Promise<void> {
     const resume = await this.recover();
+    this.markRecovered();
     const from = this.appliedOffset + 1;
     this.opts.logger.info(
       { from, resumeOffset: resume.commandOffset, resumeSeq: resume.eventSeq },
