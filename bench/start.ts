@@ -4,6 +4,7 @@
 // Ctrl-C, then starts it again on the same data (the second start: recovery instead of set-up).
 //   --clone   a fresh clone of the committed HEAD instead of this checkout (node_modules linked from here, so
 //             npm ci is not timed): no dist/, no .cache/, as a newcomer's first start after `npm ci`
+//   --ref REV   with --clone: check out REV in the clone (a before figure from the same bench)
 //   --settle-ms N   how long after ready the memory is read (default 5000)
 // The goals (issue 13): second start under 10 s, first under 20 s, under 600 MB RSS. Every other figure on this
 // machine moves with the load of whatever else runs, so the load average is printed with them.
@@ -91,10 +92,11 @@ async function timedStart(cwd: string, env: Record<string, string>, settleMs: nu
   }
 }
 
-async function checkout(tmp: string, clone: boolean): Promise<string> {
+async function checkout(tmp: string, clone: boolean, ref: string | undefined): Promise<string> {
   if (!clone) return REPO;
   const dir = path.join(tmp, 'exchange-core');
   execFileSync('git', ['clone', '--quiet', REPO, dir]);
+  if (ref !== undefined) execFileSync('git', ['checkout', '--quiet', ref], { cwd: dir });
   await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
   const settleMs = intArg(args, 'settle-ms', 5000);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'bench-start-'));
   try {
-    const cwd = await checkout(tmp, clone);
+    const cwd = await checkout(tmp, clone, args.get('ref'));
     const env = {
       DATA_DIR: path.join(tmp, 'data'),
       GATEWAY_PORT: String(await freePort()),
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
     const loadAverageStart = os.loadavg()[0];
     const first = await timedStart(cwd, env, settleMs);
     const second = await timedStart(cwd, env, settleMs);
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
     const line = {
       bench: 'start',
       checkout: clone ? 'fresh clone' : 'this checkout',
