@@ -1,18 +1,31 @@
 // `npm run bench:persistence`: the persistence consumer on a real Kafka broker and PostgreSQL. Prints one JSON line:
 //   eventsPerSec     the consumer catching up on a pre-filled events topic (decode, project, write, commit)
 //   copyLimitPerSec  a bare COPY of as many rows into a table like ledger_entries, in transactions of the same size
+//                    (events per consumer transaction)
 //   ratioVsCopy      eventsPerSec / copyLimitPerSec
 //   lagMsP99         record appended to Kafka -> its batch committed in Postgres, with 10,000 events/s offered
-// Progress goes to stderr. Options: --commands N (seeded stream, default 100000), --seed, --lag-seconds, --rate.
+//   consumerCpuUsPerEvent, pgCpuUsPerEvent  CPU time of this process (the consumer: kafkajs, decode, project, COPY
+//                    text) and of its PostgreSQL backend per event while catching up; copyPgCpuUsPerRow the backend's
+//                    per row of the bare COPY. CPU time moves much less than wall time when other processes load
+//                    the machine: cpuRatioVsCopy = copyPgCpuUsPerRow / max(consumer, pg) per event is the steadier
+//                    figure (the consumer and its backend run in parallel, so the busier one bounds the rate).
+// The topic holds records as the daemon writes them: the events of a batch of commands (--engine-batch, the daemon's
+// ENGINE_BATCH_MAX default) packed into records of about 256 KiB with the batch's cmdOffsets header; at the offered
+// rate, a batch is what arrived in one 20 ms tick.
+// Progress goes to stderr. Options: --commands N (seeded stream, default 100000), --seed, --lag-seconds, --rate,
+// --batch (consumer records per transaction), --engine-batch.
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import pino from 'pino';
-import type { Kafka, Producer } from 'kafkajs';
+import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import { Engine } from '../engine/core/index.js';
 import type { EngineEvent } from '../engine/core/index.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { kafkaClient } from '../kafka/client.js';
-import { encodeEventRecords } from '../engine/wire/codec.js';
+import { EventRecordPacker } from '../engine/wire/codec.js';
+import { COMMAND_OFFSETS_HEADER, commandOffsetsHeader } from '../kafka/event-stream.js';
 import { PersistenceConsumer } from '../persistence/consumer.js';
 import { connectPostgres } from '../persistence/db.js';
 import { KafkaEventSource } from '../persistence/kafka-source.js';
@@ -27,30 +40,42 @@ const SEED = intArg(args, 'seed', 1);
 const LAG_SECONDS = intArg(args, 'lag-seconds', 20);
 const RATE_EVENTS_PER_SEC = intArg(args, 'rate', 10_000);
 const BATCH_RECORDS_MAX = intArg(args, 'batch', 2000);
-const SEND_RECORDS_MAX = 256;
+const ENGINE_BATCH_MAX = intArg(args, 'engine-batch', 1000);
+/** The daemon's produce request size (engine/daemon/kafka-log.ts produceBytesMax). */
+const SEND_BYTES_MAX = 900_000;
 const silent = pino({ level: 'silent' });
+const LOAD_AT_START = round(os.loadavg()[0], 2);
 
-/** One list of encoded records per command of the seeded stream (fees on, so every trade posts fees). */
-function seededRecords(): { values: string[][]; events: number } {
+/** The seeded stream's events per command (fees on, so every trade posts fees). */
+function seededEvents(): EngineEvent[][] {
   const stream = generateStream({ ...STREAMS.shallow, feeBps: 10, seed: SEED, commands: COMMANDS });
   const engine = new Engine();
-  const values: string[][] = [];
-  let events = 0;
-  for (const cmd of [...stream.setup, ...stream.commands]) {
-    const out: EngineEvent[] = engine.apply(cmd);
-    events += out.length;
-    values.push(encodeEventRecords(out));
-  }
-  return { values, events };
+  return [...stream.setup, ...stream.commands].map((cmd) => engine.apply(cmd));
 }
 
-async function fill(producer: Producer, topic: string, values: string[]): Promise<void> {
-  for (let i = 0; i < values.length; i += SEND_RECORDS_MAX) {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: values.slice(i, i + SEND_RECORDS_MAX).map((value) => ({ value })),
-    });
+/** An events-topic record as the daemon writes it: a run of events and its batch's command offsets. */
+interface DaemonRecord {
+  readonly value: string;
+  readonly headers: IHeaders;
+}
+
+/** The records the daemon writes for commands [first, last] (offsets = indexes into `perCommand`). */
+function daemonRecords(perCommand: readonly EngineEvent[][], first: number, last: number): DaemonRecord[] {
+  const packer = new EventRecordPacker();
+  for (let i = first; i <= last; i++) for (const ev of perCommand[i]) packer.add(ev);
+  const headers = { [COMMAND_OFFSETS_HEADER]: commandOffsetsHeader(first, last) };
+  return packer.take().map((value) => ({ value, headers }));
+}
+
+/** Sends as the daemon does: requests of at most SEND_BYTES_MAX (under the broker's message.max.bytes). */
+async function fill(producer: Producer, topic: string, records: readonly DaemonRecord[]): Promise<void> {
+  for (let i = 0; i < records.length;) {
+    let bytes = 0;
+    let end = i;
+    while (end < records.length && (end === i || bytes + records[end].value.length <= SEND_BYTES_MAX))
+      bytes += records[end++].value.length;
+    await producer.send({ topic, acks: -1, messages: records.slice(i, end) });
+    i = end;
   }
 }
 
@@ -67,7 +92,38 @@ async function createTopic(kafka: Kafka, prefix: string): Promise<string> {
   return topic;
 }
 
-async function catchUp(kafka: Kafka, producer: Producer, records: string[], events: number): Promise<number> {
+/** User + system CPU µs of a process (all threads), from /proc. */
+function cpuUsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+const ownCpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/** The PostgreSQL backend behind a one-connection client (local server: its /proc entry is readable). */
+async function backendPid(sql: ReturnType<typeof connectPostgres>): Promise<number> {
+  const [row] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+  return row.pid;
+}
+
+interface CatchUp {
+  readonly eventsPerSec: number;
+  readonly eventsPerBatch: number;
+  readonly consumerCpuUsPerEvent: number;
+  readonly pgCpuUsPerEvent: number;
+}
+
+/** The consumer catching up on the whole stream: events/s, the events of its average transaction, CPU per event. */
+async function catchUp(
+  kafka: Kafka,
+  producer: Producer,
+  records: readonly DaemonRecord[],
+  events: number,
+): Promise<CatchUp> {
   const topic = await createTopic(kafka, 'bench-persist');
   await fill(producer, topic, records);
   const db = await createTestDatabase('bench_persist');
@@ -75,6 +131,8 @@ async function catchUp(kafka: Kafka, producer: Producer, records: string[], even
   try {
     const source = new KafkaEventSource({ kafka, topic, groupId: 'bench' });
     let doneMs = 0;
+    let doneCpuUs = { own: 0, pg: 0 };
+    const pgPid = await backendPid(sql);
     const consumer = new PersistenceConsumer({
       sql,
       source,
@@ -83,22 +141,30 @@ async function catchUp(kafka: Kafka, producer: Producer, records: string[], even
       onCommitted: ({ rows }) => {
         if (rows.position.lastSeq >= events) {
           doneMs = performance.now();
+          doneCpuUs = { own: ownCpuUs(), pg: cpuUsOf(pgPid) };
           void consumer.stop();
         }
       },
     });
     const t0 = performance.now();
+    const cpu0 = { own: ownCpuUs(), pg: cpuUsOf(pgPid) };
     await consumer.run();
     // The first batch's own time counts too: measured from the consumer's start (after migrations and topics).
     log(`caught up on ${events} events in ${round(doneMs - t0)} ms (${consumer.batchesWritten} batches)`);
-    return (events / (doneMs - t0)) * 1000;
+    return {
+      eventsPerSec: (events / (doneMs - t0)) * 1000,
+      eventsPerBatch: Math.round(events / consumer.batchesWritten),
+      consumerCpuUsPerEvent: (doneCpuUs.own - cpu0.own) / events,
+      pgCpuUsPerEvent: (doneCpuUs.pg - cpu0.pg) / events,
+    };
   } finally {
     await sql.end({ timeout: 5 });
     await db.drop();
   }
 }
 
-async function copyLimit(rows: number, perTx: number): Promise<number> {
+/** A bare COPY of `rows` rows into a ledger_entries-like table: rows/s and the backend's CPU µs per row. */
+async function copyLimit(rows: number, perTx: number): Promise<{ perSec: number; pgCpuUsPerRow: number }> {
   const db = await createTestDatabase('bench_copy');
   const sql = connectPostgres(db.url, { max: 1 });
   try {
@@ -106,7 +172,9 @@ async function copyLimit(rows: number, perTx: number): Promise<number> {
       debit_user bigint NOT NULL, credit_kind smallint NOT NULL, credit_user bigint NOT NULL, amount numeric(78,0) NOT NULL CHECK (amount > 0),
       reason text NOT NULL, ref_id text NOT NULL, posted_at timestamptz NOT NULL, PRIMARY KEY (seq, n))`;
     const at = new Date(1_700_000_000_000).toISOString();
+    const pgPid = await backendPid(sql);
     const t0 = performance.now();
+    const pg0 = cpuUsOf(pgPid);
     for (let i = 0; i < rows; i += perTx) {
       let text = '';
       for (let j = i; j < Math.min(rows, i + perTx); j++)
@@ -117,15 +185,18 @@ async function copyLimit(rows: number, perTx: number): Promise<number> {
         await new Promise((resolve, reject) => stream.on('finish', resolve).on('error', reject));
       });
     }
-    return (rows / (performance.now() - t0)) * 1000;
+    return { perSec: (rows / (performance.now() - t0)) * 1000, pgCpuUsPerRow: (cpuUsOf(pgPid) - pg0) / rows };
   } finally {
     await sql.end({ timeout: 5 });
     await db.drop();
   }
 }
 
-/** Offers `RATE_EVENTS_PER_SEC` events/s (whole commands, every 20 ms) and records append -> commit per record. */
-async function lagP99(kafka: Kafka, producer: Producer, values: string[][], eventCounts: number[]): Promise<number> {
+/**
+ * Offers `RATE_EVENTS_PER_SEC` events/s: every 20 ms the commands due make one batch, written as the daemon writes
+ * it; records append -> commit per record.
+ */
+async function lagP99(kafka: Kafka, producer: Producer, perCommand: readonly EngineEvent[][]): Promise<number> {
   const topic = await createTopic(kafka, 'bench-persist-lag');
   const db = await createTestDatabase('bench_lag');
   const sql = connectPostgres(db.url, { max: 1 });
@@ -142,22 +213,22 @@ async function lagP99(kafka: Kafka, producer: Producer, values: string[][], even
     });
     const running = consumer.run();
     const tickMs = 20;
-    const perTick = (RATE_EVENTS_PER_SEC * tickMs) / 1000;
     const startMs = Date.now();
     let next = 0;
     let offered = 0;
-    while (Date.now() - startMs < LAG_SECONDS * 1000 && next < values.length) {
+    let sentRecords = 0;
+    while (Date.now() - startMs < LAG_SECONDS * 1000 && next < perCommand.length) {
       const due = ((Date.now() - startMs) / 1000) * RATE_EVENTS_PER_SEC;
-      const batch: string[] = [];
-      while (offered < due && next < values.length) {
-        batch.push(...values[next]);
-        offered += eventCounts[next++];
+      const first = next;
+      while (offered < due && next < perCommand.length) offered += perCommand[next++].length;
+      if (next > first) {
+        const batch = daemonRecords(perCommand, first, next - 1);
+        await fill(producer, topic, batch);
+        sentRecords += batch.length;
       }
-      if (batch.length > 0) await fill(producer, topic, batch);
       await new Promise((r) => setTimeout(r, Math.max(0, tickMs - ((Date.now() - startMs) % tickMs))));
     }
-    const sent = next;
-    await waitUntil(() => lags.length >= countRecords(values, sent), 60_000);
+    await waitUntil(() => lags.length >= sentRecords, 60_000);
     await consumer.stop();
     await running;
     log(`lag: ${lags.length} records, ${round(offered / LAG_SECONDS)} events/s offered`);
@@ -169,9 +240,6 @@ async function lagP99(kafka: Kafka, producer: Producer, values: string[][], even
   return lags[Math.min(lags.length - 1, Math.floor(lags.length * 0.99))];
 }
 
-const countRecords = (values: string[][], commands: number): number =>
-  values.slice(0, commands).reduce((n, v) => n + v.length, 0);
-
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -182,8 +250,11 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void>
 
 async function main(): Promise<void> {
   log(`generating ${COMMANDS} commands (seed ${SEED})`);
-  const { values, events } = seededRecords();
-  const records = values.flat();
+  const perCommand = seededEvents();
+  const events = perCommand.reduce((n, evs) => n + evs.length, 0);
+  const records: DaemonRecord[] = [];
+  for (let first = 0; first < perCommand.length; first += ENGINE_BATCH_MAX)
+    records.push(...daemonRecords(perCommand, first, Math.min(perCommand.length, first + ENGINE_BATCH_MAX) - 1));
   log(`${events} events in ${records.length} records; starting a Kafka broker`);
   const broker = await startKafkaBroker();
   try {
@@ -191,23 +262,30 @@ async function main(): Promise<void> {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
-      const eventsPerSec = await catchUp(kafka, producer, records, events);
-      const eventsPerBatch = Math.round((events / records.length) * BATCH_RECORDS_MAX);
-      const copyLimitPerSec = await copyLimit(events, eventsPerBatch);
+      const caught = await catchUp(kafka, producer, records, events);
+      const { eventsPerSec, eventsPerBatch } = caught;
+      const copy = await copyLimit(events, eventsPerBatch);
+      const copyLimitPerSec = copy.perSec;
       log(`COPY limit ${round(copyLimitPerSec)} rows/s (${eventsPerBatch} rows per transaction)`);
-      const eventCounts = values.map((v) => v.reduce((n, r) => n + (r.match(/"seq":/g)?.length ?? 0), 0));
-      const lagMsP99 = await lagP99(kafka, producer, values, eventCounts);
+      const lagMsP99 = await lagP99(kafka, producer, perCommand);
       console.log(
         JSON.stringify({
           bench: 'persistence',
           seed: SEED,
           commands: COMMANDS,
           events,
+          records: records.length,
+          eventsPerBatch,
           eventsPerSec: Math.round(eventsPerSec),
           copyLimitPerSec: Math.round(copyLimitPerSec),
           ratioVsCopy: round(eventsPerSec / copyLimitPerSec, 3),
+          consumerCpuUsPerEvent: round(caught.consumerCpuUsPerEvent, 2),
+          pgCpuUsPerEvent: round(caught.pgCpuUsPerEvent, 2),
+          copyPgCpuUsPerRow: round(copy.pgCpuUsPerRow, 2),
+          cpuRatioVsCopy: round(copy.pgCpuUsPerRow / Math.max(caught.consumerCpuUsPerEvent, caught.pgCpuUsPerEvent), 3),
           lagMsP99: round(lagMsP99, 1),
           lagOfferedEventsPerSec: RATE_EVENTS_PER_SEC,
+          loadAvg1mAtStart: LOAD_AT_START,
         }),
       );
     } finally {

@@ -94,6 +94,14 @@ export function topicsVar(env: Env): { commandsTopic: string; eventsTopic: strin
   };
 }
 
+/** A redis:// (or rediss://) URL, or null when unset; `meaning` says what no URL means. */
+export function redisUrlVar(env: Env, name: string, meaning: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  if (!/^rediss?:\/\/\S+$/.test(raw)) throw new ConfigError(`${name} must be a redis:// URL (or unset: ${meaning})`);
+  return raw;
+}
+
 export const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
 
 /**

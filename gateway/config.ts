@@ -13,6 +13,7 @@ import {
   intVar,
   logLevelVar,
   nameVar as plainNameVar,
+  redisUrlVar,
   requiredBrokersVar,
   requiredPostgresUrl,
   topicsVar,
@@ -110,9 +111,7 @@ function xpubVar(env: Env): string {
 
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
-  const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
-  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl))
-    throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
+  const redisUrl = redisUrlVar(env, 'REDIS_URL', 'in-process stores, one instance only');
   const kafkaBrokers = requiredBrokersVar(env);
   const host = hostVar(env, 'GATEWAY_HOST', '0.0.0.0');
   return {

@@ -9,7 +9,7 @@ import type { CommandInput } from '../engine/wire/codec.js';
 import { KafkaCommandWriter } from '../kafka/command-writer.js';
 import { EventStreamReader } from '../kafka/event-stream.js';
 import type { EventStreamRecord } from '../kafka/event-stream.js';
-import { EventStreamError } from '../kafka/seq-filter.js';
+import { EventStreamError } from '../kafka/errors.js';
 import { DISCONNECT_TIMEOUT_MS, bounded } from '../kafka/shutdown.js';
 import { partitionBounds } from '../kafka/topics.js';
 import { CommandPipe } from './command-bus.js';

@@ -48,41 +48,38 @@ function fractionDigits(text: string): number {
   return dot < 0 ? 0 : text.slice(dot + 1).replace(/0+$/, '').length;
 }
 
-type Parsed = { ok: true; value: bigint } | { ok: false; error: GatewayError };
+/** Why a value was refused: built only then (an error captures a stack trace; the normal path makes none). */
+type Refusal = 'invalid' | 'tooPrecise' | 'overflow';
+type Parsed = { ok: true; value: bigint } | { ok: false; refusal: Refusal };
 
 /** text in units of 10^decimals, at most `allowedDecimals` significant fractional digits, within uint256. */
-function parseExact(
-  text: string,
-  decimals: number,
-  allowedDecimals: number,
-  tooPrecise: GatewayError,
-  field: string,
-): Parsed {
-  if (!DECIMAL.test(text))
-    return {
-      ok: false,
-      error: gatewayError('EX_DECIMAL_INVALID', `${field} must be a plain decimal string like "1850.25"`),
-    };
-  if (fractionDigits(text) > Math.min(allowedDecimals, decimals)) return { ok: false, error: tooPrecise };
+function parseExact(text: string, decimals: number, allowedDecimals: number): Parsed {
+  if (!DECIMAL.test(text)) return { ok: false, refusal: 'invalid' };
+  if (fractionDigits(text) > Math.min(allowedDecimals, decimals)) return { ok: false, refusal: 'tooPrecise' };
   const value = parseUnits(text, decimals);
-  if (value === null) return { ok: false, error: tooPrecise };
-  if (value > UINT256_MAX)
-    return { ok: false, error: gatewayError('EX_VALUE_OVERFLOW', `${field} exceeds 2^256-1 base units`) };
+  if (value === null) return { ok: false, refusal: 'tooPrecise' };
+  if (value > UINT256_MAX) return { ok: false, refusal: 'overflow' };
   return { ok: true, value };
 }
 
-function unwrap(p: Parsed): bigint {
-  if (!p.ok) throw p.error;
-  return p.value;
+/** The value, or the refusal thrown as its error; `tooPrecise` names the field's own precision code. */
+function unwrap(p: Parsed, field: string, tooPrecise: () => GatewayError): bigint {
+  if (p.ok) return p.value;
+  if (p.refusal === 'invalid')
+    throw gatewayError('EX_DECIMAL_INVALID', `${field} must be a plain decimal string like "1850.25"`);
+  if (p.refusal === 'overflow') throw gatewayError('EX_VALUE_OVERFLOW', `${field} exceeds 2^256-1 base units`);
+  throw tooPrecise();
 }
 
 /** A limit or stop price in quote per whole base token -> quote base units (a multiple of the tick). */
 export function priceToUnits(text: string, m: MarketInfo, field = 'price'): bigint {
-  const tooPrecise = gatewayError(
-    'EX_PRICE_TOO_PRECISE',
-    `${field} has more decimals than the tick size ${formatUnits(m.tickSize, m.quoteDecimals)} allows`,
+  const parsed = parseExact(text, m.quoteDecimals, stepDecimals(m.tickSize, m.quoteDecimals));
+  const value = unwrap(parsed, field, () =>
+    gatewayError(
+      'EX_PRICE_TOO_PRECISE',
+      `${field} has more decimals than the tick size ${formatUnits(m.tickSize, m.quoteDecimals)} allows`,
+    ),
   );
-  const value = unwrap(parseExact(text, m.quoteDecimals, stepDecimals(m.tickSize, m.quoteDecimals), tooPrecise, field));
   // Same decimals as the tick but off its grid (tick 0.05, price 1.03): the engine's own code, without a round trip.
   if (value % m.tickSize !== 0n)
     throw engineRejection(field === 'price' ? 'ORDER_PRICE_NOT_ON_TICK' : 'ORDER_STOP_PRICE_NOT_ON_TICK');
@@ -91,12 +88,12 @@ export function priceToUnits(text: string, m: MarketInfo, field = 'price'): bigi
 
 /** A base quantity in whole base tokens -> base units (a multiple of the lot). */
 export function qtyToUnits(text: string, m: MarketInfo): bigint {
-  const tooPrecise = gatewayError(
-    'EX_QTY_TOO_PRECISE',
-    `quantity has more decimals than the lot size ${formatUnits(m.lotSize, m.baseDecimals)} allows`,
-  );
-  const value = unwrap(
-    parseExact(text, m.baseDecimals, stepDecimals(m.lotSize, m.baseDecimals), tooPrecise, 'quantity'),
+  const parsed = parseExact(text, m.baseDecimals, stepDecimals(m.lotSize, m.baseDecimals));
+  const value = unwrap(parsed, 'quantity', () =>
+    gatewayError(
+      'EX_QTY_TOO_PRECISE',
+      `quantity has more decimals than the lot size ${formatUnits(m.lotSize, m.baseDecimals)} allows`,
+    ),
   );
   if (value % m.lotSize !== 0n) throw engineRejection('ORDER_QTY_NOT_ON_LOT');
   return value;
@@ -104,8 +101,9 @@ export function qtyToUnits(text: string, m: MarketInfo): bigint {
 
 /** An amount of an asset in whole tokens -> base units (quote budgets, withdrawals). */
 export function amountToUnits(text: string, decimals: number, field = 'amount'): bigint {
-  const tooPrecise = gatewayError('EX_AMOUNT_TOO_PRECISE', `${field} has more than ${decimals} decimals`);
-  return unwrap(parseExact(text, decimals, decimals, tooPrecise, field));
+  return unwrap(parseExact(text, decimals, decimals), field, () =>
+    gatewayError('EX_AMOUNT_TOO_PRECISE', `${field} has more than ${decimals} decimals`),
+  );
 }
 
 export const formatPriceTicks = (ticks: number | bigint, m: MarketInfo): string =>

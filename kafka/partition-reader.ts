@@ -20,6 +20,11 @@ export interface PartitionReaderOptions<R> {
   /** How long a fetch waits for data: bounds the added latency at low rates. */
   readonly maxWaitTimeMs?: number;
   /**
+   * Bytes one fetch takes from the partition (kafkajs: 1 MiB unless told). The broker always sends at least one
+   * whole record, so this bounds what a fetch holds in memory, not the record size.
+   */
+  readonly fetchBytesMax?: number;
+  /**
    * The daemon writes without transactions and never takes a record back, so there is nothing to wait for a
    * commit marker for; read_committed only matters for a topic still holding an old transactional writer's data.
    */
@@ -30,6 +35,12 @@ export interface PartitionReaderOptions<R> {
 }
 
 const IN_FLIGHT_TIMEOUT_MS = 30_000;
+const FETCH_BYTES_DEFAULT = 1024 * 1024;
+/** About one of the daemon's event records; a batch of small command records rarely reaches it. */
+const DECODE_YIELD_BYTES = 256 * 1024;
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** A bound on fetchBytesMax: a fetch is held in memory while its records are handed on. */
+export const FETCH_BYTES_MAX = 64 * 1024 * 1024;
 
 export class PartitionReader<R> {
   private consumer: Consumer | null = null;
@@ -40,6 +51,9 @@ export class PartitionReader<R> {
   constructor(private readonly opts: PartitionReaderOptions<R>) {
     if (!(opts.batchRecordsMax >= 1))
       throw new RangeError(`batchRecordsMax ${opts.batchRecordsMax} must be at least 1`);
+    const fetchBytes = opts.fetchBytesMax ?? FETCH_BYTES_DEFAULT;
+    if (!(fetchBytes >= 1 && fetchBytes <= FETCH_BYTES_MAX))
+      throw new RangeError(`fetchBytesMax ${fetchBytes} must be in 1..${FETCH_BYTES_MAX}`);
   }
 
   /**
@@ -52,6 +66,9 @@ export class PartitionReader<R> {
       groupId: `${this.opts.groupIdPrefix}.reader.${randomUUID()}`,
       readUncommitted: this.opts.readCommitted !== true,
       maxWaitTimeInMs: this.opts.maxWaitTimeMs ?? 50,
+      maxBytesPerPartition: this.opts.fetchBytesMax ?? FETCH_BYTES_DEFAULT,
+      // The consumer reads one partition: the whole fetch may be that partition's (kafkajs: 10 MiB unless told).
+      maxBytes: Math.max(this.opts.fetchBytesMax ?? FETCH_BYTES_DEFAULT, 10 * 1024 * 1024),
       sessionTimeout: 30_000,
     });
     this.consumer = consumer;
@@ -95,7 +112,7 @@ export class PartitionReader<R> {
             for (let i = 0; i < messages.length; i += batchMax) {
               if (!isRunning() || isStale() || this.stopped || failed) return;
               const chunk = messages.slice(i, i + batchMax);
-              this.inFlight = Promise.resolve().then(() => onBatch(chunk.map(this.opts.decode)));
+              this.inFlight = this.decode(chunk).then(onBatch);
               try {
                 await this.inFlight;
               } catch (err) {
@@ -111,6 +128,24 @@ export class PartitionReader<R> {
         // A stop while the consumer is still joining closes its connection: that is the end, not a failure.
         .catch((err) => (this.stopped ? resolve() : fail(err)));
     });
+  }
+
+  /**
+   * Decodes a chunk, letting the event loop run after every DECODE_YIELD_BYTES of values: a caller's I/O in flight
+   * (persistence's COPY of the previous batch) keeps being fed while a large fetch (8 MiB of events) is parsed.
+   */
+  private async decode(chunk: KafkaMessage[]): Promise<R[]> {
+    const out: R[] = [];
+    let bytes = 0;
+    for (const m of chunk) {
+      out.push(this.opts.decode(m));
+      bytes += m.value?.length ?? 0;
+      if (bytes >= DECODE_YIELD_BYTES) {
+        bytes = 0;
+        await yieldToIo();
+      }
+    }
+    return out;
   }
 
   /** Lets the batch in hand finish (bounded), then ends consume(). */

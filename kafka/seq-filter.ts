@@ -5,6 +5,8 @@
 // and skipping anything at or below it makes every copy after the first change nothing. A record that starts
 // past the next `seq` means events are missing: that stops the consumer, never skipped.
 
+import { EventStreamError } from './errors.js';
+
 export interface Sequenced {
   readonly seq: number;
   /** Engine events have these; errors name the event with them. */
@@ -16,23 +18,6 @@ function describe(ev: Sequenced): string {
   return ev.type === undefined
     ? `event seq ${ev.seq}`
     : `event seq ${ev.seq} (${ev.type}, cmdId ${JSON.stringify(ev.cmdId)})`;
-}
-
-/** Stable codes of the events stream's errors (never reused). */
-export type EventStreamErrorCode =
-  | 'EVENTS_SEQ_GAP' // a record starts after the next expected seq: events are missing
-  | 'EVENTS_BAD_RECORD'; // a record that does not decode as a run of consecutive events
-
-export class EventStreamError extends Error {
-  override readonly name = 'EventStreamError';
-  constructor(
-    readonly code: EventStreamErrorCode,
-    message: string,
-    /** Offset of the record in the topic. */
-    readonly offset: number,
-  ) {
-    super(message);
-  }
 }
 
 /** Keeps the last `seq` applied; see the file comment. Pure: the tests hand it records directly. */
@@ -67,7 +52,7 @@ export class SeqFilter {
       throw new EventStreamError('EVENTS_BAD_RECORD', `record at offset ${offset} holds no events`, offset);
     const first = events[0].seq;
     const last = events[events.length - 1].seq;
-    // decodeEventRecord checks that a record is consecutive; a caller handing other arrays is a programming error.
+    // decodeEventRecord and decodeTrustedEventRecord check that a record is consecutive; a caller handing other arrays is a programming error.
     if (last - first !== events.length - 1)
       throw new EventStreamError(
         'EVENTS_BAD_RECORD',

@@ -15,7 +15,7 @@ import { encryptMnemonic, passphraseFromEnv, readKeystoreFile, writeKeystoreFile
 import { CHAIN_CONFIG_STEP_VARS, writeChainConfig } from '../../compose/chain-config.js';
 import { DAEMON_NODE_FLAGS, readDaemonConfig } from '../../engine/daemon/config.js';
 import { readGatewayConfig } from '../../gateway/config.js';
-import { readPersistenceConfig } from '../../persistence/config.js';
+import { PERSISTENCE_NODE_FLAGS, readPersistenceConfig } from '../../persistence/config.js';
 import {
   composeText,
   composeVariables,
@@ -175,11 +175,23 @@ t.test('a bad setting is refused with the variable named', async (t) => {
   t.throws(() => readDaemonConfig({ KAFKA_BROKERS: 'not a broker' }), /KAFKA_BROKERS/);
   t.throws(() => readDaemonConfig({ ENGINE_ID: 'bad id!' }), /ENGINE_ID/);
   t.equal(readDaemonConfig({}).kafkaBrokers, null, 'no KAFKA_BROKERS means the embedded file log');
+  const kafka = { KAFKA_BROKERS: '127.0.0.1:9092' };
+  t.throws(() => readDaemonConfig({ ...kafka, ENGINE_LEASE_REDIS_URL: 'localhost:6379' }), /ENGINE_LEASE_REDIS_URL/);
+  t.throws(() => readDaemonConfig({ ENGINE_LEASE_REDIS_URL: 'redis://x:6379' }), /ENGINE_LEASE_REDIS_URL needs/);
+  t.throws(() => readDaemonConfig({ ...kafka, ENGINE_LEASE_MS: '50' }), /ENGINE_LEASE_MS/);
+  t.equal(readDaemonConfig({}).leaseRedisUrl, null, 'no ENGINE_LEASE_REDIS_URL: one engine, no election');
   const gateway = await serviceEnv('gateway');
   t.throws(() => readGatewayConfig({ ...gateway, GATEWAY_SECRET_KEY: 'short' }), /GATEWAY_SECRET_KEY/);
   t.throws(() => readGatewayConfig({ ...gateway, DEPOSIT_XPUB: 'xpub-not' }), /DEPOSIT_XPUB/);
   const persistence = await serviceEnv('persistence');
   t.throws(() => readPersistenceConfig({ ...persistence, PERSISTENCE_BATCH_MAX: '0' }), /PERSISTENCE_BATCH_MAX/);
+});
+
+t.test('npm run persistence and npm run bench:persistence start the consumer with its node flags', async (t) => {
+  const scripts = await packageScripts();
+  for (const name of ['persistence', 'bench:persistence'])
+    for (const flag of PERSISTENCE_NODE_FLAGS)
+      t.ok(scripts[name].split(' ').includes(flag), `the ${name} script passes ${flag}`);
 });
 
 t.test(

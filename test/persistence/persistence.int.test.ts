@@ -27,10 +27,22 @@ const logger = pino({ level: 'silent' });
 t.test('migrations: from empty, again (no-op), and a changed file is refused', async (t) => {
   const db = await createTestDatabase('persist_mig');
   t.teardown(() => db.drop());
-  t.same(await migratePersistence(db.sql), [1, 2, 3], 'applies every migration on an empty database, in order');
+  t.same(await migratePersistence(db.sql), [1, 2, 3, 4], 'applies every migration on an empty database, in order');
   t.same(await migratePersistence(db.sql), [], 'a second run applies nothing');
   const [pos] = await db.sql`SELECT last_seq FROM persistence_position`;
   t.equal(Number(pos.last_seq), 0, 'the position starts at seq 0');
+  // 0004 replaced the foreign keys to ledger_account_kinds with CHECKs: a kind outside 1..5 is still refused.
+  const entry = (debitKind: number, creditKind: number) => db.sql`
+    INSERT INTO ledger_entries VALUES (1, 0, 1, ${debitKind}, 0, ${creditKind}, 7, 5, 'deposit', 'd1', now())`;
+  await t.rejects(entry(6, 1), { code: '23514' }, 'an entry debiting kind 6 is refused');
+  await t.rejects(entry(5, 0), { code: '23514' }, 'an entry crediting kind 0 is refused');
+  await t.rejects(
+    db.sql`INSERT INTO ledger_balances VALUES (6, 0, 1, 0, 1)`,
+    { code: '23514' },
+    'a balance of kind 6 is refused',
+  );
+  await entry(5, 1);
+  t.pass('a custody -> available entry is taken');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'persist-mig-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await cp(MIGRATIONS_DIR, dir, { recursive: true });
