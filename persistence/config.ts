@@ -1,7 +1,15 @@
 // The consumer's and reconcile's settings from the environment, validated at start: a bad value stops the
 // process with a message naming the variable.
 
-import { ConfigError, intVar, nameVar, requiredBrokersVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
+import {
+  ConfigError,
+  intVar,
+  logLevelVar,
+  nameVar,
+  requiredBrokersVar,
+  requiredPostgresUrl,
+  topicsVar,
+} from '../config/env.js';
 import type { Env } from '../config/env.js';
 
 export { ConfigError };
@@ -18,13 +26,6 @@ export interface PersistenceConfig {
   readonly snapshotDir: string | null;
 }
 
-/**
- * Node flags the consumer runs with (the `persistence` and `bench:persistence` npm scripts, the compose service). A
- * 64 MiB young generation: a batch (one 8 MiB fetch, about 38,000 events) and its rows then die young instead of
- * being promoted; bench:persistence measured 4.9 µs of consumer CPU per event with it against 5.6-5.9 without.
- */
-export const PERSISTENCE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
-
 export function readPersistenceConfig(env: Env = process.env): PersistenceConfig {
   const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
   const kafkaBrokers = requiredBrokersVar(env);
@@ -34,7 +35,7 @@ export function readPersistenceConfig(env: Env = process.env): PersistenceConfig
     ...topicsVar(env),
     groupId: nameVar(env, 'PERSISTENCE_GROUP_ID', 'persistence'),
     batchRecordsMax: intVar(env, 'PERSISTENCE_BATCH_MAX', 2000, 1, 50_000),
-    logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
+    logLevel: logLevelVar(env),
     snapshotDir: env.SNAPSHOT_DIR !== undefined && env.SNAPSHOT_DIR !== '' ? env.SNAPSHOT_DIR : null,
   };
 }

@@ -82,6 +82,10 @@ export class EngineDaemon {
   /** Set by promotion: the next append logs the failover's end (bench/failover.ts reads the line). */
   private announceFirstWrite = false;
 
+  private markRecovered: () => void = () => undefined;
+  /** Resolves once run() has restored the state (snapshot, and where the replay starts): for start-up timing. */
+  readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
+
   constructor(private readonly opts: DaemonOptions) {
     this.writing = opts.standby === undefined;
   }
@@ -93,6 +97,7 @@ export class EngineDaemon {
   /** Recovers, then consumes until stop(). */
   async run(): Promise<void> {
     const resume = await this.recover();
+    this.markRecovered();
     const { standby } = this.opts;
     try {
       if (standby !== undefined) await this.startStandby(standby);
