@@ -37,6 +37,7 @@ import { HdKeys } from '../chain/hd.js';
 import { KafkaCommandWriter } from '../kafka/command-writer.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { kafkaClient } from '../kafka/client.js';
+import { COMMAND_VERSION } from '../engine/core/index.js';
 import { encodeCommand } from '../engine/wire/codec.js';
 import { formatSummary, summarizeProfileFile } from './cpu-profile.js';
 import type { CommandInput } from '../engine/wire/codec.js';
@@ -283,10 +284,10 @@ async function main(): Promise<void> {
     await writer.connect();
     const send = (cmds: CommandInput[]) => writer.append(cmds.map((c) => new TextEncoder().encode(encodeCommand(c))));
     await send([
-      { v: 1, type: 'addAsset', id: 'a1', assetId: 1, symbol: 'ETH', decimals: 18 },
-      { v: 1, type: 'addAsset', id: 'a2', assetId: 2, symbol: 'USDT', decimals: 6 },
+      { v: COMMAND_VERSION, type: 'addAsset', id: 'a1', assetId: 1, symbol: 'ETH', decimals: 18 },
+      { v: COMMAND_VERSION, type: 'addAsset', id: 'a2', assetId: 2, symbol: 'USDT', decimals: 6 },
       {
-        v: 1,
+        v: COMMAND_VERSION,
         type: 'addMarket',
         id: 'm1',
         marketId: 1,
@@ -327,7 +328,7 @@ async function main(): Promise<void> {
         creds.push({ keyId: key.keyId as string, secret: key.secret as string });
       }
       deposits.push({
-        v: 1,
+        v: COMMAND_VERSION,
         type: 'deposit',
         id: `d${i}e`,
         userId: s.userId,
@@ -336,7 +337,7 @@ async function main(): Promise<void> {
         depositId: `d${i}e`,
       });
       deposits.push({
-        v: 1,
+        v: COMMAND_VERSION,
         type: 'deposit',
         id: `d${i}u`,
         userId: s.userId,

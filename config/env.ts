@@ -27,6 +27,18 @@ export function nameVar(env: Env, name: string, fallback: string, opts: { colon?
   return value;
 }
 
+/** pino's levels. pino refuses any other name only when the logger is made, which is after the settings are read. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOG_LEVEL (default info), one of LOG_LEVELS: every service and the embedded exchange read it here. */
+export function logLevelVar(env: Env): LogLevel {
+  const value = env.LOG_LEVEL ?? 'info';
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (level === undefined) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  return level;
+}
+
 export function boolVar(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

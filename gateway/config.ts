@@ -7,10 +7,11 @@ import { DEFAULT_GUARD_OPTIONS } from './auth/guard.js';
 import type { GuardOptions } from './auth/guard.js';
 
 import {
-  ConfigError,
   boolVar,
+  ConfigError,
   hostVar,
   intVar,
+  logLevelVar,
   nameVar as plainNameVar,
   redisUrlVar,
   requiredBrokersVar,
@@ -129,7 +130,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
         .slice(0, 100)}-${process.pid}`,
     ),
     pendingCommandsMax: intVar(env, 'GATEWAY_PENDING_COMMANDS_MAX', 10_000, 1, 1_000_000),
-    logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
+    logLevel: logLevelVar(env),
     secretKey: secretKeyVar(env),
     depositXpub: xpubVar(env),
     redisPrefix: nameVar(env, 'REDIS_PREFIX', DEFAULT_OPTIONS.redisPrefix),

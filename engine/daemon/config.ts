@@ -1,7 +1,7 @@
 // The daemon's settings, read from the environment and validated at start: a bad value stops the process
 // with a message naming the variable. With no KAFKA_BROKERS the daemon runs on the embedded file log.
 
-import { ConfigError, brokersVar, intVar, nameVar, redisUrlVar, topicsVar } from '../../config/env.js';
+import { ConfigError, brokersVar, intVar, logLevelVar, nameVar, redisUrlVar, topicsVar } from '../../config/env.js';
 import type { Env } from '../../config/env.js';
 
 export { ConfigError };
@@ -48,6 +48,6 @@ export function readDaemonConfig(env: Env = process.env): DaemonConfig {
     batchMax: intVar(env, 'ENGINE_BATCH_MAX', 1000, 1, 100_000),
     snapshotEveryCommands: intVar(env, 'ENGINE_SNAPSHOT_EVERY', 100_000, 1, 1_000_000_000),
     snapshotKeep: intVar(env, 'ENGINE_SNAPSHOT_KEEP', 3, 1, 100),
-    logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
+    logLevel: logLevelVar(env),
   };
 }

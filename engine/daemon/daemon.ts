@@ -82,6 +82,10 @@ export class EngineDaemon {
   /** Set by promotion: the next append logs the failover's end (bench/failover.ts reads the line). */
   private announceFirstWrite = false;
 
+  private markRecovered: () => void = () => undefined;
+  /** Resolves once run() has restored the state (snapshot, and where the replay starts): for start-up timing. */
+  readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
+
   constructor(private readonly opts: DaemonOptions) {
     this.writing = opts.standby === undefined;
   }
@@ -93,6 +97,7 @@ export class EngineDaemon {
   /** Recovers, then consumes until stop(). */
   async run(): Promise<void> {
     const resume = await this.recover();
+    this.markRecovered();
     const { standby } = this.opts;
     try {
       if (standby !== undefined) await this.startStandby(standby);
@@ -134,7 +139,7 @@ export class EngineDaemon {
   private async startStandby(standby: StandbyOptions): Promise<void> {
     const tailSeq = await standby.follower.start(
       (events) => this.check?.addPublished(events),
-      (err) => this.fail(err),
+      (err) => (this.writing ? undefined : this.fail(err)), // once promoted, the follower no longer matters
     );
     this.check = new DivergenceCheck({
       checkFromSeq: Math.max(tailSeq, this.engine.eventSeq) + 1,
@@ -153,7 +158,7 @@ export class EngineDaemon {
   private async promote(standby: StandbyOptions): Promise<void> {
     if (this.writing || this.stopping || this.check === null) return;
     const startedMs = performance.now();
-    const publishedSeq = await standby.follower.catchUpAndStop();
+    const publishedSeq = await standby.follower.catchUp();
     const backlog = this.check.unpublished(publishedSeq, this.engine.eventSeq);
     this.check = null;
     this.writing = true;
@@ -171,6 +176,8 @@ export class EngineDaemon {
       this.emittedSeq = this.engine.eventSeq;
       await this.appendNow(records, backlog[0].commandOffset, this.appliedOffset);
     }
+    // Off the failover's path: leaving the consumer group takes a round trip or more (run() awaits it at the end).
+    void standby.follower.stop();
     this.opts.logger.info({ promoteMs: performance.now() - startedMs }, 'promotion done');
   }
 
