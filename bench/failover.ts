@@ -203,6 +203,12 @@ async function runFailover(
     engines.push(await start());
     await waitUntil(() => standbys.some((e) => logTime(e, FIRST_WRITE) !== null), 120_000, `failover ${kill}`);
     const promoted = standbys.find((e) => logTime(e, FIRST_WRITE) !== null);
+    // With a backlog to write, the first write is logged before the promotion's end: wait for that line too.
+    await waitUntil(
+      () => promoted === undefined || logTime(promoted, 'promotion done') !== null,
+      10_000,
+      'promotion done',
+    );
     const firstWrite = promoted === undefined ? NaN : (logTime(promoted, FIRST_WRITE) ?? NaN);
     failoverMs.push(firstWrite - killedAt);
     if (promoted !== undefined) {

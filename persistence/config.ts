@@ -26,13 +26,6 @@ export interface PersistenceConfig {
   readonly snapshotDir: string | null;
 }
 
-/**
- * Node flags the consumer runs with (the `persistence` and `bench:persistence` npm scripts, the compose service). A
- * 64 MiB young generation: a batch (one 8 MiB fetch, about 38,000 events) and its rows then die young instead of
- * being promoted; bench:persistence measured 4.9 µs of consumer CPU per event with it against 5.6-5.9 without.
- */
-export const PERSISTENCE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
-
 export function readPersistenceConfig(env: Env = process.env): PersistenceConfig {
   const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
   const kafkaBrokers = requiredBrokersVar(env);

@@ -15,7 +15,7 @@ import { encryptMnemonic, passphraseFromEnv, readKeystoreFile, writeKeystoreFile
 import { CHAIN_CONFIG_STEP_VARS, writeChainConfig } from '../../compose/chain-config.js';
 import { DAEMON_NODE_FLAGS, readDaemonConfig } from '../../engine/daemon/config.js';
 import { readGatewayConfig } from '../../gateway/config.js';
-import { PERSISTENCE_NODE_FLAGS, readPersistenceConfig } from '../../persistence/config.js';
+import { readPersistenceConfig } from '../../persistence/config.js';
 import {
   composeText,
   composeVariables,
@@ -185,13 +185,6 @@ t.test('a bad setting is refused with the variable named', async (t) => {
   t.throws(() => readGatewayConfig({ ...gateway, DEPOSIT_XPUB: 'xpub-not' }), /DEPOSIT_XPUB/);
   const persistence = await serviceEnv('persistence');
   t.throws(() => readPersistenceConfig({ ...persistence, PERSISTENCE_BATCH_MAX: '0' }), /PERSISTENCE_BATCH_MAX/);
-});
-
-t.test('npm run persistence and npm run bench:persistence start the consumer with its node flags', async (t) => {
-  const scripts = await packageScripts();
-  for (const name of ['persistence', 'bench:persistence'])
-    for (const flag of PERSISTENCE_NODE_FLAGS)
-      t.ok(scripts[name].split(' ').includes(flag), `the ${name} script passes ${flag}`);
 });
 
 t.test(

@@ -8,7 +8,6 @@ import path from 'node:path';
 import t from 'tap';
 import { CHECKED_SERVICES } from '../../compose/healthcheck.js';
 import { DAEMON_NODE_FLAGS } from '../../engine/daemon/config.js';
-import { PERSISTENCE_NODE_FLAGS } from '../../persistence/config.js';
 import {
   COMPOSE_DIR,
   EXCHANGE_SERVICES,
@@ -58,8 +57,7 @@ t.test('every exchange service runs its compiled entry point with node, source m
   const compose = await loadCompose(placeholderVars());
   for (const name of EXCHANGE_SERVICES) {
     const command = compose.services[name].command ?? [];
-    const own = name === 'engine' ? DAEMON_NODE_FLAGS : name === 'persistence' ? PERSISTENCE_NODE_FLAGS : [];
-    const flags = ['--enable-source-maps', ...own];
+    const flags = name === 'engine' ? ['--enable-source-maps', ...DAEMON_NODE_FLAGS] : ['--enable-source-maps'];
     t.same(command.slice(0, -1), ['node', ...flags], `${name}: node ${flags.join(' ')} (no npm, no tsx)`);
     t.equal(
       await builtFrom(command.at(-1) ?? ''),
