@@ -2,24 +2,24 @@
 // instead of running initdb and every migration there (seconds of WASM on each first start, and each test that
 // starts an exchange on a fresh directory). The key covers what the directory's contents follow from: PGlite's
 // version (its data format) and every migration file the embedded exchange applies; a change makes a new template.
-// The components still run their migrations at start, which then find nothing to do.
+// The components still run their migrations at start, which then find nothing to do. The template is made in a
+// child process (template-worker.ts), so its PGlite's memory leaves with the process.
 
+import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
-import postgres from 'postgres';
 import { AUDIT_MIGRATIONS_DIR } from '../../audit/migrate.js';
 import { CHAIN_MIGRATIONS_DIR } from '../../chain/migrate.js';
 import { repoCacheDir } from '../../config/paths.js';
 import { CUSTODY_MIGRATIONS_DIR } from '../../custody/migrate.js';
 import { loadMigrations } from '../../db/migrate.js';
-import { GATEWAY_MIGRATIONS_DIR, migrateGateway } from '../../gateway/migrate.js';
+import { GATEWAY_MIGRATIONS_DIR } from '../../gateway/migrate.js';
 import { MIGRATIONS_DIR as PERSISTENCE_MIGRATIONS_DIR } from '../../persistence/state.js';
-import { EmbeddedPgServer } from './server.js';
+import type { TemplateWork } from './template-worker.js';
 
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -69,20 +69,7 @@ async function makeTemplate(template: string, opts: { startParams: string[]; log
   const tmp = `${template}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  const db = await PGlite.create({ dataDir: tmp, startParams: opts.startParams });
-  const server = new EmbeddedPgServer({ db, logger: opts.logger });
-  try {
-    await server.start();
-    const sql = postgres(server.url, { max: 1, onnotice: () => {} });
-    try {
-      await migrateGateway(sql);
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
-  } finally {
-    await server.stop();
-    await db.close();
-  }
+  await runWorker({ dir: tmp, startParams: opts.startParams });
   try {
     await rename(tmp, template);
     opts.logger.info({ template }, 'made the migrated database template');
@@ -90,6 +77,21 @@ async function makeTemplate(template: string, opts: { startParams: string[]; log
     if (!(await hasDatabase(template))) throw err;
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** template-worker.ts as a child process; resolves when it exited cleanly. */
+function runWorker(work: TemplateWork): Promise<void> {
+  // The same extension as this module: .ts under tsx (the tests, npm run dev), .js from dist/.
+  const ext = path.extname(fileURLToPath(import.meta.url));
+  const child = fork(fileURLToPath(new URL(`./template-worker${ext}`, import.meta.url)), [JSON.stringify(work)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`making the database template: exit ${code ?? signal}`)),
+    );
+  });
 }
 
 async function exists(file: string): Promise<boolean> {
