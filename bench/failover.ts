@@ -26,6 +26,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
+import { COMMAND_VERSION } from '../engine/core/index.js';
 import type { Command } from '../engine/core/index.js';
 import { encodeCommand } from '../engine/wire/codec.js';
 import type { CommandInput } from '../engine/wire/codec.js';
@@ -269,7 +270,7 @@ function restingOrders(from: number, count: number): Command[] {
     const side = i % 2 === 0 ? 'buy' : 'sell';
     const level = (i >> 1) % 1000;
     cmds.push({
-      v: 1,
+      v: COMMAND_VERSION,
       id: `r${i}`,
       timeMs: 0,
       type: 'placeOrder',
@@ -328,7 +329,9 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
   first.child.kill('SIGKILL');
   await first.exited;
   await writer.append([
-    encoder.encode(encodeCommand({ v: 1, id: 'after-restart', type: 'cancelAll', userId: 1 } as CommandInput)),
+    encoder.encode(
+      encodeCommand({ v: COMMAND_VERSION, id: 'after-restart', type: 'cancelAll', userId: 1 } as CommandInput),
+    ),
   ]);
   await writer.close();
   const buildSec = (performance.now() - buildStartMs) / 1000;
