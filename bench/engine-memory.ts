@@ -3,7 +3,7 @@
 // objects are garbage by the time memory is measured: what remains is the engine's state.
 // Run as `npm run bench:engine -- --stream resting` (one JSON line on stdout).
 
-import { Engine } from '../engine/core/index.js';
+import { COMMAND_VERSION, Engine } from '../engine/core/index.js';
 import type { Command } from '../engine/core/index.js';
 import { applyAll, expSample, MARKET_ID, setupCommands } from './stream.js';
 import { Prng } from '../testkit/prng.js';
@@ -38,7 +38,7 @@ export function runResting(seed: number, count: number, withHeapSummary = false)
       const offset = 1 + Math.floor(expSample(rng, 20));
       const price = side === 'buy' ? MID_TICKS - offset : MID_TICKS + offset;
       chunk.push({
-        v: 1,
+        v: COMMAND_VERSION,
         id: `r${i}`,
         timeMs: 1_700_000_000_000 + i,
         type: 'placeOrder',

@@ -8,6 +8,11 @@
 //   achievedOrdersPerSecAtFixedRate, cpuPercentAtFixedRate (per process, % of one core), unknownAnswers, failedAnswers
 //   gatewayCpuUsPerOrderAtFixedRate  the gateway's CPU per order (place + cancel) at the fixed rate: on a loaded
 //                      machine steadier than the latencies, which mostly measure the wait for a core
+//   latencySplitMsMeanAtFixedRate  where a request's time went at the fixed rate, means from the gateway's own
+//                      histograms (/metrics, read before and after): client (autocannon's mean), gateway (request
+//                      in to answer out, Fastify's elapsed time), kafkaAndEngine (command appended to its result
+//                      read: Kafka both ways and the engine), so gateway - kafkaAndEngine is the gateway's own part
+//                      and client - gateway the wait outside it (sockets, the event loop's backlog, the client)
 // Settings: GW_BENCH_SECONDS (10), GW_BENCH_USERS (50), GW_BENCH_CONNECTIONS (200), GW_BENCH_RATE (2000),
 //   GW_BENCH_FIXED_CONNECTIONS (enough to offer the rate at 100 ms a request: RATE x 2 x 0.1 = 400),
 //   GW_BENCH_AUTH (apiKey: HMAC-signed requests, replay-checked, as trading clients send them; or session),
@@ -32,6 +37,7 @@ import { HdKeys } from '../chain/hd.js';
 import { KafkaCommandWriter } from '../kafka/command-writer.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { kafkaClient } from '../kafka/client.js';
+import { COMMAND_VERSION } from '../engine/core/index.js';
 import { encodeCommand } from '../engine/wire/codec.js';
 import { formatSummary, summarizeProfileFile } from './cpu-profile.js';
 import type { CommandInput } from '../engine/wire/codec.js';
@@ -140,6 +146,30 @@ async function placeCancel(
     ],
   });
   return { ...res, answers };
+}
+
+/** Sum and count of some of a Prometheus text's histograms (`<name>_sum` / `<name>_count` lines, labels matching). */
+function histogramTotals(text: string, name: string, labels: RegExp): { sum: number; count: number } {
+  const totals = { sum: 0, count: 0 };
+  for (const line of text.split('\n')) {
+    const m = /^(\w+?)_(sum|count)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m === null || m[1] !== name || !labels.test(m[3] ?? '')) continue;
+    totals[m[2] as 'sum' | 'count'] += Number(m[4]);
+  }
+  return totals;
+}
+
+/** Means in ms of the gateway's request time and its commands' round trip between two /metrics texts. */
+function serverSplitMs(before: string, after: string): { gateway: number | null; kafkaAndEngine: number | null } {
+  const mean = (name: string, labels: RegExp): number | null => {
+    const [a, b] = [histogramTotals(before, name, labels), histogramTotals(after, name, labels)];
+    const n = b.count - a.count;
+    return n <= 0 ? null : Number((((b.sum - a.sum) / n) * 1000).toFixed(2));
+  };
+  return {
+    gateway: mean('gateway_http_request_duration_seconds', /route="\/v1\/orders(\/:orderId)?"/),
+    kafkaAndEngine: mean('gateway_engine_round_trip_seconds', /type="(placeOrder|cancelOrder)"/),
+  };
 }
 
 /** CPU time (user + system) of a process so far, in ms; null where /proc is not there. */
@@ -254,10 +284,10 @@ async function main(): Promise<void> {
     await writer.connect();
     const send = (cmds: CommandInput[]) => writer.append(cmds.map((c) => new TextEncoder().encode(encodeCommand(c))));
     await send([
-      { v: 1, type: 'addAsset', id: 'a1', assetId: 1, symbol: 'ETH', decimals: 18 },
-      { v: 1, type: 'addAsset', id: 'a2', assetId: 2, symbol: 'USDT', decimals: 6 },
+      { v: COMMAND_VERSION, type: 'addAsset', id: 'a1', assetId: 1, symbol: 'ETH', decimals: 18 },
+      { v: COMMAND_VERSION, type: 'addAsset', id: 'a2', assetId: 2, symbol: 'USDT', decimals: 6 },
       {
-        v: 1,
+        v: COMMAND_VERSION,
         type: 'addMarket',
         id: 'm1',
         marketId: 1,
@@ -298,7 +328,7 @@ async function main(): Promise<void> {
         creds.push({ keyId: key.keyId as string, secret: key.secret as string });
       }
       deposits.push({
-        v: 1,
+        v: COMMAND_VERSION,
         type: 'deposit',
         id: `d${i}e`,
         userId: s.userId,
@@ -307,7 +337,7 @@ async function main(): Promise<void> {
         depositId: `d${i}e`,
       });
       deposits.push({
-        v: 1,
+        v: COMMAND_VERSION,
         type: 'deposit',
         id: `d${i}u`,
         userId: s.userId,
@@ -327,11 +357,14 @@ async function main(): Promise<void> {
       broker: broker.pid,
       benchClient: process.pid,
     };
+    const metricsText = () => fetch(`${base}/metrics`).then((r) => r.text());
+    const metricsBefore = await metricsText();
     const fixedFromUs = monotonicUs();
     const { result: fixed, cpuPercent } = await cpuShares(pids, () =>
       placeCancel(base, creds, FIXED_CONNECTIONS, { overallRate: RATE * 2 }),
     );
     profileWindowUs = [fixedFromUs, monotonicUs()];
+    const split = serverSplitMs(metricsBefore, await metricsText());
     if (died.length > 0) throw new Error(`${died.join(', ')} stopped during the run (output above)`);
     const hello = await helloWorld();
     const ordersPerSec = max.requests.average / 2;
@@ -352,6 +385,7 @@ async function main(): Promise<void> {
           cpuPercent.gateway === null || fixed.requests.average === 0
             ? null
             : Math.round((cpuPercent.gateway * 10_000) / (fixed.requests.average / 2)),
+        latencySplitMsMeanAtFixedRate: { client: fixed.latency.average, ...split },
         errors: max.errors + fixed.errors + max.timeouts + fixed.timeouts,
         users: USERS,
         connections: CONNECTIONS,

@@ -4,6 +4,11 @@
 //                    (events per consumer transaction)
 //   ratioVsCopy      eventsPerSec / copyLimitPerSec
 //   lagMsP99         record appended to Kafka -> its batch committed in Postgres, with 10,000 events/s offered
+//   consumerCpuUsPerEvent, pgCpuUsPerEvent  CPU time of this process (the consumer: kafkajs, decode, project, COPY
+//                    text) and of its PostgreSQL backend per event while catching up; copyPgCpuUsPerRow the backend's
+//                    per row of the bare COPY. CPU time moves much less than wall time when other processes load
+//                    the machine: cpuRatioVsCopy = copyPgCpuUsPerRow / max(consumer, pg) per event is the steadier
+//                    figure (the consumer and its backend run in parallel, so the busier one bounds the rate).
 // The topic holds records as the daemon writes them: the events of a batch of commands (--engine-batch, the daemon's
 // ENGINE_BATCH_MAX default) packed into records of about 256 KiB with the batch's cmdOffsets header; at the offered
 // rate, a batch is what arrived in one 20 ms tick.
@@ -11,6 +16,7 @@
 // --batch (consumer records per transaction), --engine-batch.
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import pino from 'pino';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
@@ -86,13 +92,38 @@ async function createTopic(kafka: Kafka, prefix: string): Promise<string> {
   return topic;
 }
 
-/** The consumer catching up on the whole stream; returns events/s and the events of its average transaction. */
+/** User + system CPU µs of a process (all threads), from /proc. */
+function cpuUsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+const ownCpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/** The PostgreSQL backend behind a one-connection client (local server: its /proc entry is readable). */
+async function backendPid(sql: ReturnType<typeof connectPostgres>): Promise<number> {
+  const [row] = await sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+  return row.pid;
+}
+
+interface CatchUp {
+  readonly eventsPerSec: number;
+  readonly eventsPerBatch: number;
+  readonly consumerCpuUsPerEvent: number;
+  readonly pgCpuUsPerEvent: number;
+}
+
+/** The consumer catching up on the whole stream: events/s, the events of its average transaction, CPU per event. */
 async function catchUp(
   kafka: Kafka,
   producer: Producer,
   records: readonly DaemonRecord[],
   events: number,
-): Promise<{ eventsPerSec: number; eventsPerBatch: number }> {
+): Promise<CatchUp> {
   const topic = await createTopic(kafka, 'bench-persist');
   await fill(producer, topic, records);
   const db = await createTestDatabase('bench_persist');
@@ -100,6 +131,8 @@ async function catchUp(
   try {
     const source = new KafkaEventSource({ kafka, topic, groupId: 'bench' });
     let doneMs = 0;
+    let doneCpuUs = { own: 0, pg: 0 };
+    const pgPid = await backendPid(sql);
     const consumer = new PersistenceConsumer({
       sql,
       source,
@@ -108,17 +141,21 @@ async function catchUp(
       onCommitted: ({ rows }) => {
         if (rows.position.lastSeq >= events) {
           doneMs = performance.now();
+          doneCpuUs = { own: ownCpuUs(), pg: cpuUsOf(pgPid) };
           void consumer.stop();
         }
       },
     });
     const t0 = performance.now();
+    const cpu0 = { own: ownCpuUs(), pg: cpuUsOf(pgPid) };
     await consumer.run();
     // The first batch's own time counts too: measured from the consumer's start (after migrations and topics).
     log(`caught up on ${events} events in ${round(doneMs - t0)} ms (${consumer.batchesWritten} batches)`);
     return {
       eventsPerSec: (events / (doneMs - t0)) * 1000,
       eventsPerBatch: Math.round(events / consumer.batchesWritten),
+      consumerCpuUsPerEvent: (doneCpuUs.own - cpu0.own) / events,
+      pgCpuUsPerEvent: (doneCpuUs.pg - cpu0.pg) / events,
     };
   } finally {
     await sql.end({ timeout: 5 });
@@ -126,7 +163,8 @@ async function catchUp(
   }
 }
 
-async function copyLimit(rows: number, perTx: number): Promise<number> {
+/** A bare COPY of `rows` rows into a ledger_entries-like table: rows/s and the backend's CPU µs per row. */
+async function copyLimit(rows: number, perTx: number): Promise<{ perSec: number; pgCpuUsPerRow: number }> {
   const db = await createTestDatabase('bench_copy');
   const sql = connectPostgres(db.url, { max: 1 });
   try {
@@ -134,7 +172,9 @@ async function copyLimit(rows: number, perTx: number): Promise<number> {
       debit_user bigint NOT NULL, credit_kind smallint NOT NULL, credit_user bigint NOT NULL, amount numeric(78,0) NOT NULL CHECK (amount > 0),
       reason text NOT NULL, ref_id text NOT NULL, posted_at timestamptz NOT NULL, PRIMARY KEY (seq, n))`;
     const at = new Date(1_700_000_000_000).toISOString();
+    const pgPid = await backendPid(sql);
     const t0 = performance.now();
+    const pg0 = cpuUsOf(pgPid);
     for (let i = 0; i < rows; i += perTx) {
       let text = '';
       for (let j = i; j < Math.min(rows, i + perTx); j++)
@@ -145,7 +185,7 @@ async function copyLimit(rows: number, perTx: number): Promise<number> {
         await new Promise((resolve, reject) => stream.on('finish', resolve).on('error', reject));
       });
     }
-    return (rows / (performance.now() - t0)) * 1000;
+    return { perSec: (rows / (performance.now() - t0)) * 1000, pgCpuUsPerRow: (cpuUsOf(pgPid) - pg0) / rows };
   } finally {
     await sql.end({ timeout: 5 });
     await db.drop();
@@ -222,8 +262,10 @@ async function main(): Promise<void> {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
-      const { eventsPerSec, eventsPerBatch } = await catchUp(kafka, producer, records, events);
-      const copyLimitPerSec = await copyLimit(events, eventsPerBatch);
+      const caught = await catchUp(kafka, producer, records, events);
+      const { eventsPerSec, eventsPerBatch } = caught;
+      const copy = await copyLimit(events, eventsPerBatch);
+      const copyLimitPerSec = copy.perSec;
       log(`COPY limit ${round(copyLimitPerSec)} rows/s (${eventsPerBatch} rows per transaction)`);
       const lagMsP99 = await lagP99(kafka, producer, perCommand);
       console.log(
@@ -237,6 +279,10 @@ async function main(): Promise<void> {
           eventsPerSec: Math.round(eventsPerSec),
           copyLimitPerSec: Math.round(copyLimitPerSec),
           ratioVsCopy: round(eventsPerSec / copyLimitPerSec, 3),
+          consumerCpuUsPerEvent: round(caught.consumerCpuUsPerEvent, 2),
+          pgCpuUsPerEvent: round(caught.pgCpuUsPerEvent, 2),
+          copyPgCpuUsPerRow: round(copy.pgCpuUsPerRow, 2),
+          cpuRatioVsCopy: round(copy.pgCpuUsPerRow / Math.max(caught.consumerCpuUsPerEvent, caught.pgCpuUsPerEvent), 3),
           lagMsP99: round(lagMsP99, 1),
           lagOfferedEventsPerSec: RATE_EVENTS_PER_SEC,
           loadAvg1mAtStart: LOAD_AT_START,

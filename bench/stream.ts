@@ -6,7 +6,7 @@
 // 20% cancels of an order chosen uniformly among the orders live in the engine. 10% market orders,
 // 1..marketLotsMax lots. Every order passes the balance checks: users are funded by large deposits first.
 
-import { Engine } from '../engine/core/index.js';
+import { COMMAND_VERSION, Engine } from '../engine/core/index.js';
 import type { Command, EngineEvent } from '../engine/core/index.js';
 import { Prng } from '../testkit/prng.js';
 
@@ -77,10 +77,26 @@ const DEPOSIT = 10n ** 15n;
 /** Assets with 0 decimals and a market with tickSize = lotSize = 1: prices are ticks and quantities are lots. */
 export function setupCommands(users: number, feeBps: number): Command[] {
   const cmds: Command[] = [
-    { v: 1, id: 'setup-base', timeMs: START_MS, type: 'addAsset', assetId: BASE_ASSET, symbol: 'BASE', decimals: 0 },
-    { v: 1, id: 'setup-quote', timeMs: START_MS, type: 'addAsset', assetId: QUOTE_ASSET, symbol: 'QUOTE', decimals: 0 },
     {
-      v: 1,
+      v: COMMAND_VERSION,
+      id: 'setup-base',
+      timeMs: START_MS,
+      type: 'addAsset',
+      assetId: BASE_ASSET,
+      symbol: 'BASE',
+      decimals: 0,
+    },
+    {
+      v: COMMAND_VERSION,
+      id: 'setup-quote',
+      timeMs: START_MS,
+      type: 'addAsset',
+      assetId: QUOTE_ASSET,
+      symbol: 'QUOTE',
+      decimals: 0,
+    },
+    {
+      v: COMMAND_VERSION,
       id: 'setup-market',
       timeMs: START_MS,
       type: 'addMarket',
@@ -98,7 +114,7 @@ export function setupCommands(users: number, feeBps: number): Command[] {
   for (let u = 1; u <= users; u++) {
     for (const assetId of [BASE_ASSET, QUOTE_ASSET]) {
       cmds.push({
-        v: 1,
+        v: COMMAND_VERSION,
         id: `setup-dep-${u}-${assetId}`,
         timeMs: START_MS,
         type: 'deposit',
@@ -200,7 +216,7 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
       const price = side === 'buy' ? spec.midTicks - offset : spec.midTicks + offset;
       const lots = rng.int(1, 100);
       cmd = {
-        v: 1,
+        v: COMMAND_VERSION,
         id,
         timeMs,
         type: 'placeOrder',
@@ -216,7 +232,7 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
       stats.limits++;
     } else if (r < 0.9) {
       const victim = live.pick(rng);
-      cmd = { v: 1, id, timeMs, type: 'cancelOrder', userId: victim.userId, orderId: victim.orderId };
+      cmd = { v: COMMAND_VERSION, id, timeMs, type: 'cancelOrder', userId: victim.userId, orderId: victim.orderId };
       peerOps.push({ kind: 'cancel', id: String(victim.orderId) });
       stats.cancels++;
       kinds[i] = KIND_CANCEL;
@@ -224,7 +240,7 @@ export function generateStream(spec: StreamSpec, onProgress?: (done: number) => 
       const side = rng.float() < 0.5 ? 'buy' : 'sell';
       const lots = rng.int(1, spec.marketLotsMax);
       cmd = {
-        v: 1,
+        v: COMMAND_VERSION,
         id,
         timeMs,
         type: 'placeOrder',

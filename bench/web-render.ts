@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
+import { SIDES } from '../engine/core/index.js';
 import { until } from '../testkit/launcher.js';
 import { log, round } from './measure.js';
 import { instrumentPages, waitForLadder } from './web-page.js';
@@ -89,7 +90,7 @@ export async function fund(maker: Api, market: Market): Promise<void> {
 export async function seedBook(maker: Api, market: Market, midTicks: number): Promise<void> {
   const orders = [];
   for (let i = 0; i < SEED_LEVELS; i++) {
-    for (const side of ['buy', 'sell'] as const) {
+    for (const side of SIDES) {
       const ticks = side === 'buy' ? midTicks - GAP_TICKS - i * 25 : midTicks + GAP_TICKS + i * 25;
       orders.push({
         marketId: market.marketId,

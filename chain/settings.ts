@@ -2,9 +2,9 @@
 // before anything connects: a bad value is named at once (ConfigError).
 
 import {
-  intVar,
   hostVar,
-  nameVar,
+  intVar,
+  logLevelVar,
   pathVar,
   requiredBrokersVar,
   requiredPostgresUrl,
@@ -34,6 +34,6 @@ export function readChainSettings(env: Env): ChainSettings {
     keystorePath: pathVar(env, 'KEYSTORE_PATH', 'keystore.json'),
     statusHost: hostVar(env, 'CHAIN_STATUS_HOST', '127.0.0.1'),
     statusPort: intVar(env, 'CHAIN_STATUS_PORT', 9464, 0, 65535),
-    logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
+    logLevel: logLevelVar(env),
   };
 }

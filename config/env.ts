@@ -27,6 +27,18 @@ export function nameVar(env: Env, name: string, fallback: string, opts: { colon?
   return value;
 }
 
+/** pino's levels. pino refuses any other name only when the logger is made, which is after the settings are read. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** LOG_LEVEL (default info), one of LOG_LEVELS: every service and the embedded exchange read it here. */
+export function logLevelVar(env: Env): LogLevel {
+  const value = env.LOG_LEVEL ?? 'info';
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (level === undefined) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  return level;
+}
+
 export function boolVar(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -80,6 +92,14 @@ export function topicsVar(env: Env): { commandsTopic: string; eventsTopic: strin
     commandsTopic: nameVar(env, 'KAFKA_COMMANDS_TOPIC', DEFAULT_COMMANDS_TOPIC),
     eventsTopic: nameVar(env, 'KAFKA_EVENTS_TOPIC', DEFAULT_EVENTS_TOPIC),
   };
+}
+
+/** A redis:// (or rediss://) URL, or null when unset; `meaning` says what no URL means. */
+export function redisUrlVar(env: Env, name: string, meaning: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  if (!/^rediss?:\/\/\S+$/.test(raw)) throw new ConfigError(`${name} must be a redis:// URL (or unset: ${meaning})`);
+  return raw;
 }
 
 export const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;

@@ -3,8 +3,8 @@
 // stand-ins; variables that point at real infrastructure belong to the separate services (npm run engine,
 // persistence, chain, gateway) and are refused here rather than half-used.
 
-import { ConfigError, boolVar, intVar, postgresUrlVar } from '../config/env.js';
-import type { Env } from '../config/env.js';
+import { ConfigError, boolVar, intVar, logLevelVar, postgresUrlVar } from '../config/env.js';
+import type { Env, LogLevel } from '../config/env.js';
 import { readGatewayTuning } from '../gateway/config.js';
 import type { GatewayTuning } from '../gateway/config.js';
 
@@ -27,7 +27,7 @@ export interface EmbeddedConfig {
   readonly gateway: boolean;
   /** The gateway's GATEWAY_* settings, read as the gateway service reads them (gateway/config.ts). */
   readonly gatewayTuning: GatewayTuning;
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
 }
 
 /** Variables of the separate services that the embedded mode cannot honour. */
@@ -39,8 +39,6 @@ const SERVICE_ONLY = [
   'KEYSTORE_PASSPHRASE_FILE',
 ] as const;
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
 export function readEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
   for (const name of SERVICE_ONLY) {
     if (env[name] !== undefined && env[name] !== '') {
@@ -50,9 +48,7 @@ export function readEmbeddedConfig(env: Env = process.env): EmbeddedConfig {
     }
   }
   const databaseUrl = postgresUrlVar(env, 'DATABASE_URL', { required: false, meaning: 'the embedded PostgreSQL' });
-  const logLevel = env.LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel))
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const logLevel = logLevelVar(env);
   const gatewayHost = env.GATEWAY_HOST ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]{1,255}$/.test(gatewayHost))
     throw new ConfigError(`GATEWAY_HOST must be a host name or address, got "${gatewayHost}"`);

@@ -11,6 +11,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { JsonRpcProvider } from 'ethers';
 import type { Logger } from 'pino';
 import postgres from 'postgres';
 import { migrateChain } from '../chain/migrate.js';
@@ -27,6 +28,8 @@ import { connectPostgres } from '../persistence/db.js';
 import type { EmbeddedConfig } from './config.js';
 import type { GatewayTuning } from '../gateway/config.js';
 import { startGanache } from './devnet/ganache.js';
+import type { Ganache } from './devnet/ganache.js';
+import { PhaseTimer } from './phases.js';
 import { ensureDevKeystore } from './devnet/keystore.js';
 import { DEVNET_CHAIN_ID, DEVNET_MNEMONIC, Faucet, provisionDevnet, writeDevnetState } from './devnet/provision.js';
 import type { DevnetState } from './devnet/provision.js';
@@ -88,11 +91,11 @@ export class StartAborted extends Error {}
 export async function startEmbeddedExchange(
   config: EmbeddedConfig,
   logger: Logger,
-  opts: { lifecycle?: Lifecycle; gateway?: GatewayStarter } = {},
+  opts: { lifecycle?: Lifecycle; gateway?: GatewayStarter; phases?: PhaseTimer } = {},
 ): Promise<RunningExchange> {
   const life = opts.lifecycle ?? new Lifecycle(logger);
   try {
-    return await startAll(config, logger, life, opts.gateway);
+    return await startAll(config, logger, life, { gateway: opts.gateway, phases: opts.phases ?? new PhaseTimer() });
   } catch (err) {
     await life.stopAll();
     throw err;
@@ -103,8 +106,9 @@ async function startAll(
   config: EmbeddedConfig,
   logger: Logger,
   life: Lifecycle,
-  gateway: GatewayStarter | undefined,
+  opts: { gateway: GatewayStarter | undefined; phases: PhaseTimer },
 ): Promise<RunningExchange> {
+  const { phases } = opts;
   const dataDir = path.resolve(config.dataDir);
   const step = (what: string): void => {
     if (life.isStopping) throw new StartAborted(`start-up stopped before ${what}`);
@@ -117,40 +121,18 @@ async function startAll(
   });
   life.defer('file log', () => log.close());
 
-  step('the database');
-  let databaseUrl = config.databaseUrl;
-  if (databaseUrl === null) {
-    const pg = await startEmbeddedPostgres({
-      dir: path.join(dataDir, 'pg'),
-      logger: logger.child({ component: 'embedded-postgres' }),
-      port: config.pgPort,
-      onFatal: (err) => life.fail('embedded postgres', err),
-    });
-    life.defer('embedded postgres', () => pg.stop());
-    databaseUrl = pg.url;
-  }
-
-  step('the devnet');
-  await mkdir(path.join(dataDir, 'devnet'), { recursive: true });
-  const ganache = await startGanache({
-    dbPath: path.join(dataDir, 'devnet', 'chain'),
-    chainId: DEVNET_CHAIN_ID,
-    mnemonic: DEVNET_MNEMONIC,
-    blockTimeSec: config.devnetBlockTimeSec,
-    port: config.devnetPort,
-  });
-  life.defer('devnet', () => ganache.stop());
-  const { keys, created, passphraseFile } = await ensureDevKeystore(dataDir);
-  logger.warn(
-    { keystore: path.join(dataDir, 'keystore.json'), passphraseFile, created },
-    'DEVNET ONLY: the keystore passphrase is stored in a file next to the keystore. Anyone who can read the data directory controls these keys. Never use this keystore or mode for real funds.',
-  );
-  const devProvider = makeProvider({ rpcUrl: ganache.url, chainId: DEVNET_CHAIN_ID, pollIntervalMs: 250 });
-  life.defer('devnet provider', async () => devProvider.destroy());
-  const devnetFile = path.join(dataDir, 'devnet', 'devnet.json');
-  let devnet = await provisionDevnet({ file: devnetFile, provider: devProvider, keys, logger });
+  step('the database and the devnet');
+  // Independent until the chain service needs both: side by side. Both are awaited before a failure of either is
+  // thrown, so everything either started is registered with the lifecycle (and stopped) by then.
+  const [databaseUrl, chainSide] = await allSettledOrThrow([
+    phases.time('postgres', () => startDatabase(config, dataDir, logger, life)),
+    startDevnet(config, dataDir, logger, life, phases),
+  ]);
+  const { ganache, keys, devProvider, devnetFile } = chainSide;
+  let devnet = chainSide.devnet;
 
   step('the engine');
+  const recoveryStartedMs = performance.now();
   const daemon = new EngineDaemon({
     log,
     snapshots: new SnapshotStore({
@@ -168,6 +150,8 @@ async function startAll(
     await daemon.stop();
     await daemonRun;
   });
+  await Promise.race([daemon.recovered, daemonRun]);
+  phases.add('engine recovery', performance.now() - recoveryStartedMs);
   if (!devnet.listed) {
     const writer = log.writer();
     const encoder = new TextEncoder();
@@ -198,33 +182,38 @@ async function startAll(
 
   step('the chain service');
   const chainConfig = devnetChainConfig(ganache.url, devnet, config.devnetConfirmations);
-  const chain = await startChain({
-    chainConfig,
-    databaseUrl,
-    keys,
-    log,
-    dataDir,
-    logger: logger.child({ component: 'chain' }),
-    life,
-  });
+  const chain = await phases.time('chain service', () =>
+    startChain({
+      chainConfig,
+      databaseUrl,
+      keys,
+      log,
+      dataDir,
+      logger: logger.child({ component: 'chain' }),
+      life,
+    }),
+  );
 
   let gatewayUrl: string | null = null;
-  if (gateway !== undefined) {
+  if (opts.gateway !== undefined) {
+    const gateway = opts.gateway;
     step('the gateway');
     // ---- GATEWAY INTEGRATION POINT: see exchange/gateway-embedded.ts for what is passed and why. ----
-    const g = await gateway({
-      databaseUrl,
-      log,
-      faucet: new Faucet(devProvider, devnet.tokens),
-      depositConfirmations: chainConfig.confirmations,
-      keys,
-      dataDir,
-      host: config.gatewayHost,
-      port: config.gatewayPort,
-      tuning: config.gatewayTuning,
-      logger: logger.child({ component: 'gateway' }),
-      chainProgress: () => chain.progress(),
-    });
+    const g = await phases.time('gateway listen', () =>
+      gateway({
+        databaseUrl,
+        log,
+        faucet: new Faucet(devProvider, devnet.tokens),
+        depositConfirmations: chainConfig.confirmations,
+        keys,
+        dataDir,
+        host: config.gatewayHost,
+        port: config.gatewayPort,
+        tuning: config.gatewayTuning,
+        logger: logger.child({ component: 'gateway' }),
+        chainProgress: () => chain.progress(),
+      }),
+    );
     life.defer('gateway', () => g.stop());
     gatewayUrl = g.url;
   }
@@ -247,6 +236,70 @@ async function startAll(
     lifecycle: life,
     stop: () => life.stopAll(),
   };
+}
+
+/** Embedded PostgreSQL (unless DATABASE_URL names another server); resolves with the URL to connect to. */
+async function startDatabase(
+  config: EmbeddedConfig,
+  dataDir: string,
+  logger: Logger,
+  life: Lifecycle,
+): Promise<string> {
+  if (config.databaseUrl !== null) return config.databaseUrl;
+  const pg = await startEmbeddedPostgres({
+    dir: path.join(dataDir, 'pg'),
+    logger: logger.child({ component: 'embedded-postgres' }),
+    port: config.pgPort,
+    onFatal: (err) => life.fail('embedded postgres', err),
+  });
+  life.defer('embedded postgres', () => pg.stop());
+  return pg.url;
+}
+
+/** The devnet running, the keystore open (side by side), and the demo tokens deployed on the first start. */
+async function startDevnet(
+  config: EmbeddedConfig,
+  dataDir: string,
+  logger: Logger,
+  life: Lifecycle,
+  phases: PhaseTimer,
+): Promise<{ ganache: Ganache; keys: HdKeys; devProvider: JsonRpcProvider; devnet: DevnetState; devnetFile: string }> {
+  await mkdir(path.join(dataDir, 'devnet'), { recursive: true });
+  const [ganache, keystore] = await allSettledOrThrow([
+    phases.time('devnet', async () => {
+      const g = await startGanache({
+        dbPath: path.join(dataDir, 'devnet', 'chain'),
+        chainId: DEVNET_CHAIN_ID,
+        mnemonic: DEVNET_MNEMONIC,
+        blockTimeSec: config.devnetBlockTimeSec,
+        port: config.devnetPort,
+      });
+      life.defer('devnet', () => g.stop());
+      return g;
+    }),
+    phases.time('keystore', () => ensureDevKeystore(dataDir)),
+  ]);
+  const { keys, created, passphraseFile } = keystore;
+  logger.warn(
+    { keystore: path.join(dataDir, 'keystore.json'), passphraseFile, created },
+    'DEVNET ONLY: the keystore passphrase is stored in a file next to the keystore. Anyone who can read the data directory controls these keys. Never use this keystore or mode for real funds.',
+  );
+  const devProvider = makeProvider({ rpcUrl: ganache.url, chainId: DEVNET_CHAIN_ID, pollIntervalMs: 250 });
+  life.defer('devnet provider', async () => devProvider.destroy());
+  const devnetFile = path.join(dataDir, 'devnet', 'devnet.json');
+  const devnet = await phases.time('contracts', () =>
+    provisionDevnet({ file: devnetFile, provider: devProvider, keys, logger }),
+  );
+  return { ganache, keys, devProvider, devnet, devnetFile };
+}
+
+/** Promise.all that waits for every promise to settle before throwing the first rejection. */
+async function allSettledOrThrow<T extends readonly unknown[]>(
+  work: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const settled = await Promise.allSettled(work);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 export function devnetChainConfig(rpcUrl: string, devnet: DevnetState, confirmations: number): ChainConfig {

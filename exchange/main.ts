@@ -9,6 +9,7 @@ import type { EmbeddedConfig } from './config.js';
 import { StartAborted, startEmbeddedExchange } from './embedded.js';
 import type { GatewayStarter, RunningExchange } from './embedded.js';
 import { Lifecycle } from './lifecycle.js';
+import { PhaseTimer, buildCheckMs, formatPhases } from './phases.js';
 
 async function loadGateway(config: EmbeddedConfig, logger: pino.Logger): Promise<GatewayStarter | undefined> {
   if (!config.gateway) return undefined;
@@ -39,12 +40,13 @@ async function ensureWebPage(logger: pino.Logger): Promise<void> {
   }
 }
 
-function banner(x: RunningExchange): string {
+function banner(x: RunningExchange, phases: PhaseTimer): string {
   const lines = [
     '',
     'exchange-core is running (embedded mode: one process, data in ' + x.dataDir + ')',
     // From the process's start: under `npm start` that includes bringing dist/ up to date (tools/build/start.mjs).
     `  ready in:     ${process.uptime().toFixed(1)} s`,
+    `                (${formatPhases(phases.list())}; web page, postgres and devnet run side by side)`,
     x.gatewayUrl === null
       ? '  API:          (gateway not running in this process)'
       : `  Web page:     ${x.gatewayUrl}/\n  API:          ${x.gatewayUrl}/v1\n  Swagger UI:   ${x.gatewayUrl}/docs\n  WebSocket:    ${x.gatewayUrl.replace(/^http/, 'ws')}/v1/ws`,
@@ -99,19 +101,32 @@ async function main(): Promise<number> {
   });
   // A signal during start-up stops it at its next step.
   void stopped.then(() => life.stopAll());
-  if (config.gateway) await ensureWebPage(logger);
+  const phases = new PhaseTimer();
+  const build = buildCheckMs();
+  if (build !== null) phases.add('build check', build);
+  // Side by side with the start-up; the gateway reads the page's files when it starts, so it waits for this.
+  const webPage = config.gateway ? phases.time('web page', () => ensureWebPage(logger)) : Promise.resolve();
+  const gateway = await loadGateway(config, logger);
   let exchange: RunningExchange;
   try {
     exchange = await startEmbeddedExchange(config, logger, {
       lifecycle: life,
-      gateway: await loadGateway(config, logger),
+      phases,
+      gateway:
+        gateway === undefined
+          ? undefined
+          : async (deps) => {
+              await webPage;
+              return gateway(deps);
+            },
     });
   } catch (err) {
     if (err instanceof StartAborted) return exitCode;
     logger.fatal({ err }, `start-up failed: ${(err as Error).message}`);
     return 1;
   }
-  process.stdout.write(banner(exchange) + '\n');
+  logger.info({ readyMs: Math.round(process.uptime() * 1000), phases: phases.list() }, 'start-up phases');
+  process.stdout.write(banner(exchange, phases) + '\n');
   await stopped;
   const clean = await life.stopAll();
   logger.info({ clean }, 'exchange stopped');

@@ -32,7 +32,7 @@ import { Admission } from './admission.js';
 import type { CommandBus } from './command-bus.js';
 import type { GatewayOptions } from './config.js';
 import { GatewayError, gatewayError } from './errors.js';
-import { gatewayLoggerOptions } from './logging.js';
+import { gatewayLoggerOptions, lazyRequestLogger } from './logging.js';
 import { isDecimalSchema } from './schemas.js';
 import { MarketCache } from './markets.js';
 import { GatewayMetrics } from './metrics.js';
@@ -128,6 +128,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     // 5xx answers are still logged by the error handler.
     // (Through a LogController: the top-level option is deprecated in Fastify 5 and warned about at every start.)
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's logger becomes a pino child only if the request logs (gateway/logging.ts).
+    childLoggerFactory: lazyRequestLogger,
     // Malformed URLs and the like, before any route: still our error shape, never a 5xx.
     frameworkErrors: (error, _request, reply) =>
       void (reply as FastifyReply).code(400).send({ code: 'EX_BAD_REQUEST', message: error.message }),

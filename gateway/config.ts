@@ -7,11 +7,13 @@ import { DEFAULT_GUARD_OPTIONS } from './auth/guard.js';
 import type { GuardOptions } from './auth/guard.js';
 
 import {
-  ConfigError,
   boolVar,
+  ConfigError,
   hostVar,
   intVar,
+  logLevelVar,
   nameVar as plainNameVar,
+  redisUrlVar,
   requiredBrokersVar,
   requiredPostgresUrl,
   topicsVar,
@@ -109,9 +111,7 @@ function xpubVar(env: Env): string {
 
 export function readGatewayConfig(env: Env = process.env): GatewayConfig {
   const databaseUrl = requiredPostgresUrl(env, 'DATABASE_URL');
-  const redisUrl = env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL;
-  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl))
-    throw new ConfigError('REDIS_URL must be a redis:// URL (or unset: in-process stores, one instance only)');
+  const redisUrl = redisUrlVar(env, 'REDIS_URL', 'in-process stores, one instance only');
   const kafkaBrokers = requiredBrokersVar(env);
   const host = hostVar(env, 'GATEWAY_HOST', '0.0.0.0');
   return {
@@ -130,7 +130,7 @@ export function readGatewayConfig(env: Env = process.env): GatewayConfig {
         .slice(0, 100)}-${process.pid}`,
     ),
     pendingCommandsMax: intVar(env, 'GATEWAY_PENDING_COMMANDS_MAX', 10_000, 1, 1_000_000),
-    logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
+    logLevel: logLevelVar(env),
     secretKey: secretKeyVar(env),
     depositXpub: xpubVar(env),
     redisPrefix: nameVar(env, 'REDIS_PREFIX', DEFAULT_OPTIONS.redisPrefix),

@@ -10,10 +10,10 @@ import postgres from 'postgres';
 import { kafkaClient } from '../kafka/client.js';
 import { buildGateway } from './app.js';
 import type { Authenticate } from './app.js';
-import { KafkaMarketSource } from './market-data/kafka-source.js';
 import { marketDataPlugin } from './market-data/plugin.js';
 import { ConfigError, readGatewayConfig } from './config.js';
 import type { GatewayConfig } from './config.js';
+import { GatewayEventsFeed } from './events-feed.js';
 import { KafkaCommandBus } from './kafka-bus.js';
 import { gatewayLoggerOptions } from './logging.js';
 import { GatewayMetrics } from './metrics.js';
@@ -21,6 +21,10 @@ import { migrateGateway } from './migrate.js';
 import { lateResultRecorder } from './routes/commands.js';
 import { memoryStores, redisStores } from './stores/gateway-stores.js';
 import { DEFAULT_WEB_ROOT, webPageBuilt } from './web/page.js';
+
+/** Events records handed on at once, and how long a fetch waits for data (bounds the added latency at low rates). */
+const EVENTS_BATCH_RECORDS_MAX = 500;
+const EVENTS_MAX_WAIT_MS = 100;
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -57,11 +61,20 @@ async function main(): Promise<void> {
   const stores = redis === null ? memoryStores() : redisStores(redis);
   const kafka = kafkaClient(config.kafkaBrokers, `gateway-${config.instanceId}`, logger);
   const metrics = new GatewayMetrics();
+  // One reader of the events topic for the results and market data (events-feed.ts).
+  const events = new GatewayEventsFeed({
+    kafka,
+    topic: config.eventsTopic,
+    groupIdPrefix: `gateway.${config.instanceId}`,
+    logger,
+    batchRecordsMax: EVENTS_BATCH_RECORDS_MAX,
+    maxWaitTimeMs: EVENTS_MAX_WAIT_MS,
+  });
   const bus = new KafkaCommandBus({
     kafka,
     commandsTopic: config.commandsTopic,
     eventsTopic: config.eventsTopic,
-    instanceId: config.instanceId,
+    events,
     pendingMax: config.pendingCommandsMax,
     timeoutMs: config.commandTimeoutMs,
     logger,
@@ -72,8 +85,8 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const kafkaReady = async (): Promise<boolean> => (await admin.describeCluster()).brokers.length > 0;
-  // Market data (gateway/market-data/): reads the events topic itself and publishes to the other instances on Redis;
-  // without Redis there are no other instances, so nothing to publish.
+  // Market data (gateway/market-data/): reads the events topic through the instance's one reader and publishes to
+  // the other instances on Redis; without Redis there are no other instances, so nothing to publish.
   const marketData = ({ authenticate }: { authenticate: Authenticate }) => ({
     plugin: marketDataPlugin as never,
     options: {
@@ -81,11 +94,7 @@ async function main(): Promise<void> {
       logger,
       authenticate,
       ...(redis === null ? { publish: false } : { redis, redisPrefix: `${config.redisPrefix}md:` }),
-      events: new KafkaMarketSource({
-        kafka,
-        topic: config.eventsTopic,
-        groupIdPrefix: `gateway-md.${config.instanceId}`,
-      }),
+      events,
     },
   });
   const webRoot = (await webPageBuilt(DEFAULT_WEB_ROOT)) ? DEFAULT_WEB_ROOT : undefined;

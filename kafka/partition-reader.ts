@@ -36,6 +36,9 @@ export interface PartitionReaderOptions<R> {
 
 const IN_FLIGHT_TIMEOUT_MS = 30_000;
 const FETCH_BYTES_DEFAULT = 1024 * 1024;
+/** About one of the daemon's event records; a batch of small command records rarely reaches it. */
+const DECODE_YIELD_BYTES = 256 * 1024;
+const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 /** A bound on fetchBytesMax: a fetch is held in memory while its records are handed on. */
 export const FETCH_BYTES_MAX = 64 * 1024 * 1024;
 
@@ -109,7 +112,7 @@ export class PartitionReader<R> {
             for (let i = 0; i < messages.length; i += batchMax) {
               if (!isRunning() || isStale() || this.stopped || failed) return;
               const chunk = messages.slice(i, i + batchMax);
-              this.inFlight = Promise.resolve().then(() => onBatch(chunk.map(this.opts.decode)));
+              this.inFlight = this.decode(chunk).then(onBatch);
               try {
                 await this.inFlight;
               } catch (err) {
@@ -125,6 +128,24 @@ export class PartitionReader<R> {
         // A stop while the consumer is still joining closes its connection: that is the end, not a failure.
         .catch((err) => (this.stopped ? resolve() : fail(err)));
     });
+  }
+
+  /**
+   * Decodes a chunk, letting the event loop run after every DECODE_YIELD_BYTES of values: a caller's I/O in flight
+   * (persistence's COPY of the previous batch) keeps being fed while a large fetch (8 MiB of events) is parsed.
+   */
+  private async decode(chunk: KafkaMessage[]): Promise<R[]> {
+    const out: R[] = [];
+    let bytes = 0;
+    for (const m of chunk) {
+      out.push(this.opts.decode(m));
+      bytes += m.value?.length ?? 0;
+      if (bytes >= DECODE_YIELD_BYTES) {
+        bytes = 0;
+        await yieldToIo();
+      }
+    }
+    return out;
   }
 
   /** Lets the batch in hand finish (bounded), then ends consume(). */

@@ -1,7 +1,15 @@
 // The consumer's and reconcile's settings from the environment, validated at start: a bad value stops the
 // process with a message naming the variable.
 
-import { ConfigError, intVar, nameVar, requiredBrokersVar, requiredPostgresUrl, topicsVar } from '../config/env.js';
+import {
+  ConfigError,
+  intVar,
+  logLevelVar,
+  nameVar,
+  requiredBrokersVar,
+  requiredPostgresUrl,
+  topicsVar,
+} from '../config/env.js';
 import type { Env } from '../config/env.js';
 
 export { ConfigError };
@@ -27,7 +35,7 @@ export function readPersistenceConfig(env: Env = process.env): PersistenceConfig
     ...topicsVar(env),
     groupId: nameVar(env, 'PERSISTENCE_GROUP_ID', 'persistence'),
     batchRecordsMax: intVar(env, 'PERSISTENCE_BATCH_MAX', 2000, 1, 50_000),
-    logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
+    logLevel: logLevelVar(env),
     snapshotDir: env.SNAPSHOT_DIR !== undefined && env.SNAPSHOT_DIR !== '' ? env.SNAPSHOT_DIR : null,
   };
 }

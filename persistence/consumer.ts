@@ -80,7 +80,7 @@ export class PersistenceConsumer {
     const projector = this.projector as Projector;
     let rows: RowSets;
     try {
-      rows = projector.project(records);
+      rows = await projectYielding(projector, records);
     } catch (err) {
       if (err instanceof ProjectionError) {
         await this.writing;
@@ -151,6 +151,19 @@ export class PersistenceConsumer {
       }
     }
   }
+}
+
+/**
+ * Projects a batch one record at a time, letting the event loop run between records: the previous batch's COPY
+ * (written by this thread) keeps PostgreSQL busy instead of waiting out a whole batch's projection.
+ */
+async function projectYielding(projector: Projector, records: readonly SourceRecord[]): Promise<RowSets> {
+  projector.beginBatch();
+  for (const record of records) {
+    projector.add([record]);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return projector.finishBatch();
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

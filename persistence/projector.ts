@@ -87,9 +87,18 @@ export class Projector {
    * cut elsewhere); the first new event must be lastSeq + 1. After a throw the projector is unusable: reload it from the database.
    */
   project(records: readonly SourceRecord[]): RowSets {
-    this.rows = emptyRowSets(this.position);
-    for (const record of records) this.projectRecord(record);
+    this.beginBatch();
+    this.add(records);
     return this.finishBatch();
+  }
+
+  /** project() in steps, for a caller that lets other work run between them: beginBatch, add..., finishBatch. */
+  beginBatch(): void {
+    this.rows = emptyRowSets(this.position);
+  }
+
+  add(records: readonly SourceRecord[]): void {
+    for (const record of records) this.projectRecord(record);
   }
 
   private projectRecord(record: SourceRecord): void {
@@ -589,7 +598,7 @@ export class Projector {
   }
 
   /** Collects the batch's upserted sets, each row copied so later batches do not change rows being written. */
-  private finishBatch(): RowSets {
+  finishBatch(): RowSets {
     const rows = this.rows;
     for (const o of this.touchedOrders.values()) {
       const m = this.markets.get(o.marketId) as MarketInfo;

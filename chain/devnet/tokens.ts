@@ -21,27 +21,45 @@ export interface DevTokens {
   readonly usdt: DevToken;
 }
 
+/** Deploys the three tokens and waits until they are mined. */
 export async function deployDevTokens(
   deployer: Signer,
   opts: { evmVersion?: 'cancun' | 'shanghai' } = {},
 ): Promise<DevTokens> {
+  const tokens = await sendDevTokenDeployments(deployer, opts);
+  await Promise.all([tokens.tka, tokens.tkb, tokens.usdt].map((t) => t.contract.waitForDeployment()));
+  return tokens;
+}
+
+/**
+ * Sends the three deployments back to back with explicit nonces (from the deployer's pending nonce) without
+ * waiting for them: an interval-mining chain (the embedded devnet) then mines them in one block, with whatever the
+ * caller sends next from `nextNonce`. The addresses are known at once (they follow from the deployer and nonce).
+ */
+export async function sendDevTokenDeployments(
+  deployer: Signer,
+  opts: { evmVersion?: 'cancun' | 'shanghai' } = {},
+): Promise<DevTokens & { readonly nextNonce: number }> {
   const a = await compileDevnetContracts(opts);
+  const nonce = await deployer.getNonce('pending');
   const deploy = async (
     kind: 'TestToken' | 'NoReturnToken',
-    name: string,
-    symbol: string,
-    decimals: number,
+    token: { name: string; symbol: string; decimals: number; nonce: number },
   ): Promise<DevToken> => {
     const factory = new ContractFactory(a[kind].abi as never[], a[kind].bytecode, deployer);
-    const c = await factory.deploy(name, symbol, decimals);
-    await c.waitForDeployment();
-    return { symbol, decimals, address: await c.getAddress(), contract: c as Contract };
+    const c = await factory.deploy(token.name, token.symbol, token.decimals, { nonce: token.nonce });
+    return { symbol: token.symbol, decimals: token.decimals, address: await c.getAddress(), contract: c as Contract };
   };
-  // Sequential: each deployment takes the deployer's next nonce.
-  const tka = await deploy('TestToken', 'Test Token A', 'TKA', 18);
-  const tkb = await deploy('TestToken', 'Test Token B', 'TKB', 6);
-  const usdt = await deploy('NoReturnToken', 'Tether-style USD', 'USDT', 6);
-  return { tka, tkb, usdt };
+  // In nonce order: a later nonce sent first would wait in the pool for the earlier one.
+  const tka = await deploy('TestToken', { name: 'Test Token A', symbol: 'TKA', decimals: 18, nonce });
+  const tkb = await deploy('TestToken', { name: 'Test Token B', symbol: 'TKB', decimals: 6, nonce: nonce + 1 });
+  const usdt = await deploy('NoReturnToken', {
+    name: 'Tether-style USD',
+    symbol: 'USDT',
+    decimals: 6,
+    nonce: nonce + 2,
+  });
+  return { tka, tkb, usdt, nextNonce: nonce + 3 };
 }
 
 export async function mint(token: DevToken, to: string, amount: bigint): Promise<string> {

@@ -1,7 +1,7 @@
 // The daemon's settings, read from the environment and validated at start: a bad value stops the process
 // with a message naming the variable. With no KAFKA_BROKERS the daemon runs on the embedded file log.
 
-import { ConfigError, brokersVar, intVar, nameVar, topicsVar } from '../../config/env.js';
+import { ConfigError, brokersVar, intVar, logLevelVar, nameVar, redisUrlVar, topicsVar } from '../../config/env.js';
 import type { Env } from '../../config/env.js';
 
 export { ConfigError };
@@ -16,6 +16,12 @@ export interface DaemonConfig {
   readonly snapshotEveryCommands: number;
   readonly snapshotKeep: number;
   readonly logLevel: string;
+  /** Redis holding the writer lease; null: no election, this process is the only engine (no standby). */
+  readonly leaseRedisUrl: string | null;
+  /** How long a lease lasts without renewal: failover takes about this long after a writer dies. */
+  readonly leaseMs: number;
+  /** Test only: a standby applies the command at this offset as malformed (null: never). */
+  readonly standbyFaultOffset: number | null;
 }
 
 /**
@@ -26,14 +32,22 @@ export interface DaemonConfig {
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
 export function readDaemonConfig(env: Env = process.env): DaemonConfig {
+  const kafkaBrokers = brokersVar(env);
+  const leaseRedisUrl = redisUrlVar(env, 'ENGINE_LEASE_REDIS_URL', 'one engine, no standby');
+  if (leaseRedisUrl !== null && kafkaBrokers === null)
+    throw new ConfigError('ENGINE_LEASE_REDIS_URL needs KAFKA_BROKERS: standby engines follow the events topic');
+  const faultOffset = intVar(env, 'ENGINE_TEST_STANDBY_FAULT_OFFSET', -1, -1, Number.MAX_SAFE_INTEGER);
   return {
-    kafkaBrokers: brokersVar(env),
+    kafkaBrokers,
+    leaseRedisUrl,
+    leaseMs: intVar(env, 'ENGINE_LEASE_MS', 2000, 200, 60_000),
+    standbyFaultOffset: faultOffset < 0 ? null : faultOffset,
     dataDir: env.DATA_DIR && env.DATA_DIR !== '' ? env.DATA_DIR : '.data',
     engineId: nameVar(env, 'ENGINE_ID', 'engine-0'),
     ...topicsVar(env),
     batchMax: intVar(env, 'ENGINE_BATCH_MAX', 1000, 1, 100_000),
     snapshotEveryCommands: intVar(env, 'ENGINE_SNAPSHOT_EVERY', 100_000, 1, 1_000_000_000),
     snapshotKeep: intVar(env, 'ENGINE_SNAPSHOT_KEEP', 3, 1, 100),
-    logLevel: nameVar(env, 'LOG_LEVEL', 'info'),
+    logLevel: logLevelVar(env),
   };
 }

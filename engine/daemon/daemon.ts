@@ -3,14 +3,19 @@
 // appends each batch's events. The engine is deterministic, so the event log itself is the progress: a replayed
 // command's events with a `seq` at or below the last one written are dropped, and only higher ones are written.
 // Appends are not pipelined by default (PIPELINE_APPENDS says why); when they are, at most one is in flight.
+// With a standby election (Kafka only), every instance starts as a hot standby: it applies every command and writes
+// nothing, checks its events against the writer's (divergence.ts), and writes only once promote()d (the lease).
 
 import type { Logger } from 'pino';
 import { Engine, checkInvariants, restore, snapshot } from '../core/index.js';
 import type { EngineEvent, EngineLimits } from '../core/index.js';
 import { EventRecordPacker, decodeCommand, decodeEventRecord } from '../wire/codec.js';
+import { DivergenceCheck } from './divergence.js';
 import { isFatalLogError } from './log.js';
 import type { CommandLog, CommandRecord, EventRecord, ResumePoint } from './log.js';
 import type { SnapshotStore } from './snapshot-store.js';
+import { StandbyError } from './standby-errors.js';
+import type { PublishedFollower } from './standby.js';
 
 /**
  * Whether the next batch is applied while the previous batch's records are in flight. Off: on bench:kafka (2 cores,
@@ -31,7 +36,28 @@ export interface DaemonOptions {
   readonly snapshotEveryCommands: number;
   /** Wait between append retries while the log is unavailable. */
   readonly retryDelayMs?: number;
+  /** Present: start as a hot standby, write only once elected. */
+  readonly standby?: StandbyOptions;
 }
+
+export interface StandbyOptions {
+  readonly follower: PublishedFollower;
+  /** Started once the standby follows the writer; calls back when this process takes the lease or loses it. */
+  readonly election: Election;
+  /** Test only (ENGINE_TEST_STANDBY_FAULT_OFFSET): a standby applies this command as malformed, to prove detection. */
+  readonly faultOffset: number | null;
+  /** Events the divergence check holds per side (divergence.ts). */
+  readonly windowMax?: number;
+}
+
+export interface Election {
+  start(onAcquired: () => void, onLost: (reason: string) => void): void;
+  /** Stops campaigning; gives a held lease up, so a standby takes over without waiting for it to expire. */
+  stop(): Promise<void>;
+}
+
+/** Default of StandbyOptions.windowMax: about 25 MB of encoded events, seconds of traffic at 10,000 commands/s. */
+const STANDBY_WINDOW_EVENTS_MAX = 100_000;
 
 export class EngineDaemon {
   engine: Engine = new Engine();
@@ -45,26 +71,114 @@ export class EngineDaemon {
   private caughtUp = false;
   /** The append in flight: at most one, so the pipeline holds at most two batches' events. */
   private appending: Promise<void> = Promise.resolve();
+  /** Whether this process writes events: from the start without a standby election, else once promoted. */
+  private writing: boolean;
+  /** A standby's comparison of its events with the writer's; null once it writes. */
+  private check: DivergenceCheck | null = null;
+  /** Batches and promotion run one at a time, in this chain. */
+  private lane: Promise<void> = Promise.resolve();
+  /** Why the daemon stopped on its own (a divergence, a lost lease): run() rejects with it. */
+  private failure: unknown = null;
+  /** Set by promotion: the next append logs the failover's end (bench/failover.ts reads the line). */
+  private announceFirstWrite = false;
 
-  constructor(private readonly opts: DaemonOptions) {}
+  private markRecovered: () => void = () => undefined;
+  /** Resolves once run() has restored the state (snapshot, and where the replay starts): for start-up timing. */
+  readonly recovered: Promise<void> = new Promise((resolve) => (this.markRecovered = resolve));
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.writing = opts.standby === undefined;
+  }
+
+  get role(): 'writer' | 'standby' {
+    return this.writing ? 'writer' : 'standby';
+  }
 
   /** Recovers, then consumes until stop(). */
   async run(): Promise<void> {
     const resume = await this.recover();
-    const from = this.appliedOffset + 1;
-    this.opts.logger.info(
-      { from, resumeOffset: resume.commandOffset, resumeSeq: resume.eventSeq },
-      'engine daemon consuming',
-    );
-    await this.opts.log.consume(from, this.opts.batchMax, (records) => this.onBatch(records));
-    await this.appending;
-    // A clean stop leaves a snapshot of the state (every event of it is written), so the next start replays nothing.
-    if (this.commandsSinceSnapshot > 0) await this.writeSnapshot();
+    this.markRecovered();
+    const { standby } = this.opts;
+    try {
+      if (standby !== undefined) await this.startStandby(standby);
+      const from = this.appliedOffset + 1;
+      this.opts.logger.info(
+        { from, resumeOffset: resume.commandOffset, resumeSeq: resume.eventSeq, role: this.role },
+        'engine daemon consuming',
+      );
+      await this.opts.log.consume(from, this.opts.batchMax, (records) => this.exclusive(() => this.onBatch(records)));
+      await this.lane;
+      await this.appending;
+      if (this.failure !== null) throw this.failure;
+      // A clean stop leaves a snapshot of the state (every event of it is written), so the next start replays nothing.
+      if (this.commandsSinceSnapshot > 0) await this.writeSnapshot();
+    } finally {
+      await standby?.follower.stop();
+      await standby?.election.stop();
+    }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     await this.opts.log.stop();
+  }
+
+  /** Stops the daemon on its own; run() rejects with `err`. */
+  fail(err: unknown): void {
+    if (this.failure === null) this.failure = err;
+    void this.stop().catch(() => undefined);
+  }
+
+  private exclusive(work: () => Promise<void>): Promise<void> {
+    const run = this.lane.then(work);
+    this.lane = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Follows the writer's output from its tail on, then campaigns for the lease. */
+  private async startStandby(standby: StandbyOptions): Promise<void> {
+    const tailSeq = await standby.follower.start(
+      (events) => this.check?.addPublished(events),
+      (err) => (this.writing ? undefined : this.fail(err)), // once promoted, the follower no longer matters
+    );
+    this.check = new DivergenceCheck({
+      checkFromSeq: Math.max(tailSeq, this.engine.eventSeq) + 1,
+      windowMax: standby.windowMax ?? STANDBY_WINDOW_EVENTS_MAX,
+    });
+    standby.election.start(
+      () => void this.exclusive(() => this.promote(standby)).catch((err) => this.fail(err)),
+      (reason) => this.fail(new StandbyError('ENGINE_LEASE_LOST', reason)),
+    );
+  }
+
+  /**
+   * Becomes the writer: reads the events topic up to its end (the last seq the old writer published), writes the
+   * events this standby computed after it, and from then on writes every batch's events.
+   */
+  private async promote(standby: StandbyOptions): Promise<void> {
+    if (this.writing || this.stopping || this.check === null) return;
+    const startedMs = performance.now();
+    const publishedSeq = await standby.follower.catchUp();
+    const backlog = this.check.unpublished(publishedSeq, this.engine.eventSeq);
+    this.check = null;
+    this.writing = true;
+    this.announceFirstWrite = true;
+    this.emittedSeq = publishedSeq;
+    // A standby behind the writer drops the events it recomputes up to publishedSeq, as a replay does.
+    if (this.engine.eventSeq < publishedSeq) this.caughtUp = false;
+    this.opts.logger.info(
+      { publishedSeq, eventSeq: this.engine.eventSeq, backlogEvents: backlog.length, offset: this.appliedOffset },
+      'engine promoted to writer',
+    );
+    if (backlog.length > 0) {
+      for (const { event } of backlog) this.packer.add(event);
+      const records = this.packer.take().map((value) => ({ key: '', value }));
+      this.emittedSeq = this.engine.eventSeq;
+      await this.appendNow(records, backlog[0].commandOffset, this.appliedOffset);
+    }
+    // Off the failover's path: leaving the consumer group takes a round trip or more (run() awaits it at the end).
+    void standby.follower.stop();
+    this.opts.logger.info({ promoteMs: performance.now() - startedMs }, 'promotion done');
   }
 
   private async recover(): Promise<ResumePoint> {
@@ -110,6 +224,10 @@ export class EngineDaemon {
       if (record.offset <= this.appliedOffset) continue; // a redelivery below what the state already holds
       const events = this.applyRecord(record);
       this.appliedOffset = record.offset;
+      if (!this.writing) {
+        this.check?.addComputed(events, record.offset);
+        continue;
+      }
       for (const ev of events) {
         if (ev.seq <= this.emittedSeq) continue; // replayed: already in the log
         if (firstOffset < 0) firstOffset = record.offset;
@@ -124,7 +242,7 @@ export class EngineDaemon {
     await this.appending;
     if (out.length > 0) {
       this.emittedSeq = this.engine.eventSeq;
-      const appending = this.append(out, firstOffset, this.appliedOffset);
+      const appending = this.appendNow(out, firstOffset, this.appliedOffset);
       // Awaited by the next batch (or run()); the handler keeps a failure from counting as unhandled until then.
       appending.catch(() => undefined);
       this.appending = appending;
@@ -163,8 +281,18 @@ export class EngineDaemon {
 
   private applyRecord(record: CommandRecord): EngineEvent[] {
     const decoded = decodeCommand(record.value, record.timestampMs);
-    if (decoded.ok) return this.engine.apply(decoded.command);
-    return this.engine.applyInvalid(decoded.id, record.timestampMs, decoded.code);
+    if (!decoded.ok) return this.engine.applyInvalid(decoded.id, record.timestampMs, decoded.code);
+    if (!this.writing && record.offset === this.opts.standby?.faultOffset)
+      return this.engine.applyInvalid(decoded.command.id, record.timestampMs, 'COMMAND_MALFORMED');
+    return this.engine.apply(decoded.command);
+  }
+
+  /** The append of a batch's events; the first one after a promotion logs the failover's end. */
+  private async appendNow(events: EventRecord[], firstOffset: number, lastOffset: number): Promise<void> {
+    await this.append(events, firstOffset, lastOffset);
+    if (!this.announceFirstWrite) return;
+    this.announceFirstWrite = false;
+    this.opts.logger.info({ firstOffset, lastOffset }, 'first events written as the writer');
   }
 
   /**

@@ -15,6 +15,7 @@ import { PartitionReader } from '../../kafka/partition-reader.js';
 import { DISCONNECT_TIMEOUT_MS, bounded } from '../../kafka/shutdown.js';
 import { PARTITION, ensureTopics } from '../../kafka/topics.js';
 import type { CommandLog, CommandRecord, EventRecord, ResumePoint } from './log.js';
+import { StandbyError } from './standby-errors.js';
 
 export interface KafkaLogOptions {
   readonly brokers: string[];
@@ -27,6 +28,11 @@ export interface KafkaLogOptions {
   readonly produceBytesMax?: number;
   /** Where kafkajs's own log lines go; without it they are dropped below ERROR and printed by kafkajs. */
   readonly logger?: Logger;
+  /**
+   * Asked right before every produce request: false (the writer's lease ran out) fails the append with a fatal
+   * ENGINE_LEASE_LOST, so a writer that resumes from a freeze sends nothing more.
+   */
+  readonly mayWrite?: () => boolean;
 }
 
 export class KafkaCommandLog implements CommandLog {
@@ -115,6 +121,8 @@ export class KafkaCommandLog implements CommandLog {
     const headers = { [COMMAND_OFFSETS_HEADER]: offsetsHeader };
     try {
       for (const chunk of chunkEvents(events, this.opts.produceBytesMax ?? 900_000)) {
+        if (this.opts.mayWrite?.() === false)
+          throw new StandbyError('ENGINE_LEASE_LOST', 'the writer lease ran out: nothing more is written');
         await this.producer.send({
           topic: this.opts.eventsTopic,
           acks: -1,

@@ -1,17 +1,25 @@
 // `npm run engine`: the engine daemon as a process. Kafka when KAFKA_BROKERS is set, else the embedded file log
 // under DATA_DIR. SIGTERM/SIGINT stop it after the batch in hand; SIGKILL at any point is recovered on restart.
+// With ENGINE_LEASE_REDIS_URL, instances with the same ENGINE_ID elect one writer; the others are hot standbys.
 
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pino from 'pino';
+import { kafkaClient } from '../../kafka/client.js';
 import { ConfigError, readDaemonConfig } from './config.js';
 import type { DaemonConfig } from './config.js';
 import { EngineDaemon } from './daemon.js';
+import type { StandbyOptions } from './daemon.js';
 import { FileLog } from './file-log.js';
 import { KafkaCommandLog } from './kafka-log.js';
 import type { CommandLog } from './log.js';
 import { SnapshotStore } from './snapshot-store.js';
+import { StandbyError } from './standby-errors.js';
+import { KafkaPublishedFollower } from './standby.js';
+import { LeaseKeeper, WriterLease } from './writer-lease.js';
 
-async function openLog(config: DaemonConfig, logger: pino.Logger): Promise<CommandLog> {
+async function openLog(config: DaemonConfig, logger: pino.Logger, lease: WriterLease | null): Promise<CommandLog> {
   if (config.kafkaBrokers === null) {
     logger.info({ dataDir: config.dataDir }, 'no KAFKA_BROKERS: using the embedded file log');
     return FileLog.open(path.join(config.dataDir, 'log'), {
@@ -26,9 +34,43 @@ async function openLog(config: DaemonConfig, logger: pino.Logger): Promise<Comma
     eventsTopic: config.eventsTopic,
     groupIdPrefix: `${config.engineId}.engine`,
     logger,
+    mayWrite: lease === null ? undefined : () => lease.holds(),
   });
   await log.connect();
   return log;
+}
+
+/** The writer lease of this engine id, or null without ENGINE_LEASE_REDIS_URL (a single engine). */
+function openLease(config: DaemonConfig): { lease: WriterLease; redis: Redis } | null {
+  if (config.leaseRedisUrl === null) return null;
+  // Commands fail fast while Redis is away (no offline queue): a renewal must not wait past the lease.
+  const redis = new Redis(config.leaseRedisUrl, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: config.leaseMs,
+    commandTimeout: config.leaseMs,
+    enableOfflineQueue: false,
+  });
+  const lease = new WriterLease({
+    redis,
+    key: `engine-lease:${config.engineId}`,
+    token: randomUUID(),
+    leaseMs: config.leaseMs,
+  });
+  return { lease, redis };
+}
+
+function standbyOptions(config: DaemonConfig, lease: WriterLease, logger: pino.Logger): StandbyOptions {
+  const brokers = config.kafkaBrokers ?? [];
+  return {
+    follower: new KafkaPublishedFollower({
+      kafka: kafkaClient(brokers, `${config.engineId}-standby`, logger),
+      eventsTopic: config.eventsTopic,
+      groupIdPrefix: `${config.engineId}.standby`,
+      batchRecordsMax: config.batchMax,
+    }),
+    election: new LeaseKeeper(lease, (err) => logger.warn({ err }, 'cannot reach the lease store')),
+    faultOffset: config.standbyFaultOffset,
+  };
 }
 
 export async function main(): Promise<void> {
@@ -54,7 +96,9 @@ export async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  const log = await openLog(config, logger);
+  const leased = openLease(config);
+  leased?.redis.on('error', (err) => logger.debug({ err }, 'lease store connection'));
+  const log = await openLog(config, logger, leased?.lease ?? null);
   const snapshots = new SnapshotStore({
     dir: path.join(config.dataDir, 'snapshots', config.engineId),
     keep: config.snapshotKeep,
@@ -66,12 +110,18 @@ export async function main(): Promise<void> {
     logger,
     batchMax: config.batchMax,
     snapshotEveryCommands: config.snapshotEveryCommands,
+    standby: leased === null ? undefined : standbyOptions(config, leased.lease, logger),
   });
   if (stopAsked) stopDaemon(daemon);
   try {
     await daemon.run();
+  } catch (err) {
+    // ENGINE_STANDBY_DIVERGED, ENGINE_LEASE_LOST: one log line with the code, for alerting.
+    if (err instanceof StandbyError) logger.fatal({ code: err.code, err }, 'engine stopped: %s', err.code);
+    throw err;
   } finally {
     if (log instanceof FileLog) await log.close();
+    leased?.redis.disconnect();
   }
   logger.info({ appliedOffset: daemon.appliedOffset, eventSeq: daemon.engine.eventSeq }, 'stopped');
 }

@@ -9,6 +9,15 @@ import path from 'node:path';
 import * as bip39 from 'bip39';
 import { HdKeys } from '../../chain/hd.js';
 import { encryptMnemonic, readKeystoreFile, writeKeystoreFile } from '../../chain/keystore.js';
+import type { ScryptParams } from '../../chain/keystore.js';
+
+/**
+ * DEVNET ONLY, never for a real keystore: scrypt at 2^14 (16 MiB, a few milliseconds) instead of SCRYPT_DEFAULT's
+ * 2^17 (128 MiB, about 0.3 s idle and seconds on a busy machine, paid on every start). A slow KDF protects a
+ * passphrase an attacker does not have; this one sits in a file next to the keystore, so the cost bought nothing.
+ * Real keystores come from `npm run keys:init`, which keeps the default.
+ */
+const DEVNET_SCRYPT: ScryptParams = { N: 1 << 14, r: 8, p: 1 };
 
 export interface DevKeystore {
   readonly keys: HdKeys;
@@ -27,7 +36,10 @@ export async function ensureDevKeystore(dataDir: string): Promise<DevKeystore> {
     const passphrase = randomBytes(32).toString('hex');
     await writeFile(passphraseFile, `${passphrase}\n`, { mode: 0o600 });
     await chmod(passphraseFile, 0o600); // the mode of an existing file is not changed by writeFile
-    await writeKeystoreFile(keystorePath, await encryptMnemonic(bip39.generateMnemonic(256), passphrase));
+    await writeKeystoreFile(
+      keystorePath,
+      await encryptMnemonic(bip39.generateMnemonic(256), passphrase, DEVNET_SCRYPT),
+    );
   }
   const passphrase = (await readFile(passphraseFile, 'utf8')).trim();
   const keys = new HdKeys(await readKeystoreFile(keystorePath, passphrase));

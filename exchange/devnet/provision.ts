@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Contract, HDNodeWallet, Mnemonic, getAddress } from 'ethers';
-import type { JsonRpcProvider } from 'ethers';
+import type { JsonRpcProvider, TransactionResponse } from 'ethers';
 import type { Logger } from 'pino';
-import { deployDevTokens } from '../../chain/devnet/tokens.js';
+import { sendDevTokenDeployments } from '../../chain/devnet/tokens.js';
 import type { HdKeys } from '../../chain/hd.js';
 
 /** Hardhat's and ganache's well-known test mnemonic: devnet only, its keys are public. */
@@ -18,6 +18,8 @@ export const DEVNET_CHAIN_ID = 1337;
 const ETH = 10n ** 18n;
 const WALLET_FUNDING_WEI = 1000n * ETH;
 const HOT_WALLET_TOKENS_WHOLE = 1_000_000n;
+/** A first mint to a fresh address costs about 70,000 gas (two storage slots from zero, an event). */
+const SETUP_MINT_GAS = 150_000n;
 
 export interface DevnetToken {
   readonly assetId: number;
@@ -78,24 +80,54 @@ export async function provisionDevnet(opts: {
   logger.info('first start of the devnet: deploying the demo tokens and funding the exchange wallets');
   const deployer = devnetDeployer(provider);
   const startBlock = await provider.getBlockNumber();
-  const t = await deployDevTokens(deployer, { evmVersion: 'shanghai' });
+  // Every set-up transaction is sent before any is awaited, with explicit nonces, and mined in one block (one
+  // block time instead of eight). Interval mining is paused meanwhile and the block is mined on demand: with the
+  // miner running, a start here once waited forever for a set-up transaction that never reached a block (sent, by
+  // the nonces on the chain, while ganache was producing one; seen once in about twenty starts, not explained).
+  await provider.send('miner_stop', []);
+  let sent: TransactionResponse[];
+  let t: Awaited<ReturnType<typeof sendDevTokenDeployments>>;
+  try {
+    t = await sendDevTokenDeployments(deployer, { evmVersion: 'shanghai' });
+    sent = await sendFundingAndMints(deployer, t, keys);
+    await provider.send('evm_mine', []);
+  } finally {
+    await provider.send('miner_start', []);
+  }
   const tokens = [t.tka, t.tkb, t.usdt].map((d) => ({
     assetId: TOKEN_ASSET_IDS[d.symbol],
     symbol: d.symbol,
     decimals: d.decimals,
     address: getAddress(d.address),
   }));
-  for (const to of [keys.hotWalletAddress(), keys.gasWalletAddress()]) {
-    await (await deployer.sendTransaction({ to, value: WALLET_FUNDING_WEI })).wait();
-  }
-  for (const d of [t.tka, t.tkb, t.usdt]) {
-    await (
-      await d.contract.getFunction('mint')(keys.hotWalletAddress(), HOT_WALLET_TOKENS_WHOLE * 10n ** BigInt(d.decimals))
-    ).wait();
+  await Promise.all([t.tka, t.tkb, t.usdt].map((d) => d.contract.waitForDeployment()));
+  for (const receipt of await Promise.all(sent.map((tx) => tx.wait()))) {
+    if (receipt?.status !== 1) throw new Error(`a devnet set-up transaction failed: ${receipt?.hash ?? 'no receipt'}`);
   }
   const state: DevnetState = { version: 1, chainId: DEVNET_CHAIN_ID, tokens, startBlock, listed: false };
   await writeDevnetState(file, state);
   return state;
+}
+
+/** ETH for the hot and gas wallets, the hot wallet's tokens: sent after the deployments, from `t.nextNonce`. */
+async function sendFundingAndMints(
+  deployer: HDNodeWallet,
+  t: Awaited<ReturnType<typeof sendDevTokenDeployments>>,
+  keys: HdKeys,
+): Promise<TransactionResponse[]> {
+  let nonce = t.nextNonce;
+  const sent: TransactionResponse[] = [];
+  for (const to of [keys.hotWalletAddress(), keys.gasWalletAddress()]) {
+    sent.push(await deployer.sendTransaction({ to, value: WALLET_FUNDING_WEI, nonce: nonce++ }));
+  }
+  for (const d of [t.tka, t.tkb, t.usdt]) {
+    const amount = HOT_WALLET_TOKENS_WHOLE * 10n ** BigInt(d.decimals);
+    // An explicit gas limit: an estimate would run against the latest block, where the contract does not exist
+    // yet (its deployment is in the same block), and answer a plain transfer's 21,000.
+    const mint = d.contract.getFunction('mint');
+    sent.push(await mint(keys.hotWalletAddress(), amount, { nonce: nonce++, gasLimit: SETUP_MINT_GAS }));
+  }
+  return sent;
 }
 
 async function checkDeployed(provider: JsonRpcProvider, s: DevnetState): Promise<void> {

@@ -64,6 +64,14 @@ export interface Lookup {
 const priceOrNull = (ticks: number, m: MarketInfo): string | null => (ticks === 0 ? null : formatPriceTicks(ticks, m));
 
 /**
+ * A user message: the fields every one has, then the event's own. (The spread goes last: V8 builds a literal that
+ * begins with a spread, `{ ...head, orderId }`, some 50 times slower, which made this ~4% of the gateway's CPU.)
+ */
+function userFields<T extends object>(ev: EngineEvent, fields: T) {
+  return { type: 'user', channel: USER_CHANNEL, event: ev.type, seq: ev.seq, timeMs: ev.timeMs, ...fields };
+}
+
+/**
  * A user's own event as the `user` channel sends it. `userId` is whose stream it is on: a trade tells each side
  * its own side, role and fee.
  */
@@ -73,14 +81,12 @@ export function userMessage(
   fillMarketId: number | null,
   look: Lookup,
 ): Record<string, unknown> {
-  const base = { type: 'user', channel: USER_CHANNEL, event: ev.type, seq: ev.seq, timeMs: ev.timeMs };
   const marketOf = (marketId: number | undefined) => (marketId === undefined ? undefined : look.market(marketId));
   switch (ev.type) {
     case 'orderAccepted': {
       const m = marketOf(ev.marketId) as MarketInfo;
       const asset = look.asset(m.quoteAssetId) as AssetInfo;
-      return {
-        ...base,
+      return userFields(ev, {
         orderId: ev.orderId,
         symbol: m.symbol,
         side: ev.side,
@@ -92,67 +98,70 @@ export function userMessage(
         quantity: ev.qtyLots === 0 ? null : formatLots(ev.qtyLots, m),
         quoteQuantity: ev.quoteQuantity === 0n ? null : formatUnits(ev.quoteQuantity, asset.decimals),
         clientOrderId: ev.clientOrderId,
-      };
+      });
     }
     case 'orderRejected':
-      return { ...base, symbol: marketOf(ev.marketId)?.symbol ?? null, clientOrderId: ev.clientOrderId, code: ev.code };
+      return userFields(ev, {
+        symbol: marketOf(ev.marketId)?.symbol ?? null,
+        clientOrderId: ev.clientOrderId,
+        code: ev.code,
+      });
     case 'orderRested': {
       const m = marketOf(ev.marketId) as MarketInfo;
-      return {
-        ...base,
+      return userFields(ev, {
         orderId: ev.orderId,
         symbol: m.symbol,
         side: ev.side,
         price: formatPriceTicks(ev.priceTicks, m),
         remaining: formatLots(ev.remainingLots, m),
-      };
+      });
     }
     case 'orderTriggered': {
       const m = marketOf(ev.marketId) as MarketInfo;
-      return { ...base, orderId: ev.orderId, symbol: m.symbol, lastPrice: formatPriceTicks(ev.lastPriceTicks, m) };
+      return userFields(ev, {
+        orderId: ev.orderId,
+        symbol: m.symbol,
+        lastPrice: formatPriceTicks(ev.lastPriceTicks, m),
+      });
     }
     case 'orderPartiallyFilled':
     case 'orderFilled': {
       const m = marketOf(fillMarketId ?? undefined) as MarketInfo;
-      return {
-        ...base,
+      return userFields(ev, {
         orderId: ev.orderId,
         symbol: m.symbol,
         tradeId: ev.tradeId,
         fillQuantity: formatLots(ev.fillLots, m),
         filled: formatLots(ev.filledLots, m),
         remaining: formatLots(ev.remainingLots, m),
-      };
+      });
     }
     case 'orderCanceled':
     case 'orderExpired': {
       const m = marketOf(ev.marketId) as MarketInfo;
-      return {
-        ...base,
+      return userFields(ev, {
         orderId: ev.orderId,
         symbol: m.symbol,
         reason: ev.reason,
         remaining: formatLots(ev.remainingLots, m),
-      };
+      });
     }
     case 'orderAmended': {
       const m = marketOf(ev.marketId) as MarketInfo;
-      return {
-        ...base,
+      return userFields(ev, {
         orderId: ev.orderId,
         symbol: m.symbol,
         price: formatPriceTicks(ev.priceTicks, m),
         quantity: formatLots(ev.qtyLots, m),
         remaining: formatLots(ev.remainingLots, m),
         keptPriority: ev.keptPriority,
-      };
+      });
     }
     case 'trade': {
       const m = marketOf(ev.marketId) as MarketInfo;
       const isMaker = ev.makerUserId === userId;
       const isBuyer = isMaker ? ev.takerSide === 'sell' : ev.takerSide === 'buy';
-      return {
-        ...base,
+      return userFields(ev, {
         tradeId: ev.tradeId,
         symbol: m.symbol,
         orderId: isMaker ? ev.makerOrderId : ev.takerOrderId,
@@ -163,21 +172,20 @@ export function userMessage(
         quoteAmount: formatQuote(ev.quoteAmount, m),
         fee: formatQuote(isMaker ? ev.makerFee : ev.takerFee, m),
         feeAsset: m.quoteSymbol,
-      };
+      });
     }
     case 'balanceChanged': {
       const a = look.asset(ev.assetId) as AssetInfo;
-      return {
-        ...base,
+      return userFields(ev, {
         asset: a.symbol,
         available: formatUnits(ev.available, a.decimals),
         held: formatUnits(ev.held, a.decimals),
         pending: formatUnits(ev.pending, a.decimals),
-      };
+      });
     }
     case 'depositCredited': {
       const a = look.asset(ev.assetId) as AssetInfo;
-      return { ...base, depositId: ev.depositId, asset: a.symbol, amount: formatUnits(ev.amount, a.decimals) };
+      return userFields(ev, { depositId: ev.depositId, asset: a.symbol, amount: formatUnits(ev.amount, a.decimals) });
     }
     case 'withdrawalPending':
     case 'withdrawalCompleted':
@@ -189,13 +197,12 @@ export function userMessage(
           : ev.type === 'withdrawalCompleted'
             ? { txHash: ev.txHash }
             : { reason: ev.reason };
-      return {
-        ...base,
+      return userFields(ev, {
         withdrawalId: ev.withdrawalId,
         asset: a.symbol,
         amount: formatUnits(ev.amount, a.decimals),
         ...extra,
-      };
+      });
     }
     default:
       throw new Error(`invariant violated: ${ev.type} is not a user event`);

@@ -54,7 +54,7 @@ export interface MarketDataPluginOptions {
   readonly redis?: Redis;
   /** Prefix of every Redis key and channel market data uses (with `redis`). */
   readonly redisPrefix?: string;
-  /** The events topic (KafkaMarketSource). Without it the instance is a relay of what others publish on Redis. */
+  /** The events topic (gateway/events-feed.ts in production). Without it the instance is a relay of what others publish on Redis. */
   readonly events?: MarketEventSource;
   /** Whether an instance with `events` publishes on Redis for relays (default true). */
   readonly publish?: boolean;

@@ -45,7 +45,8 @@ const marketFromJson = (m: JsonMarket): MarketInfo => ({
 export function encodeRecords(records: readonly RelayRecord[]): string {
   return JSON.stringify({
     v: RELAY_WIRE_VERSION,
-    records: records.map((r) => ({ ...r, markets: r.markets.map(marketToJson) })),
+    // Almost no record adds a market: those go as they are (a copy that begins with a spread is slow in V8).
+    records: records.map((r) => (r.markets.length === 0 ? r : { ...r, markets: r.markets.map(marketToJson) })),
   });
 }
 

@@ -1,6 +1,7 @@
 // Where market data reads the engine's events: records of the events topic (one per command, or a few for a very
-// large one), in order, each with its offset. Kafka (kafka-source.ts) in production; ArrayEventSource in tests, fed
-// with records already decoded, and appended to while it runs (a live engine).
+// large one), in order, each with its offset. Kafka in production (gateway/events-feed.ts: the instance's one events
+// reader, shared with the command bus's results); ArrayEventSource in tests, fed with records already decoded, and
+// appended to while it runs (a live engine).
 
 import type { EngineEvent } from '../../engine/core/index.js';
 

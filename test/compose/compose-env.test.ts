@@ -175,6 +175,11 @@ t.test('a bad setting is refused with the variable named', async (t) => {
   t.throws(() => readDaemonConfig({ KAFKA_BROKERS: 'not a broker' }), /KAFKA_BROKERS/);
   t.throws(() => readDaemonConfig({ ENGINE_ID: 'bad id!' }), /ENGINE_ID/);
   t.equal(readDaemonConfig({}).kafkaBrokers, null, 'no KAFKA_BROKERS means the embedded file log');
+  const kafka = { KAFKA_BROKERS: '127.0.0.1:9092' };
+  t.throws(() => readDaemonConfig({ ...kafka, ENGINE_LEASE_REDIS_URL: 'localhost:6379' }), /ENGINE_LEASE_REDIS_URL/);
+  t.throws(() => readDaemonConfig({ ENGINE_LEASE_REDIS_URL: 'redis://x:6379' }), /ENGINE_LEASE_REDIS_URL needs/);
+  t.throws(() => readDaemonConfig({ ...kafka, ENGINE_LEASE_MS: '50' }), /ENGINE_LEASE_MS/);
+  t.equal(readDaemonConfig({}).leaseRedisUrl, null, 'no ENGINE_LEASE_REDIS_URL: one engine, no election');
   const gateway = await serviceEnv('gateway');
   t.throws(() => readGatewayConfig({ ...gateway, GATEWAY_SECRET_KEY: 'short' }), /GATEWAY_SECRET_KEY/);
   t.throws(() => readGatewayConfig({ ...gateway, DEPOSIT_XPUB: 'xpub-not' }), /DEPOSIT_XPUB/);

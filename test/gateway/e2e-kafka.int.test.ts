@@ -4,17 +4,21 @@
 // are checked, through the gateway's own answers and its reads of what persistence stored. With the engine
 // stopped, an order is answered "unknown" (never a false success); once the engine is back its lookup gives the
 // result. SIGTERM stops the gateway with exit code 0. The stack is e2e-stack.ts; what the WebSocket streams send during such a
-// session is e2e-ws.int.test.ts's.
+// session is e2e-ws.int.test.ts's. The gateway's one events reader is checked here too, on this broker
+// (events-feed-checks.ts).
 
 import t from 'tap';
 import { sleep, waitFor } from '../daemon/recovery-support.js';
 import { SETUP_COMMANDS, WAIT_MS, registerUsers, startE2eStack, waitReady } from './e2e-stack.js';
+import { checkEventsFeed } from './events-feed-checks.js';
 
 t.test('gateway end to end on Kafka', async (t) => {
   const s = await startE2eStack(t, 'e2e');
   const { send, http, gateway, persistence } = s;
   await send(SETUP_COMMANDS);
   await waitReady(s);
+  // On this file's broker, a topic of its own (events-feed-checks.ts).
+  await t.test("the gateway's one events reader, for results and market data", (t) => checkEventsFeed(t, s.kafka));
 
   const { alice, bob } = await registerUsers(s, ['alice', 'bob'] as const);
   t.same([alice.status, bob.status], [201, 201], 'both registered');

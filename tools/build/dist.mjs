@@ -3,8 +3,8 @@
 //
 // dist/ mirrors the repository: <folder>/<file>.ts becomes dist/<folder>/<file>.js with a source map, for the
 // folders tsconfig.build.json includes; the files the code reads at run time next to itself (SQL migrations, the
-// devnet's Solidity sources, the Kafka tool's templates, the chain container's entry script) are copied beside
-// their JavaScript.
+// devnet's Solidity sources and compiled contracts, the Kafka tool's templates, the chain container's entry script,
+// example configurations) are copied beside their JavaScript.
 //   `npm run build`: tsc -p tsconfig.build.json (type-checked), then `node tools/build/dist.mjs --assets`.
 //   `npm start`: ensureDist() below, a transpile-only build (esbuild, the same transform tsx uses in development
 //   and the tests) of just the sources newer than their output, so a start after an edit costs well under a second.
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const OUT_DIR = 'dist';
-const ASSET_EXTENSIONS = new Set(['.sql', '.sol', '.properties', '.xml', '.sh']);
+const ASSET_EXTENSIONS = new Set(['.sql', '.sol', '.json', '.properties', '.xml', '.sh']);
 /** Never into dist/: Docker files and the secrets folder are not code. */
 const SKIPPED_DIRS = new Set(['node_modules', 'secrets']);
 

@@ -5,7 +5,10 @@
 
 import { ensureDist, ROOT } from './dist.mjs';
 
+const startedMs = performance.now();
 const build = await ensureDist(ROOT);
+// Read by exchange/main.ts for the banner's phase times (exchange/phases.ts: BUILD_CHECK_MEASURE).
+performance.measure('exchange:build-check', { start: startedMs });
 if (build.sources + build.assets > 0) {
   process.stdout.write(
     `built dist/ (${build.sources} sources, ${build.assets} assets) in ${(build.buildMs / 1000).toFixed(1)} s\n`,

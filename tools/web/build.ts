@@ -108,26 +108,29 @@ async function buildLocked(opts: WebBuildOptions & { ifStale?: boolean }, outDir
   if (opts.ifStale === true && (await previousHash(outDir)) === sourceHash) {
     return { built: false, sourceHash, files: {}, jsGzipBytes: 0, buildMs: Math.round(performance.now() - started) };
   }
-  const { build } = await import('esbuild');
+  const esbuild = await import('esbuild');
   const tmp = `${outDir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
-  const result = await build({
-    absWorkingDir: opts.root,
-    entryPoints: { app: 'web/src/main.tsx' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    outdir: path.join(tmp, 'assets'),
-    entryNames: '[name]-[hash]',
-    assetNames: '[name]-[hash]',
-    metafile: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
+  // esbuild's service process would otherwise stay for the life of the exchange that built the page (about 30 MB).
+  const result = await esbuild
+    .build({
+      absWorkingDir: opts.root,
+      entryPoints: { app: 'web/src/main.tsx' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+      jsx: 'automatic',
+      jsxImportSource: 'preact',
+      outdir: path.join(tmp, 'assets'),
+      entryNames: '[name]-[hash]',
+      assetNames: '[name]-[hash]',
+      metafile: true,
+      legalComments: 'none',
+      logLevel: 'silent',
+      define: { 'process.env.NODE_ENV': '"production"' },
+    })
+    .finally(() => esbuild.stop());
   const outputs = Object.keys(result.metafile.outputs).map((p) => path.basename(p));
   const js = outputs.find((f) => f.endsWith('.js'));
   const css = outputs.find((f) => f.endsWith('.css'));

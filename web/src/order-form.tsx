@@ -11,24 +11,44 @@ import { preview } from './order-math.js';
 import type { OrderDraft } from './order-math.js';
 import { Link } from './router.js';
 import { Store, useStore } from './store.js';
-import type { Level, Market, OrderType, Side } from './types.js';
+import type { Level, Market, OrderType, Side, StpMode, TimeInForce } from './types.js';
+// The domain's lists and id rules from their one source (a file without imports: the bundle takes only it).
+import {
+  CLIENT_ORDER_ID_MAX_LENGTH,
+  ID_CHARS,
+  ORDER_TYPES,
+  STP_MODES,
+  TIME_IN_FORCES,
+} from '../../engine/core/formats.js';
 
 /** A price picked in the book, for the form. */
 export const pickedPrice = new Store<{ price: string; n: number } | null>(null);
 
-const TYPES: [OrderType, string][] = [
-  ['limit', 'Limit'],
-  ['market', 'Market'],
-  ['stopLimit', 'Stop limit'],
-  ['stopMarket', 'Stop market'],
-];
-const STP: [string, string][] = [
-  ['none', 'None'],
-  ['expireTaker', 'Expire taker'],
-  ['expireMaker', 'Expire maker'],
-  ['expireBoth', 'Expire both'],
-  ['decrementAndCancel', 'Decrement and cancel'],
-];
+const TYPE_LABELS: Record<OrderType, string> = {
+  limit: 'Limit',
+  market: 'Market',
+  stopLimit: 'Stop limit',
+  stopMarket: 'Stop market',
+};
+const STP_LABELS: Record<StpMode, string> = {
+  none: 'None',
+  expireTaker: 'Expire taker',
+  expireMaker: 'Expire maker',
+  expireBoth: 'Expire both',
+  decrementAndCancel: 'Decrement and cancel',
+};
+const TIF_LABELS: Record<TimeInForce, string> = {
+  GTC: 'GTC: until canceled',
+  IOC: 'IOC: now, rest canceled',
+  FOK: 'FOK: all now or nothing',
+};
+
+/** The engine refuses FOK for a stop-limit order (ORDER_TIF_INVALID); market orders take no time in force. */
+function tifsOf(orderType: OrderType): readonly TimeInForce[] {
+  if (orderType === 'limit') return TIME_IN_FORCES;
+  if (orderType === 'stopLimit') return TIME_IN_FORCES.filter((t) => t !== 'FOK');
+  return [];
+}
 
 interface Placed {
   orderId: number | null;
@@ -50,9 +70,9 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
   const [quantity, setQuantity] = useState('');
   const [quoteQuantity, setQuoteQuantity] = useState('');
   const [byQuote, setByQuote] = useState(false);
-  const [tif, setTif] = useState('GTC');
+  const [tif, setTif] = useState<TimeInForce>('GTC');
   const [postOnly, setPostOnly] = useState(false);
-  const [stp, setStp] = useState('none');
+  const [stp, setStp] = useState<StpMode>('none');
   const [clientOrderId, setClientOrderId] = useState('');
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -64,7 +84,7 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
   const buyByQuote = side === 'buy' && (orderType === 'stopMarket' || (orderType === 'market' && byQuote));
   const spend = side === 'buy' ? m.quoteAsset : m.baseAsset;
   const available = bal.find((b) => b.asset === spend)?.available ?? '0';
-  const tifs = orderType === 'limit' ? ['GTC', 'IOC', 'FOK'] : orderType === 'stopLimit' ? ['GTC', 'IOC'] : [];
+  const tifs = tifsOf(orderType);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -134,9 +154,9 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
               setTif('GTC');
             }}
           >
-            {TYPES.map(([v, l]) => (
+            {ORDER_TYPES.map((v) => (
               <option key={v} value={v}>
-                {l}
+                {TYPE_LABELS[v]}
               </option>
             ))}
           </select>
@@ -200,14 +220,10 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
         {tifs.length > 0 ? (
           <label>
             Time in force
-            <select name="timeInForce" value={tif} onChange={(e) => setTif(e.currentTarget.value)}>
+            <select name="timeInForce" value={tif} onChange={(e) => setTif(e.currentTarget.value as TimeInForce)}>
               {tifs.map((t) => (
                 <option key={t} value={t}>
-                  {t === 'GTC'
-                    ? 'GTC: until canceled'
-                    : t === 'IOC'
-                      ? 'IOC: now, rest canceled'
-                      : 'FOK: all now or nothing'}
+                  {TIF_LABELS[t]}
                 </option>
               ))}
             </select>
@@ -228,10 +244,10 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
           <summary>More options</summary>
           <label>
             Self-trade prevention
-            <select name="stp" value={stp} onChange={(e) => setStp(e.currentTarget.value)}>
-              {STP.map(([v, l]) => (
+            <select name="stp" value={stp} onChange={(e) => setStp(e.currentTarget.value as StpMode)}>
+              {STP_MODES.map((v) => (
                 <option key={v} value={v}>
-                  {l}
+                  {STP_LABELS[v]}
                 </option>
               ))}
             </select>
@@ -240,8 +256,8 @@ export function OrderForm(props: { market: Market; asks: Level[] }) {
             Client order id (optional){' '}
             <input
               name="clientOrderId"
-              maxLength={64}
-              pattern="[\x21-\x7e]{1,64}"
+              maxLength={CLIENT_ORDER_ID_MAX_LENGTH}
+              pattern={`${ID_CHARS}{1,${CLIENT_ORDER_ID_MAX_LENGTH}}`}
               autoComplete="off"
               value={clientOrderId}
               onInput={(e) => setClientOrderId(e.currentTarget.value)}

@@ -1,5 +1,8 @@
 // The API's objects as the page uses them (the OpenAPI document at /openapi.json is the reference).
 
+// The domain's lists from their one source (a file without imports, so the bundle takes only these few lines).
+import type { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES } from '../../engine/core/formats.js';
+
 export interface Market {
   marketId: number;
   symbol: string;
@@ -25,8 +28,10 @@ export interface Ticker {
   low: string | null;
 }
 
-export type Side = 'buy' | 'sell';
-export type OrderType = 'limit' | 'market' | 'stopLimit' | 'stopMarket';
+export type Side = (typeof SIDES)[number];
+export type OrderType = (typeof ORDER_TYPES)[number];
+export type TimeInForce = (typeof TIME_IN_FORCES)[number];
+export type StpMode = (typeof STP_MODES)[number];
 export type Level = [string, string];
 
 export interface Order {

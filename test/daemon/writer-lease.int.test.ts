@@ -1,0 +1,120 @@
+// The writer lease on a real Redis (REDIS_URL, default 127.0.0.1:6379), without a broker: one holder at a time,
+// expiry by time, a renewal answered late counts as lost, and the keeper's election callbacks.
+
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import t from 'tap';
+import { LeaseKeeper, WriterLease } from '../../engine/daemon/writer-lease.js';
+import { sleep, waitFor } from '../../testkit/daemon-process.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+t.teardown(() => redis.quit());
+
+function leaseOf(key: string, leaseMs: number, nowMs?: () => number): WriterLease {
+  return new WriterLease({ redis, key, token: randomUUID(), leaseMs, nowMs });
+}
+
+const freshKey = (): string => `test:engine-lease:${randomUUID()}`;
+
+t.test('one holder at a time; release hands the lease over at once', async (t) => {
+  const key = freshKey();
+  const a = leaseOf(key, 5_000);
+  const b = leaseOf(key, 5_000);
+  t.equal(await a.tryAcquire(), true, 'the first takes it');
+  t.equal(await b.tryAcquire(), false, 'the second does not');
+  t.equal(a.holds(), true);
+  t.equal(b.holds(), false);
+  t.equal(await b.renew(), false, 'a process that never held it cannot renew it');
+  await b.release(); // compare-and-delete: not b's to delete
+  t.equal(await redis.exists(key), 1, "a non-holder's release leaves the lease in place");
+  t.equal(await a.renew(), true, 'the holder renews');
+  await a.release();
+  t.equal(a.holds(), false, 'released: the holder may no longer write');
+  t.equal(await b.tryAcquire(), true, 'the other takes it right after the release');
+  await b.release();
+});
+
+t.test('a lease that is not renewed expires by time, and its holder stops on its own clock', async (t) => {
+  const key = freshKey();
+  const a = leaseOf(key, 300);
+  const b = leaseOf(key, 300);
+  t.equal(await a.tryAcquire(), true);
+  await sleep(350);
+  t.equal(a.holds(), false, "past its local deadline the holder may not write, whatever Redis's state");
+  t.equal(await b.tryAcquire(), true, 'the other takes the expired lease');
+  t.equal(await a.renew(), false, 'the old holder cannot renew what is now the other one’s');
+  await b.release();
+});
+
+t.test('a renewal answered after its deadline counts as lost (a frozen or starved process)', async (t) => {
+  const key = freshKey();
+  let clockMs = 0;
+  let stepMs = 1;
+  // Every reading of the clock moves it on by stepMs: a reply read back stepMs after the request was sent.
+  const lease = leaseOf(key, 1_000, () => (clockMs += stepMs));
+  t.equal(await lease.tryAcquire(), true);
+  stepMs = 1_000;
+  t.equal(await lease.renew(), false, 'Redis extended it, but the reply came a whole lease after the request');
+  t.equal(lease.holds(), false, 'and the process no longer writes');
+  t.equal(await redis.exists(key), 1, 'the key itself was extended: a standby takes it only once it expires');
+  await redis.del(key);
+});
+
+t.test('the keeper: one of two is elected; when it stops, the other takes over', async (t) => {
+  const key = freshKey();
+  const elected: string[] = [];
+  const lost: string[] = [];
+  const keepers = ['a', 'b'].map((name) => {
+    const keeper = new LeaseKeeper(leaseOf(key, 400), (err) => t.fail(String(err)));
+    keeper.start(
+      () => elected.push(name),
+      (reason) => lost.push(`${name}: ${reason}`),
+    );
+    return { name, keeper };
+  });
+  await waitFor(
+    async () => elected.length > 0,
+    5_000,
+    () => 'nobody elected',
+  );
+  await sleep(1_000); // several renewals: the holder keeps it, the other keeps trying
+  t.equal(elected.length, 1, `only one is elected (${elected.join()})`);
+  t.same(lost, [], 'the holder renews in time');
+  const first = keepers.find((k) => k.name === elected[0]);
+  await first?.keeper.stop(); // a clean stop releases
+  await waitFor(
+    async () => elected.length === 2,
+    1_000,
+    () => `no takeover: ${elected.join()}`,
+  );
+  t.not(elected[1], elected[0], 'the other one took over');
+  for (const k of keepers) await k.keeper.stop();
+  t.equal(await redis.exists(key), 0, 'the last holder released it');
+});
+
+t.test('the keeper reports a lease taken from under it, and never takes it again', async (t) => {
+  const key = freshKey();
+  const events: string[] = [];
+  const keeper = new LeaseKeeper(leaseOf(key, 400), (err) => t.fail(String(err)));
+  keeper.start(
+    () => events.push('acquired'),
+    () => events.push('lost'),
+  );
+  await waitFor(
+    async () => events.includes('acquired'),
+    5_000,
+    () => 'not elected',
+  );
+  await redis.set(key, 'someone-else', 'PX', 400);
+  await waitFor(
+    async () => events.includes('lost'),
+    2_000,
+    () => events.join(),
+  );
+  await sleep(600); // the other lease expires: this keeper must not come back
+  t.same(events, ['acquired', 'lost']);
+  await keeper.stop();
+  t.equal(await redis.exists(key), 0);
+});
