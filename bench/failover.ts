@@ -49,6 +49,14 @@ const FIRST_WRITE = 'first events written as the writer';
 const RESTART_USERS = 2_000;
 
 const encoder = new TextEncoder();
+
+/** Every engine process started, so that a failed run does not leave them behind (main's finally kills them). */
+const spawned: DaemonProcess[] = [];
+function spawnEngine(env: Record<string, string>): DaemonProcess {
+  const proc = startDaemon(env);
+  spawned.push(proc);
+  return proc;
+}
 const encodeAll = (cmds: readonly Command[]): Uint8Array[] =>
   cmds.map(({ timeMs: _t, ...cmd }) => encoder.encode(encodeCommand(cmd as CommandInput)));
 
@@ -157,7 +165,7 @@ async function runFailover(
   const start = async (): Promise<DaemonProcess> => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bench-failover-'));
     dirs.push(dir);
-    return startDaemon({ ...env, DATA_DIR: dir });
+    return spawnEngine({ ...env, DATA_DIR: dir });
   };
   const engines = [await start(), await start(), await start()];
   const isWriter = (p: DaemonProcess): boolean => logTime(p, 'engine promoted to writer') !== null;
@@ -307,7 +315,7 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
     if (i % 100_000 === 0) log(`restart: ${i} of ${opts.resting + opts.since} orders produced`);
   }
   log(`restart: ${total} commands on the topic; the first engine applies them`);
-  const first = startDaemon(env);
+  const first = spawnEngine(env);
   await waitUntil(() => first.output().includes('"msg":"snapshot written"'), 900_000, 'the snapshot after the book');
   const eventsHigh = async (): Promise<number> => (await partitionBounds(s.admin, env.KAFKA_EVENTS_TOPIC)).high;
   // Every command's events written: the last command's result is the last record (one record per batch here).
@@ -330,7 +338,7 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
   log(`restart: book built in ${round(buildSec, 1)} s; restarting`);
   const spawnedAt = Date.now();
   const spawnedMs = performance.now();
-  const restarted = startDaemon(env);
+  const restarted = spawnEngine(env);
   while ((await eventsHigh()) === high) {
     if (restarted.child.exitCode !== null) throw new Error(`the restarted engine exited: ${restarted.output()}`);
     await sleep(20);
@@ -404,6 +412,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
+    for (const p of spawned) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await admin.disconnect().catch(() => undefined);
     await broker.stop();
   }
