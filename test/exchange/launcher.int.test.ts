@@ -122,6 +122,15 @@ t.test(
       pollIntervalMs: 250,
     });
     t.teardown(() => provider.destroy());
+    // Start-up: the banner gives the time to ready and each phase's; the devnet's eight set-up transactions (three
+    // deployments, two fundings, three mints) are in one block.
+    const phasesLine = /ready in: +\d+\.\d s\n +\((.*)\)/.exec(ex.output())?.[1] ?? '';
+    // Side by side, so in the order they finish.
+    for (const phase of ['postgres', 'devnet', 'keystore', 'contracts', 'engine recovery', 'gateway listen'])
+      t.match(phasesLine, new RegExp(`${phase} \\d+\\.\\d s`), `the banner gives ${phase}'s time`);
+    t.match(ex.output(), /"phases":\[\{"name":"[^"]+","ms":\d+\}.*"msg":"start-up phases"/, 'and the log has them');
+    const setUp = await provider.getBlock(devnet!.startBlock + 1);
+    t.equal(setUp?.transactions.length, 8, 'the set-up transactions were mined in one block');
     const faucet = new Faucet(provider, devnet!.tokens);
     const first = 250n * 10n ** 6n;
     const minted = await faucet.mint(address, 'USDT', first);
