@@ -138,7 +138,7 @@ export class EngineDaemon {
   /** Follows the writer's output from its tail on, then campaigns for the lease. */
   private async startStandby(standby: StandbyOptions): Promise<void> {
     const tailSeq = await standby.follower.start(
-      (events) => this.check?.addPublished(events),
+      (runs) => this.check?.addPublished(runs),
       (err) => (this.writing ? undefined : this.fail(err)), // once promoted, the follower no longer matters
     );
     this.check = new DivergenceCheck({

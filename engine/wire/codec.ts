@@ -164,7 +164,9 @@ export function decodeEvent(text: string | Uint8Array): EngineEvent {
  * span two records; its commandResult is always its last event.
  */
 export const EVENT_RECORD_BYTES_TARGET = 256 * 1024;
-const RECORD_HEAD = '{"v":' + WIRE_VERSION + ',"events":[';
+/** A record's text around its comma-joined events (a standby compares records as text: divergence.ts). */
+export const EVENT_RECORD_HEAD = '{"v":' + WIRE_VERSION + ',"events":[';
+export const EVENT_RECORD_TAIL = ']}';
 
 /** Packs events into records as they come: add() each event in order, then take() the records. */
 export class EventRecordPacker {
@@ -188,7 +190,7 @@ export class EventRecordPacker {
   }
 
   private cut(): void {
-    this.records.push(RECORD_HEAD + this.body + ']}');
+    this.records.push(EVENT_RECORD_HEAD + this.body + EVENT_RECORD_TAIL);
     this.body = '';
   }
 }
