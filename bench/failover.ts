@@ -206,10 +206,12 @@ async function runFailover(
       120_000,
       'two standbys following',
     );
-    const standbys = engines.filter((e) => e !== current && alive(e));
     const killedAt = Date.now();
     current.child.kill('SIGKILL');
     engines.push(await start());
+    // Whichever engine takes over: a standby that finds its backlog gone (ENGINE_STANDBY_BACKLOG_LOST) exits and
+    // the lease goes on, possibly to the engine just started (then it replays before writing).
+    const standbys = engines.filter((e) => e !== current);
     await waitUntil(() => standbys.some((e) => logTime(e, FIRST_WRITE) !== null), 120_000, `failover ${kill}`);
     const promoted = standbys.find((e) => logTime(e, FIRST_WRITE) !== null);
     // With a backlog to write, the first write is logged before the promotion's end: wait for that line too.
