@@ -6,16 +6,17 @@ import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Admin, Kafka } from 'kafkajs';
 import { Engine } from '../engine/core/index.js';
-import { KafkaCommandWriter } from '../kafka/command-writer.js';
 import { readEventsTail } from '../kafka/event-stream.js';
 import { decodeCommand, decodeEventRecord, encodeEvent } from '../engine/wire/codec.js';
 import type { KafkaBroker } from '../tools/kafka/broker.js';
+import { REPO_ROOT, sleep } from '../testkit/daemon-process.js';
+
+export { REPO_ROOT, sleep };
+export { produceAll } from '../testkit/kafka-commands.js';
 import { log, round } from './measure.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PARTITION = 0;
 const POLL_MS = 100;
 /** The fixed clock of precomputed events (engineOutput): same digit count as a real append time. */
@@ -23,7 +24,6 @@ const PRECOMPUTE_TIME_MS = 1_760_000_000_000;
 
 /** Monotonic µs on the clock of V8's CPU profiles (CLOCK_MONOTONIC, the same in every process). */
 export const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Resolves after `ms` without keeping the process alive (the loser of a race must not delay the exit). */
 export const deadline = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
@@ -144,13 +144,6 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
 /** The last command offset whose events reached `eventsTopic` (its last record's header), or -1. */
 export async function writtenOffset(kafka: Kafka, eventsTopic: string): Promise<number> {
   return (await readEventsTail(kafka, eventsTopic))?.commandOffsetLast ?? -1;
-}
-
-export async function produceAll(kafka: Kafka, topic: string, values: Uint8Array[]): Promise<void> {
-  const writer = new KafkaCommandWriter(kafka, topic);
-  await writer.connect();
-  for (let i = 0; i < values.length; i += 2000) await writer.append(values.slice(i, i + 2000));
-  await writer.close();
 }
 
 export interface Edge {

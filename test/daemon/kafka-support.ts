@@ -9,20 +9,9 @@ import { EventStreamReader } from '../../kafka/event-stream.js';
 import { raceTimeout, sleep } from './recovery-support.js';
 import type { StoredCommand } from './recovery-support.js';
 
-const READ_GRACE_MS = 2_000;
+export { produceAll } from '../../testkit/kafka-commands.js';
 
-export async function produceAll(kafka: Kafka, topic: string, values: Uint8Array[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  for (let i = 0; i < values.length; i += 2000) {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: values.slice(i, i + 2000).map((v) => ({ value: Buffer.from(v) })),
-    });
-  }
-  await producer.disconnect();
-}
+const READ_GRACE_MS = 2_000;
 
 /**
  * Reads a topic from the start until `count` records arrived, then goes on for a grace period: records past the
