@@ -93,6 +93,16 @@ function logField(proc: DaemonProcess, msg: string, field: string): number | nul
   return null;
 }
 
+/** The log lines of `proc` at warn level or worse, and its stderr lines that are not JSON, shortened. */
+function problems(proc: DaemonProcess): string[] {
+  return proc
+    .output()
+    .split('\n')
+    .filter((l) => /"level":(40|50|60)/.test(l) || (l.length > 0 && !l.startsWith('{')))
+    .slice(-8)
+    .map((l) => l.slice(0, 400));
+}
+
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
@@ -205,7 +215,12 @@ async function runFailover(
       () => engines.filter((e) => e !== current && alive(e) && e.ready()).length >= 2,
       120_000,
       'two standbys following',
-    );
+    ).catch((err: unknown) => {
+      // Say why: each engine's exit and its warnings and worse (a standby that stopped with a code).
+      for (const [i, e] of engines.entries())
+        log(`engine ${i}: exit ${e.child.exitCode ?? e.child.signalCode}, ${problems(e).join(' | ')}`);
+      throw err;
+    });
     const killedAt = Date.now();
     current.child.kill('SIGKILL');
     engines.push(await start());

@@ -15,6 +15,7 @@ import { isFatalLogError } from './log.js';
 import type { CommandLog, CommandRecord, EventRecord, ResumePoint } from './log.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { StandbyError } from './standby-errors.js';
+import { StandbyGate } from './standby-gate.js';
 import type { PublishedFollower } from './standby.js';
 
 /**
@@ -75,6 +76,10 @@ export class EngineDaemon {
   private writing: boolean;
   /** A standby's comparison of its events with the writer's; null once it writes. */
   private check: DivergenceCheck | null = null;
+  /** A standby's backpressure: no batch is applied while it holds a full window of unpublished events. */
+  private gate: StandbyGate | null = null;
+  /** A standby still replaying its way to the events topic's end at its start: campaigns once there (see below). */
+  private campaignLater: { readonly atSeq: number; readonly start: () => void } | null = null;
   /** Batches and promotion run one at a time, in this chain. */
   private lane: Promise<void> = Promise.resolve();
   /** Why the daemon stopped on its own (a divergence, a lost lease): run() rejects with it. */
@@ -112,7 +117,7 @@ export class EngineDaemon {
         { from, resumeOffset: resume.commandOffset, resumeSeq: resume.eventSeq, role: this.role },
         'engine daemon consuming',
       );
-      await this.opts.log.consume(from, this.opts.batchMax, (records) => this.exclusive(() => this.onBatch(records)));
+      await this.opts.log.consume(from, this.opts.batchMax, (records) => this.takeBatch(records));
       await this.lane;
       await this.appending;
       if (this.failure !== null) throw this.failure;
@@ -126,13 +131,27 @@ export class EngineDaemon {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.gate?.open();
     await this.opts.log.stop();
   }
 
-  /** Stops the daemon on its own; run() rejects with `err`. */
+  /**
+   * Stops the daemon on its own; run() rejects with `err`. A lease held or being taken is given up first, at once:
+   * another standby takes over now rather than after the lease expires (the stop itself can take seconds).
+   */
   fail(err: unknown): void {
     if (this.failure === null) this.failure = err;
+    const election = this.opts.standby?.election;
+    if (election !== undefined)
+      void election.stop().catch((e: unknown) => this.opts.logger.warn({ err: e }, 'cannot give the lease up'));
     void this.stop().catch(() => undefined);
+  }
+
+  /** A batch from the command log: a standby first waits for room (standby-gate.ts), outside the lane. */
+  private takeBatch(records: CommandRecord[]): Promise<void> {
+    const gate = this.gate;
+    if (gate === null || !gate.mustWait()) return this.exclusive(() => this.onBatch(records));
+    return gate.wait().then(() => (this.stopping ? undefined : this.exclusive(() => this.onBatch(records))));
   }
 
   private exclusive(work: () => Promise<void>): Promise<void> {
@@ -144,17 +163,42 @@ export class EngineDaemon {
   /** Follows the writer's output from its tail on, then campaigns for the lease. */
   private async startStandby(standby: StandbyOptions): Promise<void> {
     const tailSeq = await standby.follower.start(
-      (runs) => this.check?.addPublished(runs),
+      (runs) => {
+        this.check?.addPublished(runs);
+        this.gate?.published();
+      },
       (err) => (this.writing ? undefined : this.fail(err)), // once promoted, the follower no longer matters
     );
-    this.check = new DivergenceCheck({
+    const check = new DivergenceCheck({
       checkFromSeq: Math.max(tailSeq, this.engine.eventSeq) + 1,
       windowMax: standby.windowMax ?? STANDBY_WINDOW_EVENTS_MAX,
     });
-    standby.election.start(
-      () => void this.exclusive(() => this.promote(standby)).catch((err) => this.fail(err)),
-      (reason) => this.fail(new StandbyError('ENGINE_LEASE_LOST', reason)),
-    );
+    this.check = check;
+    this.gate = new StandbyGate(() => check.full());
+    const campaign = (): void =>
+      standby.election.start(
+        () => {
+          // The writer is gone: nothing more will be published, so a batch waiting at the gate goes on, after this.
+          this.gate?.open();
+          void this.exclusive(() => this.promote(standby)).catch((err) => this.fail(err));
+        },
+        (reason) => this.fail(new StandbyError('ENGINE_LEASE_LOST', reason)),
+      );
+    // A standby that starts far behind (a replacement started cold, with no recent snapshot) would, promoted, replay
+    // for as long before the venue trades again; hot standbys are there. It campaigns once its replay has reached
+    // the topic's end as it found it (always reached: those events came from commands on the topic). Alone, it
+    // still takes over, after a replay as long as a cold restart's.
+    if (this.engine.eventSeq >= tailSeq) campaign();
+    else this.campaignLater = { atSeq: tailSeq, start: campaign };
+  }
+
+  /** After a standby's batch: a replaying standby that has reached the topic's end at its start campaigns now. */
+  private campaignOnceHot(): void {
+    const later = this.campaignLater;
+    if (later === null || this.engine.eventSeq < later.atSeq) return;
+    this.campaignLater = null;
+    this.opts.logger.info({ eventSeq: this.engine.eventSeq, offset: this.appliedOffset }, 'standby hot: campaigning');
+    later.start();
   }
 
   /**
@@ -172,8 +216,9 @@ export class EngineDaemon {
     this.emittedSeq = publishedSeq;
     // A standby behind the writer drops the events it recomputes up to publishedSeq, as a replay does.
     if (this.engine.eventSeq < publishedSeq) this.caughtUp = false;
+    const gate = { pauses: this.gate?.pauses, pausedMs: this.gate?.pausedMs };
     this.opts.logger.info(
-      { publishedSeq, eventSeq: this.engine.eventSeq, backlogEvents: backlog.length, offset: this.appliedOffset },
+      { publishedSeq, eventSeq: this.engine.eventSeq, backlogEvents: backlog.length, offset: this.appliedOffset, gate },
       'engine promoted to writer',
     );
     if (backlog.length > 0) {
@@ -276,6 +321,7 @@ export class EngineDaemon {
     const out: EventRecord[] = packer.take().map((value) => ({ key: '', value }));
     this.commandsSinceSnapshot += records.length;
     if (!this.caughtUp) this.checkCaughtUp();
+    if (this.campaignLater !== null) this.campaignOnceHot();
     const appliedMs = performance.now();
     // The previous append finishes before this one starts: records stay in seq order, and at most one is in flight.
     await this.appending;
