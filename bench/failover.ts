@@ -93,6 +93,16 @@ function logField(proc: DaemonProcess, msg: string, field: string): number | nul
   return null;
 }
 
+/** The log lines of `proc` at warn level or worse, and its stderr lines that are not JSON, shortened. */
+function problems(proc: DaemonProcess): string[] {
+  return proc
+    .output()
+    .split('\n')
+    .filter((l) => /"level":(40|50|60)/.test(l) || (l.length > 0 && !l.startsWith('{')))
+    .slice(-8)
+    .map((l) => l.slice(0, 400));
+}
+
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
@@ -205,7 +215,12 @@ async function runFailover(
       () => engines.filter((e) => e !== current && alive(e) && e.ready()).length >= 2,
       120_000,
       'two standbys following',
-    );
+    ).catch((err: unknown) => {
+      // Say why: each engine's exit and its warnings and worse (a standby that stopped with a code).
+      for (const [i, e] of engines.entries())
+        log(`engine ${i}: exit ${e.child.exitCode ?? e.child.signalCode}, ${problems(e).join(' | ')}`);
+      throw err;
+    });
     const killedAt = Date.now();
     current.child.kill('SIGKILL');
     engines.push(await start());
@@ -297,7 +312,23 @@ interface RestartResult {
   readonly commandsSinceSnapshot: number | null;
   readonly restingOrders: number;
   readonly buildSec: number;
+  /** The restarted daemon's own start-up phases (its log fields), ms. */
+  readonly phases: Record<string, number | null>;
 }
+
+/** Start-up phase fields the daemon logs (engine/daemon/main.ts and daemon.ts), by message. */
+const RESTART_PHASES: ReadonlyArray<[string, string, string]> = [
+  ['engine starting', 'moduleLoadMs', 'moduleLoadMs'],
+  ['engine starting', 'logOpenMs', 'logOpenMs'],
+  ['engine daemon recovered', 'resumePointMs', 'resumePointMs'],
+  ['engine daemon recovered', 'snapshotReadMs', 'snapshotReadMs'],
+  ['engine daemon recovered', 'restoreMs', 'restoreMs'],
+  ['engine daemon recovered', 'invariantsMs', 'loadInvariantsMs'],
+  ['engine daemon caught up with the event log', 'replayMs', 'replayMs'],
+  ['engine daemon caught up with the event log', 'invariantsMs', 'invariantsMs'],
+  ['engine daemon caught up with the event log', 'sinceProcessStartMs', 'caughtUpSinceProcessStartMs'],
+  ['first events written', 'sinceProcessStartMs', 'firstWriteSinceProcessStartMs'],
+];
 
 async function runRestart(s: Setup, opts: { resting: number; since: number }): Promise<RestartResult> {
   const buildStartMs = performance.now();
@@ -346,6 +377,8 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
     await sleep(20);
   }
   const restartMs = Math.round(performance.now() - spawnedMs);
+  // The daemon logs its first write's phase line just after the append is acknowledged: give it a moment.
+  for (let i = 0; i < 100 && !restarted.output().includes('"msg":"first events written"'); i++) await sleep(20);
   restarted.child.kill('SIGKILL');
   await restarted.exited;
   const recovered = restarted
@@ -364,6 +397,7 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
     commandsSinceSnapshot: snapshotOffset === null ? null : last - snapshotOffset,
     restingOrders: opts.resting + opts.since,
     buildSec: round(buildSec, 1),
+    phases: Object.fromEntries(RESTART_PHASES.map(([msg, field, name]) => [name, logField(restarted, msg, field)])),
   };
 }
 

@@ -24,16 +24,24 @@ export function text(s: string | null): string {
     : s;
 }
 
-let cachedMs = -1;
-let cachedIso = '';
-/** Engine time (ms) as an ISO timestamp; consecutive rows of one command share it, so the last one is cached. */
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+/**
+ * Engine time (ms) as an ISO timestamp. An order row carries up to four different times, so caching the last one
+ * alone missed often; the `YYYY-MM-DDTHH:MM:SS.` of the last second is cached and the milliseconds appended.
+ */
 export function time(ms: number | null): string {
   if (ms === null) return NULL;
-  if (ms !== cachedMs) {
-    cachedMs = ms;
-    cachedIso = new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    // Years outside 0000-9999 print as +YYYYYY: not worth a cache, and never the engine's clock.
+    if (iso.length !== 24) return new Date(ms).toISOString();
+    cachedSecond = second;
+    cachedPrefix = iso.slice(0, 20);
   }
-  return cachedIso;
+  const milli = ms - second * 1000;
+  return cachedPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
 }
 
 export interface CopyTable<R> {

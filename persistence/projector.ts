@@ -75,7 +75,8 @@ export class Projector {
   private rows: RowSets = emptyRowSets(this.position);
   private touchedOrders = new Map<number, OrderRow>();
   private newOrderIds = new Set<number>();
-  private balances = new Map<string, BalanceRow>();
+  /** The engine's figures per user, then asset, as last changed in this batch (numbers: no string key per event). */
+  private balances = new Map<number, Map<number, BalanceRow>>();
   private touchedWithdrawals = new Map<string, WithdrawalRow>();
   private marketStatuses = new Map<number, MarketStatusRow>();
   private userFrozen = new Map<number, UserFrozenRow>();
@@ -481,7 +482,9 @@ export class Projector {
       );
     }
     this.seeUser(ev);
-    this.balances.set(`${ev.userId}:${ev.assetId}`, {
+    let byUser = this.balances.get(ev.userId);
+    if (byUser === undefined) this.balances.set(ev.userId, (byUser = new Map()));
+    byUser.set(ev.assetId, {
       userId: ev.userId,
       assetId: ev.assetId,
       available: ev.available,
@@ -606,7 +609,7 @@ export class Projector {
       (this.newOrderIds.has(o.orderId) ? rows.newOrders : rows.changedOrders).push({ ...o });
     }
     for (const w of this.touchedWithdrawals.values()) rows.withdrawals.push({ ...w });
-    rows.balances = [...this.balances.values()];
+    for (const byUser of this.balances.values()) for (const b of byUser.values()) rows.balances.push(b);
     rows.marketStatuses = [...this.marketStatuses.values()];
     rows.userFrozen = [...this.userFrozen.values()];
     const ledger = this.ledger.takeBatch();

@@ -1,20 +1,33 @@
-// Snapshots: the whole state as canonical bytes (JSON, keys in fixed order, collections sorted or in
-// priority order), so equal states give equal bytes and equal hashes, however they were reached.
+// Snapshots: the whole state as canonical bytes (keys in fixed order, collections sorted or in priority order), so
+// equal states give equal bytes and equal hashes, however they were reached.
+//
+// Format 4 (written since issue 17): binary. bytes 0..4 "EXSB", u32 format, then a length-prefixed JSON head with
+// the small, irregular parts (limits, counters, assets, markets without their orders, accounts, windows), then the
+// bulk in fixed-width binary: each market's bids, asks, buy stops and sell stops (a count, then one row per order
+// in priority order) and the command ids (a count, their times, then the ids joined by '\n'). A cold restart with
+// a million resting orders spent 4.7 s of its 6.6 s restore in JSON.parse of the format-3 text.
+// Formats 2 and 3 (JSON text, starting with '{') are still read; anything else is rejected by format number.
 
 import type { EngineLimits } from './config.js';
 import { MARKET_STATUSES } from './commands.js';
 import { Engine } from './engine.js';
 import type { ClientOrderRecord } from './engine.js';
 import type { BookSide } from './book-side.js';
+import { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES } from './formats.js';
 import { Order } from './order.js';
 import type { Account, Market } from './order.js';
 import { createMarket } from './admin.js';
 import { addStop, register } from './matching.js';
+import { ByteReader, ByteWriter } from './snapshot-binary.js';
 import { assert } from './units.js';
 
-/** 3 added market status and frozen users; a format-2 snapshot restores with every market trading and nobody frozen. */
-export const SNAPSHOT_FORMAT = 3;
-const READABLE_FORMATS: readonly number[] = [2, SNAPSHOT_FORMAT];
+/** 4: binary (above); 3 added market status and frozen users; a format-2 snapshot restores with every market
+ * trading and nobody frozen. */
+export const SNAPSHOT_FORMAT = 4;
+const JSON_FORMATS: readonly number[] = [2, 3];
+const MAGIC = [0x45, 0x58, 0x53, 0x42]; // "EXSB"; a JSON snapshot starts with '{'
+/** Bytes per order row in format 4, for sizing the writer once (clientOrderIds and big bigints grow it). */
+const ORDER_ROW_BYTES = 80;
 
 type OrderRow = [
   number,
@@ -68,29 +81,33 @@ function sideRows(side: BookSide): OrderRow[] {
 
 const big = (xs: bigint[]): string[] => xs.map((x) => x.toString());
 
-export function snapshotObject(e: Engine): unknown {
-  const markets = e.markets
-    .filter((m): m is Market => m !== undefined)
-    .map((m) => ({
-      marketId: m.marketId,
-      symbol: m.symbol,
-      baseAssetId: m.baseAssetId,
-      quoteAssetId: m.quoteAssetId,
-      tickSize: m.tickSize.toString(),
-      lotSize: m.lotSize.toString(),
-      minNotional: m.minNotional.toString(),
-      makerFeeBps: m.makerFeeBps,
-      takerFeeBps: m.takerFeeBps,
-      lastPriceTicks: m.lastPriceTicks,
-      status: m.status,
-      bids: sideRows(m.book.bids),
-      asks: sideRows(m.book.asks),
-      buyStops: sideRows(m.book.buyStops),
-      sellStops: sideRows(m.book.sellStops),
-    }));
+const liveMarkets = (e: Engine): Market[] => e.markets.filter((m): m is Market => m !== undefined);
+const SIDE_NAMES = ['bids', 'asks', 'buyStops', 'sellStops'] as const;
+const sidesOf = (m: Market): BookSide[] => SIDE_NAMES.map((name) => m.book[name]);
+
+function marketHead(m: Market): Record<string, unknown> {
+  return {
+    marketId: m.marketId,
+    symbol: m.symbol,
+    baseAssetId: m.baseAssetId,
+    quoteAssetId: m.quoteAssetId,
+    tickSize: m.tickSize.toString(),
+    lotSize: m.lotSize.toString(),
+    minNotional: m.minNotional.toString(),
+    makerFeeBps: m.makerFeeBps,
+    takerFeeBps: m.takerFeeBps,
+    lastPriceTicks: m.lastPriceTicks,
+    status: m.status,
+  };
+}
+
+/** Everything but the orders and the command ids, in the key order of format 3 (withdrawals come last). */
+function headParts(e: Engine): {
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+  withdrawals: unknown[];
+} {
   const sortedAccounts = [...e.accounts.values()].sort((a, b) => a.userId - b.userId);
-  const accounts = sortedAccounts.map((a) => [a.userId, big(a.available), big(a.held), big(a.pending)]);
-  const frozenUsers = sortedAccounts.filter((a) => a.frozen).map((a) => a.userId);
   const clientIds = [...e.clientOrderIds.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([userId, w]) => [userId, w.entries()])
@@ -99,41 +116,98 @@ export function snapshotObject(e: Engine): unknown {
     .sort((a, b) => (a.withdrawalId < b.withdrawalId ? -1 : 1))
     .map((w) => ({ ...w, amount: w.amount.toString() }));
   return {
-    format: SNAPSHOT_FORMAT,
-    limits: e.limits,
-    counters: {
-      nextOrderId: e.nextOrderId,
-      nextTradeId: e.nextTradeId,
-      eventSeq: e.eventSeq,
-      commandsApplied: e.commandsApplied,
-      lastTimeMs: e.lastTimeMs,
-    },
-    assets: e.assets.filter((a) => a !== undefined),
-    markets,
-    accounts,
-    frozenUsers,
-    feeBalances: big(e.feeBalances),
-    depositedTotal: big(e.depositedTotal),
-    withdrawnTotal: big(e.withdrawnTotal),
-    clientOrderIds: clientIds,
-    depositIds: e.depositIds.entries().map(([id, t]) => [id, t]),
-    commandIds: e.commandIds.entries(),
     withdrawals,
+    before: {
+      limits: e.limits,
+      counters: {
+        nextOrderId: e.nextOrderId,
+        nextTradeId: e.nextTradeId,
+        eventSeq: e.eventSeq,
+        commandsApplied: e.commandsApplied,
+        lastTimeMs: e.lastTimeMs,
+      },
+      assets: e.assets.filter((a) => a !== undefined),
+    },
+    after: {
+      accounts: sortedAccounts.map((a) => [a.userId, big(a.available), big(a.held), big(a.pending)]),
+      frozenUsers: sortedAccounts.filter((a) => a.frozen).map((a) => a.userId),
+      feeBalances: big(e.feeBalances),
+      depositedTotal: big(e.depositedTotal),
+      withdrawnTotal: big(e.withdrawnTotal),
+      clientOrderIds: clientIds,
+      depositIds: e.depositIds.entries().map(([id, t]) => [id, t]),
+    },
   };
 }
 
-export function snapshot(e: Engine): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(snapshotObject(e)));
+/** The format-3 JSON snapshot, byte for byte as engines before format 4 wrote it: the state hash's terms
+ * (stateHash in engine/daemon/snapshot-store.ts), and it still restores. */
+export function snapshotJson(e: Engine): Uint8Array {
+  const { before, after, withdrawals } = headParts(e);
+  const markets = liveMarkets(e).map((m) => ({
+    ...marketHead(m),
+    bids: sideRows(m.book.bids),
+    asks: sideRows(m.book.asks),
+    buyStops: sideRows(m.book.buyStops),
+    sellStops: sideRows(m.book.sellStops),
+  }));
+  const data = { format: 3, ...before, markets, ...after, commandIds: e.commandIds.entries(), withdrawals };
+  return new TextEncoder().encode(JSON.stringify(data));
 }
 
-interface SnapshotData {
-  format: number;
+export function snapshot(e: Engine): Uint8Array {
+  const { before, after, withdrawals } = headParts(e);
+  const markets = liveMarkets(e);
+  const head = { ...before, markets: markets.map(marketHead), ...after, withdrawals };
+  const w = new ByteWriter(1024 + e.orders.size * ORDER_ROW_BYTES + e.commandIds.size * 48);
+  for (const b of MAGIC) w.u8(b);
+  w.u32(SNAPSHOT_FORMAT);
+  w.str(JSON.stringify(head));
+  for (const m of markets) for (const side of sidesOf(m)) writeSide(w, side);
+  writeCommandIds(w, e.commandIds.entries());
+  return w.done();
+}
+
+function writeSide(w: ByteWriter, side: BookSide): void {
+  w.u32(side.orderCount);
+  side.forEachLevel((level) => {
+    for (let o = level.head; o !== null; o = o.next) writeOrder(w, o);
+  });
+}
+
+function writeOrder(w: ByteWriter, o: Order): void {
+  w.num(o.orderId);
+  w.num(o.userId);
+  w.u8(
+    SIDES.indexOf(o.side) |
+      (ORDER_TYPES.indexOf(o.orderType) << 1) |
+      (TIME_IN_FORCES.indexOf(o.timeInForce) << 3) |
+      (o.postOnly ? 1 << 5 : 0),
+  );
+  w.u8(STP_MODES.indexOf(o.stp));
+  w.num(o.priceTicks);
+  w.num(o.stopPriceTicks);
+  w.num(o.qtyLots);
+  w.num(o.remainingLots);
+  w.big(o.quoteBudget);
+  w.big(o.held);
+  w.strOrNull(o.clientOrderId);
+  w.num(o.createdMs);
+}
+
+/** Ids joined by '\n': one decode and one split instead of a million small decodes. The engine remembers only
+ * printable ids (no '\n'), and the reader checks the count, so a separator inside an id cannot go unnoticed. */
+function writeCommandIds(w: ByteWriter, entries: Array<[string, number]>): void {
+  w.u32(entries.length);
+  for (const [, t] of entries) w.num(t);
+  w.str(entries.map(([id]) => id).join('\n'));
+}
+
+interface SnapshotHead {
   limits: EngineLimits;
   counters: { nextOrderId: number; nextTradeId: number; eventSeq: number; commandsApplied: number; lastTimeMs: number };
   assets: Array<{ assetId: number; symbol: string; decimals: number }>;
-  markets: Array<
-    Record<string, unknown> & { bids: OrderRow[]; asks: OrderRow[]; buyStops: OrderRow[]; sellStops: OrderRow[] }
-  >;
+  markets: Array<Record<string, unknown>>;
   accounts: Array<[number, string[], string[], string[]]>;
   /** Absent in format 2. */
   frozenUsers?: number[];
@@ -142,7 +216,6 @@ interface SnapshotData {
   withdrawnTotal: string[];
   clientOrderIds: Array<[number, Array<[string, number, ClientOrderRecord]>]>;
   depositIds: Array<[string, number]>;
-  commandIds: Array<[string, number]>;
   withdrawals: Array<{
     withdrawalId: string;
     userId: number;
@@ -153,10 +226,93 @@ interface SnapshotData {
   }>;
 }
 
+interface SnapshotJson extends SnapshotHead {
+  format: number;
+  markets: Array<
+    Record<string, unknown> & { bids: OrderRow[]; asks: OrderRow[]; buyStops: OrderRow[]; sellStops: OrderRow[] }
+  >;
+  commandIds: Array<[string, number]>;
+}
+
 /** Rebuilds an engine from snapshot bytes; throws on anything malformed (the caller falls back to an older one). */
 export function restore(bytes: Uint8Array): Engine {
-  const data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as SnapshotData;
-  assert(READABLE_FORMATS.includes(data.format), `snapshot format ${data.format} is supported`);
+  return MAGIC.every((b, i) => bytes[i] === b) ? restoreBinary(bytes) : restoreJson(bytes);
+}
+
+function restoreBinary(bytes: Uint8Array): Engine {
+  const r = new ByteReader(bytes);
+  r.raw(MAGIC.length);
+  const format = r.u32();
+  assert(format === SNAPSHOT_FORMAT, `snapshot format ${format} is supported`);
+  const data = JSON.parse(r.str()) as SnapshotHead;
+  const e = restoreHead(data);
+  for (const row of data.markets) {
+    const m = restoreMarket(e, row);
+    for (const side of SIDE_NAMES) {
+      const count = r.u32();
+      for (let i = 0; i < count; i++) place(e, m, side, readOrder(r, m));
+    }
+  }
+  restoreWindows(e, data);
+  readCommandIds(r, e);
+  assert(r.atEnd, `snapshot: ${bytes.length - r.offset} bytes after the last section`);
+  return e;
+}
+
+function readOrder(r: ByteReader, m: Market): Order {
+  const orderId = r.num();
+  const userId = r.num();
+  const kind = r.u8();
+  const stp = STP_MODES[r.u8()];
+  const priceTicks = r.num();
+  const stopPriceTicks = r.num();
+  const qtyLots = r.num();
+  const remainingLots = r.num();
+  const o = new Order(
+    orderId,
+    userId,
+    m,
+    SIDES[kind & 1],
+    ORDER_TYPES[(kind >>> 1) & 3],
+    TIME_IN_FORCES[(kind >>> 3) & 3],
+    (kind & (1 << 5)) !== 0,
+    stp,
+    priceTicks,
+    stopPriceTicks,
+    qtyLots,
+    r.big(),
+    r.big(),
+    r.strOrNull(),
+    r.num(),
+  );
+  o.remainingLots = remainingLots;
+  return o;
+}
+
+function readCommandIds(r: ByteReader, e: Engine): void {
+  const count = r.u32();
+  const timesMs: number[] = new Array<number>(count);
+  for (let i = 0; i < count; i++) timesMs[i] = r.num();
+  const joined = r.str();
+  const ids = count === 0 ? [] : joined.split('\n');
+  assert(ids.length === count, `snapshot: ${count} command ids, ${ids.length} found`);
+  for (let i = 0; i < count; i++) e.commandIds.add(ids[i], timesMs[i]);
+}
+
+function restoreJson(bytes: Uint8Array): Engine {
+  const data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as SnapshotJson;
+  assert(JSON_FORMATS.includes(data.format), `snapshot format ${data.format} is supported`);
+  const e = restoreHead(data);
+  for (const row of data.markets) {
+    const m = restoreMarket(e, row);
+    for (const side of SIDE_NAMES) for (const r of row[side]) place(e, m, side, orderFromRow(m, r));
+  }
+  restoreWindows(e, data);
+  for (const [id, t] of data.commandIds) e.commandIds.add(id, t);
+  return e;
+}
+
+function restoreHead(data: SnapshotHead): Engine {
   const e = new Engine(data.limits);
   Object.assign(e, data.counters);
   for (const a of data.assets) {
@@ -177,18 +333,19 @@ export function restore(bytes: Uint8Array): Engine {
     assert(account !== undefined, `frozen user ${userId} has an account`);
     account.frozen = true;
   }
-  for (const m of data.markets) restoreMarket(e, m);
+  return e;
+}
+
+function restoreWindows(e: Engine, data: SnapshotHead): void {
   for (const [userId, entries] of data.clientOrderIds) {
     const w = e.clientWindow(userId);
     for (const [id, t, record] of entries) w.add(id, record, t);
   }
   for (const [id, t] of data.depositIds) e.depositIds.add(id, true, t);
-  for (const [id, t] of data.commandIds) e.commandIds.add(id, t);
   for (const w of data.withdrawals) e.withdrawals.set(w.withdrawalId, { ...w, amount: BigInt(w.amount) });
-  return e;
 }
 
-function restoreMarket(e: Engine, row: SnapshotData['markets'][number]): void {
+function restoreMarket(e: Engine, row: Record<string, unknown>): Market {
   const m = createMarket(e, {
     marketId: row.marketId as number,
     symbol: row.symbol as string,
@@ -206,18 +363,24 @@ function restoreMarket(e: Engine, row: SnapshotData['markets'][number]): void {
   m.status = status as Market['status'];
   e.markets[m.marketId] = m;
   e.marketIdBySymbol.set(m.symbol, m.marketId);
-  for (const r of row.bids) m.book.bids.append(registered(e, m, r), r[7]);
-  for (const r of row.asks) m.book.asks.append(registered(e, m, r), r[7]);
-  for (const r of [...row.buyStops, ...row.sellStops]) {
-    const o = registered(e, m, r);
-    const account = e.accounts.get(o.userId) as Account;
-    account.stopOrders++;
-    e.stopOrdersTotal++;
-    addStop(m, o);
-  }
+  return m;
 }
 
-function registered(e: Engine, m: Market, r: OrderRow): Order {
+/** Registers a restored order and puts it where the snapshot listed it: its book side, or its stop side. */
+function place(e: Engine, m: Market, side: (typeof SIDE_NAMES)[number], o: Order): void {
+  const account = e.accounts.get(o.userId);
+  assert(account !== undefined, `order ${o.orderId} has an account`);
+  register(e, account, o);
+  if (side === 'bids' || side === 'asks') {
+    m.book[side].append(o, o.priceTicks);
+    return;
+  }
+  account.stopOrders++;
+  e.stopOrdersTotal++;
+  addStop(m, o);
+}
+
+function orderFromRow(m: Market, r: OrderRow): Order {
   const o = new Order(
     r[0],
     r[1],
@@ -239,8 +402,5 @@ function registered(e: Engine, m: Market, r: OrderRow): Order {
   o.remainingLots = r[10];
   assert(o.filledLots === r[11], `order ${o.orderId}: filled lots are its quantity less what remains`);
   assert(o.holdAssetId === r[13], `order ${o.orderId}: holds the asset its side pays with`);
-  const account = e.accounts.get(o.userId);
-  assert(account !== undefined, `order ${o.orderId} has an account`);
-  register(e, account, o);
   return o;
 }

@@ -15,6 +15,7 @@ import { isFatalLogError } from './log.js';
 import type { CommandLog, CommandRecord, EventRecord, ResumePoint } from './log.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { StandbyError } from './standby-errors.js';
+import { StandbyGate } from './standby-gate.js';
 import type { PublishedFollower } from './standby.js';
 
 /**
@@ -75,12 +76,22 @@ export class EngineDaemon {
   private writing: boolean;
   /** A standby's comparison of its events with the writer's; null once it writes. */
   private check: DivergenceCheck | null = null;
+  /** A standby's backpressure: no batch is applied while it holds a full window of unpublished events. */
+  private gate: StandbyGate | null = null;
+  /** A standby still replaying its way to the events topic's end at its start: campaigns once there (see below). */
+  private campaignLater: { readonly atSeq: number; readonly start: () => void } | null = null;
   /** Batches and promotion run one at a time, in this chain. */
   private lane: Promise<void> = Promise.resolve();
   /** Why the daemon stopped on its own (a divergence, a lost lease): run() rejects with it. */
   private failure: unknown = null;
   /** Set by promotion: the next append logs the failover's end (bench/failover.ts reads the line). */
   private announceFirstWrite = false;
+  /** Whether this process has written events yet (its first write ends a restart, logged once). */
+  private wroteSinceStart = false;
+  /** Whether the recovered state's invariants were checked (once per start: tryRestore or checkCaughtUp). */
+  private stateChecked = false;
+  /** performance.now() when recover() had the state restored: the replay's start. */
+  private recoveredAtMs = 0;
 
   private markRecovered: () => void = () => undefined;
   /** Resolves once run() has restored the state (snapshot, and where the replay starts): for start-up timing. */
@@ -106,7 +117,7 @@ export class EngineDaemon {
         { from, resumeOffset: resume.commandOffset, resumeSeq: resume.eventSeq, role: this.role },
         'engine daemon consuming',
       );
-      await this.opts.log.consume(from, this.opts.batchMax, (records) => this.exclusive(() => this.onBatch(records)));
+      await this.opts.log.consume(from, this.opts.batchMax, (records) => this.takeBatch(records));
       await this.lane;
       await this.appending;
       if (this.failure !== null) throw this.failure;
@@ -120,13 +131,27 @@ export class EngineDaemon {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.gate?.open();
     await this.opts.log.stop();
   }
 
-  /** Stops the daemon on its own; run() rejects with `err`. */
+  /**
+   * Stops the daemon on its own; run() rejects with `err`. A lease held or being taken is given up first, at once:
+   * another standby takes over now rather than after the lease expires (the stop itself can take seconds).
+   */
   fail(err: unknown): void {
     if (this.failure === null) this.failure = err;
+    const election = this.opts.standby?.election;
+    if (election !== undefined)
+      void election.stop().catch((e: unknown) => this.opts.logger.warn({ err: e }, 'cannot give the lease up'));
     void this.stop().catch(() => undefined);
+  }
+
+  /** A batch from the command log: a standby first waits for room (standby-gate.ts), outside the lane. */
+  private takeBatch(records: CommandRecord[]): Promise<void> {
+    const gate = this.gate;
+    if (gate === null || !gate.mustWait()) return this.exclusive(() => this.onBatch(records));
+    return gate.wait().then(() => (this.stopping ? undefined : this.exclusive(() => this.onBatch(records))));
   }
 
   private exclusive(work: () => Promise<void>): Promise<void> {
@@ -138,17 +163,42 @@ export class EngineDaemon {
   /** Follows the writer's output from its tail on, then campaigns for the lease. */
   private async startStandby(standby: StandbyOptions): Promise<void> {
     const tailSeq = await standby.follower.start(
-      (runs) => this.check?.addPublished(runs),
+      (runs) => {
+        this.check?.addPublished(runs);
+        this.gate?.published();
+      },
       (err) => (this.writing ? undefined : this.fail(err)), // once promoted, the follower no longer matters
     );
-    this.check = new DivergenceCheck({
+    const check = new DivergenceCheck({
       checkFromSeq: Math.max(tailSeq, this.engine.eventSeq) + 1,
       windowMax: standby.windowMax ?? STANDBY_WINDOW_EVENTS_MAX,
     });
-    standby.election.start(
-      () => void this.exclusive(() => this.promote(standby)).catch((err) => this.fail(err)),
-      (reason) => this.fail(new StandbyError('ENGINE_LEASE_LOST', reason)),
-    );
+    this.check = check;
+    this.gate = new StandbyGate(() => check.full());
+    const campaign = (): void =>
+      standby.election.start(
+        () => {
+          // The writer is gone: nothing more will be published, so a batch waiting at the gate goes on, after this.
+          this.gate?.open();
+          void this.exclusive(() => this.promote(standby)).catch((err) => this.fail(err));
+        },
+        (reason) => this.fail(new StandbyError('ENGINE_LEASE_LOST', reason)),
+      );
+    // A standby that starts far behind (a replacement started cold, with no recent snapshot) would, promoted, replay
+    // for as long before the venue trades again; hot standbys are there. It campaigns once its replay has reached
+    // the topic's end as it found it (always reached: those events came from commands on the topic). Alone, it
+    // still takes over, after a replay as long as a cold restart's.
+    if (this.engine.eventSeq >= tailSeq) campaign();
+    else this.campaignLater = { atSeq: tailSeq, start: campaign };
+  }
+
+  /** After a standby's batch: a replaying standby that has reached the topic's end at its start campaigns now. */
+  private campaignOnceHot(): void {
+    const later = this.campaignLater;
+    if (later === null || this.engine.eventSeq < later.atSeq) return;
+    this.campaignLater = null;
+    this.opts.logger.info({ eventSeq: this.engine.eventSeq, offset: this.appliedOffset }, 'standby hot: campaigning');
+    later.start();
   }
 
   /**
@@ -166,8 +216,9 @@ export class EngineDaemon {
     this.emittedSeq = publishedSeq;
     // A standby behind the writer drops the events it recomputes up to publishedSeq, as a replay does.
     if (this.engine.eventSeq < publishedSeq) this.caughtUp = false;
+    const gate = { pauses: this.gate?.pauses, pausedMs: this.gate?.pausedMs };
     this.opts.logger.info(
-      { publishedSeq, eventSeq: this.engine.eventSeq, backlogEvents: backlog.length, offset: this.appliedOffset },
+      { publishedSeq, eventSeq: this.engine.eventSeq, backlogEvents: backlog.length, offset: this.appliedOffset, gate },
       'engine promoted to writer',
     );
     if (backlog.length > 0) {
@@ -182,36 +233,69 @@ export class EngineDaemon {
   }
 
   private async recover(): Promise<ResumePoint> {
+    const startedMs = performance.now();
     const resume = await this.opts.log.resumePoint();
+    const phases = { resumePointMs: performance.now() - startedMs, snapshotReadMs: 0, restoreMs: 0, invariantsMs: 0 };
+    let readStartedMs = performance.now();
     const loaded = await this.opts.snapshots.loadNewest((bytes) => {
-      try {
-        this.engine = restore(bytes);
-      } catch (err) {
-        this.opts.logger.warn({ err }, 'snapshot does not restore; trying an older one');
-        return false;
-      }
-      const problem = snapshotProblem(this.engine, resume.eventSeq);
-      if (problem === null) return true;
-      this.opts.logger.warn(
-        { snapshotSeq: this.engine.eventSeq, logSeq: resume.eventSeq, problem },
-        'snapshot cannot be resumed from; trying an older one',
-      );
-      return false;
+      const restoreStartedMs = performance.now();
+      phases.snapshotReadMs += restoreStartedMs - readStartedMs;
+      const accepted = this.tryRestore(bytes, resume.eventSeq, phases);
+      phases.restoreMs += performance.now() - restoreStartedMs - (accepted.invariantsMs ?? 0);
+      readStartedMs = performance.now();
+      return accepted.ok;
     });
     if (loaded === null) this.engine = new Engine(this.opts.limits);
     this.appliedOffset = loaded === null ? -1 : loaded.offset;
     this.emittedSeq = resume.eventSeq;
+    this.recoveredAtMs = performance.now();
     this.opts.logger.info(
       {
         snapshotOffset: this.appliedOffset,
         resumeOffset: resume.commandOffset,
         eventSeq: this.engine.eventSeq,
         resumeSeq: resume.eventSeq,
+        orders: this.engine.orders.size,
+        ...roundAll(phases),
+        recoverMs: round(this.recoveredAtMs - startedMs),
       },
       'engine daemon recovered',
     );
     this.checkCaughtUp();
     return resume;
+  }
+
+  /**
+   * Restores `bytes` into this.engine if it can be resumed from. The invariants are checked here only when the
+   * snapshot is at the log's end (nothing to replay): a broken one then falls back to an older snapshot. Otherwise
+   * they are checked once, after the replay (checkCaughtUp): each check is O(state), about a second for a million
+   * orders, and checking both before and after the replay put two of them on the restart's path.
+   */
+  private tryRestore(
+    bytes: Uint8Array,
+    logEventSeq: number,
+    phases: { invariantsMs: number },
+  ): { ok: boolean; invariantsMs?: number } {
+    try {
+      this.engine = restore(bytes);
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'snapshot does not restore; trying an older one');
+      return { ok: false };
+    }
+    const checkState = this.engine.eventSeq === logEventSeq;
+    const checkStartedMs = performance.now();
+    const problem = snapshotProblem(this.engine, logEventSeq, checkState);
+    const invariantsMs = performance.now() - checkStartedMs;
+    phases.invariantsMs += invariantsMs;
+    if (problem === null) {
+      this.stateChecked = checkState;
+      return { ok: true, invariantsMs };
+    }
+    this.opts.logger.warn(
+      { snapshotSeq: this.engine.eventSeq, logSeq: logEventSeq, problem },
+      'snapshot cannot be resumed from; trying an older one',
+    );
+    return { ok: false, invariantsMs };
   }
 
   private readonly packer = new EventRecordPacker();
@@ -237,6 +321,7 @@ export class EngineDaemon {
     const out: EventRecord[] = packer.take().map((value) => ({ key: '', value }));
     this.commandsSinceSnapshot += records.length;
     if (!this.caughtUp) this.checkCaughtUp();
+    if (this.campaignLater !== null) this.campaignOnceHot();
     const appliedMs = performance.now();
     // The previous append finishes before this one starts: records stay in seq order, and at most one is in flight.
     await this.appending;
@@ -269,12 +354,23 @@ export class EngineDaemon {
    */
   private checkCaughtUp(): void {
     if (this.caughtUp || this.engine.eventSeq < this.emittedSeq) return;
-    const problems = checkInvariants(this.engine);
-    if (problems.length > 0)
-      throw new Error(`engine invariants broken after recovery: ${problems.slice(0, 5).join('; ')}`);
+    const checkStartedMs = performance.now();
+    if (!this.stateChecked) {
+      const problems = checkInvariants(this.engine);
+      if (problems.length > 0)
+        throw new Error(`engine invariants broken after recovery: ${problems.slice(0, 5).join('; ')}`);
+      this.stateChecked = true;
+    }
     this.caughtUp = true;
+    const doneMs = performance.now();
     this.opts.logger.info(
-      { offset: this.appliedOffset, eventSeq: this.engine.eventSeq },
+      {
+        offset: this.appliedOffset,
+        eventSeq: this.engine.eventSeq,
+        replayMs: round(checkStartedMs - this.recoveredAtMs),
+        invariantsMs: round(doneMs - checkStartedMs),
+        sinceProcessStartMs: round(doneMs),
+      },
       'engine daemon caught up with the event log',
     );
   }
@@ -290,6 +386,11 @@ export class EngineDaemon {
   /** The append of a batch's events; the first one after a promotion logs the failover's end. */
   private async appendNow(events: EventRecord[], firstOffset: number, lastOffset: number): Promise<void> {
     await this.append(events, firstOffset, lastOffset);
+    if (!this.wroteSinceStart) {
+      this.wroteSinceStart = true;
+      // The end of a cold restart (bench:failover's restartMs): performance.now() counts from process start.
+      this.opts.logger.info({ firstOffset, sinceProcessStartMs: round(performance.now()) }, 'first events written');
+    }
     if (!this.announceFirstWrite) return;
     this.announceFirstWrite = false;
     this.opts.logger.info({ firstOffset, lastOffset }, 'first events written as the writer');
@@ -348,11 +449,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * Why a restored snapshot cannot be resumed from, or null. A snapshot is written once its events are; one ahead of
  * the log (a log that lost data, or another daemon's) cannot be resumed from without leaving a gap. And a state
- * that breaks an invariant (a bug, or a snapshot altered with a valid checksum) is never traded on.
+ * that breaks an invariant (a bug, or a snapshot altered with a valid checksum) is never traded on: with
+ * `checkState` false the caller checks the invariants later itself (once the replay is done).
  */
-export function snapshotProblem(engine: Engine, logEventSeq: number): string | null {
+export function snapshotProblem(engine: Engine, logEventSeq: number, checkState = true): string | null {
   if (engine.eventSeq > logEventSeq)
     return `snapshot seq ${engine.eventSeq} is ahead of the event log's ${logEventSeq}`;
+  if (!checkState) return null;
   const problems = checkInvariants(engine);
   return problems.length === 0 ? null : `invariants broken: ${problems.slice(0, 5).join('; ')}`;
 }
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+const roundAll = <T extends Record<string, number>>(xs: T): T =>
+  Object.fromEntries(Object.entries(xs).map(([k, v]) => [k, round(v)])) as T;

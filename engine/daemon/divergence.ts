@@ -55,11 +55,29 @@ export class DivergenceCheck {
   /** Events compared, and events that left the window before their copy came. */
   checked = 0;
   unchecked = 0;
+  /** full() from here: the last quarter of the window is room for the batch in hand (see full()). */
+  private readonly pauseAtEvents: number;
 
   constructor(private readonly opts: DivergenceCheckOptions) {
     if (!(opts.windowMax >= 1)) throw new RangeError(`windowMax ${opts.windowMax} must be at least 1`);
     if (!Number.isSafeInteger(opts.checkFromSeq) || opts.checkFromSeq < 1)
       throw new RangeError(`checkFromSeq ${opts.checkFromSeq} must be a positive integer`);
+    this.pauseAtEvents = opts.windowMax - Math.floor(opts.windowMax / 4);
+  }
+
+  /**
+   * Whether the standby holds so many computed events the writer has not published that it must stop applying
+   * commands until the writer catches up (standby-gate.ts). Checked between batches, so a quarter of the window
+   * is left for the batch in hand: 25,000 events by default, 25 per command of a 1000-command batch. A batch that
+   * makes more still drops the oldest, as before: bounded memory comes first.
+   */
+  full(): boolean {
+    return this.computed.size >= this.pauseAtEvents;
+  }
+
+  /** Computed events held, not yet published by the writer. */
+  get unpublishedHeld(): number {
+    return this.computed.size;
   }
 
   /** Events the standby computed from one command; throws StandbyError on a difference. */

@@ -74,6 +74,8 @@ function standbyOptions(config: DaemonConfig, lease: WriterLease, logger: pino.L
 }
 
 export async function main(): Promise<void> {
+  // performance.now() counts from process start: this is the process start and module load (tsx included).
+  const moduleLoadMs = performance.now();
   let config: DaemonConfig;
   try {
     config = readDaemonConfig();
@@ -98,7 +100,13 @@ export async function main(): Promise<void> {
   process.once('SIGINT', stop);
   const leased = openLease(config);
   leased?.redis.on('error', (err) => logger.debug({ err }, 'lease store connection'));
+  const openStartedMs = performance.now();
   const log = await openLog(config, logger, leased?.lease ?? null);
+  // Start-up phases (a cold restart's breakdown; 'engine daemon recovered' and 'caught up' log the rest).
+  logger.info(
+    { moduleLoadMs: Math.round(moduleLoadMs), logOpenMs: Math.round(performance.now() - openStartedMs) },
+    'engine starting',
+  );
   const snapshots = new SnapshotStore({
     dir: path.join(config.dataDir, 'snapshots', config.engineId),
     keep: config.snapshotKeep,

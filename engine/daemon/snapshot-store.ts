@@ -19,16 +19,18 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { snapshot } from '../core/index.js';
+import { snapshotJson } from '../core/index.js';
 import type { Engine } from '../core/index.js';
 import { ensureDir, errorCode, fsyncDir, readU64, writeFully, writeU64 } from './durable-fs.js';
 
 export const SNAPSHOT_FILE_VERSION = 1;
 
-/** SHA-256 of the engine's canonical snapshot bytes: equal states hash equal. It lives here, with the other
- * hashing of snapshots, because the engine core does no I/O and imports no node:* module. */
+/** SHA-256 of the engine's canonical JSON snapshot (format 3): equal states hash equal. Not of the binary
+ * snapshot the daemon stores (format 4): the hash kept its value across the format change, so the pinned hashes
+ * (test/wire/event-bytes.sim.test.ts) still hold. It lives here, with the other hashing of snapshots, because the
+ * engine core does no I/O and imports no node:* module. */
 export function stateHash(engine: Engine): string {
-  return createHash('sha256').update(snapshot(engine)).digest('hex');
+  return createHash('sha256').update(snapshotJson(engine)).digest('hex');
 }
 const MAGIC = Buffer.from('EXCHSNAP', 'ascii');
 const HEADER_BYTES = 60;

@@ -90,6 +90,8 @@ export class WriterLease {
  */
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | null = null;
+  /** The request in flight, if any: stop() waits for it, so a lease it takes is given back before the process ends. */
+  private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
   private holding = false;
   private onAcquired: () => void = () => undefined;
@@ -109,20 +111,24 @@ export class LeaseKeeper {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick();
+    }, delayMs);
   }
 
   private async tick(): Promise<void> {
     const { lease } = this;
     // A timer that fired late: the lease ran out before it was renewed.
     if (this.holding && !lease.holds()) return this.lose('the lease ran out before it was renewed');
+    const renewing = this.holding;
     let ok = false;
     try {
-      ok = this.holding ? await lease.renew() : await lease.tryAcquire();
+      ok = renewing ? await lease.renew() : await lease.tryAcquire();
     } catch (err) {
       this.onError(err);
     }
-    if (this.stopped) return;
+    // Stopped while this request was in flight: a lease it just took is given back now, not left to expire.
+    if (this.stopped) return ok && !renewing ? this.releaseTaken() : undefined;
     if (this.holding && !ok) return this.lose('the lease was taken, or renewed too late');
     if (!this.holding && ok) {
       this.holding = true;
@@ -137,10 +143,17 @@ export class LeaseKeeper {
     this.onLost(reason);
   }
 
+  /** Stops campaigning and gives a held lease up at once; a second call does nothing more. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
-    if (this.holding) await this.lease.release().catch((err: unknown) => this.onError(err));
+    const held = this.holding;
     this.holding = false;
+    if (held) await this.releaseTaken();
+    await this.ticking;
+  }
+
+  private async releaseTaken(): Promise<void> {
+    await this.lease.release().catch((err: unknown) => this.onError(err));
   }
 }

@@ -276,8 +276,11 @@ export class MarketDataCore {
       makerFeeBps: ev.makerFeeBps,
       takerFeeBps: ev.takerFeeBps,
     };
-    // Its (empty) book is at the record's end, like every book a record touches: deltas chain on record seqs.
-    this.addMarket(m, this.out.seq);
+    // Its book is empty at this event's seq, not at the record's end: a record is a run of a batch's commands, and
+    // orders placed after the market's creation in the same record make the record's delta, which must move the
+    // book from an earlier seq (a book created at the record's end failed the delta's invariant and stopped market
+    // data into rebuilds, found by test/daemon/standby-views-kafka.int.test.ts).
+    this.addMarket(m, ev.seq);
     this.out.markets.push(m);
   }
 

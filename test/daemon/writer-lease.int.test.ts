@@ -118,3 +118,50 @@ t.test('the keeper reports a lease taken from under it, and never takes it again
   await keeper.stop();
   t.equal(await redis.exists(key), 0);
 });
+
+t.test('a keeper stopped while its request for the lease is in flight gives the lease back at once', async (t) => {
+  const key = freshKey();
+  const lease = leaseOf(key, 60_000);
+  // The reply comes back 300 ms after Redis granted it: the process is stopping (a standby that failed) meanwhile.
+  const tryAcquire = lease.tryAcquire.bind(lease);
+  lease.tryAcquire = async () => {
+    const ok = await tryAcquire();
+    await sleep(300);
+    return ok;
+  };
+  const elected: string[] = [];
+  const keeper = new LeaseKeeper(lease, (err) => t.fail(String(err)));
+  keeper.start(
+    () => elected.push('acquired'),
+    () => elected.push('lost'),
+  );
+  await waitFor(
+    async () => (await redis.exists(key)) === 1,
+    5_000,
+    () => 'the lease was never taken',
+  );
+  await keeper.stop();
+  t.equal(await redis.exists(key), 0, 'released when stop() returns, not after the 60 s lease');
+  t.same(elected, [], 'and never reported as elected');
+});
+
+t.test('a holder that stops gives the lease back at once, and a second stop does nothing more', async (t) => {
+  const key = freshKey();
+  const keeper = new LeaseKeeper(leaseOf(key, 60_000), (err) => t.fail(String(err)));
+  let acquired = false;
+  keeper.start(
+    () => (acquired = true),
+    () => t.fail('lost'),
+  );
+  await waitFor(
+    async () => acquired,
+    5_000,
+    () => 'not elected',
+  );
+  await keeper.stop();
+  t.equal(await redis.exists(key), 0, 'released at once');
+  await redis.set(key, 'someone-else', 'PX', 5_000);
+  await keeper.stop();
+  t.equal(await redis.get(key), 'someone-else', "a second stop leaves the next holder's lease alone");
+  await redis.del(key);
+});

@@ -3,14 +3,14 @@
 // (commandIdsMax, commandIdWindowMs) are tested in bounds.test.ts.
 
 import t from 'tap';
-import { restore, snapshot } from '../../engine/core/index.js';
+import { restore, snapshot, snapshotJson } from '../../engine/core/index.js';
 import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import { CommandIdMemory, idHash } from '../../engine/core/command-ids.js';
 import { Prng } from '../../testkit/prng.js';
 import { Fixture, USDC, depositCmd, resultOf } from './support.js';
 
 function counterless(f: Fixture): string {
-  const s = JSON.parse(new TextDecoder().decode(snapshot(f.engine))) as { counters: Record<string, number> };
+  const s = JSON.parse(new TextDecoder().decode(snapshotJson(f.engine))) as { counters: Record<string, number> };
   delete s.counters.eventSeq;
   delete s.counters.commandsApplied;
   delete s.counters.lastTimeMs;

@@ -5,7 +5,14 @@
 // command without saying so.
 
 import { createHash } from 'node:crypto';
-import { DEFAULT_LIMITS, Engine, UINT256_MAX, checkInvariants, parseUnits, snapshot } from '../../engine/core/index.js';
+import {
+  DEFAULT_LIMITS,
+  Engine,
+  UINT256_MAX,
+  checkInvariants,
+  parseUnits,
+  snapshotJson,
+} from '../../engine/core/index.js';
 import type {
   Command,
   CommandResult,
@@ -280,7 +287,7 @@ export function stopBook(engine: Engine, marketId: number): { buy: number[]; sel
  * stay in, so a rejected order that consumed an id shows up.
  */
 export function stateHashExceptSequence(engine: Engine): string {
-  const state = JSON.parse(new TextDecoder().decode(snapshot(engine))) as {
+  const state = JSON.parse(new TextDecoder().decode(snapshotJson(engine))) as {
     counters: Record<string, number>;
     commandIds?: unknown;
   };

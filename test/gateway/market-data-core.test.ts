@@ -111,6 +111,26 @@ t.test(`the core's book equals the engine's after every command (seed ${SEED})`,
   t.ok(levelsMax > 5, `books of up to ${levelsMax} levels were compared`);
 });
 
+t.test(
+  'a market added and traded in one record (a batch of commands): its first delta starts at its creation',
+  async (t) => {
+    const s = richStream(SEED + 3, 300);
+    const engine = new Engine();
+    const events = s.commands.flatMap((c) => engine.apply(c));
+    const added = events.find((e) => e.type === 'marketAdded' && e.marketId === MARKET) as EngineEvent;
+    const core = new MarketDataCore(EMPTY);
+    const out = core.applyRecord(events);
+    const delta = out?.depth.find((d) => d.marketId === MARKET);
+    t.same(
+      { prevSeq: delta?.prevSeq, seq: delta?.seq },
+      { prevSeq: added.seq, seq: engine.eventSeq },
+      'the delta moves the new book from the seq of its marketAdded to the record end',
+    );
+    t.ok((delta?.bids.length ?? 0) + (delta?.asks.length ?? 0) > 0, 'orders rested in the same record');
+    t.same(coreDepth(core, MARKET), engineDepth(engine, MARKET), 'book = engine book');
+  },
+);
+
 t.test('a state loaded mid-stream (as from PostgreSQL) continues exactly; redeliveries are skipped', async (t) => {
   const s = richStream(SEED + 1, 2500);
   const engine = new Engine();
