@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, checkLimits } from './config.js';
 import { DedupWindow } from './dedup-window.js';
 import { CommandIdMemory } from './command-ids.js';
 import { Account } from './order.js';
+import { OrderTable } from './order-table.js';
 import type { Asset, Market, Order, PendingWithdrawal } from './order.js';
 import { COMMAND_ID_MAX_LENGTH, isPrintableId } from './formats.js';
 import { addAsset, addMarket } from './admin.js';
@@ -36,7 +37,7 @@ export class Engine {
   readonly marketIdBySymbol = new Map<string, number>();
   readonly accounts = new Map<number, Account>();
   /** Open orders: resting limit orders and pending stop orders. */
-  readonly orders = new Map<number, Order>();
+  readonly orders = new OrderTable();
   readonly clientOrderIds = new Map<number, DedupWindow<ClientOrderRecord>>();
   readonly depositIds: DedupWindow<true>;
   /** Ids of applied commands, so a producer's retry has no second effect. */

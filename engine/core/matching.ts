@@ -30,7 +30,7 @@ export function requiredHold(m: Market, order: Order): bigint {
 }
 
 export function register(e: Engine, account: Account, order: Order): void {
-  e.orders.set(order.orderId, order);
+  e.orders.add(order);
   order.registered = true;
   account.link(order);
   account.openOrders++;
@@ -39,7 +39,8 @@ export function register(e: Engine, account: Account, order: Order): void {
 
 function unregister(e: Engine, order: Order): void {
   const account = e.accounts.get(order.userId) as Account;
-  e.orders.delete(order.orderId);
+  const removed = e.orders.delete(order);
+  assert(removed, 'an order leaving the index was in it');
   order.registered = false;
   account.unlink(order);
   account.openOrders--;

@@ -61,6 +61,8 @@ export class Order {
   next: Order | null = null;
   userPrev: Order | null = null;
   userNext: Order | null = null;
+  /** The next order in its OrderTable bucket (order-table.ts). */
+  hashNext: Order | null = null;
   readonly orderId: number;
   readonly userId: number;
   /** The market; the order's market id and hold asset are read from it. */
