@@ -5,24 +5,18 @@
 // the final state must equal one uninterrupted run. One broker for the file, fresh topics per test, short streams:
 // the file must stay well under 90 s. A failure prints the seed; STANDBY_SEED=<seed> replays it.
 
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import type { Kafka } from 'kafkajs';
 import { restore } from '../../engine/core/index.js';
 import { SnapshotStore, stateHash } from '../../engine/daemon/snapshot-store.js';
-import { kafkaClient } from '../../kafka/client.js';
 import { readEventsTail } from '../../kafka/event-stream.js';
-import { ensureTopics } from '../../kafka/topics.js';
 import { startKafkaBroker } from '../../tools/kafka/broker.js';
-import type { KafkaBroker } from '../../tools/kafka/broker.js';
 import { Prng } from '../../testkit/prng.js';
 import { produceAll, readEventsAsConsumer, readTopic } from './kafka-support.js';
-import { eventsOfRecords, referenceRun, seededCommands, sleep, startDaemon, waitFor } from './recovery-support.js';
-import type { DaemonProcess } from './recovery-support.js';
+import { eventsOfRecords, referenceRun, seededCommands, sleep, waitFor } from './recovery-support.js';
+import { alive, killWriter, prepareStandbys, snapshotsDirOf, startEngine, waitReady } from './standby-support.js';
+import type { StandbyEngine, StandbySetup } from './standby-support.js';
 
 const SEED = Number(process.env.STANDBY_SEED ?? 20261203);
 const KILLS = Number(process.env.STANDBY_KILLS ?? 10);
@@ -30,63 +24,8 @@ const KILLS = Number(process.env.STANDBY_KILLS ?? 10);
 const COMMANDS_MAX = 100_000;
 /** Commands per second while the writer is killed: a real stream, small enough to verify quickly. */
 const RATE_PER_SEC = 1_000;
-const LEASE_MS = 1_500;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const PROMOTED = 'engine promoted to writer';
 /** Early in the stream: the faulty standby stops before the first kill could promote it. */
 const FAULT_OFFSET = 600;
-
-interface Engine {
-  readonly name: string;
-  readonly dataDir: string;
-  readonly proc: DaemonProcess;
-  /** Whether this process logged its promotion (read from the whole output, not the kept tail). */
-  promoted: boolean;
-}
-
-interface Setup {
-  readonly kafka: Kafka;
-  readonly env: Record<string, string>;
-  readonly commandsTopic: string;
-  readonly eventsTopic: string;
-}
-
-async function prepare(t: Test, broker: KafkaBroker): Promise<Setup> {
-  const engineId = `standby-${randomUUID().slice(0, 8)}`;
-  const topics = { commandsTopic: `${engineId}.commands`, eventsTopic: `${engineId}.events` };
-  const kafka = kafkaClient([broker.brokers], 'standby-test');
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topics);
-  await admin.disconnect();
-  const env = {
-    KAFKA_BROKERS: broker.brokers,
-    ENGINE_ID: engineId,
-    KAFKA_COMMANDS_TOPIC: topics.commandsTopic,
-    KAFKA_EVENTS_TOPIC: topics.eventsTopic,
-    ENGINE_LEASE_REDIS_URL: REDIS_URL,
-    ENGINE_LEASE_MS: String(LEASE_MS),
-    ENGINE_SNAPSHOT_EVERY: '5000',
-    ENGINE_BATCH_MAX: '500',
-    LOG_LEVEL: 'info',
-  };
-  t.comment(`engine id ${engineId}`);
-  return { kafka, env, ...topics };
-}
-
-async function startEngine(t: Test, s: Setup, name: string, extraEnv: Record<string, string> = {}): Promise<Engine> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), `engine-standby-${name}-`));
-  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const proc = startDaemon({ ...s.env, DATA_DIR: dataDir, ...extraEnv });
-  t.teardown(() => void proc.child.kill('SIGKILL'));
-  const engine: Engine = { name, dataDir, proc, promoted: false };
-  let tail = '';
-  proc.child.stdout?.on('data', (chunk: Buffer) => {
-    tail = (tail + chunk.toString()).slice(-(PROMOTED.length + 4096));
-    if (tail.includes(PROMOTED)) engine.promoted = true;
-  });
-  return engine;
-}
 
 /** Produces the commands at RATE_PER_SEC in small sends, as gateways would, until told to stop; returns how many. */
 async function producePaced(kafka: Kafka, topic: string, values: Uint8Array[], stop: () => boolean): Promise<number> {
@@ -100,18 +39,8 @@ async function producePaced(kafka: Kafka, topic: string, values: Uint8Array[], s
   return Math.min(i, values.length);
 }
 
-const alive = (e: Engine): boolean => e.proc.child.exitCode === null && e.proc.child.signalCode === null;
-
-async function waitReady(e: Engine): Promise<void> {
-  await waitFor(
-    async () => e.proc.ready() || !alive(e),
-    60_000,
-    () => `${e.name} start: ${e.proc.output()}`,
-  );
-}
-
 /** Waits for the events topic's last record to cover the last command. */
-async function waitForEnd(s: Setup, lastOffset: number, describe: () => string): Promise<void> {
+async function waitForEnd(s: StandbySetup, lastOffset: number, describe: () => string): Promise<void> {
   await waitFor(
     async () =>
       ((await readEventsTail(s.kafka, s.eventsTopic).catch(() => null))?.commandOffsetLast ?? -1) >= lastOffset,
@@ -121,7 +50,7 @@ async function waitForEnd(s: Setup, lastOffset: number, describe: () => string):
 }
 
 /** The events as consumers see them and the final writer's state equal one uninterrupted run. */
-async function verify(t: Test, s: Setup, writer: Engine, lastOffset: number): Promise<void> {
+async function verify(t: Test, s: StandbySetup, writer: StandbyEngine, lastOffset: number): Promise<void> {
   const stored = await readTopic(s.kafka, s.commandsTopic, lastOffset + 1, 60_000);
   const reference = referenceRun(stored);
   const { records } = await readEventsAsConsumer(s.kafka, s.eventsTopic, reference.events.length, 60_000);
@@ -129,7 +58,7 @@ async function verify(t: Test, s: Setup, writer: Engine, lastOffset: number): Pr
   t.equal(events.length, reference.events.length, `as many events as one uninterrupted run (seed ${SEED})`);
   const firstDiff = events.findIndex((e, i) => e !== reference.events[i]);
   t.equal(firstDiff, -1, `events equal the uninterrupted run's, byte for byte (first difference at ${firstDiff})`);
-  const newest = await new SnapshotStore({ dir: path.join(writer.dataDir, 'snapshots', s.env.ENGINE_ID) }).loadNewest();
+  const newest = await new SnapshotStore({ dir: snapshotsDirOf(s, writer) }).loadNewest();
   t.equal(newest?.offset, lastOffset, "the last writer's clean stop leaves a snapshot of the last command");
   t.equal(newest === null ? null : stateHash(restore(newest.bytes)), reference.stateHash, 'the same state hash');
 }
@@ -139,13 +68,13 @@ t.test('hot standby engines on Kafka', async (t) => {
   t.teardown(() => broker.stop());
 
   t.test(`the writer killed at ${KILLS} seeded points (one SIGSTOP zombie), two standbys, seed ${SEED}`, async (t) => {
-    const s = await prepare(t, broker);
+    const s = await prepareStandbys(t, broker);
     const rng = new Prng(SEED);
     const startedMs = performance.now();
     const phase = (what: string): void => t.comment(`${what} at ${Math.round(performance.now() - startedMs)} ms`);
     const values = seededCommands(SEED, COMMANDS_MAX);
     let killsDone = false;
-    const engines: Engine[] = [];
+    const engines: StandbyEngine[] = [];
     for (const name of ['e0', 'e1', 'e2', 'e3']) engines.push(await startEngine(t, s, name));
     await waitFor(
       async () => engines.some((e) => e.promoted),
@@ -180,7 +109,7 @@ t.test('hot standby engines on Kafka', async (t) => {
         () => 'fewer than two standbys ready',
       );
       const standbys = engines.filter((e) => e !== writer && alive(e));
-      const killing = killWriter(t, writer, kill === zombieAt, kill);
+      const killing = killWriter(t, writer, { freeze: kill === zombieAt, kill, leaseMs: s.leaseMs });
       engines.push(await startEngine(t, s, `e${engines.length}`)); // the replacement starts during the failover
       await killing;
       await waitFor(
@@ -212,21 +141,3 @@ t.test('hot standby engines on Kafka', async (t) => {
     await verify(t, s, writer, count - 1);
   });
 });
-
-/**
- * SIGKILL; or SIGSTOP until a standby is promoted, then SIGCONT: the writer resumes past its lease as a zombie and
- * must exit with ENGINE_LEASE_LOST.
- */
-async function killWriter(t: Test, writer: Engine, freeze: boolean, kill: number): Promise<void> {
-  if (!freeze) {
-    writer.proc.child.kill('SIGKILL');
-    await writer.proc.exited;
-    return;
-  }
-  writer.proc.child.kill('SIGSTOP');
-  await sleep(LEASE_MS * 2); // past the election (the promotion itself is awaited by the caller)
-  writer.proc.child.kill('SIGCONT');
-  const exit = await writer.proc.exited;
-  t.equal(exit.code, 1, `the frozen writer resumes as a zombie and exits (kill ${kill})`);
-  t.match(writer.proc.output(), /ENGINE_LEASE_LOST/, 'with ENGINE_LEASE_LOST');
-}
