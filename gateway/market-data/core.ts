@@ -91,6 +91,12 @@ export class MarketDataCore {
    * know the taker in flight, so that position is refused (StreamError 'midCommand') and the shell tries a later one.
    */
   private atCommandEnd: boolean | null = null;
+  /**
+   * Whether the state is still the one loaded (no event applied here yet). Only such a state can be inside a command
+   * unknowingly: once this core applied a command's first events itself, a record that ends inside the command (the
+   * daemon cuts records by size, EVENT_RECORD_BYTES_TARGET) is followed by the rest with nothing missing.
+   */
+  private loaded = true;
   private out: RecordOutput = emptyOutput(0);
 
   constructor(state: CoreState) {
@@ -141,8 +147,9 @@ export class MarketDataCore {
         'gap',
         `expected event ${this.lastSeq + 1}, got ${first}: events ${this.lastSeq + 1}..${first - 1} are missing`,
       );
-    if (this.atCommandEnd === false)
+    if (this.loaded && this.atCommandEnd === false)
       throw new StreamError('midCommand', `the state at ${this.lastSeq} is inside a command`);
+    this.loaded = false;
     this.out = emptyOutput(last);
     for (const ev of events) {
       if (ev.seq !== this.lastSeq + 1)

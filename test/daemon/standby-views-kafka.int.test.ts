@@ -324,15 +324,11 @@ function checkAnswers(t: Test, g: Gateway, outcomes: readonly CommandOutcome[], 
 
 function checkMarketData(t: Test, g: Gateway, reference: Reference): void {
   const tap = g.market$;
-  // Known failure, left open (issue 17): under failovers market data refuses a record with StreamError 'midCommand'
-  // ("the state at N is inside a command") and rebuilds from PostgreSQL, several times a run; the books still end
-  // equal to the engine's. Reported as todo so CI shows it without failing, until the cause is found.
-  const todo = { todo: 'market data rebuilds with midCommand during failovers (cause not found yet)' };
   const unordered = tap.seqs.findIndex((seq, i) => i > 0 && seq <= tap.seqs[i - 1]);
-  t.equal(unordered, -1, 'market data applied each record once, in seq order (no copy)', todo);
+  t.equal(unordered, -1, 'market data applied each record once, in seq order (no copy)');
   t.same(tap.problems.slice(0, 5), [], 'every depth delta continues the book before it (no gap)');
-  t.equal(g.market.rebuilds, 0, 'market data never had to rebuild (no gap, no copy refused)', todo);
-  t.equal(tap.resets, 1, 'one state installed, at start', todo);
+  t.equal(g.market.rebuilds, 0, 'market data never had to rebuild (no gap, no copy refused)');
+  t.equal(tap.resets, 1, 'one state installed, at start');
   const view = g.market.view;
   t.equal(view?.lastSeq, reference.events.length, "market data is at the engine's last seq");
   for (const marketId of view?.books.keys() ?? []) {

@@ -182,6 +182,18 @@ t.test(
     const mid = new MarketDataCore({ ...stateOf(engineAt(s.commands, big)), lastSeq: records[big][1].seq });
     t.equal(mid.applyRecord(records[big].slice(0, 2)), null, 'the stored part is skipped');
     t.throws(() => mid.applyRecord(records[big].slice(2)), { name: 'StreamError', kind: 'midCommand' });
+    // The same cut met by a core that applied the command's first part itself: it goes on (records are cut by size).
+    const streaming = new MarketDataCore(EMPTY);
+    for (const r of records.slice(0, big)) streaming.applyRecord(r);
+    streaming.applyRecord(records[big].slice(0, 2));
+    t.doesNotThrow(() => streaming.applyRecord(records[big].slice(2)), 'a core that applied the first part goes on');
+    const unsplit = new MarketDataCore(EMPTY);
+    for (const r of records.slice(0, big + 1)) unsplit.applyRecord(r);
+    t.equal(
+      JSON.stringify(coreDepth(streaming, MARKET)),
+      JSON.stringify(coreDepth(unsplit, MARKET)),
+      'the same book as with the command in one record',
+    );
     t.throws(() => new MarketDataCore(EMPTY).applyRecord([]), { name: 'StreamError', kind: 'empty' });
   },
 );
