@@ -15,7 +15,7 @@ import { startKafkaBroker } from '../../tools/kafka/broker.js';
 import { Prng } from '../../testkit/prng.js';
 import { produceAll, readEventsAsConsumer, readTopic } from './kafka-support.js';
 import { eventsOfRecords, referenceRun, seededCommands, sleep, waitFor } from './recovery-support.js';
-import { alive, killWriter, prepareStandbys, snapshotsDirOf, startEngine, waitReady } from './standby-support.js';
+import { alive, failOver, prepareStandbys, snapshotsDirOf, startEngine, waitReady } from './standby-support.js';
 import type { StandbyEngine, StandbySetup } from './standby-support.js';
 
 const SEED = Number(process.env.STANDBY_SEED ?? 20261203);
@@ -108,15 +108,7 @@ t.test('hot standby engines on Kafka', async (t) => {
         60_000,
         () => 'fewer than two standbys ready',
       );
-      const standbys = engines.filter((e) => e !== writer && alive(e));
-      const killing = killWriter(t, writer, { freeze: kill === zombieAt, kill, leaseMs: s.leaseMs });
-      engines.push(await startEngine(t, s, `e${engines.length}`)); // the replacement starts during the failover
-      await killing;
-      await waitFor(
-        async () => standbys.some((e) => e.promoted),
-        30_000,
-        () => `no promotion after kill ${kill}: ${standbys.map((e) => e.proc.output()).join('\n')}`,
-      );
+      await failOver(t, s, engines, writer, { freeze: kill === zombieAt, kill });
     }
     killsDone = true;
     phase('kills done');

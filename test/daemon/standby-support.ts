@@ -112,3 +112,25 @@ export async function killWriter(
   t.equal(exit.code, 1, `the frozen writer resumes as a zombie and exits (kill ${how.kill})`);
   t.match(writer.proc.output(), /ENGINE_LEASE_LOST/, 'with ENGINE_LEASE_LOST');
 }
+
+/**
+ * One failover: the writer killed (or frozen, see killWriter), a replacement engine started meanwhile, and waits
+ * until one of the standbys that were following is promoted (the replacement is pushed onto `engines`).
+ */
+export async function failOver(
+  t: Test,
+  s: StandbySetup,
+  engines: StandbyEngine[],
+  writer: StandbyEngine,
+  how: { readonly freeze: boolean; readonly kill: number },
+): Promise<void> {
+  const standbys = engines.filter((e) => e !== writer && alive(e));
+  const killing = killWriter(t, writer, { ...how, leaseMs: s.leaseMs });
+  engines.push(await startEngine(t, s, `e${engines.length}`)); // the replacement starts during the failover
+  await killing;
+  await waitFor(
+    async () => standbys.some((e) => e.promoted),
+    30_000,
+    () => `no promotion after kill ${how.kill}: ${standbys.map((e) => e.proc.output()).join('\n')}`,
+  );
+}

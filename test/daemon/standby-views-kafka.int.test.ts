@@ -46,7 +46,7 @@ import { richStream } from '../persistence/rich-stream.js';
 import { readTopic } from './kafka-support.js';
 import { sleep, waitFor } from './recovery-support.js';
 import type { StoredCommand } from './recovery-support.js';
-import { alive, killWriter, prepareStandbys, snapshotsDirOf, startEngine, waitReady } from './standby-support.js';
+import { alive, failOver, prepareStandbys, snapshotsDirOf, startEngine, waitReady } from './standby-support.js';
 import type { StandbyEngine, StandbySetup } from './standby-support.js';
 
 const SEED = Number(process.env.STANDBY_VIEWS_SEED ?? 20261217);
@@ -109,15 +109,7 @@ t.test('consumer views through hot-standby failovers', async (t) => {
       () => 'no standby ready',
     );
     if (kill === mistakeAt) await secondWriterByMistake(t, s, rng);
-    const standbys = engines.filter((e) => e !== writer && alive(e));
-    const killing = killWriter(t, writer, { freeze: kill === zombieAt, kill, leaseMs: s.leaseMs });
-    engines.push(await startEngine(t, s, `e${engines.length}`)); // the replacement starts during the failover
-    await killing;
-    await waitFor(
-      async () => standbys.some((e) => e.promoted),
-      30_000,
-      () => `no promotion after kill ${kill}: ${standbys.map((e) => e.proc.output()).join('\n')}`,
-    );
+    await failOver(t, s, engines, writer, { freeze: kill === zombieAt, kill });
   }
   await sleep(rng.int(300, 1500));
   killsDone = true;
