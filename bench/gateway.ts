@@ -12,7 +12,10 @@
 //                      histograms (/metrics, read before and after): client (autocannon's mean), gateway (request
 //                      in to answer out, Fastify's elapsed time), kafkaAndEngine (command appended to its result
 //                      read: Kafka both ways and the engine), so gateway - kafkaAndEngine is the gateway's own part
-//                      and client - gateway the wait outside it (sockets, the event loop's backlog, the client)
+//                      and client - gateway the wait outside it (sockets, the event loop's backlog, the client);
+//                      kafkaAndEngine's first leg `append` (an append of commands, sent to acknowledged) and last leg
+//                      `eventsRead` (an events record's timestamp, the daemon's send, to the gateway reading it);
+//                      the rest is a command's wait behind the append in flight, the daemon's fetch, batch and append
 // Settings: GW_BENCH_SECONDS (10), GW_BENCH_USERS (50), GW_BENCH_CONNECTIONS (200), GW_BENCH_RATE (2000),
 //   GW_BENCH_FIXED_CONNECTIONS (enough to offer the rate at 100 ms a request: RATE x 2 x 0.1 = 400),
 //   GW_BENCH_AUTH (apiKey: HMAC-signed requests, replay-checked, as trading clients send them; or session),
@@ -160,7 +163,10 @@ function histogramTotals(text: string, name: string, labels: RegExp): { sum: num
 }
 
 /** Means in ms of the gateway's request time and its commands' round trip between two /metrics texts. */
-function serverSplitMs(before: string, after: string): { gateway: number | null; kafkaAndEngine: number | null } {
+function serverSplitMs(
+  before: string,
+  after: string,
+): { gateway: number | null; kafkaAndEngine: number | null; append: number | null; eventsRead: number | null } {
   const mean = (name: string, labels: RegExp): number | null => {
     const [a, b] = [histogramTotals(before, name, labels), histogramTotals(after, name, labels)];
     const n = b.count - a.count;
@@ -169,6 +175,8 @@ function serverSplitMs(before: string, after: string): { gateway: number | null;
   return {
     gateway: mean('gateway_http_request_duration_seconds', /route="\/v1\/orders(\/:orderId)?"/),
     kafkaAndEngine: mean('gateway_engine_round_trip_seconds', /type="(placeOrder|cancelOrder)"/),
+    append: mean('gateway_command_append_seconds', /^$/),
+    eventsRead: mean('gateway_events_read_delay_seconds', /^$/),
   };
 }
 
