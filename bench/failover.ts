@@ -5,6 +5,7 @@
 //   npm run bench:failover -- --kills 10 --rate 10000 --lease-ms 2000 --resting 1000000 --since 100000
 // Options: --seed N, --kills N (10), --rate N (commands/s offered during the kills, 10,000), --lease-ms N (the
 // engines' ENGINE_LEASE_MS, 2000), --resting N (1,000,000), --since N (100,000), --no-failover, --no-restart,
+// --runtime dist,tsx (how the restarted daemon runs, testkit/daemon-process.ts: each in turn, from the same book),
 // --log-dir DIR (each engine's whole log, engine-N.log in start order, for a failover's timeline).
 //
 // failover: a writer and two standbys (ENGINE_LEASE_REDIS_URL) while commands are produced at --rate, paced by a
@@ -19,7 +20,10 @@
 // restart: --resting non-crossing GTC orders after the setup, a snapshot right after them (ENGINE_SNAPSHOT_EVERY),
 // then --since more resting orders; once their events are written, SIGKILL (no clean-stop snapshot). A new engine
 // process is spawned with one more command already on the topic: restartMs = spawn to the events topic's high
-// watermark moving (a fetchTopicOffsets poll every 20 ms), with the daemon's own log times for its phases.
+// watermark moving (a fetchTopicOffsets poll every 20 ms), with the daemon's own log times for its phases. With
+// several --runtime values, the restarted engine is killed again and the next one restarts from the same snapshot
+// with one more command (replaying one command more). restartMs is the first runtime's: 'dist' by default, the
+// compiled daemon as the Docker image runs it; 'tsx' is `npm run engine` from the sources.
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -38,8 +42,9 @@ import { KafkaCommandWriter } from '../kafka/command-writer.js';
 import { EventStreamReader } from '../kafka/event-stream.js';
 import { ensureTopics, partitionBounds } from '../kafka/topics.js';
 import { Prng } from '../testkit/prng.js';
-import { REPO_ROOT, sleep, startDaemon } from '../testkit/daemon-process.js';
-import type { DaemonProcess } from '../testkit/daemon-process.js';
+import { DAEMON_RUNTIMES, REPO_ROOT, sleep, startDaemon } from '../testkit/daemon-process.js';
+import type { DaemonProcess, DaemonRuntime } from '../testkit/daemon-process.js';
+import { ensureDist } from '../tools/build/dist.mjs';
 import { kafkaVersion, startKafkaBroker } from '../tools/kafka/broker.js';
 import { intArg, log, parseArgs, round } from './measure.js';
 import { MARKET_ID, STREAMS, generateStream, setupCommands } from './stream.js';
@@ -54,8 +59,8 @@ const encoder = new TextEncoder();
 
 /** Every engine process started, so that a failed run does not leave them behind (main's finally kills them). */
 const spawned: DaemonProcess[] = [];
-function spawnEngine(env: Record<string, string>): DaemonProcess {
-  const proc = startDaemon(env);
+function spawnEngine(env: Record<string, string>, runtime: DaemonRuntime = 'tsx'): DaemonProcess {
+  const proc = startDaemon(env, runtime);
   spawned.push(proc);
   watchLog(proc);
   if (engineLogDir !== null) {
@@ -371,6 +376,7 @@ function restingOrders(from: number, count: number): Command[] {
 }
 
 interface RestartResult {
+  readonly runtime: DaemonRuntime;
   readonly restartMs: number;
   readonly recoveredMs: number | null;
   readonly caughtUpMs: number | null;
@@ -396,7 +402,17 @@ const RESTART_PHASES: ReadonlyArray<[string, string, string]> = [
   ['first events written', 'sinceProcessStartMs', 'firstWriteSinceProcessStartMs'],
 ];
 
-async function runRestart(s: Setup, opts: { resting: number; since: number }): Promise<RestartResult> {
+interface RestartBook {
+  readonly env: Record<string, string>;
+  readonly dataDir: string;
+  /** Offset of the last command on the topic. */
+  last: number;
+  readonly buildSec: number;
+  readonly restingOrders: number;
+}
+
+/** The book: setup, --resting orders, a snapshot, --since more orders, all events written; then SIGKILL. */
+async function buildBook(s: Setup, opts: { resting: number; since: number }): Promise<RestartBook> {
   const buildStartMs = performance.now();
   const env = await freshTopics(s, 'restart');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-restart-'));
@@ -413,32 +429,42 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
     last = (await writer.append(encodeAll(restingOrders(i, n)))).pop() ?? last;
     if (i % 100_000 === 0) log(`restart: ${i} of ${opts.resting + opts.since} orders produced`);
   }
+  await writer.close();
   log(`restart: ${total} commands on the topic; the first engine applies them`);
   const first = spawnEngine(env);
   await waitUntil(() => first.output().includes('"msg":"snapshot written"'), 900_000, 'the snapshot after the book');
-  const eventsHigh = async (): Promise<number> => (await partitionBounds(s.admin, env.KAFKA_EVENTS_TOPIC)).high;
   // Every command's events written: the last command's result is the last record (one record per batch here).
   let stableSince = performance.now();
-  let high = await eventsHigh();
+  let high = await eventsHigh(s, env);
   while (performance.now() - stableSince < 3_000) {
     await sleep(500);
-    const now = await eventsHigh();
+    const now = await eventsHigh(s, env);
     if (now !== high) [high, stableSince] = [now, performance.now()];
   }
   first.child.kill('SIGKILL');
   await first.exited;
-  await writer.append([
-    encoder.encode(
-      encodeCommand({ v: COMMAND_VERSION, id: 'after-restart', type: 'cancelAll', userId: 1 } as CommandInput),
-    ),
-  ]);
-  await writer.close();
   const buildSec = (performance.now() - buildStartMs) / 1000;
-  log(`restart: book built in ${round(buildSec, 1)} s; restarting`);
+  log(`restart: book built in ${round(buildSec, 1)} s`);
+  return { env, dataDir, last, buildSec: round(buildSec, 1), restingOrders: opts.resting + opts.since };
+}
+
+const eventsHigh = async (s: Setup, env: Record<string, string>): Promise<number> =>
+  (await partitionBounds(s.admin, env.KAFKA_EVENTS_TOPIC)).high;
+
+/** One cold restart of the book's engine with `runtime`, after one more command; killed once it has written. */
+async function restartOnce(s: Setup, book: RestartBook, runtime: DaemonRuntime, k: number): Promise<RestartResult> {
+  const writer = new KafkaCommandWriter(s.kafka, book.env.KAFKA_COMMANDS_TOPIC);
+  await writer.connect();
+  const id = `after-restart-${k}`;
+  const cmd = { v: COMMAND_VERSION, id, type: 'cancelAll', userId: 1 + k } as CommandInput;
+  book.last = (await writer.append([encoder.encode(encodeCommand(cmd))])).pop() ?? book.last;
+  await writer.close();
+  const high = await eventsHigh(s, book.env);
+  log(`restart: restarting (${runtime})`);
   const spawnedAt = Date.now();
   const spawnedMs = performance.now();
-  const restarted = spawnEngine(env);
-  while ((await eventsHigh()) === high) {
+  const restarted = spawnEngine(book.env, runtime);
+  while ((await eventsHigh(s, book.env)) === high) {
     if (restarted.child.exitCode !== null) throw new Error(`the restarted engine exited: ${restarted.output()}`);
     await sleep(20);
   }
@@ -447,24 +473,42 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
   for (let i = 0; i < 100 && !restarted.output().includes('"msg":"first events written"'); i++) await sleep(20);
   restarted.child.kill('SIGKILL');
   await restarted.exited;
-  const recovered = restarted
-    .output()
-    .split('\n')
-    .find((l) => l.includes('"msg":"engine daemon recovered"'));
-  const snapshotOffset =
-    recovered === undefined ? null : (JSON.parse(recovered) as { snapshotOffset: number }).snapshotOffset;
+  const snapshotOffset = logField(restarted, 'engine daemon recovered', 'snapshotOffset');
   const since = (t: number | null): number | null => (t === null ? null : t - spawnedAt);
-  await rm(dataDir, { recursive: true, force: true });
   return {
+    runtime,
     restartMs,
     recoveredMs: since(logTime(restarted, 'engine daemon recovered')),
     caughtUpMs: since(logTime(restarted, 'engine daemon caught up with the event log')),
     snapshotOffset,
-    commandsSinceSnapshot: snapshotOffset === null ? null : last - snapshotOffset,
-    restingOrders: opts.resting + opts.since,
-    buildSec: round(buildSec, 1),
+    commandsSinceSnapshot: snapshotOffset === null ? null : book.last - snapshotOffset,
+    restingOrders: book.restingOrders,
+    buildSec: book.buildSec,
     phases: Object.fromEntries(RESTART_PHASES.map(([msg, field, name]) => [name, logField(restarted, msg, field)])),
   };
+}
+
+async function runRestarts(
+  s: Setup,
+  opts: { resting: number; since: number; runtimes: readonly DaemonRuntime[] },
+): Promise<RestartResult[]> {
+  // The compiled daemon runs from dist/: brought up to date before the book, off every measured path.
+  if (opts.runtimes.includes('dist')) log(`restart: dist/ ${JSON.stringify(await ensureDist(REPO_ROOT))}`);
+  const book = await buildBook(s, opts);
+  try {
+    const results: RestartResult[] = [];
+    for (const [k, runtime] of opts.runtimes.entries()) results.push(await restartOnce(s, book, runtime, k));
+    return results;
+  } finally {
+    await rm(book.dataDir, { recursive: true, force: true });
+  }
+}
+
+function runtimesArg(args: Map<string, string>): DaemonRuntime[] {
+  const runtimes = (args.get('runtime') ?? 'dist,tsx').split(',') as DaemonRuntime[];
+  for (const r of runtimes)
+    if (!DAEMON_RUNTIMES.includes(r)) throw new Error(`--runtime: ${r} is not one of ${DAEMON_RUNTIMES.join(', ')}`);
+  return runtimes;
 }
 
 async function main(): Promise<void> {
@@ -486,9 +530,14 @@ async function main(): Promise<void> {
     const loadBefore = loadavg()[0];
     const failover = args.has('no-failover') ? null : await runFailover(s, { kills, ratePerSec, leaseMs, seed });
     const loadAfterFailover = loadavg()[0];
-    const restart = args.has('no-restart')
-      ? null
-      : await runRestart(s, { resting: intArg(args, 'resting', 1_000_000), since: intArg(args, 'since', 100_000) });
+    const restarts = args.has('no-restart')
+      ? []
+      : await runRestarts(s, {
+          resting: intArg(args, 'resting', 1_000_000),
+          since: intArg(args, 'since', 100_000),
+          runtimes: runtimesArg(args),
+        });
+    const restart = restarts.length === 0 ? null : restarts[0];
     const sorted = [...(failover?.failoverMs ?? [])].sort((a, b) => a - b);
     const out = {
       bench: 'failover',
@@ -510,6 +559,7 @@ async function main(): Promise<void> {
       failoverRun: failover,
       restartMs: restart?.restartMs ?? null,
       restart,
+      restarts: restarts.slice(1),
       goals: GOALS,
       commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(),
       wallSec: round((performance.now() - startedMs) / 1000, 1),
