@@ -5,7 +5,8 @@
 //   npm run bench:failover -- --kills 10 --rate 10000 --lease-ms 2000 --resting 1000000 --since 100000
 // Options: --seed N, --kills N (10), --rate N (commands/s offered during the kills, 10,000), --lease-ms N (the
 // engines' ENGINE_LEASE_MS, 2000), --resting N (1,000,000), --since N (100,000), --no-failover, --no-restart,
-// --runtime dist,tsx (how the restarted daemon runs, testkit/daemon-process.ts: each in turn, from the same book).
+// --runtime dist,tsx (how the restarted daemon runs, testkit/daemon-process.ts: each in turn, from the same book),
+// --log-dir DIR (each engine's whole log, engine-N.log in start order, for a failover's timeline).
 //
 // failover: a writer and two standbys (ENGINE_LEASE_REDIS_URL) while commands are produced at --rate, paced by a
 // timer, one request in flight. The writer is SIGKILLed --kills times, each after a seeded 1-2 s, once both
@@ -26,7 +27,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
@@ -60,8 +62,48 @@ const spawned: DaemonProcess[] = [];
 function spawnEngine(env: Record<string, string>, runtime: DaemonRuntime = 'tsx'): DaemonProcess {
   const proc = startDaemon(env, runtime);
   spawned.push(proc);
+  watchLog(proc);
+  if (engineLogDir !== null) {
+    // The whole log of each engine, for a failover's timeline (the bench keeps only a few lines of it).
+    const file = createWriteStream(path.join(engineLogDir, `engine-${spawned.length - 1}.log`));
+    proc.child.stdout?.on('data', (chunk: Buffer) => file.write(chunk));
+    proc.child.stderr?.on('data', (chunk: Buffer) => file.write(chunk));
+    void proc.exited.then(() => file.end());
+  }
   return proc;
 }
+/** --log-dir: where each engine's log is written whole (engine-N.log, N in start order); null: nowhere. */
+let engineLogDir: string | null = null;
+
+/**
+ * The first log line of each message of an engine, and its late lease renewals, kept as the lines arrive: the
+ * process's output() is a sliding tail (20,000 characters), and a writer's warnings pushed its 'engine promoted to
+ * writer' line out of it, so the bench stopped seeing a live writer.
+ */
+interface LogBook {
+  readonly first: Map<string, Record<string, number>>;
+  readonly late: Record<string, number>[];
+}
+const logBooks = new WeakMap<DaemonProcess, LogBook>();
+const LATE_RENEWAL = 'lease renewal late: the event loop was busy or starved';
+
+function watchLog(proc: DaemonProcess): void {
+  const book: LogBook = { first: new Map(), late: [] };
+  logBooks.set(proc, book);
+  let partial = '';
+  proc.child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const entry = JSON.parse(line) as Record<string, number> & { msg?: string };
+      if (entry.msg === undefined) continue;
+      if (entry.msg === LATE_RENEWAL) book.late.push(entry);
+      else if (!book.first.has(entry.msg)) book.first.set(entry.msg, entry);
+    }
+  });
+}
+
 const encodeAll = (cmds: readonly Command[]): Uint8Array[] =>
   cmds.map(({ timeMs: _t, ...cmd }) => encoder.encode(encodeCommand(cmd as CommandInput)));
 
@@ -86,16 +128,12 @@ async function freshTopics(s: Setup, name: string): Promise<Record<string, strin
 
 /** The `time` (epoch ms) of the first log line of `proc` carrying `msg`, or null. */
 function logTime(proc: DaemonProcess, msg: string): number | null {
-  for (const line of proc.output().split('\n'))
-    if (line.includes(`"msg":"${msg}"`)) return (JSON.parse(line) as { time: number }).time;
-  return null;
+  return logField(proc, msg, 'time');
 }
 
 /** A numeric field of the first log line of `proc` carrying `msg`, or null. */
 function logField(proc: DaemonProcess, msg: string, field: string): number | null {
-  for (const line of proc.output().split('\n'))
-    if (line.includes(`"msg":"${msg}"`)) return (JSON.parse(line) as Record<string, number>)[field] ?? null;
-  return null;
+  return logBooks.get(proc)?.first.get(msg)?.[field] ?? null;
 }
 
 /** The log lines of `proc` at warn level or worse, and its stderr lines that are not JSON, shortened. */
@@ -106,6 +144,15 @@ function problems(proc: DaemonProcess): string[] {
     .filter((l) => /"level":(40|50|60)/.test(l) || (l.length > 0 && !l.startsWith('{')))
     .slice(-8)
     .map((l) => l.slice(0, 400));
+}
+
+/** The late lease renewals an engine logged (engine/daemon/main.ts) since the last call: printed per kill. */
+function lateRenewals(proc: DaemonProcess): string[] {
+  const late = logBooks.get(proc)?.late.splice(0) ?? [];
+  return late.map(
+    (l) =>
+      `lease renewal late: fired ${l.firedLateMs} ms late, answered in ${l.replyMs} ms, ${l.marginMs} ms of lease left`,
+  );
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -149,6 +196,12 @@ interface FailoverResult {
    * own time ('promotion done' promoteMs: follow the events topic to its end, write the backlog). */
   readonly toPromotedMs: number[];
   readonly promoteMs: number[];
+  /** Per kill: kill to 'writer lease taken' (lease expiry and the election poll), and the promoted standby's own
+   * phases ('engine promoted to writer'): the batch in hand, following the events topic, and the backlog size. */
+  readonly leaseTakenMs: number[];
+  readonly laneMs: number[];
+  readonly catchUpMs: number[];
+  readonly backlogEvents: number[];
   readonly commands: number;
   readonly achievedPerSec: number;
   readonly ordersOver1s: number;
@@ -212,6 +265,12 @@ async function runFailover(
   const failoverMs: number[] = [];
   const toPromotedMs: number[] = [];
   const promoteMs: number[] = [];
+  const phases = {
+    leaseTakenMs: [] as number[],
+    laneMs: [] as number[],
+    catchUpMs: [] as number[],
+    backlogEvents: [] as number[],
+  };
   for (let kill = 0; kill < opts.kills; kill++) {
     await sleep(rng.int(1000, 2000));
     const current = engines.find((e) => alive(e) && isWriter(e));
@@ -232,8 +291,10 @@ async function runFailover(
     // Whichever engine takes over: a standby that finds its backlog gone (ENGINE_STANDBY_BACKLOG_LOST) exits and
     // the lease goes on, possibly to the engine just started (then it replays before writing).
     const standbys = engines.filter((e) => e !== current);
-    await waitUntil(() => standbys.some((e) => logTime(e, FIRST_WRITE) !== null), 120_000, `failover ${kill}`);
-    const promoted = standbys.find((e) => logTime(e, FIRST_WRITE) !== null);
+    // A writer of an earlier kill (dead now) logged the same line: only a write after this kill counts.
+    const wroteAfterKill = (e: DaemonProcess): boolean => (logTime(e, FIRST_WRITE) ?? 0) >= killedAt;
+    await waitUntil(() => standbys.some(wroteAfterKill), 120_000, `failover ${kill}`);
+    const promoted = standbys.find(wroteAfterKill);
     // With a backlog to write, the first write is logged before the promotion's end: wait for that line too.
     await waitUntil(
       () => promoted === undefined || logTime(promoted, 'promotion done') !== null,
@@ -245,10 +306,14 @@ async function runFailover(
     if (promoted !== undefined) {
       toPromotedMs.push((logTime(promoted, 'engine promoted to writer') ?? NaN) - killedAt);
       promoteMs.push(round(logField(promoted, 'promotion done', 'promoteMs') ?? NaN, 1));
+      phases.leaseTakenMs.push((logTime(promoted, 'writer lease taken') ?? NaN) - killedAt);
+      for (const field of ['laneMs', 'catchUpMs', 'backlogEvents'] as const)
+        phases[field].push(logField(promoted, 'engine promoted to writer', field) ?? NaN);
     }
     log(
-      `kill ${kill}: failover ${firstWrite - killedAt} ms (promoted after ${toPromotedMs.at(-1)} ms, promotion ${promoteMs.at(-1)} ms), load ${loadavg()[0].toFixed(1)}`,
+      `kill ${kill}: failover ${firstWrite - killedAt} ms (lease taken after ${phases.leaseTakenMs.at(-1)} ms, lane ${phases.laneMs.at(-1)} ms, catch-up ${phases.catchUpMs.at(-1)} ms, promoted after ${toPromotedMs.at(-1)} ms, promotion ${promoteMs.at(-1)} ms, backlog ${phases.backlogEvents.at(-1)} events), load ${loadavg()[0].toFixed(1)}`,
     );
+    for (const [i, e] of engines.entries()) for (const line of lateRenewals(e)) log(`engine ${i}: ${line}`);
   }
   done = true;
   const produced = await producing;
@@ -275,6 +340,7 @@ async function runFailover(
     failoverMs,
     toPromotedMs,
     promoteMs,
+    ...phases,
     commands: produced,
     achievedPerSec: Math.round(produced / producedSec),
     ordersOver1s: latencies.filter((l) => l > 1000).length + unanswered,
@@ -334,6 +400,8 @@ const RESTART_PHASES: ReadonlyArray<[string, string, string]> = [
   ['engine daemon caught up with the event log', 'invariantsMs', 'invariantsMs'],
   ['engine daemon caught up with the event log', 'sinceProcessStartMs', 'caughtUpSinceProcessStartMs'],
   ['first events written', 'sinceProcessStartMs', 'firstWriteSinceProcessStartMs'],
+  ['engine daemon caught up with the event log', 'cpuSinceProcessStartMs', 'caughtUpCpuMs'],
+  ['first events written', 'cpuSinceProcessStartMs', 'firstWriteCpuMs'],
 ];
 
 interface RestartBook {
@@ -451,6 +519,8 @@ async function main(): Promise<void> {
   const kills = intArg(args, 'kills', 10);
   const ratePerSec = intArg(args, 'rate', 10_000);
   const leaseMs = intArg(args, 'lease-ms', 2_000);
+  engineLogDir = args.get('log-dir') ?? null;
+  if (engineLogDir !== null) await mkdir(engineLogDir, { recursive: true });
   const startedMs = performance.now();
   log(`failover bench: ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
   const broker = await startKafkaBroker({ extraConfig: { 'message.max.bytes': '8388608' } });
