@@ -400,6 +400,8 @@ const RESTART_PHASES: ReadonlyArray<[string, string, string]> = [
   ['engine daemon caught up with the event log', 'invariantsMs', 'invariantsMs'],
   ['engine daemon caught up with the event log', 'sinceProcessStartMs', 'caughtUpSinceProcessStartMs'],
   ['first events written', 'sinceProcessStartMs', 'firstWriteSinceProcessStartMs'],
+  ['engine daemon caught up with the event log', 'cpuSinceProcessStartMs', 'caughtUpCpuMs'],
+  ['first events written', 'cpuSinceProcessStartMs', 'firstWriteCpuMs'],
 ];
 
 interface RestartBook {
