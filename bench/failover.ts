@@ -4,7 +4,9 @@
 //   npm run bench:failover
 //   npm run bench:failover -- --kills 10 --rate 10000 --lease-ms 2000 --resting 1000000 --since 100000
 // Options: --seed N, --kills N (10), --rate N (commands/s offered during the kills, 10,000), --lease-ms N (the
-// engines' ENGINE_LEASE_MS, 2000), --resting N (1,000,000), --since N (100,000), --no-failover, --no-restart.
+// engines' ENGINE_LEASE_MS, 2000), --resting N (1,000,000), --since N (100,000), --no-failover, --no-restart,
+// --runtime dist,tsx (how the restarted daemon runs, testkit/daemon-process.ts: each in turn, from the same book),
+// --log-dir DIR (each engine's whole log, engine-N.log in start order, for a failover's timeline).
 //
 // failover: a writer and two standbys (ENGINE_LEASE_REDIS_URL) while commands are produced at --rate, paced by a
 // timer, one request in flight. The writer is SIGKILLed --kills times, each after a seeded 1-2 s, once both
@@ -18,11 +20,15 @@
 // restart: --resting non-crossing GTC orders after the setup, a snapshot right after them (ENGINE_SNAPSHOT_EVERY),
 // then --since more resting orders; once their events are written, SIGKILL (no clean-stop snapshot). A new engine
 // process is spawned with one more command already on the topic: restartMs = spawn to the events topic's high
-// watermark moving (a fetchTopicOffsets poll every 20 ms), with the daemon's own log times for its phases.
+// watermark moving (a fetchTopicOffsets poll every 20 ms), with the daemon's own log times for its phases. With
+// several --runtime values, the restarted engine is killed again and the next one restarts from the same snapshot
+// with one more command (replaying one command more). restartMs is the first runtime's: 'dist' by default, the
+// compiled daemon as the Docker image runs it; 'tsx' is `npm run engine` from the sources.
 
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
@@ -36,8 +42,9 @@ import { KafkaCommandWriter } from '../kafka/command-writer.js';
 import { EventStreamReader } from '../kafka/event-stream.js';
 import { ensureTopics, partitionBounds } from '../kafka/topics.js';
 import { Prng } from '../testkit/prng.js';
-import { REPO_ROOT, sleep, startDaemon } from '../testkit/daemon-process.js';
-import type { DaemonProcess } from '../testkit/daemon-process.js';
+import { DAEMON_RUNTIMES, REPO_ROOT, sleep, startDaemon } from '../testkit/daemon-process.js';
+import type { DaemonProcess, DaemonRuntime } from '../testkit/daemon-process.js';
+import { ensureDist } from '../tools/build/dist.mjs';
 import { kafkaVersion, startKafkaBroker } from '../tools/kafka/broker.js';
 import { intArg, log, parseArgs, round } from './measure.js';
 import { MARKET_ID, STREAMS, generateStream, setupCommands } from './stream.js';
@@ -52,11 +59,51 @@ const encoder = new TextEncoder();
 
 /** Every engine process started, so that a failed run does not leave them behind (main's finally kills them). */
 const spawned: DaemonProcess[] = [];
-function spawnEngine(env: Record<string, string>): DaemonProcess {
-  const proc = startDaemon(env);
+function spawnEngine(env: Record<string, string>, runtime: DaemonRuntime = 'tsx'): DaemonProcess {
+  const proc = startDaemon(env, runtime);
   spawned.push(proc);
+  watchLog(proc);
+  if (engineLogDir !== null) {
+    // The whole log of each engine, for a failover's timeline (the bench keeps only a few lines of it).
+    const file = createWriteStream(path.join(engineLogDir, `engine-${spawned.length - 1}.log`));
+    proc.child.stdout?.on('data', (chunk: Buffer) => file.write(chunk));
+    proc.child.stderr?.on('data', (chunk: Buffer) => file.write(chunk));
+    void proc.exited.then(() => file.end());
+  }
   return proc;
 }
+/** --log-dir: where each engine's log is written whole (engine-N.log, N in start order); null: nowhere. */
+let engineLogDir: string | null = null;
+
+/**
+ * The first log line of each message of an engine, and its late lease renewals, kept as the lines arrive: the
+ * process's output() is a sliding tail (20,000 characters), and a writer's warnings pushed its 'engine promoted to
+ * writer' line out of it, so the bench stopped seeing a live writer.
+ */
+interface LogBook {
+  readonly first: Map<string, Record<string, number>>;
+  readonly late: Record<string, number>[];
+}
+const logBooks = new WeakMap<DaemonProcess, LogBook>();
+const LATE_RENEWAL = 'lease renewal late: the event loop was busy or starved';
+
+function watchLog(proc: DaemonProcess): void {
+  const book: LogBook = { first: new Map(), late: [] };
+  logBooks.set(proc, book);
+  let partial = '';
+  proc.child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      const entry = JSON.parse(line) as Record<string, number> & { msg?: string };
+      if (entry.msg === undefined) continue;
+      if (entry.msg === LATE_RENEWAL) book.late.push(entry);
+      else if (!book.first.has(entry.msg)) book.first.set(entry.msg, entry);
+    }
+  });
+}
+
 const encodeAll = (cmds: readonly Command[]): Uint8Array[] =>
   cmds.map(({ timeMs: _t, ...cmd }) => encoder.encode(encodeCommand(cmd as CommandInput)));
 
@@ -81,16 +128,12 @@ async function freshTopics(s: Setup, name: string): Promise<Record<string, strin
 
 /** The `time` (epoch ms) of the first log line of `proc` carrying `msg`, or null. */
 function logTime(proc: DaemonProcess, msg: string): number | null {
-  for (const line of proc.output().split('\n'))
-    if (line.includes(`"msg":"${msg}"`)) return (JSON.parse(line) as { time: number }).time;
-  return null;
+  return logField(proc, msg, 'time');
 }
 
 /** A numeric field of the first log line of `proc` carrying `msg`, or null. */
 function logField(proc: DaemonProcess, msg: string, field: string): number | null {
-  for (const line of proc.output().split('\n'))
-    if (line.includes(`"msg":"${msg}"`)) return (JSON.parse(line) as Record<string, number>)[field] ?? null;
-  return null;
+  return logBooks.get(proc)?.first.get(msg)?.[field] ?? null;
 }
 
 /** The log lines of `proc` at warn level or worse, and its stderr lines that are not JSON, shortened. */
@@ -101,6 +144,15 @@ function problems(proc: DaemonProcess): string[] {
     .filter((l) => /"level":(40|50|60)/.test(l) || (l.length > 0 && !l.startsWith('{')))
     .slice(-8)
     .map((l) => l.slice(0, 400));
+}
+
+/** The late lease renewals an engine logged (engine/daemon/main.ts) since the last call: printed per kill. */
+function lateRenewals(proc: DaemonProcess): string[] {
+  const late = logBooks.get(proc)?.late.splice(0) ?? [];
+  return late.map(
+    (l) =>
+      `lease renewal late: fired ${l.firedLateMs} ms late, answered in ${l.replyMs} ms, ${l.marginMs} ms of lease left`,
+  );
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -144,6 +196,12 @@ interface FailoverResult {
    * own time ('promotion done' promoteMs: follow the events topic to its end, write the backlog). */
   readonly toPromotedMs: number[];
   readonly promoteMs: number[];
+  /** Per kill: kill to 'writer lease taken' (lease expiry and the election poll), and the promoted standby's own
+   * phases ('engine promoted to writer'): the batch in hand, following the events topic, and the backlog size. */
+  readonly leaseTakenMs: number[];
+  readonly laneMs: number[];
+  readonly catchUpMs: number[];
+  readonly backlogEvents: number[];
   readonly commands: number;
   readonly achievedPerSec: number;
   readonly ordersOver1s: number;
@@ -207,6 +265,12 @@ async function runFailover(
   const failoverMs: number[] = [];
   const toPromotedMs: number[] = [];
   const promoteMs: number[] = [];
+  const phases = {
+    leaseTakenMs: [] as number[],
+    laneMs: [] as number[],
+    catchUpMs: [] as number[],
+    backlogEvents: [] as number[],
+  };
   for (let kill = 0; kill < opts.kills; kill++) {
     await sleep(rng.int(1000, 2000));
     const current = engines.find((e) => alive(e) && isWriter(e));
@@ -227,8 +291,10 @@ async function runFailover(
     // Whichever engine takes over: a standby that finds its backlog gone (ENGINE_STANDBY_BACKLOG_LOST) exits and
     // the lease goes on, possibly to the engine just started (then it replays before writing).
     const standbys = engines.filter((e) => e !== current);
-    await waitUntil(() => standbys.some((e) => logTime(e, FIRST_WRITE) !== null), 120_000, `failover ${kill}`);
-    const promoted = standbys.find((e) => logTime(e, FIRST_WRITE) !== null);
+    // A writer of an earlier kill (dead now) logged the same line: only a write after this kill counts.
+    const wroteAfterKill = (e: DaemonProcess): boolean => (logTime(e, FIRST_WRITE) ?? 0) >= killedAt;
+    await waitUntil(() => standbys.some(wroteAfterKill), 120_000, `failover ${kill}`);
+    const promoted = standbys.find(wroteAfterKill);
     // With a backlog to write, the first write is logged before the promotion's end: wait for that line too.
     await waitUntil(
       () => promoted === undefined || logTime(promoted, 'promotion done') !== null,
@@ -240,10 +306,14 @@ async function runFailover(
     if (promoted !== undefined) {
       toPromotedMs.push((logTime(promoted, 'engine promoted to writer') ?? NaN) - killedAt);
       promoteMs.push(round(logField(promoted, 'promotion done', 'promoteMs') ?? NaN, 1));
+      phases.leaseTakenMs.push((logTime(promoted, 'writer lease taken') ?? NaN) - killedAt);
+      for (const field of ['laneMs', 'catchUpMs', 'backlogEvents'] as const)
+        phases[field].push(logField(promoted, 'engine promoted to writer', field) ?? NaN);
     }
     log(
-      `kill ${kill}: failover ${firstWrite - killedAt} ms (promoted after ${toPromotedMs.at(-1)} ms, promotion ${promoteMs.at(-1)} ms), load ${loadavg()[0].toFixed(1)}`,
+      `kill ${kill}: failover ${firstWrite - killedAt} ms (lease taken after ${phases.leaseTakenMs.at(-1)} ms, lane ${phases.laneMs.at(-1)} ms, catch-up ${phases.catchUpMs.at(-1)} ms, promoted after ${toPromotedMs.at(-1)} ms, promotion ${promoteMs.at(-1)} ms, backlog ${phases.backlogEvents.at(-1)} events), load ${loadavg()[0].toFixed(1)}`,
     );
+    for (const [i, e] of engines.entries()) for (const line of lateRenewals(e)) log(`engine ${i}: ${line}`);
   }
   done = true;
   const produced = await producing;
@@ -270,6 +340,7 @@ async function runFailover(
     failoverMs,
     toPromotedMs,
     promoteMs,
+    ...phases,
     commands: produced,
     achievedPerSec: Math.round(produced / producedSec),
     ordersOver1s: latencies.filter((l) => l > 1000).length + unanswered,
@@ -305,6 +376,7 @@ function restingOrders(from: number, count: number): Command[] {
 }
 
 interface RestartResult {
+  readonly runtime: DaemonRuntime;
   readonly restartMs: number;
   readonly recoveredMs: number | null;
   readonly caughtUpMs: number | null;
@@ -328,9 +400,21 @@ const RESTART_PHASES: ReadonlyArray<[string, string, string]> = [
   ['engine daemon caught up with the event log', 'invariantsMs', 'invariantsMs'],
   ['engine daemon caught up with the event log', 'sinceProcessStartMs', 'caughtUpSinceProcessStartMs'],
   ['first events written', 'sinceProcessStartMs', 'firstWriteSinceProcessStartMs'],
+  ['engine daemon caught up with the event log', 'cpuSinceProcessStartMs', 'caughtUpCpuMs'],
+  ['first events written', 'cpuSinceProcessStartMs', 'firstWriteCpuMs'],
 ];
 
-async function runRestart(s: Setup, opts: { resting: number; since: number }): Promise<RestartResult> {
+interface RestartBook {
+  readonly env: Record<string, string>;
+  readonly dataDir: string;
+  /** Offset of the last command on the topic. */
+  last: number;
+  readonly buildSec: number;
+  readonly restingOrders: number;
+}
+
+/** The book: setup, --resting orders, a snapshot, --since more orders, all events written; then SIGKILL. */
+async function buildBook(s: Setup, opts: { resting: number; since: number }): Promise<RestartBook> {
   const buildStartMs = performance.now();
   const env = await freshTopics(s, 'restart');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-restart-'));
@@ -347,32 +431,42 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
     last = (await writer.append(encodeAll(restingOrders(i, n)))).pop() ?? last;
     if (i % 100_000 === 0) log(`restart: ${i} of ${opts.resting + opts.since} orders produced`);
   }
+  await writer.close();
   log(`restart: ${total} commands on the topic; the first engine applies them`);
   const first = spawnEngine(env);
   await waitUntil(() => first.output().includes('"msg":"snapshot written"'), 900_000, 'the snapshot after the book');
-  const eventsHigh = async (): Promise<number> => (await partitionBounds(s.admin, env.KAFKA_EVENTS_TOPIC)).high;
   // Every command's events written: the last command's result is the last record (one record per batch here).
   let stableSince = performance.now();
-  let high = await eventsHigh();
+  let high = await eventsHigh(s, env);
   while (performance.now() - stableSince < 3_000) {
     await sleep(500);
-    const now = await eventsHigh();
+    const now = await eventsHigh(s, env);
     if (now !== high) [high, stableSince] = [now, performance.now()];
   }
   first.child.kill('SIGKILL');
   await first.exited;
-  await writer.append([
-    encoder.encode(
-      encodeCommand({ v: COMMAND_VERSION, id: 'after-restart', type: 'cancelAll', userId: 1 } as CommandInput),
-    ),
-  ]);
-  await writer.close();
   const buildSec = (performance.now() - buildStartMs) / 1000;
-  log(`restart: book built in ${round(buildSec, 1)} s; restarting`);
+  log(`restart: book built in ${round(buildSec, 1)} s`);
+  return { env, dataDir, last, buildSec: round(buildSec, 1), restingOrders: opts.resting + opts.since };
+}
+
+const eventsHigh = async (s: Setup, env: Record<string, string>): Promise<number> =>
+  (await partitionBounds(s.admin, env.KAFKA_EVENTS_TOPIC)).high;
+
+/** One cold restart of the book's engine with `runtime`, after one more command; killed once it has written. */
+async function restartOnce(s: Setup, book: RestartBook, runtime: DaemonRuntime, k: number): Promise<RestartResult> {
+  const writer = new KafkaCommandWriter(s.kafka, book.env.KAFKA_COMMANDS_TOPIC);
+  await writer.connect();
+  const id = `after-restart-${k}`;
+  const cmd = { v: COMMAND_VERSION, id, type: 'cancelAll', userId: 1 + k } as CommandInput;
+  book.last = (await writer.append([encoder.encode(encodeCommand(cmd))])).pop() ?? book.last;
+  await writer.close();
+  const high = await eventsHigh(s, book.env);
+  log(`restart: restarting (${runtime})`);
   const spawnedAt = Date.now();
   const spawnedMs = performance.now();
-  const restarted = spawnEngine(env);
-  while ((await eventsHigh()) === high) {
+  const restarted = spawnEngine(book.env, runtime);
+  while ((await eventsHigh(s, book.env)) === high) {
     if (restarted.child.exitCode !== null) throw new Error(`the restarted engine exited: ${restarted.output()}`);
     await sleep(20);
   }
@@ -381,24 +475,42 @@ async function runRestart(s: Setup, opts: { resting: number; since: number }): P
   for (let i = 0; i < 100 && !restarted.output().includes('"msg":"first events written"'); i++) await sleep(20);
   restarted.child.kill('SIGKILL');
   await restarted.exited;
-  const recovered = restarted
-    .output()
-    .split('\n')
-    .find((l) => l.includes('"msg":"engine daemon recovered"'));
-  const snapshotOffset =
-    recovered === undefined ? null : (JSON.parse(recovered) as { snapshotOffset: number }).snapshotOffset;
+  const snapshotOffset = logField(restarted, 'engine daemon recovered', 'snapshotOffset');
   const since = (t: number | null): number | null => (t === null ? null : t - spawnedAt);
-  await rm(dataDir, { recursive: true, force: true });
   return {
+    runtime,
     restartMs,
     recoveredMs: since(logTime(restarted, 'engine daemon recovered')),
     caughtUpMs: since(logTime(restarted, 'engine daemon caught up with the event log')),
     snapshotOffset,
-    commandsSinceSnapshot: snapshotOffset === null ? null : last - snapshotOffset,
-    restingOrders: opts.resting + opts.since,
-    buildSec: round(buildSec, 1),
+    commandsSinceSnapshot: snapshotOffset === null ? null : book.last - snapshotOffset,
+    restingOrders: book.restingOrders,
+    buildSec: book.buildSec,
     phases: Object.fromEntries(RESTART_PHASES.map(([msg, field, name]) => [name, logField(restarted, msg, field)])),
   };
+}
+
+async function runRestarts(
+  s: Setup,
+  opts: { resting: number; since: number; runtimes: readonly DaemonRuntime[] },
+): Promise<RestartResult[]> {
+  // The compiled daemon runs from dist/: brought up to date before the book, off every measured path.
+  if (opts.runtimes.includes('dist')) log(`restart: dist/ ${JSON.stringify(await ensureDist(REPO_ROOT))}`);
+  const book = await buildBook(s, opts);
+  try {
+    const results: RestartResult[] = [];
+    for (const [k, runtime] of opts.runtimes.entries()) results.push(await restartOnce(s, book, runtime, k));
+    return results;
+  } finally {
+    await rm(book.dataDir, { recursive: true, force: true });
+  }
+}
+
+function runtimesArg(args: Map<string, string>): DaemonRuntime[] {
+  const runtimes = (args.get('runtime') ?? 'dist,tsx').split(',') as DaemonRuntime[];
+  for (const r of runtimes)
+    if (!DAEMON_RUNTIMES.includes(r)) throw new Error(`--runtime: ${r} is not one of ${DAEMON_RUNTIMES.join(', ')}`);
+  return runtimes;
 }
 
 async function main(): Promise<void> {
@@ -407,6 +519,8 @@ async function main(): Promise<void> {
   const kills = intArg(args, 'kills', 10);
   const ratePerSec = intArg(args, 'rate', 10_000);
   const leaseMs = intArg(args, 'lease-ms', 2_000);
+  engineLogDir = args.get('log-dir') ?? null;
+  if (engineLogDir !== null) await mkdir(engineLogDir, { recursive: true });
   const startedMs = performance.now();
   log(`failover bench: ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
   const broker = await startKafkaBroker({ extraConfig: { 'message.max.bytes': '8388608' } });
@@ -418,9 +532,14 @@ async function main(): Promise<void> {
     const loadBefore = loadavg()[0];
     const failover = args.has('no-failover') ? null : await runFailover(s, { kills, ratePerSec, leaseMs, seed });
     const loadAfterFailover = loadavg()[0];
-    const restart = args.has('no-restart')
-      ? null
-      : await runRestart(s, { resting: intArg(args, 'resting', 1_000_000), since: intArg(args, 'since', 100_000) });
+    const restarts = args.has('no-restart')
+      ? []
+      : await runRestarts(s, {
+          resting: intArg(args, 'resting', 1_000_000),
+          since: intArg(args, 'since', 100_000),
+          runtimes: runtimesArg(args),
+        });
+    const restart = restarts.length === 0 ? null : restarts[0];
     const sorted = [...(failover?.failoverMs ?? [])].sort((a, b) => a - b);
     const out = {
       bench: 'failover',
@@ -442,6 +561,7 @@ async function main(): Promise<void> {
       failoverRun: failover,
       restartMs: restart?.restartMs ?? null,
       restart,
+      restarts: restarts.slice(1),
       goals: GOALS,
       commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(),
       wallSec: round((performance.now() - startedMs) / 1000, 1),

@@ -12,7 +12,12 @@
 //                      histograms (/metrics, read before and after): client (autocannon's mean), gateway (request
 //                      in to answer out, Fastify's elapsed time), kafkaAndEngine (command appended to its result
 //                      read: Kafka both ways and the engine), so gateway - kafkaAndEngine is the gateway's own part
-//                      and client - gateway the wait outside it (sockets, the event loop's backlog, the client)
+//                      and client - gateway the wait outside it (sockets, the event loop's backlog, the client);
+//                      kafkaAndEngine's first leg `append` (an append of commands, sent to acknowledged) and last leg
+//                      `eventsRead` (an events record's timestamp, the daemon's send, to the gateway reading it);
+//                      the rest is a command's wait behind the append in flight, the daemon's fetch, batch and append
+//   gatewayEventLoopDelayMsAtFixedRate  the gateway's event-loop delay at the fixed rate (mean, p50, p99, max): the
+//                      part of every leg that is waiting for the gateway's own thread
 // Settings: GW_BENCH_SECONDS (10), GW_BENCH_USERS (50), GW_BENCH_CONNECTIONS (200), GW_BENCH_RATE (2000),
 //   GW_BENCH_FIXED_CONNECTIONS (enough to offer the rate at 100 ms a request: RATE x 2 x 0.1 = 400),
 //   GW_BENCH_AUTH (apiKey: HMAC-signed requests, replay-checked, as trading clients send them; or session),
@@ -160,7 +165,10 @@ function histogramTotals(text: string, name: string, labels: RegExp): { sum: num
 }
 
 /** Means in ms of the gateway's request time and its commands' round trip between two /metrics texts. */
-function serverSplitMs(before: string, after: string): { gateway: number | null; kafkaAndEngine: number | null } {
+function serverSplitMs(
+  before: string,
+  after: string,
+): { gateway: number | null; kafkaAndEngine: number | null; append: number | null; eventsRead: number | null } {
   const mean = (name: string, labels: RegExp): number | null => {
     const [a, b] = [histogramTotals(before, name, labels), histogramTotals(after, name, labels)];
     const n = b.count - a.count;
@@ -169,7 +177,21 @@ function serverSplitMs(before: string, after: string): { gateway: number | null;
   return {
     gateway: mean('gateway_http_request_duration_seconds', /route="\/v1\/orders(\/:orderId)?"/),
     kafkaAndEngine: mean('gateway_engine_round_trip_seconds', /type="(placeOrder|cancelOrder)"/),
+    append: mean('gateway_command_append_seconds', /^$/),
+    eventsRead: mean('gateway_events_read_delay_seconds', /^$/),
   };
+}
+
+/**
+ * The gateway's event-loop delay (prom-client's gauges: perf_hooks.monitorEventLoopDelay sampled every 10 ms, reset
+ * at every scrape, so over the time since the scrape before), in ms. Every events record and every request waits it.
+ */
+function eventLoopDelayMs(text: string): Record<'mean' | 'p50' | 'p99' | 'max', number | null> {
+  const gauge = (stat: string): number | null => {
+    const m = new RegExp(`^gateway_nodejs_eventloop_lag_${stat}_seconds ([0-9.e+-]+)$`, 'm').exec(text);
+    return m === null ? null : Number((Number(m[1]) * 1000).toFixed(2));
+  };
+  return { mean: gauge('mean'), p50: gauge('p50'), p99: gauge('p99'), max: gauge('max') };
 }
 
 /** CPU time (user + system) of a process so far, in ms; null where /proc is not there. */
@@ -364,7 +386,8 @@ async function main(): Promise<void> {
       placeCancel(base, creds, FIXED_CONNECTIONS, { overallRate: RATE * 2 }),
     );
     profileWindowUs = [fixedFromUs, monotonicUs()];
-    const split = serverSplitMs(metricsBefore, await metricsText());
+    const metricsAfter = await metricsText();
+    const split = serverSplitMs(metricsBefore, metricsAfter);
     if (died.length > 0) throw new Error(`${died.join(', ')} stopped during the run (output above)`);
     const hello = await helloWorld();
     const ordersPerSec = max.requests.average / 2;
@@ -386,6 +409,7 @@ async function main(): Promise<void> {
             ? null
             : Math.round((cpuPercent.gateway * 10_000) / (fixed.requests.average / 2)),
         latencySplitMsMeanAtFixedRate: { client: fixed.latency.average, ...split },
+        gatewayEventLoopDelayMsAtFixedRate: eventLoopDelayMs(metricsAfter),
         errors: max.errors + fixed.errors + max.timeouts + fixed.timeouts,
         users: USERS,
         connections: CONNECTIONS,

@@ -21,10 +21,9 @@ import os from 'node:os';
 import pino from 'pino';
 import type { IHeaders, Kafka, Producer } from 'kafkajs';
 import { Engine } from '../engine/core/index.js';
-import type { EngineEvent } from '../engine/core/index.js';
 import { ensureTopics } from '../kafka/topics.js';
 import { kafkaClient } from '../kafka/client.js';
-import { EventRecordPacker } from '../engine/wire/codec.js';
+import { EventRecordPacker, encodeEvent } from '../engine/wire/codec.js';
 import { COMMAND_OFFSETS_HEADER, commandOffsetsHeader } from '../kafka/event-stream.js';
 import { PersistenceConsumer } from '../persistence/consumer.js';
 import { connectPostgres } from '../persistence/db.js';
@@ -46,11 +45,14 @@ const SEND_BYTES_MAX = 900_000;
 const silent = pino({ level: 'silent' });
 const LOAD_AT_START = round(os.loadavg()[0], 2);
 
-/** The seeded stream's events per command (fees on, so every trade posts fees). */
-function seededEvents(): EngineEvent[][] {
-  const stream = generateStream({ ...STREAMS.shallow, feeBps: 10, seed: SEED, commands: COMMANDS });
-  const engine = new Engine();
-  return [...stream.setup, ...stream.commands].map((cmd) => engine.apply(cmd));
+/**
+ * The seeded stream as the daemon encodes it, per command: `texts[i]` is command i's events (encodeEvent, comma-joined)
+ * and `eventCounts[i]` how many. Strings only: the 683,395 events as objects (bigint fields and all) would stay live in
+ * this process, which runs the consumer, and every major collection of the consumer's heap would mark them again.
+ */
+interface EncodedCommands {
+  readonly texts: string[];
+  readonly eventCounts: Int32Array;
 }
 
 /** An events-topic record as the daemon writes it: a run of events and its batch's command offsets. */
@@ -59,10 +61,38 @@ interface DaemonRecord {
   readonly headers: IHeaders;
 }
 
-/** The records the daemon writes for commands [first, last] (offsets = indexes into `perCommand`). */
-function daemonRecords(perCommand: readonly EngineEvent[][], first: number, last: number): DaemonRecord[] {
+/** The seeded stream (fees on, so every trade posts fees), encoded, and its records as the daemon writes them. */
+function seededStream(): { commands: EncodedCommands; records: DaemonRecord[]; events: number } {
+  const stream = generateStream({ ...STREAMS.shallow, feeBps: 10, seed: SEED, commands: COMMANDS });
+  const engine = new Engine();
+  const all = [...stream.setup, ...stream.commands];
+  const commands: EncodedCommands = { texts: [], eventCounts: new Int32Array(all.length) };
+  const records: DaemonRecord[] = [];
+  let events = 0;
+  // The daemon packs each engine batch event by event: a command's events may be cut across records.
+  for (let first = 0; first < all.length; first += ENGINE_BATCH_MAX) {
+    const last = Math.min(all.length, first + ENGINE_BATCH_MAX) - 1;
+    const packer = new EventRecordPacker();
+    for (let i = first; i <= last; i++) {
+      const texts = engine.apply(all[i]).map(encodeEvent);
+      for (const text of texts) packer.addEncoded(text);
+      commands.texts.push(texts.join(','));
+      commands.eventCounts[i] = texts.length;
+      events += texts.length;
+    }
+    const headers = { [COMMAND_OFFSETS_HEADER]: commandOffsetsHeader(first, last) };
+    for (const value of packer.take()) records.push({ value, headers });
+  }
+  return { commands, records, events };
+}
+
+/**
+ * The records the daemon writes for commands [first, last], as one batch. Used for a lag tick's few hundred events,
+ * which fit one record: whole commands are then cut exactly where the daemon cuts them (nowhere).
+ */
+function daemonRecords(commands: EncodedCommands, first: number, last: number): DaemonRecord[] {
   const packer = new EventRecordPacker();
-  for (let i = first; i <= last; i++) for (const ev of perCommand[i]) packer.add(ev);
+  for (let i = first; i <= last; i++) packer.addEncoded(commands.texts[i]);
   const headers = { [COMMAND_OFFSETS_HEADER]: commandOffsetsHeader(first, last) };
   return packer.take().map((value) => ({ value, headers }));
 }
@@ -131,6 +161,8 @@ async function catchUp(
   try {
     const source = new KafkaEventSource({ kafka, topic, groupId: 'bench' });
     let doneMs = 0;
+    // Monotonic µs, the clock of node --cpu-prof profiles: the window to summarize (bench/cpu-profile.ts).
+    let doneUs = 0n;
     let doneCpuUs = { own: 0, pg: 0 };
     const pgPid = await backendPid(sql);
     const consumer = new PersistenceConsumer({
@@ -141,16 +173,20 @@ async function catchUp(
       onCommitted: ({ rows }) => {
         if (rows.position.lastSeq >= events) {
           doneMs = performance.now();
+          doneUs = process.hrtime.bigint() / 1000n;
           doneCpuUs = { own: ownCpuUs(), pg: cpuUsOf(pgPid) };
           void consumer.stop();
         }
       },
     });
     const t0 = performance.now();
+    const t0Us = process.hrtime.bigint() / 1000n;
     const cpu0 = { own: ownCpuUs(), pg: cpuUsOf(pgPid) };
     await consumer.run();
     // The first batch's own time counts too: measured from the consumer's start (after migrations and topics).
-    log(`caught up on ${events} events in ${round(doneMs - t0)} ms (${consumer.batchesWritten} batches)`);
+    log(
+      `caught up on ${events} events in ${round(doneMs - t0)} ms (${consumer.batchesWritten} batches; monotonic us ${t0Us}-${doneUs})`,
+    );
     return {
       eventsPerSec: (events / (doneMs - t0)) * 1000,
       eventsPerBatch: Math.round(events / consumer.batchesWritten),
@@ -196,7 +232,7 @@ async function copyLimit(rows: number, perTx: number): Promise<{ perSec: number;
  * Offers `RATE_EVENTS_PER_SEC` events/s: every 20 ms the commands due make one batch, written as the daemon writes
  * it; records append -> commit per record.
  */
-async function lagP99(kafka: Kafka, producer: Producer, perCommand: readonly EngineEvent[][]): Promise<number> {
+async function lagP99(kafka: Kafka, producer: Producer, commands: EncodedCommands): Promise<number> {
   const topic = await createTopic(kafka, 'bench-persist-lag');
   const db = await createTestDatabase('bench_lag');
   const sql = connectPostgres(db.url, { max: 1 });
@@ -217,12 +253,12 @@ async function lagP99(kafka: Kafka, producer: Producer, perCommand: readonly Eng
     let next = 0;
     let offered = 0;
     let sentRecords = 0;
-    while (Date.now() - startMs < LAG_SECONDS * 1000 && next < perCommand.length) {
+    while (Date.now() - startMs < LAG_SECONDS * 1000 && next < commands.texts.length) {
       const due = ((Date.now() - startMs) / 1000) * RATE_EVENTS_PER_SEC;
       const first = next;
-      while (offered < due && next < perCommand.length) offered += perCommand[next++].length;
+      while (offered < due && next < commands.texts.length) offered += commands.eventCounts[next++];
       if (next > first) {
-        const batch = daemonRecords(perCommand, first, next - 1);
+        const batch = daemonRecords(commands, first, next - 1);
         await fill(producer, topic, batch);
         sentRecords += batch.length;
       }
@@ -250,11 +286,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void>
 
 async function main(): Promise<void> {
   log(`generating ${COMMANDS} commands (seed ${SEED})`);
-  const perCommand = seededEvents();
-  const events = perCommand.reduce((n, evs) => n + evs.length, 0);
-  const records: DaemonRecord[] = [];
-  for (let first = 0; first < perCommand.length; first += ENGINE_BATCH_MAX)
-    records.push(...daemonRecords(perCommand, first, Math.min(perCommand.length, first + ENGINE_BATCH_MAX) - 1));
+  const { commands, records, events } = seededStream();
   log(`${events} events in ${records.length} records; starting a Kafka broker`);
   const broker = await startKafkaBroker();
   try {
@@ -267,7 +299,7 @@ async function main(): Promise<void> {
       const copy = await copyLimit(events, eventsPerBatch);
       const copyLimitPerSec = copy.perSec;
       log(`COPY limit ${round(copyLimitPerSec)} rows/s (${eventsPerBatch} rows per transaction)`);
-      const lagMsP99 = await lagP99(kafka, producer, perCommand);
+      const lagMsP99 = await lagP99(kafka, producer, commands);
       console.log(
         JSON.stringify({
           bench: 'persistence',

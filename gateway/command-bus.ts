@@ -153,6 +153,8 @@ export class CommandPipe {
     /** Where the appends go, for the log line when one fails. */
     private readonly logName: string,
     pendingOpts: ConstructorParameters<typeof PendingCommands>[0],
+    /** Told how long each append took (sent to acknowledged): one leg of a command's round trip, for the metrics. */
+    private readonly onAppendSeconds?: (seconds: number) => void,
   ) {
     this.pending = new PendingCommands(pendingOpts);
   }
@@ -193,8 +195,10 @@ export class CommandPipe {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, APPEND_BATCH_MAX);
+        const startedMs = performance.now();
         try {
           await this.writer.append(batch.map((b) => b.value));
+          this.onAppendSeconds?.((performance.now() - startedMs) / 1000);
         } catch (err) {
           // The append may or may not have become durable: the honest answer is "unknown".
           this.logger.error({ err, commands: batch.length }, `append to ${this.logName} failed`);

@@ -7,7 +7,8 @@
 //   a failure it rebuilds and asks again from a newer stored position, still often behind what was read.
 // A consumer asking for records already read moves the reader back (a restart of the reader at that offset): both
 // then see those records again, and results drop the copies by `seq`, so a command's events are never doubled.
-// Results are handed on first, synchronously; market data's batch is awaited before the next one is read.
+// Results are handed on first, synchronously; market data's batch is awaited before it gets the next one, while
+// the reader already fetches that one (market data's Redis publish is not on the results' path).
 
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -53,7 +54,7 @@ export class GatewayEventsFeed implements MarketEventSource {
   /** The last seq handed to results: copies after a move back are dropped. */
   private resultsLastSeq = -1;
   private market: MarketConsumer | null = null;
-  /** Market data's batch in hand: stop() lets it finish. */
+  /** Market data's batch in hand (never rejects: a failure rejects its consume): stop() lets it finish. */
   private marketBatch: Promise<void> = Promise.resolve();
   private failed: unknown = null;
   private closed = false;
@@ -87,7 +88,7 @@ export class GatewayEventsFeed implements MarketEventSource {
   async stop(): Promise<void> {
     const market = this.market;
     this.market = null;
-    await this.marketBatch.catch(() => undefined);
+    await this.marketBatch;
     market?.resolve();
   }
 
@@ -149,19 +150,19 @@ export class GatewayEventsFeed implements MarketEventSource {
     if (this.restartAt !== null) return;
     for (const r of records) this.toResults(r);
     this.position = records[records.length - 1].offset + 1;
+    // Market data's previous batch (its Redis publish included) ends before this one starts, but the reader does not
+    // wait for this one: the next fetch, and so the next results, go on while market data works (one batch in hand).
+    await this.marketBatch;
     const market = this.market;
-    if (market === null) return;
+    // A consumer that came meanwhile may need older records first: the reader is moving back for it.
+    if (market === null || this.restartAt !== null) return;
     const fresh = records.filter((r) => r.offset > market.afterOffset);
     if (fresh.length === 0) return;
-    try {
-      this.marketBatch = market.onBatch(fresh);
-      await this.marketBatch;
-    } catch (err) {
-      this.marketBatch = Promise.resolve();
+    this.marketBatch = market.onBatch(fresh).catch((err: unknown) => {
       // Market data's own failure (its state refused a record): it rebuilds; results read on.
       if (this.market === market) this.market = null;
       market.reject(err);
-    }
+    });
   }
 
   private toResults(r: EventStreamRecord): void {

@@ -25,6 +25,8 @@ export interface KafkaBusOptions {
   readonly onLate?: LateResultHandler;
   /** Called with the append time of each events record read: engine lag. */
   readonly onRecordTimestamp?: (timestampMs: number) => void;
+  /** Called with how long each append to the commands topic took. */
+  readonly onAppendSeconds?: (seconds: number) => void;
 }
 
 export class KafkaCommandBus implements CommandBus {
@@ -34,11 +36,17 @@ export class KafkaCommandBus implements CommandBus {
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.writer = new KafkaCommandWriter(opts.kafka, opts.commandsTopic);
-    this.pipe = new CommandPipe(this.writer, opts.logger, 'the commands topic', {
-      pendingMax: opts.pendingMax,
-      timeoutMs: opts.timeoutMs,
-      onLate: opts.onLate,
-    });
+    this.pipe = new CommandPipe(
+      this.writer,
+      opts.logger,
+      'the commands topic',
+      {
+        pendingMax: opts.pendingMax,
+        timeoutMs: opts.timeoutMs,
+        onLate: opts.onLate,
+      },
+      opts.onAppendSeconds,
+    );
   }
 
   async start(): Promise<void> {

@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     logger,
     onLate: lateResultRecorder(stores.commands, config.redisPrefix),
     onRecordTimestamp: (ms) => metrics.onRecordTimestamp(ms),
+    onAppendSeconds: (seconds) => metrics.commandAppend.observe(seconds),
   });
   await bus.start();
   const admin = kafka.admin();

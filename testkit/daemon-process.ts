@@ -48,16 +48,26 @@ export interface DaemonProcess {
   ready(): boolean;
 }
 
-export function startDaemon(env: Record<string, string>): DaemonProcess {
-  const child = spawn(
-    process.execPath,
-    [...DAEMON_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'engine/daemon/main.ts')],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+/**
+ * How the daemon process runs: 'tsx' from the TypeScript sources (`npm run engine`, the tests), or 'dist' as the
+ * Docker image runs it, node on the compiled build with the image's flags (compose/Dockerfile). The caller brings
+ * dist/ up to date first (tools/build/dist.mjs ensureDist).
+ */
+export type DaemonRuntime = 'tsx' | 'dist';
+export const DAEMON_RUNTIMES: readonly DaemonRuntime[] = ['tsx', 'dist'];
+
+function daemonArgs(runtime: DaemonRuntime): string[] {
+  if (runtime === 'dist')
+    return ['--enable-source-maps', ...DAEMON_NODE_FLAGS, path.join(REPO_ROOT, 'dist/engine/daemon/main.js')];
+  return [...DAEMON_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'engine/daemon/main.ts')];
+}
+
+export function startDaemon(env: Record<string, string>, runtime: DaemonRuntime = 'tsx'): DaemonProcess {
+  const child = spawn(process.execPath, daemonArgs(runtime), {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let ready = false;
   const keep = (chunk: Buffer): void => {

@@ -90,6 +90,14 @@ export class CommandIdMemory {
     this.insert(id, hashLoOut, hashHiOut, nowMs);
   }
 
+  /** Sizes the ring and its table for `count` entries at once (a restore knows its count; growing by doubling
+   * rebuilds the table at every step). At most `max`; never shrinks. */
+  reserve(count: number): void {
+    assert(Number.isSafeInteger(count) && count >= 0, 'a reservation is a count of ids');
+    const capacity = Math.min(this.max, count);
+    if (capacity > this.capacity) this.resize(capacity);
+  }
+
   /** Forgets ids older than the window relative to `nowMs`. */
   expire(nowMs: number): void {
     while (this.count > 0 && nowMs - this.timesMs[this.head] >= this.windowMs) this.dropOldest();

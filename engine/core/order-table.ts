@@ -51,6 +51,17 @@ export class OrderTable {
     return true;
   }
 
+  /**
+   * Sizes the buckets for `ordersMax` orders at once (a restore knows its count): growing by doubling relinks
+   * every order at each step, 0.45 s of CPU of a million-order restore. Never shrinks.
+   */
+  reserve(ordersMax: number): void {
+    assert(Number.isSafeInteger(ordersMax) && ordersMax >= 0, 'a reservation is a count of orders');
+    let size = this.buckets.length;
+    while (size < ordersMax) size *= 2;
+    if (size > this.buckets.length) this.resize(size);
+  }
+
   /** The open orders in ascending order id (not on a hot path: invariant checks, tests, tools). */
   values(): Order[] {
     const all: Order[] = [];
@@ -64,8 +75,12 @@ export class OrderTable {
   }
 
   private grow(): void {
+    this.resize(this.buckets.length * 2);
+  }
+
+  private resize(bucketCount: number): void {
     const old = this.buckets;
-    this.buckets = new Array<Order | null>(old.length * 2).fill(null);
+    this.buckets = new Array<Order | null>(bucketCount).fill(null);
     this.mask = this.buckets.length - 1;
     for (const head of old) {
       let o = head;

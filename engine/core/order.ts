@@ -39,8 +39,15 @@ const STP = bitField<StpMode>(STP_MODES);
 const POST_ONLY = flag();
 const STOP_PENDING = flag();
 const REGISTERED = flag();
-// Within a small integer (31 bits), so the field never becomes a boxed number.
-assert(bitsUsed <= 30, 'the order bits fit a small integer');
+/**
+ * Above the layout's bits, the same field holds the high part of the order's creation time: one field fewer per
+ * order. The field is `bits + createdMsHigh * CREATED_HIGH_UNIT`: a small integer (31 bits) for any time before
+ * 2^(61 - bitsUsed) ms, an exact boxed number beyond. Reading the low bits with `&` is exact at any size (it
+ * works modulo 2^32), but writing with `|` would cut the high part, so flags are set by adding and subtracting.
+ */
+const CREATED_HIGH_UNIT = 2 ** bitsUsed;
+// 2^49 ms is the year 19,800: real clocks keep the field a small integer (a larger command time is still exact).
+assert(bitsUsed <= 12, 'the order bits leave 19 bits of a small integer for the creation time');
 
 function encode<T>(field: BitField<T>, value: T): number {
   const index = field.values.indexOf(value);
@@ -53,6 +60,18 @@ const decode = <T>(field: BitField<T>, bits: number): T => field.values[(bits >>
 
 /** Command times (ms since 1970, above 2^31) kept as two small integers: one boxed number per order costs more. */
 const CREATED_MS_SPLIT = 2 ** 30;
+
+/**
+ * What few orders have: a stop price (stop orders), a quote budget (market buys by quote) and a client order id.
+ * Kept out of the Order, which holds null when the order has none of them: 16 bytes less per resting limit order.
+ */
+class OrderRare {
+  constructor(
+    readonly stopPriceTicks: number,
+    readonly quoteBudget: bigint,
+    readonly clientOrderId: string | null,
+  ) {}
+}
 
 export class Order {
   // Intrusive links: FIFO within a price level, and the user's list of open orders.
@@ -67,19 +86,19 @@ export class Order {
   readonly userId: number;
   /** The market; the order's market id and hold asset are read from it. */
   readonly market: Market;
-  /** Side, type, time in force, STP mode, post-only, stop pending and registered (see the layout above). */
+  /**
+   * Side, type, time in force, STP mode, post-only, stop pending and registered, and above them the high part of
+   * the creation time (see the layout above).
+   */
   private bits: number;
   priceTicks: number;
-  readonly stopPriceTicks: number;
   /** Total quantity of the order (amend may lower or raise it). Filled lots are qtyLots - remainingLots. */
   qtyLots: number;
   remainingLots: number;
-  /** Market buys by quote: the budget, fees included; else 0n. */
-  readonly quoteBudget: bigint;
   /** What is still held for this order; released when it closes. */
   held: bigint;
-  readonly clientOrderId: string | null;
-  private readonly createdMsHigh: number;
+  /** Stop price, quote budget and client order id, or null when the order has none of them. */
+  private readonly rare: OrderRare | null;
   private readonly createdMsLow: number;
 
   constructor(
@@ -104,22 +123,33 @@ export class Order {
     this.userId = userId;
     this.market = market;
     this.bits =
-      encode(SIDE, side) |
-      encode(TYPE, orderType) |
-      encode(TIF, timeInForce) |
-      encode(STP, stp) |
-      (postOnly ? POST_ONLY : 0);
+      (encode(SIDE, side) |
+        encode(TYPE, orderType) |
+        encode(TIF, timeInForce) |
+        encode(STP, stp) |
+        (postOnly ? POST_ONLY : 0)) +
+      Math.floor(createdMs / CREATED_MS_SPLIT) * CREATED_HIGH_UNIT;
     this.priceTicks = priceTicks;
-    this.stopPriceTicks = stopPriceTicks;
     this.qtyLots = qtyLots;
     this.remainingLots = qtyLots;
-    this.quoteBudget = quoteBudget;
     this.held = held;
-    this.clientOrderId = clientOrderId;
-    this.createdMsHigh = Math.floor(createdMs / CREATED_MS_SPLIT);
+    this.rare =
+      stopPriceTicks === 0 && quoteBudget === 0n && clientOrderId === null
+        ? null
+        : new OrderRare(stopPriceTicks, quoteBudget, clientOrderId);
     this.createdMsLow = createdMs % CREATED_MS_SPLIT;
   }
 
+  get stopPriceTicks(): number {
+    return this.rare === null ? 0 : this.rare.stopPriceTicks;
+  }
+  /** Market buys by quote: the budget, fees included; else 0n. */
+  get quoteBudget(): bigint {
+    return this.rare === null ? 0n : this.rare.quoteBudget;
+  }
+  get clientOrderId(): string | null {
+    return this.rare === null ? null : this.rare.clientOrderId;
+  }
   get marketId(): number {
     return this.market.marketId;
   }
@@ -146,7 +176,7 @@ export class Order {
     return this.qtyLots - this.remainingLots;
   }
   get createdMs(): number {
-    return this.createdMsHigh * CREATED_MS_SPLIT + this.createdMsLow;
+    return Math.floor(this.bits / CREATED_HIGH_UNIT) * CREATED_MS_SPLIT + this.createdMsLow;
   }
 
   /** True while the order waits in the stop book for its trigger. */
@@ -154,14 +184,19 @@ export class Order {
     return (this.bits & STOP_PENDING) !== 0;
   }
   set isStopPending(on: boolean) {
-    this.bits = on ? this.bits | STOP_PENDING : this.bits & ~STOP_PENDING;
+    this.setFlag(STOP_PENDING, on);
   }
   /** True while the order is in the engine's open-order index: set by register(), cleared by unregister(). */
   get registered(): boolean {
     return (this.bits & REGISTERED) !== 0;
   }
   set registered(on: boolean) {
-    this.bits = on ? this.bits | REGISTERED : this.bits & ~REGISTERED;
+    this.setFlag(REGISTERED, on);
+  }
+
+  // By addition, not `|`: the field may exceed 32 bits (the creation time above the flags).
+  private setFlag(flagBit: number, on: boolean): void {
+    if (((this.bits & flagBit) !== 0) !== on) this.bits += on ? flagBit : -flagBit;
   }
 }
 

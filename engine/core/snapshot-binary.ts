@@ -123,6 +123,23 @@ export class ByteReader {
     return BigInt(this.str());
   }
 
+  /**
+   * big(), but a safe value already read through `shared` is returned as the same bigint (bigints are immutable,
+   * so sharing one cannot be seen). A restore reads two bigints per order, and most are a few distinct values
+   * (0n budgets, one lot's hold): a fresh bigint each is an object the GC copies twice. At most `sharedMax`
+   * distinct values are kept; past that, values not yet kept are allocated as big() does.
+   */
+  bigShared(shared: Map<number, bigint>, sharedMax: number): bigint {
+    if (this.view.getUint8(this.at) !== BIG_SAFE) return this.big();
+    this.at += 1;
+    const x = this.num();
+    const known = shared.get(x);
+    if (known !== undefined) return known;
+    const fresh = BigInt(x);
+    if (shared.size < sharedMax) shared.set(x, fresh);
+    return fresh;
+  }
+
   str(): string {
     return utf8Strict.decode(this.raw(this.u32()));
   }

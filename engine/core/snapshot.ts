@@ -246,20 +246,36 @@ function restoreBinary(bytes: Uint8Array): Engine {
   assert(format === SNAPSHOT_FORMAT, `snapshot format ${format} is supported`);
   const data = JSON.parse(r.str()) as SnapshotHead;
   const e = restoreHead(data);
-  for (const row of data.markets) {
-    const m = restoreMarket(e, row);
-    for (const side of SIDE_NAMES) {
+  // Read every order first: the open-order table is then sized once for all of them (OrderTable.reserve).
+  const orders: Order[] = [];
+  const sideCounts: number[] = [];
+  const markets = data.markets.map((row) => restoreMarket(e, row));
+  const shared = new Map<number, bigint>();
+  for (const m of markets) {
+    for (let s = 0; s < SIDE_NAMES.length; s++) {
       const count = r.u32();
-      for (let i = 0; i < count; i++) place(e, m, side, readOrder(r, m));
+      sideCounts.push(count);
+      for (let i = 0; i < count; i++) orders.push(readOrder(r, m, shared));
     }
   }
+  e.orders.reserve(orders.length);
+  let next = 0;
+  markets.forEach((m, k) =>
+    SIDE_NAMES.forEach((side, s) => {
+      for (const end = next + sideCounts[k * SIDE_NAMES.length + s]; next < end; next++)
+        place(e, m, side, orders[next]);
+    }),
+  );
   restoreWindows(e, data);
   readCommandIds(r, e);
   assert(r.atEnd, `snapshot: ${bytes.length - r.offset} bytes after the last section`);
   return e;
 }
 
-function readOrder(r: ByteReader, m: Market): Order {
+/** Distinct bigint values a restore shares between orders (ByteReader.bigShared): a few hundred KB at most. */
+const SHARED_BIGINTS_MAX = 4096;
+
+function readOrder(r: ByteReader, m: Market, shared: Map<number, bigint>): Order {
   const orderId = r.num();
   const userId = r.num();
   const kind = r.u8();
@@ -280,8 +296,8 @@ function readOrder(r: ByteReader, m: Market): Order {
     priceTicks,
     stopPriceTicks,
     qtyLots,
-    r.big(),
-    r.big(),
+    r.bigShared(shared, SHARED_BIGINTS_MAX),
+    r.bigShared(shared, SHARED_BIGINTS_MAX),
     r.strOrNull(),
     r.num(),
   );
@@ -296,6 +312,7 @@ function readCommandIds(r: ByteReader, e: Engine): void {
   const joined = r.str();
   const ids = count === 0 ? [] : joined.split('\n');
   assert(ids.length === count, `snapshot: ${count} command ids, ${ids.length} found`);
+  e.commandIds.reserve(count);
   for (let i = 0; i < count; i++) e.commandIds.add(ids[i], timesMs[i]);
 }
 

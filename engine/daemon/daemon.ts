@@ -6,11 +6,14 @@
 // With a standby election (Kafka only), every instance starts as a hot standby: it applies every command and writes
 // nothing, checks its events against the writer's (divergence.ts), and writes only once promote()d (the lease).
 
+import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
 import { Engine, checkInvariants, restore, snapshot } from '../core/index.js';
 import type { EngineEvent, EngineLimits } from '../core/index.js';
 import { EventRecordPacker, decodeCommand, decodeEventRecord } from '../wire/codec.js';
 import { DivergenceCheck } from './divergence.js';
+import type { ComputedEvent } from './divergence.js';
+import { writeBacklog } from './backlog.js';
 import { isFatalLogError } from './log.js';
 import type { CommandLog, CommandRecord, EventRecord, ResumePoint } from './log.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -147,8 +150,20 @@ export class EngineDaemon {
     void this.stop().catch(() => undefined);
   }
 
-  /** A batch from the command log: a standby first waits for room (standby-gate.ts), outside the lane. */
+  /**
+   * A batch from the command log: a standby first waits for room (standby-gate.ts), outside the lane. With an
+   * election, a batch that will write nothing (a standby's, or a promoted standby's replay up to the last seq
+   * published) first lets the event loop run its timers: such batches await no I/O, so without this a whole fetch
+   * (several thousand commands) ran in one turn, and on 2 loaded cores the lease's timers fired 0.5-3 s late (a
+   * standby's campaign polls and Redis answers timed out; a promoted standby that replayed lost its lease).
+   */
   private takeBatch(records: CommandRecord[]): Promise<void> {
+    const writesNothing = !(this.writing && this.caughtUp);
+    if (this.opts.standby !== undefined && writesNothing) return yieldToTimers().then(() => this.takeBatchNow(records));
+    return this.takeBatchNow(records);
+  }
+
+  private takeBatchNow(records: CommandRecord[]): Promise<void> {
     const gate = this.gate;
     if (gate === null || !gate.mustWait()) return this.exclusive(() => this.onBatch(records));
     return gate.wait().then(() => (this.stopping ? undefined : this.exclusive(() => this.onBatch(records))));
@@ -180,7 +195,9 @@ export class EngineDaemon {
         () => {
           // The writer is gone: nothing more will be published, so a batch waiting at the gate goes on, after this.
           this.gate?.open();
-          void this.exclusive(() => this.promote(standby)).catch((err) => this.fail(err));
+          const acquiredMs = performance.now();
+          this.opts.logger.info({ eventSeq: this.engine.eventSeq, offset: this.appliedOffset }, 'writer lease taken');
+          void this.exclusive(() => this.promote(standby, acquiredMs)).catch((err) => this.fail(err));
         },
         (reason) => this.fail(new StandbyError('ENGINE_LEASE_LOST', reason)),
       );
@@ -205,10 +222,11 @@ export class EngineDaemon {
    * Becomes the writer: reads the events topic up to its end (the last seq the old writer published), writes the
    * events this standby computed after it, and from then on writes every batch's events.
    */
-  private async promote(standby: StandbyOptions): Promise<void> {
+  private async promote(standby: StandbyOptions, acquiredMs: number): Promise<void> {
     if (this.writing || this.stopping || this.check === null) return;
     const startedMs = performance.now();
     const publishedSeq = await standby.follower.catchUp();
+    const caughtUpMs = performance.now();
     const backlog = this.check.unpublished(publishedSeq, this.engine.eventSeq);
     this.check = null;
     this.writing = true;
@@ -216,20 +234,42 @@ export class EngineDaemon {
     this.emittedSeq = publishedSeq;
     // A standby behind the writer drops the events it recomputes up to publishedSeq, as a replay does.
     if (this.engine.eventSeq < publishedSeq) this.caughtUp = false;
-    const gate = { pauses: this.gate?.pauses, pausedMs: this.gate?.pausedMs };
+    const gate = { pauses: this.gate?.pauses, pausedMs: round(this.gate?.pausedMs ?? 0) };
+    // Where a failover's time goes after the lease is taken: the batch in hand (laneMs), following the events
+    // topic to its end (catchUpMs), then the backlog (promotion done).
+    const phases = { laneMs: round(startedMs - acquiredMs), catchUpMs: round(caughtUpMs - startedMs) };
     this.opts.logger.info(
-      { publishedSeq, eventSeq: this.engine.eventSeq, backlogEvents: backlog.length, offset: this.appliedOffset, gate },
+      {
+        publishedSeq,
+        eventSeq: this.engine.eventSeq,
+        backlogEvents: backlog.length,
+        offset: this.appliedOffset,
+        gate,
+        ...phases,
+      },
       'engine promoted to writer',
     );
-    if (backlog.length > 0) {
-      for (const { event } of backlog) this.packer.add(event);
-      const records = this.packer.take().map((value) => ({ key: '', value }));
-      this.emittedSeq = this.engine.eventSeq;
-      await this.appendNow(records, backlog[0].commandOffset, this.appliedOffset);
-    }
+    const backlogStartedMs = performance.now();
+    const slices = await this.writeBacklog(backlog);
     // Off the failover's path: leaving the consumer group takes a round trip or more (run() awaits it at the end).
     void standby.follower.stop();
-    this.opts.logger.info({ promoteMs: performance.now() - startedMs }, 'promotion done');
+    const doneMs = performance.now();
+    this.opts.logger.info(
+      { promoteMs: round(doneMs - startedMs), backlogMs: round(doneMs - backlogStartedMs), slices },
+      'promotion done',
+    );
+  }
+
+  /** Writes a promoted standby's backlog in slices that let the lease's renewals run between them (backlog.ts). */
+  private async writeBacklog(backlog: readonly ComputedEvent[]): Promise<number> {
+    if (backlog.length === 0) return 0;
+    this.emittedSeq = this.engine.eventSeq;
+    const slices = await writeBacklog(backlog, this.packer, (records, first, last) =>
+      this.appendNow(records, first, last),
+    );
+    // promote() runs in the lane: no batch can have emitted events meanwhile.
+    assert.equal(this.emittedSeq, this.engine.eventSeq, 'the backlog is the last thing emitted');
+    return slices;
   }
 
   private async recover(): Promise<ResumePoint> {
@@ -370,6 +410,7 @@ export class EngineDaemon {
         replayMs: round(checkStartedMs - this.recoveredAtMs),
         invariantsMs: round(doneMs - checkStartedMs),
         sinceProcessStartMs: round(doneMs),
+        cpuSinceProcessStartMs: processCpuMs(),
       },
       'engine daemon caught up with the event log',
     );
@@ -389,7 +430,10 @@ export class EngineDaemon {
     if (!this.wroteSinceStart) {
       this.wroteSinceStart = true;
       // The end of a cold restart (bench:failover's restartMs): performance.now() counts from process start.
-      this.opts.logger.info({ firstOffset, sinceProcessStartMs: round(performance.now()) }, 'first events written');
+      this.opts.logger.info(
+        { firstOffset, sinceProcessStartMs: round(performance.now()), cpuSinceProcessStartMs: processCpuMs() },
+        'first events written',
+      );
     }
     if (!this.announceFirstWrite) return;
     this.announceFirstWrite = false;
@@ -445,6 +489,8 @@ function lastSeqOf(record: EventRecord): number {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A zero-delay timer runs after every timer already due (setImmediate would run before them). */
+const yieldToTimers = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * Why a restored snapshot cannot be resumed from, or null. A snapshot is written once its events are; one ahead of
@@ -461,5 +507,12 @@ export function snapshotProblem(engine: Engine, logEventSeq: number, checkState 
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** CPU time of the whole process (every thread: GC helpers included) since its start: a start-up figure that
+ * says what the start cost when the machine is shared, where wall time says mostly how busy the machine was. */
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1000);
+}
 const roundAll = <T extends Record<string, number>>(xs: T): T =>
   Object.fromEntries(Object.entries(xs).map(([k, v]) => [k, round(v)])) as T;

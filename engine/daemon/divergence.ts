@@ -17,6 +17,8 @@ import { StandbyError } from './standby-errors.js';
 export interface ComputedEvent {
   readonly event: EngineEvent;
   readonly commandOffset: number;
+  /** encodeEvent(event): kept for the comparison, and written as is on promotion. */
+  readonly encoded: string;
 }
 
 /**
@@ -44,7 +46,7 @@ interface HeldRun {
 }
 
 export class DivergenceCheck {
-  private readonly computed = new Map<number, ComputedEvent & { readonly encoded: string }>();
+  private readonly computed = new Map<number, ComputedEvent>();
   private readonly published: HeldRun[] = [];
   /** Events held in `published` (not yet compared). */
   private publishedHeld = 0;
@@ -125,7 +127,7 @@ export class DivergenceCheck {
           'ENGINE_STANDBY_BACKLOG_LOST',
           `promotion must write events ${publishedSeq + 1}..${lastSeq}, but event ${seq} is no longer held`,
         );
-      out.push({ event: held.event, commandOffset: held.commandOffset });
+      out.push(held);
     }
     return out;
   }

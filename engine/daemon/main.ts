@@ -18,6 +18,7 @@ import { SnapshotStore } from './snapshot-store.js';
 import { StandbyError } from './standby-errors.js';
 import { KafkaPublishedFollower } from './standby.js';
 import { LeaseKeeper, WriterLease } from './writer-lease.js';
+import type { LateRenewal } from './writer-lease.js';
 
 async function openLog(config: DaemonConfig, logger: pino.Logger, lease: WriterLease | null): Promise<CommandLog> {
   if (config.kafkaBrokers === null) {
@@ -68,10 +69,17 @@ function standbyOptions(config: DaemonConfig, lease: WriterLease, logger: pino.L
       groupIdPrefix: `${config.engineId}.standby`,
       batchRecordsMax: config.batchMax,
     }),
-    election: new LeaseKeeper(lease, (err) => logger.warn({ err }, 'cannot reach the lease store')),
+    election: new LeaseKeeper(
+      lease,
+      (err) => logger.warn({ err }, 'cannot reach the lease store'),
+      (late) => logger.warn(roundLate(late), 'lease renewal late: the event loop was busy or starved'),
+    ),
     faultOffset: config.standbyFaultOffset,
   };
 }
+
+const roundLate = (late: LateRenewal): Record<string, number> =>
+  Object.fromEntries(Object.entries(late).map(([k, v]) => [k, Math.round(v)]));
 
 export async function main(): Promise<void> {
   // performance.now() counts from process start: this is the process start and module load (tsx included).

@@ -45,6 +45,11 @@ export class WriterLease {
     return this.deadlineMs > 0 && this.nowMs() < this.deadlineMs;
   }
 
+  /** Milliseconds left before the local deadline (negative once past it; -leaseMs when none is held). */
+  remainingMs(): number {
+    return this.deadlineMs === 0 ? -this.opts.leaseMs : this.deadlineMs - this.nowMs();
+  }
+
   /** One attempt to take a free lease; true when this process now holds it. */
   async tryAcquire(): Promise<boolean> {
     const sentMs = this.nowMs();
@@ -85,11 +90,28 @@ export class WriterLease {
 
 /**
  * The election (daemon.ts Election) on a lease: keeps trying to take it (every leaseMs / 20, so failover waits at
- * most that past the expiry), then renews it every leaseMs / 4, so three renewals in a row can be slow or lost
- * before the deadline passes. Once held and lost, it is never taken again by the same process: that one exits.
+ * most that past the expiry), then renews it every leaseMs / 4 (counted from each request's sending), so three
+ * renewals in a row can be slow or lost before the deadline passes. Once held and lost, it is never taken again by
+ * the same process: that one exits.
  */
+/** A renewal timer firing later than this share of the lease is reported (onLate): a third late one loses it. */
+export const LEASE_LATE_WARN_SHARE = 0.25;
+
+/** How late one renewal was, reported when it passes LEASE_LATE_WARN_SHARE of the lease (the event loop starved). */
+export interface LateRenewal {
+  /** From when the renewal timer was due to when it fired. */
+  readonly firedLateMs: number;
+  /** From sending the renewal to its answer (0 when the lease had already run out and nothing was sent). */
+  readonly replyMs: number;
+  /** Of the lease left when the renewal timer fired (negative: it had run out). */
+  readonly marginMs: number;
+  readonly leaseMs: number;
+}
+
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | null = null;
+  /** Monotonic time the scheduled tick is due. */
+  private dueMs = 0;
   /** The request in flight, if any: stop() waits for it, so a lease it takes is given back before the process ends. */
   private ticking: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -101,6 +123,8 @@ export class LeaseKeeper {
     private readonly lease: WriterLease,
     /** Redis unreachable while campaigning: reported, and tried again. */
     private readonly onError: (err: unknown) => void,
+    /** A renewal late past LEASE_LATE_WARN_SHARE of the lease: reported (the daemon logs a warning). */
+    private readonly onLate: (late: LateRenewal) => void = () => undefined,
   ) {}
 
   start(onAcquired: () => void, onLost: (reason: string) => void): void {
@@ -111,6 +135,7 @@ export class LeaseKeeper {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
+    this.dueMs = performance.now() + delayMs;
     this.timer = setTimeout(() => {
       this.ticking = this.tick();
     }, delayMs);
@@ -118,14 +143,24 @@ export class LeaseKeeper {
 
   private async tick(): Promise<void> {
     const { lease } = this;
+    const firedMs = performance.now();
+    const firedLateMs = firedMs - this.dueMs;
+    const marginMs = lease.remainingMs();
     // A timer that fired late: the lease ran out before it was renewed.
-    if (this.holding && !lease.holds()) return this.lose('the lease ran out before it was renewed');
+    if (this.holding && !lease.holds()) {
+      this.reportLate({ firedLateMs, replyMs: 0, marginMs, leaseMs: lease.leaseMs }, true);
+      return this.lose('the lease ran out before it was renewed');
+    }
     const renewing = this.holding;
     let ok = false;
     try {
       ok = renewing ? await lease.renew() : await lease.tryAcquire();
     } catch (err) {
       this.onError(err);
+    }
+    if (renewing) {
+      const replyMs = performance.now() - firedMs;
+      this.reportLate({ firedLateMs, replyMs, marginMs, leaseMs: lease.leaseMs }, !ok);
     }
     // Stopped while this request was in flight: a lease it just took is given back now, not left to expire.
     if (this.stopped) return ok && !renewing ? this.releaseTaken() : undefined;
@@ -134,7 +169,16 @@ export class LeaseKeeper {
       this.holding = true;
       this.onAcquired();
     }
-    this.schedule(ok ? lease.leaseMs / 4 : lease.leaseMs / 20);
+    // The next one is due a quarter lease after this one was sent, not after its answer: a slow answer (Redis
+    // starved on a loaded machine: 0.5 s seen) then delays the next renewal by nothing past that quarter.
+    const intervalMs = ok ? lease.leaseMs / 4 : lease.leaseMs / 20;
+    this.schedule(Math.max(0, firedMs + intervalMs - performance.now()));
+  }
+
+  /** Reports a renewal whose timer or answer came later than the warning share of the lease, or one that lost it. */
+  private reportLate(late: LateRenewal, lost: boolean): void {
+    const warnMs = late.leaseMs * LEASE_LATE_WARN_SHARE;
+    if (lost || late.firedLateMs > warnMs || late.replyMs > warnMs) this.onLate(late);
   }
 
   private lose(reason: string): void {

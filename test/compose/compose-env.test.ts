@@ -4,7 +4,7 @@
 // variables the file takes from compose/.env (`${VAR:?}`, see placeholderVars); the chain service's paths inside
 // the container (/secrets, /tmp) are pointed at temporary files, since those mounts do not exist here.
 
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -17,6 +17,7 @@ import { DAEMON_NODE_FLAGS, readDaemonConfig } from '../../engine/daemon/config.
 import { readGatewayConfig } from '../../gateway/config.js';
 import { readPersistenceConfig } from '../../persistence/config.js';
 import {
+  ROOT,
   composeText,
   composeVariables,
   loadCompose,
@@ -187,15 +188,15 @@ t.test('a bad setting is refused with the variable named', async (t) => {
   t.throws(() => readPersistenceConfig({ ...persistence, PERSISTENCE_BATCH_MAX: '0' }), /PERSISTENCE_BATCH_MAX/);
 });
 
-t.test(
-  'npm run engine (development, tsx) and the compose engine (compiled) start the daemon with its node flags',
-  async (t) => {
-    const scripts = await packageScripts();
-    for (const flag of DAEMON_NODE_FLAGS)
-      t.ok(scripts.engine.split(' ').includes(flag), `the engine script passes ${flag}`);
-    t.match(scripts.engine, /engine\/daemon\/main\.ts$/, 'to the daemon');
-    const engine = (await loadCompose(placeholderVars())).services.engine.command ?? [];
-    for (const flag of DAEMON_NODE_FLAGS) t.ok(engine.includes(flag), `the compose engine passes ${flag}`);
-    t.equal(engine.at(-1), 'dist/engine/daemon/main.js', 'to the compiled daemon');
-  },
-);
+t.test('npm run engine and the compose engine start the compiled daemon with its node flags', async (t) => {
+  const scripts = await packageScripts();
+  for (const flag of ['--enable-source-maps', ...DAEMON_NODE_FLAGS])
+    t.ok(scripts.engine.split(' ').includes(flag), `the engine script passes ${flag}`);
+  t.match(scripts.engine, /tools\/build\/engine\.mjs$/, 'to the launcher');
+  const launcher = await readFile(path.join(ROOT, 'tools/build/engine.mjs'), 'utf8');
+  t.match(launcher, /await ensureDist\(ROOT\);/, 'which brings dist/ up to date');
+  t.match(launcher, /'\.\.\/\.\.\/dist\/engine\/daemon\/main\.js'/, 'and runs the compiled daemon');
+  const engine = (await loadCompose(placeholderVars())).services.engine.command ?? [];
+  for (const flag of DAEMON_NODE_FLAGS) t.ok(engine.includes(flag), `the compose engine passes ${flag}`);
+  t.equal(engine.at(-1), 'dist/engine/daemon/main.js', 'to the compiled daemon');
+});

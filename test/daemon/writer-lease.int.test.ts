@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import t from 'tap';
-import { LeaseKeeper, WriterLease } from '../../engine/daemon/writer-lease.js';
+import { LEASE_LATE_WARN_SHARE, LeaseKeeper, WriterLease } from '../../engine/daemon/writer-lease.js';
+import type { LateRenewal } from '../../engine/daemon/writer-lease.js';
 import { sleep, waitFor } from '../../testkit/daemon-process.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -165,3 +166,39 @@ t.test('a holder that stops gives the lease back at once, and a second stop does
   t.equal(await redis.get(key), 'someone-else', "a second stop leaves the next holder's lease alone");
   await redis.del(key);
 });
+
+t.test(
+  'a renewal that fires late (the event loop was busy) is reported with how late, and keeps the lease',
+  async (t) => {
+    const key = freshKey();
+    const late: LateRenewal[] = [];
+    const keeper = new LeaseKeeper(
+      leaseOf(key, 2_000),
+      (err) => t.fail(String(err)),
+      (l) => late.push(l),
+    );
+    let acquired = false;
+    keeper.start(
+      () => (acquired = true),
+      (reason) => t.fail(`lost: ${reason}`),
+    );
+    await waitFor(
+      async () => acquired,
+      5_000,
+      () => 'not elected',
+    );
+    await sleep(50); // the first renewal is due 500 ms after the lease was taken
+    // Busy for 1.2 s: the renewal fires about 700 ms late, past the warning share (500 ms), within the lease.
+    const busyUntilMs = performance.now() + 1_200;
+    while (performance.now() < busyUntilMs);
+    await waitFor(
+      async () => late.length > 0,
+      2_000,
+      () => 'no late renewal reported',
+    );
+    t.ok(late[0].firedLateMs > 2_000 * LEASE_LATE_WARN_SHARE, `fired ${Math.round(late[0].firedLateMs)} ms late`);
+    t.ok(late[0].marginMs > 0, 'fired with lease left');
+    t.equal(late[0].leaseMs, 2_000);
+    await keeper.stop();
+  },
+);

@@ -52,3 +52,22 @@ t.test('refuses an order that is still linked into a chain', (t) => {
   t.throws(() => table.add(b), /invariant violated/);
   t.end();
 });
+
+t.test('reserve sizes the buckets at once and keeps every order found, before and after', (t) => {
+  const table = new OrderTable();
+  const before = Array.from({ length: 3000 }, (_, i) => order(i + 1));
+  for (const o of before) table.add(o);
+  // 4096 buckets for 3000 orders: ids 4096 apart share one.
+  const sharing = order(1 + 4096);
+  table.add(sharing);
+  t.equal(sharing.hashNext, before[0], 'ids 4096 apart share a bucket before the reservation');
+  table.reserve(100_000);
+  t.equal(sharing.hashNext, null, 'after it, they do not: the buckets are at least 8192');
+  const after = Array.from({ length: 5000 }, (_, i) => order(200_000 + i));
+  for (const o of after) table.add(o);
+  table.reserve(10);
+  for (const o of [...before, sharing, ...after]) t.equal(table.get(o.orderId), o, `order ${o.orderId} is found`);
+  t.equal(table.size, before.length + 1 + after.length);
+  t.throws(() => table.reserve(-1), /invariant violated/);
+  t.end();
+});

@@ -133,6 +133,8 @@ t.test('gateway end to end on Kafka', async (t) => {
 
   const metrics = await fetch(`${s.base}/metrics`).then((r) => r.text());
   t.match(metrics, /gateway_engine_round_trip_seconds_count\{type="placeOrder",outcome="unknown"\} 1/);
+  t.match(metrics, /\ngateway_command_append_seconds_count [1-9]\d*\n/, 'appends timed');
+  t.match(metrics, /\ngateway_events_read_delay_seconds_count [1-9]\d*\n/, 'events records timed');
   gateway.child.kill('SIGTERM');
   t.equal((await gateway.exited).code, 0, `SIGTERM stops the gateway cleanly ${gateway.output().slice(-1500)}`);
   t.notOk(gateway.output().includes('correct horse battery'), "no password in the gateway's logs");

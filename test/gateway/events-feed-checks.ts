@@ -1,7 +1,8 @@
 // The gateway's one events reader (gateway/events-feed.ts) on a real broker, run inside e2e-kafka.int.test.ts on
 // its broker (no broker of its own): results follow from the topic's end; market data asking for older records moves
 // the reader back, and results still see each seq once; a copy of a record changes nothing; market data failing
-// (its state refusing a record) rejects its consume while results read on; after stop() it can consume again.
+// (its state refusing a record) rejects its consume while results read on; after stop() it can consume again; a
+// market-data batch still in hand (its Redis publish) does not hold results back.
 
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -104,8 +105,51 @@ export async function checkEventsFeed(t: Test, kafka: Kafka): Promise<void> {
     );
     t.same(seqsOf(results), range(7, 14), 'results read on');
     t.ok(feed.healthy(), 'still healthy');
+    await checkMarketDataDoesNotHoldResults(t, feed, write, results);
   } finally {
     await feed.close();
     await producer.disconnect();
   }
+}
+
+/**
+ * Market data's batch in hand (in the gateway: its Redis publish) does not hold results back: the reader reads on,
+ * and market data gets the next records, in order, once its batch is done. The topic holds offsets 0..7 (seqs to 14).
+ */
+async function checkMarketDataDoesNotHoldResults(
+  t: Test,
+  feed: GatewayEventsFeed,
+  write: (evs: EngineEvent[]) => Promise<unknown>,
+  results: readonly { readonly events: readonly EngineEvent[] }[],
+): Promise<void> {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const market: EventRecord[] = [];
+  const consumed = feed.consume(7, async (records) => {
+    market.push(...records);
+    await held;
+  });
+  await write(events(15, 16));
+  await waitFor(
+    async () => market.length > 0,
+    WAIT_MS,
+    () => `market ${seqsOf(market)}`,
+  );
+  await write(events(17, 18));
+  await waitFor(
+    async () => seqsOf(results).at(-1) === 18,
+    WAIT_MS,
+    () => `results ${seqsOf(results)} while market data holds seqs ${seqsOf(market)}`,
+  );
+  t.same(seqsOf(market), range(15, 16), 'market data still holds its first batch');
+  t.same(seqsOf(results), range(7, 18), 'results read on meanwhile');
+  release();
+  await waitFor(
+    async () => seqsOf(market).at(-1) === 18,
+    WAIT_MS,
+    () => `market ${seqsOf(market)}`,
+  );
+  t.same(seqsOf(market), range(15, 18), 'then market data gets the next records, in order');
+  await feed.stop();
+  await consumed;
 }
