@@ -24,7 +24,7 @@ export function decodeTrustedEventRecord(value: Uint8Array | string | null, offs
     new EventStreamError('EVENTS_BAD_RECORD', `events topic record at offset ${offset}: ${detail}`, offset);
   let record: unknown;
   try {
-    record = JSON.parse(typeof value === 'string' ? value : Buffer.from(value ?? []).toString('utf8'));
+    record = JSON.parse(typeof value === 'string' ? value : utf8Of(value));
   } catch {
     throw bad('not JSON');
   }
@@ -36,6 +36,12 @@ export function decodeTrustedEventRecord(value: Uint8Array | string | null, offs
     if (problem !== null) throw bad(`event ${i}: ${problem}`);
   }
   return events as EngineEvent[];
+}
+
+/** The bytes as text, read in place: Buffer.from(bytes) would copy a 256 KiB record first. */
+function utf8Of(value: Uint8Array | null): string {
+  if (value === null) return '';
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
 }
 
 /** Checks one event's framing and turns its bigint fields into bigints; returns what is wrong, or null. */

@@ -22,6 +22,10 @@ t.test('every event type decodes as the validating decoder decodes it, bigints i
     fromBytes.some((ev) => Object.values(ev).some((v) => typeof v === 'bigint')),
     'the example has bigint fields, and they come back as bigints',
   );
+  // kafkajs hands each value as a view into the fetch response's buffer: decoded in place, its offset counts.
+  const fetch = Buffer.from(`garbage before${records[0]}and after`);
+  const view = fetch.subarray('garbage before'.length, 'garbage before'.length + Buffer.byteLength(records[0]));
+  t.strictSame(decodeTrustedEventRecord(view, 7), allTypes, 'a value inside a larger buffer');
 });
 
 t.test('a record with wrong framing is EVENTS_BAD_RECORD, naming its offset', async (t) => {
