@@ -44,7 +44,7 @@ import { ensureTopics, partitionBounds } from '../kafka/topics.js';
 import { Prng } from '../testkit/prng.js';
 import { DAEMON_RUNTIMES, REPO_ROOT, sleep, startDaemon } from '../testkit/daemon-process.js';
 import type { DaemonProcess, DaemonRuntime } from '../testkit/daemon-process.js';
-import { ensureDist } from '../tools/build/dist.mjs';
+import { ensureBundles, ensureDist } from '../tools/build/dist.mjs';
 import { kafkaVersion, startKafkaBroker } from '../tools/kafka/broker.js';
 import { intArg, log, parseArgs, round } from './measure.js';
 import { MARKET_ID, STREAMS, generateStream, setupCommands } from './stream.js';
@@ -495,7 +495,10 @@ async function runRestarts(
   opts: { resting: number; since: number; runtimes: readonly DaemonRuntime[] },
 ): Promise<RestartResult[]> {
   // The compiled daemon runs from dist/: brought up to date before the book, off every measured path.
-  if (opts.runtimes.includes('dist')) log(`restart: dist/ ${JSON.stringify(await ensureDist(REPO_ROOT))}`);
+  if (opts.runtimes.includes('dist')) {
+    log(`restart: dist/ ${JSON.stringify(await ensureDist(REPO_ROOT))}`);
+    log(`restart: bundle ${JSON.stringify(await ensureBundles(REPO_ROOT))}`);
+  }
   const book = await buildBook(s, opts);
   try {
     const results: RestartResult[] = [];

@@ -50,15 +50,15 @@ export interface DaemonProcess {
 
 /**
  * How the daemon process runs: 'tsx' from the TypeScript sources (`npm run engine`, the tests), or 'dist' as the
- * Docker image runs it, node on the compiled build with the image's flags (compose/Dockerfile). The caller brings
- * dist/ up to date first (tools/build/dist.mjs ensureDist).
+ * Docker image runs it, node on the daemon's bundle in dist/ with the image's flags (compose/Dockerfile). The caller
+ * brings dist/ and the bundle up to date first (tools/build/dist.mjs ensureDist, ensureBundles).
  */
 export type DaemonRuntime = 'tsx' | 'dist';
 export const DAEMON_RUNTIMES: readonly DaemonRuntime[] = ['tsx', 'dist'];
 
 function daemonArgs(runtime: DaemonRuntime): string[] {
   if (runtime === 'dist')
-    return ['--enable-source-maps', ...DAEMON_NODE_FLAGS, path.join(REPO_ROOT, 'dist/engine/daemon/main.js')];
+    return ['--enable-source-maps', ...DAEMON_NODE_FLAGS, path.join(REPO_ROOT, 'dist/engine/daemon/main.bundle.js')];
   return [...DAEMON_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'engine/daemon/main.ts')];
 }
 

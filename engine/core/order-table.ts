@@ -20,6 +20,11 @@ export class OrderTable {
     return this.count;
   }
 
+  /** Orders the table holds before its buckets next double (and every order is relinked). */
+  get capacity(): number {
+    return this.buckets.length;
+  }
+
   get(orderId: number): Order | undefined {
     for (let o = this.buckets[orderId & this.mask]; o !== null; o = o.hashNext) if (o.orderId === orderId) return o;
     return undefined;

@@ -258,7 +258,7 @@ function restoreBinary(bytes: Uint8Array): Engine {
       for (let i = 0; i < count; i++) orders.push(readOrder(r, m, shared));
     }
   }
-  e.orders.reserve(orders.length);
+  e.orders.reserve(ordersToReserve(e, orders.length));
   let next = 0;
   markets.forEach((m, k) =>
     SIDE_NAMES.forEach((side, s) => {
@@ -270,6 +270,15 @@ function restoreBinary(bytes: Uint8Array): Engine {
   readCommandIds(r, e);
   assert(r.atEnd, `snapshot: ${bytes.length - r.offset} bytes after the last section`);
   return e;
+}
+
+/**
+ * Open orders the restored table holds before it first grows: those restored and a quarter more (the engine's
+ * limit at most). Sized for exactly the restored count, a book just under a power of two (a million orders: 2^20
+ * buckets) relinked every order on one of its first new orders, 230 ms of the replay after a restart.
+ */
+function ordersToReserve(e: Engine, restored: number): number {
+  return Math.min(restored + Math.ceil(restored / 4), e.limits.openOrdersMax + e.limits.stopOrdersMax);
 }
 
 /** Distinct bigint values a restore shares between orders (ByteReader.bigShared): a few hundred KB at most. */

@@ -17,7 +17,8 @@
 // deployment); writes from one store are serialized.
 
 import { createHash } from 'node:crypto';
-import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { snapshotJson } from '../core/index.js';
 import type { Engine } from '../core/index.js';
@@ -100,7 +101,10 @@ export class SnapshotStore {
     for (const file of await this.list()) {
       let data: Buffer;
       try {
-        data = await readFile(file.path);
+        // Read synchronously: the promise API reads a large file in 512 KiB pieces, each a thread-pool round trip
+        // that waits for a turn on a loaded machine (96 MB of a million-order book: 0.9-1.5 s against 0.5 s
+        // here, load 10). Snapshots are read at start-up (the daemon, with nothing else to serve yet) or by a tool.
+        data = readFileSync(file.path);
       } catch (err) {
         this.onSkip(file.path, `unreadable: ${errorCode(err) ?? String(err)}`);
         continue;

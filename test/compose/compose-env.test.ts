@@ -195,8 +195,9 @@ t.test('npm run engine and the compose engine start the compiled daemon with its
   t.match(scripts.engine, /tools\/build\/engine\.mjs$/, 'to the launcher');
   const launcher = await readFile(path.join(ROOT, 'tools/build/engine.mjs'), 'utf8');
   t.match(launcher, /await ensureDist\(ROOT\);/, 'which brings dist/ up to date');
-  t.match(launcher, /'\.\.\/\.\.\/dist\/engine\/daemon\/main\.js'/, 'and runs the compiled daemon');
+  t.match(launcher, /await ensureBundles\(ROOT\);/, 'and its bundle');
+  t.match(launcher, /'\.\.\/\.\.\/dist\/engine\/daemon\/main\.bundle\.js'/, 'and runs the bundled daemon');
   const engine = (await loadCompose(placeholderVars())).services.engine.command ?? [];
   for (const flag of DAEMON_NODE_FLAGS) t.ok(engine.includes(flag), `the compose engine passes ${flag}`);
-  t.equal(engine.at(-1), 'dist/engine/daemon/main.js', 'to the compiled daemon');
+  t.equal(engine.at(-1), 'dist/engine/daemon/main.bundle.js', 'to the bundled daemon');
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { HdKeys } from '../../chain/hd.js';
-import { buildInputs, outputOf } from '../../tools/build/dist.mjs';
+import { BUNDLES, buildInputs, outputOf } from '../../tools/build/dist.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const COMPOSE_DIR = path.join(ROOT, 'compose');
@@ -117,8 +117,13 @@ export function recordingEnv(env: Record<string, string>): {
   return { env: proxy, read };
 }
 
-/** The source a dist/ path is built from (tools/build/dist.mjs's mapping), or null when the build emits no such file. */
+/**
+ * The source a dist/ path is built from (tools/build/dist.mjs's mapping, or the entry point of one of its bundles),
+ * or null when the build emits no such file.
+ */
 export async function builtFrom(distPath: string): Promise<string | null> {
+  const bundle = BUNDLES.find((b) => b.outfile === distPath);
+  if (bundle !== undefined) return bundle.entry;
   const { sources, assets } = await buildInputs(ROOT);
   return [...sources, ...assets].find((rel) => outputOf(rel) === distPath) ?? null;
 }

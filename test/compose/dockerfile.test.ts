@@ -124,7 +124,7 @@ t.test(
     const cmd = JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? '[]') as string[];
     t.same(
       cmd,
-      ['node', '--enable-source-maps', ...DAEMON_NODE_FLAGS, 'dist/engine/daemon/main.js'],
+      ['node', '--enable-source-maps', ...DAEMON_NODE_FLAGS, 'dist/engine/daemon/main.bundle.js'],
       'the default command: the engine daemon with its node flags',
     );
     t.equal(await builtFrom(cmd.at(-1) ?? ''), 'engine/daemon/main.ts', 'which the build emits');
