@@ -274,17 +274,29 @@ export class EngineDaemon {
 
   private async recover(): Promise<ResumePoint> {
     const startedMs = performance.now();
-    const resume = await this.opts.log.resumePoint();
-    const phases = { resumePointMs: performance.now() - startedMs, snapshotReadMs: 0, restoreMs: 0, invariantsMs: 0 };
+    // The log's end is asked for first and awaited once the newest snapshot is read and verified: the round trips
+    // to the broker overlap that read (0.1-0.3 s of a restart). resumePointMs is the wait left after the read.
+    const resuming = this.opts.log.resumePoint();
+    resuming.catch(() => undefined); // awaited below, unless reading the snapshots fails first
+    const phases = { resumePointMs: 0, snapshotReadMs: 0, restoreMs: 0, invariantsMs: 0 };
+    const awaitResume = async (): Promise<ResumePoint> => {
+      const waitStartedMs = performance.now();
+      const point = await resuming;
+      phases.resumePointMs += performance.now() - waitStartedMs;
+      return point;
+    };
+    let resume: ResumePoint | null = null;
     let readStartedMs = performance.now();
-    const loaded = await this.opts.snapshots.loadNewest((bytes) => {
+    const loaded = await this.opts.snapshots.loadNewest(async (bytes) => {
+      phases.snapshotReadMs += performance.now() - readStartedMs;
+      resume ??= await awaitResume();
       const restoreStartedMs = performance.now();
-      phases.snapshotReadMs += restoreStartedMs - readStartedMs;
       const accepted = this.tryRestore(bytes, resume.eventSeq, phases);
       phases.restoreMs += performance.now() - restoreStartedMs - (accepted.invariantsMs ?? 0);
       readStartedMs = performance.now();
       return accepted.ok;
     });
+    resume ??= await awaitResume();
     if (loaded === null) this.engine = new Engine(this.opts.limits);
     this.appliedOffset = loaded === null ? -1 : loaded.offset;
     this.emittedSeq = resume.eventSeq;

@@ -88,9 +88,9 @@ export class SnapshotStore {
    * The newest snapshot that verifies and that `accept` (if given) accepts; null if none. `accept` lets the caller
    * fall back to an older snapshot when a checksum-valid one still fails to restore.
    */
-  async loadNewest(accept?: (bytes: Uint8Array) => boolean): Promise<LoadedSnapshot | null> {
+  async loadNewest(accept?: (bytes: Uint8Array) => boolean | Promise<boolean>): Promise<LoadedSnapshot | null> {
     for await (const loaded of this.loadAll()) {
-      if (accept === undefined || accept(loaded.bytes)) return loaded;
+      if (accept === undefined || (await accept(loaded.bytes))) return loaded;
       this.onSkip(loaded.path, 'rejected by the caller (does not restore)');
     }
     return null;
