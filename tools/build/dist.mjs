@@ -132,7 +132,8 @@ export async function ensureDist(root = ROOT) {
  * (kafkajs, ioredis, pino) a `require` for node's built-in modules.
  */
 export const BUNDLES = [{ entry: 'engine/daemon/main.ts', outfile: 'dist/engine/daemon/main.bundle.js' }];
-const BUNDLE_BANNER = "import { createRequire as __bundleRequire } from 'node:module';\n" +
+const BUNDLE_BANNER =
+  "import { createRequire as __bundleRequire } from 'node:module';\n" +
   'const require = __bundleRequire(import.meta.url);';
 
 /** @param {string} root @param {string[]} rels */

@@ -20,9 +20,16 @@ t.test('the daemon bundle builds, starts on the file log and stops cleanly on SI
 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'bundle-test-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const proc = startDaemon({ DATA_DIR: dataDir, KAFKA_BROKERS: '', LOG_LEVEL: 'info', ENGINE_ID: 'bundle-test' }, 'dist');
+  const proc = startDaemon(
+    { DATA_DIR: dataDir, KAFKA_BROKERS: '', LOG_LEVEL: 'info', ENGINE_ID: 'bundle-test' },
+    'dist',
+  );
   t.teardown(() => void proc.child.kill('SIGKILL'));
-  await waitFor(async () => proc.ready() || proc.child.exitCode !== null, 60_000, () => proc.output());
+  await waitFor(
+    async () => proc.ready() || proc.child.exitCode !== null,
+    60_000,
+    () => proc.output(),
+  );
   t.ok(proc.ready(), 'it recovers and consumes');
   proc.child.kill('SIGTERM');
   const exit = await proc.exited;
