@@ -91,8 +91,8 @@ export function createMarket(e: Engine, cmd: Omit<AddMarket, 'v' | 'id' | 'timeM
     book: {
       bids: new BookSide(false),
       asks: new BookSide(true),
-      buyStops: new BookSide(true),
-      sellStops: new BookSide(false),
+      buyStops: new BookSide(true, true),
+      sellStops: new BookSide(false, true),
     },
     lastPriceTicks: 0,
     status: 'trading',

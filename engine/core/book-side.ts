@@ -1,6 +1,8 @@
 // One side of a book: price levels in a B-tree (best first), a Map in front of it for O(1) level lookup,
 // and each level a FIFO of orders as an intrusive doubly linked list (O(1) append and removal).
-// Stop orders use the same structure keyed by stop price, in trigger order.
+// Stop orders use the same structure keyed by stop price, in trigger order. An order does not point to its level
+// (8 bytes per resting order): a removal finds the level through the Map by the order's key price, and the
+// matching loop, which holds the level already, passes it.
 //
 // A level that empties is parked rather than deleted: it stays in the tree and the map, empty, so an order
 // arriving at that price again (near the top of a shallow book, prices empty and refill all the time) reuses it
@@ -42,8 +44,14 @@ export class BookSide {
   private readonly scratchPair: [number, Level] = [0, new Level(0)];
   orderCount = 0;
 
-  /** `bestIsLowest`: asks and buy stops rank the lowest price first; bids and sell stops the highest. */
-  constructor(readonly bestIsLowest: boolean) {
+  /**
+   * `bestIsLowest`: asks and buy stops rank the lowest price first; bids and sell stops the highest.
+   * `byStopPrice`: a stop side, whose orders queue at their stop price rather than their limit price.
+   */
+  constructor(
+    readonly bestIsLowest: boolean,
+    readonly byStopPrice = false,
+  ) {
     this.tree = new BTree<number, Level>(undefined, bestIsLowest ? ascending : descending);
   }
 
@@ -65,7 +73,16 @@ export class BookSide {
     return this.bestIsLowest ? a < b : a > b;
   }
 
+  /** The level the order is queued on (it must be on this side). */
+  levelOf(order: Order): Level {
+    assert(order.onLevel, 'levelOf: the order is on a level');
+    const level = this.byPrice.get(this.byStopPrice ? order.stopPriceTicks : order.priceTicks);
+    assert(level !== undefined && level.count > 0, 'levelOf: the order is on this side');
+    return level;
+  }
+
   append(order: Order, keyTicks: number): void {
+    assert(keyTicks === (this.byStopPrice ? order.stopPriceTicks : order.priceTicks), 'an order queues at its key');
     let level = this.byPrice.get(keyTicks);
     if (level === undefined) {
       level = new Level(keyTicks);
@@ -76,7 +93,7 @@ export class BookSide {
       this.levelsLive++;
       if (this.bestLevel === null || this.isBetter(keyTicks, this.bestLevel.priceTicks)) this.bestLevel = level;
     }
-    order.level = level;
+    order.onLevel = true;
     order.prev = level.tail;
     order.next = null;
     if (level.tail === null) level.head = order;
@@ -87,17 +104,15 @@ export class BookSide {
     this.orderCount++;
   }
 
-  /** Unlinks the order; drops its level when it empties. */
-  remove(order: Order): void {
-    const level = order.level;
-    assert(level !== null, 'remove: order is not on a level');
+  /** Unlinks the order from its level (found by its price unless the caller holds it); parks the level when it empties. */
+  remove(order: Order, level: Level = this.levelOf(order)): void {
     if (order.prev === null) level.head = order.next;
     else order.prev.next = order.next;
     if (order.next === null) level.tail = order.prev;
     else order.next.prev = order.prev;
     level.count--;
     level.totalLots -= order.remainingLots;
-    order.level = null;
+    order.onLevel = false;
     order.prev = null;
     order.next = null;
     this.orderCount--;

@@ -1,12 +1,14 @@
 // The engine's memory of applied command ids: a bounded FIFO (a ring of ids and their command times) indexed
-// by an open-addressing hash table of ring slots, all in typed arrays. A Map of up to commandIdsMax strings cost
+// by an open-addressing hash table of ring slots in a typed array. A Map of up to commandIdsMax strings cost
 // more than half the engine's throughput (its inserts, deletes and rehashes, and the garbage they leave); this
 // structure allocates only when it grows (doubling, up to commandIdsMax) and never per command.
 //
-// Lookups compare a 64-bit hash of the id first and the id string itself on a hash match, so a collision can
-// never make a new id a repeat. Each table slot holds the hash's low half next to the ring position, so a probe
-// reads one cache line and touches the ring only on a likely match. Deletion is backward-shift (linear probing,
-// no tombstones), so probe lengths stay short under constant churn.
+// Each table slot holds the id's 32-bit hash next to its ring position, so a probe reads one cache line and
+// touches the ring only on a likely match; the id string itself is compared on a hash match, so a collision can
+// never make a new id a repeat. The ring keeps no hash: evicting the oldest id or growing hashes its string
+// again (a few ns for an id of tens of characters), which saves 8 bytes per remembered id (8 MB at the default
+// million). Deletion is backward-shift (linear probing, no tombstones), so probe lengths stay short under
+// constant churn.
 // Only the ids and times in insertion order are state: the table is rebuilt from them, so a snapshot restores
 // the same behaviour, whatever the table's layout was.
 
@@ -15,39 +17,20 @@ import { assert } from './units.js';
 const CAPACITY_MIN = 1024;
 const EMPTY = 0;
 
-// The id's 64-bit hash, as two 32-bit halves computed in one pass over its char codes: FNV-1a (low half) and
-// FNV-1a from another offset basis with an extra xor-shift per step (high half). Deterministic, no randomness.
-let hashLoOut = 0;
-let hashHiOut = 0;
-
-function hashId(id: string): void {
-  let lo = 0x811c9dc5;
-  let hi = 0x050c5d1f;
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    lo = Math.imul(lo ^ c, 0x01000193);
-    hi = Math.imul(hi ^ c, 0x01000193);
-    hi ^= hi >>> 15;
-  }
-  hashLoOut = lo >>> 0;
-  hashHiOut = hi >>> 0;
-}
-
-/** The id's hash as [low, high] 32-bit halves (for tests; the table uses hashId's outputs directly). */
-export function idHash(id: string): [number, number] {
-  hashId(id);
-  return [hashLoOut, hashHiOut];
+/** The id's hash: 32-bit FNV-1a over its char codes. Deterministic, no randomness. */
+export function idHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 export class CommandIdMemory {
   // Ring of entries, oldest at `head`; `count` live.
   private ids: (string | undefined)[] = [];
   private timesMs = new Float64Array(0);
-  private hashLo = new Uint32Array(0);
-  private hashHi = new Uint32Array(0);
   private head = 0;
   private count = 0;
-  // Table of slots, each two words: [hash low half, ring position + 1 (0 = empty)]. At least twice as many slots
+  // Table of slots, each two words: [id hash, ring position + 1 (0 = empty)]. At least twice as many slots
   // as the ring has entries, so probes stay short.
   private slots = new Uint32Array(0);
   private mask = 0;
@@ -71,23 +54,19 @@ export class CommandIdMemory {
   /** True when `id` was applied within the window (as of `nowMs`); otherwise remembers it, evicting the oldest if full. */
   seenOrAdd(id: string, nowMs: number): boolean {
     this.expire(nowMs);
-    hashId(id);
-    const lo = hashLoOut;
-    const hi = hashHiOut;
-    if (this.find(id, lo, hi) >= 0) return true;
-    this.insert(id, lo, hi, nowMs);
+    const hash = idHash(id);
+    if (this.find(id, hash) >= 0) return true;
+    this.insert(id, hash, nowMs);
     return false;
   }
 
   has(id: string): boolean {
-    hashId(id);
-    return this.find(id, hashLoOut, hashHiOut) >= 0;
+    return this.find(id, idHash(id)) >= 0;
   }
 
   /** Remembers `id` as applied at `nowMs` (restore, or after a miss); the oldest entry makes room when full. */
   add(id: string, nowMs: number): void {
-    hashId(id);
-    this.insert(id, hashLoOut, hashHiOut, nowMs);
+    this.insert(id, idHash(id), nowMs);
   }
 
   /** Sizes the ring and its table for `count` entries at once (a restore knows its count; growing by doubling
@@ -115,42 +94,40 @@ export class CommandIdMemory {
   }
 
   /** Table slot of the id's entry, or -1. */
-  private find(id: string, lo: number, hi: number): number {
+  private find(id: string, hash: number): number {
     const slots = this.slots;
     const mask = this.mask;
-    for (let i = lo & mask; ; i = (i + 1) & mask) {
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
       const ref = slots[2 * i + 1];
       if (ref === EMPTY) return -1;
-      if (slots[2 * i] === lo && this.hashHi[ref - 1] === hi && this.ids[ref - 1] === id) return i;
+      if (slots[2 * i] === hash && this.ids[ref - 1] === id) return i;
     }
   }
 
-  private insert(id: string, lo: number, hi: number, nowMs: number): void {
+  private insert(id: string, hash: number, nowMs: number): void {
     if (this.count === this.max) this.dropOldest();
     else if (this.count === this.capacity) this.resize(Math.min(this.max, this.capacity * 2));
     const r = (this.head + this.count) % this.capacity;
     this.ids[r] = id;
     this.timesMs[r] = nowMs;
-    this.hashLo[r] = lo;
-    this.hashHi[r] = hi;
     this.count++;
-    this.place(r);
+    this.place(r, hash);
   }
 
-  private place(r: number): void {
+  private place(r: number, hash: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    const lo = this.hashLo[r];
-    let i = lo & mask;
+    let i = hash & mask;
     while (slots[2 * i + 1] !== EMPTY) i = (i + 1) & mask;
-    slots[2 * i] = lo;
+    slots[2 * i] = hash;
     slots[2 * i + 1] = r + 1;
   }
 
   private dropOldest(): void {
     assert(this.count > 0, 'dropOldest: the memory is not empty');
     const r = this.head;
-    const i = this.find(this.ids[r] as string, this.hashLo[r], this.hashHi[r]);
+    const id = this.ids[r] as string;
+    const i = this.find(id, idHash(id));
     assert(i >= 0, 'every remembered id is in the table');
     this.removeSlot(i);
     this.ids[r] = undefined;
@@ -178,23 +155,19 @@ export class CommandIdMemory {
 
   /** New ring of `capacity` entries, oldest at 0, and a table rebuilt for it. */
   private resize(capacity: number): void {
-    const old = { ids: this.ids, timesMs: this.timesMs, hashLo: this.hashLo, hashHi: this.hashHi, cap: this.capacity };
+    const old = { ids: this.ids, timesMs: this.timesMs, cap: this.capacity };
     this.ids = new Array<string | undefined>(capacity).fill(undefined);
     this.timesMs = new Float64Array(capacity);
-    this.hashLo = new Uint32Array(capacity);
-    this.hashHi = new Uint32Array(capacity);
     for (let k = 0; k < this.count; k++) {
       const r = (this.head + k) % old.cap;
       this.ids[k] = old.ids[r];
       this.timesMs[k] = old.timesMs[r];
-      this.hashLo[k] = old.hashLo[r];
-      this.hashHi[k] = old.hashHi[r];
     }
     this.head = 0;
     let tableSize = 2;
     while (tableSize < capacity * 2) tableSize *= 2;
     this.slots = new Uint32Array(2 * tableSize);
     this.mask = tableSize - 1;
-    for (let k = 0; k < this.count; k++) this.place(k);
+    for (let k = 0; k < this.count; k++) this.place(k, idHash(this.ids[k] as string));
   }
 }

@@ -4,7 +4,7 @@
 import type { Engine } from './engine.js';
 import { EVENT_VERSION } from './events.js';
 import type { CloseReason } from './events.js';
-import type { BookSide } from './book-side.js';
+import type { BookSide, Level } from './book-side.js';
 import type { Account, Market, Order } from './order.js';
 import { BPS_DENOMINATOR, assert, feeOf } from './units.js';
 
@@ -75,7 +75,7 @@ export function closeOrder(
   type: 'orderCanceled' | 'orderExpired',
   reason: CloseReason,
 ): void {
-  if (order.level !== null) {
+  if (order.onLevel) {
     if (order.isStopPending) stopSideOf(m, order).remove(order);
     else bookSideOf(m, order).remove(order);
   }
@@ -187,7 +187,7 @@ function match(e: Engine, m: Market, taker: Order): CloseReason | null {
         const wanted = taker.remainingLots < maker.remainingLots ? taker.remainingLots : maker.remainingLots;
         const lots = budgetCapped ? affordableLots(m, taker.held, level.priceTicks, wanted) : wanted;
         if (lots === 0) return 'funds';
-        fill(e, m, taker, maker, lots, level.priceTicks);
+        fill(e, m, taker, maker, lots, level);
         // The budget ran out part-way through this maker: the orders queued behind it are never reached (so
         // they must not be self-trade-checked either).
         if (lots < wanted) return 'funds';
@@ -245,7 +245,7 @@ function decrement(e: Engine, m: Market, order: Order, lots: number): void {
     order.remainingLots = 0;
     return;
   }
-  if (order.level !== null) order.level.totalLots -= lots;
+  if (order.onLevel) bookSideOf(m, order).levelOf(order).totalLots -= lots;
   order.remainingLots -= lots;
   order.qtyLots -= lots;
   if (order.orderType === 'limit' || order.orderType === 'stopLimit' || order.side === 'sell') {
@@ -276,7 +276,8 @@ function decrement(e: Engine, m: Market, order: Order, lots: number): void {
 }
 
 /** One fill at the maker's price: settles both users, pays fees, emits the trade and both order updates. */
-function fill(e: Engine, m: Market, taker: Order, maker: Order, lots: number, priceTicks: number): void {
+function fill(e: Engine, m: Market, taker: Order, maker: Order, lots: number, level: Level): void {
+  const priceTicks = level.priceTicks;
   const base = BigInt(lots) * m.lotSize;
   const quote = notional(m, priceTicks, lots);
   const makerFee = feeOf(quote, m.makerFeeBpsBig);
@@ -288,7 +289,6 @@ function fill(e: Engine, m: Market, taker: Order, maker: Order, lots: number, pr
   settleSeller(e, m, seller, base, quote - (takerIsBuyer ? makerFee : takerFee));
   e.feeBalances[m.quoteAssetId] += makerFee + takerFee;
 
-  const level = maker.level as NonNullable<Order['level']>;
   level.totalLots -= lots;
   maker.remainingLots -= lots;
   taker.remainingLots -= lots;
@@ -315,7 +315,7 @@ function fill(e: Engine, m: Market, taker: Order, maker: Order, lots: number, pr
     makerFee,
     takerFee,
   });
-  if (maker.remainingLots === 0) bookSideOf(m, maker).remove(maker);
+  if (maker.remainingLots === 0) bookSideOf(m, maker).remove(maker, level);
   fillEvent(e, maker, tradeId, lots);
   fillEvent(e, taker, tradeId, lots);
 }

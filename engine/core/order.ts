@@ -1,7 +1,7 @@
 // State records: assets, markets, accounts and orders. Mutable, owned by the engine state.
 
 import type { MarketStatus, OrderType, Side, StpMode, TimeInForce } from './commands.js';
-import type { BookSide, Level } from './book-side.js';
+import type { BookSide } from './book-side.js';
 import { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES } from './formats.js';
 import { assert } from './units.js';
 
@@ -39,6 +39,7 @@ const STP = bitField<StpMode>(STP_MODES);
 const POST_ONLY = flag();
 const STOP_PENDING = flag();
 const REGISTERED = flag();
+const ON_BOOK = flag();
 /**
  * Above the layout's bits, the same field holds the high part of the order's creation time: one field fewer per
  * order. The field is `bits + createdMsHigh * CREATED_HIGH_UNIT`: a small integer (31 bits) for any time before
@@ -63,19 +64,21 @@ const CREATED_MS_SPLIT = 2 ** 30;
 
 /**
  * What few orders have: a stop price (stop orders), a quote budget (market buys by quote) and a client order id.
- * Kept out of the Order, which holds null when the order has none of them: 16 bytes less per resting limit order.
+ * Kept out of the Order, whose field holds the low part of the creation time instead when the order has none of
+ * them (a plain limit order): the record then carries that time.
  */
 class OrderRare {
   constructor(
     readonly stopPriceTicks: number,
     readonly quoteBudget: bigint,
     readonly clientOrderId: string | null,
+    readonly createdMsLow: number,
   ) {}
 }
 
 export class Order {
-  // Intrusive links: FIFO within a price level, and the user's list of open orders.
-  level: Level | null = null;
+  // Intrusive links: FIFO within a price level, and the user's list of open orders. The level itself is not
+  // kept (8 bytes per order): its side finds it by the order's key price (book-side.ts).
   prev: Order | null = null;
   next: Order | null = null;
   userPrev: Order | null = null;
@@ -87,7 +90,7 @@ export class Order {
   /** The market; the order's market id and hold asset are read from it. */
   readonly market: Market;
   /**
-   * Side, type, time in force, STP mode, post-only, stop pending and registered, and above them the high part of
+   * Side, type, time in force, STP mode, post-only, stop pending, registered and on a level, and above them the high part of
    * the creation time (see the layout above).
    */
   private bits: number;
@@ -97,9 +100,11 @@ export class Order {
   remainingLots: number;
   /** What is still held for this order; released when it closes. */
   held: bigint;
-  /** Stop price, quote budget and client order id, or null when the order has none of them. */
-  private readonly rare: OrderRare | null;
-  private readonly createdMsLow: number;
+  /**
+   * Stop price, quote budget, client order id and the low part of the creation time; or, for an order with none
+   * of the first three, that time alone (a small integer): one field for both, 8 bytes less per order.
+   */
+  private readonly rare: OrderRare | number;
 
   constructor(
     orderId: number,
@@ -133,22 +138,22 @@ export class Order {
     this.qtyLots = qtyLots;
     this.remainingLots = qtyLots;
     this.held = held;
+    const createdMsLow = createdMs % CREATED_MS_SPLIT;
     this.rare =
       stopPriceTicks === 0 && quoteBudget === 0n && clientOrderId === null
-        ? null
-        : new OrderRare(stopPriceTicks, quoteBudget, clientOrderId);
-    this.createdMsLow = createdMs % CREATED_MS_SPLIT;
+        ? createdMsLow
+        : new OrderRare(stopPriceTicks, quoteBudget, clientOrderId, createdMsLow);
   }
 
   get stopPriceTicks(): number {
-    return this.rare === null ? 0 : this.rare.stopPriceTicks;
+    return typeof this.rare === 'number' ? 0 : this.rare.stopPriceTicks;
   }
   /** Market buys by quote: the budget, fees included; else 0n. */
   get quoteBudget(): bigint {
-    return this.rare === null ? 0n : this.rare.quoteBudget;
+    return typeof this.rare === 'number' ? 0n : this.rare.quoteBudget;
   }
   get clientOrderId(): string | null {
-    return this.rare === null ? null : this.rare.clientOrderId;
+    return typeof this.rare === 'number' ? null : this.rare.clientOrderId;
   }
   get marketId(): number {
     return this.market.marketId;
@@ -176,7 +181,8 @@ export class Order {
     return this.qtyLots - this.remainingLots;
   }
   get createdMs(): number {
-    return Math.floor(this.bits / CREATED_HIGH_UNIT) * CREATED_MS_SPLIT + this.createdMsLow;
+    const low = typeof this.rare === 'number' ? this.rare : this.rare.createdMsLow;
+    return Math.floor(this.bits / CREATED_HIGH_UNIT) * CREATED_MS_SPLIT + low;
   }
 
   /** True while the order waits in the stop book for its trigger. */
@@ -192,6 +198,14 @@ export class Order {
   }
   set registered(on: boolean) {
     this.setFlag(REGISTERED, on);
+  }
+
+  /** True while the order is queued on a level of a book side or a stop side: set and cleared by BookSide. */
+  get onLevel(): boolean {
+    return (this.bits & ON_BOOK) !== 0;
+  }
+  set onLevel(on: boolean) {
+    this.setFlag(ON_BOOK, on);
   }
 
   // By addition, not `|`: the field may exceed 32 bits (the creation time above the flags).

@@ -262,7 +262,7 @@ export function amendOrder(e: Engine, cmd: AmendOrder): void {
 /** Lower quantity, same price: the order keeps its place in the queue; the hold shrinks to what it needs. */
 function reduceInPlace(e: Engine, m: Market, order: Order, qtyLots: number): void {
   const removedLots = order.qtyLots - qtyLots;
-  (order.level as NonNullable<Order['level']>).totalLots -= removedLots;
+  bookSideOf(m, order).levelOf(order).totalLots -= removedLots;
   order.qtyLots = qtyLots;
   order.remainingLots -= removedLots;
   adjustHold(e, order, requiredHold(m, order));

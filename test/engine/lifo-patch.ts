@@ -10,8 +10,8 @@ export function patchLifo(): () => void {
   const append = proto.append;
   proto.append = function (this: BookSide, order: Order, keyTicks: number): void {
     append.call(this, order, keyTicks);
-    const level = order.level;
-    if (level === null || level.head === order || order.prev === null) return;
+    const level = this.levelOf(order);
+    if (level.head === order || order.prev === null) return;
     order.prev.next = null;
     level.tail = order.prev;
     order.prev = null;

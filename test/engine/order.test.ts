@@ -6,19 +6,24 @@ import type { Market } from '../../engine/core/order.js';
 const market = { marketId: 1, baseAssetId: 0, quoteAssetId: 1 } as unknown as Market;
 
 t.test('the creation time survives the flags being set and cleared, small integer or not', (t) => {
-  // A clock's time, the last time the field stays a small integer, and the largest safe integer.
-  for (const createdMs of [1_700_000_000_123, 2 ** 49 - 1, 2 ** 50 + 7, Number.MAX_SAFE_INTEGER]) {
+  // A clock's time, the last time the field stays a small integer, and the largest safe integer; for an order
+  // with a rare-fields record (a stop price) and one without (its low time bits then sit in the record's field).
+  const times = [1_700_000_000_123, 2 ** 49 - 1, 2 ** 50 + 7, Number.MAX_SAFE_INTEGER];
+  for (const [createdMs, orderType, stopPriceTicks] of times.flatMap((ms) => [
+    [ms, 'stopLimit', 9] as const,
+    [ms, 'limit', 0] as const,
+  ])) {
     const o = new Order(
       7,
       1,
       market,
       'sell',
-      'stopLimit',
+      orderType,
       'IOC',
       false,
       'decrementAndCancel',
       5,
-      9,
+      stopPriceTicks,
       3,
       0n,
       3n,
@@ -35,9 +40,10 @@ t.test('the creation time survives the flags being set and cleared, small intege
     o.isStopPending = false;
     t.equal(o.createdMs, createdMs, `${createdMs} with flags cleared`);
     t.notOk(o.registered || o.isStopPending, `${createdMs}: the flags are clear`);
+    t.equal(o.stopPriceTicks, stopPriceTicks, `${orderType}: the stop price reads back`);
     t.same(
       [o.side, o.orderType, o.timeInForce, o.stp, o.postOnly],
-      ['sell', 'stopLimit', 'IOC', 'decrementAndCancel', false],
+      ['sell', orderType, 'IOC', 'decrementAndCancel', false],
     );
   }
   t.end();
