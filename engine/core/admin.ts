@@ -6,7 +6,7 @@ import type { Engine } from './engine.js';
 import { EVENT_VERSION } from './events.js';
 import { BookSide } from './book-side.js';
 import type { Market } from './order.js';
-import { UINT256_MAX } from './units.js';
+import { UINT256_MAX, assert } from './units.js';
 import { ASSET_SYMBOL_PATTERN, MARKET_SYMBOL_PATTERN } from './formats.js';
 
 const ASSET_SYMBOL = new RegExp(ASSET_SYMBOL_PATTERN);
@@ -74,6 +74,8 @@ export function addMarket(e: Engine, cmd: AddMarket): void {
 /** Builds the market record with its derived fields; also used when restoring a snapshot. */
 export function createMarket(e: Engine, cmd: Omit<AddMarket, 'v' | 'id' | 'timeMs' | 'type'>): Market {
   const baseDecimals = (e.assets[cmd.baseAssetId] as { decimals: number }).decimals;
+  const quotePerTickLot = (cmd.tickSize * cmd.lotSize) / 10n ** BigInt(baseDecimals);
+  assert(quotePerTickLot > 0n, 'a market is priced in whole quote units per lot and tick');
   return {
     marketId: cmd.marketId,
     symbol: cmd.symbol,
@@ -84,7 +86,8 @@ export function createMarket(e: Engine, cmd: Omit<AddMarket, 'v' | 'id' | 'timeM
     minNotional: cmd.minNotional,
     makerFeeBps: cmd.makerFeeBps,
     takerFeeBps: cmd.takerFeeBps,
-    quotePerTickLot: (cmd.tickSize * cmd.lotSize) / 10n ** BigInt(baseDecimals),
+    quotePerTickLot,
+    minNotionalTicksLots: Number((cmd.minNotional + quotePerTickLot - 1n) / quotePerTickLot),
     makerFeeBpsBig: BigInt(cmd.makerFeeBps),
     takerFeeBpsBig: BigInt(cmd.takerFeeBps),
     holdFeeBpsBig: BigInt(Math.max(cmd.makerFeeBps, cmd.takerFeeBps)),

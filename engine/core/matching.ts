@@ -16,6 +16,12 @@ export function notional(m: Market, priceTicks: number, lots: number): bigint {
   return (product <= SAFE ? BigInt(product) : BigInt(priceTicks) * BigInt(lots)) * m.quotePerTickLot;
 }
 
+/** True when `lots` at `priceTicks` is worth less than the market's minimum; allocates nothing when the product is safe. */
+export function belowMinNotional(m: Market, priceTicks: number, lots: number): boolean {
+  const product = priceTicks * lots;
+  return product <= SAFE ? product < m.minNotionalTicksLots : notional(m, priceTicks, lots) < m.minNotional;
+}
+
 /** What a buy limit order holds for `lots`: the notional plus the fee at the higher of the two rates. */
 export function buyHold(m: Market, priceTicks: number, lots: number): bigint {
   const n = notional(m, priceTicks, lots);

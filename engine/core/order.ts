@@ -235,6 +235,12 @@ export interface Market {
   // Derived at creation, never stored in snapshots.
   /** Quote base units per lot per tick: tickSize * lotSize / 10^baseDecimals, exact by construction. */
   readonly quotePerTickLot: bigint;
+  /**
+   * The least priceTicks x lots whose notional reaches minNotional (ceil(minNotional / quotePerTickLot)): checks a
+   * safe product against it without bigints. Above 2^53 when the minimum is that large (then every safe product is
+   * below it, as it should be).
+   */
+  readonly minNotionalTicksLots: number;
   readonly makerFeeBpsBig: bigint;
   readonly takerFeeBpsBig: bigint;
   /** Buy orders hold fees at the higher rate, since a resting order may later fill as maker or taker. */

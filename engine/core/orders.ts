@@ -11,13 +11,13 @@ import type { OrderSpec } from './order-spec.js';
 import { parseOrderSpec, priceToTicks, qtyToLots } from './order-spec.js';
 import {
   addStop,
+  belowMinNotional,
   bookSideOf,
   buyHold,
   closeOrder,
   execute,
   fokFillable,
   marketBuyCost,
-  notional,
   processStops,
   register,
   requiredHold,
@@ -119,7 +119,7 @@ function checkPlacement(
   account: Account | undefined,
 ): RejectCode | null {
   const priced = cmd.orderType === 'limit' || cmd.orderType === 'stopLimit';
-  if (priced && notional(m, spec.priceTicks, spec.qtyLots) < m.minNotional) return 'ORDER_NOTIONAL_TOO_SMALL';
+  if (priced && belowMinNotional(m, spec.priceTicks, spec.qtyLots)) return 'ORDER_NOTIONAL_TOO_SMALL';
   if (spec.quoteBudget > 0n && spec.quoteBudget < m.minNotional) return 'ORDER_NOTIONAL_TOO_SMALL';
   if (isStop) {
     const last = m.lastPriceTicks;
@@ -275,7 +275,7 @@ function requeue(e: Engine, m: Market, order: Order, priceTicks: number, qtyLots
   const remainingLots = qtyLots - order.filledLots;
   const need = order.side === 'buy' ? buyHold(m, priceTicks, remainingLots) : BigInt(remainingLots) * m.lotSize;
   const account = e.accounts.get(order.userId) as Account;
-  if (notional(m, priceTicks, qtyLots) < m.minNotional) return e.reject('ORDER_NOTIONAL_TOO_SMALL');
+  if (belowMinNotional(m, priceTicks, qtyLots)) return e.reject('ORDER_NOTIONAL_TOO_SMALL');
   if (order.postOnly && wouldTake(m, order.side, priceTicks)) return e.reject('AMEND_POST_ONLY_WOULD_TAKE');
   if (account.available[order.holdAssetId] + order.held < need) return e.reject('RISK_INSUFFICIENT_FUNDS');
   bookSideOf(m, order).remove(order);
