@@ -21,6 +21,17 @@ export const OUT_DIR = 'dist';
 const ASSET_EXTENSIONS = new Set(['.sql', '.sol', '.json', '.properties', '.xml', '.sh']);
 /** Never into dist/: Docker files and the secrets folder are not code. */
 const SKIPPED_DIRS = new Set(['node_modules', 'secrets']);
+/** What the transpile-only build and the bundles share; output stays in memory, for writeAtomically. */
+const ESBUILD_OPTIONS = /** @type {const} */ ({
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  sourcesContent: false,
+  tsconfig: 'tsconfig.build.json',
+  logLevel: 'warning',
+  write: false,
+});
 
 /** The folders tsconfig.build.json compiles: one list for tsc, this script and the Docker image. */
 export async function buildFolders(root = ROOT) {
@@ -107,14 +118,7 @@ export async function ensureDist(root = ROOT) {
       outdir: OUT_DIR,
       outbase: '.',
       bundle: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: true,
-      sourcesContent: false,
-      tsconfig: 'tsconfig.build.json',
-      logLevel: 'warning',
-      write: false,
+      ...ESBUILD_OPTIONS,
     });
     for (const file of result.outputFiles) await writeAtomically(file.path, file.contents);
     // esbuild's service process would otherwise stay for the life of the exchange (about 60 MB).
@@ -165,15 +169,8 @@ export async function buildBundles(root = ROOT, bundles = BUNDLES) {
       entryPoints: [b.entry],
       outfile: b.outfile,
       bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: true,
-      sourcesContent: false,
-      tsconfig: 'tsconfig.build.json',
       banner: { js: BUNDLE_BANNER },
-      logLevel: 'warning',
-      write: false,
+      ...ESBUILD_OPTIONS,
     });
     for (const file of result.outputFiles) await writeAtomically(file.path, file.contents);
   }
