@@ -309,6 +309,8 @@ export interface TestOperator {
   readonly role: string;
   readonly password: string;
   readonly secret: string;
+  /** The code the login used: a later Date.now() may fall in the next 30 s step, whose code is new and valid. */
+  readonly loginOtp: string;
   readonly token: string;
   readonly bearer: Record<string, string>;
 }
@@ -326,14 +328,23 @@ export async function createOperator(
     audit: new AuditLog(),
   });
   const e = await accounts.create(name, role);
+  const loginOtp = totpNow(e.secret, Date.now());
   const login = await tg.gw.app.inject({
     method: 'POST',
     url: '/v1/admin/auth/login',
-    payload: { name, password: e.password, otp: totpNow(e.secret, Date.now()) },
+    payload: { name, password: e.password, otp: loginOtp },
   });
   if (login.statusCode !== 200) throw new Error(`operator login ${name}: ${login.statusCode} ${login.body}`);
   const token = login.json().token as string;
-  return { name, role, password: e.password, secret: e.secret, token, bearer: { authorization: `Bearer ${token}` } };
+  return {
+    name,
+    role,
+    password: e.password,
+    secret: e.secret,
+    loginOtp,
+    token,
+    bearer: { authorization: `Bearer ${token}` },
+  };
 }
 
 // Re-exported for the gateway tests, which import their helpers from here.
