@@ -136,7 +136,10 @@ export class CommandIdMemory {
       if (k >= skip) this.insertBytes(joined, from, to, timesMs[k]);
       from = to + 1;
     }
-    assert(from === joined.length + 1 || (timesMs.length === 0 && joined.length === 0), 'snapshot: no bytes past the last id');
+    assert(
+      from === joined.length + 1 || (timesMs.length === 0 && joined.length === 0),
+      'snapshot: no bytes past the last id',
+    );
   }
 
   private entryAt(k: number): number {

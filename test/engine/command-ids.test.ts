@@ -134,7 +134,10 @@ t.test(
       );
       // A binary snapshot's restore loads the joined bytes in bulk: the same memory.
       const loaded = new CommandIdMemory(max, windowMs);
-      loaded.load(memory.joinedIds(), memory.entries().map(([, timeMs]) => timeMs));
+      loaded.load(
+        memory.joinedIds(),
+        memory.entries().map(([, timeMs]) => timeMs),
+      );
       t.equal(JSON.stringify(loaded.entries()), JSON.stringify(fifo), 'loaded in bulk: the same entries');
       t.ok(
         fifo.every(([id]) => loaded.has(id)) && !loaded.has('never-added'),
