@@ -68,6 +68,11 @@ export class CommandIdMemory {
     return this.count;
   }
 
+  /** Size of the byte ring (not state: it depends on the history of lengths, and a restore packs it). */
+  get ringBytes(): number {
+    return this.ring.length;
+  }
+
   /** True when `id` was applied within the window (as of `nowMs`); otherwise remembers it, evicting the oldest if full. */
   seenOrAdd(id: string, nowMs: number): boolean {
     this.expire(nowMs);
