@@ -125,26 +125,49 @@ export class CommandIdMemory {
   }
 
   /**
-   * Fills an empty memory from a snapshot's ids joined by '\n' and their times, oldest first, in bulk: the bytes
-   * go straight into the ring. Like adding them one by one, only the newest `max` are kept. Throws on an id that
-   * is empty, too long or not printable, on a count that differs, and on a repeated id: a snapshot this engine
-   * wrote has none of these.
+   * Fills an empty memory from a snapshot's ids joined by '\n' and their times, oldest first, in one pass: the
+   * bytes are checked, hashed and packed into the ring from byte 0. Like adding them one by one, only the newest
+   * `max` are kept. Throws on an id that is empty, too long or not printable, on a count that differs, and on a
+   * repeated id: a snapshot this engine wrote has none of these.
    */
   load(joined: Uint8Array, timesMs: ArrayLike<number>): void {
     assert(this.count === 0, 'load: into an empty memory');
+    // Sized once for every byte (the ids without their separators fit), so the loop needs no room checks.
+    if (joined.length > this.ring.length) this.ring = new Uint8Array(powerOfTwoAtLeast(joined.length));
+    const ring = this.ring;
     const skip = Math.max(0, timesMs.length - this.max);
+    let at = 0;
     let from = 0;
     for (let k = 0; k < timesMs.length; k++) {
-      let to = from;
-      while (to < joined.length && joined[to] !== SEPARATOR) to++;
-      assert(to - from >= 1 && to - from <= COMMAND_ID_MAX_LENGTH, `snapshot: command id ${k} has 1-128 bytes`);
-      if (k >= skip) this.insertBytes(joined, from, to, timesMs[k]);
-      from = to + 1;
+      const start = at;
+      let h = 0x811c9dc5;
+      let printable = true;
+      let i = from;
+      for (; i < joined.length && joined[i] !== SEPARATOR; i++) {
+        const c = joined[i];
+        printable &&= isIdByte(c);
+        ring[at++] = c;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      assert(i - from >= 1 && i - from <= COMMAND_ID_MAX_LENGTH, `snapshot: command id ${k} has 1-128 bytes`);
+      assert(printable, 'snapshot: a command id is printable ASCII');
+      if (k < skip) at = start;
+      else this.loaded(start, i - from, timesMs[k], h >>> 0);
+      from = i + 1;
     }
-    assert(
-      from === joined.length + 1 || (timesMs.length === 0 && joined.length === 0),
-      'snapshot: no bytes past the last id',
-    );
+    const exact = timesMs.length === 0 ? joined.length === 0 : from === joined.length + 1;
+    assert(exact, 'snapshot: no bytes past the last id');
+  }
+
+  /** The next entry of a load, its bytes already in the ring at `start`. */
+  private loaded(start: number, length: number, timeMs: number, hash: number): void {
+    const e = this.count;
+    this.startsByte[e] = start;
+    this.lengths[e] = length;
+    this.timesMs[e] = timeMs;
+    this.bytesUsed += length;
+    this.count++;
+    this.placeNew(e, hash);
   }
 
   private entryAt(k: number): number {
@@ -186,23 +209,6 @@ export class CommandIdMemory {
       ring[b] = c;
     }
     assert(printable, 'a command id is printable ASCII');
-    this.place(e, hash);
-  }
-
-  /** insert() from a snapshot's bytes: hashed while copied, and checked to be new. */
-  private insertBytes(src: Uint8Array, from: number, to: number, nowMs: number): void {
-    const e = this.claim(to - from, nowMs);
-    const ring = this.ring;
-    const ringMask = ring.length - 1;
-    let h = 0x811c9dc5;
-    for (let i = from, b = this.startsByte[e]; i < to; i++, b = (b + 1) & ringMask) {
-      const c = src[i];
-      assert(isIdByte(c), 'snapshot: a command id is printable ASCII');
-      ring[b] = c;
-      h = Math.imul(h ^ c, 0x01000193);
-    }
-    const hash = h >>> 0;
-    assert(this.findEntry(e, hash) < 0, 'snapshot: each command id once');
     this.place(e, hash);
   }
 
@@ -260,15 +266,15 @@ export class CommandIdMemory {
     }
   }
 
-  /** Table slot of another entry with the same bytes as entry `e`, or -1. */
-  private findEntry(e: number, hash: number): number {
+  /** place(), asserting on the way along the probe run that no entry has the same bytes (a snapshot's ids). */
+  private placeNew(e: number, hash: number): void {
     const slots = this.slots;
     const mask = this.mask;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const ref = slots[2 * i + 1];
-      if (ref === EMPTY) return -1;
-      if (slots[2 * i] === hash && ref - 1 !== e && this.bytesEqual(ref - 1, e)) return i;
-    }
+    let i = hash & mask;
+    for (; slots[2 * i + 1] !== EMPTY; i = (i + 1) & mask)
+      assert(slots[2 * i] !== hash || !this.bytesEqual(slots[2 * i + 1] - 1, e), 'snapshot: each command id once');
+    slots[2 * i] = hash;
+    slots[2 * i + 1] = e + 1;
   }
 
   private bytesEqual(a: number, b: number): boolean {
