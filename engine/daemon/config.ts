@@ -31,6 +31,13 @@ export interface DaemonConfig {
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
+/**
+ * ENGINE_LEASE_MS's default. Failover waits for the lease to expire, so it takes about this long; and a writer
+ * whose event loop stalls for most of a lease loses it (a renewal goes out every quarter lease), so the lease must
+ * outlast the longest stall by a margin. docs/running.md gives the figures behind 1,500 ms.
+ */
+export const ENGINE_LEASE_MS_DEFAULT = 1_500;
+
 export function readDaemonConfig(env: Env = process.env): DaemonConfig {
   const kafkaBrokers = brokersVar(env);
   const leaseRedisUrl = redisUrlVar(env, 'ENGINE_LEASE_REDIS_URL', 'one engine, no standby');
@@ -40,7 +47,7 @@ export function readDaemonConfig(env: Env = process.env): DaemonConfig {
   return {
     kafkaBrokers,
     leaseRedisUrl,
-    leaseMs: intVar(env, 'ENGINE_LEASE_MS', 2000, 200, 60_000),
+    leaseMs: intVar(env, 'ENGINE_LEASE_MS', ENGINE_LEASE_MS_DEFAULT, 200, 60_000),
     standbyFaultOffset: faultOffset < 0 ? null : faultOffset,
     dataDir: env.DATA_DIR && env.DATA_DIR !== '' ? env.DATA_DIR : '.data',
     engineId: nameVar(env, 'ENGINE_ID', 'engine-0'),
