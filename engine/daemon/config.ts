@@ -25,9 +25,12 @@ export interface DaemonConfig {
 }
 
 /**
- * Node flags the daemon runs with (the `engine` npm script). A 64 MiB young generation: a batch's events (about a
- * megabyte per thousand commands) then die young instead of being promoted and collected by the old generation,
- * which measured about a third less CPU per command on the Kafka benchmark.
+ * Node flags the daemon runs with (the `engine` npm script, the Docker image, compose). A 64 MiB young generation:
+ * a batch's events (about a megabyte per thousand commands) then die young instead of being promoted and collected
+ * by the old generation, which measured about a third less CPU per command on the Kafka benchmark. At that size
+ * from the start (--min-semi-space-size): V8 otherwise starts it at 1 MiB and doubles it scavenge by scavenge, and a
+ * restart's restore of a million orders, all of them long-lived, went through 24 scavenges instead of 7
+ * (bench/README.md, "Failover and restart").
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--min-semi-space-size=64'];
 
