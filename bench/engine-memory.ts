@@ -13,7 +13,7 @@ import { heapSummary } from './heap-summary.js';
 const MID_TICKS = 10_000;
 const CHUNK = 10_000;
 /** 1,000,000 orders at the engine's default 1,000 open orders per user need at least 1,000 users. */
-const USERS = 2_000;
+export const USERS = 2_000;
 const GOAL = { restingOrders: 1_000_000, rssMb: 400 };
 
 /** How many kinds of object the heap breakdown lists (--heap-summary). */
@@ -30,6 +30,39 @@ export function runResting(seed: number, count: number, withHeapSummary = false)
   );
 
   const t0 = process.hrtime.bigint();
+  placeRestingOrders(e, rng, count);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const rssBeforeGcMb = process.memoryUsage.rss() / MB;
+  collectGarbage();
+  const after = process.memoryUsage();
+  const resting = e.openOrdersTotal;
+  if (resting !== count) throw new Error(`expected ${count} resting orders, found ${resting}: some crossed`);
+  const book = (e.markets[MARKET_ID] as NonNullable<Engine['markets'][number]>).book;
+  const result = {
+    bench: 'engine-memory',
+    stream: { name: 'resting', seed, commands: count, users: USERS, midTicks: MID_TICKS },
+    restingOrders: resting,
+    levels: book.bids.levelCount + book.asks.levelCount,
+    rssMb: round(after.rss / MB, 1),
+    rssBeforeGcMb: round(rssBeforeGcMb, 1),
+    heapUsedMb: round(after.heapUsed / MB, 1),
+    baselineRssMb: round(before.rss / MB, 1),
+    baselineHeapUsedMb: round(before.heapUsed / MB, 1),
+    bytesPerOrder: Math.round((after.heapUsed - before.heapUsed) / resting),
+    rssBytesPerOrder: Math.round((after.rss - before.rss) / resting),
+    placeCommandsPerSec: Math.round(count / seconds),
+    goalMet: resting >= GOAL.restingOrders && after.rss / MB < GOAL.rssMb,
+    node: process.version,
+    ...(withHeapSummary ? { heapBytesPerOrderByKind: heapBytesPerOrder(resting) } : {}),
+  };
+  log(
+    `  ${resting.toLocaleString('en')} resting: rss ${result.rssMb} MB, heap ${result.heapUsedMb} MB, ${result.bytesPerOrder} heap bytes per order`,
+  );
+  return result;
+}
+
+/** Places `count` non-crossing GTC limit orders (users 1..USERS, set up by setupCommands(USERS, 0)) in chunks. */
+export function placeRestingOrders(e: Engine, rng: Prng, count: number): void {
   for (let start = 0; start < count; start += CHUNK) {
     const chunk: Command[] = [];
     for (let i = start; i < Math.min(count, start + CHUNK); i++) {
@@ -63,34 +96,6 @@ export function runResting(seed: number, count: number, withHeapSummary = false)
     if ((start + CHUNK) % 200_000 === 0)
       log(`  ${(start + CHUNK).toLocaleString('en')} placed, rss ${(process.memoryUsage.rss() / MB).toFixed(0)} MB`);
   }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const rssBeforeGcMb = process.memoryUsage.rss() / MB;
-  collectGarbage();
-  const after = process.memoryUsage();
-  const resting = e.openOrdersTotal;
-  if (resting !== count) throw new Error(`expected ${count} resting orders, found ${resting}: some crossed`);
-  const book = (e.markets[MARKET_ID] as NonNullable<Engine['markets'][number]>).book;
-  const result = {
-    bench: 'engine-memory',
-    stream: { name: 'resting', seed, commands: count, users: USERS, midTicks: MID_TICKS },
-    restingOrders: resting,
-    levels: book.bids.levelCount + book.asks.levelCount,
-    rssMb: round(after.rss / MB, 1),
-    rssBeforeGcMb: round(rssBeforeGcMb, 1),
-    heapUsedMb: round(after.heapUsed / MB, 1),
-    baselineRssMb: round(before.rss / MB, 1),
-    baselineHeapUsedMb: round(before.heapUsed / MB, 1),
-    bytesPerOrder: Math.round((after.heapUsed - before.heapUsed) / resting),
-    rssBytesPerOrder: Math.round((after.rss - before.rss) / resting),
-    placeCommandsPerSec: Math.round(count / seconds),
-    goalMet: resting >= GOAL.restingOrders && after.rss / MB < GOAL.rssMb,
-    node: process.version,
-    ...(withHeapSummary ? { heapBytesPerOrderByKind: heapBytesPerOrder(resting) } : {}),
-  };
-  log(
-    `  ${resting.toLocaleString('en')} resting: rss ${result.rssMb} MB, heap ${result.heapUsedMb} MB, ${result.bytesPerOrder} heap bytes per order`,
-  );
-  return result;
 }
 
 /** The heap's largest kinds of object, in bytes per resting order (the baseline's few MB included). */

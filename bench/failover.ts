@@ -2,9 +2,9 @@
 // restart with a large book. One run prints progress on stderr and exactly one JSON line on stdout.
 //
 //   npm run bench:failover
-//   npm run bench:failover -- --kills 10 --rate 10000 --lease-ms 2000 --resting 1000000 --since 100000
+//   npm run bench:failover -- --kills 10 --rate 10000 --lease-ms 1500 --resting 1000000 --since 100000
 // Options: --seed N, --kills N (10), --rate N (commands/s offered during the kills, 10,000), --lease-ms N (the
-// engines' ENGINE_LEASE_MS, 2000), --resting N (1,000,000), --since N (100,000), --no-failover, --no-restart,
+// engines' ENGINE_LEASE_MS, its default), --resting N (1,000,000), --since N (100,000), --no-failover, --no-restart,
 // --runtime dist,tsx (how the restarted daemon runs, testkit/daemon-process.ts: each in turn, from the same book),
 // --log-dir DIR (each engine's whole log, engine-N.log in start order, for a failover's timeline).
 //
@@ -36,6 +36,7 @@ import { COMMAND_VERSION } from '../engine/core/index.js';
 import type { Command } from '../engine/core/index.js';
 import { encodeCommand } from '../engine/wire/codec.js';
 import type { CommandInput } from '../engine/wire/codec.js';
+import { ENGINE_LEASE_MS_DEFAULT } from '../engine/daemon/config.js';
 import { DEFAULT_OPTIONS as GATEWAY_DEFAULTS } from '../gateway/config.js';
 import { kafkaClient } from '../kafka/client.js';
 import { KafkaCommandWriter } from '../kafka/command-writer.js';
@@ -521,7 +522,7 @@ async function main(): Promise<void> {
   const seed = intArg(args, 'seed', 20261203);
   const kills = intArg(args, 'kills', 10);
   const ratePerSec = intArg(args, 'rate', 10_000);
-  const leaseMs = intArg(args, 'lease-ms', 2_000);
+  const leaseMs = intArg(args, 'lease-ms', ENGINE_LEASE_MS_DEFAULT);
   engineLogDir = args.get('log-dir') ?? null;
   if (engineLogDir !== null) await mkdir(engineLogDir, { recursive: true });
   const startedMs = performance.now();

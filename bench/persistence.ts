@@ -10,7 +10,7 @@
 //                    the machine: cpuRatioVsCopy = copyPgCpuUsPerRow / max(consumer, pg) per event is the steadier
 //                    figure (the consumer and its backend run in parallel, so the busier one bounds the rate).
 // The topic holds records as the daemon writes them: the events of a batch of commands (--engine-batch, the daemon's
-// ENGINE_BATCH_MAX default) packed into records of about 256 KiB with the batch's cmdOffsets header; at the offered
+// ENGINE_BATCH_MAX default) packed into records of about 120 KiB with the batch's cmdOffsets header; at the offered
 // rate, a batch is what arrived in one 20 ms tick.
 // Progress goes to stderr. Options: --commands N (seeded stream, default 100000), --seed, --lag-seconds, --rate,
 // --batch (consumer records per transaction), --engine-batch.

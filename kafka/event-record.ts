@@ -38,7 +38,7 @@ export function decodeTrustedEventRecord(value: Uint8Array | string | null, offs
   return events as EngineEvent[];
 }
 
-/** The bytes as text, read in place: Buffer.from(bytes) would copy a 256 KiB record first. */
+/** The bytes as text, read in place: Buffer.from(bytes) would copy a 120 KiB record first. */
 function utf8Of(value: Uint8Array | null): string {
   if (value === null) return '';
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');

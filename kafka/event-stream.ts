@@ -56,8 +56,8 @@ export interface EventStreamReaderOptions {
 }
 
 /**
- * Bytes per fetch of the events topic. The daemon writes records of about 256 KiB (EVENT_RECORD_BYTES_TARGET): with
- * kafkajs's 1 MiB a fetch holds four of them, so a consumer catching up waits for a fetch round trip every four.
+ * Bytes per fetch of the events topic. The daemon writes records of about 120 KiB (EVENT_RECORD_BYTES_TARGET): with
+ * kafkajs's 1 MiB a fetch holds eight of them, so a consumer catching up waits for a fetch round trip every eight.
  */
 export const EVENTS_FETCH_BYTES_MAX = 8 * 1024 * 1024;
 

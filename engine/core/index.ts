@@ -7,7 +7,7 @@ export * from './formats.js';
 export { Engine } from './engine.js';
 export type { ClientOrderRecord } from './engine.js';
 export { UINT256_MAX } from './units.js';
-export { snapshot, snapshotJson, restore, SNAPSHOT_FORMAT } from './snapshot.js';
+export { snapshot, snapshotSlices, snapshotJson, restore, SNAPSHOT_FORMAT } from './snapshot.js';
 export { checkInvariants } from './invariants.js';
 export { formatUnits, parseUnits } from './decimal.js';
 // Types of the book's internals, for tools that inspect queues (tools/lobster compares the engine's queues with a

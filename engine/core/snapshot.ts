@@ -12,7 +12,7 @@ import type { EngineLimits } from './config.js';
 import { MARKET_STATUSES } from './commands.js';
 import { Engine } from './engine.js';
 import type { ClientOrderRecord } from './engine.js';
-import type { BookSide } from './book-side.js';
+import type { BookSide, Level } from './book-side.js';
 import { ORDER_TYPES, SIDES, STP_MODES, TIME_IN_FORCES } from './formats.js';
 import { Order } from './order.js';
 import type { Account, Market } from './order.js';
@@ -157,6 +157,23 @@ export function snapshotJson(e: Engine): Uint8Array {
 }
 
 export function snapshot(e: Engine): Uint8Array {
+  const slices = snapshotSlices(e, Number.MAX_SAFE_INTEGER);
+  for (;;) {
+    const step = slices.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * The snapshot's bytes, encoded a slice at a time: the generator pauses (yields) after every `ordersPerSlice`
+ * orders and once before the command ids, and returns the bytes snapshot() returns. A caller that runs other work
+ * between slices (the daemon lets its lease renewals run: a million orders encoded in one go stalled the event
+ * loop for longer than a short lease) must apply nothing to the engine meanwhile: the bytes describe one state,
+ * and a change seen between two slices is a programmer error that throws.
+ */
+export function* snapshotSlices(e: Engine, ordersPerSlice: number): Generator<void, Uint8Array, void> {
+  assert(Number.isSafeInteger(ordersPerSlice) && ordersPerSlice >= 1, 'ordersPerSlice is a positive integer');
+  const atCommand = e.commandsApplied;
   const { before, after, withdrawals } = headParts(e);
   const markets = liveMarkets(e);
   const head = { ...before, markets: markets.map(marketHead), ...after, withdrawals };
@@ -164,16 +181,30 @@ export function snapshot(e: Engine): Uint8Array {
   for (const b of MAGIC) w.u8(b);
   w.u32(SNAPSHOT_FORMAT);
   w.str(JSON.stringify(head));
-  for (const m of markets) for (const side of sidesOf(m)) writeSide(w, side);
+  let sliceOrders = 0;
+  for (const m of markets)
+    for (const side of sidesOf(m)) {
+      w.u32(side.orderCount);
+      for (const level of levelsOf(side))
+        for (let o = level.head; o !== null; o = o.next) {
+          writeOrder(w, o);
+          if (++sliceOrders < ordersPerSlice) continue;
+          sliceOrders = 0;
+          yield;
+          assert(e.commandsApplied === atCommand, 'no command is applied while a snapshot is encoded');
+        }
+    }
+  yield;
+  assert(e.commandsApplied === atCommand, 'no command is applied while a snapshot is encoded');
   writeCommandIds(w, e.commandIds);
   return w.done();
 }
 
-function writeSide(w: ByteWriter, side: BookSide): void {
-  w.u32(side.orderCount);
-  side.forEachLevel((level) => {
-    for (let o = level.head; o !== null; o = o.next) writeOrder(w, o);
-  });
+/** A side's non-empty levels, best first, in an array: a generator cannot pause inside forEachLevel's callback. */
+function levelsOf(side: BookSide): Level[] {
+  const levels: Level[] = [];
+  side.forEachLevel((level) => void levels.push(level));
+  return levels;
 }
 
 function writeOrder(w: ByteWriter, o: Order): void {

@@ -25,11 +25,21 @@ export interface DaemonConfig {
 }
 
 /**
- * Node flags the daemon runs with (the `engine` npm script). A 64 MiB young generation: a batch's events (about a
- * megabyte per thousand commands) then die young instead of being promoted and collected by the old generation,
- * which measured about a third less CPU per command on the Kafka benchmark.
+ * Node flags the daemon runs with (the `engine` npm script, the Docker image, compose). A 64 MiB young generation:
+ * a batch's events (about a megabyte per thousand commands) then die young instead of being promoted and collected
+ * by the old generation, which measured about a third less CPU per command on the Kafka benchmark. At that size
+ * from the start (--min-semi-space-size): V8 otherwise starts it at 1 MiB and doubles it scavenge by scavenge, and a
+ * restart's restore of a million orders, all of them long-lived, went through 24 scavenges instead of 7
+ * (bench/README.md, "Failover and restart").
  */
-export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--min-semi-space-size=64'];
+
+/**
+ * ENGINE_LEASE_MS's default. Failover waits for the lease to expire, so it takes about this long; and a writer
+ * whose event loop stalls for most of a lease loses it (a renewal goes out every quarter lease), so the lease must
+ * outlast the longest stall by a margin. docs/running.md gives the figures behind 1,500 ms.
+ */
+export const ENGINE_LEASE_MS_DEFAULT = 1_500;
 
 export function readDaemonConfig(env: Env = process.env): DaemonConfig {
   const kafkaBrokers = brokersVar(env);
@@ -40,7 +50,7 @@ export function readDaemonConfig(env: Env = process.env): DaemonConfig {
   return {
     kafkaBrokers,
     leaseRedisUrl,
-    leaseMs: intVar(env, 'ENGINE_LEASE_MS', 2000, 200, 60_000),
+    leaseMs: intVar(env, 'ENGINE_LEASE_MS', ENGINE_LEASE_MS_DEFAULT, 200, 60_000),
     standbyFaultOffset: faultOffset < 0 ? null : faultOffset,
     dataDir: env.DATA_DIR && env.DATA_DIR !== '' ? env.DATA_DIR : '.data',
     engineId: nameVar(env, 'ENGINE_ID', 'engine-0'),

@@ -8,13 +8,14 @@
 
 import assert from 'node:assert/strict';
 import type { Logger } from 'pino';
-import { Engine, checkInvariants, restore, snapshot } from '../core/index.js';
+import { Engine, checkInvariants, restore } from '../core/index.js';
 import type { EngineEvent, EngineLimits } from '../core/index.js';
 import { EventRecordPacker, decodeCommand, decodeEventRecord } from '../wire/codec.js';
 import { DivergenceCheck } from './divergence.js';
 import type { ComputedEvent } from './divergence.js';
 import { writeBacklog } from './backlog.js';
 import { isFatalLogError } from './log.js';
+import { encodeSnapshot, yieldToTimers } from './snapshot-encode.js';
 import type { CommandLog, CommandRecord, EventRecord, ResumePoint } from './log.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { StandbyError } from './standby-errors.js';
@@ -486,11 +487,26 @@ export class EngineDaemon {
     }
   }
 
+  /** Runs in the lane (or after it has drained): no batch is applied while the snapshot is encoded in slices. */
   private async writeSnapshot(): Promise<void> {
-    const bytes = snapshot(this.engine);
-    await this.opts.snapshots.write(bytes, this.appliedOffset);
+    const startedMs = performance.now();
+    const offset = this.appliedOffset;
+    const { bytes, slices, sliceMsMax } = await encodeSnapshot(this.engine);
+    assert.equal(this.appliedOffset, offset, 'no batch is applied while a snapshot is encoded');
+    const encodedMs = performance.now();
+    await this.opts.snapshots.write(bytes, offset);
     this.commandsSinceSnapshot = 0;
-    this.opts.logger.info({ offset: this.appliedOffset, bytes: bytes.length }, 'snapshot written');
+    this.opts.logger.info(
+      {
+        offset,
+        bytes: bytes.length,
+        slices,
+        sliceMsMax: round(sliceMsMax),
+        encodeMs: round(encodedMs - startedMs),
+        writeMs: round(performance.now() - encodedMs),
+      },
+      'snapshot written',
+    );
   }
 }
 
@@ -501,8 +517,6 @@ function lastSeqOf(record: EventRecord): number {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-/** A zero-delay timer runs after every timer already due (setImmediate would run before them). */
-const yieldToTimers = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * Why a restored snapshot cannot be resumed from, or null. A snapshot is written once its events are; one ahead of

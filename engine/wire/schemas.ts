@@ -736,7 +736,7 @@ const eventRecordSchema = Type.Object(
     title: 'EventRecordV1',
     description:
       'A run of consecutive events, in `seq` order: the events of the commands of one engine batch, cut into records of at most ' +
-      "about 256 KiB (never inside an event). Read the events one by one: a command's events may span two records.",
+      "about 120 KiB (never inside an event). Read the events one by one: a command's events may span two records.",
   },
 );
 export const EventRecordWire = eventRecordSchema as typeof eventRecordSchema & Documented;

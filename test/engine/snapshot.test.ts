@@ -3,7 +3,7 @@
 // bytes are refused.
 
 import t from 'tap';
-import { Engine, SNAPSHOT_FORMAT, restore, snapshot, snapshotJson } from '../../engine/core/index.js';
+import { Engine, SNAPSHOT_FORMAT, restore, snapshot, snapshotJson, snapshotSlices } from '../../engine/core/index.js';
 import { stateHash } from '../../engine/daemon/snapshot-store.js';
 import type { Command, EngineEvent } from '../../engine/core/index.js';
 import { Fixture, USDC, WETH, assertSound, toJson, usdc, weth } from './support.js';
@@ -262,6 +262,30 @@ t.test(
     t.equal(mismatches, 0, `${commands.length + 1} cut points`);
   },
 );
+
+t.test('a snapshot encoded in slices is the same bytes, paused after every slice of orders', async (t) => {
+  const f = richScenario();
+  const orders = f.engine.orders.size;
+  t.ok(orders >= 8, `${orders} open and stop orders`);
+  for (const ordersPerSlice of [1, 3, orders, orders + 1]) {
+    const slices = snapshotSlices(f.engine, ordersPerSlice);
+    let pauses = 0;
+    let step = slices.next();
+    for (; step.done !== true; step = slices.next()) pauses++;
+    t.same(step.value, snapshot(f.engine), `${ordersPerSlice} orders per slice: snapshot()'s bytes`);
+    // One pause per full slice of orders, and one before the command ids.
+    t.equal(pauses, Math.floor(orders / ordersPerSlice) + 1, `${ordersPerSlice} orders per slice: ${pauses} pauses`);
+  }
+  t.throws(() => snapshotSlices(f.engine, 0).next(), /ordersPerSlice/);
+});
+
+t.test('a command applied while a snapshot is encoded in slices is a programmer error: it throws', async (t) => {
+  const f = richScenario();
+  const slices = snapshotSlices(f.engine, 2);
+  slices.next();
+  f.fund(1, { usdc: '1' });
+  t.throws(() => slices.next(), /no command is applied while a snapshot is encoded/);
+});
 
 t.test('a truncated or damaged snapshot throws on restore', async (t) => {
   const bytes = snapshot(richScenario().engine);

@@ -503,6 +503,11 @@ t.test('events travel as records of consecutive events, cut by size, never insid
     records.every((r) => r.length <= EVENT_RECORD_BYTES_TARGET + 20),
     'none past the target size (plus the envelope)',
   );
+  // V8's largest regular heap object is 128 KiB; a longer string is made in the large-object space, ~50x slower.
+  t.ok(
+    records.every((r) => r.length + 64 <= 128 * 1024),
+    'each record decodes into a regular heap string (under 128 KiB with its header)',
+  );
   const back = records.map((r) => decodeEventRecord(r));
   t.strictSame(back.flat(), many, 'together they are the events, in order');
 
