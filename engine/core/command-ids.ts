@@ -6,9 +6,9 @@
 // - Text: the ids' characters (printable ASCII, so one byte each) in a byte ring, in insertion order; eviction frees
 //   from the head, so live ids are one cyclic run of bytes. An id may wrap past the end (positions are masked). The
 //   ring grows by doubling when the live ids outgrow it (a copy of bytes, no rehash), up to max x the longest id.
-// - Entries: a ring of `max` slots (start byte, length, command time), oldest at `head`, allocated (and touched)
-//   up front, as is the table, so nothing is ever rehashed.
-// - Table: two words a slot, [id hash, entry + 1 (0 = empty)], at least twice as many slots as `max`, linear
+// - Entries: a ring of slots (start byte, length, command time), oldest at `head`, growing by doubling up to `max`
+//   (the table is then rebuilt from the ids' bytes), so a fresh engine stays small.
+// - Table: two words a slot, [id hash, entry + 1 (0 = empty)], at least twice as many slots as entries, linear
 //   probing with backward-shift deletion (no tombstones, so probe runs stay short under constant churn). A probe
 //   reads one cache line and touches the id's bytes only on an equal 32-bit hash; those bytes are then compared, so
 //   a collision can never make a new id a repeat. A second hash word would spare only that compare, which a new id
@@ -22,7 +22,8 @@ import { COMMAND_ID_MAX_LENGTH } from './formats.js';
 import { assert } from './units.js';
 
 const EMPTY = 0;
-const RING_BYTES_MIN = 1 << 16;
+const CAPACITY_MIN = 1024;
+const RING_BYTES_MIN = 1 << 12;
 const SEPARATOR = 0x0a; // '\n' joins ids in a snapshot; no id contains it (printable only)
 
 /** The id's hash: 32-bit FNV-1a over its char codes. Deterministic, no randomness. */
@@ -36,9 +37,9 @@ const isIdByte = (c: number): boolean => c >= 0x21 && c <= 0x7e;
 
 export class CommandIdMemory {
   // Entries, oldest at `head`; `count` live.
-  private readonly startsByte: Uint32Array;
-  private readonly lengths: Uint8Array;
-  private readonly timesMs: Float64Array;
+  private startsByte = new Uint32Array(0);
+  private lengths = new Uint8Array(0);
+  private timesMs = new Float64Array(0);
   private head = 0;
   private count = 0;
   // Byte ring (power-of-two size): live ids are the `bytesUsed` bytes from `headByte`.
@@ -46,8 +47,8 @@ export class CommandIdMemory {
   private headByte = 0;
   private bytesUsed = 0;
   private readonly ringBytesMax: number;
-  private readonly slots: Uint32Array;
-  private readonly mask: number;
+  private slots = new Uint32Array(0);
+  private mask = 0;
 
   constructor(
     readonly max: number,
@@ -55,24 +56,17 @@ export class CommandIdMemory {
   ) {
     assert(Number.isSafeInteger(max) && max >= 1, 'commandIdsMax is a positive integer');
     assert(max <= COMMAND_IDS_MAX_LIMIT, 'commandIdsMax is within COMMAND_IDS_MAX_LIMIT');
-    this.startsByte = new Uint32Array(max);
-    this.lengths = new Uint8Array(max);
-    this.timesMs = new Float64Array(max);
     this.ringBytesMax = powerOfTwoAtLeast(max * COMMAND_ID_MAX_LENGTH);
-    const tableSize = powerOfTwoAtLeast(2 * max);
-    this.slots = new Uint32Array(2 * tableSize);
-    this.mask = tableSize - 1;
-    // Touched now rather than on first use: a fresh page costs a fault of microseconds to the command that first
-    // writes it, and the table's random writes and the entries' steady ones spread about 5,000 of them over the
-    // first commands (the quick bench's p99 latency doubled). The memory fills to max in production anyway.
-    this.slots.fill(0);
-    this.startsByte.fill(0);
-    this.lengths.fill(0);
-    this.timesMs.fill(0);
+    this.resize(Math.min(max, CAPACITY_MIN));
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /** Entries the arrays hold before they next grow (at most max). */
+  private get capacity(): number {
+    return this.timesMs.length;
   }
 
   /** Size of the byte ring (not state: it depends on the history of lengths, and a restore packs it). */
@@ -143,6 +137,7 @@ export class CommandIdMemory {
     if (joined.length > this.ring.length) this.ring = new Uint8Array(powerOfTwoAtLeast(joined.length));
     const ring = this.ring;
     const skip = Math.max(0, timesMs.length - this.max);
+    this.resize(entriesToReserve(this.max, timesMs.length - skip));
     let at = 0;
     let from = 0;
     for (let k = 0; k < timesMs.length; k++) {
@@ -179,7 +174,7 @@ export class CommandIdMemory {
 
   private entryAt(k: number): number {
     const e = this.head + k;
-    return e >= this.max ? e - this.max : e;
+    return e >= this.capacity ? e - this.capacity : e;
   }
 
   /** Table slot of the id's entry, or -1. */
@@ -222,6 +217,7 @@ export class CommandIdMemory {
   /** A new newest entry of `length` bytes at `nowMs` (bytes not yet written), making room first. */
   private claim(length: number, nowMs: number): number {
     if (this.count === this.max) this.dropOldest();
+    else if (this.count === this.capacity) this.resize(Math.min(this.max, this.capacity * 2));
     if (this.bytesUsed + length > this.ring.length) this.growRing(this.bytesUsed + length);
     const e = this.entryAt(this.count);
     this.startsByte[e] = (this.headByte + this.bytesUsed) & (this.ring.length - 1);
@@ -249,7 +245,7 @@ export class CommandIdMemory {
     this.removeSlot(i);
     this.headByte = (this.headByte + this.lengths[e]) & (this.ring.length - 1);
     this.bytesUsed -= this.lengths[e];
-    this.head = e + 1 === this.max ? 0 : e + 1;
+    this.head = e + 1 === this.capacity ? 0 : e + 1;
     this.count--;
   }
 
@@ -312,6 +308,31 @@ export class CommandIdMemory {
     slots[2 * i + 1] = EMPTY;
   }
 
+  /**
+   * Entry arrays of `capacity`, oldest at 0, and a table rebuilt for them from the ids' bytes (no string to hash).
+   * Growing by doubling keeps a fresh engine small: allocated and touched up front for max, a new engine cost
+   * ~130 ms and ~30 MB resident, and tests, tools and benches build many.
+   */
+  private resize(capacity: number): void {
+    assert(capacity >= this.count && capacity <= this.max, 'resize: room for every live entry, at most max');
+    const old = { startsByte: this.startsByte, lengths: this.lengths, timesMs: this.timesMs };
+    const oldHead = this.head;
+    const oldCapacity = this.capacity;
+    this.startsByte = new Uint32Array(capacity);
+    this.lengths = new Uint8Array(capacity);
+    this.timesMs = new Float64Array(capacity);
+    for (let k = 0, e = oldHead; k < this.count; k++, e = e + 1 === oldCapacity ? 0 : e + 1) {
+      this.startsByte[k] = old.startsByte[e];
+      this.lengths[k] = old.lengths[e];
+      this.timesMs[k] = old.timesMs[e];
+    }
+    this.head = 0;
+    const tableSize = powerOfTwoAtLeast(2 * capacity);
+    this.slots = new Uint32Array(2 * tableSize);
+    this.mask = tableSize - 1;
+    for (let k = 0; k < this.count; k++) this.place(k, this.hashOf(k));
+  }
+
   /** A larger byte ring, live ids copied to its start in order; entries' starts move with them. */
   private growRing(bytesNeeded: number): void {
     assert(bytesNeeded <= this.ringBytesMax, 'live ids fit in max x the longest id');
@@ -330,6 +351,14 @@ export class CommandIdMemory {
     this.ring = ring;
     this.headByte = 0;
   }
+}
+
+/**
+ * Entries a load sizes for: those loaded and a quarter more (max at most). Sized for exactly the loaded count, the
+ * first new id after a restart would double the arrays and rehash every id (as the order table's restore found).
+ */
+function entriesToReserve(max: number, loaded: number): number {
+  return Math.min(max, Math.max(CAPACITY_MIN, loaded + Math.ceil(loaded / 4)));
 }
 
 function powerOfTwoAtLeast(n: number): number {
