@@ -38,8 +38,8 @@ export const DEFAULT_LIMITS: EngineLimits = {
   depositIdsMax: 1_000_000,
   depositIdWindowMs: 30 * 24 * 3600 * 1000,
   pendingWithdrawalsMax: 100_000,
-  // About 29 MB of entries and table (command-ids.ts, allocated up front, resident as they fill) plus the ids'
-  // bytes; at 10,000 commands/s it covers the last 100 s, at the window's hour far less load.
+  // About 30 MB of entries and table when full (command-ids.ts, grown by doubling) plus the ids' bytes; at 10,000
+  // commands/s it covers the last 100 s, at the window's hour far less load.
   commandIdsMax: 1_000_000,
   commandIdWindowMs: 3600 * 1000,
 };
