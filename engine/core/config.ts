@@ -38,15 +38,21 @@ export const DEFAULT_LIMITS: EngineLimits = {
   depositIdsMax: 1_000_000,
   depositIdWindowMs: 30 * 24 * 3600 * 1000,
   pendingWithdrawalsMax: 100_000,
-  // About 40 MB of ring and table (command-ids.ts) plus the id strings; at 10,000 commands/s it covers the last
-  // 100 s, at the window's hour far less load.
+  // About 29 MB of entries and table (command-ids.ts, allocated up front, resident as they fill) plus the ids'
+  // bytes; at 10,000 commands/s it covers the last 100 s, at the window's hour far less load.
   commandIdsMax: 1_000_000,
   commandIdWindowMs: 3600 * 1000,
 };
+
+/** The largest commandIdsMax: the command-id memory addresses its id bytes (at most 128 an id) with 32-bit
+ * offsets, and allocates its entries and table for commandIdsMax up front. */
+export const COMMAND_IDS_MAX_LIMIT = 1 << 24;
 
 export function checkLimits(limits: EngineLimits): void {
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1)
       throw new Error(`engine limit ${name} must be a positive safe integer, got ${value}`);
   }
+  if (limits.commandIdsMax > COMMAND_IDS_MAX_LIMIT)
+    throw new Error(`engine limit commandIdsMax must be at most ${COMMAND_IDS_MAX_LIMIT}, got ${limits.commandIdsMax}`);
 }
